@@ -1,0 +1,542 @@
+"""Text → Lark tree → typed AST. Syntax errors become diagnostics in plain words.
+
+Parsing and transforming are separate passes, so every node keeps its position. After a
+syntax error the failing statement is blanked out (offsets kept) and parsing resumes, so one
+run reports every broken statement, not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import lark
+from lark import Token, Tree
+
+from . import ast
+from .diagnostics import Diagnostic, error
+from .grammar import describe_terminal, parser
+from .source import SourceFile, Span
+from .units import Unit
+
+MAX_NESTING = 100
+MAX_SYNTAX_ERRORS = 25
+MAX_DIGITS = 60
+STATEMENT_WORDS = (
+    "scheme", "fact", "constant", "curve", "kpi", "pay", "budget", "example", "drop", "grade",
+)
+_STATEMENT_START = re.compile(r"^[ \t]*(" + "|".join(STATEMENT_WORDS) + r")\b", re.M)
+RESERVED_WORDS = frozenset(
+    """scheme currency period effective from to version round payouts paid per team fact if
+    missing constant by month curve below at most above through pays linear tiers rate cap
+    floor kpi plan is better attainment group pay pool for weight amount curve only unless
+    budget example grade given expect total of drop based on then else or and not size min
+    max abs otherwise higher lower money count percent ratio number minutes hours days
+    activity efficiency result marginal whole average""".split()
+)
+
+
+class ParseFailure(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("syntax errors")
+        self.diagnostics = diagnostics
+
+
+def parse(source: SourceFile) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
+    """Parse a scheme; returns the AST (None when the text has syntax errors) and diagnostics."""
+    text = source.text
+    diagnostics: list[Diagnostic] = []
+    if "\x00" in text:
+        offset = text.index("\x00")
+        diagnostics.append(error("KPI004", "the file contains a NUL byte", source,
+                                 source.span(offset, offset + 1),
+                                 hint="save the scheme as plain UTF-8 text"))
+        text = text.replace("\x00", " ")
+    tree = None
+    for _ in range(MAX_SYNTAX_ERRORS):
+        try:
+            tree = parser().parse(text)
+            break
+        except lark.exceptions.UnexpectedInput as exc:
+            diagnostics.append(_syntax_diagnostic(exc, source))
+            blanked = _blank_statement(text, getattr(exc, "pos_in_stream", None) or 0)
+            if blanked == text:
+                break
+            text = blanked
+    if diagnostics or tree is None:
+        return None, diagnostics
+    depth_problem = _too_deep(tree, source)
+    if depth_problem:
+        return None, [depth_problem]
+    try:
+        ruleset = _Builder(source).ruleset(tree)
+    except ParseFailure as failure:
+        return None, failure.diagnostics
+    return ruleset, []
+
+
+def _blank_statement(text: str, offset: int) -> str:
+    """Replace the statement around `offset` with spaces (newlines kept) to resume parsing."""
+    offset = min(max(offset, 0), len(text))
+    starts = [m.start(1) for m in _STATEMENT_START.finditer(text)]
+    before = [s for s in starts if s <= offset]
+    after = [s for s in starts if s > offset]
+    start = before[-1] if before else 0
+    end = after[0] if after else len(text)
+    if start == end:
+        return text
+    chunk = re.sub(r"[^\n]", " ", text[start:end])
+    return text[:start] + chunk + text[end:]
+
+
+def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: SourceFile) -> Diagnostic:
+    offset = getattr(exc, "pos_in_stream", None)
+    if isinstance(exc, lark.exceptions.UnexpectedToken):
+        token = exc.token
+        if token.type == "$END":
+            offset = len(source.text.rstrip())
+            span = source.span(max(offset - 1, 0), offset)
+            message = "the scheme ends too early"
+        else:
+            offset = token.start_pos or 0
+            span = source.span(offset, token.end_pos or offset + len(token))
+            message = f"unexpected {_describe_token(token)}"
+        expected = sorted({describe_terminal(t) for t in exc.expected if not t.startswith("__")})
+        hint = _hint_for(token, source, exc.expected)
+    else:
+        offset = offset or 0
+        char = source.text[offset : offset + 1]
+        span = source.span(offset, offset + 1)
+        message = f"unexpected character {char!r}"
+        expected = sorted({describe_terminal(t) for t in getattr(exc, "allowed", ()) or ()})
+        hint = _hint_for_char(char, source, offset)
+    if expected:
+        shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
+        message += f"; expected {shown}"
+    return error("KPI001" if isinstance(exc, lark.exceptions.UnexpectedToken) else "KPI002",
+                 message, source, span, hint=hint)
+
+
+def _describe_token(token: Token) -> str:
+    value = str(token)
+    if token.type == "NAME" or value.isalpha():
+        return f"word '{value}'"
+    return f"'{value}'"
+
+
+def _hint_for(token: Token, source: SourceFile, expected: set[str]) -> str:
+    value = str(token)
+    if "NAME" in expected and value in RESERVED_WORDS:
+        return f"'{value}' is a word of the language and cannot be a name; choose another name"
+    if value == "," and token.start_pos is not None:
+        before = source.text[max(0, token.start_pos - 1) : token.start_pos]
+        after = source.text[token.end_pos : (token.end_pos or 0) + 1]
+        if before.isdigit() and after.isdigit():
+            return "write thousands with underscores (3_000_000) and decimals with a point (2.1%)"
+    if value == ":":
+        return "no colon is needed: write the parts one after another, e.g. 'below 80% pays 0'"
+    if token.type == "NUMBER" and "PERCENT" in expected:
+        return f"a weight or threshold is a percentage: write {value}%"
+    if "CURRENCY" in expected or token.type == "NAME" and value.isupper():
+        return "currencies are written after the amount: 60_000 RUB"
+    if token.type == "STRING":
+        return "a label comes right after the name it describes: kpi revenue \"Revenue\" ..."
+    return ""
+
+
+def _hint_for_char(char: str, source: SourceFile, offset: int) -> str:
+    if char == "'":
+        return 'labels are written in double quotes: "Revenue"'
+    if char == ";":
+        return "statements need no separator; start each on its own line"
+    if char == ":":
+        return "no colon is needed: write the parts one after another, e.g. 'below 80% pays 0'"
+    if char.isspace() or not char.isprintable():
+        return "remove the invisible character (it may come from copying out of a document)"
+    return ""
+
+
+def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
+    """Nesting deeper than MAX_NESTING is refused before anything recursive walks the tree."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            span = source.span(meta.start_pos, meta.end_pos) if not meta.empty else None
+            return error("KPI003", f"an expression is nested more than {MAX_NESTING} levels deep",
+                         source, span, hint="split it into several KPIs or constants")
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth + 1))
+    return None
+
+
+# ---------------------------------------------------------------- tree → AST
+
+_OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
+
+
+class _Builder:
+    """Turns a Lark tree into AST nodes, carrying spans from the tree's meta."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.problems: list[Diagnostic] = []
+
+    def span(self, item: Tree | Token) -> Span:
+        if isinstance(item, Token):
+            return self.source.span(item.start_pos or 0, item.end_pos or 0)
+        if item.meta.empty:
+            return self.source.span(0, 0)
+        return self.source.span(item.meta.start_pos, item.meta.end_pos)
+
+    # ---- top level
+    def ruleset(self, tree: Tree) -> ast.Ruleset:
+        header = self.header(tree.children[0])
+        statements = []
+        grades = []
+        for child in tree.children[1:]:
+            if child.data == "grade_section":
+                grades.append(self.grade(child))
+            else:
+                statements.append(self.statement(child))
+        if self.problems:
+            raise ParseFailure(self.problems)
+        comments = tuple(
+            (self.source.position(m.start())[0], m.group(0))
+            for m in re.finditer(r"#[^\n]*", self.source.text)
+        )
+        return ast.Ruleset(self.span(tree), header, tuple(statements), tuple(grades),
+                           self.source, comments)
+
+    def header(self, tree: Tree) -> ast.Header:
+        name_token = tree.children[0]
+        fields: dict[str, object] = {"label": ""}
+        rounding = []
+        for child in tree.children[1:]:
+            data = child.data
+            if data == "label":
+                fields["label"] = self.label(child)
+            elif data == "currency_clause":
+                fields["currency"] = _currency(child.children[0])
+            elif data == "period_clause":
+                fields["period"] = str(child.children[0])
+            elif data == "effective_clause":
+                fields["effective_from"] = str(child.children[0])
+                if len(child.children) > 1:
+                    fields["effective_to"] = str(child.children[1])
+            elif data == "version_clause":
+                fields["version"] = _unquote(child.children[0])
+            elif data == "rounding_clause":
+                mode = _mode(child.children[2]) if len(child.children) > 2 else "half up"
+                rounding.append(ast.RoundingRule(self.span(child), str(child.children[0]),
+                                                 self.expr(child.children[1]), mode))
+            elif data == "per_team_clause":
+                fields["per_team"] = True
+        return ast.Header(self.span(tree), str(name_token), rounding=tuple(rounding),
+                          name_span=self.span(name_token), **fields)  # type: ignore[arg-type]
+
+    def grade(self, tree: Tree) -> ast.GradeSection:
+        name = tree.children[0]
+        label, based_on, statements = "", None, []
+        for child in tree.children[1:]:
+            if child.data == "label":
+                label = self.label(child)
+            elif child.data == "based_on":
+                based_on = str(child.children[0])
+            else:
+                statements.append(self.statement(child))
+        return ast.GradeSection(self.span(tree), str(name), label, self.span(name), based_on,
+                                tuple(statements))
+
+    def label(self, tree: Tree) -> str:
+        return _unquote(tree.children[0])
+
+    def _named(self, tree: Tree) -> tuple[Token, str, list]:
+        name = tree.children[0]
+        rest = list(tree.children[1:])
+        label = ""
+        if rest and isinstance(rest[0], Tree) and rest[0].data == "label":
+            label = self.label(rest.pop(0))
+        return name, label, rest
+
+    def statement(self, tree: Tree) -> ast.Statement:
+        return getattr(self, "s_" + tree.data)(tree)
+
+    def s_fact_decl(self, tree: Tree) -> ast.Fact:
+        name = tree.children[0]
+        unit = Unit(str(tree.children[1]))
+        label, missing = "", None
+        for child in tree.children[2:]:
+            if child.data == "label":
+                label = self.label(child)
+            else:
+                missing = self.expr(child.children[0])
+        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing)
+
+    def s_constant_decl(self, tree: Tree) -> ast.Constant:
+        name, label, rest = self._named(tree)
+        by_month = self.monthly(rest[1]) if len(rest) > 1 else ()
+        return ast.Constant(self.span(tree), str(name), label, self.span(name),
+                            self.expr(rest[0]), by_month)
+
+    def monthly(self, tree: Tree) -> tuple[ast.MonthValue, ...]:
+        return tuple(
+            ast.MonthValue(self.span(mv), str(mv.children[0]), self.expr(mv.children[1]))
+            for mv in tree.children
+        )
+
+    def s_curve_decl(self, tree: Tree) -> ast.Curve:
+        name, label, rest = self._named(tree)
+        body = rest[0]
+        cap = floor = None
+        for limit in rest[1:]:
+            if limit.data == "curve_cap":
+                cap = self.expr(limit.children[0])
+            else:
+                floor = self.expr(limit.children[0])
+        kind, bands, points = "bands", (), ()
+        if body.data == "bands":
+            bands = tuple(self.band(b) for b in body.children)
+        elif body.data == "linear":
+            kind = "linear"
+            points = tuple(
+                ast.Point(self.span(p), self.expr(p.children[0]), self.expr(p.children[1]))
+                for p in body.children
+            )
+        else:
+            kind = str(body.children[0])
+            bands = tuple(self.band(b) for b in body.children[1:])
+        return ast.Curve(self.span(tree), str(name), label, self.span(name), kind, bands, points,
+                         cap, floor)
+
+    def band(self, tree: Tree) -> ast.Band:
+        rng, pays = tree.children
+        kind = rng.data
+        bounds = [self.expr(c) for c in rng.children]
+        lower = upper = None
+        lower_inclusive, upper_inclusive = True, False
+        if kind == "range_below":
+            upper = bounds[0]
+        elif kind == "range_at_most":
+            upper, upper_inclusive = bounds[0], True
+        elif kind == "range_from":
+            lower = bounds[0]
+        elif kind == "range_above":
+            lower, lower_inclusive = bounds[0], False
+        else:
+            lower, upper = bounds
+            lower_inclusive = kind.startswith("range_from")
+            upper_inclusive = kind.endswith("through")
+        return ast.Band(self.span(tree), lower, lower_inclusive, upper, upper_inclusive,
+                        self.expr(pays))
+
+    def s_kpi_decl(self, tree: Tree) -> ast.Kpi:
+        name, label, rest = self._named(tree)
+        fields: dict[str, object] = {}
+        for clause in rest:
+            data = clause.data
+            if data == "kpi_formula":
+                fields["formula"] = self.expr(clause.children[0])
+            elif data == "kpi_plan":
+                fields["plan"] = self.expr(clause.children[0])
+                if len(clause.children) > 1:
+                    fields["plan_by_month"] = self.monthly(clause.children[1])
+            elif data == "kpi_direction":
+                fields["direction"] = str(clause.children[0])
+            elif data == "kpi_attainment":
+                fields["attainment"] = self.expr(clause.children[0])
+            elif data == "kpi_group":
+                fields["group"] = str(clause.children[0])
+        return ast.Kpi(self.span(tree), str(name), label, self.span(name),
+                       **fields)  # type: ignore[arg-type]
+
+    def gate(self, tree: Tree) -> ast.Gate:
+        kind = {"gate_only_if": "only_if", "gate_cap": "cap", "gate_floor": "floor"}[tree.data]
+        unless = self.expr(tree.children[1]) if len(tree.children) > 1 else None
+        return ast.Gate(self.span(tree), kind, self.expr(tree.children[0]), unless)
+
+    def s_pay_decl(self, tree: Tree) -> ast.Pay:
+        name, label, rest = self._named(tree)
+        formula = pool = None
+        gates, items = [], []
+        for child in rest:
+            if child.data == "pay_formula":
+                formula = self.expr(child.children[0])
+            elif child.data == "pay_pool":
+                pool = self.expr(child.children[0])
+            elif child.data == "pool_item":
+                items.append(self.pool_item(child))
+            else:
+                gates.append(self.gate(child))
+        return ast.Pay(self.span(tree), str(name), label, self.span(name), formula, pool,
+                       tuple(gates), tuple(items))
+
+    def pool_item(self, tree: Tree) -> ast.PoolItem:
+        kpi = tree.children[0]
+        weight = amount = None
+        curve, curve_span = None, self.span(kpi)
+        gates = []
+        for child in tree.children[1:]:
+            if child.data == "item_weight":
+                weight = self.expr(child.children[0])
+            elif child.data == "item_amount":
+                amount = self.expr(child.children[0])
+            elif child.data == "item_curve":
+                curve, curve_span = str(child.children[0]), self.span(child.children[0])
+            else:
+                gates.append(self.gate(child))
+        return ast.PoolItem(self.span(kpi), str(kpi), weight, amount, curve, tuple(gates),
+                            curve_span)
+
+    def s_budget_decl(self, tree: Tree) -> ast.Budget:
+        name, label, rest = self._named(tree)
+        per_team = len(rest) > 2
+        return ast.Budget(self.span(tree), str(name), label, self.span(name), self.expr(rest[0]),
+                          str(rest[1]), per_team)
+
+    def s_example_decl(self, tree: Tree) -> ast.Example:
+        name, label, rest = self._named(tree)
+        grade = team = None
+        given: list[ast.Assignment] = []
+        expect: list[ast.Expectation] = []
+        for child in rest:
+            if child.data == "example_grade":
+                grade = str(child.children[0])
+            elif child.data == "example_team":
+                team = _unquote(child.children[0])
+            elif child.data == "given":
+                given = [
+                    ast.Assignment(self.span(a.children[0]), str(a.children[0]),
+                                   self.expr(a.children[1]))
+                    for a in child.children
+                ]
+            else:
+                expect = [self.expectation(e) for e in child.children]
+        return ast.Example(self.span(tree), str(name), label, self.span(name), grade, team,
+                           tuple(given), tuple(expect))
+
+    def expectation(self, tree: Tree) -> ast.Expectation:
+        target, value = tree.children
+        kind = target.data.removeprefix("target_")
+        names = [str(c) for c in target.children]
+        name = names[0] if names else ""
+        item = names[1] if len(names) > 1 else ""
+        return ast.Expectation(self.span(tree), kind, name, item, self.expr(value))
+
+    def s_drop_decl(self, tree: Tree) -> ast.Drop:
+        name = tree.children[0]
+        return ast.Drop(self.span(tree), str(name), "", self.span(name))
+
+    # ---- expressions
+    def expr(self, node: Tree | Token) -> ast.Expr:
+        if isinstance(node, Token):  # pragma: no cover - the grammar wraps every token
+            raise TypeError(node)
+        return getattr(self, "e_" + node.data)(node)
+
+    def e_number(self, tree: Tree) -> ast.Expr:
+        token = tree.children[0]
+        return ast.Literal(self.span(tree), self.decimal(token), Unit.ANY, str(token))
+
+    def e_percent(self, tree: Tree) -> ast.Expr:
+        token = tree.children[0]
+        digits = str(token).rstrip("%").strip()
+        value = self.decimal(token, digits).scaleb(-2)
+        return ast.Literal(self.span(tree), value, Unit.PERCENT, str(token).replace(" ", ""))
+
+    def e_money(self, tree: Tree) -> ast.Expr:
+        number, currency = tree.children
+        return ast.Literal(self.span(tree), self.decimal(number), Unit.MONEY, str(number),
+                           _currency(currency))
+
+    def decimal(self, token: Token, text: str | None = None) -> Decimal:
+        digits = (text if text is not None else str(token)).replace("_", "")
+        if len(digits.replace(".", "")) > MAX_DIGITS:
+            self.problems.append(error(
+                "KPI005", f"a number with more than {MAX_DIGITS} digits", self.source,
+                self.span(token), hint="amounts and plans need far fewer digits"))
+            return Decimal(0)
+        try:
+            return Decimal(digits)
+        except InvalidOperation:  # pragma: no cover - the grammar admits only digits
+            return Decimal(0)
+
+    def e_reference(self, tree: Tree) -> ast.Expr:
+        return ast.Ref(self.span(tree), str(tree.children[0]))
+
+    def e_plan_of(self, tree: Tree) -> ast.Expr:
+        return ast.PlanOf(self.span(tree), str(tree.children[0]))
+
+    def e_attainment_of(self, tree: Tree) -> ast.Expr:
+        return ast.AttainmentOf(self.span(tree), str(tree.children[0]))
+
+    def e_curve_input(self, tree: Tree) -> ast.Expr:
+        return ast.CurveInput(self.span(tree))
+
+    def e_team_aggregate(self, tree: Tree) -> ast.Expr:
+        return ast.TeamAggregate(self.span(tree), str(tree.children[0]), str(tree.children[1]))
+
+    def e_team_size(self, tree: Tree) -> ast.Expr:
+        return ast.TeamSize(self.span(tree))
+
+    def e_unary(self, tree: Tree) -> ast.Expr:
+        op, operand = tree.children
+        return ast.Unary(self.span(tree), _OPS.get(str(op), str(op)), self.expr(operand))
+
+    def e_binary(self, tree: Tree) -> ast.Expr:
+        left, op, right = tree.children
+        return ast.Binary(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
+                          self.expr(right))
+
+    def e_division(self, tree: Tree) -> ast.Expr:
+        left, _, right = tree.children
+        return ast.Division(self.span(tree), self.expr(left), self.expr(right))
+
+    def e_guarded_division(self, tree: Tree) -> ast.Expr:
+        left, _, right, otherwise = tree.children
+        return ast.Division(self.span(tree), self.expr(left), self.expr(right),
+                            self.expr(otherwise))
+
+    def e_comparison(self, tree: Tree) -> ast.Expr:
+        left, op, right = tree.children
+        return ast.Compare(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
+                           self.expr(right))
+
+    def e_and_(self, tree: Tree) -> ast.Expr:
+        return ast.Logical(self.span(tree), "and", *map(self.expr, tree.children))
+
+    def e_or_(self, tree: Tree) -> ast.Expr:
+        return ast.Logical(self.span(tree), "or", *map(self.expr, tree.children))
+
+    def e_not_(self, tree: Tree) -> ast.Expr:
+        return ast.Not(self.span(tree), self.expr(tree.children[0]))
+
+    def e_if_then_else(self, tree: Tree) -> ast.Expr:
+        return ast.IfThenElse(self.span(tree), *map(self.expr, tree.children))
+
+    def e_function_call(self, tree: Tree) -> ast.Expr:
+        function, *args = tree.children
+        return ast.Call(self.span(tree), str(function), tuple(map(self.expr, args)))
+
+    def e_round_call(self, tree: Tree) -> ast.Expr:
+        value, step, *mode = tree.children
+        return ast.Round(self.span(tree), self.expr(value), self.expr(step),
+                         _mode(mode[0]) if mode else "half up")
+
+    def e_curve_call(self, tree: Tree) -> ast.Expr:
+        name, arg = tree.children
+        return ast.CurveCall(self.span(tree), str(name), self.expr(arg))
+
+
+def _unquote(token: Token) -> str:
+    text = str(token)[1:-1]
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _currency(token: Token) -> str:
+    return {"₽": "RUB", "€": "EUR"}.get(str(token), str(token))
+
+
+def _mode(tree: Tree) -> str:
+    return " ".join(str(tree.children[0]).split())
