@@ -1,0 +1,73 @@
+"""The checker: ordered passes over each resolved variant, every problem reported at once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import ast
+from ..diagnostics import Diagnostic, error, sort_key
+from ..source import SourceFile
+from .curves import check_curves
+from .examples import check_examples
+from .fold import fold
+from .methodology import check_methodology
+from .model import BASE, Change, CheckedRuleset, Variant
+from .names import check_cycles, check_names
+from .pools import check_pools
+from .resolve import resolve
+from .types import check_units
+
+__all__ = ["BASE", "Change", "CheckedRuleset", "Variant", "check_ruleset"]
+
+
+def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
+    variants, examples, diagnostics = resolve(ruleset, source)
+    currency = ruleset.header.currency or "RUB"
+    for variant in variants.values():
+        found = check_names(variant, source)
+        order, cycles = check_cycles(variant, source)
+        found += cycles
+        variant.constant_order = [name for kind, name in order if kind == "constant"]
+        variant.kpi_order = [name for kind, name in order if kind == "value"]
+        found += check_units(variant, source, currency, order)
+        if not any(d.is_error for d in found):
+            found += check_pools(variant, source)
+            found += check_curves(variant, source)
+            found += check_methodology(variant, source, ruleset.header, examples)
+        diagnostics += found
+    diagnostics += check_examples(examples, variants, source)
+    checked = CheckedRuleset(ruleset, source, variants, examples, _unique(diagnostics))
+    _rounding(checked)
+    return checked
+
+
+def _rounding(checked: CheckedRuleset) -> None:
+    base = checked.base
+    for rule in checked.header.rounding:
+        step = fold(rule.step, base.constant_values)
+        if step is None or step <= 0:
+            checked.diagnostics.append(error("KPI208", "the rounding step must be a positive "
+                                             "constant (e.g. 0.01)", checked.source,
+                                             rule.step.span))
+            continue
+        if rule.target == "payouts":
+            checked.payout_step, checked.payout_mode = step, rule.mode
+        else:
+            checked.attainment_step, checked.attainment_mode = step, rule.mode
+    if not checked.header.currency:
+        pass  # RUB by default, documented
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Grades share most statements: report a problem in a shared line once."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for d in sorted(diagnostics, key=sort_key):
+        key = (d.code, d.line, d.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+_ = Decimal

@@ -1,0 +1,75 @@
+"""Lints from the method: warnings a consultant wants to see (errors under --strict)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import ast
+from ..diagnostics import Diagnostic, warning
+from ..source import SourceFile
+from .fold import fold
+from .model import Variant
+from .names import _expressions
+from .walk import references
+
+MAX_KPIS_PER_EMPLOYEE = 7
+TEAM_SHARE = (Decimal("0.10"), Decimal("0.20"))
+
+
+def check_methodology(variant: Variant, source: SourceFile, header: ast.Header,
+                      examples: list[ast.Example]) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    used: set[str] = set()
+    for _where, expr, _scope in _expressions(variant):
+        used.update(name for _kind, name, _node in references(expr))
+    used.update(k for k, kpi in variant.kpis.items() if kpi.formula is None)
+    for fact in variant.facts.values():
+        if fact.name not in used:
+            out.append(warning("KPI703", f"fact '{fact.name}' is never used", source,
+                               fact.name_span, hint="remove it or use it in a KPI"))
+    pooled = [item.kpi for _pay, item in variant.pooled_kpis()]
+    if len(set(pooled)) > MAX_KPIS_PER_EMPLOYEE:
+        out.append(warning("KPI704", f"an employee is paid on {len(set(pooled))} KPIs; the method "
+                           f"advises at most {MAX_KPIS_PER_EMPLOYEE}", source, header.name_span))
+    for pay in variant.pays.values():
+        groups = [variant.kpis[i.kpi].group for i in pay.items if i.kpi in variant.kpis]
+        if any(groups) and "result" not in groups:
+            out.append(warning("KPI705", f"'{pay.name}' pays on no result KPI (revenue, margin, "
+                               "new clients...)", source, pay.name_span,
+                               hint="results should weigh more than activity"))
+    out += _team_share(variant, source)
+    return out
+
+
+def _team_share(variant: Variant, source: SourceFile) -> list[Diagnostic]:
+    """The team part of the bonus should be 10–20 % of the individual plus team bonus."""
+    team_pays, own_pays = [], []
+    for pay in variant.pays.values():
+        exprs = [pay.formula, pay.pool, *(g.value for g in pay.gates),
+                 *(g.unless for g in pay.gates)]
+        uses_team = any(isinstance(node, ast.TeamAggregate) or node.__class__ is ast.TeamSize
+                        for expr in exprs for _k, _n, node in references(expr)) or any(
+            _mentions_team(e) for e in exprs)
+        amount = fold(pay.pool if pay.pool is not None else pay.formula, variant.constant_values)
+        if pay.items or uses_team:
+            (team_pays if uses_team else own_pays).append((pay, amount))
+    if not team_pays or not own_pays:
+        return []
+    if any(a is None for _p, a in team_pays + own_pays):
+        return []
+    team = sum((a for _p, a in team_pays), Decimal(0))
+    total = team + sum((a for _p, a in own_pays), Decimal(0))
+    share = team / total if total else Decimal(0)
+    low, high = TEAM_SHARE
+    if share < low or share > high:
+        pay = team_pays[0][0]
+        return [warning("KPI706", f"the team part is {share * 100:.1f}% of the bonus; the method "
+                        "advises 10–20%", source, pay.name_span,
+                        hint="keep 80–90 % of the bonus individual")]
+    return []
+
+
+def _mentions_team(expr: ast.Expr | None) -> bool:
+    from .walk import nodes
+
+    return any(isinstance(n, ast.TeamAggregate | ast.TeamSize) for n in nodes(expr))

@@ -1,0 +1,223 @@
+"""Resolve the base scheme and its grades into flat variants, recording what each grade changes."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields, replace
+
+from .. import ast
+from ..diagnostics import Diagnostic, did_you_mean, error, warning
+from ..source import SourceFile
+from .model import BASE, Change, Variant
+from ..exprtext import describe_expr
+
+_SECTIONS = {
+    ast.Fact: "facts",
+    ast.Constant: "constants",
+    ast.Curve: "curves",
+    ast.Kpi: "kpis",
+    ast.Pay: "pays",
+    ast.Budget: "budgets",
+}
+_NOUN = {"facts": "fact", "constants": "constant", "curves": "curve", "kpis": "KPI",
+         "pays": "payment", "budgets": "budget"}
+
+
+def resolve(ruleset: ast.Ruleset, source: SourceFile) -> tuple[dict[str, Variant], list[ast.Example],
+                                                                list[Diagnostic]]:
+    diagnostics: list[Diagnostic] = []
+    examples: list[ast.Example] = []
+    header = ruleset.header
+    base = Variant(BASE, header.label, None)
+    for statement in ruleset.statements:
+        _declare(base, statement, source, diagnostics, examples, None)
+    variants = {BASE: base}
+    sections = {g.name: g for g in ruleset.grades}
+    for grade in ruleset.grades:
+        if grade.name in variants or grade.name == BASE:
+            diagnostics.append(error("KPI601", f"grade '{grade.name}' is defined twice", source,
+                                     grade.name_span))
+            continue
+        chain, parent = [grade.name], grade.based_on
+        while parent and parent in sections and parent not in chain:
+            chain.append(parent)
+            parent = sections[parent].based_on
+        if parent and parent in chain:
+            cycle = " → ".join([*reversed(chain), parent])
+            diagnostics.append(error("KPI602", f"grades are based on each other in a cycle: {cycle}",
+                                     source, grade.name_span,
+                                     hint="one of them must be based on the scheme itself"))
+            continue
+    for grade in _in_dependency_order(ruleset.grades):
+        parent_name = grade.based_on or BASE
+        if parent_name not in variants:
+            if parent_name not in sections:
+                known = [n for n in sections if n != grade.name]
+                hint = did_you_mean(parent_name, known) or (
+                    "known grades: " + ", ".join(known) if known else "")
+                diagnostics.append(error("KPI603", f"grade '{grade.name}' is based on unknown "
+                                         f"grade '{parent_name}'", source, grade.name_span, hint=hint))
+            continue
+        variant = _copy(variants[parent_name], grade.name, grade.label)
+        for statement in grade.statements:
+            _declare(variant, statement, source, diagnostics, examples, grade.name)
+        variants[grade.name] = variant
+    return variants, examples, diagnostics
+
+
+def _in_dependency_order(grades: tuple[ast.GradeSection, ...]) -> list[ast.GradeSection]:
+    done: set[str] = set()
+    ordered: list[ast.GradeSection] = []
+    pending = list(grades)
+    while pending:
+        progress = False
+        for grade in list(pending):
+            if not grade.based_on or grade.based_on in done or grade.based_on not in {
+                g.name for g in grades
+            }:
+                ordered.append(grade)
+                done.add(grade.name)
+                pending.remove(grade)
+                progress = True
+        if not progress:
+            break  # cycles were reported; leave those grades out
+    return ordered
+
+
+def _copy(parent: Variant, name: str, label: str) -> Variant:
+    variant = Variant(name, label, parent.name)
+    for section in _SECTIONS.values():
+        setattr(variant, section, dict(getattr(parent, section)))
+    return variant
+
+
+def _declare(variant: Variant, statement: ast.Statement, source: SourceFile,
+             diagnostics: list[Diagnostic], examples: list[ast.Example], grade: str | None) -> None:
+    if isinstance(statement, ast.Example):
+        examples.append(statement if statement.grade or not grade else
+                        replace(statement, grade=grade))
+        return
+    if isinstance(statement, ast.Drop):
+        _drop(variant, statement, source, diagnostics)
+        return
+    section = _SECTIONS[type(statement)]
+    table = getattr(variant, section)
+    existing = table.get(statement.name)
+    if grade is None:
+        if existing is not None:
+            diagnostics.append(error(
+                "KPI103", f"{_NOUN[section]} '{statement.name}' is defined twice", source,
+                statement.name_span, hint=f"the first definition is on line {existing.span.line}"))
+            return
+        table[statement.name] = statement
+        return
+    if existing is None:
+        _check_complete_addition(variant, statement, source, diagnostics)
+        table[statement.name] = statement
+        variant.changes.append(Change(f"{_NOUN[section]} {statement.name}", "", "added",
+                                      statement.span))
+        return
+    merged = _merge(existing, statement)
+    _record_changes(variant, section, existing, merged, statement, source, diagnostics)
+    table[statement.name] = merged
+
+
+def _check_complete_addition(variant: Variant, statement: ast.Statement, source: SourceFile,
+                             diagnostics: list[Diagnostic]) -> None:
+    """A grade adding a KPI that has neither a formula nor a fact of its name names nothing."""
+    if isinstance(statement, ast.Kpi) and statement.formula is None and \
+            statement.name not in variant.facts:
+        hint = did_you_mean(statement.name, variant.kpis) or \
+            "give it a formula (kpi name = ...) or declare a fact of that name"
+        diagnostics.append(error(
+            "KPI604", f"grade changes KPI '{statement.name}', which the scheme it is based on "
+            "does not have", source, statement.name_span, hint=hint))
+
+
+def _merge(old: ast.Decl, new: ast.Decl) -> ast.Decl:
+    """A grade's statement changes only what it writes; everything else stays as inherited."""
+    if isinstance(old, ast.Pay) and isinstance(new, ast.Pay):
+        items = {item.kpi: item for item in old.items}
+        for item in new.items:
+            items[item.kpi] = _merge_fields(items[item.kpi], item) if item.kpi in items else item
+        merged = _merge_fields(old, new)
+        return replace(merged, items=tuple(items.values()))
+    if isinstance(old, ast.Kpi | ast.Budget):
+        return _merge_fields(old, new)
+    return new  # facts, constants, curves are replaced whole
+
+
+def _merge_fields(old, new):  # type: ignore[no-untyped-def]
+    changes = {}
+    for f in fields(new):
+        if f.name in ("span", "name_span", "name", "kpi", "curve_span"):
+            continue
+        value = getattr(new, f.name)
+        if value not in (None, "", ()):
+            changes[f.name] = value
+    return replace(old, **changes)
+
+
+def _record_changes(variant: Variant, section: str, old: ast.Decl, new: ast.Decl,
+                    statement: ast.Decl, source: SourceFile, diagnostics: list[Diagnostic]) -> None:
+    described = _describe_fields(old), _describe_fields(new)
+    before, after = described
+    changed = False
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            changed = True
+            variant.changes.append(Change(f"{key} of {_NOUN[section]} {new.name}"
+                                          if key != "value" else f"{_NOUN[section]} {new.name}",
+                                          before.get(key, ""), after.get(key, "") or "none",
+                                          statement.span))
+    if not changed:
+        diagnostics.append(warning(
+            "KPI701", f"grade '{variant.name}' sets {_NOUN[section]} '{new.name}' to what it "
+            "already is", source, statement.name_span, hint="remove the line, it changes nothing"))
+
+
+def _describe_fields(decl: ast.Decl) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in fields(decl):
+        if f.name in ("span", "name_span", "name", "label"):
+            continue
+        value = getattr(decl, f.name)
+        if f.name == "items":
+            for item in value:
+                for key, text in _describe_fields(item).items():
+                    if key != "kpi":
+                        out[f"{key} for {item.kpi}"] = text
+            continue
+        if value in (None, "", ()):
+            continue
+        out[f.name if f.name not in ("value", "formula") else "value"] = _text(value)
+    return out
+
+
+def _text(value: object) -> str:
+    if isinstance(value, ast.Expr):
+        return describe_expr(value)
+    if isinstance(value, tuple):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, ast.Node):
+        return copy.copy(type(value).__name__).lower()
+    return str(value)
+
+
+def _drop(variant: Variant, statement: ast.Drop, source: SourceFile,
+          diagnostics: list[Diagnostic]) -> None:
+    name = statement.name
+    if name in variant.kpis:
+        del variant.kpis[name]
+        for pay_name, pay in list(variant.pays.items()):
+            if any(item.kpi == name for item in pay.items):
+                variant.pays[pay_name] = replace(
+                    pay, items=tuple(i for i in pay.items if i.kpi != name))
+        variant.changes.append(Change(f"KPI {name}", "kept", "", statement.span))
+    elif name in variant.pays:
+        del variant.pays[name]
+        variant.changes.append(Change(f"payment {name}", "kept", "", statement.span))
+    else:
+        hint = did_you_mean(name, [*variant.kpis, *variant.pays])
+        diagnostics.append(error("KPI605", f"'drop {name}' names no KPI or payment", source,
+                                 statement.name_span, hint=hint))
