@@ -1,3 +1,21 @@
-"""kpidsl: KPI and bonus schemes for sales teams, written as readable rules and paid exactly."""
+"""kpidsl: KPI and bonus schemes for sales teams, written as readable rules and paid exactly.
+
+    import kpidsl
+    scheme = kpidsl.load("rulesets/b2b_manager.kpi")
+    result = scheme.evaluate({"revenue": "3300000", "avg_check": "142500",
+                              "conversion": "2.1%", "calls": 950})
+    result.total  # Decimal('119800.00')
+"""
+
+from .api import Ruleset, check, compile_source, load, loads
+from .diagnostics import Diagnostic, KpiError, Severity
+from .results import KpiResult, Line, Result
 
 __version__ = "0.1.0"
+
+compile = compile_source  # noqa: A001 - the facade's name for "scheme → Python source"
+
+__all__ = [
+    "Diagnostic", "KpiError", "KpiResult", "Line", "Result", "Ruleset", "Severity", "__version__",
+    "check", "compile", "load", "loads",
+]

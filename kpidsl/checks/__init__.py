@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from .. import ast
 from ..diagnostics import Diagnostic, error, sort_key
 from ..source import SourceFile
@@ -54,8 +52,6 @@ def _rounding(checked: CheckedRuleset) -> None:
             checked.payout_step, checked.payout_mode = step, rule.mode
         else:
             checked.attainment_step, checked.attainment_mode = step, rule.mode
-    if not checked.header.currency:
-        pass  # RUB by default, documented
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -69,5 +65,3 @@ def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             out.append(d)
     return out
 
-
-_ = Decimal

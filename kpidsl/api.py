@@ -1,0 +1,145 @@
+"""The Python API: load a scheme, check it, evaluate facts. The CLI is a thin layer over this."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from .checks import BASE, CheckedRuleset, check_ruleset
+from .diagnostics import Diagnostic, KpiError, error, has_errors
+from .evaluate import Evaluation, VariantInfo, variant_info
+from .loader import Compiled, compile_ruleset
+from .parser import parse
+from .results import Result
+from .source import SourceFile
+
+
+class Ruleset:
+    """A checked and compiled scheme, ready to evaluate."""
+
+    def __init__(self, checked: CheckedRuleset) -> None:
+        self.checked = checked
+        self.compiled: Compiled = compile_ruleset(checked)
+        self.infos: dict[str, VariantInfo] = {
+            name: variant_info(checked, variant, self.compiled)
+            for name, variant in checked.variants.items()
+        }
+        self._evaluation = Evaluation(checked, self.compiled, self.infos)
+
+    def __repr__(self) -> str:
+        return f"Ruleset({self.name!r}, grades={self.grades!r})"
+
+    @property
+    def name(self) -> str:
+        return self.checked.header.name
+
+    @property
+    def label(self) -> str:
+        return self.checked.header.label or self.name
+
+    @property
+    def currency(self) -> str:
+        return self.checked.currency
+
+    @property
+    def grades(self) -> list[str]:
+        return self.checked.grades
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Warnings found while checking (a Ruleset with errors is never built)."""
+        return self.checked.diagnostics
+
+    @property
+    def python_source(self) -> str:
+        """The generated evaluator module, as `kpidsl compile` prints it."""
+        return self.compiled.generated.source
+
+    @cached_property
+    def fact_specs(self) -> dict[str, Any]:
+        """Every fact any grade reads, as specs for the facts readers."""
+        from .facts import FactSpec
+
+        specs: dict[str, FactSpec] = {}
+        for variant in self.checked.variants.values():
+            for fact in variant.facts.values():
+                if fact.name not in specs:
+                    default = self.infos[variant.name].defaults.get(fact.name)
+                    specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
+                                                fact.label)
+        return specs
+
+    def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
+                 employee: str = "", team: Mapping[str, Decimal] | None = None,
+                 month: int | None = None) -> Result:
+        """One employee. Facts map names to Decimal, int or text ("2.1%", "142 500,00")."""
+        name = employee or str(facts.get("employee", ""))
+        return self._evaluation.one(facts, grade or _text(facts.get("grade")), name, team, month)
+
+    def evaluate_many(self, rows: Iterable[Any], grade: str | None = None, *,
+                      month: int | None = None, on_error: Any = None) -> Iterator[Result]:
+        """A batch: FactRows from `kpidsl.facts` or mappings with an 'employee' key.
+
+        With `on_error(employee, row, diagnostics)` a bad row is reported and skipped;
+        without it the first bad row raises KpiError.
+        """
+        return self._evaluation.many(rows, grade, month, on_error)
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def check(text: str, name: str = "<string>") -> list[Diagnostic]:
+    """Every problem in a scheme, errors and warnings; never raises for a bad scheme."""
+    source = SourceFile(name, text)
+    ruleset, diagnostics = parse(source)
+    if ruleset is None:
+        return diagnostics
+    return check_ruleset(ruleset, source).diagnostics
+
+
+def check_source(source: SourceFile) -> tuple[CheckedRuleset | None, list[Diagnostic]]:
+    ruleset, diagnostics = parse(source)
+    if ruleset is None:
+        return None, diagnostics
+    checked = check_ruleset(ruleset, source)
+    return checked, checked.diagnostics
+
+
+def loads(text: str, name: str = "<string>") -> Ruleset:
+    """Check and compile a scheme; raises KpiError (with .diagnostics) when it has errors."""
+    checked, diagnostics = check_source(SourceFile(name, text))
+    if checked is None or has_errors(diagnostics):
+        raise KpiError(diagnostics)
+    return Ruleset(checked)
+
+
+def read_text(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KpiError([error("KPI006", f"cannot read {path}: {exc.strerror or exc}",
+                              SourceFile(str(path), ""))]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KpiError([error("KPI004", f"{path} is not UTF-8 text (byte {exc.start})",
+                              SourceFile(str(path), ""),
+                              hint="save the scheme as UTF-8")]) from None
+
+
+def load(path: str | Path) -> Ruleset:
+    return loads(read_text(path), str(path))
+
+
+def compile_source(text: str, name: str = "<string>") -> str:
+    """The generated Python module for a scheme (what `kpidsl compile` prints)."""
+    return loads(text, name).python_source
+
+
+__all__ = ["BASE", "Ruleset", "check", "compile_source", "load", "loads"]

@@ -1,0 +1,355 @@
+"""Compiled evaluator × facts → Results: fact conversion, teams, budgets, run-time errors.
+
+A run-time failure (a zero plan taken from the facts, a number too large for the context)
+is reported against the .kpi line that failed and the employee, through the line map the
+code generator recorded.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import ast
+from .checks import BASE, CheckedRuleset, Variant
+from .checks.fold import fold
+from .checks.walk import nodes
+from .codegen import Layout
+from .diagnostics import Diagnostic, KpiError, error
+from .exprtext import describe_expr
+from .loader import Compiled
+from .results import Result
+from .runtime import CONTEXT
+from .units import Unit
+
+_TEAM_SPLIT = "\x00"
+
+
+@dataclass
+class VariantInfo:
+    """What Results need to name the evaluator's raw values."""
+
+    name: str
+    currency: str
+    layout: Layout
+    function: Any
+    kpi_labels: dict[str, str]
+    kpi_units: dict[str, Unit]
+    kpi_directions: dict[str, str]
+    kpi_groups: dict[str, str | None]
+    line_curves: dict[tuple[str, str], str]
+    band_texts: dict[str, dict[int, str]]
+    facts: dict[str, ast.Fact]
+    defaults: dict[str, Decimal]
+    team_needs: tuple[tuple[str, str], ...]  # (aggregate, fact)
+
+
+def band_text(curve: ast.Curve, index: int) -> str:
+    """A band as the scheme writes it: 'from 80% through 100%'."""
+    if curve.kind == "linear":
+        return "between points" if index < len(curve.points) else "above the last point"
+    band = curve.bands[index - 1]
+    low = describe_expr(band.lower) if band.lower is not None else ""
+    high = describe_expr(band.upper) if band.upper is not None else ""
+    if band.lower is None:
+        return f"{'at most' if band.upper_inclusive else 'below'} {high}"
+    start = f"{'from' if band.lower_inclusive else 'above'} {low}"
+    if band.upper is None:
+        return start
+    return f"{start} {'through' if band.upper_inclusive else 'to'} {high}"
+
+
+def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) -> VariantInfo:
+    generated = compiled.generated
+    layout = generated.layouts[variant.name]
+    kpis = variant.kpis
+    line_curves = {(pay.name, item.kpi): item.curve or "" for pay, item in variant.pooled_kpis()}
+    band_texts = {
+        name: {i: band_text(curve, i)
+               for i in range(1, max(len(curve.bands), len(curve.points)) + 1)}
+        for name, curve in variant.curves.items()
+    }
+    defaults = {}
+    for fact in variant.facts.values():
+        if fact.if_missing is not None:
+            value = fold(fact.if_missing, variant.constant_values)
+            if value is not None:
+                defaults[fact.name] = value
+    needs = sorted({
+        (node.kind, node.name)
+        for kpi in kpis.values()
+        for expr in (kpi.formula, kpi.plan, kpi.attainment)
+        for node in nodes(expr) if isinstance(node, ast.TeamAggregate)
+    } | {
+        (node.kind, node.name)
+        for pay in variant.pays.values()
+        for expr in (pay.formula, pay.pool, *(g.value for g in pay.gates),
+                     *(g.unless for g in pay.gates),
+                     *(g.value for i in pay.items for g in i.gates),
+                     *(g.unless for i in pay.items for g in i.gates))
+        for node in nodes(expr) if isinstance(node, ast.TeamAggregate)
+    })
+    return VariantInfo(
+        variant.name, checked.currency, layout, compiled.evaluators[variant.name],
+        {k: kpis[k].label or k for k in layout.kpis},
+        {k: variant.units.get(k, Unit.NUMBER) for k in layout.kpis},
+        {k: kpis[k].direction or "higher" for k in layout.kpis},
+        {k: kpis[k].group for k in layout.kpis},
+        line_curves, band_texts, dict(variant.facts), defaults, tuple(needs),
+    )
+
+
+def uses_team(info: VariantInfo, checked: CheckedRuleset) -> bool:
+    variant = checked.variants[info.name]
+    return bool(info.team_needs) or any(
+        isinstance(node, ast.TeamSize)
+        for pay in variant.pays.values() for g in pay.gates for node in nodes(g.value)
+    )
+
+
+# ---------------------------------------------------------------- facts
+
+
+def convert_fact(name: str, value: object, unit: Unit) -> Decimal:
+    """An API fact value to Decimal: Decimal and int as they are, text parsed; never a float."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"fact '{name}' is {value}, not a number")
+        return value
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"fact '{name}' is a {type(value).__name__}; pass a Decimal, an int or "
+                        "text, so no binary rounding touches an amount")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        from .facts import parse_value
+
+        return parse_value(value, unit)
+    raise TypeError(f"fact '{name}' is a {type(value).__name__}, not a number")
+
+
+def team_values(needs: Iterable[tuple[str, str]],
+                members: list[Mapping[str, Decimal]]) -> dict[str, Decimal]:
+    """Aggregates over a team's members, computed once per team."""
+    out: dict[str, Decimal] = {"size": Decimal(len(members))}
+    for kind, fact in needs:
+        values = [m[fact] for m in members if fact in m]
+        key = f"{kind}:{fact}"
+        if not values:
+            out[key] = Decimal(0)
+        elif kind == "total":
+            out[key] = sum(values, Decimal(0))
+        elif kind == "average":
+            out[key] = sum(values, Decimal(0)) / len(values)
+        elif kind == "min":
+            out[key] = min(values)
+        else:
+            out[key] = max(values)
+    return out
+
+
+# ---------------------------------------------------------------- errors
+
+
+def runtime_diagnostic(exc: BaseException, compiled: Compiled, checked: CheckedRuleset,
+                       employee: str) -> Diagnostic:
+    """Name the .kpi line that failed (from the traceback's generated-code frame)."""
+    kpi_line = 0
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == compiled.filename:
+            kpi_line = compiled.generated.line_map.get(tb.tb_lineno, kpi_line)
+        tb = tb.tb_next
+    if isinstance(exc, decimal.DivisionByZero | ZeroDivisionError | decimal.DivisionUndefined):
+        code, what = "KPI901", "division by zero"
+    elif isinstance(exc, decimal.Overflow):
+        code, what = "KPI902", "a number grew beyond the decimal context (overflow)"
+    elif isinstance(exc, KeyError):
+        code, what = "KPI903", f"missing value {exc}"
+    else:
+        code, what = "KPI904", f"{type(exc).__name__}: {exc}"
+    source = checked.source
+    span = None
+    if kpi_line:
+        from .source import Span
+
+        text = source.line_text(kpi_line)
+        indent = len(text) - len(text.lstrip())
+        span = Span(0, 0, kpi_line, indent + 1, kpi_line, len(text) + 1)
+    hint = "say what the division gives when the plan or denominator is zero" \
+        if code == "KPI901" else ""
+    return error(code, f"{what} while computing employee '{employee}'", source, span, hint=hint)
+
+
+class Evaluation:
+    """Runs one variant's evaluator over prepared facts (with the decimal context set)."""
+
+    def __init__(self, checked: CheckedRuleset, compiled: Compiled,
+                 infos: dict[str, VariantInfo]) -> None:
+        self.checked = checked
+        self.compiled = compiled
+        self.infos = infos
+
+    def info(self, grade: str | None) -> VariantInfo:
+        name = grade or BASE
+        info = self.infos.get(name)
+        if info is None:
+            known = ", ".join(g for g in self.infos if g != BASE) or "none"
+            raise KpiError([error("KPI606", f"unknown grade '{name}'; known grades: {known}")])
+        return info
+
+    def prepare(self, info: VariantInfo, facts: Mapping[str, object],
+                employee: str) -> dict[str, Decimal]:
+        values: dict[str, Decimal] = {}
+        problems: list[Diagnostic] = []
+        for name, fact in info.facts.items():
+            raw = facts.get(name)
+            if raw is None or raw == "":
+                if name in info.defaults:
+                    values[name] = info.defaults[name]
+                else:
+                    problems.append(error("KPI502", f"employee '{employee}': missing required "
+                                          f"fact '{name}'"))
+                continue
+            try:
+                values[name] = convert_fact(name, raw, fact.unit)
+            except (TypeError, ValueError) as exc:
+                problems.append(error("KPI501", f"employee '{employee}': {exc}"))
+        if problems:
+            raise KpiError(problems)
+        return values
+
+    def run(self, info: VariantInfo, values: dict[str, Decimal], employee: str,
+            team_name: str | None, team: dict[str, Decimal] | None, month: int | None,
+            row: int = 0) -> Result:
+        try:
+            raw = info.function(values, team, month)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a located diagnostic
+            raise KpiError([runtime_diagnostic(exc, self.compiled, self.checked, employee)]) \
+                from None
+        return Result(info, raw, employee, values, team_name, row)
+
+    def one(self, facts: Mapping[str, object], grade: str | None, employee: str,
+            team: Mapping[str, Decimal] | None, month: int | None) -> Result:
+        info = self.info(grade)
+        with decimal.localcontext(CONTEXT):
+            values = self.prepare(info, facts, employee)
+            team_data = dict(team) if team is not None else team_values(info.team_needs, [values])
+            return self.run(info, values, employee, None, team_data, month)
+
+    def many(self, rows: Iterable[Any], grade: str | None, month: int | None,
+             on_error: Any) -> Iterator[Result]:
+        """Rows are FactRow objects or mappings with 'employee' (and optional grade/team)."""
+        needs_team = any(uses_team(i, self.checked) for i in self.infos.values()) or \
+            bool(self.checked.base.budgets)
+        prepared = (self._prepare_row(r, grade, on_error) for r in rows)
+        with decimal.localcontext(CONTEXT):
+            if not needs_team:
+                for item in prepared:
+                    if item is None:
+                        continue
+                    info, values, employee, team_name, row = item
+                    result = self._guarded(info, values, employee, team_name, None, month, row,
+                                           on_error)
+                    if result is not None:
+                        yield result
+                return
+            yield from self._many_by_team(prepared, month, on_error)
+
+    def _prepare_row(self, row: Any, grade: str | None, on_error: Any):  # type: ignore[no-untyped-def]
+        if hasattr(row, "values") and hasattr(row, "employee") and not isinstance(row, Mapping):
+            facts, employee = row.values, row.employee
+            row_grade, team, number = row.grade, row.team, row.row
+        else:
+            facts, employee = row, str(row.get("employee", ""))
+            row_grade, team, number = row.get("grade"), row.get("team"), 0
+        try:
+            info = self.info(grade or row_grade or None)
+            return info, self.prepare(info, facts, employee), employee, team, number
+        except KpiError as exc:
+            if on_error is None:
+                raise
+            on_error(employee, number, exc.diagnostics)
+            return None
+
+    def _guarded(self, info: VariantInfo, values: dict[str, Decimal], employee: str,
+                 team_name: str | None, team: dict[str, Decimal] | None, month: int | None,
+                 row: int, on_error: Any) -> Result | None:
+        try:
+            return self.run(info, values, employee, team_name, team, month, row)
+        except KpiError as exc:
+            if on_error is None:
+                raise
+            on_error(employee, row, exc.diagnostics)
+            return None
+
+    def _many_by_team(self, prepared: Iterable[Any], month: int | None,
+                      on_error: Any) -> Iterator[Result]:
+        """Team schemes read every row first: aggregates need the whole team."""
+        teams: dict[str, list[Any]] = defaultdict(list)
+        order: list[Any] = []
+        for item in prepared:
+            if item is None:
+                continue
+            teams[item[3] or ""].append(item)
+            order.append(item)
+        needs = sorted({n for i in self.infos.values() for n in i.team_needs})
+        aggregates = {name: team_values(needs, [m[1] for m in members])
+                      for name, members in teams.items()}
+        results: dict[int, Result] = {}
+        for index, (info, values, employee, team_name, row) in enumerate(order):
+            result = self._guarded(info, values, employee, team_name,
+                                   aggregates[team_name or ""], month, row, on_error)
+            if result is not None:
+                results[index] = result
+        apply_budgets(self.checked, list(results.values()))
+        for index in range(len(order)):
+            if index in results:
+                yield results[index]
+
+
+# ---------------------------------------------------------------- budgets
+
+
+def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
+    """Scale a payment pro rata where a group's awards exceed its budget cap.
+
+    Each award becomes award × cap ÷ sum, rounded down to the payout step; the kopecks left
+    over go one step each to the largest remainders (ties: the order of the facts file), so
+    the scaled amounts add up to the cap exactly.
+    """
+    for budget in checked.base.budgets.values():
+        cap = fold(budget.cap, checked.base.constant_values)
+        if cap is None:
+            continue
+        groups: dict[str, list[Result]] = defaultdict(list)
+        for result in results:
+            if budget.component in result.components:
+                groups[(result.team or "") if budget.per_team else ""].append(result)
+        for members in groups.values():
+            awards = [m.components[budget.component] for m in members]
+            for member, amount in zip(members, pro_rata(awards, cap, checked.payout_step),
+                                      strict=True):
+                if amount != member.components[budget.component]:
+                    member.scale_component(budget.component, amount,
+                                           f"{budget.component} scaled to fit budget "
+                                           f"{budget.name} ({cap})")
+
+
+def pro_rata(awards: list[Decimal], cap: Decimal, step: Decimal = Decimal("0.01")) -> list[Decimal]:
+    """Awards scaled to sum exactly to `cap` when they exceed it (largest-remainder rounding)."""
+    total = sum(awards, Decimal(0))
+    if total <= cap or total == 0:
+        return list(awards)
+    exact = [a * cap / total for a in awards]
+    floored = [(e / step).to_integral_value(rounding=decimal.ROUND_FLOOR) * step for e in exact]
+    left = int(((cap - sum(floored, Decimal(0))) / step).to_integral_value())
+    by_remainder = sorted(range(len(awards)), key=lambda i: (-(exact[i] - floored[i]), i))
+    for i in by_remainder[:left]:
+        floored[i] += step
+    return floored
+

@@ -1,0 +1,660 @@
+"""Streaming readers of facts: per-employee numbers exported from CRMs or Excel.
+
+Russian-locale exports carry decimal commas, space thousands, currency signs, cp1251 or a BOM,
+so every cell is parsed by explicit rules into an exact Decimal (never a float). A bad row
+becomes a RowError and reading goes on: one typo must not hide the other thousand rows.
+See docs/facts.md for the formats, the parsing rules and the KPI5xx codes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import datetime as dt
+import io
+import itertools
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import IO
+
+from .diagnostics import Diagnostic, KpiError, did_you_mean, error, warning
+from .units import Unit
+
+FORMATS = ("csv", "json", "jsonl", "xlsx")
+EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl",
+              ".ndjson": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+KNOWN_EXTRA_COLUMNS = ("name", "label")  # descriptive columns that are not warned about
+MAX_DIGITS = 100
+ENCODING_PREFIX = 64 * 1024  # bytes looked at to choose between UTF-8 and cp1251
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    """What the ruleset expects of one fact column."""
+
+    name: str
+    unit: Unit
+    required: bool = True
+    default: Decimal | None = None  # used when the cell is missing/empty and not required
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One good row; `values` has every fact that has a value (defaults applied)."""
+
+    file: str
+    row: int  # as the spreadsheet shows it: header = 1 (JSON: index of the object)
+    employee: str
+    grade: str | None
+    team: str | None
+    values: dict[str, Decimal]
+    extra: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row, with one diagnostic per bad cell; `column`/`text` are the first bad cell's."""
+
+    file: str
+    row: int
+    column: str  # header name of the first bad cell ('' when the whole row is malformed)
+    text: str  # raw text of that cell (or of the row)
+    diagnostics: tuple[Diagnostic, ...]
+    employee: str | None = None
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+
+@dataclass
+class FactsSummary:
+    rows_read: int = 0
+    rows_ok: int = 0
+    rows_failed: int = 0
+
+
+class FactValueError(ValueError):
+    """A cell that cannot be a fact value; `code` is the KPI5xx diagnostic it becomes."""
+
+    def __init__(self, message: str, code: str = "KPI501", hint: str = "") -> None:
+        super().__init__(message)
+        self.code, self.hint = code, hint
+
+
+class FactsFileError(KpiError):
+    """The file as a whole cannot be read (missing, undecodable, bad header)."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__([diagnostic])
+        self.diagnostic = diagnostic
+
+
+_SPACES = str.maketrans(dict.fromkeys("\u00a0\u202f\u2009\u2007", " "))  # no-break, narrow…
+_NUMBER = re.compile(r"(?P<int>[0-9]{1,3}(?P<sep>[ '\u2019.,])[0-9]{3}(?:(?P=sep)[0-9]{3})*"
+                     r"|[0-9]*)(?:(?P<dec>[.,])(?P<frac>[0-9]*))?")
+_MINUS = "-\u2212\u2013"  # hyphen-minus, minus sign, en dash (word processors)
+_CURRENCY = r"(?:₽|\$|€|руб\.?|р\.?|rub|rur|usd|eur)"
+_CURRENCY_AROUND = re.compile(rf"^{_CURRENCY}\s*|\s*{_CURRENCY}$", re.IGNORECASE)
+_REJECTED = [(re.compile(pattern, re.IGNORECASE | re.DOTALL), why) for pattern, why in [
+    (r"=.*", "looks like an Excel formula; export values, not formulas"),
+    (r"#.*", "is an Excel error value, not a number"),
+    (r"\d{4}-\d\d?-\d\d?(?:[ T].*)?|\d\d?[./]\d\d?[./]\d{2,4}(?: .*)?",
+     "looks like a date, not a number"),
+    (r"\d{1,3}:\d\d(?::\d\d)?", "looks like a time, not a number"),
+    (r"[-+\u2212]?(?:nan|snan|inf|infinity|∞)", "is not a finite number"),
+    (r"[-+\u2212]?[0-9]+(?:[.,][0-9]*)?e[-+]?[0-9]+",
+     "is in scientific notation, which loses digits; export the column as a plain number"),
+]]
+_NON_NEGATIVE = {Unit.COUNT: "a count", Unit.MINUTES: "a duration", Unit.HOURS: "a duration",
+                 Unit.DAYS: "a duration"}
+_EXPECTED = {  # the hint of KPI501, per unit
+    Unit.MONEY: "a sum like 3 300 000 or 3300000,50", Unit.COUNT: "a whole number like 12",
+    Unit.PERCENT: "a percentage like 2,1% or a fraction like 0,021",
+    Unit.RATIO: "a ratio like 0,85 or 85%", Unit.NUMBER: "a number like 1500 or 1,5",
+    Unit.MINUTES: "a number of minutes like 90 or 1,5", Unit.HOURS: "a number of hours like 7,5",
+    Unit.DAYS: "a number of days like 5 or 0,5",
+}
+
+
+def parse_value(text: str, unit: Unit) -> Decimal:
+    """Parse one cell's text into an exact Decimal for a fact of `unit`.
+
+    Raises FactValueError (a ValueError) whose message quotes the text. A lone comma is
+    always a decimal separator (Russian locale): '3,300' is 3.3, not 3300. A percent fact
+    takes '2,1%' as 0.021 and a bare number as the fraction itself ('0,021').
+    """
+    s = text.strip()
+    shown = _clip(s)
+    if not s:
+        raise FactValueError("empty value", "KPI502")
+    digits = sum(c in "0123456789" for c in s)
+    if digits > MAX_DIGITS:
+        raise FactValueError(f"'{shown}' has {digits} digits; at most {MAX_DIGITS} are allowed")
+    for pattern, why in _REJECTED:
+        if pattern.fullmatch(s):
+            raise FactValueError(f"'{shown}' {why}")
+    body, percent = s, s.endswith("%")
+    if percent:
+        if unit not in (Unit.PERCENT, Unit.RATIO, Unit.NUMBER):
+            raise FactValueError(f"'{shown}' has a percent sign, but a {unit} value cannot")
+        body = body[:-1].rstrip()
+    body = _strip_currency(body, unit)
+    negative = body[:1] in _MINUS
+    if negative or body[:1] == "+":
+        body = _strip_currency(body[1:].lstrip(), unit)  # both '-$100' and '$-100'
+    plain = _plain_number(body)
+    if plain is None:
+        raise FactValueError(f"'{shown}' is not a number")
+    value = Decimal(plain)  # exact: Decimal(str) never rounds
+    if percent:
+        sign, ds, exp = value.as_tuple()
+        value = Decimal((sign, ds, int(exp) - 2))  # exact ÷100 (scaleb would round to 28 digits)
+    if negative and value:
+        value = value.copy_negate()
+    return _check_unit(value, unit, shown)
+
+
+def _strip_currency(body: str, unit: Unit) -> str:
+    return _CURRENCY_AROUND.sub("", body) if unit is Unit.MONEY else body
+
+
+def _plain_number(body: str) -> str | None:
+    """'3 300 000,50' → '3300000.50'; None unless the text is one well-grouped number.
+
+    Thousands are one repeated separator (space of any kind, apostrophe, point or comma)
+    between groups of three; the decimal separator, when present, must differ from it.
+    """
+    m = _NUMBER.fullmatch(body.translate(_SPACES))
+    if not m or (m["sep"] and m["sep"] == m["dec"]):
+        return None
+    whole, sep, frac = m["int"], m["sep"], m["frac"] or ""
+    if sep in (".", ",") and m["dec"] is None and whole.count(sep) == 1:
+        whole, frac = whole.split(sep)  # a lone separator is decimal: '3,300' is 3.3
+    elif sep:
+        whole = whole.replace(sep, "")
+    if not (whole or frac):
+        return None
+    return f"{whole or '0'}.{frac}" if frac else whole
+
+
+def _check_unit(value: Decimal, unit: Unit, shown: str) -> Decimal:
+    what = _NON_NEGATIVE.get(unit)
+    if what and value < 0:
+        raise FactValueError(f"'{shown}' is negative; {what} cannot be negative", "KPI503",
+                             f"{what} is 0 or more")
+    _, digits, exp = value.as_tuple()
+    if unit is Unit.COUNT and isinstance(exp, int) and exp < 0 and any(digits[exp:]):
+        raise FactValueError(f"'{shown}' is not a whole number; a count must be whole",
+                             "KPI503", "a count is a whole number of things, 0 or more")
+    return value
+
+
+def _convert(raw: object, unit: Unit) -> Decimal:
+    """A cell from any format (text, JSON Decimal, XLSX int/float/date) into a Decimal."""
+    if isinstance(raw, str):
+        return parse_value(raw, unit)
+    shown = _clip(_show(raw))
+    if isinstance(raw, bool):
+        raise FactValueError(f"'{shown}' is a yes/no value, not a number")
+    if isinstance(raw, (dt.date, dt.time)):
+        raise FactValueError(f"'{shown}' looks like a date, not a number")
+    if not isinstance(raw, (int, float, Decimal)):
+        raise FactValueError(f"'{shown}' is not a number")
+    # Excel stores doubles; repr is their shortest round-trip text (3300000.0, not 3299999.99…)
+    value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+    if not value.is_finite():
+        raise FactValueError(f"'{shown}' is not a finite number")
+    if len(value.as_tuple().digits) > MAX_DIGITS:
+        raise FactValueError(f"'{shown}' has more than {MAX_DIGITS} digits")
+    return _check_unit(value, unit, shown)
+
+
+def _show(raw: object) -> str:
+    """A cell as text, as a person would read it in the spreadsheet."""
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e16:
+        return str(int(raw))
+    if isinstance(raw, (dt.date, dt.time)):
+        return raw.isoformat()
+    if raw is None or isinstance(raw, (str, bool, int, float, Decimal)):
+        return "" if raw is None else str(raw).lower() if isinstance(raw, bool) else str(raw)
+    return json.dumps(raw, ensure_ascii=False, default=str)
+
+
+def _blank(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class _Column:
+    index: int  # 1-based position in the header (JSON: order of first appearance)
+    header: str  # the name as written, stripped
+    raw: str  # the name exactly as written (JSON keys are looked up by it)
+    role: str  # 'id' | 'grade' | 'team' | 'fact' | 'extra' | 'ignored'
+    key: str  # fact name or extra key
+
+
+class FactsReader:
+    """Iterates a facts file, yielding FactRow or RowError in file order.
+
+    Nothing is read until iteration starts; `columns`, `warnings` and `summary` fill in as
+    rows are read, and each new iteration re-reads the file from the start.
+    """
+
+    def __init__(self, path: Path | None, specs: Mapping[str, FactSpec], *, file: str,
+                 format: str, id_column: str = "employee",
+                 mapping: Mapping[str, str] | None = None, sheet: str | None = None,
+                 text: str | None = None) -> None:
+        self.path, self.file, self.format, self.sheet = path, file, format, sheet
+        self.specs, self.id_column, self._text = dict(specs), id_column, text
+        self.mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
+        self.encoding: str | None = None
+        self.delimiter: str | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self.columns: list[str] | None = None
+        self.warnings: list[Diagnostic] = []
+        self.summary = FactsSummary()
+        self._cols: list[_Column] = []
+        self._by_raw: dict[str, _Column] = {}
+        self._by_target: dict[tuple[str, str], _Column] = {}
+        self._seen: dict[str, int] = {}
+
+    def __iter__(self) -> Iterator[FactRow | RowError]:
+        self._reset()
+        if self.format == "csv":
+            yield from self._tabular(self._csv_records(), strict_width=True)
+        elif self.format == "xlsx":
+            yield from self._tabular(self._xlsx_records(), strict_width=False)
+        else:
+            self.columns = []
+            yield from self._objects(self._json_records())
+
+    def _diag(self, code: str, message: str, line: int = 0, column: int = 0, source: str = "",
+              hint: str = "", *, warn: bool = False) -> Diagnostic:
+        made = (warning if warn else error)(code, message, hint=hint)
+        return dataclasses.replace(made, file=self.file, line=line, column=column,
+                                   source_line=_clip(source, 200))
+
+    def _file_error(self, message: str, line: int = 0, hint: str = "", source: str = "",
+                    code: str = "KPI507") -> FactsFileError:
+        return FactsFileError(self._diag(code, message, line, 0, source, hint))
+
+    def _empty(self) -> FactsFileError:
+        return self._file_error("the facts file is empty", hint="export a header row with an "
+                                f"'{self.id_column}' column and one row per employee")
+
+    def _target(self, name: str) -> tuple[str, str]:
+        """The role of a column: mapping first, then exact names, then names ignoring case."""
+        mapped = _find(name, list(self.mapping))
+        name = self.mapping[mapped] if mapped is not None else name
+        for role, names in (("id", [self.id_column]), ("fact", list(self.specs)),
+                            ("grade", ["grade"]), ("team", ["team"])):
+            found = _find(name, names)
+            if found is not None:
+                return role, found
+        return "extra", _find(name, list(KNOWN_EXTRA_COLUMNS)) or name
+
+    def _add_column(self, raw: str, row: int) -> None:
+        index, header = len(self._cols) + 1, raw.strip()
+        role, key = self._target(header) if header else ("ignored", "")
+        col = _Column(index, header, raw, role, key)
+        if not header:
+            self.warnings.append(self._diag("KPI505", f"column {index} has no name and is ignored",
+                                            row, index, warn=True))
+        elif role != "extra":
+            other = self._by_target.get((role, key))
+            if other is not None:
+                what = f"fact '{key}'" if role == "fact" else f"the {role} column '{key}'"
+                raise self._file_error(f"columns '{other.header}' and '{header}' both give {what}",
+                                       row, "keep one of them, or fix `mapping`")
+            self._by_target[(role, key)] = col
+        elif key not in KNOWN_EXTRA_COLUMNS:
+            hint = did_you_mean(header, [*self.specs, self.id_column, "grade", "team"]) or (
+                f"known facts: {', '.join(self.specs) or 'none'}; map CRM column names to facts "
+                "with `mapping`")
+            self.warnings.append(self._diag("KPI505", f"unknown column '{header}': not a fact of "
+                                            "this scheme, kept as text only", row, index, header,
+                                            hint, warn=True))
+        self._cols.append(col)
+        self._by_raw[raw] = col
+        assert self.columns is not None
+        self.columns.append(header)
+
+    def _read_header(self, cells: list[object], row: int, row_text: str) -> None:
+        names = [_show(c).strip() for c in cells]
+        while names and not names[-1]:  # trailing delimiters, as 1C writes them
+            names.pop()
+        dups = [n for n, count in Counter(n for n in names if n).items() if count > 1]
+        if dups:
+            where = "; ".join(
+                f"'{n}' (columns {', '.join(str(i) for i, m in enumerate(names, 1) if m == n)})"
+                for n in dups)
+            raise self._file_error(f"duplicate column names in the header: {where}", row,
+                                   "give every column a different name", row_text)
+        self.columns = []
+        for name in names:
+            self._add_column(name, row)
+        self._check_header(row, row_text, require_facts=True)
+
+    def _check_header(self, row: int, row_text: str, *, require_facts: bool) -> None:
+        """The id column must exist; in CSV/XLSX so must every required fact's column."""
+        found = [c for c in self.columns or [] if c]
+        listed = ", ".join(f"'{c}'" for c in found) or "none"
+        if ("id", self.id_column) not in self._by_target:
+            hint = did_you_mean(self.id_column, found) or (
+                f"add an '{self.id_column}' column, or pass id_column=...")
+            raise self._file_error(f"no '{self.id_column}' column in the header; columns "
+                                   f"found: {listed}", row, hint, row_text)
+        missing = [f for f, s in self.specs.items()
+                   if require_facts and s.required and ("fact", f) not in self._by_target]
+        if missing:
+            hint = did_you_mean(missing[0], found) or (
+                f"add the column, map a CRM column to it with mapping={{'<column>': "
+                f"'{missing[0]}'}}, or make the fact optional")
+            raise self._file_error(
+                f"no column for required fact{'s' * (len(missing) > 1)} "
+                f"{', '.join(repr(m) for m in missing)}; columns found: {listed}",
+                row, hint, row_text, code="KPI502")
+
+    def _count(self, item: FactRow | RowError) -> FactRow | RowError:
+        self.summary.rows_read += 1
+        if isinstance(item, FactRow):
+            self.summary.rows_ok += 1
+        else:
+            self.summary.rows_failed += 1
+        return item
+
+    def _bad_row(self, row: int, message: str, column: int, text: str, hint: str) -> RowError:
+        return RowError(self.file, row, "", text,
+                        (self._diag("KPI506", message, row, column, text, hint),))
+
+    def _make_row(self, row: int, cells: list[object]) -> FactRow | RowError:
+        problems: list[tuple[int, str, str, Diagnostic]] = []
+
+        def problem(index: int, header: str, text: str, code: str, message: str,
+                    hint: str) -> None:
+            diag = self._diag(code, f"row {row}, column '{header}': {message}", row, index,
+                              text, hint)
+            problems.append((index, header, text, diag))
+
+        id_col = self._by_target[("id", self.id_column)]
+        employee = _show(cells[id_col.index - 1]).strip()
+        if not employee:
+            problem(id_col.index, id_col.header, "", "KPI502", "missing employee id",
+                    "every row needs the employee's id")
+        elif employee in self._seen:
+            problem(id_col.index, id_col.header, employee, "KPI504",
+                    f"employee '{employee}' already appears on row {self._seen[employee]}",
+                    "each employee appears once per facts file; merge or remove the duplicate")
+        else:
+            self._seen[employee] = row
+        values: dict[str, Decimal] = {}
+        for fact, spec in self.specs.items():
+            col = self._by_target.get(("fact", fact))
+            raw = cells[col.index - 1] if col else None
+            header, index = (col.header, col.index) if col else (fact, 0)
+            if _blank(raw):
+                if spec.required:
+                    problem(index, header, "", "KPI502", f"missing required fact '{fact}'",
+                            "fill in the cell, or make the fact optional with a default")
+                elif spec.default is not None:
+                    values[fact] = spec.default
+                continue
+            try:
+                values[fact] = _convert(raw, spec.unit)
+            except FactValueError as exc:
+                hint = exc.hint or f"expected {_EXPECTED.get(spec.unit, 'a number')}"
+                problem(index, header, _show(raw), exc.code, str(exc), hint)
+        if problems:
+            problems.sort(key=lambda p: p[0])
+            _, header, text, _ = problems[0]
+            return RowError(self.file, row, header, text, tuple(p[3] for p in problems),
+                            employee or None)
+        found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
+                 if c.role in ("grade", "team")}
+        extra = {c.key: _show(cells[c.index - 1]) for c in self._cols
+                 if c.role == "extra" and cells[c.index - 1] is not None}
+        return FactRow(self.file, row, employee, found.get("grade"), found.get("team"),
+                       values, extra)
+
+    def _tabular(self, records: Iterator[tuple[int, list[object]]], *,
+                 strict_width: bool) -> Iterator[FactRow | RowError]:
+        """CSV and XLSX: the first non-blank row is the header; cells are positional."""
+        width = 0
+        for row, cells in records:
+            if all(_blank(c) for c in cells):  # blank rows still count in the numbering
+                continue
+            n = len(cells)
+            row_text = (self.delimiter or "\t").join(map(_show, cells)) if (
+                self.columns is None or n != width) else ""
+            if self.columns is None:
+                self._read_header(cells, row, row_text)
+                width = len(self._cols)
+            elif (strict_width and n < width) or any(not _blank(c) for c in cells[width:]):
+                hint = ("in a comma-separated file a number with a decimal comma must be quoted"
+                        if n > width and self.delimiter == "," else
+                        "check for a missing or extra delimiter in this row")
+                yield self._count(self._bad_row(
+                    row, f"row {row} has {n} cells, but the header has {width} columns",
+                    min(n, width) + 1, row_text, hint))
+            else:
+                yield self._count(self._make_row(row, [*cells[:width], *[None] * (width - n)]))
+        if self.columns is None:
+            raise self._empty()
+        if not self.summary.rows_read:
+            self.warnings.append(self._diag("KPI508", "the facts file has a header but no rows",
+                                            warn=True))
+
+    def _objects(self, records: Iterator[tuple[int, object, str]]) -> Iterator[FactRow | RowError]:
+        """JSON and JSONL: one object per row; the first object's keys act as the header."""
+        checked = False
+        for row, item, text in records:
+            if not isinstance(item, dict):
+                message = (f"not valid JSON: {item.msg} at column {item.colno}"
+                           if isinstance(item, json.JSONDecodeError) else
+                           f"expected an object of fact values, got {_clip(_show(item))}")
+                yield self._count(self._bad_row(row, f"row {row}: {message}", 0, text,
+                                                "write one JSON object per employee"))
+                continue
+            for key in item:
+                if key not in self._by_raw:
+                    self._add_column(key, row)
+            if not checked:
+                self._check_header(row, text, require_facts=False)
+                checked = True
+            yield self._count(self._make_row(row, [item.get(c.raw) for c in self._cols]))
+        if not self.summary.rows_read:
+            self.warnings.append(self._diag("KPI508", "the facts file has no rows", warn=True))
+
+    def _detect_encoding(self, head: bytes, final: bool) -> str:
+        """A BOM decides; else strict UTF-8; else cp1251 (the two that CRM exports use)."""
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"  # Excel's "Unicode text" export
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        try:  # final=False: a prefix cut inside a multibyte character is not an error
+            codecs.getincrementaldecoder("utf-8")().decode(head, final=final)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+        try:
+            head.decode("cp1251")
+            return "cp1251"
+        except UnicodeDecodeError as exc:
+            raise self._file_error(
+                f"cannot decode the file: byte 0x{head[exc.start]:02x} at offset {exc.start} is "
+                "invalid in both UTF-8 and Windows-1251 (cp1251)",
+                head.count(b"\n", 0, exc.start) + 1,
+                "save the export as UTF-8 (in Excel: 'CSV UTF-8')") from None
+
+    def _open_csv(self) -> IO[str]:
+        if self._text is not None:
+            return io.StringIO(self._text.removeprefix("\ufeff"))
+        assert self.path is not None
+        raw = open(self.path, "rb")  # noqa: SIM115 - closed through the text wrapper
+        try:
+            head = raw.read(ENCODING_PREFIX)
+            self.encoding = self._detect_encoding(head, final=len(head) < ENCODING_PREFIX)
+            raw.seek(0)
+            return io.TextIOWrapper(raw, encoding=self.encoding, newline="")
+        except BaseException:
+            raw.close()
+            raise
+
+    def _csv_records(self) -> Iterator[tuple[int, list[object]]]:
+        try:
+            stream = self._open_csv()
+        except OSError as exc:
+            raise self._file_error(f"cannot read the facts file: {exc.strerror}") from exc
+        row = 0
+        with stream:
+            try:
+                lines = iter(stream)
+                head: list[str] = []
+                for line in lines:  # the delimiter is chosen from the first non-blank line
+                    head.append(line)
+                    if line.strip().strip(";,|\t"):
+                        break
+                self.delimiter = _sniff_delimiter(head[-1] if head else "")
+                reader = csv.reader(itertools.chain(head, lines), delimiter=self.delimiter)
+                for row, cells in enumerate(reader, start=1):
+                    yield row, list(cells)
+            except UnicodeDecodeError as exc:
+                raise self._file_error(f"cannot decode the file as {self.encoding} after row "
+                                       f"{row}: {exc.reason}", row + 1) from None
+            except csv.Error as exc:
+                raise self._file_error(f"row {row + 1}: {exc}", row + 1) from None
+
+    def _xlsx_records(self) -> Iterator[tuple[int, list[object]]]:
+        from openpyxl import load_workbook  # imported here: slow to import, only XLSX needs it
+
+        try:  # read_only streams rows; formulas stay formulas so that they are reported
+            book = load_workbook(self.path, read_only=True, data_only=False)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+            raise self._file_error(f"cannot read the workbook: {exc}") from exc
+        try:
+            if self.sheet is not None and self.sheet not in book.sheetnames:
+                raise self._file_error(
+                    f"no sheet '{self.sheet}' in the workbook; sheets: "
+                    f"{', '.join(repr(n) for n in book.sheetnames)}",
+                    hint=did_you_mean(self.sheet, book.sheetnames))
+            sheet = book[self.sheet] if self.sheet is not None else book.active
+            for row, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield row, list(values)
+        finally:
+            book.close()
+
+    def _json_records(self) -> Iterator[tuple[int, object, str]]:
+        """JSONL is streamed line by line; a JSON array is loaded whole (use JSONL for big
+        files). Numbers become Decimal without passing through float."""
+        assert self.path is not None
+        row, any_text = 0, False
+
+        def load(text: str) -> object:
+            return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=str)
+
+        try:
+            with open(self.path, encoding="utf-8-sig") as stream:
+                if self.format == "json":
+                    try:
+                        data = load(stream.read()) if (any_text := True) else None
+                    except json.JSONDecodeError as exc:
+                        if not exc.doc.strip():
+                            raise self._empty() from None
+                        raise self._file_error(f"not valid JSON: {exc.msg} at line {exc.lineno}"
+                                               f", column {exc.colno}", exc.lineno) from None
+                    if not isinstance(data, list):
+                        raise self._file_error("a JSON facts file must be an array of objects, "
+                                               "one per employee", 1, "use [{...}, {...}]")
+                    for row, item in enumerate(data, start=1):
+                        yield row, item, _show(item)
+                    return
+                for row, line in enumerate(stream, start=1):
+                    if line.strip():
+                        any_text = True
+                        try:
+                            item = load(line)
+                        except json.JSONDecodeError as exc:
+                            item = exc
+                        yield row, item, line.rstrip("\r\n")
+        except OSError as exc:
+            raise self._file_error(f"cannot read the facts file: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            where = f" after row {row}" if row else ""
+            raise self._file_error(f"the file is not valid UTF-8{where}: {exc.reason}",
+                                   row + 1) from None
+        if not any_text:
+            raise self._empty()
+
+
+def _find(name: str, candidates: list[str]) -> str | None:
+    """The candidate equal to `name`, else one equal ignoring case, else None."""
+    if name in candidates:
+        return name
+    folded = name.casefold()
+    return next((c for c in candidates if c.casefold() == folded), None)
+
+
+_DELIMITERS = (";", "\t", ",", "|")
+
+
+def _sniff_delimiter(line: str) -> str:
+    """The most frequent of ; tab , | outside quotes, ties going in that order.
+
+    csv.Sniffer guesses wrong when decimal commas are around, so count in the header only.
+    """
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(_DELIMITERS, key=counts.__getitem__)  # max keeps the first of equals
+    return best if counts[best] else ","
+
+
+def read_facts(path: str | Path, specs: Mapping[str, FactSpec], *, id_column: str = "employee",
+               mapping: Mapping[str, str] | None = None, sheet: str | None = None,
+               format: str | None = None) -> FactsReader:
+    """Open a facts file for streaming; raise FactsFileError at once if it cannot be read.
+
+    `mapping` renames CRM columns to fact names ({'Выручка': 'revenue'}). `format` is one of
+    csv, json, jsonl, xlsx; by default it comes from the extension (unknown ones read as CSV).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    reader = FactsReader(path, specs, file=str(path), format=format or EXTENSIONS.get(suffix, "csv"),
+                         id_column=id_column, mapping=mapping, sheet=sheet)
+    if reader.format not in FORMATS:
+        raise ValueError(f"unknown facts format {format!r}; expected one of {', '.join(FORMATS)}")
+    if format is None and suffix == ".xls":
+        raise reader._file_error("the old binary .xls format is not supported",
+                                 hint="save the workbook as .xlsx or CSV")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise reader._file_error(f"cannot read the facts file: {exc.strerror}") from exc
+    return reader
+
+
+def read_facts_text(text: str, specs: Mapping[str, FactSpec], name: str = "<facts>", *,
+                    id_column: str = "employee",
+                    mapping: Mapping[str, str] | None = None) -> FactsReader:
+    """Read CSV facts from a string (tests, pasted data) by the same rules as read_facts."""
+    return FactsReader(None, specs, file=name, format="csv", id_column=id_column,
+                       mapping=mapping, text=text)

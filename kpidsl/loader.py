@@ -1,0 +1,70 @@
+"""Compile generated source and run it in a closed namespace; cached by source hash.
+
+The namespace's builtins are only min, max and abs, plus an `__import__` that admits exactly
+`decimal` and `kpidsl.runtime`: an evaluator can neither open files, nor import, nor reach
+anything else, whatever the scheme says.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+from dataclasses import dataclass
+from types import CodeType
+from typing import Any
+
+from . import runtime
+from .checks import CheckedRuleset
+from .codegen import Generated, generate
+
+_ALLOWED_MODULES = {"decimal": decimal, "kpidsl": None, "kpidsl.runtime": runtime}
+
+
+def _restricted_import(name: str, globals: Any = None, locals: Any = None,  # noqa: A002
+                       fromlist: Any = (), level: int = 0) -> Any:
+    if level != 0 or name not in _ALLOWED_MODULES:
+        raise ImportError(f"generated evaluators may import only decimal and kpidsl.runtime, "
+                          f"not {name!r}")
+    if name == "kpidsl":
+        if tuple(fromlist or ()) != ("runtime",):
+            raise ImportError("only kpidsl.runtime may be imported")
+        return _RuntimePackage
+    return _ALLOWED_MODULES[name]
+
+
+class _RuntimePackage:
+    """Stands in for the kpidsl package so `from kpidsl import runtime` sees nothing else."""
+
+    runtime = runtime
+
+
+SAFE_BUILTINS = {"min": min, "max": max, "abs": abs, "__import__": _restricted_import}
+
+
+@dataclass
+class Compiled:
+    generated: Generated
+    filename: str
+    namespace: dict[str, Any]
+
+    @property
+    def evaluators(self) -> dict[str, Any]:
+        return self.namespace["EVALUATORS"]
+
+
+_CACHE: dict[str, Compiled] = {}
+
+
+def compile_ruleset(checked: CheckedRuleset) -> Compiled:
+    generated = generate(checked)
+    key = hashlib.sha256(generated.source.encode("utf-8")).hexdigest()
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    filename = f"<kpidsl:{key[:12]}>"
+    code: CodeType = compile(generated.source, filename, "exec")
+    namespace: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), "__name__": "kpidsl_scheme"}
+    exec(code, namespace)  # noqa: S102 - closed namespace, see the module docstring
+    compiled = Compiled(generated, filename, namespace)
+    _CACHE[key] = compiled
+    return compiled

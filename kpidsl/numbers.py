@@ -1,0 +1,64 @@
+"""Numbers as people read them, by language: "119 800,00 ₽" in Russian, "RUB 119,800.00" in English.
+
+Formatting goes through Babel's CLDR data rather than hand-written separators. Values stay
+Decimal all the way (Babel formats Decimal exactly).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+LANGUAGES = ("en", "ru")
+_LOCALES = {"en": "en_US", "ru": "ru_RU"}
+
+
+@cache
+def _locale(lang: str):  # type: ignore[no-untyped-def]
+    from babel import Locale
+
+    return Locale.parse(_LOCALES.get(lang, lang))
+
+
+def money(value: Decimal, currency: str, lang: str = "en", *, decimals: int = 2) -> str:
+    """119800 → '119 800,00 ₽' (ru) or 'RUB 119,800.00' (en)."""
+    from babel.numbers import format_currency
+
+    pattern = "#,##0.00 ¤" if lang == "ru" else "¤\u00a0#,##0.00"
+    if decimals == 0:
+        pattern = pattern.replace(".00", "")
+    text = format_currency(value, currency, format=pattern, locale=_locale(lang),
+                           currency_digits=False, format_type="standard")
+    if lang == "en":
+        text = text.replace(_symbol(currency, lang), currency, 1)
+    return text
+
+
+def _symbol(currency: str, lang: str) -> str:
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(currency, locale=_locale(lang))
+
+
+def number(value: Decimal, lang: str = "en", *, decimals: int | None = None) -> str:
+    """3300000 → '3 300 000' (ru) / '3,300,000' (en); keeps the digits a value has."""
+    from babel.numbers import format_decimal
+
+    if decimals is None:
+        exponent = value.normalize().as_tuple().exponent
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=_locale(lang), decimal_quantization=True)
+
+
+def percent(fraction: Decimal, lang: str = "en") -> str:
+    """Decimal('1.1') → '110 %' (ru) / '110%' (en); up to two decimals, no trailing zeros."""
+    scaled = (fraction * 100).quantize(Decimal("0.01")).normalize()
+    text = number(scaled, lang)
+    return f"{text}\u00a0%" if lang == "ru" else f"{text}%"
+
+
+def amount(value: Decimal, lang: str = "en") -> str:
+    """A payout amount without currency: '26 400' or '26 400,50' (kopecks only when present)."""
+    whole = value == value.to_integral_value()
+    return number(value, lang, decimals=0 if whole else 2)

@@ -1,0 +1,151 @@
+"""Results of an evaluation: every KPI, every pay line, every component and the total.
+
+A Result holds the evaluator's raw tuple and builds its dictionaries only when asked, so a
+batch of a million employees pays for what it reads, not for what it could read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .units import Unit
+
+if TYPE_CHECKING:
+    from .evaluate import VariantInfo
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    name: str
+    label: str
+    unit: Unit
+    value: Decimal
+    plan: Decimal | None
+    attainment: Decimal | None
+    payout: Decimal | None  # the sum of its pay lines; None when no pool pays on it
+    direction: str = "higher"
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Line:
+    """One pay line: a KPI's share of a pool, the curve's factor and band, the rounded amount."""
+
+    payment: str
+    kpi: str
+    share: Decimal
+    attainment: Decimal | None
+    factor: Decimal
+    band: int  # 1-based band of the curve; 0 = outside every band
+    band_text: str  # the band as the scheme writes it: "above 100%"
+    curve: str
+    amount: Decimal
+    gate: str = ""  # "", "withheld", "capped", "floored"
+
+
+class Result:
+    """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
+
+    __slots__ = ("_components", "_kpis", "_lines", "_raw", "employee", "facts", "grade", "info",
+                 "notes", "row", "team", "total")
+
+    def __init__(self, info: VariantInfo, raw: tuple[Any, ...], employee: str,
+                 facts: dict[str, Decimal], team: str | None = None, row: int = 0) -> None:
+        self.info = info
+        self._raw = raw
+        self.employee = employee
+        self.grade = info.name
+        self.team = team
+        self.facts = facts
+        self.row = row
+        self.total: Decimal = raw[5]
+        self.notes: list[str] = []
+        self._kpis: dict[str, KpiResult] | None = None
+        self._lines: tuple[Line, ...] | None = None
+        self._components: dict[str, Decimal] | None = None
+
+    def __repr__(self) -> str:
+        return f"Result(employee={self.employee!r}, grade={self.grade!r}, total={self.total})"
+
+    @property
+    def currency(self) -> str:
+        return self.info.currency
+
+    @property
+    def components(self) -> dict[str, Decimal]:
+        if self._components is None:
+            self._components = dict(zip(self.info.layout.pays, self._raw[4], strict=True))
+        return self._components
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        if self._lines is None:
+            info = self.info
+            attainments = dict(zip(info.layout.kpis, self._raw[2], strict=True))
+            built = []
+            for (payment, kpi), raw in zip(info.layout.lines, self._raw[3], strict=True):
+                share, factor, band, amount, gate = raw
+                curve = info.line_curves[(payment, kpi)]
+                built.append(Line(payment, kpi, share, attainments.get(kpi), factor, band,
+                                  info.band_texts[curve][band] if band else "outside every band",
+                                  curve, amount, gate))
+            self._lines = tuple(built)
+        return self._lines
+
+    @property
+    def kpis(self) -> dict[str, KpiResult]:
+        if self._kpis is None:
+            info = self.info
+            payouts: dict[str, Decimal] = {}
+            for line in self.lines:
+                payouts[line.kpi] = payouts.get(line.kpi, Decimal(0)) + line.amount
+            values, plans, attainments = self._raw[0], self._raw[1], self._raw[2]
+            self._kpis = {
+                name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
+                                attainment, payouts.get(name), info.kpi_directions[name],
+                                info.kpi_groups[name])
+                for name, value, plan, attainment in zip(info.layout.kpis, values, plans,
+                                                         attainments, strict=True)
+            }
+        return self._kpis
+
+    def scale_component(self, name: str, amount: Decimal, note: str) -> None:
+        """Replace a component (a budget cap scaled it) and recompute the total."""
+        components = dict(self.components)
+        components[name] = amount
+        self._components = components
+        self.total = sum(components.values(), Decimal(0))
+        self.notes.append(note)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: amounts as strings holding exact decimals ("119800.00")."""
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else str(value)
+
+        return {
+            "employee": self.employee,
+            "grade": self.grade,
+            "team": self.team,
+            "kpis": {
+                k.name: {
+                    "value": text(k.value),
+                    "plan": text(k.plan),
+                    "attainment": text(k.attainment),
+                    "payout": text(k.payout),
+                }
+                for k in self.kpis.values()
+            },
+            "lines": [
+                {
+                    "payment": line.payment, "kpi": line.kpi, "share": text(line.share),
+                    "factor": text(line.factor), "band": line.band_text,
+                    "amount": text(line.amount), "gate": line.gate,
+                }
+                for line in self.lines
+            ],
+            "components": {name: text(value) for name, value in self.components.items()},
+            "total": text(self.total),
+            "notes": list(self.notes),
+        }

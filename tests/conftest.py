@@ -1,0 +1,49 @@
+"""Shared test helpers: golden files (refresh with `pytest --update-golden`) and paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RULESETS = ROOT / "rulesets"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite golden files from the current output")
+    parser.addoption("--runslow", action="store_true", help="run the slow checks too")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+class Golden:
+    """Compares text with tests/golden/<name>.txt; --update-golden rewrites the file."""
+
+    def __init__(self, update: bool) -> None:
+        self.update = update
+
+    def check(self, name: str, actual: str) -> None:
+        path = GOLDEN / f"{name}.txt"
+        if self.update or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            if not self.update:
+                pytest.fail(f"golden file {path} did not exist; written, check it and re-run")
+            return
+        expected = path.read_text(encoding="utf-8")
+        assert actual == expected, f"output differs from {path} (pytest --update-golden refreshes)"
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(bool(request.config.getoption("--update-golden")))
