@@ -53,6 +53,7 @@ class Layout:
     kpis: list[str]
     lines: list[tuple[str, str]]  # (payment, kpi)
     pays: list[str]
+    curves: dict[str, str] = field(default_factory=dict)  # curve → function (charts, tables)
 
 
 @dataclass
@@ -206,7 +207,7 @@ class _VariantWriter:
         w.line(")")
         w.indent -= 1
         w.line("")
-        return Layout(kpis, lines, pays)
+        return Layout(kpis, lines, pays, dict(curve_functions))
 
     def _fact_used(self, name: str) -> bool:
         return True
