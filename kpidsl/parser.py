@@ -101,20 +101,40 @@ def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: SourceFile)
             offset = token.start_pos or 0
             span = source.span(offset, token.end_pos or offset + len(token))
             message = f"unexpected {_describe_token(token)}"
-        expected = sorted({describe_terminal(t) for t in exc.expected if not t.startswith("__")})
+        expected = _expected_words(exc.expected)
         hint = _hint_for(token, source, exc.expected)
     else:
         offset = offset or 0
         char = source.text[offset : offset + 1]
         span = source.span(offset, offset + 1)
         message = f"unexpected character {char!r}"
-        expected = sorted({describe_terminal(t) for t in getattr(exc, "allowed", ()) or ()})
+        expected = _expected_words(getattr(exc, "allowed", ()) or ())
         hint = _hint_for_char(char, source, offset)
     if expected:
         shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
         message += f"; expected {shown}"
     return error("KPI001" if isinstance(exc, lark.exceptions.UnexpectedToken) else "KPI002",
                  message, source, span, hint=hint)
+
+
+_VALUE_STARTS = {"NUMBER", "PERCENT", "NAME", "LPAR", "FUNCTION", "ROUND", "PLAN", "TEAM",
+                 "ATTAINMENT", "ADD_OP", "IF", "NOT"}
+_STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
+
+
+def _expected_words(terminals: set[str] | frozenset[str] | list[str]) -> list[str]:
+    """What the parser wanted, grouped: 'a value' and 'a new statement' instead of long lists."""
+    names = {t for t in terminals if not t.startswith("__")}
+    if "PAYS" in names:
+        return ["'pays' and what the band pays"]
+    words: list[str] = []
+    if {"NUMBER", "NAME"} <= names and names & {"PERCENT", "LPAR"}:
+        words.append("a value (a number, 80%, 60_000 RUB, a name or a formula)")
+        names -= _VALUE_STARTS
+    if len(names & _STATEMENT_TERMINALS) >= 4:
+        return [*words, "a new statement (fact, constant, curve, kpi, pay, example, grade ...)"]
+    names -= {"ADD_OP", "MUL_OP", "DIV_OP", "COMPARE", "AND", "OR", "OTHERWISE"}
+    return words + sorted(describe_terminal(t) for t in names)
 
 
 def _describe_token(token: Token) -> str:
@@ -133,6 +153,8 @@ def _hint_for(token: Token, source: SourceFile, expected: set[str]) -> str:
         after = source.text[token.end_pos : (token.end_pos or 0) + 1]
         if before.isdigit() and after.isdigit():
             return "write thousands with underscores (3_000_000) and decimals with a point (2.1%)"
+    if "PAYS" in expected and token.type in ("NUMBER", "PERCENT", "NAME"):
+        return f"say what the band pays: ... pays {value}"
     if value == ":":
         return "no colon is needed: write the parts one after another, e.g. 'below 80% pays 0'"
     if token.type == "NUMBER" and "PERCENT" in expected:

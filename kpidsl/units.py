@@ -97,7 +97,7 @@ def divide(a: Unit, b: Unit) -> Unit | None:
     if b is Unit.ANY or b in DIMENSIONLESS:
         return a
     if a is Unit.ANY:
-        return Unit.NUMBER
+        return Unit.ANY
     if a.dimension == b.dimension:
         return Unit.RATIO
     if b is Unit.COUNT:

@@ -72,12 +72,11 @@ def check_curves(variant: Variant, source: SourceFile) -> list[Diagnostic]:
 def _check_join(previous: tuple[ast.Band, Decimal, Decimal], band: ast.Band, lower: Decimal,
                 source: SourceFile) -> list[Diagnostic]:
     prev_band, _prev_lower, prev_upper = previous
+    if lower < _prev_lower:
+        return [error("KPI401", "bands are out of order: list them from the lowest "
+                      "attainment up", source, band.span)]
     if lower < prev_upper or (lower == prev_upper and prev_band.upper_inclusive and
                               band.lower_inclusive):
-        if lower < prev_upper and lower != -INFINITY and prev_upper != INFINITY and \
-                lower < _prev_lower:
-            return [error("KPI401", "bands are out of order: list them from the lowest "
-                          "attainment up", source, band.span)]
         return [error("KPI403", f"this band overlaps the previous one at {_pct(lower)}", source,
                       band.span, hint="use 'through' on one side and 'above' on the other, or "
                       "'to' and 'from'")]

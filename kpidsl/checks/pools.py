@@ -66,7 +66,8 @@ def check_pools(variant: Variant, source: SourceFile) -> list[Diagnostic]:
         if weights and all_constant:
             total = sum(weights, Decimal(0))
             if total != 1:
-                out.append(error("KPI301", f"the weights in '{pay.name}' add up to "
+                where = f" in grade '{variant.name}'" if variant.parent else ""
+                out.append(error("KPI301", f"the weights in '{pay.name}'{where} add up to "
                                  f"{literal_text(total, Unit.PERCENT)}, not 100%", source,
                                  pay.name_span, hint="make the weights sum to exactly 100%"))
         if len(pay.items) > MAX_KPIS_PER_POOL:

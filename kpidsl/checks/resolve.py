@@ -33,6 +33,7 @@ def resolve(ruleset: ast.Ruleset, source: SourceFile) -> tuple[dict[str, Variant
         _declare(base, statement, source, diagnostics, examples, None)
     variants = {BASE: base}
     sections = {g.name: g for g in ruleset.grades}
+    cycles_seen: set[frozenset[str]] = set()
     for grade in ruleset.grades:
         if grade.name in variants or grade.name == BASE:
             diagnostics.append(error("KPI601", f"grade '{grade.name}' is defined twice", source,
@@ -42,8 +43,9 @@ def resolve(ruleset: ast.Ruleset, source: SourceFile) -> tuple[dict[str, Variant
         while parent and parent in sections and parent not in chain:
             chain.append(parent)
             parent = sections[parent].based_on
-        if parent and parent in chain:
-            cycle = " → ".join([*reversed(chain), parent])
+        if parent and parent in chain and frozenset(chain) not in cycles_seen:
+            cycles_seen.add(frozenset(chain))
+            cycle = " → ".join([*chain[chain.index(parent):], parent])
             diagnostics.append(error("KPI602", f"grades are based on each other in a cycle: {cycle}",
                                      source, grade.name_span,
                                      hint="one of them must be based on the scheme itself"))
@@ -112,7 +114,8 @@ def _declare(variant: Variant, statement: ast.Statement, source: SourceFile,
         table[statement.name] = statement
         return
     if existing is None:
-        _check_complete_addition(variant, statement, source, diagnostics)
+        if not _complete_addition(variant, statement, source, diagnostics):
+            return
         table[statement.name] = statement
         variant.changes.append(Change(f"{_NOUN[section]} {statement.name}", "", "added",
                                       statement.span))
@@ -122,8 +125,8 @@ def _declare(variant: Variant, statement: ast.Statement, source: SourceFile,
     table[statement.name] = merged
 
 
-def _check_complete_addition(variant: Variant, statement: ast.Statement, source: SourceFile,
-                             diagnostics: list[Diagnostic]) -> None:
+def _complete_addition(variant: Variant, statement: ast.Statement, source: SourceFile,
+                       diagnostics: list[Diagnostic]) -> bool:
     """A grade adding a KPI that has neither a formula nor a fact of its name names nothing."""
     if isinstance(statement, ast.Kpi) and statement.formula is None and \
             statement.name not in variant.facts:
@@ -132,6 +135,8 @@ def _check_complete_addition(variant: Variant, statement: ast.Statement, source:
         diagnostics.append(error(
             "KPI604", f"grade changes KPI '{statement.name}', which the scheme it is based on "
             "does not have", source, statement.name_span, hint=hint))
+        return False
+    return True
 
 
 def _merge(old: ast.Decl, new: ast.Decl) -> ast.Decl:
@@ -141,9 +146,9 @@ def _merge(old: ast.Decl, new: ast.Decl) -> ast.Decl:
         for item in new.items:
             items[item.kpi] = _merge_fields(items[item.kpi], item) if item.kpi in items else item
         merged = _merge_fields(old, new)
-        return replace(merged, items=tuple(items.values()))
+        return replace(merged, items=tuple(items.values()), name_span=new.name_span)
     if isinstance(old, ast.Kpi | ast.Budget):
-        return _merge_fields(old, new)
+        return replace(_merge_fields(old, new), name_span=new.name_span)
     return new  # facts, constants, curves are replaced whole
 
 

@@ -191,8 +191,10 @@ class UnitChecker:
             return
         unit = self.number(expr)
         if not units.same_dimension(unit, wanted):
+            hint = "multiply the rate by an amount, e.g. revenue × 5%" if \
+                wanted is Unit.MONEY and unit in DIMENSIONLESS else ""
             self.problem("KPI204", f"{what} must be {self.describe(wanted)}, not "
-                         f"{self.describe(unit)}", expr)
+                         f"{self.describe(unit)}", expr, hint=hint)
 
 
 def check_units(variant: Variant, source: SourceFile, currency: str,
