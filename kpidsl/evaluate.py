@@ -217,7 +217,7 @@ class Evaluation:
                 continue
             try:
                 values[name] = convert_fact(name, raw, fact.unit)
-            except (TypeError, ValueError) as exc:
+            except ValueError as exc:  # a float or an object is the caller's bug: TypeError
                 problems.append(error("KPI501", f"employee '{employee}': {exc}"))
         if problems:
             raise KpiError(problems)

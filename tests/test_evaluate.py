@@ -1,0 +1,159 @@
+"""Evaluation: the reference case to the kopeck, every curve boundary, an independent
+Decimal reference on random facts, and run-time failures named by .kpi line and employee."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kpidsl
+from kpidsl.diagnostics import KpiError
+from kpidsl.evaluate import pro_rata
+
+ROOT = Path(__file__).resolve().parent.parent
+B2B = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi")
+IVANOV = {"revenue": "3300000", "avg_check": "142500", "conversion": "2.1%", "calls": 950}
+
+
+def test_ivanov_earns_119_800_line_by_line() -> None:
+    result = B2B.evaluate(IVANOV, employee="ivanov")
+    assert [(line.kpi, line.amount) for line in result.lines] == [
+        ("revenue", Decimal("26400.00")),
+        ("avg_check", Decimal("9500.00")),
+        ("conversion", Decimal("12600.00")),
+        ("calls", Decimal("9500.00")),
+    ]
+    assert result.components == {
+        "salary": Decimal("60000.00"),
+        "bonus": Decimal("58000.00"),
+        "commission": Decimal("1800.00"),
+    }
+    assert str(result.total) == "119800.00"
+    revenue = result.kpis["revenue"]
+    assert (revenue.value, revenue.plan, revenue.attainment, revenue.payout) == (
+        Decimal(3_300_000), Decimal(3_000_000), Decimal("1.1"), Decimal("26400.00"))
+    assert [line.band_text for line in result.lines] == [
+        "above 100%", "from 80% through 100%", "above 100%", "from 80% through 100%"]
+
+
+def test_accelerator_product_is_exact() -> None:
+    # 1.1 × 1.2 × 20 000 is 26 400.00, not 26400.000000000004
+    result = B2B.evaluate(IVANOV)
+    assert result.lines[0].factor == Decimal("1.32")
+    assert str(result.lines[0].amount) == "26400.00"
+
+
+def facts_at(revenue: str) -> dict[str, object]:
+    return {"revenue": revenue, "avg_check": "150000", "conversion": "2%", "calls": 1000}
+
+
+@pytest.mark.parametrize(("revenue", "line"), [
+    ("2400000", "16000.00"),    # exactly 80 % pays 80 %
+    ("2397000", "0.00"),        # 79.9 % pays nothing
+    ("2399999.99", "0.00"),     # a kopeck under the cut-off pays nothing
+    ("3000000", "20000.00"),    # exactly 100 % pays 100 %, no accelerator
+    ("3000300", "24002.40"),    # just above 100 % the accelerator applies
+    ("6000000", "40000.00"),    # 200 %: 2 × 1.2 = 2.4, capped at 200 %
+    ("0", "0.00"),
+])
+def test_standard_curve_boundaries(revenue: str, line: str) -> None:
+    result = B2B.evaluate(facts_at(revenue))
+    assert str(result.lines[0].amount) == line
+
+
+def test_percent_facts_accept_fraction_or_sign() -> None:
+    as_fraction = B2B.evaluate({**IVANOV, "conversion": "0.021"})
+    as_decimal = B2B.evaluate({**IVANOV, "conversion": Decimal("0.021")})
+    assert as_fraction.total == as_decimal.total == Decimal("119800.00")
+
+
+def test_floats_never_touch_an_amount() -> None:
+    with pytest.raises(TypeError, match="pass a Decimal, an int or text"):
+        B2B.evaluate({**IVANOV, "revenue": 3300000.0})
+
+
+def test_missing_required_fact_is_a_clear_error() -> None:
+    with pytest.raises(KpiError) as caught:
+        B2B.evaluate({"revenue": "1", "avg_check": "1", "conversion": "1%"}, employee="petrov")
+    [d] = caught.value.diagnostics
+    assert (d.code, d.message) == ("KPI502", "employee 'petrov': missing required fact 'calls'")
+
+
+def test_unknown_grade_names_the_known_ones() -> None:
+    with pytest.raises(KpiError, match="unknown grade 'lead'; known grades: none"):
+        B2B.evaluate(IVANOV, grade="lead")
+
+
+def test_runtime_failure_names_the_kpi_line_and_employee() -> None:
+    text = ('scheme s "S"\n  currency RUB\nfact revenue money\nfact target money\n'
+            "kpi revenue plan target\n"
+            'curve c\n  from 0% pays attainment\n  cap 150%\n'
+            'pay bonus "Bonus" pool 100 RUB\n  for revenue weight 100% curve c\n')
+    scheme = kpidsl.loads(text, "s.kpi")
+    with pytest.raises(KpiError) as caught:
+        scheme.evaluate({"revenue": "10", "target": "0"}, employee="sidorov")
+    [d] = caught.value.diagnostics
+    assert d.code == "KPI901"
+    assert d.message == "division by zero while computing employee 'sidorov'"
+    assert (d.file, d.line) == ("s.kpi", 5)
+
+
+def test_evaluate_many_reports_bad_rows_and_keeps_the_rest() -> None:
+    rows = [{"employee": "a", **IVANOV}, {"employee": "b", **IVANOV, "calls": "many"},
+            {"employee": "c", **IVANOV}]
+    failures: list[tuple[str, int, list]] = []
+    results = list(B2B.evaluate_many(rows, on_error=lambda e, r, d: failures.append((e, r, d))))
+    assert [r.employee for r in results] == ["a", "c"]
+    assert [(e, d[0].code) for e, _r, d in failures] == [("b", "KPI501")]
+
+
+def test_pro_rata_adds_up_exactly() -> None:
+    assert pro_rata([Decimal(900), Decimal(450)], Decimal(900)) == [Decimal(600), Decimal(300)]
+    scaled = pro_rata([Decimal(500)] * 3, Decimal("1000.00"))
+    assert scaled == [Decimal("333.34"), Decimal("333.33"), Decimal("333.33")]
+    assert sum(scaled) == Decimal("1000.00")
+
+
+# ---------------------------------------------------------------- independent reference
+
+CENT = Decimal("0.01")
+
+
+def reference_income(revenue: Decimal, avg_check: Decimal, conversion: Decimal,
+                     calls: Decimal) -> Decimal:
+    """domain.md §2 written out by hand, with the scheme's rounding of each line."""
+    def factor(attainment: Decimal) -> Decimal:
+        if attainment < Decimal("0.8"):
+            return Decimal(0)
+        if attainment <= 1:
+            return attainment
+        return min(attainment * Decimal("1.2"), Decimal(2))
+
+    shares = [(revenue / 3_000_000, 20_000), (avg_check / 150_000, 10_000),
+              (conversion / Decimal("0.02"), 10_000), (calls / 1000, 10_000)]
+    bonus = sum(((share * factor(a)).quantize(CENT, ROUND_HALF_UP) for a, share in shares),
+                Decimal(0))
+    commission = (max(revenue - 3_000_000, Decimal(0)) * Decimal("0.3") * Decimal("0.02")
+                  ).quantize(CENT, ROUND_HALF_UP)
+    return Decimal(60_000) + bonus + commission
+
+
+money = st.decimals(min_value=0, max_value=10_000_000, places=2, allow_nan=False,
+                    allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(money, money, st.decimals(min_value=0, max_value=Decimal("0.1"), places=5),
+       st.integers(min_value=0, max_value=3000))
+def test_evaluator_equals_independent_reference(revenue: Decimal, avg_check: Decimal,
+                                                conversion: Decimal, calls: int) -> None:
+    result = B2B.evaluate({"revenue": revenue, "avg_check": avg_check,
+                           "conversion": conversion, "calls": calls})
+    expected = reference_income(revenue, avg_check, conversion, Decimal(calls))
+    assert result.total == expected
+    assert result.total == sum(result.components.values())
+    assert result.components["bonus"] == sum(line.amount for line in result.lines)
