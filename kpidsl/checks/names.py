@@ -86,7 +86,6 @@ def _expressions(variant: Variant):  # type: ignore[no-untyped-def]
 
 
 def _resolve(variant: Variant, kind: str, name: str, scope: str):  # type: ignore[no-untyped-def]
-    values = [*variant.facts, *variant.constants, *variant.kpis]
     if kind == "value":
         if scope in ("constant", "curve"):
             if name in variant.constants:
@@ -95,9 +94,10 @@ def _resolve(variant: Variant, kind: str, name: str, scope: str):  # type: ignor
             if name in variant.facts or name in variant.kpis:
                 return (f"{what} can use only constants and 'attainment', not '{{name}}'", [])
             return "unknown name '{name}' in {where}", list(variant.constants)
-        if name in values:
-            return None
-        return "unknown name '{name}' in {where}", values
+        if name in variant.facts or name in variant.constants or name in variant.kpis:
+            return None  # dict look-ups: a list here made checking quadratic in the KPI count
+        return "unknown name '{name}' in {where}", [*variant.facts, *variant.constants,
+                                                     *variant.kpis]
     if kind in ("plan", "attainment"):
         if scope != "employee":
             return f"'{kind} of' cannot be used in {{where}}", []
