@@ -52,6 +52,9 @@ def parse(source: SourceFile) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
                                  source.span(offset, offset + 1),
                                  hint="save the scheme as plain UTF-8 text"))
         text = text.replace("\x00", " ")
+    parentheses = _too_many_parentheses(text, source)
+    if parentheses:
+        return None, [*diagnostics, parentheses]
     tree = None
     for _ in range(MAX_SYNTAX_ERRORS):
         try:
@@ -176,6 +179,25 @@ def _hint_for_char(char: str, source: SourceFile, offset: int) -> str:
     if char.isspace() or not char.isprintable():
         return "remove the invisible character (it may come from copying out of a document)"
     return ""
+
+
+_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]')
+
+
+def _too_many_parentheses(text: str, source: SourceFile) -> Diagnostic | None:
+    """Parentheses leave no trace in the tree, so their depth is measured on the text."""
+    depth = 0
+    for match in _PAREN_SCAN.finditer(text):
+        char = match.group()
+        if char == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                return error("KPI003", f"an expression is nested more than {MAX_NESTING} levels "
+                             "deep", source, source.span(match.start(), match.end()),
+                             hint="split it into several KPIs or constants")
+        elif char == ")":
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
