@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
@@ -14,6 +15,7 @@ from .evaluate import Evaluation, VariantInfo, variant_info
 from .loader import Compiled, compile_ruleset
 from .parser import parse
 from .results import Result
+from .runtime import CONTEXT
 from .source import SourceFile
 
 
@@ -22,11 +24,12 @@ class Ruleset:
 
     def __init__(self, checked: CheckedRuleset) -> None:
         self.checked = checked
-        self.compiled: Compiled = compile_ruleset(checked)
-        self.infos: dict[str, VariantInfo] = {
-            name: variant_info(checked, variant, self.compiled)
-            for name, variant in checked.variants.items()
-        }
+        with decimal.localcontext(CONTEXT):  # folded constants never follow the caller's context
+            self.compiled: Compiled = compile_ruleset(checked)
+            self.infos: dict[str, VariantInfo] = {
+                name: variant_info(checked, variant, self.compiled)
+                for name, variant in checked.variants.items()
+            }
         self._evaluation = Evaluation(checked, self.compiled, self.infos)
 
     def __repr__(self) -> str:
@@ -95,18 +98,17 @@ def _text(value: object) -> str | None:
 
 def check(text: str, name: str = "<string>") -> list[Diagnostic]:
     """Every problem in a scheme, errors and warnings; never raises for a bad scheme."""
-    source = SourceFile(name, text)
-    ruleset, diagnostics = parse(source)
-    if ruleset is None:
-        return diagnostics
-    return check_ruleset(ruleset, source).diagnostics
+    return check_source(SourceFile(name, text))[1]
 
 
 def check_source(source: SourceFile) -> tuple[CheckedRuleset | None, list[Diagnostic]]:
-    ruleset, diagnostics = parse(source)
-    if ruleset is None:
-        return None, diagnostics
-    checked = check_ruleset(ruleset, source)
+    """Parse and check in the evaluation's decimal context: percent literals, folded constants
+    and curve bounds are the same whatever decimal context the caller has set."""
+    with decimal.localcontext(CONTEXT):
+        ruleset, diagnostics = parse(source)
+        if ruleset is None:
+            return None, diagnostics
+        checked = check_ruleset(ruleset, source)
     return checked, checked.diagnostics
 
 

@@ -244,21 +244,24 @@ class Evaluation:
     def many(self, rows: Iterable[Any], grade: str | None, month: int | None,
              on_error: Any) -> Iterator[Result]:
         """Rows are FactRow objects or mappings with 'employee' (and optional grade/team)."""
+        return _stepwise_in_context(self._many(rows, grade, month, on_error))
+
+    def _many(self, rows: Iterable[Any], grade: str | None, month: int | None,
+              on_error: Any) -> Iterator[Result]:
         needs_team = any(uses_team(i, self.checked) for i in self.infos.values()) or \
             bool(self.checked.base.budgets)
         prepared = (self._prepare_row(r, grade, on_error) for r in rows)
-        with decimal.localcontext(CONTEXT):
-            if not needs_team:
-                for item in prepared:
-                    if item is None:
-                        continue
-                    info, values, employee, team_name, row = item
-                    result = self._guarded(info, values, employee, team_name, None, month, row,
-                                           on_error)
-                    if result is not None:
-                        yield result
-                return
-            yield from self._many_by_team(prepared, month, on_error)
+        if not needs_team:
+            for item in prepared:
+                if item is None:
+                    continue
+                info, values, employee, team_name, row = item
+                result = self._guarded(info, values, employee, team_name, None, month, row,
+                                       on_error)
+                if result is not None:
+                    yield result
+            return
+        yield from self._many_by_team(prepared, month, on_error)
 
     def _prepare_row(self, row: Any, grade: str | None, on_error: Any):  # type: ignore[no-untyped-def]
         if hasattr(row, "values") and hasattr(row, "employee") and not isinstance(row, Mapping):
@@ -310,6 +313,18 @@ class Evaluation:
         for index in range(len(order)):
             if index in results:
                 yield results[index]
+
+
+def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
+    """Run each step of a generator in CONTEXT, giving the caller back its own context between
+    results (a `with` inside a generator would leak CONTEXT to the caller at every yield)."""
+    while True:
+        with decimal.localcontext(CONTEXT):
+            try:
+                result = next(steps)
+            except StopIteration:
+                return
+        yield result
 
 
 # ---------------------------------------------------------------- budgets

@@ -6,10 +6,12 @@ batch of a million employees pays for what it reads, not for what it could read.
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .runtime import CONTEXT
 from .units import Unit
 
 if TYPE_CHECKING:
@@ -99,8 +101,9 @@ class Result:
         if self._kpis is None:
             info = self.info
             payouts: dict[str, Decimal] = {}
-            for line in self.lines:
-                payouts[line.kpi] = payouts.get(line.kpi, Decimal(0)) + line.amount
+            with decimal.localcontext(CONTEXT):  # built lazily, outside the evaluation's context
+                for line in self.lines:
+                    payouts[line.kpi] = payouts.get(line.kpi, Decimal(0)) + line.amount
             values, plans, attainments = self._raw[0], self._raw[1], self._raw[2]
             self._kpis = {
                 name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
@@ -116,7 +119,8 @@ class Result:
         components = dict(self.components)
         components[name] = amount
         self._components = components
-        self.total = sum(components.values(), Decimal(0))
+        with decimal.localcontext(CONTEXT):
+            self.total = sum(components.values(), Decimal(0))
         self.notes.append(note)
 
     def to_dict(self) -> dict[str, Any]:
