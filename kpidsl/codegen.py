@@ -9,7 +9,7 @@ is plain ASCII). The code imports only `decimal` and `kpidsl.runtime`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from . import ast
@@ -182,7 +182,10 @@ class _VariantWriter:
             target = self.ident("pay", pay.name)
             if pay.items:
                 parts = []
+                # A payment-level 'only if' withholds every line, so the lines still add up.
+                conditions = tuple(g for g in pay.gates if g.kind == "only_if")
                 for item in pay.items:
+                    item = replace(item, gates=conditions + item.gates)
                     parts.append(self.write_item(pay, item))
                     lines.append((pay.name, item.kpi))
                 w.at(pay)
@@ -190,7 +193,8 @@ class _VariantWriter:
             else:
                 w.line(f"{target} = {self.round_payout(self.expr(pay.formula))}")
             for gate in pay.gates:
-                self.write_gate(gate, target, money=True)
+                if not (pay.items and gate.kind == "only_if"):
+                    self.write_gate(gate, target, money=True)
             pays.append(pay.name)
         w.current = 0
         w.line("return (")
@@ -314,7 +318,7 @@ class _VariantWriter:
         w.at(gate)
         if gate.kind == "only_if":
             w.line(f"if not ({self.expr(gate.value)}):")
-            w.line(f"    {target} = rt.ZERO")
+            w.line(f"    {target} = {self.round_payout('rt.ZERO')}")
             return
         limit = self.round_payout(self.expr(gate.value))
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
