@@ -149,6 +149,7 @@ class RoundingRule(Node):
 class Header(Node):
     name: str = ""
     label: str = ""
+    translations: tuple[tuple[str, str], ...] = field(default=(), kw_only=True)
     currency: str = ""
     period: str = ""
     effective_from: str = ""
@@ -156,6 +157,7 @@ class Header(Node):
     version: str = ""
     rounding: tuple[RoundingRule, ...] = ()
     per_team: bool = False
+    sector: str = ""  # b2b | b2c | infobusiness ("" = not stated); infobusiness has its own lints
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
@@ -163,6 +165,8 @@ class Header(Node):
 class Decl(Node):
     name: str = ""
     label: str = ""
+    # the label in other languages: (("ru", "Выручка"),)
+    translations: tuple[tuple[str, str], ...] = field(default=(), kw_only=True)
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 

@@ -8,6 +8,7 @@ run reports every broken statement, not just the first.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 import lark
@@ -262,6 +263,7 @@ class _Builder:
             data = child.data
             if data == "label":
                 fields["label"] = self.label(child)
+                fields["translations"] = self.translations(child)
             elif data == "currency_clause":
                 fields["currency"] = _currency(child.children[0])
             elif data == "period_clause":
@@ -278,24 +280,39 @@ class _Builder:
                                                  self.expr(child.children[1]), mode))
             elif data == "per_team_clause":
                 fields["per_team"] = True
+            elif data == "sector_clause":
+                fields["sector"] = str(child.children[0])
         return ast.Header(self.span(tree), str(name_token), rounding=tuple(rounding),
                           name_span=self.span(name_token), **fields)  # type: ignore[arg-type]
 
     def grade(self, tree: Tree) -> ast.GradeSection:
         name = tree.children[0]
         label, based_on, statements = "", None, []
+        translations: tuple[tuple[str, str], ...] = ()
         for child in tree.children[1:]:
             if child.data == "label":
                 label = self.label(child)
+                translations = self.translations(child)
             elif child.data == "based_on":
                 based_on = str(child.children[0])
             else:
                 statements.append(self.statement(child))
         return ast.GradeSection(self.span(tree), str(name), label, self.span(name), based_on,
-                                tuple(statements))
+                                tuple(statements), translations=translations)
 
     def label(self, tree: Tree) -> str:
         return _unquote(tree.children[0])
+
+    def translations(self, tree: Tree) -> tuple[tuple[str, str], ...]:
+        return tuple((str(t.children[0]), _unquote(t.children[1])) for t in tree.children[1:])
+
+    def statement(self, tree: Tree) -> ast.Statement:
+        node = getattr(self, "s_" + tree.data)(tree)
+        label = next((c for c in tree.children if isinstance(c, Tree) and c.data == "label"),
+                     None)
+        if label is not None and len(label.children) > 1:
+            node = replace(node, translations=self.translations(label))
+        return node
 
     def _named(self, tree: Tree) -> tuple[Token, str, list]:
         name = tree.children[0]
@@ -304,9 +321,6 @@ class _Builder:
         if rest and isinstance(rest[0], Tree) and rest[0].data == "label":
             label = self.label(rest.pop(0))
         return name, label, rest
-
-    def statement(self, tree: Tree) -> ast.Statement:
-        return getattr(self, "s_" + tree.data)(tree)
 
     def s_fact_decl(self, tree: Tree) -> ast.Fact:
         name = tree.children[0]
