@@ -168,6 +168,9 @@ def runtime_diagnostic(exc: BaseException, compiled: Compiled, checked: CheckedR
         code, what = "KPI901", "division by zero"
     elif isinstance(exc, decimal.Overflow):
         code, what = "KPI902", "a number grew beyond the decimal context (overflow)"
+    elif isinstance(exc, decimal.InvalidOperation):  # quantize needing more than `prec` digits
+        code, what = "KPI902", (f"a number needs more than {CONTEXT.prec} significant digits "
+                                 "(the decimal context)")
     elif isinstance(exc, KeyError):
         code, what = "KPI903", f"missing value {exc}"
     else:
