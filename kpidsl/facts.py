@@ -28,10 +28,10 @@ from .units import Unit
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl",
-              ".ndjson": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+              ".ndjson": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}  # any other suffix: an error
 KNOWN_EXTRA_COLUMNS = ("name", "label")  # descriptive columns that are not warned about
 MAX_DIGITS = 100
-ENCODING_PREFIX = 64 * 1024  # bytes looked at to choose between UTF-8 and cp1251
+ENCODING_PREFIX = 64 * 1024  # block of bytes that decides between UTF-8 and cp1251
 
 
 @dataclass(frozen=True)
@@ -117,11 +117,9 @@ _NON_NEGATIVE = {Unit.COUNT: "a count", Unit.MINUTES: "a duration", Unit.HOURS: 
                  Unit.DAYS: "a duration"}
 _EXPECTED = {  # the hint of KPI501, per unit
     Unit.MONEY: "a sum like 3 300 000 or 3300000,50", Unit.COUNT: "a whole number like 12",
-    Unit.PERCENT: "a percentage like 2,1% or a fraction like 0,021",
+    Unit.PERCENT: "a percentage like 2,1% or a fraction like 0,021", Unit.DAYS: "days, like 5",
     Unit.RATIO: "a ratio like 0,85 or 85%", Unit.NUMBER: "a number like 1500 or 1,5",
-    Unit.MINUTES: "a number of minutes like 90 or 1,5", Unit.HOURS: "a number of hours like 7,5",
-    Unit.DAYS: "a number of days like 5 or 0,5",
-}
+    Unit.MINUTES: "minutes, like 90 or 1,5", Unit.HOURS: "hours, like 8 or 7,5"}
 
 
 def parse_value(text: str, unit: Unit) -> Decimal:
@@ -167,11 +165,8 @@ def _strip_currency(body: str, unit: Unit) -> str:
 
 
 def _plain_number(body: str) -> str | None:
-    """'3 300 000,50' → '3300000.50'; None unless the text is one well-grouped number.
-
-    Thousands are one repeated separator (space of any kind, apostrophe, point or comma)
-    between groups of three; the decimal separator, when present, must differ from it.
-    """
+    """'3 300 000,50' → '3300000.50'; None unless the text is one well-grouped number: one
+    thousands separator between groups of three, and a different decimal separator."""
     m = _NUMBER.fullmatch(body.translate(_SPACES))
     if not m or (m["sep"] and m["sep"] == m["dec"]):
         return None
@@ -198,7 +193,8 @@ def _check_unit(value: Decimal, unit: Unit, shown: str) -> Decimal:
 
 
 def _convert(raw: object, unit: Unit) -> Decimal:
-    """A cell from any format (text, JSON Decimal, XLSX int/float/date) into a Decimal."""
+    """A cell from any format (text, JSON Decimal, XLSX int/float/date) into a Decimal. A float
+    goes through repr, the shortest text of Excel's double (3300000.0, not 3299999.99…)."""
     if isinstance(raw, str):
         return parse_value(raw, unit)
     shown = _clip(_show(raw))
@@ -208,7 +204,6 @@ def _convert(raw: object, unit: Unit) -> Decimal:
         raise FactValueError(f"'{shown}' looks like a date, not a number")
     if not isinstance(raw, (int, float, Decimal)):
         raise FactValueError(f"'{shown}' is not a number")
-    # Excel stores doubles; repr is their shortest round-trip text (3300000.0, not 3299999.99…)
     value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     if not value.is_finite():
         raise FactValueError(f"'{shown}' is not a finite number")
@@ -246,16 +241,12 @@ class _Column:
 
 
 class FactsReader:
-    """Iterates a facts file, yielding FactRow or RowError in file order.
+    """Iterates a facts file, yielding FactRow or RowError in file order. Nothing is read
+    before iteration; `columns`, `warnings`, `summary` fill in as rows are read (anew each time)."""
 
-    Nothing is read until iteration starts; `columns`, `warnings` and `summary` fill in as
-    rows are read, and each new iteration re-reads the file from the start.
-    """
-
-    def __init__(self, path: Path | None, specs: Mapping[str, FactSpec], *, file: str,
-                 format: str, id_column: str = "employee",
-                 mapping: Mapping[str, str] | None = None, sheet: str | None = None,
-                 text: str | None = None) -> None:
+    def __init__(self, path: Path, specs: Mapping[str, FactSpec], *, file: str, format: str,
+                 id_column: str = "employee", mapping: Mapping[str, str] | None = None,
+                 sheet: str | None = None, text: str | None = None) -> None:
         self.path, self.file, self.format, self.sheet = path, file, format, sheet
         self.specs, self.id_column, self._text = dict(specs), id_column, text
         self.mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
@@ -274,13 +265,13 @@ class FactsReader:
 
     def __iter__(self) -> Iterator[FactRow | RowError]:
         self._reset()
-        if self.format == "csv":
-            yield from self._tabular(self._csv_records(), strict_width=True)
-        elif self.format == "xlsx":
-            yield from self._tabular(self._xlsx_records(), strict_width=False)
-        else:
-            self.columns = []
-            yield from self._objects(self._json_records())
+        records = {"csv": self._csv_records, "xlsx": self._xlsx_records}.get(self.format)
+        rows = self._tabular(records()) if records else self._objects(self._json_records())
+        for item in rows:
+            self.summary.rows_read += 1
+            self.summary.rows_ok += isinstance(item, FactRow)
+            self.summary.rows_failed += isinstance(item, RowError)
+            yield item
 
     def _diag(self, code: str, message: str, line: int = 0, column: int = 0, source: str = "",
               hint: str = "", *, warn: bool = False) -> Diagnostic:
@@ -293,8 +284,8 @@ class FactsReader:
         return FactsFileError(self._diag(code, message, line, 0, source, hint))
 
     def _empty(self) -> FactsFileError:
-        return self._file_error("the facts file is empty", hint="export a header row with an "
-                                f"'{self.id_column}' column and one row per employee")
+        return self._file_error("the facts file is empty", hint="export a header row and a row "
+                                "per employee")
 
     def _target(self, name: str) -> tuple[str, str]:
         """The role of a column: mapping first, then exact names, then names ignoring case."""
@@ -322,12 +313,11 @@ class FactsReader:
                                        row, "keep one of them, or fix `mapping`")
             self._by_target[(role, key)] = col
         elif key not in KNOWN_EXTRA_COLUMNS:
-            hint = did_you_mean(header, [*self.specs, self.id_column, "grade", "team"]) or (
-                f"known facts: {', '.join(self.specs) or 'none'}; map CRM column names to facts "
-                "with `mapping`")
-            self.warnings.append(self._diag("KPI505", f"unknown column '{header}': not a fact of "
-                                            "this scheme, kept as text only", row, index, header,
-                                            hint, warn=True))
+            hint = did_you_mean(header, [*self.specs, self.id_column, "grade", "team"])
+            self.warnings.append(self._diag(
+                "KPI505", f"unknown column '{header}': not a fact of this scheme, kept as text",
+                row, index, header, hint or "map CRM column names to facts with `mapping`",
+                warn=True))
         self._cols.append(col)
         self._by_raw[raw] = col
         assert self.columns is not None
@@ -351,31 +341,20 @@ class FactsReader:
 
     def _check_header(self, row: int, row_text: str, *, require_facts: bool) -> None:
         """The id column must exist; in CSV/XLSX so must every required fact's column."""
+        missing = [f for f, s in self.specs.items()
+                   if require_facts and s.required and ("fact", f) not in self._by_target]
+        if ("id", self.id_column) in self._by_target and not missing:
+            return
         found = [c for c in self.columns or [] if c]
         listed = ", ".join(f"'{c}'" for c in found) or "none"
         if ("id", self.id_column) not in self._by_target:
-            hint = did_you_mean(self.id_column, found) or (
-                f"add an '{self.id_column}' column, or pass id_column=...")
-            raise self._file_error(f"no '{self.id_column}' column in the header; columns "
-                                   f"found: {listed}", row, hint, row_text)
-        missing = [f for f, s in self.specs.items()
-                   if require_facts and s.required and ("fact", f) not in self._by_target]
-        if missing:
-            hint = did_you_mean(missing[0], found) or (
-                f"add the column, map a CRM column to it with mapping={{'<column>': "
-                f"'{missing[0]}'}}, or make the fact optional")
-            raise self._file_error(
-                f"no column for required fact{'s' * (len(missing) > 1)} "
-                f"{', '.join(repr(m) for m in missing)}; columns found: {listed}",
-                row, hint, row_text, code="KPI502")
-
-    def _count(self, item: FactRow | RowError) -> FactRow | RowError:
-        self.summary.rows_read += 1
-        if isinstance(item, FactRow):
-            self.summary.rows_ok += 1
-        else:
-            self.summary.rows_failed += 1
-        return item
+            hint = did_you_mean(self.id_column, found) or "add the column or pass id_column=..."
+            raise self._file_error(f"no '{self.id_column}' column in the header; columns found: "
+                                   f"{listed}", row, hint, row_text)
+        hint = did_you_mean(missing[0], found) or (
+            "add the column, map a CRM column to it with `mapping`, or make the fact optional")
+        raise self._file_error(f"no column for required fact(s) {', '.join(map(repr, missing))}; "
+                               f"columns found: {listed}", row, hint, row_text, code="KPI502")
 
     def _bad_row(self, row: int, message: str, column: int, text: str, hint: str) -> RowError:
         return RowError(self.file, row, "", text,
@@ -384,10 +363,8 @@ class FactsReader:
     def _make_row(self, row: int, cells: list[object]) -> FactRow | RowError:
         problems: list[tuple[int, str, str, Diagnostic]] = []
 
-        def problem(index: int, header: str, text: str, code: str, message: str,
-                    hint: str) -> None:
-            diag = self._diag(code, f"row {row}, column '{header}': {message}", row, index,
-                              text, hint)
+        def problem(index: int, header: str, text: str, code: str, what: str, hint: str) -> None:
+            diag = self._diag(code, f"row {row}, column '{header}': {what}", row, index, text, hint)
             problems.append((index, header, text, diag))
 
         id_col = self._by_target[("id", self.id_column)]
@@ -430,28 +407,24 @@ class FactsReader:
         return FactRow(self.file, row, employee, found.get("grade"), found.get("team"),
                        values, extra)
 
-    def _tabular(self, records: Iterator[tuple[int, list[object]]], *,
-                 strict_width: bool) -> Iterator[FactRow | RowError]:
+    def _tabular(self, records: Iterator[tuple[int, list[object]]]) -> Iterator[FactRow | RowError]:
         """CSV and XLSX: the first non-blank row is the header; cells are positional."""
         width = 0
         for row, cells in records:
             if all(_blank(c) for c in cells):  # blank rows still count in the numbering
                 continue
             n = len(cells)
-            row_text = (self.delimiter or "\t").join(map(_show, cells)) if (
-                self.columns is None or n != width) else ""
+            row_text = (self.delimiter or "\t").join(map(_show, cells))
             if self.columns is None:
                 self._read_header(cells, row, row_text)
                 width = len(self._cols)
-            elif (strict_width and n < width) or any(not _blank(c) for c in cells[width:]):
-                hint = ("in a comma-separated file a number with a decimal comma must be quoted"
-                        if n > width and self.delimiter == "," else
-                        "check for a missing or extra delimiter in this row")
-                yield self._count(self._bad_row(
-                    row, f"row {row} has {n} cells, but the header has {width} columns",
-                    min(n, width) + 1, row_text, hint))
+            elif (self.format == "csv" and n < width) or any(not _blank(c) for c in cells[width:]):
+                hint = "check for a missing or extra delimiter in this row" + (
+                    "; quote numbers with a decimal comma" * (self.delimiter == ","))
+                message = f"row {row} has {n} cell{'s' * (n != 1)}, but the header has {width}"
+                yield self._bad_row(row, message + " columns", min(n, width) + 1, row_text, hint)
             else:
-                yield self._count(self._make_row(row, [*cells[:width], *[None] * (width - n)]))
+                yield self._make_row(row, [*cells[:width], *[None] * (width - n)])
         if self.columns is None:
             raise self._empty()
         if not self.summary.rows_read:
@@ -460,97 +433,83 @@ class FactsReader:
 
     def _objects(self, records: Iterator[tuple[int, object, str]]) -> Iterator[FactRow | RowError]:
         """JSON and JSONL: one object per row; the first object's keys act as the header."""
-        checked = False
+        self.columns = []
         for row, item, text in records:
             if not isinstance(item, dict):
-                message = (f"not valid JSON: {item.msg} at column {item.colno}"
-                           if isinstance(item, json.JSONDecodeError) else
+                message = (str(item) if isinstance(item, ValueError) else
                            f"expected an object of fact values, got {_clip(_show(item))}")
-                yield self._count(self._bad_row(row, f"row {row}: {message}", 0, text,
-                                                "write one JSON object per employee"))
+                yield self._bad_row(row, f"row {row}: {message}", 0, text,
+                                    "write one JSON object per employee")
                 continue
             for key in item:
                 if key not in self._by_raw:
                     self._add_column(key, row)
-            if not checked:
-                self._check_header(row, text, require_facts=False)
-                checked = True
-            yield self._count(self._make_row(row, [item.get(c.raw) for c in self._cols]))
+            self._check_header(row, text, require_facts=False)
+            yield self._make_row(row, [item.get(c.raw) for c in self._cols])
         if not self.summary.rows_read:
             self.warnings.append(self._diag("KPI508", "the facts file has no rows", warn=True))
 
-    def _detect_encoding(self, head: bytes, final: bool) -> str:
-        """A BOM decides; else strict UTF-8; else cp1251 (the two that CRM exports use)."""
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    def _detect_encoding(self, probe: IO[bytes]) -> str:
+        """UTF-16 by its BOM; else strict UTF-8; else cp1251 (the two that CRM exports use),
+        judged on the first 64 KiB block that has a non-ASCII byte, without keeping the rest."""
+        offset, rows, head = 0, 0, probe.read(ENCODING_PREFIX)
+        while head.isascii() and len(head) == ENCODING_PREFIX:
+            offset, rows = offset + len(head), rows + head.count(b"\n")
+            head = probe.read(ENCODING_PREFIX)
+        if not offset and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"  # Excel's "Unicode text" export
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        try:  # final=False: a prefix cut inside a multibyte character is not an error
-            codecs.getincrementaldecoder("utf-8")().decode(head, final=final)
-            return "utf-8"
-        except UnicodeDecodeError:
-            pass
-        try:
-            head.decode("cp1251")
-            return "cp1251"
-        except UnicodeDecodeError as exc:
-            raise self._file_error(
-                f"cannot decode the file: byte 0x{head[exc.start]:02x} at offset {exc.start} is "
-                "invalid in both UTF-8 and Windows-1251 (cp1251)",
-                head.count(b"\n", 0, exc.start) + 1,
-                "save the export as UTF-8 (in Excel: 'CSV UTF-8')") from None
-
-    def _open_csv(self) -> IO[str]:
-        if self._text is not None:
-            return io.StringIO(self._text.removeprefix("\ufeff"))
-        assert self.path is not None
-        raw = open(self.path, "rb")  # noqa: SIM115 - closed through the text wrapper
-        try:
-            head = raw.read(ENCODING_PREFIX)
-            self.encoding = self._detect_encoding(head, final=len(head) < ENCODING_PREFIX)
-            raw.seek(0)
-            return io.TextIOWrapper(raw, encoding=self.encoding, newline="")
-        except BaseException:
-            raw.close()
-            raise
+        for encoding in ("utf-8-sig", "cp1251"):  # utf-8-sig: UTF-8 with or without a BOM
+            try:  # final=False: a block cut inside a multibyte character is not an error
+                codecs.getincrementaldecoder(encoding)().decode(head, len(head) < ENCODING_PREFIX)
+                return encoding
+            except UnicodeDecodeError as exc:
+                bad = exc.start
+        raise self._file_error(f"cannot decode the file: byte 0x{head[bad]:02x} at offset "
+                               f"{offset + bad} is invalid in both UTF-8 and Windows-1251 (cp1251)",
+                               rows + head.count(b"\n", 0, bad) + 1,
+                               "save the export as UTF-8 (in Excel: 'CSV UTF-8')")
 
     def _csv_records(self) -> Iterator[tuple[int, list[object]]]:
+        row = 0
         try:
-            stream = self._open_csv()
+            if self._text is not None:
+                stream: IO[str] = io.StringIO(self._text.removeprefix("\ufeff"))
+            else:
+                with open(self.path, "rb") as probe:
+                    self.encoding = self._detect_encoding(probe)
+                stream = open(self.path, encoding=self.encoding, newline="")  # noqa: SIM115
         except OSError as exc:
             raise self._file_error(f"cannot read the facts file: {exc.strerror}") from exc
-        row = 0
         with stream:
             try:
                 lines = iter(stream)
-                head: list[str] = []
+                head_lines: list[str] = []
                 for line in lines:  # the delimiter is chosen from the first non-blank line
-                    head.append(line)
+                    head_lines.append(line)
                     if line.strip().strip(";,|\t"):
                         break
-                self.delimiter = _sniff_delimiter(head[-1] if head else "")
-                reader = csv.reader(itertools.chain(head, lines), delimiter=self.delimiter)
+                self.delimiter = _sniff_delimiter(head_lines[-1] if head_lines else "")
+                reader = csv.reader(itertools.chain(head_lines, lines), delimiter=self.delimiter)
                 for row, cells in enumerate(reader, start=1):
                     yield row, list(cells)
             except UnicodeDecodeError as exc:
-                raise self._file_error(f"cannot decode the file as {self.encoding} after row "
-                                       f"{row}: {exc.reason}", row + 1) from None
+                name = "UTF-8" if self.encoding == "utf-8-sig" else self.encoding
+                raise self._file_error(f"the file is not valid {name} after row {row}: "
+                                       f"{exc.reason}", row + 1) from None
             except csv.Error as exc:
                 raise self._file_error(f"row {row + 1}: {exc}", row + 1) from None
 
     def _xlsx_records(self) -> Iterator[tuple[int, list[object]]]:
         from openpyxl import load_workbook  # imported here: slow to import, only XLSX needs it
-
         try:  # read_only streams rows; formulas stay formulas so that they are reported
             book = load_workbook(self.path, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
             raise self._file_error(f"cannot read the workbook: {exc}") from exc
         try:
             if self.sheet is not None and self.sheet not in book.sheetnames:
-                raise self._file_error(
-                    f"no sheet '{self.sheet}' in the workbook; sheets: "
-                    f"{', '.join(repr(n) for n in book.sheetnames)}",
-                    hint=did_you_mean(self.sheet, book.sheetnames))
+                raise self._file_error(f"no sheet '{self.sheet}' in the workbook; sheets: " +
+                                       ", ".join(map(repr, book.sheetnames)),
+                                       hint=did_you_mean(self.sheet, book.sheetnames))
             sheet = book[self.sheet] if self.sheet is not None else book.active
             for row, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 yield row, list(values)
@@ -560,43 +519,37 @@ class FactsReader:
     def _json_records(self) -> Iterator[tuple[int, object, str]]:
         """JSONL is streamed line by line; a JSON array is loaded whole (use JSONL for big
         files). Numbers become Decimal without passing through float."""
-        assert self.path is not None
-        row, any_text = 0, False
-
-        def load(text: str) -> object:
-            return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=str)
-
+        row, seen, whole = 0, False, self.format == "json"
         try:
             with open(self.path, encoding="utf-8-sig") as stream:
-                if self.format == "json":
+                for row, line in [(0, stream.read())] if whole else enumerate(stream, start=1):
+                    if not line.strip():
+                        continue
+                    seen = True
                     try:
-                        data = load(stream.read()) if (any_text := True) else None
-                    except json.JSONDecodeError as exc:
-                        if not exc.doc.strip():
-                            raise self._empty() from None
-                        raise self._file_error(f"not valid JSON: {exc.msg} at line {exc.lineno}"
-                                               f", column {exc.colno}", exc.lineno) from None
-                    if not isinstance(data, list):
+                        item = json.loads(line, parse_float=Decimal, parse_int=Decimal,
+                                          parse_constant=str)
+                    except (json.JSONDecodeError, RecursionError) as exc:  # or absurd nesting
+                        why = f"not valid JSON: {getattr(exc, 'msg', 'nested too deeply')}"
+                        line_no, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
+                        if whole:
+                            raise self._file_error(f"{why} at line {line_no}, column {col}",
+                                                   line_no) from None
+                        item = ValueError(f"{why} at column {col}")  # spoils only its row
+                    if not whole:
+                        yield row, item, line.rstrip("\r\n")
+                    elif isinstance(item, list):
+                        yield from ((i, x, _show(x)) for i, x in enumerate(item, start=1))
+                    else:
                         raise self._file_error("a JSON facts file must be an array of objects, "
                                                "one per employee", 1, "use [{...}, {...}]")
-                    for row, item in enumerate(data, start=1):
-                        yield row, item, _show(item)
-                    return
-                for row, line in enumerate(stream, start=1):
-                    if line.strip():
-                        any_text = True
-                        try:
-                            item = load(line)
-                        except json.JSONDecodeError as exc:
-                            item = exc
-                        yield row, item, line.rstrip("\r\n")
         except OSError as exc:
             raise self._file_error(f"cannot read the facts file: {exc.strerror}") from exc
         except UnicodeDecodeError as exc:
             where = f" after row {row}" if row else ""
             raise self._file_error(f"the file is not valid UTF-8{where}: {exc.reason}",
                                    row + 1) from None
-        if not any_text:
+        if not seen:
             raise self._empty()
 
 
@@ -612,49 +565,35 @@ _DELIMITERS = (";", "\t", ",", "|")
 
 
 def _sniff_delimiter(line: str) -> str:
-    """The most frequent of ; tab , | outside quotes, ties going in that order.
-
-    csv.Sniffer guesses wrong when decimal commas are around, so count in the header only.
-    """
-    counts = dict.fromkeys(_DELIMITERS, 0)
-    quoted = False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
-            counts[char] += 1
-    best = max(_DELIMITERS, key=counts.__getitem__)  # max keeps the first of equals
-    return best if counts[best] else ","
+    """The most frequent of ; tab , | outside quotes (csv.Sniffer trips over decimal commas)."""
+    bare = re.sub(r'"[^"]*"', "", line)  # delimiters inside quotes do not count
+    best = max(_DELIMITERS, key=bare.count)  # max keeps the first of equals
+    return best if bare.count(best) else ","
 
 
 def read_facts(path: str | Path, specs: Mapping[str, FactSpec], *, id_column: str = "employee",
                mapping: Mapping[str, str] | None = None, sheet: str | None = None,
                format: str | None = None) -> FactsReader:
     """Open a facts file for streaming; raise FactsFileError at once if it cannot be read.
-
-    `mapping` renames CRM columns to fact names ({'Выручка': 'revenue'}). `format` is one of
-    csv, json, jsonl, xlsx; by default it comes from the extension (unknown ones read as CSV).
-    """
+    `mapping` renames CRM columns to facts ({'Выручка': 'revenue'}); `format` (csv, json,
+    jsonl, xlsx) defaults to the one the file's extension names (no extension: CSV)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    reader = FactsReader(path, specs, file=str(path), format=format or EXTENSIONS.get(suffix, "csv"),
-                         id_column=id_column, mapping=mapping, sheet=sheet)
-    if reader.format not in FORMATS:
-        raise ValueError(f"unknown facts format {format!r}; expected one of {', '.join(FORMATS)}")
-    if format is None and suffix == ".xls":
-        raise reader._file_error("the old binary .xls format is not supported",
-                                 hint="save the workbook as .xlsx or CSV")
+    reader = FactsReader(path, specs, file=str(path), id_column=id_column, mapping=mapping,
+                         sheet=sheet, format=format or EXTENSIONS.get(suffix, suffix or "csv"))
+    if reader.format not in FORMATS:  # e.g. an old binary .xls workbook
+        raise reader._file_error(f"unknown facts format '{reader.format}'; use "
+                                 f"{', '.join(FORMATS)}", hint="save workbooks as .xlsx")
     try:
-        with open(path, "rb"):
-            pass
+        path.open("rb").close()
     except OSError as exc:
         raise reader._file_error(f"cannot read the facts file: {exc.strerror}") from exc
     return reader
 
 
 def read_facts_text(text: str, specs: Mapping[str, FactSpec], name: str = "<facts>", *,
-                    id_column: str = "employee",
-                    mapping: Mapping[str, str] | None = None) -> FactsReader:
+                    id_column: str = "employee", mapping: Mapping[str, str] | None = None,
+                    ) -> FactsReader:
     """Read CSV facts from a string (tests, pasted data) by the same rules as read_facts."""
-    return FactsReader(None, specs, file=name, format="csv", id_column=id_column,
+    return FactsReader(Path(name), specs, file=name, format="csv", id_column=id_column,
                        mapping=mapping, text=text)
