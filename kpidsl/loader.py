@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import decimal
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
@@ -52,7 +53,10 @@ class Compiled:
         return self.namespace["EVALUATORS"]
 
 
-_CACHE: dict[str, Compiled] = {}
+# A few recently compiled schemes, least recently used first: a process that loads many
+# schemes (a server, a fuzz run) must not keep every evaluator it ever compiled.
+_CACHE: OrderedDict[str, Compiled] = OrderedDict()
+CACHE_SIZE = 64
 
 
 def compile_ruleset(checked: CheckedRuleset) -> Compiled:
@@ -60,6 +64,7 @@ def compile_ruleset(checked: CheckedRuleset) -> Compiled:
     key = hashlib.sha256(generated.source.encode("utf-8")).hexdigest()
     cached = _CACHE.get(key)
     if cached is not None:
+        _CACHE.move_to_end(key)
         return cached
     filename = f"<kpidsl:{key[:12]}>"
     code: CodeType = compile(generated.source, filename, "exec")
@@ -67,4 +72,6 @@ def compile_ruleset(checked: CheckedRuleset) -> Compiled:
     exec(code, namespace)  # noqa: S102 - closed namespace, see the module docstring
     compiled = Compiled(generated, filename, namespace)
     _CACHE[key] = compiled
+    while len(_CACHE) > CACHE_SIZE:
+        _CACHE.popitem(last=False)
     return compiled
