@@ -15,7 +15,7 @@ from decimal import Decimal
 from . import ast
 from .checks import CheckedRuleset, Variant
 from .checks.curves import band_bounds
-from .runtime import ROUNDING_MODES
+from .runtime import ROUNDING_MODES, is_fraction_step
 from .units import Unit
 
 _SAFE_COMMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -241,8 +241,8 @@ class _VariantWriter:
         return text
 
     def round_with(self, text: str, step: Decimal, mode: str) -> str:
-        if step.normalize().as_tuple().digits == (1,):
-            return f"({text}).quantize({self.lit(step)}, {ROUNDING_MODES[mode]!r})"
+        if is_fraction_step(step):
+            return f"({text}).quantize({self.lit(step.normalize())}, {ROUNDING_MODES[mode]!r})"
         return f"rt.round_to({text}, {self.lit(step)}, {mode!r})"
 
     def round_payout(self, text: str) -> str:

@@ -561,6 +561,10 @@ class _Builder:
         return ast.Compare(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
                            self.expr(right))
 
+    def e_equals(self, tree: Tree) -> ast.Expr:
+        left, right = tree.children
+        return ast.Compare(self.span(tree), "=", self.expr(left), self.expr(right))
+
     def e_and_(self, tree: Tree) -> ast.Expr:
         return ast.Logical(self.span(tree), "and", *map(self.expr, tree.children))
 

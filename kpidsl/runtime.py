@@ -36,10 +36,17 @@ TWO = Decimal(2)
 def round_to(value: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round to a multiple of `step` (0.01, 0.05, 1000 ...) with a named mode."""
     rounding = ROUNDING_MODES[mode]
-    if step.normalize().as_tuple().digits == (1,):  # a power of ten: quantize directly
-        return value.quantize(step, rounding=rounding)
+    if is_fraction_step(step):  # 0.01, 0.1, 1: quantize directly
+        return value.quantize(step.normalize(), rounding=rounding)
     units = (value / step).quantize(ONE, rounding=rounding)
     return units * step
+
+
+def is_fraction_step(step: Decimal) -> bool:
+    """A step of 1, 0.1, 0.01 ... — one that `quantize` rounds to exactly (and keeps the exponent)."""
+    normal = step.normalize()
+    exponent = normal.as_tuple().exponent
+    return normal.as_tuple().digits == (1,) and isinstance(exponent, int) and exponent <= 0
 
 
 def lower_is_better(value: Decimal, plan: Decimal) -> Decimal:
@@ -98,6 +105,6 @@ def between(x: Decimal, low: Decimal, high: Decimal) -> Decimal:
 
 
 exported = (
-    "CONTEXT", "ZERO", "ONE", "round_to", "lower_is_better", "linear", "tiers_marginal",
+    "CONTEXT", "ZERO", "ONE", "round_to", "is_fraction_step", "lower_is_better", "linear", "tiers_marginal",
     "tiers_whole", "between",
 )
