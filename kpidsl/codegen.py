@@ -65,7 +65,8 @@ class Generated:
 
 
 def label_comment(name: str) -> str:
-    return name if _SAFE_COMMENT.match(name) else "(non-ASCII name)"
+    # fullmatch: with match, '$' also accepts a trailing newline, which would end the comment
+    return name if _SAFE_COMMENT.fullmatch(name) else "(non-ASCII name)"
 
 
 class _Literals:
