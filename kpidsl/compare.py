@@ -1,0 +1,181 @@
+"""Pilot comparison: two versions of a scheme on the same facts, person by person.
+
+A new scheme first runs in a shadow month next to the current one. For every employee the
+comparison gives the old and the new total, the difference, and which lines changed (pay
+components, pool lines, KPI values and plans); for the whole payroll fund the old and new
+totals; and who gains and who loses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .api import Ruleset
+from .diagnostics import Diagnostic
+from .facts import FactRow
+from .results import Result
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line that differs: 'bonus for revenue', 'commission', 'plan of calls'."""
+
+    what: str
+    old: Decimal | None  # None: the line does not exist in that version
+    new: Decimal | None
+
+    @property
+    def delta(self) -> Decimal | None:
+        return None if self.old is None or self.new is None else self.new - self.old
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"line": self.what, "old": _text(self.old), "new": _text(self.new),
+                "delta": _text(self.delta)}
+
+
+@dataclass
+class Row:
+    employee: str
+    grade: str
+    old: Result
+    new: Result
+    changes: list[Change]
+
+    @property
+    def old_total(self) -> Decimal:
+        return self.old.total
+
+    @property
+    def new_total(self) -> Decimal:
+        return self.new.total
+
+    @property
+    def delta(self) -> Decimal:
+        return self.new.total - self.old.total
+
+    @property
+    def verdict(self) -> str:
+        return "gains" if self.delta > 0 else "loses" if self.delta < 0 else "same"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"employee": self.employee, "grade": self.grade,
+                "old_total": str(self.old_total), "new_total": str(self.new_total),
+                "delta": str(self.delta), "verdict": self.verdict,
+                "changed": [c.to_dict() for c in self.changes]}
+
+
+@dataclass
+class Comparison:
+    old_name: str
+    new_name: str
+    rows: list[Row] = field(default_factory=list)
+    problems: list[tuple[str, int, list[Diagnostic]]] = field(default_factory=list)
+
+    @property
+    def old_fund(self) -> Decimal:
+        return sum((r.old_total for r in self.rows), Decimal(0))
+
+    @property
+    def new_fund(self) -> Decimal:
+        return sum((r.new_total for r in self.rows), Decimal(0))
+
+    @property
+    def gainers(self) -> list[Row]:
+        return sorted((r for r in self.rows if r.delta > 0), key=lambda r: -r.delta)
+
+    @property
+    def losers(self) -> list[Row]:
+        return sorted((r for r in self.rows if r.delta < 0), key=lambda r: r.delta)
+
+    @property
+    def unchanged(self) -> list[Row]:
+        return [r for r in self.rows if r.delta == 0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: exact decimals as strings."""
+        return {
+            "old": self.old_name, "new": self.new_name,
+            "rows": [r.to_dict() for r in self.rows],
+            "fund": {"old_total": str(self.old_fund), "new_total": str(self.new_fund),
+                     "delta": str(self.new_fund - self.old_fund)},
+            "gainers": [r.employee for r in self.gainers],
+            "losers": [r.employee for r in self.losers],
+            "unchanged": [r.employee for r in self.unchanged],
+        }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def changes(old: Result, new: Result) -> list[Change]:
+    """Lines whose amounts differ, in the new scheme's order, then lines only the old one has."""
+    found: list[Change] = []
+
+    def add(what: str, a: Decimal | None, b: Decimal | None) -> None:
+        if a != b:
+            found.append(Change(what, a, b))
+
+    old_kpis, new_kpis = old.kpis, new.kpis
+    for name in [*new_kpis, *(k for k in old_kpis if k not in new_kpis)]:
+        a, b = old_kpis.get(name), new_kpis.get(name)
+        add(name, a.value if a else None, b.value if b else None)
+        if a is not None and b is not None and a.plan != b.plan:
+            add(f"plan of {name}", a.plan, b.plan)
+    old_lines = {(line.payment, line.kpi): line.amount for line in old.lines}
+    new_lines = {(line.payment, line.kpi): line.amount for line in new.lines}
+    for key in [*new_lines, *(k for k in old_lines if k not in new_lines)]:
+        add(f"{key[0]} for {key[1]}", old_lines.get(key), new_lines.get(key))
+    old_parts, new_parts = old.components, new.components
+    for name in [*new_parts, *(k for k in old_parts if k not in new_parts)]:
+        add(name, old_parts.get(name), new_parts.get(name))
+    return found
+
+
+def compare(old: Ruleset, new: Ruleset, rows: Iterable[FactRow | dict[str, Any]], *,
+            grade: str | None = None, month: int | None = None) -> Comparison:
+    """Both schemes over the same facts; a row either scheme cannot compute is a problem."""
+    rows = list(rows)
+    comparison = Comparison(old.label, new.label)
+
+    def problem(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
+        comparison.problems.append((employee, row, diagnostics))
+
+    olds = list(old.evaluate_many(rows, grade, month=month, on_error=problem))
+    news = list(new.evaluate_many(rows, grade, month=month, on_error=problem))
+    by_key = {(r.row, r.employee): r for r in news}
+    for before in olds:
+        after = by_key.get((before.row, before.employee))
+        if after is not None:
+            comparison.rows.append(Row(before.employee, after.grade, before, after,
+                                       changes(before, after)))
+    return comparison
+
+
+# ---------------------------------------------------------------- output
+
+
+def to_json(comparison: Comparison) -> str:
+    return json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(comparison: Comparison) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["employee", "grade", "old_total", "new_total", "delta", "verdict",
+                     "changed"])
+    for r in comparison.rows:
+        writer.writerow([r.employee, r.grade, r.old_total, r.new_total, r.delta, r.verdict,
+                         "; ".join(c.what for c in r.changes)])
+    writer.writerow(["(fund)", "", comparison.old_fund, comparison.new_fund,
+                     comparison.new_fund - comparison.old_fund, "", ""])
+    return out.getvalue()
+
+
+__all__ = ["Change", "Comparison", "Row", "changes", "compare", "to_csv", "to_json"]
