@@ -1,35 +1,57 @@
-"""The command line (placeholder until the full CLI lands): check and eval."""
+"""The command line: `kpidsl check | eval | explain | test | fmt | compile | completion`.
+
+Each command lives in its own module and lists itself in that module's ``COMMANDS``; this
+module only builds the group. Modules named in ``PLUGINS`` are optional: when one exists,
+every click command in its ``COMMANDS`` list is added, so new command groups plug in without
+editing this file. Exit codes, shared options and the error handler are in ``common.py``;
+every piece of output formatting is in ``render.py``.
+"""
 
 from __future__ import annotations
 
-import sys
+import importlib
 
 import click
 
 from .. import __version__
 
+BUILTIN = ("check", "evaluate", "explain_cmd", "test_cmd", "fmt", "compile_cmd", "completion")
+PLUGINS = ("docs", "plans")
 
-@click.group()
-@click.version_option(__version__, prog_name="kpidsl")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="kpidsl")
 def main() -> None:
-    """kpidsl: KPI and bonus schemes for sales teams."""
+    """kpidsl: KPI and bonus schemes for sales teams, checked, paid exactly and explained.
+
+    Exit codes: 0 ok; 1 findings, failed rows or failed tests; 2 usage or I/O error.
+
+    \b
+    Example:
+      kpidsl check rulesets/
+      kpidsl eval rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv
+      kpidsl explain rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv --employee ivanov
+    """
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True)
-def check(paths: tuple[str, ...]) -> None:
-    """Check schemes and print every diagnostic."""
-    from ..api import check_source, read_text
-    from ..diagnostics import KpiError, render_all
-    from ..source import SourceFile
+def _register(module_name: str, optional: bool) -> None:
+    qualified = f"{__name__}.{module_name}"
+    try:
+        module = importlib.import_module(qualified)
+    except ModuleNotFoundError as exc:
+        if optional and exc.name == qualified:
+            return  # that command group is not installed in this build
+        raise
+    for command in getattr(module, "COMMANDS", ()):
+        if isinstance(command, click.Command):
+            main.add_command(command)
 
-    failed = False
-    for path in paths:
-        try:
-            _checked, diagnostics = check_source(SourceFile(path, read_text(path)))
-        except KpiError as exc:
-            diagnostics = exc.diagnostics
-        if diagnostics:
-            click.echo(render_all(diagnostics), err=False)
-        failed |= any(d.is_error for d in diagnostics)
-    sys.exit(1 if failed else 0)
+
+for _name in BUILTIN:
+    _register(_name, optional=False)
+for _name in PLUGINS:
+    _register(_name, optional=True)
+
+__all__ = ["main"]

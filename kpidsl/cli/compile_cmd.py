@@ -1,0 +1,34 @@
+"""`kpidsl compile`: the generated Python evaluator, to read, review or vendor."""
+
+from __future__ import annotations
+
+import click
+
+from .common import handle_errors, load_ruleset
+
+
+@click.command("compile")
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the module to FILE instead of stdout.")
+@handle_errors
+def compile_command(ruleset: str, output: str | None) -> None:
+    """Print the Python module generated from a scheme.
+
+    The module imports only `decimal` and `kpidsl.runtime`; comments give the .kpi line of
+    each block. Exit 2 when the scheme has errors.
+
+    \b
+    Example:
+      kpidsl compile rulesets/b2b_manager.kpi -o b2b_manager.py
+    """
+    source = load_ruleset(ruleset).python_source
+    if output is None:
+        click.echo(source, nl=False)
+    else:
+        with open(output, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(source)
+        click.echo(f"wrote {output}", err=True)
+
+
+COMMANDS = [compile_command]

@@ -1,0 +1,81 @@
+"""`kpidsl explain`: one employee's calculation, line by line, in English or Russian."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .common import (
+    FINDINGS,
+    OK,
+    USAGE,
+    FactsOptions,
+    evaluate_rows,
+    facts_options,
+    handle_errors,
+    lang_option,
+    load_ruleset,
+)
+from .evaluate import check_grade, month_option
+
+
+@click.command()
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
+@click.option("--employee", "-e", required=True, metavar="ID",
+              help="The employee to explain, as written in the id column.")
+@facts_options
+@month_option
+@lang_option
+@handle_errors
+def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: FactsOptions,
+            month: int | None, lang: str) -> None:
+    """Explain one employee's pay: every KPI, band, coefficient, component and the total.
+
+    Exit 1 when that employee's row is bad (the problem is printed), 2 when no row has
+    that id.
+
+    \b
+    Example:
+      kpidsl explain rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv -e ivanov
+      kpidsl explain scheme.kpi march.csv --employee ivanov --lang ru
+    """
+    from ..diagnostics import did_you_mean
+    from ..explain import explain as explain_result
+
+    scheme = load_ruleset(ruleset)
+    check_grade(scheme, facts.grade)
+    items, failures, _summary = evaluate_rows(
+        scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
+        sheet=facts.sheet, grade=facts.grade, month=month, only=employee)
+    found = list(items)
+    if failures:
+        sys.exit(FINDINGS)
+    if not found:
+        ids = _employees(scheme, facts_paths, facts)
+        hint = did_you_mean(employee, ids)
+        listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+        click.echo(f"error: no employee '{employee}' in {', '.join(facts_paths)}"
+                   + (f"; {hint}" if hint else f"; employees: {listed or 'none'}"), err=True)
+        sys.exit(USAGE)
+    for item in found:
+        click.echo("\n".join(explain_result(scheme, item.result, lang)))
+    sys.exit(OK)
+
+
+def _employees(scheme, paths, facts: FactsOptions) -> list[str]:  # type: ignore[no-untyped-def]
+    """The ids in the files, for a did-you-mean (read again only on this error path)."""
+    from ..facts import read_facts
+
+    ids: list[str] = []
+    for path in paths:
+        for item in read_facts(path, scheme.fact_specs, id_column=facts.id_column,
+                               mapping=facts.mapping, sheet=facts.sheet):
+            if item.employee:
+                ids.append(item.employee)
+    return ids
+
+
+COMMANDS = [explain]

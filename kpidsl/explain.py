@@ -1,0 +1,505 @@
+"""A Result explained line by line, the way a person checks a payslip by hand, in en or ru.
+
+    Выручка: 110 % > 100 %, коэффициент 1,2: 20 000 × 1,1 × 1,2 = 26 400
+    ...
+    Итого: 60 000 + 58 000 + 1 800 = 119 800
+
+The amounts shown are the Result's own (the evaluator's), never recomputed here; the
+arithmetic in front of them is rebuilt from the checked scheme (bands, formulas, constants)
+with the employee's numbers substituted. Where the exact product differs from the rounded
+amount the line says "≈". Labels come from the scheme; the explanation's own words
+(attainment, coefficient, pool, total...) come from WORDS in the chosen language.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from . import ast, numbers
+from .checks.fold import fold
+from .exprtext import describe_expr
+from .runtime import CONTEXT
+from .units import Unit
+
+if TYPE_CHECKING:
+    from .api import Ruleset
+    from .checks import Variant
+    from .results import Line, Result
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Calculation for {employee}",
+        "grade": "grade",
+        "team": "team",
+        "attainment": "Attainment",
+        "lower": "lower is better",
+        "coefficient": "coefficient",
+        "pool": "pool",
+        "total": "Total",
+        "outside": "outside every band",
+        "between": "between",
+        "tier": "tier",
+        "withheld": "not paid: the condition {cond} is not met",
+        "capped": "capped at {limit}",
+        "floored": "raised to the floor {limit}",
+        "curve_cap": "the curve's cap is {limit}",
+        "curve_floor": "the curve's floor is {limit}",
+        "pay_withheld": "not paid: the condition {cond} is not met",
+        "no_attainment": "no plan, no attainment",
+    },
+    "ru": {
+        "title": "Расчёт: {employee}",
+        "grade": "грейд",
+        "team": "команда",
+        "attainment": "Выполнение плана",
+        "lower": "чем меньше, тем лучше",
+        "coefficient": "коэффициент",
+        "pool": "фонд",
+        "total": "Итого",
+        "outside": "вне всех диапазонов",
+        "between": "между",
+        "tier": "ступень",
+        "withheld": "не выплачивается: не выполнено условие {cond}",
+        "capped": "ограничено сверху: {limit}",
+        "floored": "поднято до минимума {limit}",
+        "curve_cap": "потолок шкалы {limit}",
+        "curve_floor": "минимум шкалы {limit}",
+        "pay_withheld": "не выплачивается: не выполнено условие {cond}",
+        "no_attainment": "без плана",
+    },
+}
+
+_COMPARE = {">=": "≥", "<=": "≤", "!=": "≠", "=": "=", ">": ">", "<": "<"}
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
+_SIGN = {"+": "+", "-": "−", "*": "×", "/": "/"}
+
+
+@dataclass(frozen=True)
+class ExplainLine:
+    """One line of an explanation; `depth` is its indentation level, `kind` its role."""
+
+    depth: int
+    text: str
+    kind: str  # title | heading | kpi | line | component | total | note
+
+
+def explain(ruleset: Ruleset, result: Result, lang: str = "en", *,
+            nbsp: bool = False) -> list[str]:
+    """The calculation as text lines (two spaces per level of indentation).
+
+    Numbers are formatted for `lang`; Russian thousands are separated by plain spaces unless
+    `nbsp` is set (documents want no-break spaces, terminals and tests plain ones).
+    """
+    return ["  " * line.depth + line.text
+            for line in explain_lines(ruleset, result, lang, nbsp=nbsp)]
+
+
+def explain_lines(ruleset: Ruleset, result: Result, lang: str = "en", *,
+                  nbsp: bool = False) -> list[ExplainLine]:
+    """The calculation as structured lines, for documents that lay it out themselves."""
+    if lang not in WORDS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(WORDS)}")
+    with decimal.localcontext(CONTEXT):
+        lines = _Explainer(ruleset, result, lang).run()
+    if nbsp:
+        return lines
+    return [ExplainLine(x.depth, x.text.replace("\u00a0", " ").replace("\u202f", " "), x.kind)
+            for x in lines]
+
+
+class _Explainer:
+    def __init__(self, ruleset: Ruleset, result: Result, lang: str) -> None:
+        self.ruleset = ruleset
+        self.result = result
+        self.lang = lang
+        self.words = WORDS[lang]
+        self.variant: Variant = ruleset.checked.variants[result.grade]
+        self.constants = self.variant.constant_values
+        self.out: list[ExplainLine] = []
+
+    # ---- numbers
+    def num(self, value: Decimal) -> str:
+        text = numbers.number(value.normalize() if value == value.to_integral_value()
+                              else value, self.lang)
+        return text.replace("-", "−")
+
+    def amount(self, value: Decimal) -> str:
+        return numbers.amount(value, self.lang).replace("-", "−")
+
+    def pct(self, fraction: Decimal) -> str:
+        """A fraction as a percentage with the digits it has (at most four decimals)."""
+        scaled = _shown_percent(fraction)
+        text = numbers.number(scaled, self.lang)
+        text = f"{text}\u00a0%" if self.lang == "ru" else f"{text}%"
+        return text.replace("-", "−")
+
+    def value(self, value: Decimal, unit: Unit) -> str:
+        if unit in (Unit.PERCENT, Unit.RATIO):
+            return self.pct(value)
+        if unit is Unit.MONEY:
+            return self.amount(value)
+        return self.num(value)
+
+    def add(self, depth: int, text: str, kind: str) -> None:
+        self.out.append(ExplainLine(depth, text, kind))
+
+    # ---- the explanation
+    def run(self) -> list[ExplainLine]:
+        r, w = self.result, self.words
+        title = w["title"].format(employee=r.employee or "—")
+        details = [self.ruleset.label]
+        if r.grade != "base":
+            grade = self.ruleset.checked.variants[r.grade]
+            details.append(f"{w['grade']} {grade.label or grade.name}")
+        if r.team:
+            details.append(f"{w['team']} {r.team}")
+        self.add(0, f"{title} ({', '.join(details)})", "title")
+        self.attainments()
+        lines_by_pay: dict[str, list[Line]] = {}
+        for line in r.lines:
+            lines_by_pay.setdefault(line.payment, []).append(line)
+        for name, amount in r.components.items():
+            pay = self.variant.pays[name]
+            if pay.items:
+                self.pool(pay, lines_by_pay.get(name, []), amount)
+            else:
+                self.formula_pay(pay, amount)
+        for note in r.notes:
+            self.add(0, note, "note")
+        parts = [self.amount(a) for a in r.components.values()]
+        total = self.amount(r.total)
+        sum_text = " + ".join(parts) + f" = {total}" if len(parts) > 1 else total
+        self.add(0, f"{w['total']}: {sum_text}", "total")
+        return self.out
+
+    def attainments(self) -> None:
+        kpis = [self.result.kpis[n] for n in self.variant.kpis if n in self.result.kpis]
+        if not kpis:
+            return
+        self.add(0, f"{self.words['attainment']}:", "heading")
+        for k in kpis:
+            decl = self.variant.kpis[k.name]
+            parts = []
+            value = self.value(k.value, k.unit)
+            if decl.formula is not None and not isinstance(decl.formula, ast.Ref):
+                text, exact = self.sub(decl.formula)
+                parts.append(f"{describe_expr(decl.formula)} = {text} {self.eq(exact, k.value)} "
+                             f"{value}")
+            if k.attainment is None:
+                parts.append(value if not parts else self.words["no_attainment"])
+            elif decl.attainment is not None:
+                text, exact = self.sub(decl.attainment)
+                parts.append(f"{text} {self.eq_pct(exact, k.attainment)} {self.pct(k.attainment)}")
+            elif k.plan is not None:
+                plan = self.value(k.plan, k.unit)
+                if k.direction == "lower":
+                    exact = Decimal(2) - k.value / k.plan if k.plan else None
+                    parts.append(f"2 − {value} / {plan} {self.eq_pct(exact, k.attainment)} "
+                                 f"{self.pct(k.attainment)} ({self.words['lower']})")
+                else:
+                    exact = k.value / k.plan if k.plan else None
+                    parts.append(f"{value} / {plan} {self.eq_pct(exact, k.attainment)} "
+                                 f"{self.pct(k.attainment)}")
+            self.add(1, f"{k.label}: {'; '.join(parts)}", "kpi")
+
+    @staticmethod
+    def eq(exact: Decimal | None, shown: Decimal | None) -> str:
+        return "=" if exact is None or shown is None or exact == shown else "≈"
+
+    @staticmethod
+    def eq_pct(exact: Decimal | None, shown: Decimal | None) -> str:
+        """'≈' also when the percentage shown is rounded (2/3 → 66.6667 %)."""
+        if shown is not None and _shown_percent(shown) != shown * 100:
+            return "≈"
+        return _Explainer.eq(exact, shown)
+
+    # ---- pools
+    def pool(self, pay: ast.Pay, lines: list[Line], amount: Decimal) -> None:
+        label = pay.label or pay.name
+        pool_value = self.sub(pay.pool)[1] if pay.pool is not None else None
+        heading = f"{label} ({self.words['pool']} {self.amount(pool_value)})" \
+            if pool_value is not None else label
+        self.add(0, f"{heading}:", "heading")
+        items = {item.kpi: item for item in pay.items}
+        for line in lines:
+            self.add(1, self.pool_line(line, items.get(line.kpi)), "line")
+        total = sum((line.amount for line in lines), Decimal(0))
+        sum_text = " + ".join(self.amount(line.amount) for line in lines)
+        text = f"{label}: {sum_text} = {self.amount(total)}" if len(lines) > 1 else \
+            f"{label}: {self.amount(total)}"
+        if total != amount:
+            text += f"; {self.gate_words(pay.gates, amount)}: {self.amount(amount)}"
+        self.add(1, text, "component")
+
+    def pool_line(self, line: Line, item: ast.PoolItem | None) -> str:
+        kpi = self.result.kpis[line.kpi]
+        curve = self.variant.curves.get(line.curve)
+        x = line.attainment
+        head = kpi.label
+        if x is None or curve is None:
+            return f"{head}: {self.amount(line.share)} × {self.num(line.factor)} = " \
+                   f"{self.amount(line.amount)}"
+        factor_text, raw = self.factor(curve, line, x)
+        coefficient = self.coefficient(curve, line)
+        head = f"{head}: {self.band_words(curve, line, x)}"
+        if coefficient is not None:
+            head += f", {self.words['coefficient']} {self.num(coefficient)}"
+        share = self.amount(line.share)
+        steps = f"{share} × {factor_text}"
+        curve_value = raw
+        if raw is not None:
+            clamped = raw
+            if curve.cap is not None and (cap := fold(curve.cap, self.constants)) is not None \
+                    and raw > cap:
+                clamped = cap
+                steps += f" = {share} × {self.num(raw)}, {self.words['curve_cap'].format(limit=self.limit(cap))}: {share} × {self.num(cap)}"  # noqa: E501
+            elif curve.floor is not None and \
+                    (low := fold(curve.floor, self.constants)) is not None and raw < low:
+                clamped = low
+                steps += f" = {share} × {self.num(raw)}, {self.words['curve_floor'].format(limit=self.limit(low))}: {share} × {self.num(low)}"  # noqa: E501
+            curve_value = clamped
+        if line.gate:
+            gate_text = self.item_gate(line, item)
+            before = line.share * curve_value if curve_value is not None else None
+            shown = self.amount(_round(before, self.ruleset)) if before is not None else "?"
+            return f"{head}: {steps} {self.eq(before, _round(before, self.ruleset))} {shown}; " \
+                   f"{gate_text}: {self.amount(line.amount)}"
+        exact = line.share * curve_value if curve_value is not None else None
+        return f"{head}: {steps} {self.eq(exact, line.amount)} {self.amount(line.amount)}"
+
+    def limit(self, value: Decimal) -> str:
+        return self.pct(value)
+
+    def band_words(self, curve: ast.Curve, line: Line, x: Decimal) -> str:
+        """Where the attainment sits, with it: '110 % > 100 %', '80 % ≤ 95 % ≤ 100 %'."""
+        at = self.pct(x)
+        if not line.band:
+            return f"{at}, {self.words['outside']}"
+        if curve.kind == "bands":
+            band = curve.bands[line.band - 1]
+            low = fold(band.lower, self.constants) if band.lower is not None else None
+            high = fold(band.upper, self.constants) if band.upper is not None else None
+            left = "≤" if band.lower_inclusive else "<"
+            right = "≤" if band.upper_inclusive else "<"
+            if low is not None and high is not None:
+                return f"{self.pct(low)} {left} {at} {right} {self.pct(high)}"
+            if low is not None:
+                return f"{at} {'≥' if band.lower_inclusive else '>'} {self.pct(low)}"
+            if high is not None:
+                return f"{at} {right} {self.pct(high)}"
+            return at
+        if curve.kind == "linear":
+            points = curve.points
+            if line.band >= len(points):
+                last = fold(points[-1].at, self.constants)
+                return at if last is None else f"{at} ≥ {self.pct(last)}"
+            a = fold(points[line.band - 1].at, self.constants)
+            b = fold(points[line.band].at, self.constants)
+            if a is None or b is None:
+                return at
+            return f"{self.pct(a)} ≤ {at} ≤ {self.pct(b)}"
+        return f"{at}, {self.words['tier']} {line.band} ({line.band_text})"
+
+    def factor(self, curve: ast.Curve, line: Line, x: Decimal) -> tuple[str, Decimal | None]:
+        """The band's `pays` with the attainment substituted, and its value before limits."""
+        if curve.kind != "bands" or not line.band:
+            return self.num(line.factor), line.factor if not line.gate else None
+        band = curve.bands[line.band - 1]
+        text, value = self.sub(band.pays, curve_input=x, top=6)
+        return text, value
+
+    def coefficient(self, curve: ast.Curve, line: Line) -> Decimal | None:
+        if curve.kind != "bands" or not line.band:
+            return None
+        pays = curve.bands[line.band - 1].pays
+        if isinstance(pays, ast.Binary) and pays.op == "*":
+            for side, other in ((pays.left, pays.right), (pays.right, pays.left)):
+                if isinstance(side, ast.CurveInput):
+                    k = fold(other, self.constants)
+                    if k is not None and k != 1:
+                        return k
+        return None
+
+    def item_gate(self, line: Line, item: ast.PoolItem | None) -> str:
+        kind = {"withheld": "only_if", "capped": "cap", "floored": "floor"}.get(line.gate, "")
+        gate = next((g for g in (item.gates if item else ()) if g.kind == kind), None)
+        return self.gate_text(gate, line.gate)
+
+    def gate_words(self, gates: tuple[ast.Gate, ...], amount: Decimal) -> str:
+        for gate in gates:
+            if gate.kind == "only_if" and amount == 0:
+                return self.gate_text(gate, "withheld")
+            if gate.kind in ("cap", "floor"):
+                return self.gate_text(gate, "capped" if gate.kind == "cap" else "floored")
+        return ""
+
+    def gate_text(self, gate: ast.Gate | None, what: str) -> str:
+        if gate is None:
+            return what
+        if what == "withheld":
+            return self.words["withheld"].format(cond=describe_expr(gate.value))
+        text, value = self.sub(gate.value)
+        limit = text if value is None else (self.pct(value) if self._is_ratio(gate.value)
+                                            else self.amount(value))
+        return self.words["capped" if what == "capped" else "floored"].format(limit=limit)
+
+    def _is_ratio(self, expr: ast.Expr) -> bool:
+        return isinstance(expr, ast.Literal) and expr.unit is Unit.PERCENT
+
+    # ---- formula payments
+    def formula_pay(self, pay: ast.Pay, amount: Decimal) -> None:
+        label = pay.label or pay.name
+        formula = pay.formula
+        if formula is None:
+            self.add(0, f"{label}: {self.amount(amount)}", "component")
+            return
+        text, exact = self.sub(formula)
+        rounded = _round(exact, self.ruleset) if exact is not None else None
+        if isinstance(formula, ast.Literal) or text == describe_expr(formula):
+            self.add(0, f"{label}: {self.amount(amount if rounded is None else rounded)}"
+                     + self._gated(pay, rounded, amount), "component")
+            return
+        self.add(0, f"{label}: {describe_expr(formula)}", "component")
+        shown = rounded if rounded is not None else amount
+        self.add(1, f"= {text} {self.eq(exact, shown)} {self.amount(shown)}"
+                 + self._gated(pay, rounded, amount), "component")
+
+    def _gated(self, pay: ast.Pay, computed: Decimal | None, amount: Decimal) -> str:
+        if computed is None or computed == amount:
+            return ""
+        return f"; {self.gate_words(pay.gates, amount)}: {self.amount(amount)}"
+
+    # ---- expressions with the employee's numbers in them
+    def sub(self, expr: ast.Expr | None, curve_input: Decimal | None = None,
+            top: int = 0) -> tuple[str, Decimal | None]:
+        if expr is None:
+            return "", None
+        return _Substitute(self, curve_input).text(expr, top)
+
+
+def _shown_percent(fraction: Decimal) -> Decimal:
+    scaled = (fraction * 100).normalize()
+    exponent = scaled.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -4:
+        scaled = scaled.quantize(Decimal("0.0001")).normalize()
+    return scaled
+
+
+def _round(value: Decimal | None, ruleset: Ruleset) -> Decimal | None:
+    if value is None:
+        return None
+    from .runtime import ROUNDING_MODES
+
+    step = ruleset.checked.payout_step
+    mode = ROUNDING_MODES[ruleset.checked.payout_mode]
+    return (value / step).to_integral_value(rounding=mode) * step
+
+
+class _Substitute:
+    """An expression written with values in place of names, and its value (None if unknown)."""
+
+    def __init__(self, owner: _Explainer, curve_input: Decimal | None) -> None:
+        self.o = owner
+        self.x = curve_input
+        r = owner.result
+        self.kpis = r.kpis
+        self.facts = r.facts
+        self.units = owner.variant.units
+        self.constants = owner.constants
+
+    def text(self, expr: ast.Expr, context: int = 0) -> tuple[str, Decimal | None]:
+        text, value, own = self._node(expr)
+        return (f"({text})" if own < context else text), value
+
+    def _name(self, name: str) -> tuple[str, Decimal | None, int]:
+        o = self.o
+        if name in self.constants:
+            value = self.constants[name]
+            return o.value(value, self.units.get(name, Unit.NUMBER)), value, 9
+        if name in self.kpis:
+            k = self.kpis[name]
+            return o.value(k.value, k.unit), k.value, 9
+        if name in self.facts:
+            value = self.facts[name]
+            return o.value(value, self.units.get(name, Unit.NUMBER)), value, 9
+        return name, None, 9
+
+    def _node(self, e: ast.Expr) -> tuple[str, Decimal | None, int]:
+        o = self.o
+        if isinstance(e, ast.Literal):
+            if e.unit is Unit.PERCENT:
+                return o.pct(e.value), e.value, 9
+            return (o.amount(e.value) if e.unit is Unit.MONEY else o.num(e.value)), e.value, 9
+        if isinstance(e, ast.Ref):
+            return self._name(e.name)
+        if isinstance(e, ast.CurveInput):
+            return ("attainment", None, 9) if self.x is None else (o.num(self.x), self.x, 9)
+        if isinstance(e, ast.PlanOf | ast.AttainmentOf):
+            k = self.kpis.get(e.name)
+            value = None if k is None else (k.plan if isinstance(e, ast.PlanOf) else k.attainment)
+            if value is None or k is None:
+                return describe_expr(e), None, 9
+            return (o.value(value, k.unit) if isinstance(e, ast.PlanOf) else o.pct(value)), \
+                value, 9
+        if isinstance(e, ast.Unary):
+            text, value = self.text(e.operand, 7)
+            return f"−{text}", (None if value is None else -value), 7
+        if isinstance(e, ast.Binary):
+            own = _PRECEDENCE[e.op]
+            (lt, lv), (rt, rv) = self.text(e.left, own), self.text(e.right, own + 1)
+            value = None
+            if lv is not None and rv is not None:
+                value = lv + rv if e.op == "+" else lv - rv if e.op == "-" else lv * rv
+            return f"{lt} {_SIGN[e.op]} {rt}", value, own
+        if isinstance(e, ast.Division):
+            (lt, lv), (rt, rv) = self.text(e.left, 6), self.text(e.right, 7)
+            if rv == 0 and e.otherwise is not None:
+                ot, ov = self.text(e.otherwise, 7)
+                return f"{lt} / {rt} → {ot}", ov, 6
+            value = lv / rv if lv is not None and rv else None
+            return f"{lt} / {rt}", value, 6
+        if isinstance(e, ast.Call):
+            args = [self.text(a) for a in e.args]
+            values = [v for _, v in args]
+            value = None
+            if all(v is not None for v in values):
+                value = abs(values[0]) if e.function == "abs" else \
+                    (min if e.function == "min" else max)(values)  # type: ignore[type-var,arg-type]
+            return f"{e.function}({', '.join(t for t, _ in args)})", value, 9
+        if isinstance(e, ast.Round):
+            text, value = self.text(e.value)
+            step = fold(e.step, self.constants)
+            rounded = None
+            if value is not None and step:
+                from .runtime import ROUNDING_MODES
+
+                rounded = (value / step).to_integral_value(ROUNDING_MODES[e.mode]) * step
+            return f"round({text}, {describe_expr(e.step)})", rounded, 9
+        if isinstance(e, ast.Compare):
+            (lt, lv), (rt, rv) = self.text(e.left, 5), self.text(e.right, 5)
+            truth = None if lv is None or rv is None else Decimal(_compare(e.op, lv, rv))
+            return f"{lt} {_COMPARE.get(e.op, e.op)} {rt}", truth, 4
+        if isinstance(e, ast.Logical):
+            own = _PRECEDENCE[e.op]
+            (lt, lv), (rt, rv) = self.text(e.left, own), self.text(e.right, own + 1)
+            truth = None
+            if lv is not None and rv is not None:
+                truth = Decimal(bool(lv and rv) if e.op == "and" else bool(lv or rv))
+            return f"{lt} {e.op} {rt}", truth, own
+        if isinstance(e, ast.Not):
+            text, value = self.text(e.operand, 3)
+            return f"not {text}", None if value is None else Decimal(not value), 3
+        if isinstance(e, ast.IfThenElse):
+            cond, truth = self.text(e.condition)
+            if truth is not None:  # show the branch taken, as a person would
+                return self._node(e.then if truth else e.otherwise)
+            (tt, _), (et, _) = self.text(e.then), self.text(e.otherwise)
+            return f"if {cond} then {tt} else {et}", None, 0
+        return describe_expr(e), None, 9
+
+
+def _compare(op: str, a: Decimal, b: Decimal) -> bool:
+    return {">=": a >= b, "<=": a <= b, "!=": a != b, "=": a == b, ">": a > b, "<": a < b}[op]
