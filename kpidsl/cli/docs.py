@@ -1,0 +1,188 @@
+"""`kpidsl doc` and `kpidsl statement`: plan documents and employee statements.
+
+Both render through the Jinja templates in kpidsl/docs/templates from the same compiled
+evaluator as `kpidsl eval`, so a signed plan and a month's statement cannot disagree with
+what is paid. The group in `__init__.py` registers the commands listed in COMMANDS.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .common import (
+    FINDINGS,
+    OK,
+    USAGE,
+    FactsOptions,
+    evaluate_rows,
+    facts_options,
+    fail,
+    handle_errors,
+    lang_option,
+    load_ruleset,
+)
+from .evaluate import check_grade, month_option
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def document_options(function: F) -> F:
+    """--format md|html and --template DIR, shared by both commands."""
+    function = click.option(
+        "--template", "template_dir", default=None, metavar="DIR",
+        type=click.Path(file_okay=False, exists=True),
+        help="Look for templates (plan.md.j2, statement.html.j2, ...) here first; the "
+             "packaged ones fill in the rest.")(function)
+    return click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
+                        show_default=True, help="Markdown or self-contained HTML.")(function)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}", err=True)
+
+
+def _template_errors(function: F) -> F:
+    """A broken custom template is the user's mistake: say where, exit 2, no traceback."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+
+        try:
+            return function(*args, **kwargs)
+        except TemplateSyntaxError as exc:
+            fail(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}")
+        except TemplateNotFound as exc:
+            fail(f"template not found: {exc.name}")
+        except TemplateError as exc:
+            fail(f"template: {exc.message or exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.command("doc")
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.option("--grade", default=None, metavar="GRADE",
+              help="The grade documented (default: the base scheme).")
+@lang_option
+@document_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout.")
+@handle_errors
+@_template_errors
+def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str | None,
+        output: str | None) -> None:
+    """Render the plan document of a scheme: who, KPIs, pay, curves with charts, earnings.
+
+    Every figure (the earnings table at 70-120 %, the worked examples, the charts) comes
+    from the scheme's compiled evaluator. To refresh the bundled examples in docs/examples,
+    run `python -m kpidsl.docs.regenerate`.
+
+    \b
+    Example:
+      kpidsl doc rulesets/b2b_manager.kpi --lang ru --format html -o plan.html
+      kpidsl doc scheme.kpi --grade junior --lang en
+    """
+    from ..docs import render_plan
+
+    scheme = load_ruleset(ruleset)
+    check_grade(scheme, grade)
+    _write(render_plan(scheme, grade, lang, fmt, template_dir), output)
+    sys.exit(OK)
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def _file_name(employee: str, fmt: str, taken: set[str]) -> str:
+    stem = _UNSAFE.sub("_", employee).strip("._") or "employee"
+    name, n = f"{stem}.{fmt}", 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{stem}-{n}.{fmt}"
+    taken.add(name.lower())
+    return name
+
+
+@click.command("statement")
+@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
+@click.option("--employee", "-e", default=None, metavar="ID",
+              help="The employee, as written in the id column.")
+@click.option("--all", "every", is_flag=True,
+              help="A statement for every employee, one file each in the -o directory.")
+@click.option("-o", "--output", default=None, metavar="PATH",
+              help="A file (one employee) or a directory (--all); default stdout.")
+@facts_options
+@month_option
+@lang_option
+@document_options
+@handle_errors
+@_template_errors
+def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, every: bool,
+              output: str | None, facts: FactsOptions, month: int | None, lang: str, fmt: str,
+              template_dir: str | None) -> None:
+    """Render employee statements: facts, each KPI line, the calculation and the total.
+
+    Exit 1 when a facts row is bad (it is reported; the other statements are still
+    written), 2 on a usage error or when no row has the id.
+
+    \b
+    Example:
+      kpidsl statement rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv -e ivanov
+      kpidsl statement scheme.kpi march.csv --all -o statements/ --lang ru --format html
+    """
+    from ..docs import render_statement
+
+    if every == (employee is not None):
+        fail("give either --employee ID or --all")
+    if every and output is None:
+        fail("--all writes one file per employee: give the directory with -o DIR")
+    scheme = load_ruleset(ruleset)
+    check_grade(scheme, facts.grade)
+    items, failures, _summary = evaluate_rows(
+        scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
+        sheet=facts.sheet, grade=facts.grade, month=month, only=employee)
+    if employee is not None:
+        found = list(items)
+        if not found:
+            if failures:
+                sys.exit(FINDINGS)
+            fail(f"no employee '{employee}' in {', '.join(facts_paths)}")
+        item = found[0]
+        _write(render_statement(scheme, item.result, lang, fmt, template_dir,
+                                name=item.extra.get("name", ""), month=month), output)
+        sys.exit(FINDINGS if failures else OK)
+    directory = Path(output)  # type: ignore[arg-type]
+    if directory.exists() and not directory.is_dir():
+        fail(f"{directory}: not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = set()
+    written = 0
+    for item in items:
+        text = render_statement(scheme, item.result, lang, fmt, template_dir,
+                                name=item.extra.get("name", ""), month=month)
+        (directory / _file_name(item.result.employee, fmt, taken)).write_text(text, "utf-8")
+        written += 1
+    click.echo(f"wrote {written} statement{'' if written == 1 else 's'} to {directory}"
+               + (f"; {len(failures)} row{'' if len(failures) == 1 else 's'} failed"
+                  if failures else ""), err=True)
+    sys.exit(FINDINGS if failures else OK if written else USAGE)
+
+
+COMMANDS = [doc, statement]

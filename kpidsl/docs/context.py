@@ -1,0 +1,341 @@
+"""What the templates see: a plan document or a statement as plain, already formatted data.
+
+Templates only lay out; every sentence is assembled here from the language's words, every
+number is formatted here by Say, and every computed number comes from the compiled
+evaluator (results of `Ruleset.evaluate`, or the compiled curve functions for charts). The
+Markdown and HTML templates of one document read the same context, so they cannot differ.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from .. import ast
+from ..api import Ruleset
+from ..checks import BASE, Variant
+from ..checks.fold import fold
+from ..results import Result
+from ..runtime import CONTEXT
+from ..units import Unit
+from . import charts
+from .calc import band_words, calculation, expectations, percent_like
+from .changes import changes, gate_words
+from .earnings import Earnings, earnings, examples_for
+from .text import Say
+from .words import Words
+
+
+def _meta(ruleset: Ruleset, say: Say) -> dict[str, str]:
+    header = ruleset.checked.header
+    w = say.w
+    if header.effective_from and header.effective_to:
+        effective = w("effective_range", start=w.date(header.effective_from),
+                      end=w.date(header.effective_to))
+    elif header.effective_from:
+        effective = w("effective_from", start=w.date(header.effective_from))
+    else:
+        effective = w("not_stated")
+    return {
+        w("version"): header.version or w("not_stated"),
+        w("effective"): effective,
+        w("period"): w(f"period_{header.period or 'month'}"),
+        w("currency"): ruleset.currency,
+    }
+
+
+def _source(ruleset: Ruleset, w: Words) -> str:
+    source = ruleset.checked.source
+    digest = hashlib.sha256(source.text.encode("utf-8")).hexdigest()[:12]
+    return w("source", file=PurePath(source.name.replace("\\", "/")).name, digest=digest)
+
+
+def _grade_label(ruleset: Ruleset, name: str) -> str:
+    variant = ruleset.checked.variants[name]
+    return variant.label or name
+
+
+def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en") -> dict[str, Any]:
+    """Everything a plan document shows, for one grade (None: the base scheme)."""
+    name = grade or BASE
+    if name not in ruleset.checked.variants:
+        ruleset.evaluate({}, name)  # raises the KPI606 "unknown grade" diagnostic
+    variant = ruleset.checked.variants[name]
+    say = Say(lang, ruleset.currency, variant)
+    w = say.w
+    scheme = ruleset.label
+    table = earnings(ruleset, grade)
+    at_plan = next((r.result for r in table.rows if r.attainment == 1), None)
+    context: dict[str, Any] = {
+        "lang": lang, "t": w.table, "kind": "plan",
+        "title": scheme, "grade": _grade_label(ruleset, name) if name != BASE else "",
+        "meta": _meta(ruleset, say),
+        "applies": w("applies_to_grade", scheme=scheme, grade=_grade_label(ruleset, name))
+        if name != BASE else w("applies_to", scheme=scheme),
+        "paid_per": w("paid_per", period=w(f"period_{ruleset.checked.header.period or 'month'}"),
+                      currency=ruleset.currency),
+        "grades": w("grades_list", grades=", ".join(_grade_label(ruleset, g)
+                                                    for g in ruleset.grades))
+        if ruleset.grades else "",
+        "variant": _variant(ruleset, variant, say),
+        "earnings": _earnings(ruleset, say, variant, table),
+        "kpis": _kpis(say, variant),
+        "attainment_rules": _attainment_rules(say, variant),
+        "pays": _pays(say, variant, at_plan),
+        "constants": [{"label": say.label(c), "value": say.expr(const.value)}
+                      for c, const in variant.constants.items()],
+        "curves": _curves(ruleset, say, variant),
+        "examples": _examples(ruleset, say, variant),
+        "facts": _facts(ruleset, say, variant),
+        "rounding": _rounding(ruleset, say),
+        "source": _source(ruleset, w),
+        "_earnings": table,
+    }
+    return context
+
+
+def _variant(ruleset: Ruleset, variant: Variant, say: Say) -> dict[str, Any] | None:
+    if variant.parent is None:
+        return None
+    parent = ruleset.checked.variants[variant.parent]
+    parent_label = ruleset.label if parent.name == BASE else (parent.label or parent.name)
+    found = changes(say, parent, variant)
+    return {"intro": say.w("variant_of", parent=parent_label) if found else
+            say.w("no_changes", parent=parent_label), "changes": found}
+
+
+def _earnings(ruleset: Ruleset, say: Say, variant: Variant, table: Earnings) -> dict[str, Any]:
+    w = say.w
+    columns = [say.label(p) for p in table.rows[0].components] if table.rows else []
+    rows = [{"attainment": say.percent(r.attainment) + (" *" if r.fallback else ""),
+             "cells": [say.money(v) for v in r.components.values()],
+             "total": say.money(r.total), "at_plan": r.attainment == 1}
+            for r in table.rows]
+    notes = [w("earnings_fact_rule")]
+    for kpi, fact in table.solved:
+        notes.append(w("earnings_solved", kpi=say.label(kpi), fact=say.label(fact),
+                       formula=say.expr(variant.kpis[kpi].formula)))  # type: ignore[arg-type]
+    by_source: dict[str, list[str]] = {}
+    for fact, source in table.base_facts.items():
+        by_source.setdefault(source, []).append(say.label(fact))
+    for source, facts in by_source.items():
+        where = w("earnings_source_example", example=_example_label(ruleset, source)) \
+            if source.startswith("example:") else w(f"earnings_source_{source}")
+        notes.append(w("earnings_base", facts=", ".join(facts), source=where))
+    notes += [w("earnings_fallback", kpi=say.label(k)) for k in table.fallback]
+    if table.uses_months:
+        notes.append(w("earnings_month"))
+    if table.uses_team:
+        notes.append(w("earnings_team"))
+    fact_names = list(variant.facts)
+    return {
+        "columns": columns, "rows": rows, "notes": notes,
+        "marked": any(r.fallback for r in table.rows),
+        "fact_columns": [say.label(f) for f in fact_names],
+        "fact_rows": [{"attainment": say.percent(r.attainment),
+                       "cells": [say.value(r.facts[f], variant.facts[f].unit)
+                                 for f in fact_names]}
+                      for r in table.rows],
+    }
+
+
+def _example_label(ruleset: Ruleset, source: str) -> str:
+    name = source.split(":", 1)[1]
+    return next((e.label or e.name for e in ruleset.checked.examples if e.name == name), name)
+
+
+def _kpis(say: Say, variant: Variant) -> list[dict[str, str]]:
+    w = say.w
+    out = []
+    for name in variant.kpis:
+        kpi = variant.kpis[name]
+        unit = variant.units.get(name)
+        if kpi.formula is None:
+            how = w("from_fact", fact=say.label(name) if name not in variant.facts else
+                    variant.facts[name].label or name)
+        else:
+            how = f"{say.label(name)} = {say.expr(kpi.formula)}"
+        plan = w("no_plan")
+        if kpi.plan is not None:
+            value = fold(kpi.plan, variant.constant_values)
+            plan = say.value(value, unit) if value is not None and unit is not None else \
+                say.expr(kpi.plan)
+            if kpi.plan_by_month:
+                months = ", ".join(f"{w.month(m.month)}: {say.expr(m.value)}"
+                                   for m in kpi.plan_by_month)
+                plan += "; " + w("by_month", months=months)
+        out.append({"label": say.label(name), "group": w(f"group_{kpi.group}") if kpi.group
+                    else "", "how": how, "plan": plan,
+                    "better": w(kpi.direction or "higher")})
+    return out
+
+
+def _attainment_rules(say: Say, variant: Variant) -> list[str]:
+    w = say.w
+    rules = [w("attainment_rule_higher")]
+    if any(k.direction == "lower" and k.attainment is None for k in variant.kpis.values()):
+        rules.append(w("attainment_rule_lower"))
+    for name, kpi in variant.kpis.items():
+        if kpi.attainment is not None:
+            rules.append(w("attainment_custom", kpi=say.label(name),
+                           formula=say.expr(kpi.attainment)))
+    return rules
+
+
+def _pays(say: Say, variant: Variant, at_plan: Result | None) -> list[dict[str, Any]]:
+    w = say.w
+    shares = {(line.payment, line.kpi): line.share for line in at_plan.lines} if at_plan else {}
+    out = []
+    for name, pay in variant.pays.items():
+        entry: dict[str, Any] = {"label": say.label(name), "formula": "", "pool": "",
+                                 "rows": [], "gates": ""}
+        if pay.formula is not None:
+            entry["formula"] = w("pay_formula", pay=say.label(name), formula=say.expr(pay.formula))
+        if pay.items:
+            pool = fold(pay.pool, variant.constant_values) if pay.pool is not None else None
+            amount = say.money_written(pool) if pool is not None else \
+                say.expr(pay.pool) if pay.pool is not None else "—"
+            entry["pool"] = w("pool_of", pay=say.label(name), amount=amount)
+            for item in pay.items:
+                share = shares.get((name, item.kpi))
+                entry["rows"].append({
+                    "kpi": say.label(item.kpi),
+                    "weight": say.expr(item.weight) if item.weight is not None else "—",
+                    "share": say.money(share) if share is not None else
+                    say.expr(item.amount) if item.amount is not None else "—",
+                    "curve": say.label(item.curve or ""),
+                    "conditions": "; ".join(gate_words(say, g) for g in item.gates),
+                })
+        if pay.gates:
+            entry["gates"] = w("pay_gates", pay=say.label(name),
+                               gates="; ".join(gate_words(say, g) for g in pay.gates))
+        out.append(entry)
+    return out
+
+
+def _curves(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, Any]]:
+    w = say.w
+    info = ruleset.infos[variant.name]
+    namespace = ruleset.compiled.namespace
+    constants = variant.constant_values
+    out = []
+    for name, curve in variant.curves.items():
+        pct = percent_like(curve)
+        rows: list[dict[str, str]] = []
+        intro = ""
+        if curve.kind == "linear":
+            intro = w("linear_intro")
+            rows = [{"band": w("point_at", x=say.bound(p.at, pct)),
+                     "pays": _factor(say, p.pays, constants)} for p in curve.points]
+        else:
+            intro = w(f"{curve.kind}_intro") if curve.kind in ("marginal", "whole") else ""
+            rows = [{"band": band_words(say, curve, i),
+                     "pays": _factor(say, band.pays, constants) if curve.kind != "bands" or
+                     fold(band.pays, constants) is not None else say.expr(band.pays)}
+                    for i, band in enumerate(curve.bands, start=1)]
+        limits = []
+        if curve.cap is not None:
+            limits.append({"band": w("cap"), "pays": w("cap_row", value=_factor(say, curve.cap,
+                                                                             constants))})
+        if curve.floor is not None:
+            limits.append({"band": w("floor"),
+                           "pays": w("floor_row", value=_factor(say, curve.floor, constants))})
+        function = namespace[info.layout.curves[name]]
+        title = say.label(name)
+        fmt_x = say.percent if pct else say.number
+        fmt_y = say.percent if pct else say.number
+        chart = charts.render(curve, function, constants, percent_like=pct, fmt_x=fmt_x,
+                              fmt_y=fmt_y, words=w, title=title)
+        jumps = [w("chart_cut_off" if j.cut_off else "chart_jump", x=fmt_x(j.at))
+                 for j in chart.jumps]
+        out.append({"name": name, "label": title, "intro": intro,
+                    "header": w("rate") if curve.kind in ("marginal", "whole") else w("pays"),
+                    "rows": rows + limits, "chart": chart.svg,
+                    "caption": "; ".join([w("chart_title", curve=title), *jumps])})
+    return out
+
+
+def _factor(say: Say, expr: ast.Expr, constants: dict[str, Decimal]) -> str:
+    """A factor or rate: 80 % for 0.8, as written when it is a formula of attainment."""
+    value = fold(expr, constants)
+    if value is None:
+        return say.expr(expr)
+    if isinstance(expr, ast.Literal) and expr.unit not in (Unit.PERCENT, Unit.ANY):
+        return say.expr(expr)
+    return say.percent_exact(value)
+
+
+def _examples(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, Any]]:
+    out = []
+    for example in examples_for(ruleset, variant.name):
+        facts = {a.name: fold(a.value, variant.constant_values) for a in example.given}
+        grade = variant.name if variant.name != BASE else None
+        result = ruleset.evaluate(facts, grade, employee=example.name)
+        calc = calculation(say, variant, result)
+        calc["title"] = example.label or example.name
+        calc["expectations"] = expectations(say, variant, example, result)
+        calc["_facts"] = facts
+        calc["_result"] = result
+        out.append(calc)
+    return out
+
+
+def _facts(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, str]]:
+    info = ruleset.infos[variant.name]
+    return [{"label": say.label(name) if not fact.label else fact.label, "name": name,
+             "unit": say.unit(fact.unit),
+             "missing": say.value(info.defaults[name], fact.unit) if name in info.defaults
+             else say.w("required")}
+            for name, fact in variant.facts.items()]
+
+
+def _rounding(ruleset: Ruleset, say: Say) -> list[str]:
+    checked = ruleset.checked
+    w = say.w
+    rules = [w("rounding_payouts", step=say.money_written(checked.payout_step),
+               mode=w("mode_" + checked.payout_mode))]
+    if checked.attainment_step is not None:
+        rules.append(w("rounding_attainment", step=say.percent_exact(checked.attainment_step),
+                       mode=w("mode_" + checked.attainment_mode)))
+    else:
+        rules.append(w("rounding_attainment_none"))
+    return rules
+
+
+def statement_context(ruleset: Ruleset, result: Result, lang: str = "en", *,
+                      name: str = "", month: int | None = None) -> dict[str, Any]:
+    """One employee's month: the same tables as a worked example, with who and when."""
+    variant = ruleset.checked.variants[result.grade]
+    say = Say(lang, ruleset.currency, variant)
+    w = say.w
+    with decimal.localcontext(CONTEXT):
+        calc = calculation(say, variant, result)
+    who = f"{result.employee} ({name})" if name else result.employee
+    meta = {w("employee"): who, w("scheme"): ruleset.label}
+    if result.grade != BASE:
+        meta[w("grade")] = _grade_label(ruleset, result.grade)
+    if result.team:
+        meta[w("team")] = result.team
+    if month is not None:
+        meta[w("month")] = w.month(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+                                    "sep", "oct", "nov", "dec")[month - 1])
+    meta.update({k: v for k, v in _meta(ruleset, say).items() if k != w("currency")})
+    period = w(f"period_{ruleset.checked.header.period or 'month'}")
+    return {
+        "lang": lang, "t": w.table, "kind": "statement", "title": ruleset.label,
+        "employee": result.employee, "name": name, "meta": meta,
+        "intro": w("statement_intro", employee=who, period=period),
+        "calc": calc, "explain": _explain(ruleset, result, lang),
+        "source": _source(ruleset, w), "_result": result,
+    }
+
+
+def _explain(ruleset: Ruleset, result: Result, lang: str) -> list[dict[str, Any]]:
+    """The line-by-line explanation of kpidsl.explain (one source of that prose)."""
+    from ..explain import explain_lines
+
+    return [{"depth": line.depth, "text": line.text, "kind": line.kind}
+            for line in explain_lines(ruleset, result, lang, nbsp=True) if line.kind != "title"]

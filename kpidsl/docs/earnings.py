@@ -1,0 +1,274 @@
+"""The earnings table: income at 70 … 120 % attainment, computed by the compiled evaluator.
+
+"At X %" means every KPI that has a plan is at X % of it. The table finds facts that put it
+there and runs the same evaluator as `kpidsl eval` on them, so each row is an ordinary
+evaluation anyone can repeat (the facts are printed under the table):
+
+- a KPI taken straight from a fact: that fact = plan × X (plan × (2 − X) when lower is
+  better, since attainment is then 2 − fact ÷ plan);
+- a KPI computed by a formula (average check = revenue ÷ deals): the formula is inverted for
+  the one fact it reads that nothing else has fixed yet (deals = revenue ÷ (plan × X));
+- facts no KPI fixes keep the value of the first example for the grade, else their value
+  when missing, else zero.
+
+After evaluating, each KPI's attainment is compared with X. Where it differs (a custom
+attainment formula, a formula that cannot be inverted exactly) that KPI's pool lines are
+recomputed through the compiled curve function at X (share × curve(X), rounded as the
+scheme rounds) and the row is marked, so the table never claims more than it computed.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .. import ast
+from ..api import Ruleset
+from ..checks import BASE, Variant
+from ..checks.fold import fold
+from ..checks.walk import nodes
+from ..diagnostics import KpiError
+from ..results import Result
+from ..runtime import CONTEXT, round_to
+
+LEVELS = tuple(Decimal(p) / 100 for p in (70, 80, 90, 100, 110, 120))
+
+
+@dataclass
+class Row:
+    attainment: Decimal
+    facts: dict[str, Decimal]
+    result: Result
+    components: dict[str, Decimal]
+    total: Decimal
+    fallback: bool = False  # some pool lines were computed through the curve at X
+
+
+@dataclass
+class Earnings:
+    rows: list[Row]
+    direct: list[str] = field(default_factory=list)  # KPIs whose own fact was set
+    solved: list[tuple[str, str]] = field(default_factory=list)  # (KPI, fact chosen)
+    fallback: list[str] = field(default_factory=list)  # KPIs computed through the curve
+    base_facts: dict[str, str] = field(default_factory=dict)  # fact → "example:x" | default | zero
+    uses_team: bool = False
+    uses_months: bool = False
+
+
+def examples_for(ruleset: Ruleset, grade: str) -> list[ast.Example]:
+    return [e for e in ruleset.checked.examples if (e.grade or BASE) == grade]
+
+
+def _baseline(ruleset: Ruleset, variant: Variant) -> tuple[dict[str, Decimal], dict[str, str]]:
+    info = ruleset.infos[variant.name]
+    examples = examples_for(ruleset, variant.name) or examples_for(ruleset, BASE)
+    given: dict[str, Decimal] = {}
+    source = ""
+    if examples:
+        source = f"example:{examples[0].name}"
+        for a in examples[0].given:
+            value = fold(a.value, variant.constant_values)
+            if value is not None:
+                given[a.name] = value
+    facts: dict[str, Decimal] = {}
+    sources: dict[str, str] = {}
+    for name in variant.facts:
+        if name in given:
+            facts[name], sources[name] = given[name], source
+        elif name in info.defaults:
+            facts[name], sources[name] = info.defaults[name], "default"
+        else:
+            facts[name], sources[name] = Decimal(0), "zero"
+    return facts, sources
+
+
+def _expand(expr: ast.Expr, variant: Variant, depth: int = 0) -> ast.Expr | None:
+    """A KPI formula with references to other KPIs replaced by their formulas (facts stay)."""
+    if depth > 20:
+        return None
+    if isinstance(expr, ast.Ref) and expr.name in variant.kpis:
+        kpi = variant.kpis[expr.name]
+        if kpi.formula is None:
+            return ast.Ref(name=expr.name) if expr.name in variant.facts else None
+        return _expand(kpi.formula, variant, depth + 1)
+    if isinstance(expr, ast.Binary):
+        left, right = _expand(expr.left, variant, depth), _expand(expr.right, variant, depth)
+        return None if left is None or right is None else ast.Binary(op=expr.op, left=left,
+                                                                     right=right)
+    if isinstance(expr, ast.Division):
+        left, right = _expand(expr.left, variant, depth), _expand(expr.right, variant, depth)
+        return None if left is None or right is None else ast.Division(left=left, right=right,
+                                                                       otherwise=expr.otherwise)
+    if isinstance(expr, ast.Unary):
+        operand = _expand(expr.operand, variant, depth)
+        return None if operand is None else ast.Unary(op=expr.op, operand=operand)
+    return expr
+
+
+def _solve(expr: ast.Expr, target: Decimal, free: str,
+           known: dict[str, Decimal]) -> Decimal | None:
+    """The value of fact `free` that makes `expr` equal `target` (None when not invertible)."""
+    while True:
+        if isinstance(expr, ast.Ref):
+            return target if expr.name == free else None
+        if isinstance(expr, ast.Unary):
+            if expr.op == "-":
+                target = -target
+            expr = expr.operand
+            continue
+        if not isinstance(expr, ast.Binary | ast.Division):
+            return None
+        in_left = any(isinstance(n, ast.Ref) and n.name == free for n in nodes(expr.left))
+        in_right = any(isinstance(n, ast.Ref) and n.name == free for n in nodes(expr.right))
+        if in_left == in_right:
+            return None
+        other = fold(expr.right if in_left else expr.left, known)
+        if other is None:
+            return None
+        if isinstance(expr, ast.Division):
+            if in_left:
+                if other == 0:
+                    return None
+                target = target * other
+            else:
+                if target == 0 or other == 0:
+                    return None
+                target = other / target
+        elif expr.op == "+":
+            target = target - other
+        elif expr.op == "-":
+            target = target + other if in_left else other - target
+        elif expr.op == "*":
+            if other == 0:
+                return None
+            target = target / other
+        else:
+            return None
+        expr = expr.left if in_left else expr.right
+
+
+def _facts_in(expr: ast.Expr, variant: Variant) -> list[str]:
+    seen: list[str] = []
+    for node in nodes(expr):
+        if isinstance(node, ast.Ref) and node.name in variant.facts and node.name not in seen:
+            seen.append(node.name)
+    return seen
+
+
+def _plans(ruleset: Ruleset, variant: Variant, facts: dict[str, Decimal]) -> dict[str, Decimal]:
+    try:
+        result = ruleset.evaluate(facts, variant.name if variant.name != BASE else None)
+        found = {k: r.plan for k, r in result.kpis.items() if r.plan is not None}
+    except KpiError:
+        found = {}
+    for name, kpi in variant.kpis.items():
+        if name not in found and kpi.plan is not None:
+            value = fold(kpi.plan, variant.constant_values)
+            if value is not None:
+                found[name] = value
+    return found
+
+
+def _target(variant: Variant, name: str, plan: Decimal, level: Decimal) -> Decimal:
+    if variant.kpi_direction(name) == "lower":
+        return plan * (2 - level)
+    return plan * level
+
+
+def earnings(ruleset: Ruleset, grade: str | None = None,
+             levels: Iterable[Decimal] = LEVELS) -> Earnings:
+    """Income at each attainment level for one grade (None: the base scheme)."""
+    name = grade or BASE
+    variant = ruleset.checked.variants[name]
+    base_facts, sources = _baseline(ruleset, variant)
+    plans = _plans(ruleset, variant, base_facts)
+    out = Earnings([], uses_months=any(k.plan_by_month for k in variant.kpis.values()),
+                   uses_team=bool(ruleset.infos[name].team_needs) or _uses_team_size(variant))
+    targets = [k for k in variant.kpi_order if k in plans and variant.kpis[k].attainment is None]
+    out.fallback = [k for k in variant.kpi_order
+                    if k in plans and variant.kpis[k].attainment is not None]
+    fixed_by: dict[str, str] = {}  # fact → KPI that fixes it
+    for kpi in targets:
+        formula = variant.kpis[kpi].formula
+        fact = kpi if formula is None else formula.name if isinstance(formula, ast.Ref) and \
+            formula.name in variant.facts else None
+        if fact is not None and fact not in fixed_by:
+            fixed_by[fact] = kpi
+            out.direct.append(kpi)
+    for kpi in targets:
+        if kpi in out.direct:
+            continue
+        formula = variant.kpis[kpi].formula
+        expanded = _expand(formula, variant) if formula is not None else None
+        free = [f for f in _facts_in(expanded, variant) if f not in fixed_by] if expanded else []
+        if not free:
+            out.fallback.append(kpi)
+            continue
+        fixed_by[free[-1]] = kpi
+        out.solved.append((kpi, free[-1]))
+    out.base_facts = {f: sources[f] for f in variant.facts if f not in fixed_by}
+    for level in levels:
+        out.rows.append(_row(ruleset, variant, level, base_facts, plans, out))
+    return out
+
+
+def _uses_team_size(variant: Variant) -> bool:
+    exprs = [g.value for p in variant.pays.values() for g in p.gates] + \
+        [k.formula for k in variant.kpis.values() if k.formula is not None]
+    return any(isinstance(n, ast.TeamSize) for e in exprs for n in nodes(e))
+
+
+def _row(ruleset: Ruleset, variant: Variant, level: Decimal, base: dict[str, Decimal],
+         plans: dict[str, Decimal], plan: Earnings) -> Row:
+    facts = dict(base)
+    known = dict(variant.constant_values)
+    with decimal.localcontext(CONTEXT):
+        for kpi in plan.direct:
+            fact = kpi if variant.kpis[kpi].formula is None else \
+                variant.kpis[kpi].formula.name  # type: ignore[union-attr]
+            facts[fact] = _target(variant, kpi, plans[kpi], level)
+        for kpi, fact in plan.solved:
+            known.update(facts)
+            expanded = _expand(variant.kpis[kpi].formula, variant)  # type: ignore[arg-type]
+            value = _solve(expanded, _target(variant, kpi, plans[kpi], level), fact,  # type: ignore[arg-type]
+                           {k: v for k, v in known.items() if k != fact})
+            if value is not None:
+                facts[fact] = value
+    result = ruleset.evaluate(facts, variant.name if variant.name != BASE else None)
+    components = dict(result.components)
+    off = [k for k, r in result.kpis.items()
+           if k in plans and r.attainment is not None and r.attainment != _rounded(ruleset, level)]
+    fallback = sorted(set(off) | set(plan.fallback), key=variant.kpi_order.index)
+    for kpi in fallback:
+        if kpi not in plan.fallback:
+            plan.fallback.append(kpi)
+    if fallback:
+        components = _through_curves(ruleset, variant, result, fallback, level)
+    return Row(level, facts, result, components, sum(components.values(), Decimal(0)),
+               bool(fallback) and any(line.kpi in fallback for line in result.lines))
+
+
+def _rounded(ruleset: Ruleset, level: Decimal) -> Decimal:
+    step = ruleset.checked.attainment_step
+    return level if step is None else round_to(level, step, ruleset.checked.attainment_mode)
+
+
+def _through_curves(ruleset: Ruleset, variant: Variant, result: Result, kpis: list[str],
+                    level: Decimal) -> dict[str, Decimal]:
+    """Pool lines of `kpis` as share × curve(level), from the compiled curve functions."""
+    info = ruleset.infos[variant.name]
+    namespace = ruleset.compiled.namespace
+    checked = ruleset.checked
+    components = dict(result.components)
+    with decimal.localcontext(CONTEXT):
+        for line in result.lines:
+            if line.kpi not in kpis:
+                continue
+            function = namespace[info.layout.curves[line.curve]]
+            factor, _band = function(_rounded(ruleset, level))
+            amount = round_to(line.share * factor, checked.payout_step, checked.payout_mode)
+            components[line.payment] += amount - line.amount
+    return components
+

@@ -1,0 +1,86 @@
+"""Jinja2 environments and the render functions for plan documents and statements.
+
+Templates ship in the package (kpidsl/docs/templates); a directory given with
+`template_dir` is searched first, so a consultant can restyle one template and keep the
+rest. Undefined names are errors (StrictUndefined), never blanks in a signed document.
+HTML is autoescaped; Markdown output escapes the characters Markdown would read as markup,
+so a label like "Calls | Meetings" cannot break a table.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+)
+from markupsafe import Markup
+
+from ..api import Ruleset
+from ..results import Result
+from .context import plan_context, statement_context
+
+FORMATS = ("md", "html")
+LANGUAGES = ("ru", "en")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+
+
+def md_escape(value: Any) -> Any:
+    """Escape Markdown markup in text; Markup (an inline SVG) passes as it is."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+def _loader(template_dir: str | None) -> BaseLoader:
+    package = PackageLoader("kpidsl.docs", "templates")
+    if template_dir is None:
+        return package
+    return ChoiceLoader([FileSystemLoader(template_dir), package])
+
+
+@cache
+def environment(fmt: str, template_dir: str | None = None) -> Environment:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
+    common: dict[str, Any] = {"loader": _loader(template_dir), "undefined": StrictUndefined,
+                              "trim_blocks": True, "lstrip_blocks": True,
+                              "keep_trailing_newline": True}
+    if fmt == "html":
+        return Environment(autoescape=True, **common)
+    return Environment(autoescape=False, finalize=md_escape, **common)
+
+
+def _render(name: str, fmt: str, context: dict[str, Any], template_dir: str | Path | None) -> str:
+    env = environment(fmt, str(template_dir) if template_dir is not None else None)
+    text = env.get_template(f"{name}.{fmt}.j2").render(**context)
+    return text.rstrip("\n") + "\n"
+
+
+def render_plan(ruleset: Ruleset, grade: str | None = None, lang: str = "en", fmt: str = "md",
+                template_dir: str | Path | None = None) -> str:
+    """The plan document of one grade (None: the base scheme) in a language and format."""
+    _check_lang(lang)
+    return _render("plan", fmt, plan_context(ruleset, grade, lang), template_dir)
+
+
+def render_statement(ruleset: Ruleset, result: Result, lang: str = "en", fmt: str = "md",
+                     template_dir: str | Path | None = None, *, name: str = "",
+                     month: int | None = None) -> str:
+    """One employee's statement from a Result the evaluator returned."""
+    _check_lang(lang)
+    context = statement_context(ruleset, result, lang, name=name, month=month)
+    return _render("statement", fmt, context, template_dir)
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language '{lang}'; use one of {', '.join(LANGUAGES)}")

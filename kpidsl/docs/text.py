@@ -1,0 +1,206 @@
+"""Values and formulas in a reader's words: locale-formatted numbers, labels instead of names.
+
+`Say` is bound to one language, currency and variant: `say.expr(ast)` turns
+`revenue / deals otherwise 0 RUB` into "Revenue ÷ Deals closed (or RUB 0 when Deals closed
+is 0)"; `say.value(Decimal, unit)` formats a value as the unit reads ("2.1%", "RUB 3,300,000").
+Every number goes through kpidsl.numbers (Babel), so documents and statements agree.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+from .. import ast, numbers
+from ..checks import Variant
+from ..checks.fold import fold
+from ..units import Unit
+from .words import Words
+
+_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6,
+               "unary": 7}
+_SIGN = {"*": "×", "-": "−", "+": "+", "/": "÷"}
+_COMPARE = {">=": "≥", "<=": "≤", "!=": "≠", "=": "=", "<": "<", ">": ">", "≥": "≥", "≤": "≤",
+            "≠": "≠"}
+
+
+class Say:
+    """Formats values and expressions for one document (language, currency, variant)."""
+
+    def __init__(self, lang: str, currency: str, variant: Variant | None = None) -> None:
+        self.lang = lang
+        self.currency = currency
+        self.variant = variant
+        self.w = Words(lang)
+
+    # ---------------------------------------------------------------- values
+    def money(self, value: Decimal) -> str:
+        """A computed amount, always with kopecks: '119 800,00 ₽' / 'RUB 119,800.00'."""
+        return numbers.money(value, self.currency, self.lang)
+
+    def money_written(self, value: Decimal) -> str:
+        """An amount the scheme writes: kopecks only when it has them ('60 000 ₽')."""
+        whole = value == value.to_integral_value()
+        return numbers.money(value, self.currency, self.lang, decimals=0 if whole else 2)
+
+    def percent(self, fraction: Decimal) -> str:
+        return numbers.percent(fraction, self.lang)
+
+    def attainment(self, fraction: Decimal) -> str:
+        """An attainment or factor to 0.01 %; "≈" marks a value cut there (never rounded up
+        across a threshold: 99.996 % shows as ≈ 99.99 %, not 100 %)."""
+        scaled = fraction.scaleb(2)
+        shown = scaled.quantize(Decimal("0.01"), rounding=decimal.ROUND_DOWN)
+        text = self.percent(shown.scaleb(-2))
+        return text if shown == scaled else f"≈\u00a0{text}"
+
+    def percent_exact(self, fraction: Decimal) -> str:
+        """A fact or plan in percent with every digit it has: 1.598 %, not 1.6 %."""
+        text = self.number(fraction.scaleb(2))
+        return f"{text}\u00a0%" if self.lang == "ru" else f"{text}%"
+
+    def number(self, value: Decimal) -> str:
+        return numbers.number(_trim(value), self.lang)
+
+    def value(self, value: Decimal | None, unit: Unit) -> str:
+        """A fact, plan or KPI value as its unit reads."""
+        if value is None:
+            return "—"
+        if unit is Unit.MONEY:
+            return self.money_written(_trim(value))
+        if unit in (Unit.PERCENT, Unit.RATIO):
+            return self.percent_exact(value)
+        if unit in (Unit.MINUTES, Unit.HOURS, Unit.DAYS):
+            return f"{self.number(value)}\u00a0{self.w('suffix_' + unit.value)}"
+        return self.number(value)
+
+    def unit(self, unit: Unit) -> str:
+        return self.w(f"unit_{unit.value}", currency=self.currency)
+
+    # ---------------------------------------------------------------- names
+    def label(self, name: str) -> str:
+        """The scheme's label for a fact, constant, KPI, payment or curve (its name if none)."""
+        v = self.variant
+        if v is not None:
+            for table in (v.kpis, v.facts, v.constants, v.pays, v.curves):
+                decl = table.get(name)
+                if decl is not None and decl.label:
+                    return decl.label
+        return name
+
+    # ---------------------------------------------------------------- expressions
+    def expr(self, expr: ast.Expr) -> str:
+        return self._text(expr, 0)
+
+    def _wrap(self, text: str, own: int, context: int) -> str:
+        return f"({text})" if own < context else text
+
+    def _literal(self, e: ast.Literal) -> str:
+        if e.unit is Unit.PERCENT:
+            return self.percent_exact(e.value)
+        if e.unit is Unit.MONEY:
+            return self.money_written(e.value)
+        return self.number(e.value)
+
+    def _text(self, e: ast.Expr, context: int) -> str:
+        w = self.w
+        if isinstance(e, ast.Literal):
+            return self._literal(e)
+        if isinstance(e, ast.Ref):
+            return self.label(e.name)
+        if isinstance(e, ast.PlanOf):
+            return w("x_plan_of", name=self.label(e.name))
+        if isinstance(e, ast.AttainmentOf):
+            return w("x_attainment_of", name=self.label(e.name))
+        if isinstance(e, ast.CurveInput):
+            return w("x_attainment")
+        if isinstance(e, ast.TeamAggregate):
+            return w(f"x_team_{e.kind}", name=self.label(e.name))
+        if isinstance(e, ast.TeamSize):
+            return w("x_team_size")
+        if isinstance(e, ast.Unary):
+            sign = "−" if e.op in ("-", "−") else "+"
+            return self._wrap(f"{sign}{self._text(e.operand, 7)}", 7, context)
+        if isinstance(e, ast.Binary):
+            own = _PRECEDENCE["-" if e.op == "−" else "*" if e.op == "×" else e.op]
+            text = (f"{self._text(e.left, own)} {_SIGN.get(e.op, e.op)} "
+                    f"{self._text(e.right, own + 1)}")
+            return self._wrap(text, own, context)
+        if isinstance(e, ast.Division):
+            text = f"{self._text(e.left, 6)} ÷ {self._text(e.right, 7)}"
+            if e.otherwise is None:
+                return self._wrap(text, 6, context)
+            text = w("x_otherwise", division=text, otherwise=self._text(e.otherwise, 7),
+                     denominator=self._text(e.right, 7))
+            return self._wrap(text, 6, context if context <= 6 else 99)
+        if isinstance(e, ast.Compare):
+            return self._wrap(f"{self._text(e.left, 5)} {_COMPARE.get(e.op, e.op)} "
+                              f"{self._text(e.right, 5)}", 4, context)
+        if isinstance(e, ast.Logical):
+            own = _PRECEDENCE[e.op]
+            return self._wrap(f"{self._text(e.left, own)} {w('x_' + e.op)} "
+                              f"{self._text(e.right, own + 1)}", own, context)
+        if isinstance(e, ast.Not):
+            return self._wrap(f"{w('x_not')} {self._text(e.operand, 3)}", 3, context)
+        if isinstance(e, ast.IfThenElse):
+            text = w("x_if", condition=self._text(e.condition, 0), then=self._text(e.then, 0),
+                     otherwise=self._text(e.otherwise, 0))
+            return self._wrap(text, 0, 0 if context == 0 else 99)
+        if isinstance(e, ast.Call):
+            args = w("x_separator").join(self._text(a, 0) for a in e.args)
+            if e.function == "abs":
+                return f"|{args}|"
+            return f"{w('x_' + e.function)}({args})"
+        if isinstance(e, ast.Round):
+            step = fold(e.step, self._constants())
+            return w("x_round", value=self._text(e.value, 0),
+                     step=self.number(step) if step is not None else self._text(e.step, 0),
+                     mode=w("mode_" + e.mode))
+        if isinstance(e, ast.CurveCall):
+            return f"{self.label(e.curve)}({self._text(e.arg, 0)})"
+        raise TypeError(f"cannot say {type(e).__name__}")
+
+    def _constants(self) -> dict[str, Decimal]:
+        return self.variant.constant_values if self.variant is not None else {}
+
+    # ---------------------------------------------------------------- curves
+    def bound(self, expr: ast.Expr, percent_like: bool) -> str:
+        value = fold(expr, self._constants())
+        if value is None:
+            return self.expr(expr)
+        if isinstance(expr, ast.Literal) and expr.unit is Unit.MONEY:
+            return self.money_written(value)
+        if isinstance(expr, ast.Ref) and self.variant is not None and \
+                self.variant.units.get(expr.name) is Unit.MONEY:
+            return self.money_written(value)
+        return self.percent_exact(value) if percent_like else self.number(value)
+
+    def band(self, band: ast.Band, percent_like: bool = True) -> str:
+        """A band in words: 'from 80 % through 100 %' / 'от 80 % до 100 % включительно'."""
+        lo = self.bound(band.lower, percent_like) if band.lower is not None else ""
+        hi = self.bound(band.upper, percent_like) if band.upper is not None else ""
+        ru = self.lang == "ru"
+        if band.lower is None and band.upper is None:
+            return "—"
+        if band.lower is None:
+            if band.upper_inclusive:
+                return f"не более {hi}" if ru else f"at most {hi}"
+            return f"менее {hi}" if ru else f"below {hi}"
+        if band.upper is None:
+            if band.lower_inclusive:
+                return f"от {lo} и выше" if ru else f"from {lo}"
+            return f"свыше {lo}" if ru else f"above {lo}"
+        if band.lower_inclusive and band.upper_inclusive:
+            return f"от {lo} до {hi} включительно" if ru else f"from {lo} through {hi}"
+        if band.lower_inclusive:
+            return f"от {lo} до {hi}, не включая {hi}" if ru else f"from {lo} to under {hi}"
+        if band.upper_inclusive:
+            return f"свыше {lo} до {hi} включительно" if ru else f"above {lo} through {hi}"
+        return f"свыше {lo}, но менее {hi}" if ru else f"above {lo}, below {hi}"
+
+
+def _trim(value: Decimal) -> Decimal:
+    """3300000.00 → 3300000 and 2.10 → 2.1 for display (the value itself is unchanged)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
