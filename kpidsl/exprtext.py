@@ -33,7 +33,7 @@ def _group(text: str) -> str:
     digits = text.lstrip("-")
     whole, _, fraction = digits.partition(".")
     if len(whole) > 4:
-        groups = []
+        groups: list[str] = []
         while len(whole) > 3:
             groups.insert(0, whole[-3:])
             whole = whole[:-3]

@@ -111,17 +111,17 @@ def boundary_coverage(ruleset: Ruleset, outcomes: list[ExampleOutcome]) -> list[
             curve = variant.curves.get(item.curve or "")
             if curve is None:
                 continue
-            for threshold, line in _thresholds(curve, variant.constant_values):
+            for threshold, source_line in _thresholds(curve, variant.constant_values):
                 boundaries.setdefault((curve.name, threshold),
-                                      Boundary(curve.name, threshold, line))
+                                      Boundary(curve.name, threshold, source_line))
     for outcome in outcomes:
         if outcome.result is None:
             continue
         for line in outcome.result.lines:
             if line.attainment is None:
                 continue
-            for (curve, threshold), boundary in boundaries.items():
-                if curve != line.curve:
+            for (curve_name, threshold), boundary in boundaries.items():
+                if curve_name != line.curve:
                     continue
                 near = NEAR_ATTAINMENT if abs(threshold) <= 10 else abs(threshold) / 100
                 x = line.attainment

@@ -7,6 +7,7 @@ from decimal import Decimal
 from .. import ast
 from ..diagnostics import Diagnostic, warning
 from ..source import SourceFile
+from ..units import Unit
 from .fold import fold
 from .model import Variant
 from .names import _expressions
@@ -23,13 +24,17 @@ def check_methodology(variant: Variant, source: SourceFile, header: ast.Header,
     for _where, expr, _scope in _expressions(variant):
         used.update(name for _kind, name, _node in references(expr))
     used.update(k for k, kpi in variant.kpis.items() if kpi.formula is None)
+    # a grade answers only for the facts it declares itself: one that drops a KPI leaves the
+    # parent's fact unused on purpose (other grades, and the facts files, still carry it)
+    own = {c.name for c in variant.changes if c.section == "fact"} if variant.parent else None
     for fact in variant.facts.values():
-        if fact.name not in used:
+        if fact.name not in used and (own is None or fact.name in own):
             out.append(warning("KPI703", f"fact '{fact.name}' is never used", source,
                                fact.name_span, hint="remove it or use it in a KPI"))
     pooled = [item.kpi for _pay, item in variant.pooled_kpis()]
     if len(set(pooled)) > MAX_KPIS_PER_EMPLOYEE:
-        out.append(warning("KPI704", f"an employee is paid on {len(set(pooled))} KPIs; the method "
+        who = f"an employee of grade '{variant.name}'" if variant.parent else "an employee"
+        out.append(warning("KPI704", f"{who} is paid on {len(set(pooled))} KPIs; the method "
                            f"advises at most {MAX_KPIS_PER_EMPLOYEE}", source, header.name_span))
     for pay in variant.pays.values():
         groups = [variant.kpis[i.kpi].group for i in pay.items if i.kpi in variant.kpis]
@@ -38,12 +43,26 @@ def check_methodology(variant: Variant, source: SourceFile, header: ast.Header,
                                "new clients...)", source, pay.name_span,
                                hint="results should weigh more than activity"))
     out += _team_share(variant, source)
+    if header.sector == "infobusiness":
+        out += _activity_counts(variant, source)
     return out
+
+
+def _activity_counts(variant: Variant, source: SourceFile) -> list[Diagnostic]:
+    """Info-business pays for conversions and results; counting calls or messages is advised
+    against (a count KPI of group activity is what the lint looks for)."""
+    return [warning("KPI707", f"KPI '{kpi.name}' counts activity; an info-business scheme pays "
+                    "for conversions and results, not for calls, messages or meetings", source,
+                    kpi.name_span, hint="pay on lead-to-paid conversion, repeat purchases or "
+                    "satisfaction instead")
+            for kpi in variant.kpis.values()
+            if kpi.group == "activity" and variant.units.get(kpi.name) is Unit.COUNT]
 
 
 def _team_share(variant: Variant, source: SourceFile) -> list[Diagnostic]:
     """The team part of the bonus should be 10–20 % of the individual plus team bonus."""
-    team_pays, own_pays = [], []
+    team_pays: list[tuple[ast.Pay, Decimal | None]] = []
+    own_pays: list[tuple[ast.Pay, Decimal | None]] = []
     for pay in variant.pays.values():
         exprs = [pay.formula, pay.pool, *(g.value for g in pay.gates),
                  *(g.unless for g in pay.gates)]
