@@ -28,6 +28,7 @@ from .diagnostics import Diagnostic, KpiError, error
 from .facts import FactRow
 from .results import Result
 from .runtime import CONTEXT
+from .source import SourceFile
 from .units import Unit
 
 PROJECTION = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)  # beyond the evaluator's 34
@@ -65,10 +66,10 @@ class Pace:
 def make_pace(elapsed: int, total: int) -> Pace:
     """A pace from days given by hand; KPI625 when they do not describe part of a period."""
     if total <= 0:
-        raise KpiError([error("KPI625", f"--total-days must be positive, not {total}")])
+        raise KpiError([error("KPI625", f"must be positive, not {total}", _at("--total-days"))])
     if not 0 < elapsed <= total:
-        raise KpiError([error("KPI625", f"--elapsed must be between 1 and --total-days "
-                              f"({total}), not {elapsed}",
+        raise KpiError([error("KPI625", f"must be between 1 and --total-days ({total}), "
+                              f"not {elapsed}", _at("--elapsed"),
                               hint="elapsed days are the working days already behind, "
                                    "today included")])
     return Pace(elapsed, total)
@@ -96,14 +97,20 @@ class Calendar:
         days = self.month_days(as_of.year, as_of.month)
         elapsed = sum(1 for d in days if d <= as_of)
         if not days:
-            raise KpiError([error("KPI625", f"{as_of:%Y-%m} has no working days in the calendar")])
+            raise KpiError([error("KPI625", f"{as_of:%Y-%m} has no working days in the calendar",
+                                  _at("--as-of"))])
         if elapsed == 0:
             raise KpiError([error("KPI625", f"no working day of {as_of:%Y-%m} has passed by "
-                                  f"{as_of.isoformat()}",
+                                  f"{as_of.isoformat()}", _at("--as-of"),
                                   hint="a forecast needs at least one working day of facts")])
         off = sum(1 for d in self.holidays if (d.year, d.month) == (as_of.year, as_of.month)
                   and d.weekday() < 5 and d not in self.working)
         return Pace(elapsed, len(days), as_of, off)
+
+
+def _at(where: str) -> SourceFile:
+    """Where a diagnostic about an option or a whole file points: '--elapsed', the path."""
+    return SourceFile(where, "")
 
 
 def parse_date(text: str) -> dt.date:
@@ -149,8 +156,9 @@ def read_holidays(path: str | Path) -> Calendar:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise KpiError([error("KPI626", f"cannot read the holidays file {path}: "
-                              f"{getattr(exc, 'strerror', None) or exc}")]) from None
+        raise KpiError([error("KPI626", f"cannot read the holidays file: "
+                              f"{getattr(exc, 'strerror', None) or exc}", _at(str(path)))]) \
+            from None
     return parse_holidays(text, str(path))
 
 

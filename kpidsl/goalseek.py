@@ -37,6 +37,7 @@ from .diagnostics import KpiError, did_you_mean, error
 from .evaluate import team_values
 from .results import Result
 from .runtime import CONTEXT
+from .source import SourceFile
 from .units import Unit
 
 RESOLUTIONS: dict[Unit, Decimal] = {
@@ -289,7 +290,7 @@ def seek(ruleset: Ruleset, facts: Mapping[str, object], fact: str, earn: Decimal
             f"the facts of this scheme: {', '.join(variant.facts)}"
         raise KpiError([error("KPI627", f"'{fact}' is not a fact of scheme '{ruleset.name}'"
                               f"{'' if now.grade == 'base' else f' (grade {now.grade})'}",
-                              hint=hint)])
+                              SourceFile("--vary", ""), hint=hint)])
     unit = variant.facts[fact].unit
     step = resolution(unit)
     with decimal.localcontext(CONTEXT):

@@ -55,7 +55,7 @@ def period_date(text: str) -> dt.date:
     try:
         return parse_period(text)
     except ValueError as exc:
-        raise KpiError([error("KPI623", f"--period {exc}",
+        raise KpiError([error("KPI623", str(exc), SourceFile("--period", ""),
                               hint="write the month as YYYY-MM, e.g. --period 2025-07")]) from None
 
 
@@ -140,8 +140,8 @@ class VersionSet:
             raise KpiError(errors)
         names = self.schemes()
         if scheme is None and len(names) > 1:
-            raise KpiError([error("KPI629", f"{self.directory} holds versions of several "
-                                  f"schemes: {', '.join(names)}",
+            raise KpiError([error("KPI629", f"versions of several schemes in one directory: "
+                                  f"{', '.join(names)}", SourceFile(str(self.directory), ""),
                                   hint="keep one scheme's versions per directory")])
         scheme = scheme or (names[0] if names else "")
         candidates = self.of(scheme)
@@ -149,8 +149,9 @@ class VersionSet:
             if version.covers(day):
                 return version
         known = "; ".join(f"{v.path.name} {v.period_text()}" for v in candidates) or "none"
-        raise KpiError([error("KPI622", f"no version of scheme '{scheme}' in {self.directory} is "
-                              f"in force on {day.isoformat()}", hint=f"versions: {known}")])
+        raise KpiError([error("KPI622", f"no version of scheme '{scheme}' is in force on "
+                              f"{day.isoformat()}", SourceFile(str(self.directory), ""),
+                              hint=f"versions: {known}")])
 
 
 def check_versions(versions: list[Version]) -> list[Diagnostic]:
@@ -201,7 +202,8 @@ def load_versions(directory: str | Path) -> VersionSet:
     directory = Path(directory)
     paths = sorted(directory.glob("*.kpi"))
     if not paths:
-        raise KpiError([error("KPI629", f"{directory} holds no *.kpi files",
+        raise KpiError([error("KPI629", "no *.kpi files in this directory",
+                              SourceFile(str(directory), ""),
                               hint="a versions directory has one .kpi file per version")])
     versions: list[Version] = []
     diagnostics: list[Diagnostic] = []
@@ -240,8 +242,9 @@ def resolve(path: str | Path, period: str | None = None, scheme: str | None = No
     path = Path(path)
     if path.is_dir():
         if period is None:
-            raise KpiError([error("KPI622", f"{path} is a directory of versions; say which "
-                                  "period to evaluate", hint="add e.g. --period 2025-07")])
+            raise KpiError([error("KPI622", "a directory of versions: say which period to "
+                                  "evaluate", SourceFile(str(path), ""),
+                                  hint="add e.g. --period 2025-07")])
         versions = load_versions(path)
         chosen = versions.pick(period, scheme)
         warnings = [d for d in versions.diagnostics if not d.is_error]

@@ -18,9 +18,9 @@ from .common import (
     fail,
     handle_errors,
     lang_option,
-    load_ruleset,
     print_summary,
 )
+from .plans import PlanOptions, forecast_options, load_scheme, write_forecast
 from .render import ResultsFormat
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -55,7 +55,7 @@ def check_grade(ruleset, grade: str | None) -> None:  # type: ignore[no-untyped-
 
 
 @click.command("eval")
-@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("ruleset", type=click.Path())  # a scheme, or a directory of versions (--period)
 @click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
 @facts_options
@@ -66,11 +66,12 @@ def check_grade(ruleset, grade: str | None) -> None:  # type: ignore[no-untyped-
 @click.option("--rank", "rank_by", default=None, metavar="BY",
               help="A leaderboard instead: BY is 'total' or a KPI name (by its attainment).")
 @month_option
+@forecast_options
 @lang_option
 @handle_errors
 def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions,
                  output_format: str, output: str | None, rank_by: str | None,
-                 month: int | None, lang: str) -> None:
+                 month: int | None, plan: PlanOptions, lang: str) -> None:
     """Evaluate facts files (CSV, JSON, JSON Lines, XLSX) and print every employee's pay.
 
     CSV is read as spreadsheets export it: the delimiter is detected, decimal commas, spaces
@@ -86,8 +87,9 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
     """
     from . import render
 
-    scheme = load_ruleset(ruleset)
+    scheme, month = load_scheme(ruleset, plan, month)
     check_grade(scheme, facts.grade)
+    pace = plan.pace()  # None unless a forecast is asked for
     if rank_by is not None and rank_by != "total" and rank_by not in render.kpi_names(scheme):
         from ..diagnostics import did_you_mean
 
@@ -103,7 +105,9 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
         stream: IO[str] = sys.stdout
         if output is not None and output_format != ResultsFormat.XLSX:
             stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
-        if rank_by is not None:
+        if pace is not None:
+            write_forecast(scheme, items, pace, plan, month, output_format, stream, lang)
+        elif rank_by is not None:
             _leaderboard(scheme, list(items), rank_by, output_format, stream, output, lang)
         elif output_format == ResultsFormat.TABLE:
             stream.write(render.results_table(scheme, list(items), lang) + "\n")
