@@ -347,7 +347,7 @@ class Progress:
     EVERY = 0.2  # seconds between redraws
 
     def __init__(self, paths: list[Path]) -> None:
-        stream = click.get_text_stream("stderr")
+        stream = sys.stderr  # click.get_text_stream is deprecated (a warning, an error in tests)
         size = sum(p.stat().st_size for p in paths if p.is_file())
         self.enabled = stream.isatty() and size >= self.MIN_BYTES
         self.stream = stream
