@@ -1,0 +1,126 @@
+"""Benchmark 1: evaluation throughput on the reference scheme vs hand-written Decimal code.
+
+    python bench/throughput.py [--managers 100000] [--rounds 5]
+
+Candidates, all over the same random managers, each in the decimal context kpidsl uses:
+- hand-written: bench/baselines.py, the baseline (1.00×);
+- compiled evaluator: `ruleset.infos['base'].function(facts, None, None)`, the total kept;
+- API: `list(ruleset.evaluate_many(rows))` (dicts, or FactRows as the facts readers yield),
+  every Result kept, then every `.total` read;
+- simpleeval and rule-engine (the `bench` extra), on a smaller sample: they are ~30× slower.
+Before timing, every candidate's totals are checked equal to the hand-written ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import decimal
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+from baselines import hand_written, optional_baselines
+from harness import B2B, interleaved_best, per_second, random_managers, ratio, table, us
+
+GOAL_RAW = 1.2
+GOAL_API = 1.5
+LIBRARY_SAMPLE = 5000
+
+
+def run(managers: int = 100_000, rounds: int = 5) -> str:
+    import kpidsl
+    from kpidsl.facts import FactRow
+    from kpidsl.runtime import CONTEXT
+
+    ruleset = kpidsl.load(B2B)
+    function = ruleset.infos["base"].function
+    facts = random_managers(managers)
+    dict_rows = [dict(f, employee=f"m{i}") for i, f in enumerate(facts)]
+    fact_rows = [FactRow("bench", i + 2, f"m{i}", None, None, dict(f), {})
+                 for i, f in enumerate(facts)]
+    libraries = optional_baselines()
+    sample = facts[:LIBRARY_SAMPLE]
+
+    def with_context(body: Callable[[], object]) -> Callable[[], object]:
+        def timed() -> object:
+            with decimal.localcontext(CONTEXT):
+                return body()
+        return timed
+
+    def api(rows: list) -> Callable[[], object]:  # type: ignore[type-arg]
+        def timed() -> object:
+            results = list(ruleset.evaluate_many(rows))
+            return results, [r.total for r in results]
+        return timed
+
+    def library(evaluate: Callable[[Mapping[str, Decimal]], Decimal]) -> Callable[[], object]:
+        return with_context(lambda: [evaluate(f) for f in sample])
+
+    candidates: dict[str, Callable[[], object]] = {
+        "hand-written Decimal": with_context(lambda: [hand_written(f) for f in facts]),
+        "kpidsl compiled evaluator": with_context(
+            lambda: [function(f, None, None)[5] for f in facts]),
+        "kpidsl API, dict rows": api(dict_rows),
+        "kpidsl API, FactRow rows": api(fact_rows),
+    }
+    candidates.update({name: library(evaluate) for name, evaluate in libraries.items()})
+
+    _check_equal(candidates, facts, sample, set(libraries))
+    best = interleaved_best(candidates, rounds)
+    counts = {name: len(sample) if name in libraries else managers for name in candidates}
+    per = {name: best[name] / counts[name] for name in candidates}
+    base = per["hand-written Decimal"]
+    goals = {"kpidsl compiled evaluator": GOAL_RAW, "kpidsl API, dict rows": GOAL_API,
+             "kpidsl API, FactRow rows": GOAL_API}
+    rows = []
+    for name in candidates:
+        goal = goals.get(name)
+        verdict = "" if goal is None else \
+            f"≤ {goal}×: {'met' if per[name] / base <= goal else 'NOT met'}"
+        rows.append((name, per_second(1, per[name]), us(per[name]), ratio(per[name], base),
+                     verdict))
+    notes = [f"{managers:,} random managers (rule libraries: the first {len(sample):,}); "
+             f"best of {rounds} interleaved rounds; totals of every candidate checked equal "
+             "to the hand-written ones before timing.".replace(",", " ")]
+    missing = {"simpleeval", "rule-engine"} - set(libraries)
+    if missing:
+        notes.append(f"Not installed, so not measured: {', '.join(sorted(missing))} "
+                     "(pip install '.[bench]').")
+    return table("1. Evaluation throughput (rulesets/b2b_manager.kpi)",
+                 ("evaluator", "managers/s", "per manager", "time vs hand-written", "goal"),
+                 rows, notes)
+
+
+def _check_equal(candidates: dict[str, Callable[[], object]], facts: list,  # type: ignore[type-arg]
+                 sample: list, libraries: set[str]) -> None:  # type: ignore[type-arg]
+    """Every candidate computes the hand-written totals to the kopeck (on a sample)."""
+    import kpidsl
+    from kpidsl.runtime import CONTEXT
+
+    ruleset = kpidsl.load(B2B)
+    check = facts[:2000]
+    with decimal.localcontext(CONTEXT):
+        expected = [hand_written(f) for f in check]
+        raw = [ruleset.infos["base"].function(f, None, None)[5] for f in check]
+    api = [r.total for r in ruleset.evaluate_many(dict(f, employee="x") for f in check)]
+    assert raw == expected, "compiled evaluator and hand-written code disagree"
+    assert api == expected, "API and hand-written code disagree"
+    reference = {"revenue": Decimal(3_300_000), "avg_check": Decimal(142_500),
+                 "conversion": Decimal("0.021"), "calls": Decimal(950)}
+    with decimal.localcontext(CONTEXT):
+        assert hand_written(reference) == Decimal("119800.00"), "hand-written misses Ivanov"
+    for name in libraries:
+        with decimal.localcontext(CONTEXT):
+            got = candidates[name]()
+        assert got == [hand_written(f) for f in sample], f"{name} disagrees with hand-written"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--managers", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    print(run(args.managers, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
