@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from . import ast, numbers
 from .checks.fold import fold
 from .exprtext import describe_expr
+from .labels import label_in
 from .runtime import CONTEXT
 from .units import Unit
 
@@ -150,10 +151,13 @@ class _Explainer:
     def run(self) -> list[ExplainLine]:
         r, w = self.result, self.words
         title = w["title"].format(employee=r.employee or "—")
-        details = [self.ruleset.label]
+        details = [label_in(self.ruleset.checked.header, self.lang)]
         if r.grade != "base":
             grade = self.ruleset.checked.variants[r.grade]
-            details.append(f"{w['grade']} {grade.label or grade.name}")
+            section = next((g for g in self.ruleset.checked.ruleset.grades
+                            if g.name == r.grade), None)
+            details.append(f"{w['grade']} "
+                           f"{label_in(section, self.lang) if section else grade.name}")
         if r.team:
             details.append(f"{w['team']} {r.team}")
         self.add(0, f"{title} ({', '.join(details)})", "title")
@@ -203,7 +207,7 @@ class _Explainer:
                     exact = k.value / k.plan if k.plan else None
                     parts.append(f"{value} / {plan} {self.eq_pct(exact, k.attainment)} "
                                  f"{self.pct(k.attainment)}")
-            self.add(1, f"{k.label}: {'; '.join(parts)}", "kpi")
+            self.add(1, f"{label_in(decl, self.lang)}: {'; '.join(parts)}", "kpi")
 
     @staticmethod
     def eq(exact: Decimal | None, shown: Decimal | None) -> str:
@@ -218,7 +222,7 @@ class _Explainer:
 
     # ---- pools
     def pool(self, pay: ast.Pay, lines: list[Line], amount: Decimal) -> None:
-        label = pay.label or pay.name
+        label = label_in(pay, self.lang)
         pool_value = self.sub(pay.pool)[1] if pay.pool is not None else None
         heading = f"{label} ({self.words['pool']} {self.amount(pool_value)})" \
             if pool_value is not None else label
@@ -235,10 +239,9 @@ class _Explainer:
         self.add(1, text, "component")
 
     def pool_line(self, line: Line, item: ast.PoolItem | None) -> str:
-        kpi = self.result.kpis[line.kpi]
         curve = self.variant.curves.get(line.curve)
         x = line.attainment
-        head = kpi.label
+        head = label_in(self.variant.kpis[line.kpi], self.lang)
         if x is None or curve is None:
             return f"{head}: {self.amount(line.share)} × {self.num(line.factor)} = " \
                    f"{self.amount(line.amount)}"
@@ -351,7 +354,7 @@ class _Explainer:
 
     # ---- formula payments
     def formula_pay(self, pay: ast.Pay, amount: Decimal) -> None:
-        label = pay.label or pay.name
+        label = label_in(pay, self.lang)
         formula = pay.formula
         if formula is None:
             self.add(0, f"{label}: {self.amount(amount)}", "component")

@@ -159,12 +159,14 @@ class Column:
     kind: str = "text"  # text | amount | percent | value
 
 
-def component_labels(ruleset: Ruleset) -> dict[str, str]:
-    """Every payment of every grade, in order: name → label."""
+def component_labels(ruleset: Ruleset, lang: str = "en") -> dict[str, str]:
+    """Every payment of every grade, in order: name → label (in `lang` when translated)."""
+    from ..labels import label_in
+
     labels: dict[str, str] = {}
     for variant in ruleset.checked.variants.values():
         for name, pay in variant.pays.items():
-            labels.setdefault(name, pay.label or name)
+            labels.setdefault(name, label_in(pay, lang))
     return labels
 
 
@@ -175,7 +177,8 @@ def kpi_names(ruleset: Ruleset) -> list[str]:
     return list(names)
 
 
-def flat_columns(ruleset: Ruleset, extra: Sequence[str], *, detailed: bool) -> list[Column]:
+def flat_columns(ruleset: Ruleset, extra: Sequence[str], *, detailed: bool,
+                 lang: str = "en") -> list[Column]:
     """Columns for CSV/XLSX (detailed: every KPI's value, attainment and payout) or tables."""
     columns = [Column("employee", "employee")]
     columns += [Column(f"extra:{k}", k) for k in extra]
@@ -188,7 +191,7 @@ def flat_columns(ruleset: Ruleset, extra: Sequence[str], *, detailed: bool) -> l
             columns += [Column(f"kpi:{kpi}", kpi, "value"),
                         Column(f"att:{kpi}", f"{kpi}_attainment", "value"),
                         Column(f"pay:{kpi}", f"{kpi}_payout", "value")]
-    for name, label in component_labels(ruleset).items():
+    for name, label in component_labels(ruleset, lang).items():
         columns.append(Column(f"component:{name}", name if detailed else label, "amount"))
     columns.append(Column("total", "total", "amount"))
     return columns
@@ -284,7 +287,7 @@ def results_table(ruleset: Ruleset, items: list[Evaluated], lang: str = "en") ->
     """Aligned columns: employee, [name], [grade], each component, total; a payroll total row."""
     words = WORDS[lang]
     extra = ["name"] if any("name" in i.extra for i in items) else []
-    columns = flat_columns(ruleset, extra, detailed=False)
+    columns = flat_columns(ruleset, extra, detailed=False, lang=lang)
     headers = {"employee": words["employee"], "extra:name": words["name"],
                "grade": words["grade"], "total": words["total"]}
     rows = [flat_row(i) for i in items]
@@ -296,7 +299,7 @@ def results_table(ruleset: Ruleset, items: list[Evaluated], lang: str = "en") ->
     count = len(items)
     noun = words["employees" if count != 1 else "employee1"]
     sums["employee"] = f"{words['total']} ({count} {noun})"
-    title = _title(ruleset)
+    title = _title(ruleset, lang)
     cells = [[headers.get(c.key, c.header) for c in columns]]
     for row in [*rows, sums]:
         cells.append([amount_text(row.get(c.key), lang) if c.kind == "amount"
@@ -304,9 +307,11 @@ def results_table(ruleset: Ruleset, items: list[Evaluated], lang: str = "en") ->
     return title + "\n\n" + grid(cells, [c.kind == "amount" for c in columns], total_row=True)
 
 
-def _title(ruleset: Ruleset) -> str:
+def _title(ruleset: Ruleset, lang: str = "en") -> str:
+    from ..labels import label_in
+
     header = ruleset.checked.header
-    parts = [ruleset.label, ruleset.name]
+    parts = [label_in(header, lang), ruleset.name]
     if header.version:
         parts.append(f"version {header.version}")
     parts.append(ruleset.currency)
@@ -385,7 +390,10 @@ def leaderboard_table(ruleset: Ruleset, rows: list[dict[str, Any]], by: str,
     if by == "total":
         title = words["by_total"]
     else:
-        label = next((i.kpi_labels[by] for i in ruleset.infos.values() if by in i.kpi_labels), by)
+        from ..labels import label_in
+
+        kpi = next((v.kpis[by] for v in ruleset.checked.variants.values() if by in v.kpis), None)
+        label = label_in(kpi, lang) if kpi is not None else by
         title = f"{words['by_kpi']}: {label}"
     cells = [[headers[c.key] for c in columns]]
     for row in rows:
