@@ -1,1 +1,164 @@
-COMMANDS = []
+"""`kpidsl test`: run the examples written inside schemes, and measure boundary coverage.
+
+Every failure is printed with what was expected and what came out, the .kpi line of the
+expectation (with a caret), and the whole calculation, so it can be checked by hand. The
+run ends with a line `N passed, M failed` alone on its line.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+
+import click
+
+from .common import FINDINGS, OK, expand_paths, handle_errors, lang_option
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Print, for every curve threshold, whether an example sits at, just below "
+                   "and just above it.")
+@click.option("--min-coverage", type=click.FloatRange(0, 100), default=None, metavar="PCT",
+              help="Fail (exit 1) when a scheme's boundary coverage is below PCT percent.")
+@click.option("--verbose", "-v", is_flag=True, help="Name every example, passed or not.")
+@lang_option
+@handle_errors
+def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: float | None,
+                 verbose: bool, lang: str) -> None:
+    """Run the examples inside schemes as tests.
+
+    PATHS are .kpi files or directories (default: the current directory, recursively).
+    Exit 0 when every example passes, 1 when one fails, a scheme does not compile or the
+    coverage is below --min-coverage.
+
+    \b
+    Example:
+      kpidsl test rulesets/
+      kpidsl test --coverage --min-coverage 80 rulesets/b2b_manager.kpi
+    """
+    from ..api import load
+    from ..diagnostics import KpiError
+    from ..testing import boundary_coverage, coverage_percent, run_examples
+    from .render import diagnostics_text
+
+    passed = failed = 0
+    below: list[str] = []
+    reports: list[str] = []
+    for path in expand_paths(paths or (".",)):
+        try:
+            ruleset = load(path)
+        except KpiError as exc:
+            failed += 1
+            click.echo(f"{path}: does not compile")
+            reports.append(f"FAILED {path}: the scheme has errors\n"
+                           + diagnostics_text([d for d in exc.diagnostics if d.is_error]))
+            continue
+        outcomes = run_examples(ruleset)
+        ok = sum(o.passed for o in outcomes)
+        bad = len(outcomes) - ok
+        passed, failed = passed + ok, failed + bad
+        counts = f"{ok} passed" + (f", {bad} failed" if bad else "")
+        click.echo(f"{path}: {counts if outcomes else 'no examples'}")
+        for outcome in outcomes:
+            if verbose:
+                mark = "ok    " if outcome.passed else "FAILED"
+                click.echo(f"  {mark} {outcome.example.name}")
+            if not outcome.passed:
+                reports.append(failure_text(ruleset, outcome, str(path), lang))
+        if show_coverage or min_coverage is not None:
+            boundaries = boundary_coverage(ruleset, outcomes)
+            percent = coverage_percent(boundaries)
+            if show_coverage:
+                reports.append(coverage_text(str(path), boundaries, percent))
+            if min_coverage is not None and percent < Decimal(str(min_coverage)):
+                below.append(f"{path}: boundary coverage {percent} % is below the minimum "
+                             f"{_plain(Decimal(str(min_coverage)))} %")
+    for report in reports:
+        click.echo("\n" + report)
+    if below:
+        click.echo("")
+        for line in below:
+            click.echo(line)
+    click.echo(f"\n{passed} passed, {failed} failed")
+    sys.exit(FINDINGS if failed or below else OK)
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _value(value: Decimal | None, percent: bool) -> str:
+    from .render import amount_text, percent_text
+
+    if value is None:
+        return "nothing (not computed)"
+    if percent:
+        return percent_text(value)
+    return amount_text(value.quantize(Decimal(1)) if value == value.to_integral_value() else value)
+
+
+def failure_text(ruleset, outcome, path: str, lang: str) -> str:  # type: ignore[no-untyped-def]
+    """One failed example: each mismatch at its .kpi line, then the whole calculation."""
+    from ..explain import explain
+    from .render import diagnostics_text
+
+    example = outcome.example
+    label = f' "{example.label}"' if example.label else ""
+    lines = [f"FAILED {path}:{example.span.line} example {example.name}{label}"]
+    source = ruleset.checked.source
+    for m in outcome.mismatches:
+        span = m.expectation.span
+        percent = m.expectation.target == "attainment"
+        head = (f"{path}:{span.line}:{span.column}: {m.what}: expected "
+                f"{_value(m.expected, percent)}, got {_value(m.actual, percent)}")
+        if m.actual is not None and not percent:
+            difference = m.actual - m.expected
+            head += f" ({'+' if difference > 0 else ''}{_value(difference, False)})"
+        lines.append(head)
+        text = source.line_text(span.line)
+        if text:
+            gutter = str(span.line)
+            end = span.end_column if span.end_line == span.line else len(text) + 1
+            width = max(1, end - span.column)
+            lines.append(f" {gutter} | {text}")
+            lines.append(f" {' ' * len(gutter)} | {' ' * (span.column - 1)}{'^' * width}")
+    if outcome.errors:
+        lines.append(diagnostics_text(outcome.errors))
+    if outcome.result is not None:
+        lines.append("  calculation:")
+        lines += ["    " + line for line in explain(ruleset, outcome.result, lang)]
+    return "\n".join(lines)
+
+
+def coverage_text(path: str, boundaries, percent: Decimal) -> str:  # type: ignore[no-untyped-def]
+    """The boundary table: one row per curve threshold, with what is still missing."""
+    from .render import grid, percent_text
+
+    covered = sum(b.covered for b in boundaries)
+    head = f"Boundary coverage of {path}: {covered} of {3 * len(boundaries)} ({percent} %)"
+    if not boundaries:
+        return head + "\n  no curve thresholds"
+    cells = [["curve", "threshold", "line", "just below", "at", "just above"]]
+    missing = []
+    for b in boundaries:
+        amounts = abs(b.threshold) > 10
+        shown = _plain(b.threshold) if amounts else percent_text(b.threshold)
+        cells.append([b.curve, shown, str(b.line), _mark(b.below), _mark(b.at), _mark(b.above)])
+        near = "1 %" if amounts else "one point"
+        for flag, where in ((b.below, "just below"), (b.at, "exactly at"),
+                            (b.above, "just above")):
+            if not flag:
+                missing.append(f"  add an example {where} {shown} on curve {b.curve} "
+                               f"(line {b.line}; within {near})")
+    table = grid(cells, [False, True, True, False, False, False])
+    body = "\n".join("  " + line for line in table.splitlines())
+    return "\n".join([head, body, *missing])
+
+
+def _mark(flag: bool) -> str:
+    return "yes" if flag else "-"
+
+
+COMMANDS = [test_command]
