@@ -104,11 +104,23 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
 
 
 def uses_team(info: VariantInfo, checked: CheckedRuleset) -> bool:
+    """Does the variant read team aggregates or the team size anywhere (KPIs, pays, gates)?"""
+    from .checks.names import _expressions
+
     variant = checked.variants[info.name]
     return bool(info.team_needs) or any(
         isinstance(node, ast.TeamSize)
-        for pay in variant.pays.values() for g in pay.gates for node in nodes(g.value)
+        for _where, expr, _scope in _expressions(variant) for node in nodes(expr)
     )
+
+
+def team_view(team: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Team aggregates named as the scheme writes them: 'team size', 'team total of calls'."""
+    out = {}
+    for key, value in team.items():
+        kind, _, fact = key.partition(":")
+        out["team size" if key == "size" else f"team {kind} of {fact}"] = value
+    return out
 
 
 # ---------------------------------------------------------------- facts
@@ -242,7 +254,11 @@ class Evaluation:
         with decimal.localcontext(CONTEXT):
             values = self.prepare(info, facts, employee)
             team_data = dict(team) if team is not None else team_values(info.team_needs, [values])
-            return self.run(info, values, employee, None, team_data, month)
+            result = self.run(info, values, employee, None, team_data, month)
+            if uses_team(info, self.checked):
+                result.team_values = team_view(team_data)
+            apply_budgets(self.checked, [result])  # one employee: a team of one
+            return result
 
     def many(self, rows: Iterable[Any], grade: str | None, month: int | None,
              on_error: Any) -> Iterator[Result]:
@@ -251,8 +267,11 @@ class Evaluation:
 
     def _many(self, rows: Iterable[Any], grade: str | None, month: int | None,
               on_error: Any) -> Iterator[Result]:
+        if self.checked.header.per_team:
+            yield from self._many_per_team(rows, grade, month, on_error)
+            return
         needs_team = any(uses_team(i, self.checked) for i in self.infos.values()) or \
-            bool(self.checked.base.budgets)
+            bool(all_budgets(self.checked))
         prepared = (self._prepare_row(r, grade, on_error) for r in rows)
         if not needs_team:
             for item in prepared:
@@ -311,11 +330,41 @@ class Evaluation:
             result = self._guarded(info, values, employee, team_name,
                                    aggregates[team_name or ""], month, row, on_error)
             if result is not None:
+                if uses_team(info, self.checked):
+                    result.team_values = team_view(aggregates[team_name or ""])
                 results[index] = result
         apply_budgets(self.checked, list(results.values()))
         for index in range(len(order)):
             if index in results:
                 yield results[index]
+
+    def _many_per_team(self, rows: Iterable[Any], grade: str | None, month: int | None,
+                       on_error: Any) -> Iterator[Result]:
+        """A scheme `paid per team` (a head of sales): one Result per team, named by the team.
+
+        The team column groups the rows (teams in order of first appearance; rows without a
+        team form one team named ''). A row's own grade column is ignored: the members'
+        grades are theirs, not the scheme's. The checker lets such a scheme read facts only
+        through team aggregates; the Result's facts are the team totals, for display.
+        """
+        info = self.info(grade)
+        teams: dict[str, list[Any]] = {}
+        for item in (self._prepare_row(r, info.name, on_error) for r in rows):
+            if item is not None:
+                teams.setdefault(item[3] or "", []).append(item)
+        results = []
+        for name, members in teams.items():
+            facts = [m[1] for m in members]
+            aggregates = team_values(info.team_needs, facts)
+            totals = {fact: sum((m[fact] for m in facts if fact in m), Decimal(0))
+                      for fact in info.facts}
+            result = self._guarded(info, totals, name, name, aggregates, month, members[0][4],
+                                   on_error)
+            if result is not None:
+                result.team_values = team_view(aggregates)
+                results.append(result)
+        apply_budgets(self.checked, results)
+        yield from results
 
 
 def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
@@ -340,7 +389,7 @@ def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
     over go one step each to the largest remainders (ties: the order of the facts file), so
     the scaled amounts add up to the cap exactly.
     """
-    for budget in checked.base.budgets.values():
+    for budget in all_budgets(checked):
         cap = fold(budget.cap, checked.base.constant_values)
         if cap is None:
             continue
@@ -358,16 +407,33 @@ def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
                                            f"{budget.name} ({cap})")
 
 
+def all_budgets(checked: CheckedRuleset) -> list[ast.Budget]:
+    """Budgets are the scheme's, over people of every grade (the checker keeps them out of
+    grades), so the base variant's are all there are."""
+    return list(checked.base.budgets.values())
+
+
 def pro_rata(awards: list[Decimal], cap: Decimal, step: Decimal = Decimal("0.01")) -> list[Decimal]:
-    """Awards scaled to sum exactly to `cap` when they exceed it (largest-remainder rounding)."""
+    """Awards scaled to sum exactly to `cap` when they exceed it (largest-remainder rounding).
+
+    Each award becomes award × cap ÷ total, rounded down to a whole `step`; the steps left
+    over go one each to the largest remainders, ties to the earlier award (file order). A cap
+    that is not a whole number of steps is first rounded down to one. Awards within the cap
+    are returned unchanged.
+    """
+    cap = _floor_to(cap, step)
     total = sum(awards, Decimal(0))
     if total <= cap or total == 0:
         return list(awards)
     exact = [a * cap / total for a in awards]
-    floored = [(e / step).to_integral_value(rounding=decimal.ROUND_FLOOR) * step for e in exact]
-    left = int(((cap - sum(floored, Decimal(0))) / step).to_integral_value())
+    floored = [_floor_to(e, step) for e in exact]
+    left = int((cap - sum(floored, Decimal(0))) / step)
     by_remainder = sorted(range(len(awards)), key=lambda i: (-(exact[i] - floored[i]), i))
     for i in by_remainder[:left]:
         floored[i] += step
     return floored
 
+
+def _floor_to(value: Decimal, step: Decimal) -> Decimal:
+    """Round down to a whole number of steps, written with the step's decimals (60000.00)."""
+    return (value / step).quantize(Decimal(1), rounding=decimal.ROUND_FLOOR) * step

@@ -43,6 +43,7 @@ TERMINAL_WORDS = {
     "CURRENCY": "a currency (RUB, USD, EUR, ₽)",
     "UNIT": "a unit (money, count, percent, ratio, number, minutes, hours, days)",
     "PERIOD": "a period (month, quarter, year, week)",
+    "SECTOR": "a sector (b2b, b2c, infobusiness)",
     "ROUND_TARGET": "'payouts' or 'attainment'",
     "ROUND_MODE": "a rounding mode (half up, half even, half down, up, down, ceiling, floor)",
     "DIRECTION": "'higher' or 'lower'",

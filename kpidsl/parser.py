@@ -450,7 +450,9 @@ class _Builder:
 
     def s_budget_decl(self, tree: Tree) -> ast.Budget:
         name, label, rest = self._named(tree)
-        per_team = len(rest) > 2
+        # "per" "team" are anonymous tokens the tree leaves out: the statement going on past
+        # the payment's name is what says they were written
+        per_team = tree.meta.end_pos > (rest[1].end_pos or 0)
         return ast.Budget(self.span(tree), str(name), label, self.span(name), self.expr(rest[0]),
                           str(rest[1]), per_team)
 

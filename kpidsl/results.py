@@ -51,7 +51,7 @@ class Result:
     """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
 
     __slots__ = ("_components", "_kpis", "_lines", "_raw", "employee", "facts", "grade", "info",
-                 "notes", "row", "team", "total")
+                 "notes", "row", "team", "team_values", "total")
 
     def __init__(self, info: VariantInfo, raw: tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0) -> None:
@@ -64,6 +64,8 @@ class Result:
         self.row = row
         self.total: Decimal = raw[5]
         self.notes: list[str] = []
+        # the team aggregates this result used, computed once per team ("team total of calls")
+        self.team_values: dict[str, Decimal] = {}
         self._kpis: dict[str, KpiResult] | None = None
         self._lines: tuple[Line, ...] | None = None
         self._components: dict[str, Decimal] | None = None
@@ -152,4 +154,5 @@ class Result:
             "components": {name: text(value) for name, value in self.components.items()},
             "total": text(self.total),
             "notes": list(self.notes),
-        }
+        } | ({"team_values": {k: text(v) for k, v in self.team_values.items()}}
+             if self.team_values else {})

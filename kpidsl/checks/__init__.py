@@ -10,7 +10,7 @@ from .examples import check_examples
 from .fold import fold
 from .methodology import check_methodology
 from .model import BASE, Change, CheckedRuleset, Variant
-from .names import check_cycles, check_names
+from .names import check_cycles, check_names, check_per_team
 from .pools import check_pools
 from .resolve import resolve
 from .types import check_units
@@ -22,7 +22,7 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
     variants, examples, diagnostics = resolve(ruleset, source)
     currency = ruleset.header.currency or "RUB"
     for variant in variants.values():
-        found = check_names(variant, source)
+        found = check_names(variant, source) + check_per_team(variant, source, ruleset.header)
         order, cycles = check_cycles(variant, source)
         found += cycles
         variant.constant_order = [name for kind, name in order if kind == "constant"]

@@ -22,6 +22,12 @@ class Change:
     before: str  # "" when added
     after: str  # "" when dropped
     span: Span
+    # the same, structured for documents: ("KPI", "calls", "", "plan"),
+    # ("payment", "bonus", "calls", "weight"); attribute "" = the whole thing added or dropped
+    section: str = ""
+    name: str = ""
+    item: str = ""
+    attribute: str = ""
 
     def describe(self) -> str:
         if not self.before:

@@ -190,3 +190,29 @@ def check_cycles(variant: Variant, source: SourceFile) -> tuple[list[Node], list
 def _node_text(node: Node) -> str:
     kind, name = node
     return name if kind in ("value", "constant") else f"{kind} of {name}"
+
+
+def check_per_team(variant: Variant, source: SourceFile, header: ast.Header) -> list[Diagnostic]:
+    """A scheme `paid per team` computes one result per team from its members' facts, so it
+    may read a fact only through a team aggregate (`team total of revenue`), never one
+    member's value."""
+    if not header.per_team:
+        return []
+    out: list[Diagnostic] = []
+    for kpi in variant.kpis.values():
+        if kpi.formula is None and kpi.name in variant.facts:
+            out.append(error("KPI607", f"KPI '{kpi.name}' is one member's fact, but the scheme is "
+                             "paid per team", source, kpi.name_span,
+                             hint=f"aggregate it under a name of its own: kpi team_{kpi.name} "
+                             f"= team total of {kpi.name}"))
+    for where, expr, scope in _expressions(variant):
+        if scope != "employee":
+            continue
+        for kind, name, node in references(expr):
+            if kind == "value" and name in variant.facts and name not in variant.kpis and \
+                    name not in variant.constants:
+                out.append(error("KPI607", f"'{name}' in {where} is one member's fact, but the "
+                                 "scheme is paid per team", source, node.span,
+                                 hint=f"use a team aggregate: team total of {name} (or average, "
+                                 "min, max)"))
+    return out

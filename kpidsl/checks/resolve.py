@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import fields, replace
 
 from .. import ast
-from ..diagnostics import Diagnostic, did_you_mean, error, warning
+from ..diagnostics import Diagnostic, did_you_mean, error
 from ..source import SourceFile
-from .model import BASE, Change, Variant
-from ..exprtext import describe_expr
+from .model import BASE, Variant
+from .provenance import record_addition, record_drop, record_override
 
 _SECTIONS = {
     ast.Fact: "facts",
@@ -102,6 +101,12 @@ def _declare(variant: Variant, statement: ast.Statement, source: SourceFile,
     if isinstance(statement, ast.Drop):
         _drop(variant, statement, source, diagnostics)
         return
+    if grade is not None and isinstance(statement, ast.Budget):
+        diagnostics.append(error(
+            "KPI608", f"budget '{statement.name}' is inside grade '{grade}', but a budget caps "
+            "a payment over people of every grade", source, statement.name_span,
+            hint="declare the budget before the grades"))
+        return
     section = _SECTIONS[type(statement)]
     table = getattr(variant, section)
     existing = table.get(statement.name)
@@ -117,11 +122,10 @@ def _declare(variant: Variant, statement: ast.Statement, source: SourceFile,
         if not _complete_addition(variant, statement, source, diagnostics):
             return
         table[statement.name] = statement
-        variant.changes.append(Change(f"{_NOUN[section]} {statement.name}", "", "added",
-                                      statement.span))
+        record_addition(variant, _NOUN[section], statement)
         return
     merged = _merge(existing, statement)
-    _record_changes(variant, section, existing, merged, statement, source, diagnostics)
+    diagnostics += record_override(variant, _NOUN[section], existing, merged, statement, source)
     table[statement.name] = merged
 
 
@@ -163,52 +167,6 @@ def _merge_fields(old, new):  # type: ignore[no-untyped-def]
     return replace(old, **changes)
 
 
-def _record_changes(variant: Variant, section: str, old: ast.Decl, new: ast.Decl,
-                    statement: ast.Decl, source: SourceFile, diagnostics: list[Diagnostic]) -> None:
-    described = _describe_fields(old), _describe_fields(new)
-    before, after = described
-    changed = False
-    for key in sorted(set(before) | set(after)):
-        if before.get(key) != after.get(key):
-            changed = True
-            variant.changes.append(Change(f"{key} of {_NOUN[section]} {new.name}"
-                                          if key != "value" else f"{_NOUN[section]} {new.name}",
-                                          before.get(key, ""), after.get(key, "") or "none",
-                                          statement.span))
-    if not changed:
-        diagnostics.append(warning(
-            "KPI701", f"grade '{variant.name}' sets {_NOUN[section]} '{new.name}' to what it "
-            "already is", source, statement.name_span, hint="remove the line, it changes nothing"))
-
-
-def _describe_fields(decl: ast.Decl) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for f in fields(decl):
-        if f.name in ("span", "name_span", "name", "label"):
-            continue
-        value = getattr(decl, f.name)
-        if f.name == "items":
-            for item in value:
-                for key, text in _describe_fields(item).items():
-                    if key != "kpi":
-                        out[f"{key} for {item.kpi}"] = text
-            continue
-        if value in (None, "", ()):
-            continue
-        out[f.name if f.name not in ("value", "formula") else "value"] = _text(value)
-    return out
-
-
-def _text(value: object) -> str:
-    if isinstance(value, ast.Expr):
-        return describe_expr(value)
-    if isinstance(value, tuple):
-        return ", ".join(_text(v) for v in value)
-    if isinstance(value, ast.Node):
-        return copy.copy(type(value).__name__).lower()
-    return str(value)
-
-
 def _drop(variant: Variant, statement: ast.Drop, source: SourceFile,
           diagnostics: list[Diagnostic]) -> None:
     name = statement.name
@@ -216,12 +174,14 @@ def _drop(variant: Variant, statement: ast.Drop, source: SourceFile,
         del variant.kpis[name]
         for pay_name, pay in list(variant.pays.items()):
             if any(item.kpi == name for item in pay.items):
+                # the pool now differs from the parent's at the drop: point there
                 variant.pays[pay_name] = replace(
-                    pay, items=tuple(i for i in pay.items if i.kpi != name))
-        variant.changes.append(Change(f"KPI {name}", "kept", "", statement.span))
+                    pay, items=tuple(i for i in pay.items if i.kpi != name),
+                    name_span=statement.name_span)
+        record_drop(variant, "KPI", name, statement.span)
     elif name in variant.pays:
         del variant.pays[name]
-        variant.changes.append(Change(f"payment {name}", "kept", "", statement.span))
+        record_drop(variant, "payment", name, statement.span)
     else:
         hint = did_you_mean(name, [*variant.kpis, *variant.pays])
         diagnostics.append(error("KPI605", f"'drop {name}' names no KPI or payment", source,
