@@ -67,7 +67,7 @@ class Seek:
     neighbour: Result | None = None  # one step beyond the answer, short of the target
     best: Decimal | None = None  # unreachable: the most the income can be ...
     best_from: Decimal | None = None  # ... reached from this value of the fact
-    limits: list[str] = field(default_factory=list)  # why the income cannot grow further
+    limits: list[Limit] = field(default_factory=list)  # why the income cannot grow further
     notes: list[str] = field(default_factory=list)
     breakpoints: list[Decimal] = field(default_factory=list)
     evaluations: int = 0
@@ -88,7 +88,7 @@ class Seek:
             "neighbour": text(self.neighbour.facts[self.fact] if self.neighbour else None),
             "total_at_neighbour": text(self.neighbour.total if self.neighbour else None),
             "best": text(self.best), "best_from": text(self.best_from),
-            "limits": list(self.limits), "notes": list(self.notes),
+            "limits": [limit.describe() for limit in self.limits], "notes": list(self.notes),
             "resolution": text(self.resolution), "evaluations": self.evaluations,
         }
 
@@ -400,23 +400,44 @@ def _unreachable(answer: Seek, income: _Income, points: list[Decimal], values: l
     answer.limits = limits(farthest, variant, dependents(variant, answer.fact))
 
 
-def limits(result: Result, variant: Variant, kpis: Iterable[str]) -> list[str]:
+@dataclass(frozen=True)
+class Limit:
+    """Why the income stops growing with the fact: a capped line or a curve at its top."""
+
+    kind: str  # capped (a cap on the line) | cap (the curve's cap) | last_point (linear)
+    payment: str
+    kpi: str
+    curve: str = ""
+    cap: Decimal | None = None
+
+    def describe(self, lang: str = "en") -> str:
+        where = f"{self.payment} for {self.kpi}"
+        if self.kind == "capped":
+            return f"{where} ограничена сверху" if lang == "ru" else f"{where} is capped"
+        if self.kind == "cap":
+            cap = _percent(self.cap or Decimal(0))
+            return (f"кривая '{self.curve}' ограничена {cap} ({where})" if lang == "ru" else
+                    f"the curve '{self.curve}' is capped at {cap} ({where})")
+        return (f"кривая '{self.curve}' выше последней точки не растёт ({where})"
+                if lang == "ru" else
+                f"the curve '{self.curve}' pays no more above its last point ({where})")
+
+
+def limits(result: Result, variant: Variant, kpis: Iterable[str]) -> list[Limit]:
     """Why the income stops growing: curves at their cap, capped lines."""
     wanted = set(kpis)
-    out: list[str] = []
+    out: list[Limit] = []
     for line in result.lines:
         if line.kpi not in wanted:
             continue
         curve = variant.curves.get(line.curve)
         cap = fold(curve.cap, variant.constant_values) if curve and curve.cap else None
         if line.gate == "capped":
-            out.append(f"{line.payment} for {line.kpi} is capped")
+            out.append(Limit("capped", line.payment, line.kpi, line.curve))
         elif cap is not None and line.factor == cap:
-            text = f"the curve '{line.curve}' is capped at {_percent(cap)}"
-            out.append(f"{text} ({line.payment} for {line.kpi})")
+            out.append(Limit("cap", line.payment, line.kpi, line.curve, cap))
         elif curve is not None and curve.kind == "linear" and line.band == len(curve.points):
-            out.append(f"the curve '{line.curve}' pays no more above its last point "
-                       f"({line.payment} for {line.kpi})")
+            out.append(Limit("last_point", line.payment, line.kpi, line.curve))
     return out
 
 
@@ -424,5 +445,5 @@ def _percent(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
 
 
-__all__ = ["RESOLUTIONS", "Seek", "dependents", "limits", "resolution", "seek", "snap",
+__all__ = ["RESOLUTIONS", "Limit", "Seek", "dependents", "limits", "resolution", "seek", "snap",
            "thresholds"]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from conftest import RULESETS
 
 import kpidsl
 from kpidsl.cli import main
@@ -23,8 +24,6 @@ from kpidsl.forecast import (
     projected_facts,
 )
 from kpidsl.units import Unit
-
-from conftest import RULESETS
 
 SCHEME = RULESETS / "b2b_manager.kpi"
 MID_MONTH = {"revenue": "1200000", "avg_check": "150000", "conversion": "1.8%", "calls": 550}

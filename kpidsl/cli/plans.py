@@ -405,22 +405,24 @@ TARGET_WORDS = {
                       "(now {current}, earning {now}).",
            "any": "{who}: the income reaches {earn} whatever {fact} is (now {current}, "
                   "earning {now}).",
-           "unreachable": "{who}: unreachable: {fact} alone cannot bring the income to {earn}; "
-                          "the most it can bring is {best} (from {fact} = {best_from} on).",
+           "unreachable": "{who}: unreachable: {fact} alone cannot bring the income to {earn} "
+                          "(now {current}, earning {now}).",
+           "best": "The most it can bring is an income of {best} (from {fact} = {best_from} on).",
            "at": "At {value} the total is {total}:",
            "short": "At {value} ({step} {side}) the total is {total}, short of {earn}.",
            "less": "less", "more": "more", "because": "Why: ",
            "band": "band", "how": "Found exactly: bisection between breakpoints of the curves, "
                                   "{count} evaluations, resolution {step}."},
-    "ru": {"reached": "{who}: чтобы получить {earn}, {fact} должен быть {direction} {value} "
+    "ru": {"reached": "{who}: чтобы получить {earn}, нужно {fact} {direction} {value} "
                       "(сейчас {current}, доход {now}).",
            "at least": "не меньше", "at most": "не больше",
            "already": "{who}: доход достигает {earn} даже при {fact} = {value} "
                       "(сейчас {current}, доход {now}).",
            "any": "{who}: доход достигает {earn} при любом значении {fact} (сейчас {current}, "
                   "доход {now}).",
-           "unreachable": "{who}: недостижимо: один {fact} не доводит доход до {earn}; "
-                          "больше всего он даёт {best} (начиная с {fact} = {best_from}).",
+           "unreachable": "{who}: недостижимо: изменяя только {fact}, доход не довести до "
+                          "{earn} (сейчас {current}, доход {now}).",
+           "best": "Наибольший доход — {best} (начиная с {fact} = {best_from}).",
            "at": "При {value} итог {total}:",
            "short": "При {value} (на {step} {side}) итог {total}, меньше {earn}.",
            "less": "меньше", "more": "больше", "because": "Причина: ",
@@ -464,8 +466,11 @@ def target_text(seek: Seek, currency: str, lang: str = "en") -> str:
               "current": fact(seek.current), "now": money(seek.now.total),
               "best": money(seek.best), "best_from": fact(seek.best_from)}
     lines = [words[seek.outcome].format(**fields)]
-    if seek.outcome == "unreachable" and seek.limits:
-        lines.append(words["because"] + "; ".join(seek.limits) + ".")
+    if seek.outcome == "unreachable":
+        if seek.limits:
+            lines.append(words["because"] + "; ".join(x.describe(lang) for x in seek.limits)
+                         + ".")
+        lines.append(words["best"].format(**fields))
     if seek.at is not None and seek.outcome == "reached":
         lines.append(words["at"].format(value=fact(seek.value), total=money(seek.at.total)))
         before, after = seek.now.kpis, seek.at.kpis
