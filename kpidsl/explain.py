@@ -120,11 +120,17 @@ class _Explainer:
         self.variant: Variant = ruleset.checked.variants[result.grade]
         self.constants = self.variant.constant_values
         self.out: list[ExplainLine] = []
+        self.approximate = False  # did a number shown on the current line lose digits?
 
     # ---- numbers
     def num(self, value: Decimal) -> str:
-        text = numbers.number(value.normalize() if value == value.to_integral_value()
-                              else value, self.lang)
+        """A number with the digits it has, at most four decimals (the line then says ≈)."""
+        if value == value.to_integral_value():
+            value = value.normalize()
+        elif isinstance(exp := value.normalize().as_tuple().exponent, int) and exp < -4:
+            value = value.quantize(Decimal("0.0001")).normalize()
+            self.approximate = True
+        text = numbers.number(value, self.lang)
         return text.replace("-", "−")
 
     def amount(self, value: Decimal) -> str:
@@ -209,16 +215,19 @@ class _Explainer:
                                  f"{self.pct(k.attainment)}")
             self.add(1, f"{label_in(decl, self.lang)}: {'; '.join(parts)}", "kpi")
 
-    @staticmethod
-    def eq(exact: Decimal | None, shown: Decimal | None) -> str:
+    def eq(self, exact: Decimal | None, shown: Decimal | None) -> str:
+        """'=' when the arithmetic shown gives exactly the amount shown, else '≈'."""
+        approximate, self.approximate = self.approximate, False
+        if approximate:
+            return "≈"
         return "=" if exact is None or shown is None or exact == shown else "≈"
 
-    @staticmethod
-    def eq_pct(exact: Decimal | None, shown: Decimal | None) -> str:
+    def eq_pct(self, exact: Decimal | None, shown: Decimal | None) -> str:
         """'≈' also when the percentage shown is rounded (2/3 → 66.6667 %)."""
         if shown is not None and _shown_percent(shown) != shown * 100:
+            self.approximate = False
             return "≈"
-        return _Explainer.eq(exact, shown)
+        return self.eq(exact, shown)
 
     # ---- pools
     def pool(self, pay: ast.Pay, lines: list[Line], amount: Decimal) -> None:
