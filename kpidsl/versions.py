@@ -173,11 +173,11 @@ def check_versions(versions: list[Version]) -> list[Diagnostic]:
             if earlier.end is None or earlier.end >= later.start:
                 until = earlier.end if earlier.end is not None and (
                     later.end is None or earlier.end <= later.end) else later.end
-                until_text = until.isoformat() if until else "on"
+                both = f"from {later.start} to {until}" if until else f"from {later.start} on"
                 out.append(error(
                     "KPI620", f"versions of scheme '{scheme}' overlap: {later.path.name} starts "
                     f"on {later.start} while {earlier.path.name} is in force "
-                    f"{earlier.period_text()} (both from {later.start} to {until_text})",
+                    f"{earlier.period_text()} (both {both})",
                     later.source, later.span(),
                     hint=f"end {earlier.path.name} with 'to {_month_before(later.start)}', "
                          "or start this version later"))
