@@ -172,24 +172,33 @@ def forecast_caption(pace: Pace, lang: str) -> str:
     return caption + (words["as_of"].format(date=pace.as_of.isoformat()) if pace.as_of else "")
 
 
+def label(ruleset: Ruleset, grade: str, name: str, lang: str) -> str:
+    """A KPI's or a payment's label in the reader's language (its name when it has none)."""
+    from ..labels import label_in
+
+    variant = ruleset.checked.variants[grade]
+    node = variant.kpis.get(name) or variant.pays.get(name)
+    return label_in(node, lang) if node is not None else name
+
+
 def forecast_block(ruleset: Ruleset, forecast: Forecast, lang: str = "en") -> str:
     """One employee: each KPI's plan, daily norm, fact so far, fulfilment, forecast, status."""
-    from .render import amount_text, component_labels, grid, percent_text
+    from .render import amount_text, grid, percent_text
 
     words = FORECAST_WORDS[lang]
     cells = [[words[k] for k in ("kpi", "plan", "norm", "fact", "fulfilment", "forecast",
                                  "status")]]
+    grade = forecast.so_far.grade
     for k in forecast.kpis.values():
         state = words.get(k.status, "")
         if not k.paced and state:
             state = f"{state} ({words['kept']})"
-        cells.append([k.label, value_text(k.plan, k.unit, lang),
+        cells.append([label(ruleset, grade, k.name, lang), value_text(k.plan, k.unit, lang),
                       value_text(k.daily_norm, k.unit, lang) if k.paced else "—",
                       value_text(k.fact, k.unit, lang),
                       percent_text(k.fulfilment, lang) or "—",
                       value_text(k.forecast, k.unit, lang), state])
-    labels = component_labels(ruleset)
-    parts = [f"{labels.get(name, name)} {amount_text(v, lang)}"
+    parts = [f"{label(ruleset, grade, name, lang)} {amount_text(v, lang)}"
              for name, v in forecast.at_end.components.items()]
     parts.append(f"{words['total']} {amount_text(forecast.total, lang)}")
     title = forecast.employee + ("" if forecast.so_far.grade == "base"
@@ -447,13 +456,14 @@ def fact_text(value: Decimal | None, unit: Any, currency: str, lang: str) -> str
                        else value, lang) if unit is Unit.COUNT else amount_text(value, lang)
 
 
-def target_text(seek: Seek, currency: str, lang: str = "en") -> str:
+def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
     """The answer with its evidence: what changes at the answer, and one step short of it."""
     from ..compare import changes
     from ..units import Unit
     from .render import amount_text, percent_text
 
     words = TARGET_WORDS[lang]
+    currency = ruleset.currency
 
     def fact(value: Decimal | None) -> str:
         return fact_text(value, seek.unit, currency, lang)
@@ -478,7 +488,8 @@ def target_text(seek: Seek, currency: str, lang: str = "en") -> str:
             old = before[name]
             if kpi.attainment != old.attainment and kpi.attainment is not None:
                 band = next((line.band_text for line in seek.at.lines if line.kpi == name), "")
-                lines.append(f"  {kpi.label}: {percent_text(old.attainment, lang)} → "
+                lines.append(f"  {label(ruleset, seek.now.grade, name, lang)}: "
+                             f"{percent_text(old.attainment, lang)} → "
                              f"{percent_text(kpi.attainment, lang)}"
                              + (f" ({words['band']} \"{band}\")" if band else ""))
         for change in changes(seek.now, seek.at):
@@ -559,7 +570,7 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
     if output_format == "json":
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(target_text(answer, scheme.currency, lang))
+        click.echo(target_text(answer, scheme, lang))
     sys.exit(OK if answer.reached else FINDINGS)
 
 
