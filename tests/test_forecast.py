@@ -230,3 +230,21 @@ def test_forecast_option_mistakes(mid_csv, args, message) -> None:  # type: igno
     result = run("eval", SCHEME, mid_csv, *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_the_bundled_russian_calendar_of_2025() -> None:
+    from kpidsl.forecast import read_holidays
+
+    calendar = read_holidays(RULESETS / "versions" / "holidays-ru-2025.txt")
+    days = [len(calendar.month_days(2025, month)) for month in range(1, 13)]
+    assert days == [17, 20, 21, 22, 18, 19, 23, 21, 22, 23, 19, 22]  # 247, the official count
+    assert calendar.pace(dt.date(2025, 7, 15)) == Pace(11, 23, dt.date(2025, 7, 15))
+
+
+def test_mid_july_with_the_version_in_force(golden) -> None:  # type: ignore[no-untyped-def]
+    versions = RULESETS / "versions"
+    result = run("eval", versions, versions / "mid-july.csv", "--period", "2025-07",
+                 "--as-of", "2025-07-15", "--holidays", versions / "holidays-ru-2025.txt")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("using b2b_seasonal 2025.2 (2025-h2.kpi)")
+    golden.check("plans/forecast_mid_july", result.stdout)
