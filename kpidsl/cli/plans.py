@@ -207,12 +207,22 @@ def forecast_block(ruleset: Ruleset, forecast: Forecast, lang: str = "en") -> st
                       f"{words['payout']}: " + " · ".join(parts)])
 
 
+def title(ruleset: Ruleset, lang: str) -> str:
+    """'Менеджер B2B · b2b_seasonal · version 2025.2 · RUB'."""
+    from ..labels import label_in
+
+    header = ruleset.checked.header
+    parts = [label_in(header, lang), header.name]
+    if header.version:
+        parts.append(f"{'версия' if lang == 'ru' else 'version'} {header.version}")
+    parts.append(ruleset.currency)
+    return " · ".join(dict.fromkeys(parts))
+
+
 def forecast_table(ruleset: Ruleset, forecasts: Iterable[Forecast], pace: Pace,
                    lang: str = "en") -> str:
-    from .render import _title
-
     blocks = [forecast_block(ruleset, f, lang) for f in forecasts]
-    return "\n\n".join([_title(ruleset), forecast_caption(pace, lang), *blocks])
+    return "\n\n".join([title(ruleset, lang), forecast_caption(pace, lang), *blocks])
 
 
 def forecast_dict(item: Evaluated, forecast: Forecast) -> dict[str, Any]:
