@@ -43,10 +43,10 @@ def percent_like(curve: ast.Curve) -> bool:
 def calculation(say: Say, variant: Variant, result: Result) -> dict[str, Any]:
     """Tables for one Result: facts, KPIs, lines, components and the total, all formatted."""
     w = say.w
-    facts = [{"name": name, "label": fact.label or name,
+    facts = [{"name": name, "label": say.of(fact),
               "value": say.value(result.facts.get(name), fact.unit)}
              for name, fact in variant.facts.items() if name in result.facts]
-    kpis = [{"name": k.name, "label": k.label,
+    kpis = [{"name": k.name, "label": say.label(k.name),
              "plan": say.value(k.plan, k.unit) if k.plan is not None else "—",
              "value": say.value(k.value, k.unit),
              "attainment": say.attainment(k.attainment) if k.attainment is not None else "—",

@@ -108,7 +108,8 @@ def sample(function: Callable[[Decimal], tuple[Decimal, int]], start: Decimal, e
         piece += [(a + (b - a) * i / count, f(a + (b - a) * i / count)) for i in range(1, count)]
         piece.append((b, f(b - eps) if b < end else f(b)))
         pieces.append(piece)
-    tolerance = Decimal("1e-6")
+    values = [y for piece in pieces for _, y in piece]
+    tolerance = (max(values) - min(values) or Decimal(1)) * Decimal("1e-6")
     for t in edges[1:-1]:
         left, right, at = f(t - eps), f(t + eps), f(t)
         if abs(left - right) > tolerance or (abs(at - left) > tolerance and
@@ -203,7 +204,7 @@ def _render(curve: ast.Curve, function: Callable[[Decimal], tuple[Decimal, int]]
     out.append(f'<text x="{_q(LEFT + plot_w / 2)}" y="{_q(HEIGHT - 8)}" text-anchor="middle">'
                f'{escape(words("chart_x" if percent_like else "chart_x_value"))}</text>')
     out.append(f'<text x="{_q(LEFT)}" y="{_q(TOP - 10)}" text-anchor="start">'
-               f'{escape(words("chart_y"))}</text>')
+               f'{escape(words("chart_y" if percent_like else "chart_y_value"))}</text>')
     out.append("</svg>")
     return Chart(Markup("\n".join(out)), start, end, jumps)
 

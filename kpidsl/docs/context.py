@@ -18,6 +18,7 @@ from .. import ast
 from ..api import Ruleset
 from ..checks import BASE, Variant
 from ..checks.fold import fold
+from ..labels import label_in
 from ..results import Result
 from ..runtime import CONTEXT
 from ..units import Unit
@@ -53,9 +54,13 @@ def _source(ruleset: Ruleset, w: Words) -> str:
     return w("source", file=PurePath(source.name.replace("\\", "/")).name, digest=digest)
 
 
-def _grade_label(ruleset: Ruleset, name: str) -> str:
-    variant = ruleset.checked.variants[name]
-    return variant.label or name
+def _grade_label(ruleset: Ruleset, name: str, lang: str) -> str:
+    section = next((g for g in ruleset.checked.ruleset.grades if g.name == name), None)
+    return label_in(section, lang) if section is not None else name
+
+
+def _scheme_label(ruleset: Ruleset, lang: str) -> str:
+    return label_in(ruleset.checked.header, lang)
 
 
 def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en") -> dict[str, Any]:
@@ -66,21 +71,21 @@ def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en") -
     variant = ruleset.checked.variants[name]
     say = Say(lang, ruleset.currency, variant)
     w = say.w
-    scheme = ruleset.label
+    scheme = _scheme_label(ruleset, lang)
     table = earnings(ruleset, grade)
     at_plan = next((r.result for r in table.rows if r.attainment == 1), None)
     context: dict[str, Any] = {
         "lang": lang, "t": w.table, "kind": "plan",
-        "title": scheme, "grade": _grade_label(ruleset, name) if name != BASE else "",
+        "title": scheme, "grade": _grade_label(ruleset, name, lang) if name != BASE else "",
         "meta": _meta(ruleset, say),
-        "applies": w("applies_to_grade", scheme=scheme, grade=_grade_label(ruleset, name))
+        "applies": w("applies_to_grade", scheme=scheme, grade=_grade_label(ruleset, name, lang))
         if name != BASE else w("applies_to", scheme=scheme),
         "paid_per": w("paid_per", period=w(f"period_{ruleset.checked.header.period or 'month'}"),
                       currency=ruleset.currency),
-        "grades": w("grades_list", grades=", ".join(_grade_label(ruleset, g)
+        "grades": w("grades_list", grades=", ".join(_grade_label(ruleset, g, lang)
                                                     for g in ruleset.grades))
         if ruleset.grades else "",
-        "variant": _variant(ruleset, variant, say),
+        "variant": _variant(ruleset, variant, say, lang),
         "earnings": _earnings(ruleset, say, variant, table),
         "kpis": _kpis(say, variant),
         "attainment_rules": _attainment_rules(say, variant),
@@ -97,11 +102,12 @@ def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en") -
     return context
 
 
-def _variant(ruleset: Ruleset, variant: Variant, say: Say) -> dict[str, Any] | None:
+def _variant(ruleset: Ruleset, variant: Variant, say: Say, lang: str) -> dict[str, Any] | None:
     if variant.parent is None:
         return None
     parent = ruleset.checked.variants[variant.parent]
-    parent_label = ruleset.label if parent.name == BASE else (parent.label or parent.name)
+    parent_label = _scheme_label(ruleset, lang) if parent.name == BASE else \
+        _grade_label(ruleset, parent.name, lang)
     found = changes(say, parent, variant)
     return {"intro": say.w("variant_of", parent=parent_label) if found else
             say.w("no_changes", parent=parent_label), "changes": found}
@@ -116,13 +122,17 @@ def _earnings(ruleset: Ruleset, say: Say, variant: Variant, table: Earnings) -> 
             for r in table.rows]
     notes = [w("earnings_fact_rule")]
     for kpi, fact in table.solved:
+        decl = variant.kpis[kpi]
+        equation = w("x_attainment_of", name=say.label(kpi)) + " = " + say.expr(decl.attainment) \
+            if decl.attainment is not None else \
+            f"{say.label(kpi)} = {say.expr(decl.formula)}"  # type: ignore[arg-type]
         notes.append(w("earnings_solved", kpi=say.label(kpi), fact=say.label(fact),
-                       formula=say.expr(variant.kpis[kpi].formula)))  # type: ignore[arg-type]
+                       equation=equation))
     by_source: dict[str, list[str]] = {}
     for fact, source in table.base_facts.items():
         by_source.setdefault(source, []).append(say.label(fact))
     for source, facts in by_source.items():
-        where = w("earnings_source_example", example=_example_label(ruleset, source)) \
+        where = w("earnings_source_example", example=_example_label(ruleset, source, say)) \
             if source.startswith("example:") else w(f"earnings_source_{source}")
         notes.append(w("earnings_base", facts=", ".join(facts), source=where))
     notes += [w("earnings_fallback", kpi=say.label(k)) for k in table.fallback]
@@ -142,9 +152,9 @@ def _earnings(ruleset: Ruleset, say: Say, variant: Variant, table: Earnings) -> 
     }
 
 
-def _example_label(ruleset: Ruleset, source: str) -> str:
+def _example_label(ruleset: Ruleset, source: str, say: Say) -> str:
     name = source.split(":", 1)[1]
-    return next((e.label or e.name for e in ruleset.checked.examples if e.name == name), name)
+    return next((say.of(e) for e in ruleset.checked.examples if e.name == name), name)
 
 
 def _kpis(say: Say, variant: Variant) -> list[dict[str, str]]:
@@ -154,8 +164,8 @@ def _kpis(say: Say, variant: Variant) -> list[dict[str, str]]:
         kpi = variant.kpis[name]
         unit = variant.units.get(name)
         if kpi.formula is None:
-            how = w("from_fact", fact=say.label(name) if name not in variant.facts else
-                    variant.facts[name].label or name)
+            how = w("from_fact", fact=say.of(variant.facts[name]) if name in variant.facts
+                    else say.label(name))
         else:
             how = f"{say.label(name)} = {say.expr(kpi.formula)}"
         plan = w("no_plan")
@@ -252,6 +262,7 @@ def _curves(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, Any]
         jumps = [w("chart_cut_off" if j.cut_off else "chart_jump", x=fmt_x(j.at))
                  for j in chart.jumps]
         out.append({"name": name, "label": title, "intro": intro,
+                    "input": w("band") if pct else w("value"),
                     "header": w("rate") if curve.kind in ("marginal", "whole") else w("pays"),
                     "rows": rows + limits, "chart": chart.svg,
                     "caption": "; ".join([w("chart_title", curve=title), *jumps])})
@@ -275,7 +286,7 @@ def _examples(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, An
         grade = variant.name if variant.name != BASE else None
         result = ruleset.evaluate(facts, grade, employee=example.name)
         calc = calculation(say, variant, result)
-        calc["title"] = example.label or example.name
+        calc["title"] = say.of(example)
         calc["expectations"] = expectations(say, variant, example, result)
         calc["_facts"] = facts
         calc["_result"] = result
@@ -285,7 +296,7 @@ def _examples(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, An
 
 def _facts(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, str]]:
     info = ruleset.infos[variant.name]
-    return [{"label": say.label(name) if not fact.label else fact.label, "name": name,
+    return [{"label": say.of(fact), "name": name,
              "unit": say.unit(fact.unit),
              "missing": say.value(info.defaults[name], fact.unit) if name in info.defaults
              else say.w("required")}
@@ -314,9 +325,9 @@ def statement_context(ruleset: Ruleset, result: Result, lang: str = "en", *,
     with decimal.localcontext(CONTEXT):
         calc = calculation(say, variant, result)
     who = f"{result.employee} ({name})" if name else result.employee
-    meta = {w("employee"): who, w("scheme"): ruleset.label}
+    meta = {w("employee"): who, w("scheme"): _scheme_label(ruleset, lang)}
     if result.grade != BASE:
-        meta[w("grade")] = _grade_label(ruleset, result.grade)
+        meta[w("grade")] = _grade_label(ruleset, result.grade, lang)
     if result.team:
         meta[w("team")] = result.team
     if month is not None:
@@ -325,7 +336,7 @@ def statement_context(ruleset: Ruleset, result: Result, lang: str = "en", *,
     meta.update({k: v for k, v in _meta(ruleset, say).items() if k != w("currency")})
     period = w(f"period_{ruleset.checked.header.period or 'month'}")
     return {
-        "lang": lang, "t": w.table, "kind": "statement", "title": ruleset.label,
+        "lang": lang, "t": w.table, "kind": "statement", "title": _scheme_label(ruleset, lang),
         "employee": result.employee, "name": name, "meta": meta,
         "intro": w("statement_intro", employee=who, period=period),
         "calc": calc, "explain": _explain(ruleset, result, lang),

@@ -84,27 +84,40 @@ def _baseline(ruleset: Ruleset, variant: Variant) -> tuple[dict[str, Decimal], d
     return facts, sources
 
 
-def _expand(expr: ast.Expr, variant: Variant, depth: int = 0) -> ast.Expr | None:
-    """A KPI formula with references to other KPIs replaced by their formulas (facts stay)."""
+def _expand(expr: ast.Expr, variant: Variant, plans: dict[str, Decimal],
+            depth: int = 0) -> ast.Expr | None:
+    """An expression over facts only: KPI references replaced by their formulas, `plan of`
+    by the plan's value; None when something else (a condition, a curve) is in the way."""
     if depth > 20:
         return None
     if isinstance(expr, ast.Ref) and expr.name in variant.kpis:
         kpi = variant.kpis[expr.name]
         if kpi.formula is None:
             return ast.Ref(name=expr.name) if expr.name in variant.facts else None
-        return _expand(kpi.formula, variant, depth + 1)
+        return _expand(kpi.formula, variant, plans, depth + 1)
+    if isinstance(expr, ast.TeamAggregate):  # evaluated alone, the team is the employee
+        return ast.Ref(name=expr.name) if expr.name in variant.facts else None
+    if isinstance(expr, ast.TeamSize):
+        return ast.Literal(value=Decimal(1))
+    if isinstance(expr, ast.PlanOf):
+        plan = plans.get(expr.name)
+        return None if plan is None else ast.Literal(value=plan)
     if isinstance(expr, ast.Binary):
-        left, right = _expand(expr.left, variant, depth), _expand(expr.right, variant, depth)
+        left = _expand(expr.left, variant, plans, depth)
+        right = _expand(expr.right, variant, plans, depth)
         return None if left is None or right is None else ast.Binary(op=expr.op, left=left,
                                                                      right=right)
     if isinstance(expr, ast.Division):
-        left, right = _expand(expr.left, variant, depth), _expand(expr.right, variant, depth)
+        left = _expand(expr.left, variant, plans, depth)
+        right = _expand(expr.right, variant, plans, depth)
         return None if left is None or right is None else ast.Division(left=left, right=right,
                                                                        otherwise=expr.otherwise)
     if isinstance(expr, ast.Unary):
-        operand = _expand(expr.operand, variant, depth)
+        operand = _expand(expr.operand, variant, plans, depth)
         return None if operand is None else ast.Unary(op=expr.op, operand=operand)
-    return expr
+    if isinstance(expr, ast.Literal | ast.Ref):
+        return expr
+    return None
 
 
 def _solve(expr: ast.Expr, target: Decimal, free: str,
@@ -149,7 +162,7 @@ def _solve(expr: ast.Expr, target: Decimal, free: str,
         expr = expr.left if in_left else expr.right
 
 
-def _facts_in(expr: ast.Expr, variant: Variant) -> list[str]:
+def _facts_in(expr: ast.Expr | None, variant: Variant) -> list[str]:
     seen: list[str] = []
     for node in nodes(expr):
         if isinstance(node, ast.Ref) and node.name in variant.facts and node.name not in seen:
@@ -172,9 +185,31 @@ def _plans(ruleset: Ruleset, variant: Variant, facts: dict[str, Decimal]) -> dic
 
 
 def _target(variant: Variant, name: str, plan: Decimal, level: Decimal) -> Decimal:
+    """What the solved expression must equal: the attainment itself for a KPI with its own
+    attainment formula, else the KPI's value at that attainment."""
+    if variant.kpis[name].attainment is not None:
+        return level
     if variant.kpi_direction(name) == "lower":
         return plan * (2 - level)
     return plan * level
+
+
+def _direct_fact(variant: Variant, name: str) -> str | None:
+    """The fact a KPI is taken from as it is (no formula, no attainment formula)."""
+    kpi = variant.kpis[name]
+    if kpi.attainment is not None:
+        return None
+    if kpi.formula is None:
+        return name if name in variant.facts else None
+    if isinstance(kpi.formula, ast.Ref) and kpi.formula.name in variant.facts:
+        return kpi.formula.name
+    return None
+
+
+def _solved_expr(variant: Variant, name: str, plans: dict[str, Decimal]) -> ast.Expr | None:
+    kpi = variant.kpis[name]
+    expr = kpi.attainment if kpi.attainment is not None else kpi.formula
+    return _expand(expr, variant, plans) if expr is not None else None
 
 
 def earnings(ruleset: Ruleset, grade: str | None = None,
@@ -182,36 +217,73 @@ def earnings(ruleset: Ruleset, grade: str | None = None,
     """Income at each attainment level for one grade (None: the base scheme)."""
     name = grade or BASE
     variant = ruleset.checked.variants[name]
+    levels = list(levels)
     base_facts, sources = _baseline(ruleset, variant)
     plans = _plans(ruleset, variant, base_facts)
     out = Earnings([], uses_months=any(k.plan_by_month for k in variant.kpis.values()),
                    uses_team=bool(ruleset.infos[name].team_needs) or _uses_team_size(variant))
-    targets = [k for k in variant.kpi_order if k in plans and variant.kpis[k].attainment is None]
-    out.fallback = [k for k in variant.kpi_order
-                    if k in plans and variant.kpis[k].attainment is not None]
-    fixed_by: dict[str, str] = {}  # fact → KPI that fixes it
-    for kpi in targets:
-        formula = variant.kpis[kpi].formula
-        fact = kpi if formula is None else formula.name if isinstance(formula, ast.Ref) and \
-            formula.name in variant.facts else None
-        if fact is not None and fact not in fixed_by:
-            fixed_by[fact] = kpi
-            out.direct.append(kpi)
-    for kpi in targets:
-        if kpi in out.direct:
-            continue
-        formula = variant.kpis[kpi].formula
-        expanded = _expand(formula, variant) if formula is not None else None
-        free = [f for f in _facts_in(expanded, variant) if f not in fixed_by] if expanded else []
-        if not free:
-            out.fallback.append(kpi)
-            continue
-        fixed_by[free[-1]] = kpi
-        out.solved.append((kpi, free[-1]))
+    targets = [k for k in variant.kpi_order if k in plans]
+    fixed_by: dict[str, str] = {}  # fact → the KPI that fixes it
+    facts = {level: dict(base_facts) for level in levels}
+    with decimal.localcontext(CONTEXT):
+        for kpi in targets:
+            fact = _direct_fact(variant, kpi)
+            if fact is not None and fact not in fixed_by:
+                fixed_by[fact] = kpi
+                out.direct.append(kpi)
+                for level in levels:
+                    facts[level][fact] = _target(variant, kpi, plans[kpi], level)
+        pending = [k for k in targets if k not in out.direct]
+        exprs = {k: _solved_expr(variant, k, plans) for k in pending}
+        while pending:
+            free = {k: [f for f in _facts_in(exprs[k], variant) if f not in fixed_by]
+                    for k in pending}
+            # the KPI with the fewest choices first, so each one leaves the others theirs
+            kpi = min(pending, key=lambda k: (len(free[k]) or len(variant.facts) + 1,
+                                              targets.index(k)))
+            pending.remove(kpi)
+            expr = exprs[kpi]
+            later = {f for k in pending for f in free[k]}
+            chosen = _choose(variant, kpi, expr, free[kpi], plans, facts, later) \
+                if expr is not None and free[kpi] else None
+            if chosen is None:
+                continue  # evaluated as the facts fall; _row says where that misses the level
+            fact, values = chosen
+            out.solved.append((kpi, fact))
+            for level, value in values.items():
+                facts[level][fact] = value
+            for other in _facts_in(expr, variant):  # what this KPI reads stays as it is now
+                fixed_by.setdefault(other, kpi)
     out.base_facts = {f: sources[f] for f in variant.facts if f not in fixed_by}
     for level in levels:
-        out.rows.append(_row(ruleset, variant, level, base_facts, plans, out))
+        out.rows.append(_row(ruleset, variant, level, facts[level], plans, out))
     return out
+
+
+def _choose(variant: Variant, kpi: str, expr: ast.Expr, free: list[str],
+            plans: dict[str, Decimal], facts: dict[Decimal, dict[str, Decimal]],
+            later: set[str]) -> tuple[str, dict[Decimal, Decimal]] | None:
+    """The free fact to solve for: preferably one no later KPI needs (so that one can be
+    solved too), then the one that reaches the level exactly at most levels (a numerator
+    multiplies exactly; a denominator may leave 0.7999… behind)."""
+    best: tuple[tuple[bool, int], str, dict[Decimal, Decimal]] | None = None
+    for fact in free:
+        values: dict[Decimal, Decimal] = {}
+        exact = 0
+        for level, known_facts in facts.items():
+            known = {**variant.constant_values, **known_facts}
+            del known[fact]
+            target = _target(variant, kpi, plans[kpi], level)
+            value = _solve(expr, target, fact, known)
+            if value is None:
+                break
+            values[level] = value
+            exact += fold(expr, {**known, fact: value}) == target
+        else:
+            score = (fact not in later, exact)
+            if best is None or score > best[0]:
+                best = (score, fact, values)
+    return None if best is None else (best[1], best[2])
 
 
 def _uses_team_size(variant: Variant) -> bool:
@@ -220,34 +292,19 @@ def _uses_team_size(variant: Variant) -> bool:
     return any(isinstance(n, ast.TeamSize) for e in exprs for n in nodes(e))
 
 
-def _row(ruleset: Ruleset, variant: Variant, level: Decimal, base: dict[str, Decimal],
-         plans: dict[str, Decimal], plan: Earnings) -> Row:
-    facts = dict(base)
-    known = dict(variant.constant_values)
-    with decimal.localcontext(CONTEXT):
-        for kpi in plan.direct:
-            fact = kpi if variant.kpis[kpi].formula is None else \
-                variant.kpis[kpi].formula.name  # type: ignore[union-attr]
-            facts[fact] = _target(variant, kpi, plans[kpi], level)
-        for kpi, fact in plan.solved:
-            known.update(facts)
-            expanded = _expand(variant.kpis[kpi].formula, variant)  # type: ignore[arg-type]
-            value = _solve(expanded, _target(variant, kpi, plans[kpi], level), fact,  # type: ignore[arg-type]
-                           {k: v for k, v in known.items() if k != fact})
-            if value is not None:
-                facts[fact] = value
+def _row(ruleset: Ruleset, variant: Variant, level: Decimal, facts: dict[str, Decimal],
+         plans: dict[str, Decimal], setup: Earnings) -> Row:
     result = ruleset.evaluate(facts, variant.name if variant.name != BASE else None)
     components = dict(result.components)
     off = [k for k, r in result.kpis.items()
            if k in plans and r.attainment is not None and r.attainment != _rounded(ruleset, level)]
-    fallback = sorted(set(off) | set(plan.fallback), key=variant.kpi_order.index)
-    for kpi in fallback:
-        if kpi not in plan.fallback:
-            plan.fallback.append(kpi)
-    if fallback:
-        components = _through_curves(ruleset, variant, result, fallback, level)
+    for kpi in off:
+        if kpi not in setup.fallback:
+            setup.fallback.append(kpi)
+    if off:
+        components = _through_curves(ruleset, variant, result, off, level)
     return Row(level, facts, result, components, sum(components.values(), Decimal(0)),
-               bool(fallback) and any(line.kpi in fallback for line in result.lines))
+               any(line.kpi in off for line in result.lines))
 
 
 def _rounded(ruleset: Ruleset, level: Decimal) -> Decimal:

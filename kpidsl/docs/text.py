@@ -14,6 +14,7 @@ from decimal import Decimal
 from .. import ast, numbers
 from ..checks import Variant
 from ..checks.fold import fold
+from ..labels import label_in
 from ..units import Unit
 from .words import Words
 
@@ -36,12 +37,13 @@ class Say:
     # ---------------------------------------------------------------- values
     def money(self, value: Decimal) -> str:
         """A computed amount, always with kopecks: '119 800,00 ₽' / 'RUB 119,800.00'."""
-        return numbers.money(value, self.currency, self.lang)
+        return _keep_together(numbers.money(value, self.currency, self.lang))
 
     def money_written(self, value: Decimal) -> str:
         """An amount the scheme writes: kopecks only when it has them ('60 000 ₽')."""
         whole = value == value.to_integral_value()
-        return numbers.money(value, self.currency, self.lang, decimals=0 if whole else 2)
+        return _keep_together(numbers.money(value, self.currency, self.lang,
+                                            decimals=0 if whole else 2))
 
     def percent(self, fraction: Decimal) -> str:
         return numbers.percent(fraction, self.lang)
@@ -66,6 +68,10 @@ class Say:
         """A fact, plan or KPI value as its unit reads."""
         if value is None:
             return "—"
+        places = 2 if unit is Unit.MONEY else 6 if unit in (Unit.PERCENT, Unit.RATIO) else 4
+        shown = value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_EVEN)
+        if shown != value:  # a value no one can type (15 ÷ 0.7 minutes): say it is rounded
+            return "≈\u00a0" + self.value(shown, unit)
         if unit is Unit.MONEY:
             return self.money_written(_trim(value))
         if unit in (Unit.PERCENT, Unit.RATIO):
@@ -84,9 +90,13 @@ class Say:
         if v is not None:
             for table in (v.kpis, v.facts, v.constants, v.pays, v.curves):
                 decl = table.get(name)
-                if decl is not None and decl.label:
-                    return decl.label
+                if decl is not None and (decl.label or decl.translations):
+                    return label_in(decl, self.lang)
         return name
+
+    def of(self, node: ast.Decl | ast.Header) -> str:
+        """A declaration's label in this language ("Revenue" ru "Выручка" → Выручка)."""
+        return label_in(node, self.lang)
 
     # ---------------------------------------------------------------- expressions
     def expr(self, expr: ast.Expr) -> str:
@@ -197,6 +207,11 @@ class Say:
         if band.upper_inclusive:
             return f"свыше {lo} до {hi} включительно" if ru else f"above {lo} through {hi}"
         return f"свыше {lo}, но менее {hi}" if ru else f"above {lo}, below {hi}"
+
+
+def _keep_together(text: str) -> str:
+    """An amount never breaks across lines between its digits and its currency."""
+    return text.replace(" ", "\u00a0")
 
 
 def _trim(value: Decimal) -> Decimal:

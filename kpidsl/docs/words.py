@@ -35,7 +35,7 @@ EN: dict[str, str] = {
     "earnings_assumes": "How the table is computed",
     "earnings_fact_rule": "a fact a KPI is taken from is set to plan × attainment "
                           "(plan × (2 − attainment) when lower is better)",
-    "earnings_solved": "{kpi} = {formula}: {fact} is chosen so that {kpi} is at the row's "
+    "earnings_solved": "{equation}: {fact} is chosen so that {kpi} is at the row's "
                        "attainment",
     "earnings_base": "{facts}: as in {source}",
     "earnings_source_example": "example «{example}»",
@@ -45,7 +45,9 @@ EN: dict[str, str] = {
                          "row's attainment (share × curve, rounded as the scheme rounds), "
                          "because the facts cannot be chosen to reach it exactly",
     "earnings_month": "Plans are the default ones (no month-specific plan).",
-    "earnings_team": "Team figures assume a team of one: the employee's own facts.",
+    "earnings_team": "Team conditions are evaluated for a team of one (the employee alone), "
+                     "so a team bonus shows only where the employee alone meets the team's "
+                     "condition.",
     "earnings_facts": "Facts behind each row",
     "earnings_marked": "* computed through the curve, see above",
     "attainment": "Attainment",
@@ -107,6 +109,7 @@ EN: dict[str, str] = {
     "chart_x": "attainment",
     "chart_x_value": "value",
     "chart_y": "factor (× share)",
+    "chart_y_value": "pays",
     "chart_plan": "plan",
     "chart_cut_off": "cut-off {x}",
     "chart_jump": "jump at {x}",
@@ -237,7 +240,7 @@ RU: dict[str, str] = {
     "earnings_assumes": "Как рассчитана таблица",
     "earnings_fact_rule": "факт, из которого берётся KPI, равен плану × выполнение "
                           "(плану × (2 − выполнение), если лучше меньше)",
-    "earnings_solved": "{kpi} = {formula}: {fact} подобран так, чтобы {kpi} был выполнен на "
+    "earnings_solved": "{equation}: факт «{fact}» подобран так, чтобы {kpi} был выполнен на "
                        "процент строки",
     "earnings_base": "{facts}: как в {source}",
     "earnings_source_example": "примере «{example}»",
@@ -247,7 +250,9 @@ RU: dict[str, str] = {
                          "строки (доля × кривая, с округлением по правилам схемы), потому что "
                          "факты нельзя подобрать точно",
     "earnings_month": "Планы — базовые (без помесячных планов).",
-    "earnings_team": "Командные показатели считаются для команды из одного человека.",
+    "earnings_team": "Командные условия проверяются для команды из одного человека (только "
+                     "сам сотрудник), поэтому командная премия видна, только если сотрудник "
+                     "один выполняет командное условие.",
     "earnings_facts": "Факты для каждой строки",
     "earnings_marked": "* рассчитано по кривой, см. выше",
     "attainment": "Выполнение",
@@ -266,7 +271,7 @@ RU: dict[str, str] = {
     "attainment_rule_higher": "Выполнение = факт ÷ план.",
     "attainment_rule_lower": "Выполнение KPI, где лучше меньше, = 2 − факт ÷ план, но не "
                              "меньше 0 (ровно план — 100 %, на 10 % хуже плана — 90 %).",
-    "attainment_custom": "Выполнение по {kpi} = {formula}.",
+    "attainment_custom": "Выполнение «{kpi}» = {formula}.",
     "by_month": "по месяцам: {months}",
     "group_activity": "активность",
     "group_efficiency": "эффективность",
@@ -310,6 +315,7 @@ RU: dict[str, str] = {
     "chart_x": "выполнение",
     "chart_x_value": "значение",
     "chart_y": "коэффициент (× доля)",
+    "chart_y_value": "выплата",
     "chart_plan": "план",
     "chart_cut_off": "отсечка {x}",
     "chart_jump": "скачок при {x}",
@@ -375,7 +381,7 @@ RU: dict[str, str] = {
     "statement_intro": "Как рассчитан доход сотрудника {employee} за {period}.",
     "change_added_kpi": "добавлен KPI {kpi}",
     "change_dropped_kpi": "исключён KPI {kpi}",
-    "change_plan": "план по {kpi}: {before} → {after}",
+    "change_plan": "план «{kpi}»: {before} → {after}",
     "change_formula": "{kpi} считается как {after} (было {before})",
     "change_direction": "{kpi}: лучше, когда {after} (было {before})",
     "change_added_pay": "добавлена выплата {pay}",
@@ -394,12 +400,12 @@ RU: dict[str, str] = {
     "change_fact": "используется факт {fact}",
     "none": "нет",
     "x_attainment": "выполнение",
-    "x_plan_of": "план по {name}",
-    "x_attainment_of": "выполнение по {name}",
-    "x_team_total": "сумма по команде: {name}",
-    "x_team_average": "среднее по команде: {name}",
-    "x_team_min": "минимум по команде: {name}",
-    "x_team_max": "максимум по команде: {name}",
+    "x_plan_of": "план «{name}»",
+    "x_attainment_of": "выполнение «{name}»",
+    "x_team_total": "сумма по команде «{name}»",
+    "x_team_average": "среднее по команде «{name}»",
+    "x_team_min": "минимум по команде «{name}»",
+    "x_team_max": "максимум по команде «{name}»",
     "x_team_size": "численность команды",
     "x_otherwise": "{division} (или {otherwise}, если {denominator} равно 0)",
     "x_if": "если {condition}, то {then}, иначе {otherwise}",
