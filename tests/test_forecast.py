@@ -248,3 +248,10 @@ def test_mid_july_with_the_version_in_force(golden) -> None:  # type: ignore[no-
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("using b2b_seasonal 2025.2 (2025-h2.kpi)")
     golden.check("plans/forecast_mid_july", result.stdout)
+
+
+def test_the_documented_russian_dashboard_is_the_real_one(mid_csv) -> None:  # type: ignore[no-untyped-def]
+    result = run("eval", SCHEME, mid_csv, "--elapsed", "10", "--total-days", "20",
+                 "--lang", "ru")
+    doc = (RULESETS.parent / "docs" / "real-life.md").read_text(encoding="utf-8")
+    assert result.stdout.rstrip("\n") in doc

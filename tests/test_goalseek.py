@@ -212,3 +212,15 @@ def test_target_mistakes(args: list[str], message: str) -> None:
     result = run("target", SCHEME, FACTS, *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_the_documented_outputs_are_the_real_ones() -> None:
+    """docs/real-life.md shows these outputs verbatim (some tables with rows left out)."""
+    doc = (RULESETS.parent / "docs" / "real-life.md").read_text(encoding="utf-8")
+    golden = RULESETS.parent / "tests" / "golden" / "plans"
+    for name in ("forecast_table", "target_revenue", "target_unreachable"):
+        text = (golden / f"{name}.txt").read_text(encoding="utf-8").rstrip("\n")
+        body = text.split("\n", 1)[1] if name.startswith("target") else text
+        assert body in doc, name
+    for line in (golden / "compare_table.txt").read_text(encoding="utf-8").splitlines()[-4:]:
+        assert line in doc
