@@ -21,7 +21,8 @@ from .model import Change, Variant
 _NOT_FIELDS = ("span", "name_span", "name", "kpi", "curve_span", "items")
 _WORDS = {"formula": "value", "value": "value", "plan_by_month": "plan by month",
           "by_month": "value by month", "if_missing": "value if missing", "gates": "conditions",
-          "component": "payment", "per_team": "per team", "kind": "kind of curve"}
+          "component": "payment", "per_team": "per team", "kind": "kind of curve",
+          "translations": "label in other languages"}
 _REPLACED_WHOLE = (ast.Fact, ast.Constant, ast.Curve)
 
 
@@ -75,7 +76,12 @@ def written(decl: ast.Node) -> dict[str, str]:
         value = getattr(decl, f.name)
         if value is None or value == "" or value == () or (f.name == "per_team" and not value):
             continue
-        out[f.name] = f'"{value}"' if f.name == "label" else value_text(value, kind)
+        if f.name == "label":
+            out[f.name] = f'"{value}"'
+        elif f.name == "translations":  # (("ru", "Выручка"),) → ru "Выручка"
+            out[f.name] = ", ".join(f'{lang} "{text}"' for lang, text in value)
+        else:
+            out[f.name] = value_text(value, kind)
     return out
 
 

@@ -16,8 +16,10 @@ from .render import DiagnosticsFormat
               default="text", show_default=True,
               help="text for people, json for tools, github for workflow annotations.")
 @click.option("--strict", is_flag=True, help="Warnings fail the check too (exit 1).")
+@click.option("--grades", "show_grades", is_flag=True,
+              help="Also list what each grade changes from the scheme it is based on.")
 @handle_errors
-def check(paths: tuple[str, ...], output: str, strict: bool) -> None:
+def check(paths: tuple[str, ...], output: str, strict: bool, show_grades: bool = False) -> None:
     """Check schemes and print every diagnostic.
 
     PATHS are .kpi files or directories (searched recursively for *.kpi). Exit 0 when
@@ -28,6 +30,7 @@ def check(paths: tuple[str, ...], output: str, strict: bool) -> None:
     Example:
       kpidsl check rulesets/
       kpidsl check --strict --format github rulesets/b2b_manager.kpi
+      kpidsl check --grades rulesets/hunter.kpi
     """
     from ..api import check_source, read_text
     from ..diagnostics import KpiError
@@ -36,12 +39,17 @@ def check(paths: tuple[str, ...], output: str, strict: bool) -> None:
 
     files = expand_paths(paths)
     found = []
+    grades = []
     for path in files:
         try:
-            _checked, diagnostics = check_source(SourceFile(str(path), read_text(path)))
+            checked, diagnostics = check_source(SourceFile(str(path), read_text(path)))
         except KpiError as exc:  # unreadable or not UTF-8: a finding about that file
-            diagnostics = exc.diagnostics
+            checked, diagnostics = None, exc.diagnostics
         found.extend(diagnostics)
+        if show_grades and checked is not None and checked.grades:
+            from ..checks.provenance import provenance_text
+
+            grades.append(f"{path}:\n{provenance_text(checked.variants)}")
     if output == DiagnosticsFormat.JSON:
         click.echo(diagnostics_json(found))
     elif output == DiagnosticsFormat.GITHUB:
@@ -50,6 +58,8 @@ def check(paths: tuple[str, ...], output: str, strict: bool) -> None:
     else:
         if found:
             click.echo(diagnostics_text(found) + "\n")
+        for text in grades:
+            click.echo(text)
         click.echo(check_summary(len(files), found))
     failed = any(d.is_error or strict for d in found)
     sys.exit(FINDINGS if failed else OK)
