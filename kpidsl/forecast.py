@@ -188,6 +188,8 @@ def paced_kpis(variant: Variant, projected: frozenset[str]) -> frozenset[str]:
     constants = set(variant.constants)
 
     def grows(expr: ast.Expr) -> bool:
+        if isinstance(expr, ast.TeamAggregate):  # totals, averages, min and max all scale
+            return expr.name in projected
         if isinstance(expr, ast.Ref):
             return expr.name in projected or expr.name in paced
         if isinstance(expr, ast.Binary) and expr.op in ("+", "-"):
@@ -337,17 +339,36 @@ def forecast_many(ruleset: Ruleset, rows: Iterable[Any], pace: Pace, grade: str 
                   on_error: Any = None) -> Iterator[Forecast]:
     """A batch: facts so far → Forecasts (team aggregates are taken on the projected facts)."""
     month = month if month is not None else pace.month
+    rows = list(rows)
     so_far = list(ruleset.evaluate_many(rows, grade, month=month, on_error=on_error))
-    return forecasts_of(ruleset, so_far, pace, month=month, hold=hold, on_error=on_error)
+    return forecasts_of(ruleset, so_far, pace, month=month, hold=hold, on_error=on_error,
+                        members=rows, grade=grade)
 
 
 def forecasts_of(ruleset: Ruleset, so_far: Sequence[Result], pace: Pace, *,
-                 month: int | None = None, hold: Sequence[str] = (),
-                 on_error: Any = None) -> Iterator[Forecast]:
-    """Forecasts for results already evaluated on the facts so far (in their order)."""
+                 month: int | None = None, hold: Sequence[str] = (), on_error: Any = None,
+                 members: Sequence[Any] | None = None,
+                 grade: str | None = None) -> Iterator[Forecast]:
+    """Forecasts for results already evaluated on the facts so far (in their order).
+
+    A scheme `paid per team` has one result a team, whose facts are the team's totals; its
+    aggregates (an average over members) need the members, so `members` must give the rows.
+    """
     month = month if month is not None else pace.month
     names = {v: projected_facts(ruleset.checked.variants[v], hold)
              for v in {r.grade for r in so_far}}
+    if ruleset.checked.header.per_team:
+        if members is None:
+            raise ValueError("a scheme paid per team is forecast from its members' rows")
+        variant = ruleset.checked.variants[grade or BASE]
+        projected = names.get(variant.name, projected_facts(variant, hold))
+        ends_by_team = {r.employee: r for r in ruleset.evaluate_many(
+            [_project_row(row, projected, pace, variant) for row in members], grade,
+            month=month, on_error=on_error)}
+        for now in so_far:
+            if now.employee in ends_by_team:
+                yield build(ruleset, now, ends_by_team[now.employee], pace, projected)
+        return
     ends = [FactRow("", index, r.employee, None if r.grade == BASE else r.grade, r.team,
                     project(r.facts, names[r.grade], pace), {})
             for index, r in enumerate(so_far)]
@@ -355,6 +376,19 @@ def forecasts_of(ruleset: Ruleset, so_far: Sequence[Result], pace: Pace, *,
     for index, now in enumerate(so_far):
         if index in by_index:
             yield build(ruleset, now, by_index[index], pace, names[now.grade])
+
+
+def _project_row(row: Any, names: frozenset[str], pace: Pace, variant: Variant) -> Any:
+    """A member's row at period end: a FactRow's values, or a mapping's (parsed first)."""
+    from .evaluate import convert_fact
+
+    if isinstance(row, FactRow):
+        return dataclasses.replace(row, values=project(row.values, names, pace))
+    out = dict(row)
+    for name in names:
+        if out.get(name) not in (None, ""):
+            out[name] = pace.project(convert_fact(name, out[name], variant.facts[name].unit))
+    return out
 
 
 __all__ = [

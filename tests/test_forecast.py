@@ -255,3 +255,49 @@ def test_the_documented_russian_dashboard_is_the_real_one(mid_csv) -> None:  # t
                  "--lang", "ru")
     doc = (RULESETS.parent / "docs" / "real-life.md").read_text(encoding="utf-8")
     assert result.stdout.rstrip("\n") in doc
+
+
+DEPARTMENT = """scheme dept "Department"
+  currency RUB
+  paid per team
+
+fact revenue money
+fact conversion percent
+
+curve straight
+  from 0% pays attainment
+
+kpi dept_revenue = team total of revenue plan 1_000 RUB
+kpi dept_conversion = team average of conversion plan 2%
+
+pay bonus pool 1_000 RUB
+  for dept_revenue weight 50% curve straight
+  for dept_conversion weight 50% curve straight
+"""
+MEMBERS = ("employee,team,revenue,conversion\n"
+           "a,north,100,2%\nb,north,200,1%\nc,south,500,3%\n")
+
+
+def test_a_scheme_paid_per_team_is_projected_member_by_member() -> None:
+    from kpidsl.facts import read_facts_text
+
+    dept = kpidsl.loads(DEPARTMENT, "dept.kpi")
+    rows = list(read_facts_text(MEMBERS, dept.fact_specs))
+    got = {f.employee: (f.kpis["dept_revenue"].forecast, f.kpis["dept_revenue"].daily_norm,
+                        f.kpis["dept_conversion"].forecast, f.total)
+           for f in forecast_many(dept, rows, make_pace(5, 10))}
+    # the average conversion of north stays (2 % + 1 %) ÷ 2, not the sum of its members
+    assert got == {"north": (Decimal(600), Decimal("100.00"), Decimal("0.015"),
+                             Decimal("675.00")),
+                   "south": (Decimal(1000), Decimal("100.00"), Decimal("0.03"),
+                             Decimal("1250.00"))}
+
+
+def test_eval_forecast_of_a_scheme_paid_per_team(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "dept.kpi").write_text(DEPARTMENT, encoding="utf-8")
+    (tmp_path / "members.csv").write_text(MEMBERS, encoding="utf-8")
+    result = run("eval", tmp_path / "dept.kpi", tmp_path / "members.csv", "--elapsed", "5",
+                 "--total-days", "10", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "north,dept_conversion,0.02,,0.015,0.75,0.015,0.75,behind" in result.stdout
+    assert "north,(total),,,525.00,,675.00,," in result.stdout

@@ -106,7 +106,8 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
         if output is not None and output_format != ResultsFormat.XLSX:
             stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
         if pace is not None:
-            write_forecast(scheme, items, pace, plan, month, output_format, stream, lang)
+            write_forecast(scheme, items, pace, plan, month, output_format, stream, lang,
+                           facts_paths=facts_paths, facts=facts)
         elif rank_by is not None:
             _leaderboard(scheme, list(items), rank_by, output_format, stream, output, lang)
         elif output_format == ResultsFormat.TABLE:

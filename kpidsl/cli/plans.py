@@ -160,7 +160,8 @@ def value_text(value: Decimal | None, unit: Any, lang: str = "en") -> str:
         scaled = (value * 100).quantize(Decimal("0.01")).normalize()
         text = amount_text(scaled, lang)
         return f"{text}\u00a0%" if lang == "ru" else f"{text}%"
-    shown = value.quantize(Decimal("0.01"))
+    shown = value.quantize(Decimal("0.0001") if unit is Unit.RATIO else Decimal("0.01"))
+    shown = shown.normalize() if unit is Unit.RATIO else shown
     if shown == shown.to_integral_value():
         shown = shown.quantize(Decimal(1))
     return amount_text(shown, lang)
@@ -256,8 +257,12 @@ def forecast_rows(forecasts: Iterable[Forecast]) -> Iterable[list[str]]:
 
 
 def write_forecast(ruleset: Ruleset, items: Iterable[Evaluated], pace: Pace, plan: PlanOptions,
-                   month: int | None, output_format: str, stream: IO[str], lang: str) -> None:
-    """eval with a forecast: the facts so far are in `items`; the projection is evaluated here."""
+                   month: int | None, output_format: str, stream: IO[str], lang: str, *,
+                   facts_paths: Iterable[str] = (), facts: FactsOptions | None = None) -> None:
+    """eval with a forecast: the facts so far are in `items`; the projection is evaluated here.
+
+    A scheme paid per team is projected from its members' rows, read again from the files.
+    """
     import csv
 
     from ..forecast import forecasts_of
@@ -267,8 +272,13 @@ def write_forecast(ruleset: Ruleset, items: Iterable[Evaluated], pace: Pace, pla
     unknown = [h for h in plan.hold if h not in ruleset.fact_specs]
     if unknown:
         fail(f"--hold: '{unknown[0]}' is not a fact of {ruleset.name}")
+    members = None
+    if ruleset.checked.header.per_team:  # bad rows were reported by the first reading
+        members = _read_rows(ruleset.fact_specs, facts_paths, facts or FactsOptions(),
+                             lambda _failure: None)
     forecasts = list(forecasts_of(ruleset, [i.result for i in kept], pace, month=month,
-                                  hold=plan.hold))
+                                  hold=plan.hold, members=members,
+                                  grade=facts.grade if facts else None))
     if output_format == "table":
         stream.write(forecast_table(ruleset, forecasts, pace, lang) + "\n")
     elif output_format in ("json", "jsonl"):
