@@ -1,0 +1,1 @@
+"""Fuzzing kpidsl: scheme generators, the crash oracle, and the long-run scripts."""

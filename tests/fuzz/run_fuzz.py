@@ -1,0 +1,201 @@
+"""The long fuzz run: N inputs through kpidsl.check, kpidsl.loads and evaluation; figures out.
+
+    python tests/fuzz/run_fuzz.py --inputs 100000 --workers 2 --findings /tmp/kpidsl-fuzz
+
+Inputs come from three sources (tests/fuzz/schemes.py): coherent schemes and grammar-random
+schemes drawn by Hypothesis, and seeded mutations of the bundled rulesets. Every input goes
+through the oracle (tests/fuzz/oracle.py); an input taking more than --timeout seconds counts
+as a hang. Each finding is written to the findings directory with its problems, and the
+summary (inputs per source, stages reached, exceptions, internal errors, hangs, slowest
+input) is printed as the Markdown table docs/reliability.md quotes, and saved as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import platform
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+SOURCES = ("coherent", "grammar", "mutation")
+SHARE = {"coherent": 0.3, "grammar": 0.3, "mutation": 0.4}
+
+
+class Hang(BaseException):
+    """Raised by the alarm inside a slow input (BaseException: kpidsl must not swallow it)."""
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise Hang()
+
+
+def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
+    """One worker: `count` inputs of one source, from `start` (its seed)."""
+    source, start, count, timeout, findings = job
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    from fuzz import schemes
+    from fuzz.oracle import run_one
+
+    signal.signal(signal.SIGALRM, _alarm)
+    stats: dict[str, Any] = {"source": source, "inputs": 0, "stages": Counter(),
+                             "exceptions": 0, "internal": 0, "hangs": 0, "slowest": 0.0,
+                             "slowest_input": "", "evaluations": 0, "findings": []}
+    started = time.perf_counter()
+
+    def one(text: str) -> None:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            outcome = run_one(text)
+        except Hang:
+            outcome = None
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        stats["inputs"] += 1
+        if outcome is None or any("Hang" in p for p in outcome.problems):
+            stats["hangs"] += 1
+            _save(findings, source, text, ["hang: more than the timeout"], stats)
+            return
+        stats["stages"][outcome.stage] += 1
+        stats["evaluations"] += outcome.evaluations
+        if outcome.seconds > stats["slowest"]:
+            stats["slowest"], stats["slowest_input"] = outcome.seconds, text[:200]
+        if outcome.problems:
+            crashed = any(" raised " in p or p.startswith("oracle:") for p in outcome.problems)
+            stats["exceptions" if crashed else "internal"] += 1
+            _save(findings, source, text, outcome.problems, stats)
+        if stats["inputs"] % 2000 == 0:
+            rate = stats["inputs"] / (time.perf_counter() - started)
+            print(f"  {source}@{start}: {stats['inputs']}/{count} ({rate:.0f}/s)",
+                  file=sys.stderr, flush=True)
+
+    if source == "mutation":
+        for index in range(start, start + count):
+            one(schemes.mutated_schemes(index))
+    else:
+        strategy = schemes.coherent_schemes() if source == "coherent" else \
+            schemes.grammar_schemes()
+
+        # Hypothesis may stop short of max_examples; top up with rounds of fresh seeds.
+        round_seed = start
+        while stats["inputs"] < count:
+            before = stats["inputs"]
+
+            @seed(round_seed)
+            @settings(max_examples=count - before, database=None, deadline=None,
+                      phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+            @given(strategy)
+            def prop(text: str) -> None:
+                one(text)
+
+            prop()
+            round_seed += 1_000_003
+            if stats["inputs"] == before:
+                break
+    stats["seconds"] = time.perf_counter() - started
+    stats["stages"] = dict(stats["stages"])
+    return stats
+
+
+def _save(findings: str, source: str, text: str, problems: list[str],
+          stats: dict[str, Any]) -> None:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    folder = Path(findings)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{source}-{digest}.kpi").write_text(text, encoding="utf-8", errors="replace")
+    (folder / f"{source}-{digest}.txt").write_text("\n\n".join(problems), encoding="utf-8")
+    if len(stats["findings"]) < 50:
+        stats["findings"].append({"file": f"{source}-{digest}.kpi", "problem": problems[0][:300]})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--inputs", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per input")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--findings", default="fuzz-findings")
+    parser.add_argument("--json", default="", help="write the summary here too")
+    args = parser.parse_args(argv)
+    jobs = []
+    for source in SOURCES:
+        total = round(args.inputs * SHARE[source])
+        parts = max(1, args.workers)
+        for part in range(parts):
+            count = total // parts + (1 if part < total % parts else 0)
+            jobs.append((source, args.seed + part * 10_000_000, count, args.timeout,
+                         args.findings))
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+        results = pool.map(_work, jobs, chunksize=1)
+    summary = _summary(results, time.perf_counter() - started, args)
+    print(_markdown(summary))
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2, ensure_ascii=False),
+                                   encoding="utf-8")
+    bad = summary["totals"]["exceptions"] + summary["totals"]["internal"] + \
+        summary["totals"]["hangs"]
+    return 1 if bad else 0
+
+
+def _summary(results: list[dict[str, Any]], seconds: float,
+             args: argparse.Namespace) -> dict[str, Any]:
+    by_source: dict[str, dict[str, Any]] = {}
+    for r in results:
+        s = by_source.setdefault(r["source"], {"inputs": 0, "stages": Counter(), "exceptions": 0,
+                                               "internal": 0, "hangs": 0, "slowest": 0.0,
+                                               "evaluations": 0, "findings": []})
+        for key in ("inputs", "exceptions", "internal", "hangs", "evaluations"):
+            s[key] += r[key]
+        s["stages"].update(r["stages"])
+        s["slowest"] = max(s["slowest"], r["slowest"])
+        s["findings"] += r["findings"]
+    totals = {key: sum(s[key] for s in by_source.values())
+              for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
+    totals["slowest"] = max(s["slowest"] for s in by_source.values())
+    for s in by_source.values():
+        s["stages"] = dict(s["stages"])
+    import kpidsl
+
+    return {"kpidsl": kpidsl.__version__, "python": platform.python_version(),
+            "workers": args.workers, "seed": args.seed, "timeout": args.timeout,
+            "seconds": round(seconds, 1), "sources": by_source, "totals": totals}
+
+
+def _n(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def _markdown(summary: dict[str, Any]) -> str:
+    lines = ["| source | inputs | syntax error | check error | compiled | evaluated "
+             "| evaluations | exceptions | internal errors | hangs | slowest input (s) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    everything: Counter[str] = Counter()
+    for source in summary["sources"].values():
+        everything.update(source["stages"])
+    rows = [*summary["sources"].items(), ("total", {**summary["totals"], "stages": everything})]
+    for name, s in rows:
+        stages = s["stages"]
+        lines.append(
+            f"| {name} | {_n(s['inputs'])} | {_n(stages.get('syntax', 0))} | "
+            f"{_n(stages.get('checked', 0))} | {_n(stages.get('compiled', 0))} | "
+            f"{_n(stages.get('evaluated', 0))} | {_n(s['evaluations'])} | {s['exceptions']} | "
+            f"{s['internal']} | {s['hangs']} | {s['slowest']:.2f} |")
+    lines.append(f"\n{_n(summary['totals']['inputs'])} inputs in {summary['seconds']:.0f} s on "
+                 f"{summary['workers']} workers (Python {summary['python']}, kpidsl "
+                 f"{summary['kpidsl']}, seed {summary['seed']}).")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
