@@ -68,7 +68,7 @@ class Seek:
     best: Decimal | None = None  # unreachable: the most the income can be ...
     best_from: Decimal | None = None  # ... reached from this value of the fact
     limits: list[Limit] = field(default_factory=list)  # why the income cannot grow further
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # keys of NOTES
     breakpoints: list[Decimal] = field(default_factory=list)
     evaluations: int = 0
 
@@ -88,7 +88,8 @@ class Seek:
             "neighbour": text(self.neighbour.facts[self.fact] if self.neighbour else None),
             "total_at_neighbour": text(self.neighbour.total if self.neighbour else None),
             "best": text(self.best), "best_from": text(self.best_from),
-            "limits": [limit.describe() for limit in self.limits], "notes": list(self.notes),
+            "limits": [limit.describe() for limit in self.limits],
+            "notes": [note_text(n, self.fact) for n in self.notes],
             "resolution": text(self.resolution), "evaluations": self.evaluations,
         }
 
@@ -239,12 +240,18 @@ class _Search:
         for kpi, direct in deps.items():
             plan = plans.get(kpi)
             lower = self.variant.kpi_direction(kpi) == "lower"
+
+            def attainment(x: Decimal, k: str = kpi) -> Decimal | None:
+                return self.income.result(x).kpis[k].attainment
+
+            def value_at(x: Decimal, k: str = kpi) -> Decimal | None:
+                return self.income.result(x).kpis[k].value
+
             for t in on_attainment[kpi]:
                 if direct and plan:
                     raw.add((Decimal(2) - t) * plan if lower else t * plan)
                 else:
-                    found = self.crossing(lambda x, k=kpi: self.income.result(x).kpis[k].attainment,
-                                          t, current)
+                    found = self.crossing(attainment, t, current)
                     if found is not None:
                         raw.add(found)
             for expr in on_value[kpi]:
@@ -254,8 +261,7 @@ class _Search:
                 if direct:
                     raw.add(value)
                 else:
-                    found = self.crossing(lambda x, k=kpi: self.income.result(x).kpis[k].value,
-                                          value, current)
+                    found = self.crossing(value_at, value, current)
                     if found is not None:
                         raw.add(found)
         points: set[Decimal] = set()
@@ -324,9 +330,10 @@ def _solve(answer: Seek, income: _Income, points: list[Decimal], variant: Varian
         flat = flat + 1 if total == values[-1] else 0
         points.append(x)
         values.append(total)
-    if not _monotone(values, falling=falling):
-        answer.notes.append(f"the income does not move one way as {answer.fact} grows; the "
-                            "answer is the first value that reaches the target")
+    if len(set(values)) == 1:
+        answer.notes.append("independent")
+    elif not _monotone(values, falling=falling):
+        answer.notes.append("not_monotone")
     if falling:
         _solve_falling(answer, income, points, values, variant)
         return
@@ -400,6 +407,20 @@ def _unreachable(answer: Seek, income: _Income, points: list[Decimal], values: l
     answer.limits = limits(farthest, variant, dependents(variant, answer.fact))
 
 
+NOTES = {
+    "en": {"independent": "the income does not depend on {fact}",
+           "not_monotone": "the income does not move one way as {fact} grows; the answer is "
+                           "the first value that reaches the target"},
+    "ru": {"independent": "доход не зависит от {fact}",
+           "not_monotone": "доход меняется не в одну сторону с ростом {fact}; ответ — первое "
+                           "значение, при котором сумма достигается"},
+}
+
+
+def note_text(key: str, fact: str, lang: str = "en") -> str:
+    return NOTES[lang][key].format(fact=fact)
+
+
 @dataclass(frozen=True)
 class Limit:
     """Why the income stops growing with the fact: a capped line or a curve at its top."""
@@ -445,5 +466,5 @@ def _percent(value: Decimal) -> str:
     return f"{(value * 100).normalize():f}%"
 
 
-__all__ = ["RESOLUTIONS", "Limit", "Seek", "dependents", "limits", "resolution", "seek", "snap",
-           "thresholds"]
+__all__ = ["NOTES", "RESOLUTIONS", "Limit", "Seek", "dependents", "limits", "note_text",
+           "resolution", "seek", "snap", "thresholds"]

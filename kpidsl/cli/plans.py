@@ -439,7 +439,7 @@ TARGET_WORDS = {
            "best": "The most it can bring is an income of {best} (from {fact} = {best_from} on).",
            "at": "At {value} the total is {total}:",
            "short": "At {value} ({step} {side}) the total is {total}, short of {earn}.",
-           "less": "less", "more": "more", "because": "Why: ",
+           "less": "less", "more": "more", "because": "Why: ", "note": "Note: ",
            "band": "band", "how": "Found exactly: bisection between breakpoints of the curves, "
                                   "{count} evaluations, resolution {step}."},
     "ru": {"reached": "{who}: чтобы получить {earn}, нужно {fact} {direction} {value} "
@@ -454,7 +454,7 @@ TARGET_WORDS = {
            "best": "Наибольший доход — {best} (начиная с {fact} = {best_from}).",
            "at": "При {value} итог {total}:",
            "short": "При {value} (на {step} {side}) итог {total}, меньше {earn}.",
-           "less": "меньше", "more": "больше", "because": "Причина: ",
+           "less": "меньше", "more": "больше", "because": "Причина: ", "note": "Примечание: ",
            "band": "полоса", "how": "Найдено точно: деление пополам между точками излома "
                                    "кривых, {count} вычислений, шаг {step}."},
 }
@@ -479,6 +479,7 @@ def fact_text(value: Decimal | None, unit: Any, currency: str, lang: str) -> str
 def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
     """The answer with its evidence: what changes at the answer, and one step short of it."""
     from ..compare import changes
+    from ..goalseek import note_text
     from ..units import Unit
     from .render import amount_text, percent_text
 
@@ -523,7 +524,7 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
             value=fact(seek.neighbour.facts[seek.fact]),
             step=fact(seek.resolution), side=side,
             total=money(seek.neighbour.total), earn=money(seek.target)))
-    lines += [f"Note: {note}." for note in seek.notes]
+    lines += [f"{words['note']}{note_text(note, seek.fact, lang)}." for note in seek.notes]
     lines.append(words["how"].format(count=seek.evaluations, step=fact(seek.resolution)))
     return "\n".join(lines)
 
