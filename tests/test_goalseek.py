@@ -85,6 +85,19 @@ pay bonus pool 10_000 RUB
                 Decimal(70000)).outcome == "unreachable"
 
 
+def test_an_income_that_moves_both_ways_gets_the_first_value() -> None:
+    raw = kpidsl.load(RULESETS / "b2b_manager_raw.kpi")
+    facts = {"revenue": "3300000", "deals": 22, "meetings": 21, "calls": 1000}
+    # fewer calls raise the conversion (meetings ÷ calls) and lower the calls line
+    answer = seek(raw, facts, "calls", Decimal(121000))
+    assert (answer.value, answer.at.total, answer.neighbour.total) == \
+        (Decimal(800), Decimal("121950.00"), Decimal("113969.71"))
+    assert answer.notes == ["not_monotone"]
+    assert answer.to_dict()["notes"] == [
+        "the income does not move one way as calls grows; the answer is the first value that "
+        "reaches the target"]
+
+
 def test_not_a_fact(scheme: kpidsl.Ruleset) -> None:
     with pytest.raises(KpiError) as caught:
         seek(scheme, IVANOV, "revenu", Decimal(1))
