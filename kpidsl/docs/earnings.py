@@ -6,15 +6,21 @@ evaluation anyone can repeat (the facts are printed under the table):
 
 - a KPI taken straight from a fact: that fact = plan × X (plan × (2 − X) when lower is
   better, since attainment is then 2 − fact ÷ plan);
-- a KPI computed by a formula (average check = revenue ÷ deals): the formula is inverted for
-  the one fact it reads that nothing else has fixed yet (deals = revenue ÷ (plan × X));
-- facts no KPI fixes keep the value of the first example for the grade, else their value
-  when missing, else zero.
+- a KPI computed by a formula (average check = revenue ÷ deals), or with its own attainment
+  formula: the formula is inverted for one fact it reads that nothing has fixed yet
+  (deals = revenue ÷ (plan × X)). KPIs with the fewest such facts go first; among a KPI's
+  facts the one no later KPI needs is preferred, then the one that reaches X exactly (a
+  numerator multiplies exactly, a denominator can leave 0.7999… behind). Once solved, every
+  fact the KPI reads stays as it is, so a later KPI cannot undo it. Team aggregates are
+  read as a team of one (the employee alone), as a single evaluation computes them;
+- facts no KPI fixes keep the value of the first example for the grade (else the scheme's),
+  else their value when missing, else zero.
 
-After evaluating, each KPI's attainment is compared with X. Where it differs (a custom
-attainment formula, a formula that cannot be inverted exactly) that KPI's pool lines are
+After evaluating, each KPI's attainment is compared with X. Where it differs (a formula
+that cannot be inverted, a division that cannot come out exact) that KPI's pool lines are
 recomputed through the compiled curve function at X (share × curve(X), rounded as the
 scheme rounds) and the row is marked, so the table never claims more than it computed.
+Plans are the default ones: month-specific plans are not applied.
 """
 
 from __future__ import annotations
