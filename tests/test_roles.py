@@ -4,6 +4,7 @@ threshold; and the methodology lints fire where the method says they should."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,6 +45,16 @@ def test_role_examples_cover_every_curve_boundary(name: str) -> None:
     missing = [(b.curve, str(b.threshold), b.at, b.below, b.above) for b in boundaries
                if b.covered < 3]
     assert missing == [] and coverage_percent(boundaries) == Decimal(100)
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_documented_role_syntax_parses(index: int) -> None:
+    text = (ROOT / "docs" / "language-roles.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```kpi\n(.*?)```", text, re.S)
+    assert len(blocks) == 5
+    block = blocks[index]
+    source = block if block.startswith("scheme") else 'scheme doc "Doc"\n' + block
+    assert [d.render() for d in kpidsl.check(source) if d.code < "KPI100"] == []
 
 
 def test_check_strict_over_the_rulesets_directory() -> None:
