@@ -399,8 +399,13 @@ def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
                 groups[(result.team or "") if budget.per_team else ""].append(result)
         for members in groups.values():
             awards = [m.components[budget.component] for m in members]
-            for member, amount in zip(members, pro_rata(awards, cap, checked.payout_step),
-                                      strict=True):
+            try:
+                scaled = pro_rata(awards, cap, checked.payout_step)
+            except ArithmeticError:  # a cap or awards beyond the decimal context
+                raise KpiError([error("KPI902", f"budget {budget.name}: the amounts need more "
+                                      f"than {CONTEXT.prec} significant digits (the decimal "
+                                      "context)", checked.source, budget.cap.span)]) from None
+            for member, amount in zip(members, scaled, strict=True):
                 if amount != member.components[budget.component]:
                     member.scale_component(budget.component, amount,
                                            f"{budget.component} scaled to fit budget "
@@ -421,10 +426,10 @@ def pro_rata(awards: list[Decimal], cap: Decimal, step: Decimal = Decimal("0.01"
     that is not a whole number of steps is first rounded down to one. Awards within the cap
     are returned unchanged.
     """
-    cap = _floor_to(cap, step)
     total = sum(awards, Decimal(0))
-    if total <= cap or total == 0:
+    if total <= cap or total == 0:  # awards are whole steps: the same as against the floored cap
         return list(awards)
+    cap = _floor_to(cap, step)
     exact = [a * cap / total for a in awards]
     floored = [_floor_to(e, step) for e in exact]
     left = int((cap - sum(floored, Decimal(0))) / step)
