@@ -8,6 +8,7 @@ is plain ASCII). The code imports only `decimal` and `kpidsl.runtime`.
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -15,7 +16,9 @@ from decimal import Decimal
 from . import ast
 from .checks import CheckedRuleset, Variant
 from .checks.curves import band_bounds
-from .runtime import ROUNDING_MODES, is_fraction_step
+from .checks.fold import fold
+from .checks.walk import nodes
+from .runtime import CONTEXT, ROUNDING_MODES, is_fraction_step, round_to
 from .units import Unit
 
 _SAFE_COMMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -37,7 +40,8 @@ class Writer:
     def comment(self, text: str) -> None:
         self.line(f"# {text} (line {self.current})" if self.current else f"# {text}")
 
-    def line(self, text: str = "") -> None:
+    def line(self, text: str = "", prefix: str = "") -> None:
+        text = prefix + text
         self.lines.append(("    " * self.indent + text) if text else "")
         if self.current:
             self.line_map[len(self.lines)] = self.current
@@ -95,7 +99,8 @@ def generate(checked: CheckedRuleset) -> Generated:
     header = checked.header
     w.line(f"# Evaluator for scheme {label_comment(header.name)} "
            f"(generated from {label_comment(_basename(checked.source.name))}).")
-    w.line("# Generated code: review it, do not edit it. Comments give the .kpi line of each block.")
+    w.line("# Generated code: review it, do not edit it. "
+           "Comments give the .kpi line of each block.")
     w.line("from decimal import Decimal")
     w.line("")
     w.line("from kpidsl import runtime as rt")
@@ -137,6 +142,40 @@ class _VariantWriter:
     def lit(self, value: Decimal) -> str:
         return self.literals.get(value)
 
+    # ---- values known when compiling: computed once here, not for every employee
+    def static(self, expr: ast.Expr | None) -> Decimal | None:
+        """The value of an expression of literals and month-independent constants.
+
+        Computed with the evaluator's operations in its context, so the literal written in
+        its place is the very Decimal every evaluation would have computed; None when the
+        value needs facts, a month or a team, or when computing it fails (the evaluator then
+        reports the failure as it always does).
+        """
+        if expr is None or any(isinstance(n, ast.Unary) and n.op == "+" for n in nodes(expr)):
+            return None  # fold() leaves a unary plus unrounded; the evaluator rounds it
+        with decimal.localcontext(CONTEXT):
+            return fold(expr, self.statics)
+
+    def static_product(self, left: ast.Expr | None, right: ast.Expr | None) -> Decimal | None:
+        a, b = self.static(left), self.static(right)
+        if a is None or b is None:
+            return None
+        try:
+            with decimal.localcontext(CONTEXT):
+                return a * b
+        except ArithmeticError:
+            return None
+
+    def static_round(self, value: Decimal | None) -> Decimal | None:
+        """A payout rounded as `round_payout` code rounds it (rt.round_to is that rounding)."""
+        if value is None:
+            return None
+        try:
+            with decimal.localcontext(CONTEXT):
+                return round_to(value, self.checked.payout_step, self.checked.payout_mode)
+        except ArithmeticError:
+            return None
+
     def next_temp(self) -> int:
         self.temps = getattr(self, "temps", 0) + 1
         return self.temps
@@ -150,11 +189,15 @@ class _VariantWriter:
         w.line(f"def {function}(facts, team, month):")
         w.indent += 1
         w.line(f"# grade {label_comment(v.name)}")
+        self.statics: dict[str, Decimal] = {}
         for name in v.constant_order:
             const = v.constants[name]
             w.at(const)
             w.comment(f"constant {label_comment(name)}")
             w.line(f"{self.ident('c', name)} = {self.monthly(const.value, const.by_month)}")
+            value = None if const.by_month else self.static(const.value)
+            if value is not None:
+                self.statics[name] = value
         for name, fact in v.facts.items():
             if self._fact_used(name):
                 w.at(fact)
@@ -192,7 +235,10 @@ class _VariantWriter:
                 w.at(pay)
                 w.line(f"{target} = {' + '.join(p + '[3]' for p in parts)}")
             else:
-                w.line(f"{target} = {self.round_payout(self.expr(pay.formula))}")
+                code = self.round_payout(self.expr(pay.formula))
+                value = self.static_round(self.static(pay.formula))
+                w.line(code if value is None else f"{self.lit(value)}  # = {code}, computed once",
+                       prefix=f"{target} = ")
             for gate in pay.gates:
                 if not (pay.items and gate.kind == "only_if"):
                     self.write_gate(gate, target, money=True)
@@ -261,7 +307,10 @@ class _VariantWriter:
             w.at(item)
         curve = self.curve_functions[item.curve]  # type: ignore[index]
         w.comment(f"line {label_comment(pay.name)} for {label_comment(item.kpi)}")
-        w.line(f"{line}_share = {share}")
+        value = self.static(item.amount) if item.amount is not None else \
+            self.static_product(item.weight, pay.pool)
+        w.line(share if value is None else f"{self.lit(value)}  # = {share}, computed once",
+               prefix=f"{line}_share = ")
         w.line(f"{line}_factor, {line}_band = {curve}({self.ident('a', item.kpi)})")
         w.line(f"{line}_gate = ''")
         for gate in item.gates:
@@ -358,19 +407,35 @@ class _VariantWriter:
                              f"{self.lit(_const(band.pays, constants))})")
             w.line(f"value, band = rt.tiers_whole(x, ({', '.join(tiers)},))")
         else:
+            # (bound, inclusive): every x below (or at) it took an earlier branch, so a band
+            # starting right there needs no lower test ("elif x <= 1.00" after "if x < 0.80").
+            handled: tuple[Decimal, bool] | None = None
+            covered_all = False
             for index, band in enumerate(curve.bands, start=1):
                 w.at(band)
                 lower, upper = band_bounds(band, constants)
                 tests = []
-                if lower is not None and lower.is_finite():
+                lower_open = lower is None or not lower.is_finite()
+                follows = handled is not None and lower is not None and \
+                    handled[0] == lower and handled[1] != band.lower_inclusive
+                if not lower_open and not follows:
                     tests.append(f"x {'>=' if band.lower_inclusive else '>'} {self.lit(lower)}")
                 if upper is not None and upper.is_finite():
                     tests.append(f"x {'<=' if band.upper_inclusive else '<'} {self.lit(upper)}")
+                contiguous = lower_open or follows
+                handled = (upper, band.upper_inclusive) if contiguous and upper is not None \
+                    and upper.is_finite() else None
+                if index > 1 and not tests:  # the remaining x all fall in this band
+                    w.line(f"else:  # band {index}")
+                    w.line(f"    value, band = {self.expr(band.pays, curve_input='x')}, {index}")
+                    covered_all = True
+                    break
                 condition = " and ".join(tests) or "True"
                 w.line(f"{'if' if index == 1 else 'elif'} {condition}:  # band {index}")
                 w.line(f"    value, band = {self.expr(band.pays, curve_input='x')}, {index}")
-            w.line("else:  # outside every band")
-            w.line("    value, band = rt.ZERO, 0")
+            if not covered_all:
+                w.line("else:  # outside every band")
+                w.line("    value, band = rt.ZERO, 0")
         w.at(curve)
         if curve.cap is not None:
             w.line(f"if value > {self.lit(_const(curve.cap, constants))}:")
@@ -398,7 +463,7 @@ class _ExprWriter:
         self.owner = owner
         self.curve_input = curve_input
 
-    def write(self, e: ast.Expr) -> str:  # noqa: PLR0911, PLR0912 - one branch per node kind
+    def write(self, e: ast.Expr) -> str:  # one branch per node kind
         o = self.owner
         v = o.variant
         if isinstance(e, ast.Literal):
