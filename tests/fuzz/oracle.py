@@ -230,6 +230,13 @@ def _evaluate_grade(ruleset: kpidsl.Ruleset, grade: str | None, text: str,
 
     try:
         results = list(ruleset.evaluate_many(rows, grade, on_error=on_error))
+    except KpiError as exc:  # only a budget too large for the context refuses a whole batch
+        if not all(d.code == "KPI902" and d.message.startswith("budget ")
+                   for d in exc.diagnostics):
+            problems.append(_crash(f"evaluate_many (grade {grade})", exc))
+        for d in exc.diagnostics:
+            problems += diagnostic_problems(d, text, stage="evaluate")
+        return
     except Exception as exc:
         problems.append(_crash(f"evaluate_many (grade {grade})", exc))
         return
