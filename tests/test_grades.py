@@ -279,3 +279,18 @@ def test_a_bad_grade_in_a_batch_is_reported_and_the_rest_evaluated() -> None:
     results = list(scheme.evaluate_many(
         rows, on_error=lambda who, row, ds: bad.append((who, ds[0].code))))
     assert [r.employee for r in results] == ["b"] and bad == [("a", "KPI606")]
+
+
+@pytest.mark.parametrize("statement", ["pay bonsu pool 40_000 RUB",
+                                       "pay bonsu\n    for calls weight 50%"])
+def test_changing_a_payment_the_parent_does_not_have_names_nothing(statement: str) -> None:
+    [d] = kpidsl.check(BASE + f"grade junior\n  {statement}\n")
+    assert (d.code, d.line, d.message, d.hint) == (
+        "KPI604", 19, "grade changes payment 'bonsu', which the scheme it is based on does not "
+        "have", "did you mean 'bonus'?")
+
+
+def test_a_grade_may_add_a_complete_payment() -> None:
+    text = BASE + 'grade junior\n  pay mentoring "Mentoring" = 5_000 RUB\n'
+    assert kpidsl.check(text) == []
+    assert kpidsl.loads(text).evaluate(FACTS, "junior").components["mentoring"] == 5000

@@ -140,6 +140,16 @@ def _complete_addition(variant: Variant, statement: ast.Statement, source: Sourc
             "KPI604", f"grade changes KPI '{statement.name}', which the scheme it is based on "
             "does not have", source, statement.name_span, hint=hint))
         return False
+    if isinstance(statement, ast.Pay) and statement.formula is None and not (
+            statement.pool is not None and statement.items
+            and all(i.curve and (i.weight or i.amount) for i in statement.items)):
+        # `pay bonsu pool 40_000 RUB` cannot be a new payment: it changes one that is not there
+        hint = did_you_mean(statement.name, variant.pays) or \
+            "a new payment needs '= amount', or a pool with its KPIs, shares and curves"
+        diagnostics.append(error(
+            "KPI604", f"grade changes payment '{statement.name}', which the scheme it is based "
+            "on does not have", source, statement.name_span, hint=hint))
+        return False
     return True
 
 
