@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _INTERNAL = (
     re.compile(r"Traceback"),
     re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b"),
+    re.compile(r"\b(?:InvalidOperation|DivisionByZero|DivisionUndefined|Overflow|Underflow|"
+               r"Inexact|ConversionSyntax|StopIteration|KeyboardInterrupt)\b"),
     re.compile(r"\bNone\b"),
     re.compile(r"<(?:class|function|built-in|module|bound method|lambda)\b|object at 0x"
                r"|<[A-Za-z_][\w.]*>"),
