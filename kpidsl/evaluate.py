@@ -407,9 +407,13 @@ def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
                                       "context)", checked.source, budget.cap.span)]) from None
             for member, amount in zip(members, scaled, strict=True):
                 if amount != member.components[budget.component]:
-                    member.scale_component(budget.component, amount,
-                                           f"{budget.component} scaled to fit budget "
-                                           f"{budget.name} ({cap})")
+                    member.scale_component(budget.component, amount, budget_note(budget, cap))
+
+
+def budget_note(budget: ast.Budget, cap: Decimal) -> str:
+    """The note a result carries when `budget` scaled its payment (explanations say it in
+    the reader's language instead)."""
+    return f"{budget.component} scaled to fit budget {budget.name} ({cap})"
 
 
 def all_budgets(checked: CheckedRuleset) -> list[ast.Budget]:

@@ -50,6 +50,7 @@ WORDS: dict[str, dict[str, str]] = {
         "curve_floor": "the curve's floor is {limit}",
         "pay_withheld": "not paid: the condition {cond} is not met",
         "no_attainment": "no plan, no attainment",
+        "scaled": "scaled pro rata to fit {fund} ({cap})",
     },
     "ru": {
         "title": "Расчёт: {employee}",
@@ -70,6 +71,7 @@ WORDS: dict[str, dict[str, str]] = {
         "curve_floor": "минимум шкалы {limit}",
         "pay_withheld": "не выплачивается: не выполнено условие {cond}",
         "no_attainment": "без плана",
+        "scaled": "уменьшено пропорционально, чтобы уложиться в «{fund}» ({cap})",
     },
 }
 
@@ -177,8 +179,10 @@ class _Explainer:
                 self.pool(pay, lines_by_pay.get(name, []), amount)
             else:
                 self.formula_pay(pay, amount)
+        said = {note for _budget, _cap, note in self._budgets()}  # said with the payment
         for note in r.notes:
-            self.add(0, note, "note")
+            if note not in said:
+                self.add(0, note, "note")
         parts = [self.amount(a) for a in r.components.values()]
         total = self.amount(r.total)
         sum_text = " + ".join(parts) + f" = {total}" if len(parts) > 1 else total
@@ -379,7 +383,23 @@ class _Explainer:
         self.add(1, f"= {text} {self.eq(exact, shown)} {self.amount(shown)}"
                  + self._gated(pay, rounded, amount), "component")
 
+    def _budgets(self) -> list[tuple[ast.Budget, Decimal, str]]:
+        """The budgets that scaled one of this result's payments: (budget, cap, note)."""
+        from .evaluate import budget_note
+
+        out = []
+        for budget in self.ruleset.checked.base.budgets.values():
+            cap = fold(budget.cap, self.ruleset.checked.base.constant_values)
+            if cap is not None and budget_note(budget, cap) in self.result.notes:
+                out.append((budget, cap, budget_note(budget, cap)))
+        return out
+
     def _gated(self, pay: ast.Pay, computed: Decimal | None, amount: Decimal) -> str:
+        for budget, cap, _note in self._budgets():
+            if budget.component == pay.name:
+                words = self.words["scaled"].format(fund=label_in(budget, self.lang),
+                                                    cap=self.amount(cap))
+                return f"; {words}: {self.amount(amount)}"
         if computed is None or computed == amount:
             return ""
         return f"; {self.gate_words(pay.gates, amount)}: {self.amount(amount)}"
