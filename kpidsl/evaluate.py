@@ -132,7 +132,7 @@ def convert_fact(name: str, value: object, unit: Unit) -> Decimal:
         if not value.is_finite():
             raise ValueError(f"fact '{name}' is {value}, not a number")
         return value
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise TypeError(f"fact '{name}' is a {type(value).__name__}; pass a Decimal, an int or "
                         "text, so no binary rounding touches an amount")
     if isinstance(value, int):
@@ -243,10 +243,11 @@ class Evaluation:
             row: int = 0) -> Result:
         try:
             raw = info.function(values, team, month)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a located diagnostic
+        except Exception as exc:  # every failure becomes a located diagnostic
             raise KpiError([runtime_diagnostic(exc, self.compiled, self.checked, employee)]) \
                 from None
-        return Result(info, raw, employee, values, team_name, row)
+        return Result(info, raw, employee, values, team_name, row, keep_details=False,
+                      team_data=team, month=month)
 
     def one(self, facts: Mapping[str, object], grade: str | None, employee: str,
             team: Mapping[str, Decimal] | None, month: int | None) -> Result:

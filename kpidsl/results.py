@@ -1,12 +1,16 @@
 """Results of an evaluation: every KPI, every pay line, every component and the total.
 
-A Result holds the evaluator's raw tuple and builds its dictionaries only when asked, so a
-batch of a million employees pays for what it reads, not for what it could read.
+A Result holds the payments and the total and builds its dictionaries only when asked, so a
+batch of a million employees pays for what it reads, not for what it could read. Results made
+by an evaluation do not even keep the evaluator's intermediate values (every KPI, attainment
+and line: some 2.8 kB an employee): the evaluator is a pure function of the facts, the team's
+aggregates and the month, so the details are computed again, identically, when first read.
 """
 
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -50,25 +54,59 @@ class Line:
 class Result:
     """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
 
-    __slots__ = ("_components", "_kpis", "_lines", "_raw", "employee", "facts", "grade", "info",
-                 "notes", "row", "team", "team_values", "total")
+    __slots__ = ("_components", "_kpis", "_lines", "_month", "_notes", "_pays", "_raw", "_team",
+                 "_team_values", "employee", "facts", "grade", "info", "row", "team", "total")
 
     def __init__(self, info: VariantInfo, raw: tuple[Any, ...], employee: str,
-                 facts: dict[str, Decimal], team: str | None = None, row: int = 0) -> None:
+                 facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
+                 keep_details: bool = True, team_data: Mapping[str, Decimal] | None = None,
+                 month: int | None = None) -> None:
+        """`raw` is what `info.function(facts, team_data, month)` returned. Without
+        `keep_details` only its payments and total are kept (see the module docstring)."""
         self.info = info
-        self._raw = raw
+        self._raw: tuple[Any, ...] | None = raw if keep_details else None
+        self._pays: tuple[Decimal, ...] = raw[4]
+        self._team = team_data
+        self._month = month
         self.employee = employee
         self.grade = info.name
         self.team = team
         self.facts = facts
         self.row = row
         self.total: Decimal = raw[5]
-        self.notes: list[str] = []
-        # the team aggregates this result used, computed once per team ("team total of calls")
-        self.team_values: dict[str, Decimal] = {}
+        self._notes: list[str] | None = None  # made when first read: most results have none
+        self._team_values: dict[str, Decimal] | None = None
         self._kpis: dict[str, KpiResult] | None = None
         self._lines: tuple[Line, ...] | None = None
         self._components: dict[str, Decimal] | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        if self._notes is None:
+            self._notes = []
+        return self._notes
+
+    @notes.setter
+    def notes(self, notes: list[str]) -> None:
+        self._notes = notes
+
+    @property
+    def team_values(self) -> dict[str, Decimal]:
+        """The team aggregates this result used, computed once per team ("team total of calls")."""
+        if self._team_values is None:
+            self._team_values = {}
+        return self._team_values
+
+    @team_values.setter
+    def team_values(self, values: dict[str, Decimal]) -> None:
+        self._team_values = values
+
+    def _details(self) -> tuple[Any, ...]:
+        """The evaluator's whole output: kept, or computed again from the same inputs."""
+        if self._raw is None:
+            with decimal.localcontext(CONTEXT):
+                self._raw = self.info.function(self.facts, self._team, self._month)
+        return self._raw
 
     def __repr__(self) -> str:
         return f"Result(employee={self.employee!r}, grade={self.grade!r}, total={self.total})"
@@ -80,16 +118,17 @@ class Result:
     @property
     def components(self) -> dict[str, Decimal]:
         if self._components is None:
-            self._components = dict(zip(self.info.layout.pays, self._raw[4], strict=True))
+            self._components = dict(zip(self.info.layout.pays, self._pays, strict=True))
         return self._components
 
     @property
     def lines(self) -> tuple[Line, ...]:
         if self._lines is None:
             info = self.info
-            attainments = dict(zip(info.layout.kpis, self._raw[2], strict=True))
+            details = self._details()
+            attainments = dict(zip(info.layout.kpis, details[2], strict=True))
             built = []
-            for (payment, kpi), raw in zip(info.layout.lines, self._raw[3], strict=True):
+            for (payment, kpi), raw in zip(info.layout.lines, details[3], strict=True):
                 share, factor, band, amount, gate = raw
                 curve = info.line_curves[(payment, kpi)]
                 built.append(Line(payment, kpi, share, attainments.get(kpi), factor, band,
@@ -106,7 +145,7 @@ class Result:
             with decimal.localcontext(CONTEXT):  # built lazily, outside the evaluation's context
                 for line in self.lines:
                     payouts[line.kpi] = payouts.get(line.kpi, Decimal(0)) + line.amount
-            values, plans, attainments = self._raw[0], self._raw[1], self._raw[2]
+            values, plans, attainments = self._details()[:3]
             self._kpis = {
                 name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
                                 attainment, payouts.get(name), info.kpi_directions[name],
