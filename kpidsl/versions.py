@@ -234,10 +234,12 @@ class Resolved:
         return f"using {self.version.describe()}" if self.version else ""
 
 
-def resolve(path: str | Path, period: str | None = None, scheme: str | None = None) -> Resolved:
+def resolve(path: str | Path, period: str | None = None, scheme: str | None = None, *,
+            strict: bool = True) -> Resolved:
     """A scheme file, or a directory of versions picked by `period` (required for a directory).
 
-    For a single file with a period, the file must be in force in that period (KPI622).
+    For a single file with a period, the file must be in force in that period (KPI622) unless
+    not `strict` (a pilot scheme runs in shadow before its effective date).
     """
     path = Path(path)
     if path.is_dir():
@@ -253,6 +255,8 @@ def resolve(path: str | Path, period: str | None = None, scheme: str | None = No
     if period is None:
         return Resolved(ruleset, None, None, [])
     day = period_date(period)
+    if not strict:
+        return Resolved(ruleset, None, day.month, [])
     version, problems = version_of(path, ruleset.checked.source, ruleset.checked.header)
     if problems:
         raise KpiError(problems)

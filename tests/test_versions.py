@@ -214,3 +214,25 @@ def test_eval_forecast_within_a_version() -> None:
                  "--total-days", "23", "--format", "json")
     assert result.exit_code == 0, result.output
     assert '"forecast_total"' in result.stdout
+
+
+def test_compare_the_version_in_force_with_a_pilot_not_yet_in_force() -> None:
+    result = run("compare", VERSIONS, VERSIONS / "2025-h1.kpi", SEASONAL_FACTS, "--period",
+                 "2025-07", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:4] == [
+        "ivanov,base,119250.00,121558.82,2308.82,gains,plan of revenue; plan of retention; "
+        "bonus for revenue; bonus for retention; bonus",
+        "petrova,base,121916.67,112617.65,-9299.02,loses,plan of revenue; plan of retention; "
+        "bonus for revenue; bonus for retention; bonus",
+        "sidorov,base,123622.22,124517.65,895.43,gains,plan of revenue; plan of retention; "
+        "bonus for revenue; bonus for retention; bonus"]
+    assert "2025-h2.kpi" in run("compare", VERSIONS, VERSIONS / "2025-h1.kpi", SEASONAL_FACTS,
+                                "--period", "2025-07").stdout.splitlines()[0]
+
+
+def test_target_in_the_retention_month() -> None:
+    result = run("target", VERSIONS, SEASONAL_FACTS, "--employee", "ivanov", "--earn", "125000",
+                 "--vary", "retention", "--period", "2025-07", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"value": "0.922500"' in result.stdout  # a 90 % plan in July: 102.5 % pays 30 750

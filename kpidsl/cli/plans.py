@@ -111,15 +111,17 @@ def forecast_options(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def load_scheme(path: str, plan: PlanOptions, month: int | None) -> tuple[Ruleset, int | None]:
+def load_scheme(path: str, plan: PlanOptions, month: int | None, *,
+                strict: bool = True) -> tuple[Ruleset, int | None]:
     """The scheme to evaluate (a file, or the version in force for --period) and the month.
 
     Says on stderr which version was picked; --month wins over the month of --period/--as-of.
+    With `strict`, a single file must be in force in --period.
     """
     from ..versions import resolve
     from .render import diagnostics_text
 
-    resolved = resolve(path, plan.period)
+    resolved = resolve(path, plan.period, strict=strict)
     warnings = [*resolved.warnings, *resolved.ruleset.diagnostics]
     if warnings:
         click.echo(diagnostics_text(warnings), err=True)
@@ -370,8 +372,8 @@ def _union_specs(*rulesets: Ruleset) -> dict[str, Any]:
 
 
 @click.command("compare")
-@click.argument("old", type=click.Path(dir_okay=False))
-@click.argument("new", type=click.Path(dir_okay=False))
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
 @click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
 @facts_options
@@ -379,10 +381,14 @@ def _union_specs(*rulesets: Ruleset) -> dict[str, Any]:
               default="table", show_default=True, help="How the comparison is written.")
 @click.option("--month", default=None, metavar="MONTH",
               help="The month evaluated (jan..dec or 1..12), for plans that differ by month.")
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="The period: picks the version in force from a directory of versions and "
+                   "sets the month.")
 @lang_option
 @handle_errors
 def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptions,
-                    output_format: str, month: str | None, lang: str) -> None:
+                    output_format: str, month: str | None, period: str | None,
+                    lang: str) -> None:
     """Run a new scheme next to the current one on the same facts (a pilot month).
 
     For every employee: the old total, the new total, the difference and the lines that
@@ -392,13 +398,16 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
     Example:
       kpidsl compare rulesets/b2b_manager.kpi pilot.kpi rulesets/b2b_manager.facts.csv
       kpidsl compare current.kpi pilot.kpi march.csv --format csv > pilot.csv
+      kpidsl compare rulesets/versions pilot.kpi july.csv --period 2025-07
     """
     from ..compare import compare, to_csv, to_json
-    from .common import RowFailure, load_ruleset
+    from .common import RowFailure
     from .evaluate import check_grade, month_number
     from .render import row_failure_text
 
-    before, after = load_ruleset(old), load_ruleset(new)
+    when = PlanOptions(period=period)
+    before, chosen = load_scheme(old, when, month_number(month), strict=False)
+    after, _month = load_scheme(new, when, month_number(month), strict=False)
     check_grade(before, facts.grade)
     check_grade(after, facts.grade)
     failures: list[Any] = []
@@ -409,8 +418,9 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
 
     rows = _read_rows(_union_specs(before, after), facts_paths, facts, report)
     files = {(r.row, r.employee): r.file for r in rows}
-    comparison = compare(before, after, rows, grade=facts.grade, month=month_number(month))
-    comparison.old_name, comparison.new_name = Path(old).name, Path(new).name
+    comparison = compare(before, after, rows, grade=facts.grade, month=chosen)
+    comparison.old_name = Path(before.checked.source.name).name  # the version picked, if any
+    comparison.new_name = Path(after.checked.source.name).name
     for employee, row, diagnostics in comparison.problems:
         report(RowFailure(files.get((row, employee), ""), row, employee, "", "",
                           tuple(diagnostics)))
@@ -530,7 +540,7 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
 
 
 @click.command("target")
-@click.argument("ruleset", type=click.Path(dir_okay=False))
+@click.argument("ruleset", type=click.Path())
 @click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
 @click.option("--employee", required=True, metavar="ID", help="The employee (as in the facts).")
@@ -542,11 +552,14 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
               default="text", show_default=True, help="How the answer is written.")
 @click.option("--month", default=None, metavar="MONTH",
               help="The month evaluated (jan..dec or 1..12), for plans that differ by month.")
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="The period: picks the version in force from a directory of versions and "
+                   "sets the month.")
 @lang_option
 @handle_errors
 def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, earn: str,
                    vary: str, facts: FactsOptions, output_format: str, month: str | None,
-                   lang: str) -> None:
+                   period: str | None, lang: str) -> None:
     """The smallest value of one fact that brings an employee to an income.
 
     The other facts stay as they are. The search is exact on the scheme's curves: it
@@ -566,11 +579,10 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
     from ..goalseek import seek
     from ..source import SourceFile
     from ..units import Unit
-    from .common import load_ruleset
     from .evaluate import check_grade, month_number
     from .render import row_failure_text
 
-    scheme = load_ruleset(ruleset)
+    scheme, chosen = load_scheme(ruleset, PlanOptions(period=period), month_number(month))
     check_grade(scheme, facts.grade)
     try:
         amount = parse_value(earn, Unit.MONEY)
@@ -587,7 +599,7 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
     row = found[0]
     teammates = [r.values for r in rows if r is not row and (r.team or "") == (row.team or "")]
     answer = seek(scheme, row.values, vary, amount, grade=facts.grade or row.grade,
-                  employee=employee, month=month_number(month), teammates=teammates)
+                  employee=employee, month=chosen, teammates=teammates)
     if output_format == "json":
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
