@@ -74,10 +74,12 @@ def _team_share(variant: Variant, source: SourceFile) -> list[Diagnostic]:
             (team_pays if uses_team else own_pays).append((pay, amount))
     if not team_pays or not own_pays:
         return []
-    if any(a is None for _p, a in team_pays + own_pays):
-        return []
-    team = sum((a for _p, a in team_pays), Decimal(0))
-    total = team + sum((a for _p, a in own_pays), Decimal(0))
+    team_amounts = [a for _p, a in team_pays if a is not None]
+    own_amounts = [a for _p, a in own_pays if a is not None]
+    if len(team_amounts) < len(team_pays) or len(own_amounts) < len(own_pays):
+        return []  # an amount that depends on the facts has no fixed share
+    team = sum(team_amounts, Decimal(0))
+    total = team + sum(own_amounts, Decimal(0))
     share = team / total if total else Decimal(0)
     low, high = TEAM_SHARE
     if share < low or share > high:
