@@ -16,6 +16,7 @@ import io
 import itertools
 import json
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -240,6 +241,37 @@ class _Column:
     key: str  # fact name or extra key
 
 
+class SeenIds:
+    """Employee ids already read, with their rows, for KPI504. The usual few thousand live in
+    a dict; past SPILL they go to a temporary on-disk SQLite table (2 MB page cache), so a
+    file of a million rows streams in flat memory and every duplicate is still found."""
+
+    SPILL = 20_000
+
+    def __init__(self) -> None:
+        self._rows: dict[str, int] = {}
+        self._db: sqlite3.Connection | None = None
+
+    def __contains__(self, employee: str) -> bool:
+        return self[employee] is not None
+
+    def __getitem__(self, employee: str) -> int | None:
+        row = self._rows.get(employee)
+        if row is None and self._db is not None:
+            found = self._db.execute("SELECT row FROM seen WHERE id = ?", (employee,)).fetchone()
+            row = found[0] if found else None
+        return row
+
+    def __setitem__(self, employee: str, row: int) -> None:
+        if len(self._rows) < self.SPILL:
+            self._rows[employee] = row
+            return
+        if self._db is None:
+            self._db = sqlite3.connect("")  # "": a private temporary file, gone when closed
+            self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+        self._db.execute("INSERT INTO seen VALUES (?, ?)", (employee, row))
+
+
 class FactsReader:
     """Iterates a facts file, yielding FactRow or RowError in file order. Nothing is read
     before iteration; `columns`, `warnings`, `summary` fill in as rows are read (anew each time)."""
@@ -261,7 +293,7 @@ class FactsReader:
         self._cols: list[_Column] = []
         self._by_raw: dict[str, _Column] = {}
         self._by_target: dict[tuple[str, str], _Column] = {}
-        self._seen: dict[str, int] = {}
+        self._seen = SeenIds()
 
     def __iter__(self) -> Iterator[FactRow | RowError]:
         self._reset()
