@@ -220,6 +220,15 @@ class Evaluation:
     def prepare(self, info: VariantInfo, facts: Mapping[str, object],
                 employee: str) -> dict[str, Decimal]:
         values: dict[str, Decimal] = {}
+        get = facts.get
+        for name in info.facts:  # the usual case, read by the facts readers: finite Decimals
+            value = get(name)
+            if type(value) is not Decimal or not value.is_finite():
+                break
+            values[name] = value
+        else:
+            return values
+        values = {}
         problems: list[Diagnostic] = []
         for name, fact in info.facts.items():
             raw = facts.get(name)
@@ -287,7 +296,8 @@ class Evaluation:
         yield from self._many_by_team(prepared, month, on_error)
 
     def _prepare_row(self, row: Any, grade: str | None, on_error: Any):  # type: ignore[no-untyped-def]
-        if hasattr(row, "values") and hasattr(row, "employee") and not isinstance(row, Mapping):
+        if type(row) is not dict and hasattr(row, "values") and hasattr(row, "employee") and \
+                not _is_mapping(row):
             facts, employee = row.values, row.employee
             row_grade, team, number = row.grade, row.team, row.row
         else:
@@ -368,15 +378,36 @@ class Evaluation:
         yield from results
 
 
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
+def _is_mapping(row: object) -> bool:
+    """isinstance(row, Mapping), remembered per type: the ABC check costs more than a row's
+    facts do."""
+    kind = type(row)
+    known = _MAPPING_TYPES.get(kind)
+    if known is None:
+        known = _MAPPING_TYPES[kind] = isinstance(row, Mapping)
+    return known
+
+
 def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
     """Run each step of a generator in CONTEXT, giving the caller back its own context between
-    results (a `with` inside a generator would leak CONTEXT to the caller at every yield)."""
+    results (a `with` inside a generator would leak CONTEXT to the caller at every yield).
+
+    One copy of CONTEXT serves every step (`localcontext` would copy it at each): nothing
+    reads a context's flags, and the traps and precision never change.
+    """
+    ours = CONTEXT.copy()
     while True:
-        with decimal.localcontext(CONTEXT):
-            try:
-                result = next(steps)
-            except StopIteration:
-                return
+        theirs = decimal.getcontext()
+        decimal.setcontext(ours)
+        try:
+            result = next(steps)
+        except StopIteration:
+            return
+        finally:
+            decimal.setcontext(theirs)
         yield result
 
 
