@@ -140,7 +140,7 @@ def _head(indent: int, words: str, node: ast.Decl | ast.Header, rest: str, first
         return [Row(indent, first, last, text=line)]
     top = _join(words, _main_label(node))
     under = " " * (len(words) + 1) + _join(_translations(node), rest)
-    return [Row(indent, first, first, text=top), Row(indent, first, last, text=under)]
+    return [Row(indent, first, last, text=top), Row(indent, last, last, text=under)]
 
 
 def _months(values: tuple[ast.MonthValue, ...]) -> str:
@@ -219,6 +219,9 @@ class _Formatter:
                     rests += [rest] if rest else []
                 _align(heads)
                 _align(rests)
+                if any(r.indent + len(r.text) > LIMIT for r in rests):
+                    for rest in rests:  # columns would only spread it further
+                        rest.text = GAP.join(c for c in rest.cells if c)
         return self.emit(statements)
 
     def groups(self, statements: list[Statement]) -> list[list[Statement]]:
@@ -261,7 +264,8 @@ class _Formatter:
             indent = text[: len(text) - len(text.lstrip())] or pad
             boundary = starts and self._boundary(statements, index)
             for k, comment in enumerate(before.get(i, [])):
-                if blank_before(comment.line, boundary and k == 0, starts):
+                # blank lines inside the statement (before a comment within it) do not count
+                if blank_before(min(comment.line, row.first), boundary and k == 0, starts):
                     out.append("")
                 out.append(indent + comment.text)
                 last_line, free = comment.line, True
@@ -404,8 +408,7 @@ class _Formatter:
         """The layout for long lines: name and labels, then `= formula`, then the clauses."""
         first, last = n.span.line, n.span.end_line
         clauses = _kpi_clauses(n)
-        lines = [e.span.line for e in (n.formula, n.plan, n.attainment) if e is not None]
-        head_end = max(first, min(lines, default=last + 1) - 1)
+        head_end = first
         head = Row(indent, first, head_end, "kpi ", [n.name, _main_label(n), _translations(n)],
                    aligned=True)
         middle = []
@@ -429,20 +432,18 @@ class _Formatter:
         return [Row(indent, first, last, text=f"drop {n.name}")]
 
     def s_curve(self, n: ast.Curve, indent: int, first: int, last: int) -> list[Row]:
-        body_first = min([b.span.line for b in n.bands] + [p.span.line for p in n.points]
-                         + [last])
-        rows = _head(indent, f"curve {n.name}", n, "", first, max(first, body_first - 1))
+        rows = _head(indent, f"curve {n.name}", n, "", first, first)
         inner = indent + 2
         bands: list[Row] = []
         if n.kind == "linear":
-            rows.append(Row(inner, body_first, body_first, text="linear"))
+            rows.append(Row(inner, first, first, text="linear"))  # the word has no span
             bands = [Row(inner + 2, p.span.line, p.span.end_line, "",
                          [f"at {write_expr(p.at)}", f"pays {write_expr(p.pays)}"])
                      for p in n.points]
         else:
             word = "rate" if n.kind in ("marginal", "whole") else "pays"
             if n.kind != "bands":
-                rows.append(Row(inner, body_first, body_first, text=f"tiers {n.kind}"))
+                rows.append(Row(inner, first, first, text=f"tiers {n.kind}"))
                 inner += 2
             bands = [Row(inner, b.span.line, b.span.end_line, "",
                          [_range(b), f"{word} {write_expr(b.pays)}"]) for b in n.bands]
@@ -468,8 +469,7 @@ class _Formatter:
             if indent + len(head) + 1 + len(formula) <= INLINE:
                 rows.append(Row(indent, first, end, text=f"{head} {formula}"))
             else:
-                rows += _head(indent, f"pay {n.name}", n, "", first,
-                              max(first, n.formula.span.line - 1))
+                rows += _head(indent, f"pay {n.name}", n, "", first, first)
                 rows.append(Row(indent + 2, n.formula.span.line or first, end, text=formula))
         else:
             rows += _head(indent, f"pay {n.name}", n, "", first, first)
@@ -494,9 +494,9 @@ class _Formatter:
                      first, first)
         pad = " " * (indent + 2)
         given = [f"{a.name} = {write_expr(a.value)}" for a in n.given]
+        given_end = max([first] + [a.value.span.end_line for a in n.given])
         for text in _wrapped(f"{pad}given", given):
-            rows.append(Row(0, max(first, min(given_line, expect_line - 1)),
-                            max(first, expect_line - 1), text=text))
+            rows.append(Row(0, max(first, given_line), given_end, text=text))
         expect = [f"{_target(e)} = {write_expr(e.value)}" for e in n.expect]
         for text in _wrapped(f"{pad}expect", expect):
             rows.append(Row(0, expect_line, last, text=text))
