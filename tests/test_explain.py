@@ -117,5 +117,5 @@ def test_every_bundled_example_explained(path: Path, golden) -> None:  # type: i
         assert outcome.result is not None
         lines = explain(scheme, outcome.result, "en")
         assert lines[-1].endswith(" " + numbers.amount(outcome.result.total, "en"))
-        text += lines + [""]
+        text += [*lines, ""]
     golden.check(f"explain/{path.stem}", "\n".join(text))
