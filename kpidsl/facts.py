@@ -242,33 +242,34 @@ class _Column:
 
 
 class SeenIds:
-    """Employee ids already read, with their rows, for KPI504. The usual few thousand live in
-    a dict; past SPILL they go to a temporary on-disk SQLite table (2 MB page cache), so a
-    file of a million rows streams in flat memory and every duplicate is still found."""
+    """Employee ids already read, with where they were (a row number, or "file:row"), for
+    KPI504. The usual few thousand live in a dict; past SPILL they go to a temporary on-disk
+    SQLite table (2 MB page cache), so a file of a million rows streams in flat memory and
+    every duplicate is still found."""
 
     SPILL = 20_000
 
     def __init__(self) -> None:
-        self._rows: dict[str, int] = {}
+        self._rows: dict[str, int | str] = {}
         self._db: sqlite3.Connection | None = None
 
     def __contains__(self, employee: str) -> bool:
         return self[employee] is not None
 
-    def __getitem__(self, employee: str) -> int | None:
+    def __getitem__(self, employee: str) -> int | str | None:
         row = self._rows.get(employee)
         if row is None and self._db is not None:
-            found = self._db.execute("SELECT row FROM seen WHERE id = ?", (employee,)).fetchone()
+            found = self._db.execute("SELECT at FROM seen WHERE id = ?", (employee,)).fetchone()
             row = found[0] if found else None
         return row
 
-    def __setitem__(self, employee: str, row: int) -> None:
+    def __setitem__(self, employee: str, row: int | str) -> None:
         if len(self._rows) < self.SPILL:
             self._rows[employee] = row
             return
         if self._db is None:
             self._db = sqlite3.connect("")  # "": a private temporary file, gone when closed
-            self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
+            self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, at) WITHOUT ROWID")
         self._db.execute("INSERT INTO seen VALUES (?, ?)", (employee, row))
 
 

@@ -255,7 +255,9 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                 click.echo(facts_diagnostic_text(d), err=True)
 
     def rows() -> Iterator[FactRow]:
-        seen: dict[str, str] = {}
+        from ..facts import SeenIds
+
+        seen = SeenIds()  # "file:row" by employee, spilling to disk: flat memory for 1 M rows
         for reader in readers:
             warned = 0
             for item in reader:
@@ -271,7 +273,7 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                     record(_from_row_error(item))  # type: ignore[arg-type]
                     continue
                 row: FactRow = item  # type: ignore[assignment]
-                earlier = seen.get(row.employee)
+                earlier = seen[row.employee]
                 if earlier is not None:
                     record(_duplicate(row, id_column, earlier))
                     continue
