@@ -280,8 +280,9 @@ class _Explainer:
         if line.gate:
             gate_text = self.item_gate(line, item)
             before = line.share * curve_value if curve_value is not None else None
-            shown = self.amount(_round(before, self.ruleset)) if before is not None else "?"
-            return f"{head}: {steps} {self.eq(before, _round(before, self.ruleset))} {shown}; " \
+            rounded = _round(before, self.ruleset)
+            shown = self.amount(rounded) if rounded is not None else "?"
+            return f"{head}: {steps} {self.eq(before, rounded)} {shown}; " \
                    f"{gate_text}: {self.amount(line.amount)}"
         exact = line.share * curve_value if curve_value is not None else None
         return f"{head}: {steps} {self.eq(exact, line.amount)} {self.amount(line.amount)}"
@@ -495,11 +496,11 @@ class _Substitute:
             return f"{lt} / {rt}", value, 6
         if isinstance(e, ast.Call):
             args = [self.text(a) for a in e.args]
-            values = [v for _, v in args]
+            values = [v for _, v in args if v is not None]
             value = None
-            if all(v is not None for v in values):
+            if len(values) == len(args):
                 value = abs(values[0]) if e.function == "abs" else \
-                    (min if e.function == "min" else max)(values)  # type: ignore[type-var,arg-type]
+                    (min if e.function == "min" else max)(values)
             return f"{e.function}({', '.join(t for t, _ in args)})", value, 9
         if isinstance(e, ast.Round):
             text, value = self.text(e.value)

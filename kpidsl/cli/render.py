@@ -201,10 +201,10 @@ def flat_row(item: Evaluated) -> dict[str, Any]:
     result = item.result
     row: dict[str, Any] = {"employee": result.employee, "grade": result.grade,
                            "team": result.team or "", "total": result.total}
-    for key, value in item.extra.items():
-        row[f"extra:{key}"] = value
-    for name, value in result.components.items():
-        row[f"component:{name}"] = value
+    for key, text in item.extra.items():
+        row[f"extra:{key}"] = text
+    for name, amount in result.components.items():
+        row[f"component:{name}"] = amount
     for name, kpi in result.kpis.items():
         row[f"kpi:{name}"] = kpi.value
         row[f"att:{name}"] = kpi.attainment
