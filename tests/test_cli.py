@@ -315,3 +315,29 @@ def test_commands_are_registered() -> None:
     assert {"check", "eval", "explain", "test", "fmt", "compile", "completion"} <= set(
         main.commands)
     assert all(isinstance(c, click.Command) for c in main.commands.values())
+
+
+# ---------------------------------------------------------------- other facts formats
+
+
+def test_xlsx_facts_from_a_named_sheet(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("March")
+    sheet.append(["Сотрудник", "revenue", "avg_check", "conversion", "calls"])
+    sheet.append(["ivanov", 3300000, 142500, "2,1%", 950])
+    path = tmp_path / "march.xlsx"
+    book.save(path)
+    result = run(["eval", SCHEME, str(path), "--sheet", "March", "--id", "Сотрудник",
+                  "--format", "jsonl"], OK)
+    assert json.loads(result.stdout)["total"] == "119800.00"
+
+
+def test_json_facts(tmp_path: Path) -> None:
+    path = tmp_path / "facts.json"
+    path.write_text('[{"employee": "ivanov", "revenue": 3300000, "avg_check": "142 500",'
+                    ' "conversion": "2.1%", "calls": 950}]', encoding="utf-8")
+    result = run(["eval", SCHEME, str(path), "--format", "json"], OK)
+    assert json.loads(result.stdout)[0]["total"] == "119800.00"
