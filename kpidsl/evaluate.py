@@ -255,7 +255,7 @@ class Evaluation:
         except Exception as exc:  # every failure becomes a located diagnostic
             raise KpiError([runtime_diagnostic(exc, self.compiled, self.checked, employee)]) \
                 from None
-        return Result(info, raw, employee, values, team_name, row, keep_details=False,
+        return Result(info, raw, employee, values, team_name, row, recomputable=True,
                       team_data=team, month=month)
 
     def one(self, facts: Mapping[str, object], grade: str | None, employee: str,
@@ -396,10 +396,14 @@ def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
     results (a `with` inside a generator would leak CONTEXT to the caller at every yield).
 
     One copy of CONTEXT serves every step (`localcontext` would copy it at each): nothing
-    reads a context's flags, and the traps and precision never change.
+    reads a context's flags, and the traps and precision never change. When the caller asks
+    for the next result, the previous one releases its intermediate values (results.py).
     """
     ours = CONTEXT.copy()
+    previous: Result | None = None
     while True:
+        if previous is not None:
+            previous.release_details()
         theirs = decimal.getcontext()
         decimal.setcontext(ours)
         try:
@@ -409,6 +413,7 @@ def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
         finally:
             decimal.setcontext(theirs)
         yield result
+        previous = result
 
 
 # ---------------------------------------------------------------- budgets

@@ -1,10 +1,12 @@
 """Results of an evaluation: every KPI, every pay line, every component and the total.
 
 A Result holds the payments and the total and builds its dictionaries only when asked, so a
-batch of a million employees pays for what it reads, not for what it could read. Results made
-by an evaluation do not even keep the evaluator's intermediate values (every KPI, attainment
-and line: some 2.8 kB an employee): the evaluator is a pure function of the facts, the team's
-aggregates and the month, so the details are computed again, identically, when first read.
+batch of a million employees pays for what it reads, not for what it could read. A batch
+does not even keep every employee's intermediate values (each KPI, attainment and line: some
+2.8 kB an employee): `evaluate_many` releases them from a Result once the next one is asked
+for. Whoever reads a Result's details as it arrives (the CLI, a report) gets them as they
+were computed; whoever reads them later gets them computed again, identically: the evaluator
+is a pure function of the facts, the team's aggregates and the month.
 """
 
 from __future__ import annotations
@@ -54,17 +56,19 @@ class Line:
 class Result:
     """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
 
-    __slots__ = ("_components", "_kpis", "_lines", "_month", "_notes", "_pays", "_raw", "_team",
-                 "_team_values", "employee", "facts", "grade", "info", "row", "team", "total")
+    __slots__ = ("_components", "_kpis", "_lines", "_month", "_notes", "_pays", "_raw",
+                 "_recomputable", "_team", "_team_values", "employee", "facts", "grade", "info",
+                 "row", "team", "total")
 
     def __init__(self, info: VariantInfo, raw: tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
-                 keep_details: bool = True, team_data: Mapping[str, Decimal] | None = None,
+                 recomputable: bool = False, team_data: Mapping[str, Decimal] | None = None,
                  month: int | None = None) -> None:
-        """`raw` is what `info.function(facts, team_data, month)` returned. Without
-        `keep_details` only its payments and total are kept (see the module docstring)."""
+        """`raw` is what `info.function(facts, team_data, month)` returned; `recomputable`
+        says that calling it again gives it back (see `release_details`)."""
         self.info = info
-        self._raw: tuple[Any, ...] | None = raw if keep_details else None
+        self._raw: tuple[Any, ...] | None = raw
+        self._recomputable = recomputable
         self._pays: tuple[Decimal, ...] = raw[4]
         self._team = team_data
         self._month = month
@@ -100,6 +104,11 @@ class Result:
     @team_values.setter
     def team_values(self, values: dict[str, Decimal]) -> None:
         self._team_values = values
+
+    def release_details(self) -> None:
+        """Let go of the evaluator's intermediate values when they can be computed again."""
+        if self._recomputable:
+            self._raw = None
 
     def _details(self) -> tuple[Any, ...]:
         """The evaluator's whole output: kept, or computed again from the same inputs."""
