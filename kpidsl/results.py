@@ -150,11 +150,13 @@ class Result:
     def kpis(self) -> dict[str, KpiResult]:
         if self._kpis is None:
             info = self.info
+            details = self._details()
             payouts: dict[str, Decimal] = {}
             with decimal.localcontext(CONTEXT):  # built lazily, outside the evaluation's context
-                for line in self.lines:
-                    payouts[line.kpi] = payouts.get(line.kpi, Decimal(0)) + line.amount
-            values, plans, attainments = self._details()[:3]
+                # each line's amount, read from the evaluator's output (no Line objects needed)
+                for (_payment, kpi), line in zip(info.layout.lines, details[3], strict=True):
+                    payouts[kpi] = payouts.get(kpi, Decimal(0)) + line[3]
+            values, plans, attainments = details[:3]
             self._kpis = {
                 name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
                                 attainment, payouts.get(name), info.kpi_directions[name],
