@@ -1,0 +1,116 @@
+"""Benchmark 2: start-up — `kpidsl check rulesets/b2b_manager.kpi` minus `python -c pass`.
+
+    python bench/startup.py [--rounds 15]
+
+Each command runs as a fresh process, interleaved with the others, best of N; wall time and
+the child's CPU time (user + system, from wait4) are both shown, CPU time being the one
+that neighbours on a shared machine do not inflate. The children run as an installed
+kpidsl runs: with Python's bytecode cache (kept in a temporary directory, so even a
+PYTHONDONTWRITEBYTECODE environment measures that) and with Lark's parser tables cached on
+disk (cache=True); warm-up runs fill both caches before timing. A second table lists the
+slowest imports on the check path (python -X importtime) and confirms that the check path
+imports neither Jinja nor openpyxl nor Babel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+
+from harness import B2B, ROOT, ms, table
+
+GOAL_MS = 150.0
+HEAVY = ("jinja2", "openpyxl", "babel")
+
+
+def child_environment() -> dict[str, str]:
+    """This environment, with the bytecode cache on (in a temporary directory)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(tempfile.gettempdir(), "kpidsl-bench-pycache")
+    return env
+
+
+def timed_run(command: Sequence[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one fresh process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=child_environment())
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def import_profile(command: Sequence[str]) -> list[tuple[str, int, int]]:
+    """(module, self µs, cumulative µs) for every import of `command`."""
+    run = subprocess.run([sys.executable, "-X", "importtime", *command[1:]], cwd=ROOT,
+                         capture_output=True, text=True, check=False, env=child_environment())
+    rows = []
+    for line in run.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative, name = line.removeprefix("import time:").split("|", 2)
+        rows.append((name.strip(), int(self_us), int(cumulative)))
+    return rows
+
+
+def run(rounds: int = 15) -> str:
+    python = sys.executable
+    check = [python, "-m", "kpidsl", "check", str(B2B.relative_to(ROOT))]
+    commands = {
+        "python -c pass": [python, "-c", "pass"],
+        "python -c 'import kpidsl'": [python, "-c", "import kpidsl"],
+        "kpidsl check rulesets/b2b_manager.kpi": check,
+    }
+    for command in commands.values():  # warm-up: bytecode, Lark's tables, the OS file cache
+        timed_run(command)
+    best = {name: (float("inf"), float("inf")) for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            wall, cpu = timed_run(command)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    base_wall, base_cpu = best["python -c pass"]
+    rows = []
+    for name in commands:
+        wall, cpu = best[name]
+        extra_wall, extra_cpu = (wall - base_wall) * 1000, (cpu - base_cpu) * 1000
+        goal = ""
+        if name.startswith("kpidsl check"):
+            goal = f"≤ {GOAL_MS:.0f} ms: {'met' if extra_wall <= GOAL_MS else 'NOT met'}"
+        rows.append((name, ms(wall), ms(cpu), f"{extra_wall:.0f} ms", f"{extra_cpu:.0f} ms",
+                     goal))
+    first = table("2. Start-up: kpidsl check on the reference scheme",
+                  ("command", "wall", "CPU", "wall − python", "CPU − python", "goal"), rows,
+                  [f"Fresh processes, best of {rounds} interleaved runs; the goal is on wall "
+                   "time minus `python -c pass`."])
+
+    imports = import_profile(check)
+    names = {name for name, _, _ in imports}
+    heavy = [h for h in HEAVY if h in names]
+    top = sorted(imports, key=lambda row: -row[1])[:8]
+    second = table("2b. Slowest imports on the check path (self time, python -X importtime)",
+                   ("module", "self", "with its imports"),
+                   [(name, f"{s / 1000:.1f} ms", f"{c / 1000:.1f} ms") for name, s, c in top],
+                   [f"Modules imported by `kpidsl check`: {len(imports)}. Heavy libraries "
+                    f"imported: {', '.join(heavy) if heavy else 'none'} (of Jinja, openpyxl, "
+                    "Babel)."])
+    return first + "\n" + second
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv)
+    print(run(args.rounds))
+
+
+if __name__ == "__main__":
+    main()
