@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
+import gc
+from collections.abc import Callable
+from functools import cache, wraps
 from pathlib import Path
+from typing import TypeVar
 
 import lark
 
@@ -17,6 +20,29 @@ def grammar_path() -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("kpi.lark is missing from the installation: " + str(_CANDIDATES[0]))
+
+
+_T = TypeVar("_T")
+
+
+def collector_paused(function: Callable[..., _T]) -> Callable[..., _T]:
+    """Run `function` with Python's cyclic garbage collector paused (when it was running).
+
+    Parsing builds a tree of hundreds of thousands of objects that all stay alive, and
+    every collection on the way traverses them again only to free nothing (trees hold no
+    cycles; reference counting frees the rest as usual). For a 10 000-KPI scheme those
+    collections doubled the parse time per KPI; paused, the time per KPI stays flat.
+    """
+    @wraps(function)
+    def paused(*args: object, **kwargs: object) -> _T:
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+    return paused
 
 
 @cache

@@ -16,7 +16,7 @@ from lark import Token, Tree
 
 from . import ast
 from .diagnostics import Diagnostic, error
-from .grammar import describe_terminal, parser
+from .grammar import collector_paused, describe_terminal, parser
 from .source import SourceFile, Span
 from .units import Unit
 
@@ -43,6 +43,7 @@ class ParseFailure(Exception):
         self.diagnostics = diagnostics
 
 
+@collector_paused  # a big scheme's tree would be traversed by every collection, to no avail
 def parse(source: SourceFile) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     """Parse a scheme; returns the AST (None when the text has syntax errors) and diagnostics."""
     text = source.text
