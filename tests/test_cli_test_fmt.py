@@ -75,9 +75,16 @@ def test_verbose_names_every_example() -> None:
 
 
 def _copy(tmp_path: Path, name: str = "rulesets/b2b_manager.kpi") -> Path:
+    """A bundled scheme with its layout undone (every line flush left)."""
     target = tmp_path / Path(name).name
-    shutil.copy(ROOT / name, target)
+    text = (ROOT / name).read_text(encoding="utf-8")
+    target.write_text("\n".join(line.strip() for line in text.splitlines()) + "\n",
+                      encoding="utf-8")
     return target
+
+
+def test_bundled_schemes_are_in_canonical_layout() -> None:
+    run(["fmt", "--check", str(ROOT / "rulesets")], OK)
 
 
 def test_fmt_rewrites_then_check_passes(tmp_path: Path) -> None:

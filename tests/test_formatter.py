@@ -96,7 +96,7 @@ def test_syntax_errors_are_raised_as_diagnostics() -> None:
 
 _SEGMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[ \t\n]+|[^ \t\n"#]+')
 _SPACES = [" ", "  ", "\t", "\n", "\n  ", "\n\n    ", " \n\t "]
-_NEWLINES = ["\n", "\n\n", "\n  ", "\n\t    "]
+_NEWLINES = ["\n", "\n  ", "\n\t    "]
 
 
 @st.composite
@@ -107,7 +107,9 @@ def perturbed(draw: st.DrawFn, text: str) -> str:
     for piece in _SEGMENT.findall(text):
         if piece[0] in " \t\n":
             if "\n" in piece:  # a line stays a line: trailing comments keep their code
-                piece = draw(st.sampled_from(_NEWLINES))
+                # a blank line is the author's paragraph break, which the formatter keeps
+                blank = "\n" if piece.count("\n") > 1 else ""
+                piece = blank + draw(st.sampled_from(_NEWLINES))
             elif previous in ("half", "is") or previous.endswith(("half",)):
                 piece = " "
             else:
