@@ -349,7 +349,7 @@ class FactsReader:
             hint = did_you_mean(header, [*self.specs, self.id_column, "grade", "team"])
             self.warnings.append(self._diag(
                 "KPI505", f"unknown column '{header}': not a fact of this scheme, kept as text",
-                row, index, header, hint or "map CRM column names to facts with `mapping`",
+                row, index, header, hint or "map CRM column names to facts with --map COLUMN=fact",
                 warn=True))
         self._cols.append(col)
         self._by_raw[raw] = col

@@ -220,6 +220,7 @@ def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
 
 # ---------------------------------------------------------------- tree → AST
 
+_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')  # a '#' inside a label is text
 _OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
 
 
@@ -251,7 +252,7 @@ class _Builder:
             raise ParseFailure(self.problems)
         comments = tuple(
             (self.source.position(m.start())[0], m.group(0))
-            for m in re.finditer(r"#[^\n]*", self.source.text)
+            for m in _COMMENT_OR_LABEL.finditer(self.source.text) if m.group(0)[0] == "#"
         )
         return ast.Ruleset(self.span(tree), header, tuple(statements), tuple(grades),
                            self.source, comments)

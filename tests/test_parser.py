@@ -82,7 +82,7 @@ def test_cyrillic_identifiers() -> None:
 
 
 def test_comments_are_kept_for_the_formatter() -> None:
-    ruleset, _ = parse(SourceFile("t", "# top\nscheme s # name\n"))
+    ruleset, _ = parse(SourceFile("t", '# top\nscheme s "Plan #1" # name\n'))
     assert ruleset.comments == ((1, "# top"), (2, "# name"))
 
 
