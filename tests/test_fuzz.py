@@ -18,13 +18,13 @@ from kpidsl.diagnostics import Diagnostic, Severity
 FAST = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
-@settings(FAST, max_examples=100)
+@settings(FAST, max_examples=60)
 @given(coherent_schemes())
 def test_coherent_schemes_never_crash(text: str) -> None:
     assert run_one(text).problems == []
 
 
-@settings(FAST, max_examples=120)
+@settings(FAST, max_examples=80)
 @given(grammar_schemes())
 def test_grammar_schemes_never_crash(text: str) -> None:
     assert run_one(text).problems == []
@@ -32,7 +32,7 @@ def test_grammar_schemes_never_crash(text: str) -> None:
 
 @pytest.mark.parametrize("block", range(4))
 def test_mutated_rulesets_never_crash(block: int) -> None:
-    for seed in range(block * 120, (block + 1) * 120):
+    for seed in range(block * 75, (block + 1) * 75):
         text = mutated_schemes(seed)
         assert run_one(text, evaluate=False).problems == [], f"mutated_schemes({seed})"
 
@@ -46,7 +46,7 @@ def test_the_coherent_generator_mostly_compiles() -> None:
     """The slice is only worth its time if most coherent schemes get to evaluation."""
     stages: list[str] = []
 
-    @settings(FAST, max_examples=40, phases=[Phase.generate])
+    @settings(FAST, max_examples=25, phases=[Phase.generate])
     @given(coherent_schemes())
     def collect(text: str) -> None:
         stages.append(run_one(text, evaluate=False).stage)

@@ -111,7 +111,7 @@ def test_the_plain_scheme_pays_what_its_example_says() -> None:
     assert result.total == Decimal("1214.00")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names=names_strategy, labels=st.lists(text_strategy, min_size=10, max_size=10))
 def test_user_text_reaches_code_only_as_string_literals(names: list[str],
                                                         labels: list[str]) -> None:
