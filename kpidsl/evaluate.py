@@ -20,7 +20,7 @@ from .checks.fold import fold
 from .checks.walk import nodes
 from .codegen import Layout
 from .diagnostics import Diagnostic, KpiError, error
-from .exprtext import describe_expr
+from .exprtext import band_range_text
 from .loader import Compiled
 from .results import Result
 from .runtime import CONTEXT
@@ -52,15 +52,7 @@ def band_text(curve: ast.Curve, index: int) -> str:
     """A band as the scheme writes it: 'from 80% through 100%'."""
     if curve.kind == "linear":
         return "between points" if index < len(curve.points) else "above the last point"
-    band = curve.bands[index - 1]
-    low = describe_expr(band.lower) if band.lower is not None else ""
-    high = describe_expr(band.upper) if band.upper is not None else ""
-    if band.lower is None:
-        return f"{'at most' if band.upper_inclusive else 'below'} {high}"
-    start = f"{'from' if band.lower_inclusive else 'above'} {low}"
-    if band.upper is None:
-        return start
-    return f"{start} {'through' if band.upper_inclusive else 'to'} {high}"
+    return band_range_text(curve.bands[index - 1])
 
 
 def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) -> VariantInfo:

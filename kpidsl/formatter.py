@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import KpiError
+from .exprtext import band_range_text, describe_expr, literal_text
 from .parser import parse
 from .source import SourceFile
 from .units import Unit
@@ -33,8 +34,6 @@ WRAP = LIMIT  # given/expect lists wrap here
 INLINE = LIMIT  # `pay x = formula` stays on one line up to here
 GAP = "  "
 
-_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
-_SIGN = {"+": "+", "-": "−", "*": "×"}
 GROUPED = (ast.Fact, ast.Constant, ast.Kpi, ast.Budget, ast.Drop)
 
 
@@ -52,67 +51,15 @@ def format_source(text: str, name: str = "<string>") -> str:
 
 def write_expr(expr: ast.Expr) -> str:
     """An expression as parseable text; literals exactly as written."""
-    return _expr(expr, 0)
+    return describe_expr(expr, _literal, short_round=True)
 
 
 def _literal(e: ast.Literal) -> str:
-    from .exprtext import literal_text
-
     if not e.text:
         return literal_text(e.value, Unit.NUMBER if e.unit is Unit.ANY else e.unit, e.currency)
     if e.unit is Unit.MONEY:
         return f"{e.text} {e.currency}" if e.currency else e.text
     return e.text
-
-
-def _wrap(text: str, own: int, context: int) -> str:
-    return f"({text})" if own < context else text
-
-
-def _expr(e: ast.Expr, context: int) -> str:
-    if isinstance(e, ast.Literal):
-        return _literal(e)
-    if isinstance(e, ast.Ref):
-        return e.name
-    if isinstance(e, ast.PlanOf):
-        return f"plan of {e.name}"
-    if isinstance(e, ast.AttainmentOf):
-        return f"attainment of {e.name}"
-    if isinstance(e, ast.CurveInput):
-        return "attainment"
-    if isinstance(e, ast.TeamAggregate):
-        return f"team {e.kind} of {e.name}"
-    if isinstance(e, ast.TeamSize):
-        return "team size"
-    if isinstance(e, ast.Unary):
-        return _wrap(f"{_SIGN.get(e.op, e.op)}{_expr(e.operand, 7)}", 7, context)
-    if isinstance(e, ast.Binary):
-        own = _PRECEDENCE[e.op]
-        text = f"{_expr(e.left, own)} {_SIGN.get(e.op, e.op)} {_expr(e.right, own + 1)}"
-        return _wrap(text, own, context)
-    if isinstance(e, ast.Division):
-        text = f"{_expr(e.left, 6)} / {_expr(e.right, 7)}"
-        if e.otherwise is not None:
-            text += f" otherwise {_expr(e.otherwise, 7)}"
-        return _wrap(text, 6, context)
-    if isinstance(e, ast.Compare):
-        return _wrap(f"{_expr(e.left, 5)} {e.op} {_expr(e.right, 5)}", 4, context)
-    if isinstance(e, ast.Logical):
-        own = _PRECEDENCE[e.op]
-        return _wrap(f"{_expr(e.left, own)} {e.op} {_expr(e.right, own + 1)}", own, context)
-    if isinstance(e, ast.Not):
-        return _wrap(f"not {_expr(e.operand, 3)}", 3, context)
-    if isinstance(e, ast.IfThenElse):
-        text = f"if {_expr(e.condition, 0)} then {_expr(e.then, 0)} else {_expr(e.otherwise, 0)}"
-        return text if context == 0 else f"({text})"
-    if isinstance(e, ast.Call):
-        return f"{e.function}({', '.join(_expr(a, 0) for a in e.args)})"
-    if isinstance(e, ast.Round):
-        mode = "" if e.mode == "half up" else f", {e.mode}"
-        return f"round({_expr(e.value, 0)}, {_expr(e.step, 0)}{mode})"
-    if isinstance(e, ast.CurveCall):
-        return f"{e.curve}({_expr(e.arg, 0)})"
-    raise TypeError(f"cannot write {type(e).__name__}")
 
 
 def _string(text: str) -> str:
@@ -154,17 +101,6 @@ def _gate(gate: ast.Gate) -> str:
         return f"only if {write_expr(gate.value)}"
     text = f"{gate.kind} {write_expr(gate.value)}"
     return text + (f" unless {write_expr(gate.unless)}" if gate.unless is not None else "")
-
-
-def _range(band: ast.Band) -> str:
-    low = write_expr(band.lower) if band.lower is not None else ""
-    high = write_expr(band.upper) if band.upper is not None else ""
-    if band.lower is None:
-        return f"{'at most' if band.upper_inclusive else 'below'} {high}"
-    start = f"{'from' if band.lower_inclusive else 'above'} {low}"
-    if band.upper is None:
-        return start
-    return f"{start} {'through' if band.upper_inclusive else 'to'} {high}"
 
 
 def _join(*parts: str) -> str:
@@ -446,7 +382,8 @@ class _Formatter:
                 rows.append(Row(inner, first, first, text=f"tiers {n.kind}"))
                 inner += 2
             bands = [Row(inner, b.span.line, b.span.end_line, "",
-                         [_range(b), f"{word} {write_expr(b.pays)}"]) for b in n.bands]
+                         [band_range_text(b, write_expr), f"{word} {write_expr(b.pays)}"])
+                     for b in n.bands]
         _align(bands, gap="   ")
         rows += bands
         end = rows[-1].last

@@ -14,7 +14,7 @@ from enum import Enum
 
 from .. import ast
 from ..diagnostics import Diagnostic, warning
-from ..exprtext import describe_expr
+from ..exprtext import band_range_text, describe_expr
 from ..source import SourceFile, Span
 from .model import Change, Variant
 
@@ -41,7 +41,7 @@ def value_text(value: object, curve_kind: str = "bands") -> str:
         return f"{value.month} {describe_expr(value.value)}"
     if isinstance(value, ast.Band):
         verb = "rate" if curve_kind in ("marginal", "whole") else "pays"
-        return f"{_range_text(value)} {verb} {describe_expr(value.pays)}"
+        return f"{band_range_text(value)} {verb} {describe_expr(value.pays)}"
     if isinstance(value, ast.Point):
         return f"at {describe_expr(value.at)} pays {describe_expr(value.pays)}"
     if isinstance(value, ast.Gate):
@@ -53,17 +53,6 @@ def value_text(value: object, curve_kind: str = "bands") -> str:
     if isinstance(value, Enum):
         return str(value.value)
     return str(value)
-
-
-def _range_text(band: ast.Band) -> str:
-    low = describe_expr(band.lower) if band.lower is not None else ""
-    high = describe_expr(band.upper) if band.upper is not None else ""
-    if band.lower is None:
-        return f"{'at most' if band.upper_inclusive else 'below'} {high}"
-    start = f"{'from' if band.lower_inclusive else 'above'} {low}"
-    if band.upper is None:
-        return start
-    return f"{start} {'through' if band.upper_inclusive else 'to'} {high}"
 
 
 def written(decl: ast.Node) -> dict[str, str]:
