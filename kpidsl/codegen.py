@@ -311,7 +311,15 @@ class _VariantWriter:
             self.static_product(item.weight, pay.pool)
         w.line(share if value is None else f"{self.lit(value)}  # = {share}, computed once",
                prefix=f"{line}_share = ")
-        w.line(f"{line}_factor, {line}_band = {curve}({self.ident('a', item.kpi)})")
+        curve_ast = self.variant.curves[item.curve]  # type: ignore[index]
+        if self.inlinable(curve_ast):
+            w.line(f"x = {self.ident('a', item.kpi)}  # curve {label_comment(curve_ast.name)}, "
+                   f"as {curve} computes it")
+            self.write_bands(curve_ast, f"{line}_factor", f"{line}_band")
+            self.write_cap_floor(curve_ast, f"{line}_factor")
+            w.at(item)
+        else:
+            w.line(f"{line}_factor, {line}_band = {curve}({self.ident('a', item.kpi)})")
         w.line(f"{line}_gate = ''")
         for gate in item.gates:
             self.write_item_gate(gate, line)
@@ -407,46 +415,66 @@ class _VariantWriter:
                              f"{self.lit(_const(band.pays, constants))})")
             w.line(f"value, band = rt.tiers_whole(x, ({', '.join(tiers)},))")
         else:
-            # (bound, inclusive): every x below (or at) it took an earlier branch, so a band
-            # starting right there needs no lower test ("elif x <= 1.00" after "if x < 0.80").
-            handled: tuple[Decimal, bool] | None = None
-            covered_all = False
-            for index, band in enumerate(curve.bands, start=1):
-                w.at(band)
-                lower, upper = band_bounds(band, constants)
-                tests = []
-                lower_open = lower is None or not lower.is_finite()
-                follows = handled is not None and lower is not None and \
-                    handled[0] == lower and handled[1] != band.lower_inclusive
-                if not lower_open and not follows:
-                    tests.append(f"x {'>=' if band.lower_inclusive else '>'} {self.lit(lower)}")
-                if upper is not None and upper.is_finite():
-                    tests.append(f"x {'<=' if band.upper_inclusive else '<'} {self.lit(upper)}")
-                contiguous = lower_open or follows
-                handled = (upper, band.upper_inclusive) if contiguous and upper is not None \
-                    and upper.is_finite() else None
-                if index > 1 and not tests:  # the remaining x all fall in this band
-                    w.line(f"else:  # band {index}")
-                    w.line(f"    value, band = {self.expr(band.pays, curve_input='x')}, {index}")
-                    covered_all = True
-                    break
-                condition = " and ".join(tests) or "True"
-                w.line(f"{'if' if index == 1 else 'elif'} {condition}:  # band {index}")
-                w.line(f"    value, band = {self.expr(band.pays, curve_input='x')}, {index}")
-            if not covered_all:
-                w.line("else:  # outside every band")
-                w.line("    value, band = rt.ZERO, 0")
-        w.at(curve)
-        if curve.cap is not None:
-            w.line(f"if value > {self.lit(_const(curve.cap, constants))}:")
-            w.line(f"    value = {self.lit(_const(curve.cap, constants))}")
-        if curve.floor is not None:
-            w.line(f"if value < {self.lit(_const(curve.floor, constants))}:")
-            w.line(f"    value = {self.lit(_const(curve.floor, constants))}")
+            self.write_bands(curve, "value", "band")
+        self.write_cap_floor(curve, "value")
         w.line("return value, band")
         w.indent -= 1
         w.line("")
         return name
+
+    def inlinable(self, curve: ast.Curve) -> bool:
+        """A curve of bands paying only numbers and the attainment is written out where a pay
+        line uses it (no call, no tuple per line); anything else is called."""
+        if curve.kind in ("linear", "marginal", "whole"):
+            return False
+        allowed = (ast.Literal, ast.CurveInput, ast.Unary, ast.Binary)
+        return all(isinstance(n, allowed) for band in curve.bands for n in nodes(band.pays))
+
+    def write_bands(self, curve: ast.Curve, value: str, band_var: str) -> None:
+        """The if/elif chain of a curve's bands over `x`, setting `value` and `band_var`."""
+        w = self.w
+        constants = self.variant.constant_values
+        # (bound, inclusive): every x below (or at) it took an earlier branch, so a band
+        # starting right there needs no lower test ("elif x <= 1.00" after "if x < 0.80").
+        handled: tuple[Decimal, bool] | None = None
+        covered_all = False
+        for index, band in enumerate(curve.bands, start=1):
+            w.at(band)
+            lower, upper = band_bounds(band, constants)
+            tests = []
+            lower_open = lower is None or not lower.is_finite()
+            follows = handled is not None and lower is not None and \
+                handled[0] == lower and handled[1] != band.lower_inclusive
+            if not lower_open and not follows:
+                tests.append(f"x {'>=' if band.lower_inclusive else '>'} {self.lit(lower)}")
+            if upper is not None and upper.is_finite():
+                tests.append(f"x {'<=' if band.upper_inclusive else '<'} {self.lit(upper)}")
+            contiguous = lower_open or follows
+            handled = (upper, band.upper_inclusive) if contiguous and upper is not None \
+                and upper.is_finite() else None
+            pays = f"{value}, {band_var} = {self.expr(band.pays, curve_input='x')}, {index}"
+            if index > 1 and not tests:  # the remaining x all fall in this band
+                w.line(f"else:  # band {index}")
+                w.line(f"    {pays}")
+                covered_all = True
+                break
+            condition = " and ".join(tests) or "True"
+            w.line(f"{'if' if index == 1 else 'elif'} {condition}:  # band {index}")
+            w.line(f"    {pays}")
+        if not covered_all:
+            w.line("else:  # outside every band")
+            w.line(f"    {value}, {band_var} = rt.ZERO, 0")
+
+    def write_cap_floor(self, curve: ast.Curve, value: str) -> None:
+        w = self.w
+        constants = self.variant.constant_values
+        w.at(curve)
+        if curve.cap is not None:
+            w.line(f"if {value} > {self.lit(_const(curve.cap, constants))}:")
+            w.line(f"    {value} = {self.lit(_const(curve.cap, constants))}")
+        if curve.floor is not None:
+            w.line(f"if {value} < {self.lit(_const(curve.floor, constants))}:")
+            w.line(f"    {value} = {self.lit(_const(curve.floor, constants))}")
 
     def _bound(self, value: Decimal | None) -> str:
         return "None" if value is None or not value.is_finite() else self.lit(value)
