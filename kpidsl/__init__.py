@@ -13,7 +13,7 @@ from .results import KpiResult, Line, Result
 
 __version__ = "0.1.0"
 
-compile = compile_source  # noqa: A001 - the facade's name for "scheme → Python source"
+compile = compile_source
 
 __all__ = [
     "Diagnostic", "KpiError", "KpiResult", "Line", "Result", "Ruleset", "Severity", "__version__",

@@ -85,7 +85,8 @@ def make(
     """Build a diagnostic at a span of a source file (the line text is captured for carets)."""
     if source is None or span is None or span.line == 0:
         return Diagnostic(code, severity, message, source.name if source else "<string>", hint=hint)
-    end_column = span.end_column if span.end_line == span.line else len(source.line_text(span.line)) + 1
+    end_column = (span.end_column if span.end_line == span.line
+                  else len(source.line_text(span.line)) + 1)
     return Diagnostic(
         code,
         severity,

@@ -21,7 +21,7 @@ from .codegen import Generated, generate
 _ALLOWED_MODULES = {"decimal": decimal, "kpidsl": None, "kpidsl.runtime": runtime}
 
 
-def _restricted_import(name: str, globals: Any = None, locals: Any = None,  # noqa: A002
+def _restricted_import(name: str, globals: Any = None, locals: Any = None,
                        fromlist: Any = (), level: int = 0) -> Any:
     if level != 0 or name not in _ALLOWED_MODULES:
         raise ImportError(f"generated evaluators may import only decimal and kpidsl.runtime, "
@@ -69,7 +69,7 @@ def compile_ruleset(checked: CheckedRuleset) -> Compiled:
     filename = f"<kpidsl:{key[:12]}>"
     code: CodeType = compile(generated.source, filename, "exec")
     namespace: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), "__name__": "kpidsl_scheme"}
-    exec(code, namespace)  # noqa: S102 - closed namespace, see the module docstring
+    exec(code, namespace)
     compiled = Compiled(generated, filename, namespace)
     _CACHE[key] = compiled
     while len(_CACHE) > CACHE_SIZE:

@@ -164,7 +164,7 @@ def _hint_for(token: Token, source: SourceFile, expected: set[str]) -> str:
         return "no colon is needed: write the parts one after another, e.g. 'below 80% pays 0'"
     if token.type == "NUMBER" and "PERCENT" in expected:
         return f"a weight or threshold is a percentage: write {value}%"
-    if "CURRENCY" in expected or token.type == "NAME" and value.isupper():
+    if "CURRENCY" in expected or (token.type == "NAME" and value.isupper()):
         return "currencies are written after the amount: 60_000 RUB"
     if token.type == "STRING":
         return "a label comes right after the name it describes: kpi revenue \"Revenue\" ..."

@@ -43,7 +43,7 @@ def round_to(value: Decimal, step: Decimal, mode: str) -> Decimal:
 
 
 def is_fraction_step(step: Decimal) -> bool:
-    """A step of 1, 0.1, 0.01 ... — one that `quantize` rounds to exactly (and keeps the exponent)."""
+    """A step of 1, 0.1, 0.01 ...: one that `quantize` rounds to exactly (keeping the exponent)."""
     normal = step.normalize()
     exponent = normal.as_tuple().exponent
     return normal.as_tuple().digits == (1,) and isinstance(exponent, int) and exponent <= 0
@@ -105,6 +105,6 @@ def between(x: Decimal, low: Decimal, high: Decimal) -> Decimal:
 
 
 exported = (
-    "CONTEXT", "ZERO", "ONE", "round_to", "is_fraction_step", "lower_is_better", "linear", "tiers_marginal",
-    "tiers_whole", "between",
+    "CONTEXT", "ZERO", "ONE", "round_to", "is_fraction_step", "lower_is_better", "linear",
+    "tiers_marginal", "tiers_whole", "between",
 )

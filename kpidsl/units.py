@@ -75,7 +75,7 @@ def multiply(a: Unit, b: Unit) -> Unit | None:
     if a is Unit.BOOLEAN or b is Unit.BOOLEAN:
         return None
     if a is Unit.ANY:
-        return b if b not in DIMENSIONLESS else b
+        return b
     if b is Unit.ANY:
         return a
     if a in DIMENSIONLESS and b in DIMENSIONLESS:

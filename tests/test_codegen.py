@@ -49,7 +49,7 @@ def test_generated_module_runs_standalone() -> None:
     from kpidsl.runtime import CONTEXT
 
     namespace: dict[str, object] = {}
-    exec(compile(kpidsl.load(SCHEMES[0]).python_source, "b2b.py", "exec"), namespace)  # noqa: S102
+    exec(compile(kpidsl.load(SCHEMES[0]).python_source, "b2b.py", "exec"), namespace)
     evaluate = namespace["EVALUATORS"]["base"]  # type: ignore[index]
     facts = {"revenue": Decimal(3_300_000), "avg_check": Decimal(142_500),
              "conversion": Decimal("0.021"), "calls": Decimal(950)}

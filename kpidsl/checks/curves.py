@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 from .. import ast
 from ..diagnostics import Diagnostic, error, warning
@@ -99,7 +100,7 @@ def _check_shape(curve: ast.Curve, samples: list[tuple[Decimal, Decimal]], sourc
                  constants: dict[str, Decimal]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     samples.sort()
-    for (x1, y1), (x2, y2) in zip(samples, samples[1:], strict=False):
+    for (x1, y1), (x2, y2) in pairwise(samples):
         if x2 > x1 and y2 < y1:
             out.append(warning("KPI404", f"curve '{curve.name}' pays less at {_pct(x2)} than at "
                                f"{_pct(x1)}", source, curve.name_span,

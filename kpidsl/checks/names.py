@@ -1,4 +1,4 @@
-"""Names: every reference resolves, nothing is reserved or missing, and nothing depends on itself."""
+"""Names: every reference resolves, nothing is reserved or missing, nothing depends on itself."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payments and pools: every pool line has a KPI with a plan, a share and a curve; weights add up."""
+"""Payments and pools: each pool line has a KPI with a plan, a share and a curve; weights add up."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ def check_pools(variant: Variant, source: SourceFile) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for pay in variant.pays.values():
         if pay.formula is not None and (pay.items or pay.pool is not None):
-            out.append(error("KPI305", f"payment '{pay.name}' has both a formula and a pool", source,
+            out.append(error("KPI305", f"payment '{pay.name}' has both a formula and a pool",
+                             source,
                              pay.name_span, hint="write either '= amount' or 'pool ... for ...'"))
         if pay.formula is None and not pay.items:
-            hint = (f"list its KPIs: for revenue weight 40% curve standard"
+            hint = ("list its KPIs: for revenue weight 40% curve standard"
                     if pay.pool is not None else "write '= amount' or 'pool amount' with its KPIs")
             out.append(error("KPI306", f"payment '{pay.name}' pays nothing", source, pay.name_span,
                              hint=hint))

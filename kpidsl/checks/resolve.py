@@ -22,8 +22,8 @@ _NOUN = {"facts": "fact", "constants": "constant", "curves": "curve", "kpis": "K
          "pays": "payment", "budgets": "budget"}
 
 
-def resolve(ruleset: ast.Ruleset, source: SourceFile) -> tuple[dict[str, Variant], list[ast.Example],
-                                                                list[Diagnostic]]:
+def resolve(ruleset: ast.Ruleset, source: SourceFile
+            ) -> tuple[dict[str, Variant], list[ast.Example], list[Diagnostic]]:
     diagnostics: list[Diagnostic] = []
     examples: list[ast.Example] = []
     header = ruleset.header
@@ -45,7 +45,8 @@ def resolve(ruleset: ast.Ruleset, source: SourceFile) -> tuple[dict[str, Variant
         if parent and parent in chain and frozenset(chain) not in cycles_seen:
             cycles_seen.add(frozenset(chain))
             cycle = " → ".join([*chain[chain.index(parent):], parent])
-            diagnostics.append(error("KPI602", f"grades are based on each other in a cycle: {cycle}",
+            diagnostics.append(error("KPI602",
+                                     f"grades are based on each other in a cycle: {cycle}",
                                      source, grade.name_span,
                                      hint="one of them must be based on the scheme itself"))
             continue
@@ -57,7 +58,8 @@ def resolve(ruleset: ast.Ruleset, source: SourceFile) -> tuple[dict[str, Variant
                 hint = did_you_mean(parent_name, known) or (
                     "known grades: " + ", ".join(known) if known else "")
                 diagnostics.append(error("KPI603", f"grade '{grade.name}' is based on unknown "
-                                         f"grade '{parent_name}'", source, grade.name_span, hint=hint))
+                                         f"grade '{parent_name}'", source, grade.name_span,
+                                         hint=hint))
             continue
         variant = _copy(variants[parent_name], grade.name, grade.label)
         for statement in grade.statements:

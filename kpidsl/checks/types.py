@@ -119,9 +119,7 @@ class UnitChecker:
         if isinstance(e, ast.PlanOf) and e.name in self.variant.kpis:
             plan = fold(self.variant.kpis[e.name].plan, self.variant.constant_values)
             return plan is None or plan == 0
-        if isinstance(e, ast.TeamSize):
-            return False
-        return True
+        return not isinstance(e, ast.TeamSize)
 
     def u_Compare(self, e: ast.Compare) -> Unit:
         a, b = self.number(e.left), self.number(e.right)

@@ -37,7 +37,7 @@ def nodes(expr: ast.Expr | None) -> Iterator[ast.Expr]:
 
 
 def references(expr: ast.Expr | None) -> Iterator[tuple[str, str, ast.Expr]]:
-    """(kind, name, node) for every name an expression uses: value, plan, attainment, curve, team."""
+    """(kind, name, node) for each name an expression uses: value, plan, attainment, curve, team."""
     for node in nodes(expr):
         if isinstance(node, ast.Ref):
             yield "value", node.name, node
