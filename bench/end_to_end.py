@@ -2,8 +2,8 @@
 
     python bench/end_to_end.py [--sizes 10k,100k,1M] [--rounds 1] [--keep]
 
-Facts files are generated into a temporary directory (never the repository) and reused
-while it exists. Every command runs as a fresh process writing CSV to /dev/null; the table
+Facts files are generated into a fresh temporary directory (never the repository), removed
+at the end unless --keep. Every command runs as a fresh process writing CSV to /dev/null; the table
 shows rows per second (wall), CPU time and peak memory (max RSS, from wait4), each the best
 of N rounds, beside a hand-written streaming script in the same run (bench/stream.py
 hand: csv module, Decimal, the hand-written scheme) and kpidsl's Python API streaming
@@ -29,25 +29,19 @@ from pathlib import Path
 from harness import B2B, ROOT, human, parse_sizes, table
 
 HERE = Path(__file__).resolve().parent
-DATA = Path(tempfile.gettempdir()) / "kpidsl-bench-facts"
 
 
-def facts_file(rows: int, seed: int = 2025) -> Path:
-    """A plain CSV of `rows` managers around plan (written once, then reused)."""
-    DATA.mkdir(exist_ok=True)
-    path = DATA / f"facts-{rows}-{seed}.csv"
-    if path.exists():
-        return path
+def facts_file(folder: Path, rows: int, seed: int = 2025) -> Path:
+    """A plain CSV of `rows` managers around plan."""
+    path = folder / f"facts-{rows}-{seed}.csv"
     rng = random.Random(seed)
-    partial = path.with_suffix(".part")
-    with partial.open("w", encoding="utf-8", newline="") as file:
+    with path.open("w", encoding="utf-8", newline="") as file:
         write = csv.writer(file, lineterminator="\n").writerow
         write(("employee", "revenue", "avg_check", "conversion", "calls"))
         for i in range(rows):
             write((f"m{i}", f"{rng.randrange(180_000_000, 420_000_001) / 100:.2f}",
                    f"{rng.randrange(9_000_000, 21_000_001) / 100:.2f}",
                    f"{rng.randrange(120, 281) / 100:.2f}%", str(rng.randrange(600, 1401))))
-    partial.replace(path)
     return path
 
 
@@ -120,16 +114,18 @@ def check_equal(path: Path, work: Path) -> None:
 
 def run(sizes: list[int] | None = None, rounds: int = 1, keep: bool = False) -> str:
     """The table; the generated files are removed afterwards unless `keep`."""
+    folder = Path(tempfile.mkdtemp(prefix="kpidsl-bench-facts-"))
     try:
-        return _run(sizes or [10_000, 100_000, 1_000_000], rounds)
+        return _run(folder, sizes or [10_000, 100_000, 1_000_000], rounds, keep)
     finally:
         if not keep:
-            shutil.rmtree(DATA, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(sizes: list[int], rounds: int) -> str:
-    files = {size: facts_file(size) for size in sizes}
-    work = Path(tempfile.mkdtemp(prefix="kpidsl-bench-"))
+def _run(folder: Path, sizes: list[int], rounds: int, keep: bool) -> str:
+    files = {size: facts_file(folder, size) for size in sizes}
+    work = folder / "outputs"
+    work.mkdir()
     try:
         check_equal(files[min(sizes)], work)
     finally:
@@ -149,7 +145,9 @@ def _run(sizes: list[int], rounds: int) -> str:
     notes = [f"Best of {rounds} round(s) per size; wall time for rows/s, CPU time (user + "
              "system) for the ratio to the hand-written script; peak memory is the process's "
              "high-water resident size (VmHWM). Totals of all three checked equal on the "
-             f"{human(min(sizes))}-row file first. Files: {DATA}."]
+             f"{human(min(sizes))}-row file first."]
+    if keep:
+        notes.append(f"Facts files kept in {folder}.")
     return table("4. End to end: CSV facts file → totals (rulesets/b2b_manager.kpi)",
                  ("rows", "program", "rows/s", "CPU", "CPU vs hand-written", "peak memory"),
                  rows, notes)
