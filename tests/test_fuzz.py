@@ -124,3 +124,11 @@ def test_a_number_too_large_to_round_is_a_plain_kpi902() -> None:
         "KPI902", "a number needs more than 34 significant digits (the decimal context) "
         "while computing employee 'e1'")
     assert d.line > 0
+
+
+def test_a_bare_attainment_outside_a_curve_is_a_diagnostic() -> None:
+    """It compiled to the curve's parameter name and failed at run time with a NameError."""
+    [d] = [d for d in kpidsl.check("scheme deals\npay deals = -(attainment)\n") if d.is_error]
+    assert (d.code, d.message, d.line, d.column) == (
+        "KPI101", "'attainment' alone is a curve's input, used only in what a band pays "
+        "(here: payment deals)", 2, 15)

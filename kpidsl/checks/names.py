@@ -7,7 +7,7 @@ from ..diagnostics import Diagnostic, did_you_mean, error
 from ..parser import RESERVED_WORDS
 from ..source import SourceFile
 from .model import Variant
-from .walk import references
+from .walk import nodes, references
 
 Node = tuple[str, str]  # (kind, name): ("value", "revenue"), ("plan", "revenue"), ("constant", "x")
 
@@ -42,6 +42,13 @@ def check_names(variant: Variant, source: SourceFile) -> list[Diagnostic]:
                 message, candidates = problem
                 out.append(error("KPI101", message.format(name=name, where=where), source,
                                  node.span, hint=did_you_mean(name, candidates)))
+        if scope != "curve":  # a bare 'attainment' is the input of a curve, nothing else
+            for node in nodes(expr):
+                if isinstance(node, ast.CurveInput):
+                    out.append(error("KPI101", "'attainment' alone is a curve's input, used "
+                                     f"only in what a band pays (here: {where})", source,
+                                     node.span, hint="for a KPI's attainment name the KPI: "
+                                     "attainment of revenue"))
     return out
 
 
