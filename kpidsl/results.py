@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -154,8 +154,11 @@ class Result:
             payouts: dict[str, Decimal] = {}
             with decimal.localcontext(CONTEXT):  # built lazily, outside the evaluation's context
                 # each line's amount, read from the evaluator's output (no Line objects needed)
-                for (_payment, kpi), line in zip(info.layout.lines, details[3], strict=True):
-                    payouts[kpi] = payouts.get(kpi, Decimal(0)) + line[3]
+                # unless the lines were rebuilt (a budget scaled them)
+                amounts = ([line.amount for line in self._lines] if self._lines is not None
+                           else [line[3] for line in details[3]])
+                for (_payment, kpi), amount in zip(info.layout.lines, amounts, strict=True):
+                    payouts[kpi] = payouts.get(kpi, Decimal(0)) + amount
             values, plans, attainments = details[:3]
             self._kpis = {
                 name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
@@ -166,12 +169,23 @@ class Result:
             }
         return self._kpis
 
-    def scale_component(self, name: str, amount: Decimal, note: str) -> None:
-        """Replace a component (a budget cap scaled it) and recompute the total."""
+    def scale_component(self, name: str, amount: Decimal, note: str,
+                        step: Decimal = Decimal("0.01")) -> None:
+        """Replace a component (a budget cap scaled it), its pool lines in proportion (so the
+        lines still add up to it exactly), and recompute the total."""
+        from .allocation import pro_rata
+
         components = dict(self.components)
         components[name] = amount
-        self._components = components
         with decimal.localcontext(CONTEXT):
+            own = [line for line in self.lines if line.payment == name]
+            if own:
+                scaled = iter(pro_rata([line.amount for line in own], amount, step))
+                self._lines = tuple(
+                    replace(line, amount=next(scaled), gate="scaled") if line.payment == name
+                    else line for line in self.lines)
+                self._kpis = None  # KPI payouts are sums of lines
+            self._components = components
             self.total = sum(components.values(), Decimal(0))
         self.notes.append(note)
 

@@ -157,3 +157,32 @@ def test_evaluator_equals_independent_reference(revenue: Decimal, avg_check: Dec
     assert result.total == expected
     assert result.total == sum(result.components.values())
     assert result.components["bonus"] == sum(line.amount for line in result.lines)
+
+
+def test_a_budget_over_a_pool_scales_its_lines_so_they_still_add_up() -> None:
+    scheme = kpidsl.loads('''scheme t "T"
+  currency RUB
+fact revenue money
+fact calls count
+curve c
+  from 0% pays attainment
+  cap 300%
+kpi revenue plan 100 RUB
+kpi calls plan 10
+pay bonus "Bonus" pool 300 RUB
+  for revenue weight 50% curve c
+  for calls weight 50% curve c
+budget fund "Fund" cap 700 RUB for bonus
+''')
+    rows = [{"employee": "a", "revenue": "200", "calls": "10"},   # 300 + 150 = 450
+            {"employee": "b", "revenue": "100", "calls": "20"},   # 150 + 300 = 450
+            {"employee": "c", "revenue": "100", "calls": "10"}]   # 150 + 150 = 300
+    results = list(scheme.evaluate_many(rows))
+    bonuses = [r.components["bonus"] for r in results]
+    assert bonuses == [Decimal("262.50"), Decimal("262.50"), Decimal("175.00")]
+    assert sum(bonuses) == Decimal("700.00")
+    for result in results:
+        assert sum(line.amount for line in result.lines) == result.components["bonus"]
+        assert {line.gate for line in result.lines} == {"scaled"}
+        assert sum(k.payout for k in result.kpis.values()) == result.components["bonus"]
+    assert [line.amount for line in results[0].lines] == [Decimal("175.00"), Decimal("87.50")]
