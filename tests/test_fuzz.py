@@ -132,3 +132,24 @@ def test_a_bare_attainment_outside_a_curve_is_a_diagnostic() -> None:
     assert (d.code, d.message, d.line, d.column) == (
         "KPI101", "'attainment' alone is a curve's input, used only in what a band pays "
         "(here: payment deals)", 2, 15)
+
+
+def test_no_keyword_is_shadowed_by_a_word_terminal_in_any_parser_state() -> None:
+    """The class of bug behind 'floor': where LALR merges states, a priority-2 word terminal
+    (ROUND_MODE, AGGREGATE, PERIOD ...) accepted next to a keyword that it also matches wins
+    the lexer, and the keyword can never be written there."""
+    import re
+
+    from kpidsl.grammar import parser
+
+    lark_parser = parser()
+    terminals = {t.name: t for t in lark_parser.terminals}
+    shadowed = set()
+    for actions in lark_parser.parser.parser.parser.parse_table.states.values():
+        accepted = [terminals[name] for name in actions if name in terminals]
+        for keyword in (t for t in accepted if t.pattern.type == "str"):
+            for word in (t for t in accepted if t.pattern.type == "re"):
+                if word.priority > keyword.priority and \
+                        re.fullmatch(word.pattern.to_regexp(), keyword.pattern.value):
+                    shadowed.add((keyword.pattern.value, word.name))
+    assert shadowed == set()
