@@ -307,3 +307,24 @@ def test_extra_fact_keys_never_reach_the_evaluator() -> None:
                                "__import__": "os", "facts": "1"})
     assert result.total == Decimal("1214.00")
     assert set(result.facts) == {"name1", "name2"}
+
+
+def test_crm_text_never_becomes_a_spreadsheet_formula(tmp_path: Path) -> None:
+    """An id or name like '=1+2' or '=HYPERLINK(...)' is written to XLSX as text, not as a
+    formula that Excel would run when the file is opened."""
+    import openpyxl
+    from click.testing import CliRunner
+
+    from kpidsl.cli import main
+
+    facts = tmp_path / "facts.csv"
+    facts.write_text('employee,name,revenue,avg_check,conversion,calls\n'
+                     '=1+2,"=HYPERLINK(""http://x"",""y"")",3300000,142500,2.1%,950\n',
+                     encoding="utf-8")
+    out = tmp_path / "out.xlsx"
+    done = CliRunner().invoke(main, ["eval", str(ROOT / "rulesets" / "b2b_manager.kpi"),
+                                     str(facts), "--format", "xlsx", "-o", str(out)])
+    assert done.exit_code == 0, done.stderr
+    sheet = openpyxl.load_workbook(out).active
+    first = [(c.value, c.data_type) for c in next(sheet.iter_rows(min_row=2, max_row=2))][:2]
+    assert first == [("=1+2", "s"), ('=HYPERLINK("http://x","y")', "s")]

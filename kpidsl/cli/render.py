@@ -243,6 +243,8 @@ def write_xlsx(path: Path, columns: list[Column], rows: Iterable[dict[str, Any]]
         for c in columns:
             value = row.get(c.key)
             cell = WriteOnlyCell(sheet, value=value if value is not None else None)
+            if isinstance(value, str):
+                cell.data_type = "s"  # CRM text ('=1+2', '=HYPERLINK(…)') is never a formula
             if c.kind == "amount":
                 cell.number_format = "#,##0.00"
             cells.append(cell)
