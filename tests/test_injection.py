@@ -328,3 +328,26 @@ def test_crm_text_never_becomes_a_spreadsheet_formula(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(out).active
     first = [(c.value, c.data_type) for c in next(sheet.iter_rows(min_row=2, max_row=2))][:2]
     assert first == [("=1+2", "s"), ('=HYPERLINK("http://x","y")', "s")]
+
+
+@pytest.mark.parametrize("command", [["doc", "--format", "html", "--lang", "en"],
+                                     ["statement", "-e", "ivanov", "--format", "html"]])
+def test_labels_are_escaped_in_html_documents(command: list[str], tmp_path: Path) -> None:
+    """A label is text in an HTML document: no tag, no template expression survives."""
+    from click.testing import CliRunner
+
+    from kpidsl.cli import main
+
+    source = (ROOT / "rulesets" / "b2b_manager.kpi").read_text(encoding="utf-8")
+    hostile = source.replace('"B2B sales manager"', '"<script>alert(1)</script> {{ 7*7 }}"') \
+        .replace('kpi revenue     "Revenue"', 'kpi revenue     "<img src=x onerror=alert(2)>"')
+    assert hostile.count("<script>") == 1 and hostile.count("<img") == 1
+    scheme = tmp_path / "scheme.kpi"
+    scheme.write_text(hostile, encoding="utf-8")
+    args = [command[0], str(scheme)]
+    if command[0] == "statement":
+        args.append(str(ROOT / "rulesets" / "b2b_manager.facts.csv"))
+    done = CliRunner().invoke(main, [*args, *command[1:]])
+    assert done.exit_code == 0, done.stderr
+    assert "<script>" not in done.stdout and "<img src=x" not in done.stdout
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; {{ 7*7 }}" in done.stdout
