@@ -153,3 +153,18 @@ def test_no_keyword_is_shadowed_by_a_word_terminal_in_any_parser_state() -> None
                         re.fullmatch(word.pattern.to_regexp(), keyword.pattern.value):
                     shadowed.add((keyword.pattern.value, word.name))
     assert shadowed == set()
+
+
+def test_the_long_run_script_runs_and_reports(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A few inputs through tests/fuzz/run_fuzz.py, so the script cannot rot between runs."""
+    import json
+
+    from fuzz import run_fuzz
+
+    summary = tmp_path / "summary.json"
+    code = run_fuzz.main(["--inputs", "10", "--workers", "1", "--findings",
+                          str(tmp_path / "findings"), "--json", str(summary)])
+    totals = json.loads(summary.read_text(encoding="utf-8"))["totals"]
+    assert code == 0
+    assert (totals["inputs"], totals["exceptions"], totals["internal"], totals["hangs"]) == (
+        10, 0, 0, 0)
