@@ -491,6 +491,18 @@ class _ExprWriter:
         self.owner = owner
         self.curve_input = curve_input
 
+    def never_none(self, args: tuple[ast.Expr, ...]) -> bool:
+        """No operand can be None (the plan or attainment of a KPI without a plan), so a
+        comparison fails, if ever, exactly as the builtin's would."""
+        kpis = self.owner.variant.kpis
+        for node in (n for a in args for n in nodes(a)):
+            if isinstance(node, ast.PlanOf) and _no_plan(kpis.get(node.name)):
+                return False
+            if isinstance(node, ast.AttainmentOf) and _no_plan(kpis.get(node.name)) and \
+                    getattr(kpis.get(node.name), "attainment", None) is None:
+                return False
+        return True
+
     def write(self, e: ast.Expr) -> str:  # one branch per node kind
         o = self.owner
         v = o.variant
@@ -533,6 +545,14 @@ class _ExprWriter:
             return (f"({self.write(e.then)} if {self.write(e.condition)} "
                     f"else {self.write(e.otherwise)})")
         if isinstance(e, ast.Call):
+            if e.function in ("min", "max") and len(e.args) == 2 and self.never_none(e.args):
+                # max(a, b) written out: b when b > a, else a, as the builtin decides, with
+                # a and b evaluated once and in order; no call, ~5 % of an evaluation
+                left, right = self.write(e.args[0]), self.write(e.args[1])
+                first, second = f"_d{o.next_temp()}", f"_d{o.next_temp()}"  # temporaries
+                compare = "<" if e.function == "max" else ">"
+                return f"({second} if ({first} := {left}) {compare} ({second} := {right}) " \
+                       f"else {first})"
             args = ", ".join(self.write(a) for a in e.args)
             return f"{e.function}({args})"
         if isinstance(e, ast.Round):
@@ -541,6 +561,10 @@ class _ExprWriter:
         if isinstance(e, ast.CurveCall):
             return f"{o.ids[('curve', e.curve)]}({self.write(e.arg)})[0]"
         raise TypeError(type(e).__name__)
+
+
+def _no_plan(kpi: ast.Kpi | None) -> bool:
+    return kpi is None or kpi.plan is None
 
 
 def _const(expr: ast.Expr | None, constants: dict[str, Decimal]) -> Decimal:
