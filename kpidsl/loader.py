@@ -65,7 +65,9 @@ def compile_ruleset(checked: CheckedRuleset) -> Compiled:
     cached = _CACHE.get(key)
     if cached is not None:
         _CACHE.move_to_end(key)
-        return cached
+        # Same code, maybe other names: schemes that differ only in non-ASCII names generate
+        # the same source, so the evaluators are shared but the layouts are this scheme's.
+        return Compiled(generated, cached.filename, cached.namespace)
     filename = f"<kpidsl:{key[:12]}>"
     code: CodeType = compile(generated.source, filename, "exec")
     namespace: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), "__name__": "kpidsl_scheme"}

@@ -168,3 +168,15 @@ def test_the_long_run_script_runs_and_reports(tmp_path) -> None:  # type: ignore
     assert code == 0
     assert (totals["inputs"], totals["exceptions"], totals["internal"], totals["hangs"]) == (
         10, 0, 0, 0)
+
+
+def test_schemes_with_the_same_code_but_other_names_keep_their_own_names() -> None:
+    """Non-ASCII names never reach the code, so two schemes can compile to the same source;
+    the cached evaluator was returned with the first scheme's names (KeyError in loads)."""
+    first = kpidsl.loads('scheme revenue\nkpi м6e0 = 0\npay бонус = 1 RUB\n')
+    second = kpidsl.loads('scheme revenue\nkpi ф "Revenue" = 0\npay премия = 1 RUB\n')
+    assert first.python_source == second.python_source
+    assert (list(first.evaluate({}).kpis), list(first.evaluate({}).components)) == (
+        ["м6e0"], ["бонус"])
+    assert (list(second.evaluate({}).kpis), list(second.evaluate({}).components)) == (
+        ["ф"], ["премия"])
