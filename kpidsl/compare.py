@@ -111,7 +111,7 @@ class Comparison:
 
 
 def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else format(value, "f")
 
 
 def changes(old: Result, new: Result) -> list[Change]:

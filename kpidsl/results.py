@@ -192,7 +192,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: amounts as strings holding exact decimals ("119800.00")."""
         def text(value: Decimal | None) -> str | None:
-            return None if value is None else str(value)
+            return None if value is None else format(value, "f")  # never '0E+2'
+
 
         return {
             "employee": self.employee,

@@ -33,7 +33,7 @@ def test_bundled_examples_pass() -> None:
     last = result.stdout.splitlines()[-1]
     assert last.endswith(" passed, 0 failed")
     assert int(last.split()[0]) >= 7
-    assert "rulesets/b2b_manager.kpi: 5 passed\n" in result.stdout
+    assert "rulesets/b2b_manager.kpi: 7 passed\n" in result.stdout
 
 
 def test_a_failing_example_shows_expected_actual_line_and_calculation(golden) -> None:  # type: ignore[no-untyped-def]
@@ -57,12 +57,16 @@ def test_boundary_coverage_table(golden) -> None:  # type: ignore[no-untyped-def
     golden.check("cli/test_coverage", result.stdout)
 
 
-def test_min_coverage_fails_below_the_threshold() -> None:
-    result = run(["test", "--min-coverage", "80", "rulesets/b2b_manager.kpi"], FINDINGS)
-    assert ("rulesets/b2b_manager.kpi: boundary coverage 66.7 % is below the minimum 80 %"
+def test_min_coverage_fails_below_the_threshold(tmp_path: Path) -> None:
+    text = (ROOT / "rulesets" / "b2b_manager.kpi").read_text(encoding="utf-8")
+    partial = tmp_path / "b2b_manager.kpi"  # without the examples just above 80 % and below 100 %
+    partial.write_text(text[: text.index("example just_above_cut_off")], encoding="utf-8")
+    result = run(["test", "--min-coverage", "80", str(partial)], FINDINGS)
+    assert (f"{partial}: boundary coverage 66.7 % is below the minimum 80 %"
             in result.stdout)
     assert result.stdout.splitlines()[-1] == "5 passed, 0 failed"
-    run(["test", "--min-coverage", "60", "rulesets/b2b_manager.kpi"], OK)
+    run(["test", "--min-coverage", "60", str(partial)], OK)
+    run(["test", "--min-coverage", "100", "rulesets"], OK)
 
 
 def test_verbose_names_every_example() -> None:

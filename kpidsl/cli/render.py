@@ -217,7 +217,7 @@ def write_csv(stream: IO[str], columns: list[Column], rows: Iterable[dict[str, A
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow([c.header for c in columns])
     for row in rows:
-        writer.writerow(["" if row.get(c.key) is None else str(row.get(c.key))
+        writer.writerow(["" if row.get(c.key) is None else _cell(row.get(c.key))
                          for c in columns])
 
 
@@ -278,7 +278,7 @@ def result_dict(item: Evaluated) -> dict[str, Any]:
 
 def json_ready(row: dict[str, Any], columns: list[Column]) -> dict[str, Any]:
     """A flat row for JSON: Decimals as exact strings."""
-    return {c.header: (str(row[c.key]) if isinstance(row.get(c.key), Decimal) else row.get(c.key))
+    return {c.header: (_cell(row[c.key]) if isinstance(row.get(c.key), Decimal) else row.get(c.key))
             for c in columns}
 
 
@@ -407,7 +407,7 @@ def leaderboard_table(ruleset: Ruleset, rows: list[dict[str, Any]], by: str,
             elif c.kind == "percent":
                 line.append(percent_text(value, lang) if value is not None else "—")
             else:
-                line.append("" if value is None else str(value))
+                line.append("" if value is None else _cell(value))
         cells.append(line)
     right = [c.kind in ("amount", "percent") or c.key == "rank" for c in columns]
     return title + "\n\n" + grid(cells, right)
@@ -415,3 +415,8 @@ def leaderboard_table(ruleset: Ruleset, rows: list[dict[str, Any]], by: str,
 
 def rows_iter(items: Iterable[Evaluated]) -> Iterator[dict[str, Any]]:
     return (flat_row(i) for i in items)
+
+
+def _cell(value: object) -> str:
+    """A cell's text; decimals as plain digits (never '0E+2')."""
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
