@@ -312,9 +312,22 @@ def test_compile_prints_the_module(tmp_path: Path) -> None:
 
 
 def test_commands_are_registered() -> None:
-    assert {"check", "eval", "explain", "test", "fmt", "compile", "completion"} <= set(
-        main.commands)
-    assert all(isinstance(c, click.Command) for c in main.commands.values())
+    ctx = click.Context(main)
+    names = main.list_commands(ctx)
+    assert {"check", "eval", "explain", "test", "fmt", "compile", "completion", "doc",
+            "statement", "compare", "target"} <= set(names)
+    assert all(isinstance(main.get_command(ctx, name), click.Command) for name in names)
+
+
+def test_check_imports_no_other_command() -> None:
+    """`kpidsl check` loads only its own command module (start-up stays fast)."""
+    code = ("import sys; from kpidsl.cli import main\n"
+            "try:\n    main(['check', 'rulesets/b2b_manager.kpi'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('kpidsl.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    assert out.splitlines()[-1] == "['kpidsl.cli.check', 'kpidsl.cli.common', 'kpidsl.cli.render']"
 
 
 # ---------------------------------------------------------------- other facts formats

@@ -1,27 +1,53 @@
 """The command line: `kpidsl check | eval | explain | test | fmt | compile | completion`.
 
 Each command lives in its own module and lists itself in that module's ``COMMANDS``; this
-module only builds the group. Modules named in ``PLUGINS`` are optional: when one exists,
-every click command in its ``COMMANDS`` list is added, so new command groups plug in without
-editing this file. Exit codes, shared options and the error handler are in ``common.py``;
-every piece of output formatting is in ``render.py``.
+module only builds the group, and imports a command's module only when that command runs
+(so `kpidsl check` starts without loading what `doc` or `eval` need). Modules of
+``PLUGINS`` are optional: when one is installed, its commands are added. Exit codes, shared
+options and the error handler are in ``common.py``; every piece of output formatting is in
+``render.py``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
 from .. import __version__
 
-BUILTIN = ("check", "evaluate", "explain_cmd", "test_cmd", "fmt", "compile_cmd", "completion")
+# command name → the module (in this package) that defines it
+COMMAND_MODULES = {
+    "check": "check", "eval": "evaluate", "explain": "explain_cmd", "test": "test_cmd",
+    "fmt": "fmt", "compile": "compile_cmd", "completion": "completion",
+    "doc": "docs", "statement": "docs", "compare": "plans", "target": "plans",
+}
 PLUGINS = ("docs", "plans")
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module the first time the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = {name for name, module in COMMAND_MODULES.items() if _installed(module)}
+        return sorted(known | set(super().list_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None and _installed(module):
+            _register(module, optional=module in PLUGINS)
+        return super().get_command(ctx, cmd_name)
+
+
+def _installed(module_name: str) -> bool:
+    return importlib.util.find_spec(f"{__name__}.{module_name}") is not None
+
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT)
+@click.group(cls=_LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="kpidsl")
 def main() -> None:
     """kpidsl: KPI and bonus schemes for sales teams, checked, paid exactly and explained.
@@ -48,10 +74,5 @@ def _register(module_name: str, optional: bool) -> None:
         if isinstance(command, click.Command):
             main.add_command(command)
 
-
-for _name in BUILTIN:
-    _register(_name, optional=False)
-for _name in PLUGINS:
-    _register(_name, optional=True)
 
 __all__ = ["main"]
