@@ -123,6 +123,9 @@ _EXPECTED = {  # the hint of KPI501, per unit
     Unit.MINUTES: "minutes, like 90 or 1,5", Unit.HOURS: "hours, like 8 or 7,5"}
 
 
+_SIMPLE = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")  # plain digits, no sign
+
+
 def parse_value(text: str, unit: Unit) -> Decimal:
     """Parse one cell's text into an exact Decimal for a fact of `unit`.
 
@@ -131,6 +134,8 @@ def parse_value(text: str, unit: Unit) -> Decimal:
     takes '2,1%' as 0.021 and a bare number as the fraction itself ('0,021').
     """
     s = text.strip()
+    if _SIMPLE.fullmatch(s):  # the common case, '142500' or '0.021': no other rule applies
+        return _check_unit(Decimal(s), unit, s)
     shown = _clip(s)
     if not s:
         raise FactValueError("empty value", "KPI502")
