@@ -191,8 +191,10 @@ def _check_unit(value: Decimal, unit: Unit, shown: str) -> Decimal:
     if what and value < 0:
         raise FactValueError(f"'{shown}' is negative; {what} cannot be negative", "KPI503",
                              f"{what} is 0 or more")
+    if unit is not Unit.COUNT:
+        return value
     _, digits, exp = value.as_tuple()
-    if unit is Unit.COUNT and isinstance(exp, int) and exp < 0 and any(digits[exp:]):
+    if isinstance(exp, int) and exp < 0 and any(digits[exp:]):
         raise FactValueError(f"'{shown}' is not a whole number; a count must be whole",
                              "KPI503", "a count is a whole number of things, 0 or more")
     return value
@@ -220,6 +222,8 @@ def _convert(raw: object, unit: Unit) -> Decimal:
 
 def _show(raw: object) -> str:
     """A cell as text, as a person would read it in the spreadsheet."""
+    if type(raw) is str:  # CSV cells: most calls
+        return raw
     if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e16:
         return str(int(raw))
     if isinstance(raw, (dt.date, dt.time)):
