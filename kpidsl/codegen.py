@@ -207,9 +207,9 @@ class _VariantWriter:
             kpi = v.kpis[name]
             w.at(kpi)
             w.comment(f"kpi {label_comment(name)}")
-            value = self.ident("k", name)
+            value_id = self.ident("k", name)
             formula = self.expr(kpi.formula) if kpi.formula is not None else self.ident("f", name)
-            w.line(f"{value} = {formula}")
+            w.line(f"{value_id} = {formula}")
             plan = self.ident("p", name)
             if kpi.plan is not None:
                 w.at(kpi.plan)
@@ -445,7 +445,7 @@ class _VariantWriter:
             lower_open = lower is None or not lower.is_finite()
             follows = handled is not None and lower is not None and \
                 handled[0] == lower and handled[1] != band.lower_inclusive
-            if not lower_open and not follows:
+            if lower is not None and not lower_open and not follows:
                 tests.append(f"x {'>=' if band.lower_inclusive else '>'} {self.lit(lower)}")
             if upper is not None and upper.is_finite():
                 tests.append(f"x {'<=' if band.upper_inclusive else '<'} {self.lit(upper)}")

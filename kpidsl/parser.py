@@ -8,8 +8,10 @@ run reports every broken statement, not just the first.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import lark
 from lark import Token, Tree
@@ -127,7 +129,7 @@ _VALUE_STARTS = {"NUMBER", "PERCENT", "NAME", "LPAR", "FUNCTION", "ROUND", "PLAN
 _STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
 
 
-def _expected_words(terminals: set[str] | frozenset[str] | list[str]) -> list[str]:
+def _expected_words(terminals: Iterable[str]) -> list[str]:
     """What the parser wanted, grouped: 'a value' and 'a new statement' instead of long lists."""
     names = {t for t in terminals if not t.startswith("__")}
     if "PAYS" in names:
@@ -316,7 +318,7 @@ class _Builder:
             node = replace(node, translations=self.translations(label))
         return node
 
-    def _named(self, tree: Tree) -> tuple[Token, str, list]:
+    def _named(self, tree: Tree) -> tuple[Any, str, list[Any]]:
         name = tree.children[0]
         rest = list(tree.children[1:])
         label = ""
@@ -356,7 +358,9 @@ class _Builder:
                 cap = self.expr(limit.children[0])
             else:
                 floor = self.expr(limit.children[0])
-        kind, bands, points = "bands", (), ()
+        kind = "bands"
+        bands: tuple[ast.Band, ...] = ()
+        points: tuple[ast.Point, ...] = ()
         if body.data == "bands":
             bands = tuple(self.band(b) for b in body.children)
         elif body.data == "linear":
@@ -512,7 +516,7 @@ class _Builder:
         return ast.Literal(self.span(tree), self.decimal(number), Unit.MONEY, str(number),
                            _currency(currency))
 
-    def decimal(self, token: Token, text: str | None = None) -> Decimal:
+    def decimal(self, token: Any, text: str | None = None) -> Decimal:
         digits = (text if text is not None else str(token)).replace("_", "")
         if len(digits.replace(".", "")) > MAX_DIGITS:
             self.problems.append(error(
@@ -595,12 +599,12 @@ class _Builder:
         return ast.CurveCall(self.span(tree), str(name), self.expr(arg))
 
 
-def _unquote(token: Token) -> str:
+def _unquote(token: Any) -> str:
     text = str(token)[1:-1]
     return re.sub(r"\\(.)", r"\1", text)
 
 
-def _currency(token: Token) -> str:
+def _currency(token: Any) -> str:
     return {"₽": "RUB", "€": "EUR"}.get(str(token), str(token))
 
 

@@ -275,7 +275,7 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                 row: FactRow = item  # type: ignore[assignment]
                 earlier = seen[row.employee]
                 if earlier is not None:
-                    record(_duplicate(row, id_column, earlier))
+                    record(_duplicate(row, id_column, str(earlier)))
                     continue
                 seen[row.employee] = f"{row.file}:{row.row}"
                 pending[row.employee] = (row.file, row.extra)
