@@ -133,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         parts = max(1, args.workers)
         for part in range(parts):
             count = total // parts + (1 if part < total % parts else 0)
-            jobs.append((source, args.seed + part * 10_000_000, count, args.timeout,
-                         args.findings))
+            # seeds of different runs and workers never overlap (mutation seeds are ranges)
+            jobs.append((source, args.seed * 1_000_000_000 + part * 10_000_000, count,
+                         args.timeout, args.findings))
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
         results = pool.map(_work, jobs, chunksize=1)
@@ -158,7 +159,8 @@ def _summary(results: list[dict[str, Any]], seconds: float,
         for key in ("inputs", "exceptions", "internal", "hangs", "evaluations"):
             s[key] += r[key]
         s["stages"].update(r["stages"])
-        s["slowest"] = max(s["slowest"], r["slowest"])
+        if r["slowest"] > s["slowest"]:
+            s["slowest"], s["slowest_input"] = r["slowest"], r["slowest_input"]
         s["findings"] += r["findings"]
     totals = {key: sum(s[key] for s in by_source.values())
               for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
