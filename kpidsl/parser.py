@@ -108,14 +108,16 @@ def _syntax_diagnostic(exc: lark.exceptions.UnexpectedInput, source: SourceFile)
             offset = token.start_pos or 0
             span = source.span(offset, token.end_pos or offset + len(token))
             message = f"unexpected {_describe_token(token)}"
-        expected = _expected_words(exc.expected)
+        in_curve = _statement_at(source.text, offset or 0) == "curve"
+        expected = _expected_words(exc.expected, in_curve)
         hint = _hint_for(token, source, exc.expected)
     else:
         offset = offset or 0
         char = source.text[offset : offset + 1]
         span = source.span(offset, offset + 1)
         message = f"unexpected character {char!r}"
-        expected = _expected_words(getattr(exc, "allowed", ()) or ())
+        expected = _expected_words(getattr(exc, "allowed", ()) or (),
+                                   _statement_at(source.text, offset) == "curve")
         hint = _hint_for_char(char, source, offset)
     if expected:
         shown = ", ".join(expected[:8]) + (", ..." if len(expected) > 8 else "")
@@ -129,10 +131,19 @@ _VALUE_STARTS = {"NUMBER", "PERCENT", "NAME", "LPAR", "FUNCTION", "ROUND", "PLAN
 _STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
 
 
-def _expected_words(terminals: Iterable[str]) -> list[str]:
-    """What the parser wanted, grouped: 'a value' and 'a new statement' instead of long lists."""
+def _statement_at(text: str, offset: int) -> str:
+    """The statement word ('curve', 'pay' ...) of the statement around `offset`."""
+    starts = [m for m in _STATEMENT_START.finditer(text) if m.start(1) <= offset]
+    return starts[-1].group(1) if starts else ""
+
+
+def _expected_words(terminals: Iterable[str], in_curve: bool = False) -> list[str]:
+    """What the parser wanted, grouped: 'a value' and 'a new statement' instead of long lists.
+
+    After a value the parser's states are merged, so the list there is everything that can
+    follow any value; 'pays' is named only inside a curve, where it is what is missing."""
     names = {t for t in terminals if not t.startswith("__")}
-    if "PAYS" in names:
+    if "PAYS" in names and in_curve:
         return ["'pays' and what the band pays"]
     words: list[str] = []
     if {"NUMBER", "NAME"} <= names and names & {"PERCENT", "LPAR"}:
@@ -160,7 +171,11 @@ def _hint_for(token: Token, source: SourceFile, expected: set[str]) -> str:
         after = source.text[token.end_pos : (token.end_pos or 0) + 1]
         if before.isdigit() and after.isdigit():
             return "write thousands with underscores (3_000_000) and decimals with a point (2.1%)"
-    if "PAYS" in expected and token.type in ("NUMBER", "PERCENT", "NAME"):
+    start = token.start_pos or 0
+    if token.type == "NAME" and start and source.text[start - 1].isdigit():
+        return "a number is written with digits, '_' and one decimal point: 3_000_000, 2.5%"
+    if "PAYS" in expected and token.type in ("NUMBER", "PERCENT", "NAME") and \
+            _statement_at(source.text, start) == "curve":
         return f"say what the band pays: ... pays {value}"
     if value == ":":
         return "no colon is needed: write the parts one after another, e.g. 'below 80% pays 0'"
