@@ -371,6 +371,18 @@ def _union_specs(*rulesets: Ruleset) -> dict[str, Any]:
     return specs
 
 
+def month_and_period(function: F) -> F:
+    """--month and --period, shared by compare and target."""
+    function = click.option(
+        "--period", default=None, metavar="YYYY-MM",
+        help="The period: picks the version in force from a directory of versions and sets "
+             "the month.")(function)
+    return click.option(
+        "--month", default=None, metavar="MONTH",
+        help="The month evaluated (jan..dec or 1..12), for plans that differ by month.",
+    )(function)
+
+
 @click.command("compare")
 @click.argument("old", type=click.Path())
 @click.argument("new", type=click.Path())
@@ -379,11 +391,7 @@ def _union_specs(*rulesets: Ruleset) -> dict[str, Any]:
 @facts_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
               default="table", show_default=True, help="How the comparison is written.")
-@click.option("--month", default=None, metavar="MONTH",
-              help="The month evaluated (jan..dec or 1..12), for plans that differ by month.")
-@click.option("--period", default=None, metavar="YYYY-MM",
-              help="The period: picks the version in force from a directory of versions and "
-                   "sets the month.")
+@month_and_period
 @lang_option
 @handle_errors
 def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptions,
@@ -550,11 +558,7 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
 @facts_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True, help="How the answer is written.")
-@click.option("--month", default=None, metavar="MONTH",
-              help="The month evaluated (jan..dec or 1..12), for plans that differ by month.")
-@click.option("--period", default=None, metavar="YYYY-MM",
-              help="The period: picks the version in force from a directory of versions and "
-                   "sets the month.")
+@month_and_period
 @lang_option
 @handle_errors
 def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, earn: str,
