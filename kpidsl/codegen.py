@@ -199,9 +199,8 @@ class _VariantWriter:
             if value is not None:
                 self.statics[name] = value
         for name, fact in v.facts.items():
-            if self._fact_used(name):
-                w.at(fact)
-                w.line(f"{self.ident('f', name)} = facts[{name!r}]")
+            w.at(fact)
+            w.line(f"{self.ident('f', name)} = facts[{name!r}]")
         kpis = [k for k in v.kpi_order]
         for name in kpis:
             kpi = v.kpis[name]
@@ -259,9 +258,6 @@ class _VariantWriter:
         w.indent -= 1
         w.line("")
         return Layout(kpis, lines, pays, dict(curve_functions))
-
-    def _fact_used(self, name: str) -> bool:
-        return True
 
     def monthly(self, expr: ast.Expr, by_month: tuple[ast.MonthValue, ...]) -> str:
         default = self.expr(expr)

@@ -18,6 +18,7 @@ from . import ast
 from .allocation import pro_rata
 from .checks import BASE, CheckedRuleset, Variant
 from .checks.fold import fold
+from .checks.names import expressions
 from .checks.walk import nodes
 from .codegen import Layout
 from .diagnostics import Diagnostic, KpiError, error
@@ -72,20 +73,9 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
             value = fold(fact.if_missing, variant.constant_values)
             if value is not None:
                 defaults[fact.name] = value
-    needs = sorted({
-        (node.kind, node.name)
-        for kpi in kpis.values()
-        for expr in (kpi.formula, kpi.plan, kpi.attainment)
-        for node in nodes(expr) if isinstance(node, ast.TeamAggregate)
-    } | {
-        (node.kind, node.name)
-        for pay in variant.pays.values()
-        for expr in (pay.formula, pay.pool, *(g.value for g in pay.gates),
-                     *(g.unless for g in pay.gates),
-                     *(g.value for i in pay.items for g in i.gates),
-                     *(g.unless for i in pay.items for g in i.gates))
-        for node in nodes(expr) if isinstance(node, ast.TeamAggregate)
-    })
+    needs = sorted({(node.kind, node.name)
+                    for _where, expr, _scope in expressions(variant)
+                    for node in nodes(expr) if isinstance(node, ast.TeamAggregate)})
     return VariantInfo(
         variant.name, checked.currency, layout, compiled.evaluators[variant.name],
         {k: kpis[k].label or k for k in layout.kpis},
@@ -98,12 +88,10 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
 
 def uses_team(info: VariantInfo, checked: CheckedRuleset) -> bool:
     """Does the variant read team aggregates or the team size anywhere (KPIs, pays, gates)?"""
-    from .checks.names import _expressions
-
     variant = checked.variants[info.name]
     return bool(info.team_needs) or any(
         isinstance(node, ast.TeamSize)
-        for _where, expr, _scope in _expressions(variant) for node in nodes(expr)
+        for _where, expr, _scope in expressions(variant) for node in nodes(expr)
     )
 
 

@@ -10,8 +10,8 @@ from ..source import SourceFile
 from ..units import Unit
 from .fold import fold
 from .model import Variant
-from .names import _expressions
-from .walk import references
+from .names import expressions
+from .walk import nodes, references
 
 MAX_KPIS_PER_EMPLOYEE = 7
 TEAM_SHARE = (Decimal("0.10"), Decimal("0.20"))
@@ -21,7 +21,7 @@ def check_methodology(variant: Variant, source: SourceFile, header: ast.Header,
                       examples: list[ast.Example]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     used: set[str] = set()
-    for _where, expr, _scope in _expressions(variant):
+    for _where, expr, _scope in expressions(variant):
         used.update(name for _kind, name, _node in references(expr))
     used.update(k for k, kpi in variant.kpis.items() if kpi.formula is None)
     # a grade answers only for the facts it declares itself: one that drops a KPI leaves the
@@ -66,9 +66,7 @@ def _team_share(variant: Variant, source: SourceFile) -> list[Diagnostic]:
     for pay in variant.pays.values():
         exprs = [pay.formula, pay.pool, *(g.value for g in pay.gates),
                  *(g.unless for g in pay.gates)]
-        uses_team = any(isinstance(node, ast.TeamAggregate) or node.__class__ is ast.TeamSize
-                        for expr in exprs for _k, _n, node in references(expr)) or any(
-            _mentions_team(e) for e in exprs)
+        uses_team = any(_mentions_team(e) for e in exprs)
         amount = fold(pay.pool if pay.pool is not None else pay.formula, variant.constant_values)
         if pay.items or uses_team:
             (team_pays if uses_team else own_pays).append((pay, amount))
@@ -91,6 +89,4 @@ def _team_share(variant: Variant, source: SourceFile) -> list[Diagnostic]:
 
 
 def _mentions_team(expr: ast.Expr | None) -> bool:
-    from .walk import nodes
-
     return any(isinstance(n, ast.TeamAggregate | ast.TeamSize) for n in nodes(expr))

@@ -35,7 +35,7 @@ def check_names(variant: Variant, source: SourceFile) -> list[Diagnostic]:
                 f"write its formula (kpi {kpi.name} = ...) or declare 'fact {kpi.name} ...'"
             out.append(error("KPI104", f"KPI '{kpi.name}' has no formula and there is no fact "
                              f"named '{kpi.name}'", source, kpi.name_span, hint=hint))
-    for where, expr, scope in _expressions(variant):
+    for where, expr, scope in expressions(variant):
         for kind, name, node in references(expr):
             problem = _resolve(variant, kind, name, scope)
             if problem:
@@ -52,7 +52,7 @@ def check_names(variant: Variant, source: SourceFile) -> list[Diagnostic]:
     return out
 
 
-def _expressions(variant: Variant):  # type: ignore[no-untyped-def]
+def expressions(variant: Variant):  # type: ignore[no-untyped-def]
     """(where, expression, scope) for every expression in a variant."""
     for c in variant.constants.values():
         yield f"constant {c.name}", c.value, "constant"
@@ -212,7 +212,7 @@ def check_per_team(variant: Variant, source: SourceFile, header: ast.Header) -> 
                              "paid per team", source, kpi.name_span,
                              hint=f"aggregate it under a name of its own: kpi team_{kpi.name} "
                              f"= team total of {kpi.name}"))
-    for where, expr, scope in _expressions(variant):
+    for where, expr, scope in expressions(variant):
         if scope != "employee":
             continue
         for kind, name, node in references(expr):
