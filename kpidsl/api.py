@@ -93,6 +93,14 @@ class Ruleset:
         """
         return self._evaluation.many(rows, grade, month, on_error)
 
+    def run(self, paths: Iterable[str | Path], facts: Any = None, *,
+            month: int | None = None) -> Any:
+        """Facts files (CSV, JSON, JSON Lines, XLSX) → a `kpidsl.run.Run`, as `kpidsl eval`
+        reads them: iterate it for results; `failures` and `counts` are complete afterwards."""
+        from .run import evaluate_files
+
+        return evaluate_files(self, paths, facts, month=month)
+
 
 def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
