@@ -71,8 +71,10 @@ class Ruleset:
             for fact in variant.facts.values():
                 if fact.name not in specs:
                     default = self.infos[variant.name].defaults.get(fact.name)
+                    labels = (fact.label, *(text for _, text in fact.translations))
                     specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
-                                                fact.label)
+                                                fact.label, tuple(t for t in labels if t),
+                                                fact.column)
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
