@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
-from pathlib import Path
 from typing import IO
 
 import click
@@ -81,16 +80,25 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
              + (f" ({hint})" if hint else ""))
     if fmt.to_file and output is None:
         fail(f"--format {fmt.value} writes a workbook: give the file with -o FILE")
+    sink = None
+    if output is not None:  # checked and opened before any row is read
+        from ..outfile import output as open_output
+
+        sink = open_output(output, binary=fmt.to_file, inputs=[
+            ruleset, *facts_paths, *([plan.holidays] if plan.holidays else [])])
     run = run_facts(scheme, facts_paths, facts, month=month, progress=True)
     with ExitStack() as stack:
         stream: IO[str] | None = None
-        if output is not None and not fmt.to_file:
-            stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
+        workbook: IO[bytes] | None = None
+        if sink is not None and fmt.to_file:
+            workbook = stack.enter_context(sink)
+        elif sink is not None:
+            stream = stack.enter_context(sink)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
                                 scheme_file=scheme.checked.source.name,
                                 facts_files=tuple(facts_paths), month=month,
                                 counts=run.counts)
-        renderer = fmt.renderer(Output(stream, Path(output) if output else None), lang,
+        renderer = fmt.renderer(Output(stream, workbook), lang,
                                 options)
         try:
             if pace is not None:

@@ -53,12 +53,14 @@ def _union_specs(*rulesets: Ruleset) -> dict[str, Any]:
 @facts_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
               default="table", show_default=True, help="How the comparison is written.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout.")
 @month_and_period
 @lang_option
 @handle_errors
 def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptions,
-                    output_format: str, month: str | None, period: str | None,
-                    lang: str) -> None:
+                    output_format: str, output: str | None, month: str | None,
+                    period: str | None, lang: str) -> None:
     """Run a new scheme next to the current one on the same facts (a pilot month).
 
     For every employee: the old total, the new total, the difference and the lines that
@@ -74,6 +76,11 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
     from ..run import RowFailure, read_rows
     from .render.base import Output
 
+    sink = None
+    if output is not None:  # checked and opened before any row is read
+        from ..outfile import output as open_output
+
+        sink = open_output(output, inputs=[old, new, *facts_paths])
     when = PlanOptions(period=period)
     before, chosen = load_scheme(old, when, month_number(month), strict=False)
     after, _month = load_scheme(new, when, month_number(month), strict=False)
@@ -91,7 +98,14 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
                              tuple(diagnostics))
         failures.append(failure)
         report_failure(failure)
-    ResultsFormat(output_format).renderer(Output(), lang).comparison(comparison, after.currency)
+    if sink is None:
+        ResultsFormat(output_format).renderer(Output(), lang).comparison(comparison,
+                                                                        after.currency)
+    else:
+        with sink as stream:  # renamed into place only when complete
+            ResultsFormat(output_format).renderer(Output(stream), lang).comparison(
+                comparison, after.currency)
+        click.echo(f"wrote {output}", err=True)
     sys.exit(FINDINGS if failures else OK)
 
 
