@@ -25,6 +25,7 @@ Errors are ``OSError`` subclasses carrying the target's name, so callers that al
 
 from __future__ import annotations
 
+import atexit
 import errno
 import io
 import os
@@ -123,6 +124,7 @@ class _Pending:
             except FileExistsError:
                 continue
             self.temporary = candidate
+            _unfinished.add(candidate)
             return
         raise FileExistsError(errno.EEXIST, "no free temporary name beside it", self.name)
 
@@ -142,6 +144,7 @@ class _Pending:
         if self.keep_mode is not None:
             os.chmod(self.temporary, self.keep_mode)
         os.replace(self.temporary, self.target)
+        _unfinished.discard(self.temporary)
         self.temporary = None
 
     def discard(self, stream: IO[bytes]) -> None:
@@ -150,7 +153,20 @@ class _Pending:
         if self.temporary is not None:
             with suppress(OSError):
                 self.temporary.unlink()
+            _unfinished.discard(self.temporary)
             self.temporary = None
+
+
+_unfinished: set[Path] = set()  # temporary files not yet renamed or removed
+
+
+@atexit.register
+def _remove_unfinished() -> None:
+    """A command that exits between opening its output and finishing it leaves nothing."""
+    for path in list(_unfinished):
+        with suppress(OSError):
+            path.unlink()
+    _unfinished.clear()
 
 
 def _named(exc: OSError, name: str) -> OSError:

@@ -22,18 +22,15 @@ def compile_command(ruleset: str, output: str | None) -> None:
     Example:
       kpidsl compile rulesets/b2b_manager.kpi -o b2b_manager.py
     """
-    sink = None
-    if output is not None:  # an unwritable path fails before the scheme is compiled
-        from ..outfile import output as open_output
+    if output is None:
+        click.echo(load_ruleset(ruleset).python_source, nl=False)
+        return
+    from ..outfile import output as open_output
 
-        sink = open_output(output, inputs=[ruleset], newline="\n")
-    source = load_ruleset(ruleset).python_source
-    if sink is None:
-        click.echo(source, nl=False)
-    else:
-        with sink as stream:  # renamed into place only when complete
-            stream.write(source)
-        click.echo(f"wrote {output}", err=True)
+    # an unwritable path fails before the scheme is compiled; renamed into place when complete
+    with open_output(output, inputs=[ruleset], newline="\n") as stream:
+        stream.write(load_ruleset(ruleset).python_source)
+    click.echo(f"wrote {output}", err=True)
 
 
 COMMANDS = [compile_command]

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -45,22 +46,25 @@ def document_options(function: F) -> F:
                         show_default=True, help="Markdown or self-contained HTML.")(function)
 
 
-def _open(output: str | None, inputs: list[str]) -> Any:
-    """The -o file, checked (not an input, writable) and opened before any work is done."""
+@contextmanager
+def _output(output: str | None, inputs: list[str]) -> Iterator[IO[str] | None]:
+    """The -o file, checked (not an input, writable) and opened before any work is done,
+    renamed into place when the block succeeds; None for stdout."""
     if output is None:
-        return None
+        yield None
+        return
     from ..outfile import output as open_output
 
-    return open_output(output, inputs=inputs, make_parents=True)
-
-
-def _write(text: str, sink: Any, output: str | None) -> None:
-    if sink is None:
-        click.echo(text, nl=False)
-        return
-    with sink as stream:  # renamed into place only when complete
-        stream.write(text)
+    with open_output(output, inputs=inputs, make_parents=True) as stream:
+        yield stream
     click.echo(f"wrote {output}", err=True)
+
+
+def _write(text: str, stream: IO[str] | None) -> None:
+    if stream is None:
+        click.echo(text, nl=False)
+    else:
+        stream.write(text)
 
 
 def _template_errors(function: F) -> F:
@@ -108,10 +112,10 @@ def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str 
     """
     from ..docs import render_plan
 
-    sink = _open(output, [ruleset])
-    scheme = load_ruleset(ruleset)
-    check_grade(scheme, grade)
-    _write(render_plan(scheme, grade, lang, fmt, template_dir), sink, output)
+    with _output(output, [ruleset]) as stream:
+        scheme = load_ruleset(ruleset)
+        check_grade(scheme, grade)
+        _write(render_plan(scheme, grade, lang, fmt, template_dir), stream)
     sys.exit(OK)
 
 
@@ -176,21 +180,24 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         fail("give either --employee ID or --all")
     if every and output is None:
         fail("--all writes one file per employee: give the directory with -o DIR")
-    sink = _open(output, [ruleset, *facts_paths]) if not every else None
+    if employee is not None:
+        with _output(output, [ruleset, *facts_paths]) as stream:
+            scheme = load_ruleset(ruleset)
+            check_grade(scheme, facts.grade)
+            run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+            found = list(run.items)
+            if not found:
+                if run.failures:
+                    sys.exit(FINDINGS)
+                fail(f"no employee '{employee}' in {', '.join(facts_paths)}")
+            item = found[0]
+            _write(render_statement(scheme, item.result, lang, fmt, template_dir,
+                                    name=item.extra.get("name", ""), month=month), stream)
+        sys.exit(FINDINGS if run.failures else OK)
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+    run = run_facts(scheme, facts_paths, facts, month=month)
     items, failures = run.items, run.failures
-    if employee is not None:
-        found = list(items)
-        if not found:
-            if failures:
-                sys.exit(FINDINGS)
-            fail(f"no employee '{employee}' in {', '.join(facts_paths)}")
-        item = found[0]
-        _write(render_statement(scheme, item.result, lang, fmt, template_dir,
-                                name=item.extra.get("name", ""), month=month), sink, output)
-        sys.exit(FINDINGS if failures else OK)
     directory = Path(output)  # type: ignore[arg-type]
     if directory.exists() and not directory.is_dir():
         fail(f"{directory}: not a directory")

@@ -80,20 +80,19 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
              + (f" ({hint})" if hint else ""))
     if fmt.to_file and output is None:
         fail(f"--format {fmt.value} writes a workbook: give the file with -o FILE")
-    sink = None
-    if output is not None:  # checked and opened before any row is read
-        from ..outfile import output as open_output
-
-        sink = open_output(output, binary=fmt.to_file, inputs=[
-            ruleset, *facts_paths, *([plan.holidays] if plan.holidays else [])])
-    run = run_facts(scheme, facts_paths, facts, month=month, progress=True)
     with ExitStack() as stack:
         stream: IO[str] | None = None
         workbook: IO[bytes] | None = None
-        if sink is not None and fmt.to_file:
-            workbook = stack.enter_context(sink)
-        elif sink is not None:
-            stream = stack.enter_context(sink)
+        if output is not None:  # checked and opened before any row is read
+            from ..outfile import output as open_output
+
+            sink = stack.enter_context(open_output(output, binary=fmt.to_file, inputs=[
+                ruleset, *facts_paths, *([plan.holidays] if plan.holidays else [])]))
+            if fmt.to_file:
+                workbook = sink
+            else:
+                stream = sink
+        run = run_facts(scheme, facts_paths, facts, month=month, progress=True)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
                                 scheme_file=scheme.checked.source.name,
                                 facts_files=tuple(facts_paths), month=month,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -72,15 +73,26 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
       kpidsl compare current.kpi pilot.kpi march.csv --format csv > pilot.csv
       kpidsl compare rulesets/versions pilot.kpi july.csv --period 2025-07
     """
+    with ExitStack() as stack:
+        stream = None
+        if output is not None:  # checked and opened before any row is read
+            from ..outfile import output as open_output
+
+            stream = stack.enter_context(open_output(output, inputs=[old, new, *facts_paths]))
+        failures = _compare(old, new, facts_paths, facts, output_format, month, period, lang,
+                            stream)
+    if output is not None:
+        click.echo(f"wrote {output}", err=True)
+    sys.exit(FINDINGS if failures else OK)
+
+
+def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptions,
+             output_format: str, month: str | None, period: str | None, lang: str,
+             stream: IO[str] | None) -> list[Any]:
     from ..compare import compare
     from ..run import RowFailure, read_rows
     from .render.base import Output
 
-    sink = None
-    if output is not None:  # checked and opened before any row is read
-        from ..outfile import output as open_output
-
-        sink = open_output(output, inputs=[old, new, *facts_paths])
     when = PlanOptions(period=period)
     before, chosen = load_scheme(old, when, month_number(month), strict=False)
     after, _month = load_scheme(new, when, month_number(month), strict=False)
@@ -98,15 +110,9 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
                              tuple(diagnostics))
         failures.append(failure)
         report_failure(failure)
-    if sink is None:
-        ResultsFormat(output_format).renderer(Output(), lang).comparison(comparison,
-                                                                        after.currency)
-    else:
-        with sink as stream:  # renamed into place only when complete
-            ResultsFormat(output_format).renderer(Output(stream), lang).comparison(
-                comparison, after.currency)
-        click.echo(f"wrote {output}", err=True)
-    sys.exit(FINDINGS if failures else OK)
+    ResultsFormat(output_format).renderer(Output(stream), lang).comparison(comparison,
+                                                                          after.currency)
+    return failures
 
 
 @click.command("target")
