@@ -99,6 +99,7 @@ EN: dict[str, str] = {
     "cap": "Cap",
     "floor": "Floor",
     "cap_row": "never more than {value}",
+    "uncapped_row": "none: the accelerator has no ceiling, by design",
     "floor_row": "never less than {value}",
     "linear_intro": "Between points the factor grows in a straight line; below the first "
                     "point it is 0, above the last it stays at the last point's value.",
@@ -304,6 +305,7 @@ RU: dict[str, str] = {
     "cap": "Потолок",
     "floor": "Минимум",
     "cap_row": "не более {value}",
+    "uncapped_row": "нет: повышающий коэффициент без потолка, так задумано",
     "floor_row": "не менее {value}",
     "linear_intro": "Между точками коэффициент растёт по прямой; ниже первой точки он равен 0, "
                     "выше последней остаётся на её уровне.",
