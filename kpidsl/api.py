@@ -71,8 +71,10 @@ class Ruleset:
             for fact in variant.facts.values():
                 if fact.name not in specs:
                     default = self.infos[variant.name].defaults.get(fact.name)
+                    labels = (fact.label, *(text for _, text in fact.translations))
                     specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
-                                                fact.label)
+                                                fact.label, tuple(t for t in labels if t),
+                                                fact.column)
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
@@ -90,6 +92,14 @@ class Ruleset:
         without it the first bad row raises KpiError.
         """
         return self._evaluation.many(rows, grade, month, on_error)
+
+    def run(self, paths: Iterable[str | Path], facts: Any = None, *,
+            month: int | None = None) -> Any:
+        """Facts files (CSV, JSON, JSON Lines, XLSX) → a `kpidsl.run.Run`, as `kpidsl eval`
+        reads them: iterate it for results; `failures` and `counts` are complete afterwards."""
+        from .run import evaluate_files
+
+        return evaluate_files(self, paths, facts, month=month)
 
 
 def _text(value: object) -> str | None:

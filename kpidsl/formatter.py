@@ -316,8 +316,9 @@ class _Formatter:
 
     def s_fact(self, n: ast.Fact, indent: int, first: int, last: int) -> list[Row]:
         missing = f"if missing {write_expr(n.if_missing)}" if n.if_missing is not None else ""
+        column = f"from column {_string(n.column)}" if n.column else ""
         return [Row(indent, first, last, "fact ",
-                    [n.name, n.unit.value, _main_label(n), _translations(n), missing],
+                    [n.name, n.unit.value, _main_label(n), _translations(n), column, missing],
                     aligned=True)]
 
     def s_constant(self, n: ast.Constant, indent: int, first: int, last: int) -> list[Row]:
