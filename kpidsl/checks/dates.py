@@ -42,8 +42,12 @@ def parse_period(text: str, *, end: bool = False) -> dt.date:
 
 def effective_span(source: SourceFile, header: ast.Header) -> Span:
     """The `effective` clause in the header (the scheme's name when there is none)."""
-    span = header.span
-    match = _EFFECTIVE.search(source.text, span.start, max(span.end, span.start))
+    span = header.span  # found by its lines: a header parsed alone (the editor's statement
+    # cache) has the right lines and columns but offsets into its own text
+    lines = source.text.split("\n")
+    start = sum(len(text) + 1 for text in lines[:max(span.line - 1, 0)])
+    end = start + sum(len(text) + 1 for text in lines[max(span.line - 1, 0):span.end_line])
+    match = _EFFECTIVE.search(source.text, start, end)
     return source.span(match.start(), match.end()) if match else header.name_span
 
 
