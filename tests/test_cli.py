@@ -174,8 +174,8 @@ def test_eval_xlsx(tmp_path: Path) -> None:
     assert f"wrote {out}" in result.stderr
     sheet = load_workbook(out, read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("employee", "name", "grade")
-    assert rows[0][-1] == "total"
+    assert rows[0][:3] == ("Employee", "Name", "Grade")
+    assert rows[0][-1] == "Total"
     assert rows[1][0] == "ivanov"
     assert Decimal(str(rows[1][-1])) == Decimal("119800")
 

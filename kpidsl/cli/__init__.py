@@ -23,6 +23,7 @@ COMMAND_MODULES = {
     "check": "check", "eval": "evaluate", "explain": "explain_cmd", "test": "test_cmd",
     "fmt": "fmt", "compile": "compile_cmd", "completion": "completion",
     "doc": "docs", "statement": "docs", "compare": "plans", "target": "plans",
+    "lsp": "lsp_cmd",
 }
 PLUGINS = ("docs", "plans")
 
