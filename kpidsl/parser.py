@@ -200,7 +200,7 @@ def _hint_for_char(char: str, source: SourceFile, offset: int) -> str:
     return ""
 
 
-_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]')
+_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*|[()]')
 
 
 def _too_many_parentheses(text: str, source: SourceFile) -> Diagnostic | None:
@@ -237,7 +237,7 @@ def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
 
 # ---------------------------------------------------------------- tree → AST
 
-_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')  # a '#' inside a label is text
+_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*')  # a '#' inside a label is text
 _OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
 
 

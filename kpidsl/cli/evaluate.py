@@ -37,13 +37,22 @@ from .render import ResultsFormat
               help="Write to FILE instead of stdout (required for xlsx).")
 @click.option("--rank", "rank_by", default=None, metavar="BY",
               help="A leaderboard instead: BY is 'total' or a KPI name (by its attainment).")
+@click.option("--excel", is_flag=True,
+              help="CSV for a spreadsheet: BOM, headers in --lang, amounts to the kopeck, "
+                   "rounded percents (implied by --lang ru).")
+@click.option("--sheets", type=click.Choice(["grade", "team"]), default=None,
+              help="XLSX: one sheet per grade or per team.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Table: the top N and bottom N by total only, saying how many are left "
+                   "out.")
 @month_option
 @forecast_options
 @lang_option
 @handle_errors
 def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions,
                  output_format: str, output: str | None, rank_by: str | None,
-                 month: int | None, plan: PlanOptions, lang: str) -> None:
+                 excel: bool, sheets: str | None, limit: int | None, month: int | None,
+                 plan: PlanOptions, lang: str) -> None:
     """Evaluate facts files (CSV, JSON, JSON Lines, XLSX) and print every employee's pay.
 
     CSV is read as spreadsheets export it: the delimiter is detected, decimal commas, spaces
@@ -57,7 +66,7 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
       kpidsl eval scheme.kpi export.csv --map "Выручка=revenue" --id "Сотрудник" --format json
       kpidsl eval scheme.kpi march.xlsx --sheet March --rank total
     """
-    from .render.base import Output, Unsupported
+    from .render.base import Output, RenderOptions, Unsupported
     from .render.model import kpi_names
 
     fmt = ResultsFormat(output_format)
@@ -72,12 +81,20 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
              + (f" ({hint})" if hint else ""))
     if fmt.to_file and output is None:
         fail(f"--format {fmt.value} writes a workbook: give the file with -o FILE")
-    run = run_facts(scheme, facts_paths, facts, month=month, progress=True)
+    # a streamed table on the terminal is its own progress; a bar would break its lines
+    streams_to_terminal = fmt is ResultsFormat.TABLE and limit is None and output is None \
+        and rank_by is None and pace is None and sys.stdout.isatty()
+    run = run_facts(scheme, facts_paths, facts, month=month, progress=not streams_to_terminal)
     with ExitStack() as stack:
         stream: IO[str] | None = None
         if output is not None and not fmt.to_file:
             stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
-        renderer = fmt.renderer(Output(stream, Path(output) if output else None), lang)
+        options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
+                                scheme_file=scheme.checked.source.name,
+                                facts_files=tuple(facts_paths), month=month,
+                                counts=run.counts)
+        renderer = fmt.renderer(Output(stream, Path(output) if output else None), lang,
+                                options)
         try:
             if pace is not None:
                 from .forecasts import forecast

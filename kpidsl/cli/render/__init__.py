@@ -22,7 +22,7 @@ from ...diagnostics import Diagnostic, render_all, sort_key
 
 if TYPE_CHECKING:
     from ...run import Counts, RowFailure
-    from .base import Output, Renderer
+    from .base import Output, Renderer, RenderOptions
 
 
 class DiagnosticsFormat(str, Enum):
@@ -40,12 +40,13 @@ class ResultsFormat(str, Enum):
     JSONL = "jsonl"
     XLSX = "xlsx"
 
-    def renderer(self, out: Output, lang: str = "en") -> Renderer:
+    def renderer(self, out: Output, lang: str = "en",
+                 options: RenderOptions | None = None) -> Renderer:
         import importlib
 
         module_name, class_name = _RENDERERS[self]
         module = importlib.import_module(f"{__name__}.{module_name}")
-        renderer: Renderer = getattr(module, class_name)(out, lang)
+        renderer: Renderer = getattr(module, class_name)(out, lang, options)
         return renderer
 
     @property

@@ -19,11 +19,25 @@ if TYPE_CHECKING:
     from ...compare import Comparison
     from ...forecast import Forecast, Pace
     from ...goalseek import Seek
-    from ...run import Evaluated
+    from ...run import Counts, Evaluated
 
 
 class Unsupported(Exception):
     """This format cannot write this kind of output; the message says which formats can."""
+
+
+@dataclass
+class RenderOptions:
+    """What a command knows beyond the results: for formats that show where they came from
+    or are written for people (Excel)."""
+
+    excel: bool = False  # a CSV for a spreadsheet: BOM, the language's separators, rounded
+    sheets: str | None = None  # XLSX: one sheet per "grade" or "team"
+    limit: int | None = None  # table: the top and bottom N only
+    scheme_file: str = ""
+    facts_files: tuple[str, ...] = ()
+    month: int | None = None
+    counts: Counts | None = None  # complete once the results are exhausted
 
 
 @dataclass
@@ -43,9 +57,11 @@ class Renderer:
 
     name = ""
 
-    def __init__(self, out: Output, lang: str = "en") -> None:
+    def __init__(self, out: Output, lang: str = "en",
+                 options: RenderOptions | None = None) -> None:
         self.out = out
         self.lang = lang
+        self.options = options or RenderOptions()
 
     def write(self, text: str) -> None:
         self.out.text.write(text)

@@ -12,10 +12,13 @@ from .base import Renderer
 from .model import (
     FORECAST_COLUMNS,
     Column,
+    excel_number,
     flat_columns,
     forecast_rows,
     leaderboard_columns,
     leaderboard_rows,
+    people_columns,
+    people_row,
     rows_iter,
 )
 
@@ -34,6 +37,19 @@ def write_csv(stream: IO[str], columns: list[Column], rows: Iterable[dict[str, A
                          for c in columns])
 
 
+def write_excel_csv(stream: IO[str], columns: list[Column], rows: Iterable[dict[str, Any]],
+                    lang: str) -> None:
+    """A CSV a spreadsheet opens as columns: a BOM (Excel then reads UTF-8), ';' and decimal
+    commas in Russian (the list separator of a Russian Windows), ',' and points in English;
+    amounts to the kopeck, percents rounded for display. JSON keeps the exact values."""
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=";" if lang == "ru" else ",", lineterminator="\r\n")
+    writer.writerow([c.header for c in columns])
+    for row in rows:
+        writer.writerow([excel_number(row.get(c.key), c.kind, row.get(f"unit:{c.key[4:]}"), lang)
+                         for c in columns])
+
+
 class CsvRenderer(Renderer):
     name = "csv"
 
@@ -41,6 +57,11 @@ class CsvRenderer(Renderer):
         items = iter(items)
         first = list(itertools.islice(items, 1))
         extra = list(first[0].extra) if first else []
+        if self.options.excel:
+            columns = people_columns(ruleset, extra, self.lang)
+            rows = (people_row(i, self.lang) for i in itertools.chain(first, items))
+            write_excel_csv(self.out.text, columns, rows, self.lang)
+            return
         columns = flat_columns(ruleset, extra, detailed=True)
         write_csv(self.out.text, columns, rows_iter(itertools.chain(first, items)))
 

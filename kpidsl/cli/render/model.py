@@ -224,3 +224,87 @@ def fact_text(value: Decimal | None, unit: Any, currency: str, lang: str) -> str
         return f"{amount_text(value.quantize(Decimal('0.01')), lang)} {currency}"
     return amount_text(value.normalize() if value == value.to_integral_value()
                        else value, lang) if unit is Unit.COUNT else amount_text(value, lang)
+
+
+# ---------------------------------------------------------------- for people (Excel, XLSX)
+
+
+def people_columns(ruleset: Ruleset, extra: Sequence[str], lang: str) -> list[Column]:
+    """The detailed columns with headers a person reads: the scheme's labels, the words of
+    `lang`; kinds say how each cell is formatted (amount, percent, or the KPI's own unit)."""
+    from ...i18n import section
+    from ...labels import label_in
+
+    words = section("TABLE", lang)
+    fixed = {"employee": words["employee"], "name": words["name"]}
+    columns = [Column("employee", fixed["employee"])]
+    columns += [Column(f"extra:{k}", fixed.get(k, k)) for k in extra]
+    columns += [Column("grade", words["grade"]), Column("team", words["team"])]
+    kpis: dict[str, str] = {}
+    for variant in ruleset.checked.variants.values():
+        for name, decl in variant.kpis.items():
+            kpis.setdefault(name, label_in(decl, lang))
+    for kpi in kpi_names(ruleset):
+        text = kpis.get(kpi, kpi)
+        columns += [Column(f"kpi:{kpi}", text, "value"),
+                    Column(f"att:{kpi}", words["kpi_attainment"].format(kpi=text), "percent"),
+                    Column(f"pay:{kpi}", words["kpi_payout"].format(kpi=text), "amount")]
+    for name, text in component_labels(ruleset, lang).items():
+        columns.append(Column(f"component:{name}", text, "amount"))
+    columns.append(Column("total", words["total"], "amount"))
+    return columns
+
+
+def people_row(item: Evaluated, lang: str) -> dict[str, Any]:
+    """flat_row plus each KPI's unit (for formatting its value); the base grade in words."""
+    from ...checks import BASE
+    from ...i18n import section
+
+    row = flat_row(item)
+    if row["grade"] == BASE:
+        row["grade"] = section("TABLE", lang)["base_grade"]
+    for name, kpi in item.result.kpis.items():
+        row[f"unit:{name}"] = kpi.unit
+    return row
+
+
+def totals(columns: Sequence[Column], rows: Iterable[dict[str, Any]]) -> dict[str, Decimal]:
+    """Exact sums of the amount columns (the totals row of a sheet)."""
+    sums: dict[str, Decimal] = {}
+    for row in rows:
+        for c in columns:
+            value = row.get(c.key)
+            if c.kind == "amount" and value is not None:
+                sums[c.key] = sums.get(c.key, Decimal(0)) + value
+    return sums
+
+
+def sha256_of(path: str | Any) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def excel_number(value: Any, kind: str, unit: Any, lang: str) -> Any:
+    """A cell for a spreadsheet: amounts to the kopeck, percents rounded for display, the
+    language's decimal sign and no thousands separator (Excel reads '119800,00' as a number
+    in a Russian locale, '119 800,00' as text)."""
+    from ...units import Unit
+
+    if value is None:
+        return ""
+    if not isinstance(value, Decimal):
+        return value
+    if kind == "percent" or (kind == "value" and unit is Unit.PERCENT):
+        text = format((value * 100).quantize(Decimal("0.1")).normalize(), "f") + "%"
+    elif kind == "amount" or (kind == "value" and unit is Unit.MONEY):
+        text = format(value.quantize(Decimal("0.01")), "f")
+    elif kind == "value" and unit is Unit.RATIO:
+        text = format(value.quantize(Decimal("0.0001")).normalize(), "f")
+    else:
+        text = format(value.normalize() if value == value.to_integral_value() else value, "f")
+    return text.replace(".", ",") if lang == "ru" else text
