@@ -101,6 +101,23 @@ class Ruleset:
 
         return evaluate_files(self, paths, facts, month=month)
 
+    def evaluate_files(self, paths: str | Path | Iterable[str | Path], *,
+                       mapping: Mapping[str, str] | None = None,
+                       mapping_file: str | Path | None = None, id_column: str = "employee",
+                       sheet: str | None = None, header_row: int | None = None,
+                       grade: str | None = None, month: int | None = None) -> Any:
+        """Facts files read exactly as the CLI reads them, the options named as its flags
+        (--map, --mapping, --id, --sheet, --header-row, --grade); several files are joined
+        by employee. Returns a `kpidsl.run.Run`: iterate `run.results()`; `run.failures`
+        and `run.counts` are complete afterwards."""
+        from .run import FactsOptions, evaluate_files
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
+                               None if mapping_file is None else str(mapping_file), header_row)
+        return evaluate_files(self, paths, options, month=month)
+
 
 def _text(value: object) -> str | None:
     return str(value) if value not in (None, "") else None

@@ -296,11 +296,12 @@ class FactsReader:
                  id_column: str = "employee", mapping: Mapping[str, str] | None = None,
                  sheet: str | None = None, text: str | None = None,
                  columns: Mapping[str, str] | None = None, header_row: int | None = None,
-                 check_map: bool = True) -> None:
+                 check_map: bool = True, partial: bool = False) -> None:
         self.path, self.file, self.format, self.sheet = path, file, format, sheet
         self.specs, self.id_column, self._text = dict(specs), id_column, text
         self.mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
         self.header_row, self.check_map, self.notes = header_row, check_map, list[str]()
+        self.partial = partial  # one of several files joined by employee (kpidsl/join.py)
         try:  # see kpidsl/columns.py: titles, labels, mappings, the id column, the header row
             self.titles = Titles.build(self.specs, self.mapping, columns)
         except ColumnError as exc:
@@ -404,7 +405,7 @@ class FactsReader:
         self.columns = []
         for name in names:
             self._add_column(name, row)
-        self._check_header(row, row_text, require_facts=True)
+        self._check_header(row, row_text, require_facts=not self.partial)
 
     def _find_id(self, names: list[str], row: int, row_text: str, check_map: bool = True) -> None:
         try:
@@ -461,6 +462,8 @@ class FactsReader:
             raw = cells[col.index - 1] if col else None
             header, index = (col.header, col.index) if col else (fact, 0)
             if _blank(raw):
+                if self.partial:  # one of several files: the join applies the missing-fact rule
+                    continue
                 if spec.required:
                     problem(index, header, "", "KPI502", f"missing required fact '{fact}'",
                             "fill in the cell, or make the fact optional with a default")
@@ -587,8 +590,10 @@ class FactsReader:
             with Workbook(self.path) as book:
                 sheet, note = choose_sheet(book, self.sheet, lambda cells: self.titles.names_a_fact(
                     cells, self.specs))
-                if note:
+                if note:  # a sheet other than the active one: said, never silent
                     self.notes.append(note)
+                    self.warnings.append(self._diag("KPI531", note, warn=True,
+                                                    hint="choose the sheet with --sheet NAME"))
                 yield from book.rows(sheet)
         except WorkbookError as exc:
             raise self._file_error(exc.message, hint=exc.hint) from None
@@ -650,14 +655,20 @@ def _sniff_delimiter(line: str) -> str:
 
 def read_facts(path: str | Path, specs: Mapping[str, FactSpec], *, id_column: str = "employee",
                mapping: Mapping[str, str] | None = None, sheet: str | None = None,
-               format: str | None = None) -> FactsReader:
+               format: str | None = None, columns: Mapping[str, str] | None = None,
+               header_row: int | None = None, check_map: bool = True,
+               partial: bool = False) -> FactsReader:
     """Open a facts file for streaming; raise FactsFileError at once if it cannot be read.
-    `mapping` renames CRM columns to facts ({'Выручка': 'revenue'}); `format` (csv, json,
-    jsonl, xlsx) defaults to the one the file's extension names (no extension: CSV)."""
+    `mapping` renames CRM columns to facts ({'Выручка': 'revenue'}) and each must be in the
+    header; `columns` does the same for a mapping file's columns (absent ones are fine);
+    `header_row` says which row holds the titles (default: found, see kpidsl/columns.py);
+    `format` (csv, json, jsonl, xlsx) defaults to the one the file's extension names."""
     path = Path(path)
     suffix = path.suffix.lower()
     reader = FactsReader(path, specs, file=str(path), id_column=id_column, mapping=mapping,
-                         sheet=sheet, format=format or EXTENSIONS.get(suffix, suffix or "csv"))
+                         sheet=sheet, format=format or EXTENSIONS.get(suffix, suffix or "csv"),
+                         columns=columns, header_row=header_row, check_map=check_map,
+                         partial=partial)
     if reader.format not in FORMATS:  # e.g. an old binary .xls workbook
         raise reader._file_error(f"unknown facts format '{reader.format}'; use "
                                  f"{', '.join(FORMATS)}", hint="save workbooks as .xlsx")

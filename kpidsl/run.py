@@ -27,19 +27,39 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FactsOptions:
-    """How to read facts files: column renames, the employee column, the sheet, a grade."""
+    """How to read facts files: column renames (`--map`, a `--mapping` file), the employee
+    column, the sheet, the header row, a grade. See kpidsl/columns.py for how titles match."""
 
     mapping: dict[str, str] = field(default_factory=dict)
     id_column: str = "employee"
     sheet: str | None = None
     grade: str | None = None
+    mapping_file: str | None = None
+    header_row: int | None = None
 
-    def reader(self, path: str | Path, specs: dict[str, Any]) -> FactsReader:
-        """One facts file opened with these options (FactsFileError when it cannot be)."""
+    def reader(self, path: str | Path, specs: dict[str, Any], *,
+               several: bool = False) -> FactsReader:
+        """One facts file opened with these options (FactsFileError when it cannot be).
+        `several`: one of several files joined by employee (kpidsl/join.py)."""
         from .facts import read_facts
 
-        return read_facts(path, specs, id_column=self.id_column, mapping=self.mapping,
-                          sheet=self.sheet)
+        saved: dict[str, Any] = {}
+        if self.mapping_file is not None:
+            from .columns import ColumnError, read_mapping_file
+            from .diagnostics import error
+            from .facts import FactsFileError
+
+            try:
+                saved = read_mapping_file(self.mapping_file)
+            except ColumnError as exc:
+                raise FactsFileError(error("KPI507", exc.message, hint=exc.hint)) from None
+        id_column = self.id_column if self.id_column != "employee" else \
+            saved.get("id", self.id_column)
+        return read_facts(path, specs, id_column=id_column, mapping=self.mapping,
+                          sheet=self.sheet or saved.get("sheet"),
+                          columns=saved.get("columns"),
+                          header_row=self.header_row or saved.get("header_row"),
+                          check_map=not several, partial=several)
 
 
 @dataclass
@@ -114,7 +134,7 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
     """
     facts = facts or FactsOptions()
     paths = [Path(p) for p in paths]
-    readers = [facts.reader(p, ruleset.fact_specs) for p in paths]
+    readers = [facts.reader(p, ruleset.fact_specs, several=len(paths) > 1) for p in paths]
     failures: list[RowFailure] = []
     counts = Counts(files=len(readers))
     pending: dict[str, tuple[str, dict[str, str]]] = {}  # employee → (file, extra)
@@ -135,7 +155,8 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                 on_warning(d)
 
     def rows() -> Iterator[FactRow]:
-        for item in _unique_rows(readers, facts.id_column, counts, record, warn, on_row, only):
+        for item in _unique_rows(readers, facts.id_column, counts, record, warn, on_row, only,
+                                 ruleset.fact_specs):
             pending[item.employee] = (item.file, item.extra)
             yield item
 
@@ -169,7 +190,8 @@ def read_rows(specs: dict[str, Any], paths: Iterable[str | Path],
     given to `on_failure` and appended to `failures`.
     """
     facts = facts or FactsOptions()
-    readers = [facts.reader(p, specs) for p in paths]
+    paths = list(paths)
+    readers = [facts.reader(p, specs, several=len(paths) > 1) for p in paths]
     counts = counts if counts is not None else Counts()
     counts.files += len(readers)
 
@@ -183,18 +205,24 @@ def read_rows(specs: dict[str, Any], paths: Iterable[str | Path],
     def warn(diagnostics: list[Diagnostic]) -> None:
         counts.warnings.extend(diagnostics)
 
-    return list(_unique_rows(readers, facts.id_column, counts, record, warn, None))
+    return list(_unique_rows(readers, facts.id_column, counts, record, warn, None, None, specs))
 
 
 def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
                  record: FailureHandler, warn: Callable[[list[Diagnostic]], None],
                  on_row: Callable[[int], None] | None,
-                 only: str | None = None) -> Iterator[FactRow]:
+                 only: str | None = None,
+                 specs: dict[str, Any] | None = None) -> Iterator[FactRow]:
     """Good rows of every reader; bad rows and repeated employees go to `record`.
 
-    With `only`, other employees' rows are skipped before they are looked at.
+    With `only`, other employees' rows are skipped before they are looked at. Several files
+    opened with `several=True` are joined by employee (kpidsl/join.py).
     """
     from .facts import SeenIds
+
+    if len(readers) > 1 and all(r.partial for r in readers):
+        yield from _joined(readers, counts, record, warn, on_row, only, specs or {})
+        return
 
     seen = SeenIds()  # "file:row" by employee, spilling to disk: flat memory for 1 M rows
     for reader in readers:
@@ -220,6 +248,36 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
             yield row
         if len(reader.warnings) > warned:
             warn(reader.warnings[warned:])
+
+
+def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
+            warn: Callable[[list[Diagnostic]], None], on_row: Callable[[int], None] | None,
+            only: str | None, specs: dict[str, Any]) -> Iterator[FactRow]:
+    from .join import joined_rows
+
+    physical = 0
+
+    def tick() -> None:
+        nonlocal physical
+        physical += 1
+        if on_row is not None:
+            on_row(physical)
+
+    def failed(item: RowError | Diagnostic, employee: str | None) -> None:
+        if only is not None and (employee or "") != only:
+            return
+        counts.rows_read += 1
+        if _is_error(item):
+            record(from_row_error(item))  # type: ignore[arg-type]
+        else:
+            d: Diagnostic = item  # type: ignore[assignment]
+            record(RowFailure(d.file, d.line, employee, "", "", (d,)))
+
+    for row in joined_rows(readers, specs, failed, warn, tick):
+        if only is not None and row.employee != only:
+            continue
+        counts.rows_read += 1
+        yield row
 
 
 def _needs_whole_team(ruleset: Ruleset) -> bool:

@@ -11,8 +11,9 @@ see ``kpidsl/cli/__init__.py`` for how they are registered):
 
 - ``@handle_errors`` turns KpiError (and FactsFileError), OSError and Ctrl-C into a clean
   message on stderr and exit 2 (130 for Ctrl-C) — never a traceback.
-- ``@facts_options`` adds ``--map CRM_COLUMN=fact`` (repeatable), ``--id COLUMN``,
-  ``--sheet NAME`` and ``--grade GRADE``; the command receives one ``facts: FactsOptions``
+- ``@facts_options`` adds ``--map CRM_COLUMN=fact`` (repeatable), ``--mapping FILE.toml``,
+  ``--id COLUMN``, ``--sheet NAME``, ``--header-row N`` and ``--grade GRADE``; the command
+  receives one ``facts: FactsOptions``
   (defined in ``kpidsl.run``, the library's run layer, which takes it as it is).
 - ``load_ruleset(path)`` loads a scheme, printing its warnings to stderr;
   ``load_scheme(path, plan, month)`` also picks the version in force for --period.
@@ -101,7 +102,8 @@ def _parse_map(_ctx: click.Context, _param: click.Parameter,
 
 
 def facts_options(function: F) -> F:
-    """--map, --id, --sheet and --grade, gathered into one `facts: FactsOptions` argument."""
+    """--map, --mapping, --id, --sheet, --header-row and --grade, gathered into one
+    `facts: FactsOptions` argument."""
 
     @click.option("--map", "mapping", multiple=True, metavar="CRM_COLUMN=fact",
                   callback=_parse_map,
@@ -109,14 +111,23 @@ def facts_options(function: F) -> F:
     @click.option("--id", "id_column", default="employee", show_default=True, metavar="COLUMN",
                   help="The column that names the employee.")
     @click.option("--sheet", default=None, metavar="NAME",
-                  help="The worksheet of an XLSX file (default: the active one).")
+                  help="The worksheet of an XLSX file (default: the active one, else the one "
+                       "sheet whose header names the scheme's facts).")
+    @click.option("--mapping", "mapping_file", default=None, metavar="FILE.toml",
+                  type=click.Path(dir_okay=False),
+                  help="A CRM's column names written once (TOML: [columns] \"Бюджет, руб.\" = "
+                       "\"revenue\"; id = \"Ответственный\").")
+    @click.option("--header-row", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="The row that holds the column titles (default: the first row naming "
+                       "a fact of the scheme).")
     @click.option("--grade", default=None, metavar="GRADE",
                   help="Evaluate everyone in this grade (default: each row's grade column, "
                        "else the base scheme).")
     @functools.wraps(function)
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
-                grade: str | None, **kwargs: Any) -> Any:
-        options = FactsOptions(dict(mapping), id_column, sheet, grade)
+                grade: str | None, mapping_file: str | None, header_row: int | None,
+                **kwargs: Any) -> Any:
+        options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row)
         return function(*args, facts=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]

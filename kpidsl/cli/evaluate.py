@@ -80,6 +80,9 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
              + (f" ({hint})" if hint else ""))
     if fmt.to_file and output is None:
         fail(f"--format {fmt.value} writes a workbook: give the file with -o FILE")
+    # a streamed table on the terminal is its own progress; a bar would break its lines
+    streams_to_terminal = fmt is ResultsFormat.TABLE and limit is None and output is None \
+        and rank_by is None and pace is None and sys.stdout.isatty()
     with ExitStack() as stack:
         stream: IO[str] | None = None
         workbook: IO[bytes] | None = None
@@ -92,7 +95,8 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
                 workbook = sink
             else:
                 stream = sink
-        run = run_facts(scheme, facts_paths, facts, month=month, progress=True)
+        run = run_facts(scheme, facts_paths, facts, month=month,
+                        progress=not streams_to_terminal)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
                                 scheme_file=scheme.checked.source.name,
                                 facts_files=tuple(facts_paths), month=month,
