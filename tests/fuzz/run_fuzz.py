@@ -141,7 +141,6 @@ def _commands(start: int, count: int, timeout: float, findings: str,
                 outcome, problems = None, ["hang: more than the timeout"]
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            shutil.rmtree(folder, ignore_errors=True)
             stats["inputs"] += 1
             peak = _peak_kb()
             if peak > MEMORY_LIMIT_KB and stats["peak_kb"] <= MEMORY_LIMIT_KB:
@@ -149,6 +148,13 @@ def _commands(start: int, count: int, timeout: float, findings: str,
                 stats["memory"] = stats.get("memory", 0) + 1
             stats["peak_kb"] = max(stats["peak_kb"], peak)
             label = f"seed {seed}: " + (" ".join(outcome.args) if outcome else "")
+            if problems:  # the case's files, to rerun by hand: tests/fuzz/commands.py run_case
+                keep = Path(findings) / f"commands-{seed}"
+                shutil.rmtree(keep, ignore_errors=True)
+                shutil.copytree(folder, keep, dirs_exist_ok=True)
+                (keep / "problems.txt").write_text(label + "\n\n" + "\n\n".join(problems),
+                                                   encoding="utf-8", errors="replace")
+            shutil.rmtree(folder, ignore_errors=True)
             if outcome is None:
                 stats["hangs"] += 1
                 _save(findings, "commands", label, problems, stats)
@@ -193,10 +199,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--findings", default="fuzz-findings")
     parser.add_argument("--json", default="", help="write the summary here too")
+    parser.add_argument("--sources", default=",".join(SOURCES),
+                        help="comma-separated sources; their shares are scaled to --inputs")
     args = parser.parse_args(argv)
+    chosen = [s for s in args.sources.split(",") if s]
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown:
+        parser.error(f"unknown source {unknown[0]!r}; sources: {', '.join(SOURCES)}")
+    weight = sum(SHARE[s] for s in chosen)
     jobs = []
-    for source in SOURCES:
-        total = round(args.inputs * SHARE[source])
+    for source in chosen:
+        total = round(args.inputs * SHARE[source] / weight)
         parts = max(1, args.workers)
         for part in range(parts):
             count = total // parts + (1 if part < total % parts else 0)
@@ -261,9 +274,13 @@ def _markdown(summary: dict[str, Any]) -> str:
              "| evaluations | exceptions | internal errors | hangs | slowest input (s) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     everything: Counter[str] = Counter()
-    for source in summary["sources"].values():
+    schemes = {k: v for k, v in summary["sources"].items() if k != "commands"}
+    for source in schemes.values():
         everything.update(source["stages"])
-    rows = [*summary["sources"].items(), ("total", {**summary["totals"], "stages": everything})]
+    totals = {key: sum(s[key] for s in schemes.values())
+              for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
+    totals["slowest"] = max((s["slowest"] for s in schemes.values()), default=0.0)
+    rows = [*schemes.items(), ("total", {**totals, "stages": everything})] if schemes else []
     for name, s in rows:
         stages = s["stages"]
         lines.append(
@@ -273,6 +290,9 @@ def _markdown(summary: dict[str, Any]) -> str:
             f"{s['internal']} | {s['hangs']} | {s['slowest']:.2f} |")
     commands = summary["sources"].get("commands")
     if commands:
+        lines.append(f"\nCommands: {_n(commands['inputs'])} inputs, tracebacks "
+                     f"{commands['exceptions']}, other findings {commands['internal']}, hangs "
+                     f"{commands['hangs']}, slowest {commands['slowest']:.2f} s.")
         lines += ["", "| facts | inputs | exit 0 | exit 1 | exit 2 | findings |",
                   "|---|---:|---:|---:|---:|---:|"]
         for name, c in sorted(commands["formats"].items()):

@@ -112,9 +112,11 @@ def facts_diagnostic_text(d: Diagnostic) -> str:
     The row is as the spreadsheet shows it (the header is row 1); no caret, since the
     offending text is quoted in the message.
     """
+    from ...escape import visible
+
     where = f"{d.file}:{d.line}" if d.line else d.file
-    text = f"{where}: {d.severity} {d.code}: {d.message}"
-    return text + (f"\n  hint: {d.hint}" if d.hint else "")
+    text = f"{where}: {d.severity} {d.code}: {visible(d.message)}"  # CRM text: one line
+    return text + (f"\n  hint: {visible(d.hint)}" if d.hint else "")
 
 
 def row_failure_text(failure: RowFailure) -> str:
@@ -124,7 +126,9 @@ def row_failure_text(failure: RowFailure) -> str:
         if d.file == failure.file or not failure.file:
             parts.append(facts_diagnostic_text(d))
             continue
-        who = f"employee '{failure.employee}'" if failure.employee else "this row"
+        from ...escape import visible
+
+        who = f"employee '{visible(failure.employee)}'" if failure.employee else "this row"
         head = f"{failure.file}:{failure.row}: error {d.code}: row {failure.row}: {who} " \
                "could not be evaluated"
         parts.append(head + "\n" + "\n".join("  " + line for line in d.render().splitlines()))
@@ -167,6 +171,9 @@ def grid(cells: list[list[str]], right: list[bool], *, total_row: bool = False) 
     """Header, a rule, rows (and a rule before the last row when it is a total)."""
     if not cells:
         return ""
+    from ...escape import visible
+
+    cells = [[visible(text) for text in row] for row in cells]  # no fake rows, no escapes
     widths = [max(_width(row[i]) for row in cells) for i in range(len(cells[0]))]
     # a total row's label may be wider than the first column: let it run into empty cells
     lines = []
