@@ -12,7 +12,8 @@ see ``kpidsl/cli/__init__.py`` for how they are registered):
 - ``@handle_errors`` turns KpiError (and FactsFileError), OSError and Ctrl-C into a clean
   message on stderr and exit 2 (130 for Ctrl-C) — never a traceback.
 - ``@facts_options`` adds ``--map CRM_COLUMN=fact`` (repeatable), ``--id COLUMN``,
-  ``--sheet NAME`` and ``--grade GRADE``; the command receives one ``facts: FactsOptions``.
+  ``--sheet NAME``, ``--grade GRADE``, ``--locale ru|en``, ``--percent points|fraction`` and
+  ``--keep-totals``; the command receives one ``facts: FactsOptions``.
 - ``load_ruleset(path)`` loads a scheme, printing its warnings to stderr.
 - ``read_and_evaluate(ruleset, paths, ...)`` streams facts files, reports every bad row on
   stderr (file, spreadsheet row, column, offending text) and returns
@@ -93,6 +94,13 @@ class FactsOptions:
     id_column: str = "employee"
     sheet: str | None = None
     grade: str | None = None
+    locale: str | None = None  # 'ru' | 'en': how the files write numbers, when declared
+    percent: str | None = None  # 'points' | 'fraction': how bare numbers in percent columns read
+    keep_totals: bool = False  # read 'Итого' rows as employees
+
+    def reading(self) -> dict[str, Any]:
+        """The keyword arguments of kpidsl.facts.read_facts that say how to read values."""
+        return {"locale": self.locale, "percent": self.percent, "keep_totals": self.keep_totals}
 
 
 def _parse_map(_ctx: click.Context, _param: click.Parameter,
@@ -119,10 +127,23 @@ def facts_options(function: F) -> F:
     @click.option("--grade", default=None, metavar="GRADE",
                   help="Evaluate everyone in this grade (default: each row's grade column, "
                        "else the base scheme).")
+    @click.option("--locale", type=click.Choice(["ru", "en"]), default=None,
+                  help="How the facts write numbers: ru (3 300 000,50; a lone comma is "
+                       "decimal) or en (3,300,000.50). Default: detected per file; "
+                       "'142,500' is refused when a file leaves it ambiguous.")
+    @click.option("--percent", type=click.Choice(["points", "fraction"]), default=None,
+                  help="How a bare number in a percent column reads: points (2,1 is 2,1 %) "
+                       "or fraction (0,021 is 2,1 %). Default: the scheme's word, a '%' in "
+                       "the header, else fractions up to 1.")
+    @click.option("--keep-totals", is_flag=True, default=False,
+                  help="Read a totals row ('Итого', 'Total') as an employee instead of "
+                       "skipping it with a warning.")
     @functools.wraps(function)
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
-                grade: str | None, **kwargs: Any) -> Any:
-        options = FactsOptions(dict(mapping), id_column, sheet, grade)
+                grade: str | None, locale: str | None, percent: str | None,
+                keep_totals: bool, **kwargs: Any) -> Any:
+        options = FactsOptions(dict(mapping), id_column, sheet, grade, locale, percent,
+                               keep_totals)
         return function(*args, facts=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -206,7 +227,7 @@ def read_and_evaluate(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                       mapping: dict[str, str] | None = None, id_column: str = "employee",
                       sheet: str | None = None, grade: str | None = None,
                       month: int | None = None, only: str | None = None,
-                      report: bool = True,
+                      report: bool = True, reading: dict[str, Any] | None = None,
                       ) -> tuple[Iterator[Result], list[RowFailure], RunSummary]:
     """Stream facts files through the scheme; bad rows go to stderr and `failures`.
 
@@ -215,7 +236,7 @@ def read_and_evaluate(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
     """
     evaluated, failures, summary = evaluate_rows(
         ruleset, facts_paths, mapping=mapping, id_column=id_column, sheet=sheet, grade=grade,
-        month=month, only=only, report=report)
+        month=month, only=only, report=report, reading=reading)
     return (item.result for item in evaluated), failures, summary
 
 
@@ -223,13 +244,15 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                   mapping: dict[str, str] | None = None, id_column: str = "employee",
                   sheet: str | None = None, grade: str | None = None, month: int | None = None,
                   only: str | None = None, report: bool = True, progress: bool = False,
+                  reading: dict[str, Any] | None = None,
                   ) -> tuple[Iterator[Evaluated], list[RowFailure], RunSummary]:
-    """As read_and_evaluate, keeping each row's descriptive columns with its Result."""
-    from ..facts import read_facts
+    """As read_and_evaluate, keeping each row's descriptive columns with its Result.
+    `reading` holds read_facts' locale, percent and keep_totals (FactsOptions.reading())."""
+    from ..facts import look_alike_key, read_facts
 
     paths = [Path(p) for p in facts_paths]
     readers = [read_facts(p, ruleset.fact_specs, id_column=id_column, mapping=mapping,
-                          sheet=sheet) for p in paths]
+                          sheet=sheet, **(reading or {})) for p in paths]
     failures: list[RowFailure] = []
     summary = RunSummary(files=len(readers))
     pending: dict[str, tuple[str, dict[str, str]]] = {}  # employee → (file, extra)
@@ -237,6 +260,8 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
     keep = only
     if only is not None and _needs_whole_team(ruleset):
         only = None  # team aggregates need every member; the result is picked afterwards
+    only_key = look_alike_key(only) if only is not None else None  # 'Ivanov' finds 'ivanov'
+    keep_key = look_alike_key(keep) if keep is not None else None
 
     def record(failure: RowFailure) -> None:
         failures.append(failure)
@@ -267,15 +292,15 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                 if len(reader.warnings) > warned:
                     warn(reader.warnings[warned:])
                     warned = len(reader.warnings)
-                if only is not None and (item.employee or "") != only:
+                if only_key is not None and look_alike_key(item.employee or "") != only_key:
                     continue
                 if _is_error(item):
                     record(_from_row_error(item))  # type: ignore[arg-type]
                     continue
                 row: FactRow = item  # type: ignore[assignment]
-                earlier = seen[row.employee]
+                earlier = seen.find(row.employee)
                 if earlier is not None:
-                    record(_duplicate(row, id_column, str(earlier)))
+                    record(_duplicate(row, id_column, str(earlier[0]), earlier[1]))
                     continue
                 seen[row.employee] = f"{row.file}:{row.row}"
                 pending[row.employee] = (row.file, row.extra)
@@ -292,7 +317,7 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
             for result in ruleset.evaluate_many(rows(), grade, month=month, on_error=on_error):
                 summary.evaluated += 1
                 _file, extra = pending.pop(result.employee, ("", {}))
-                if keep is None or result.employee == keep:
+                if keep_key is None or look_alike_key(result.employee) == keep_key:
                     yield Evaluated(result, extra)
         finally:
             if meter:
@@ -319,11 +344,15 @@ def _from_row_error(error: RowError) -> RowFailure:
                       tuple(error.diagnostics))
 
 
-def _duplicate(row: FactRow, id_column: str, earlier: str) -> RowFailure:
+def _duplicate(row: FactRow, id_column: str, earlier: str, spelt: str) -> RowFailure:
     from ..diagnostics import error
+    from ..ids import difference
 
     message = (f"row {row.row}, column '{id_column}': employee '{row.employee}' already "
                f"appears at {earlier}")
+    if spelt != row.employee:
+        message += (f" as '{spelt}': the two ids differ only by look-alike characters "
+                    f"({difference(row.employee, spelt)})")
     diagnostic = error("KPI504", message, hint="each employee appears once across the facts "
                        "files; merge or remove the duplicate")
     located = Diagnostic(diagnostic.code, diagnostic.severity, diagnostic.message, row.file,

@@ -157,7 +157,8 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
     check_grade(scheme, facts.grade)
     items, failures, _summary = evaluate_rows(
         scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, only=employee)
+        sheet=facts.sheet, grade=facts.grade, month=month, only=employee,
+        reading=facts.reading())
     if employee is not None:
         found = list(items)
         if not found:

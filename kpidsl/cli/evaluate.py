@@ -100,7 +100,8 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
         fail("--format xlsx writes a workbook: give the file with -o FILE")
     items, failures, summary = evaluate_rows(
         scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, progress=True)
+        sheet=facts.sheet, grade=facts.grade, month=month, progress=True,
+        reading=facts.reading())
     with ExitStack() as stack:
         stream: IO[str] = sys.stdout
         if output is not None and output_format != ResultsFormat.XLSX:

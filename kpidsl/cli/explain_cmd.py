@@ -49,7 +49,8 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
     check_grade(scheme, facts.grade)
     items, failures, _summary = evaluate_rows(
         scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, only=employee)
+        sheet=facts.sheet, grade=facts.grade, month=month, only=employee,
+        reading=facts.reading())
     found = list(items)
     if failures:
         sys.exit(FINDINGS)
@@ -72,7 +73,7 @@ def _employees(scheme, paths, facts: FactsOptions) -> list[str]:  # type: ignore
     ids: list[str] = []
     for path in paths:
         for item in read_facts(path, scheme.fact_specs, id_column=facts.id_column,
-                               mapping=facts.mapping, sheet=facts.sheet):
+                               mapping=facts.mapping, sheet=facts.sheet, **facts.reading()):
             if item.employee:
                 ids.append(item.employee)
     return ids

@@ -349,7 +349,7 @@ def _read_rows(specs: dict[str, Any], facts_paths: Iterable[str], facts: FactsOp
     rows = []
     for path in facts_paths:
         reader = read_facts(path, specs, id_column=facts.id_column, mapping=facts.mapping,
-                            sheet=facts.sheet)
+                            sheet=facts.sheet, **facts.reading())
         for item in reader:
             if isinstance(item, FactRow):
                 rows.append(item)
