@@ -27,6 +27,9 @@ class Unclosed:
     last: int  # the file's last line
     text: str  # the first line of the record
 
+    def __iter__(self) -> Iterator[object]:  # no cells: a header search passes it by
+        return iter(())
+
 
 class DuplicateKeys(dict):  # type: ignore[type-arg]
     """A JSON object that had a key twice: `duplicate` is (key, first value, second value)."""

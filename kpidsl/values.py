@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .numbers import bound_error
+from .sheets import CellError
 from .units import Unit
 
 LOCALES = ("ru", "en")
@@ -238,6 +239,8 @@ def convert(raw: object, unit: Unit, reading: Reading = DEFAULT) -> Decimal:
     unless the reading is declared points (Excel stores a cell shown as 2,1% as 0.021)."""
     if isinstance(raw, str):
         return parse_value(raw, unit, reading)
+    if isinstance(raw, CellError):  # an XLSX cell that could not be read (kpidsl/sheets.py)
+        raise FactValueError(raw.message)
     shown = _clip(show(raw))
     if isinstance(raw, bool):
         raise FactValueError(f"'{shown}' is a yes/no value, not a number")
