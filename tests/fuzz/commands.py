@@ -555,6 +555,7 @@ def _check_output(out: Path | None, kind: str, code: int, before: bytes | None) 
             for sheet in book.worksheets:
                 for _row in sheet.iter_rows(values_only=True):
                     pass
+            book.close()
         elif kind in ("md", "html", "py", "table"):
             data.decode("utf-8")
     except Exception as exc:  # any failure to read it back is the finding
