@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import handle_errors, load_ruleset
+from .render import wrote_text
 
 
 @click.command("compile")
@@ -28,7 +29,7 @@ def compile_command(ruleset: str, output: str | None) -> None:
     else:
         with open(output, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(source)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(wrote_text(output), err=True)
 
 
 COMMANDS = [compile_command]

@@ -29,6 +29,7 @@ from .common import (
     run_facts,
 )
 from .options import month_option
+from .render import wrote_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +53,7 @@ def _write(text: str, output: str | None) -> None:
     if path.parent and not path.parent.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {path}", err=True)
+    click.echo(wrote_text(path), err=True)
 
 
 def _template_errors(function: F) -> F:

@@ -91,7 +91,7 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
                              tuple(diagnostics))
         failures.append(failure)
         report_failure(failure)
-    ResultsFormat(output_format).renderer(Output(), lang).comparison(comparison, after.currency)
+    ResultsFormat(output_format).renderer(Output(), lang).comparison(comparison, before, after)
     sys.exit(FINDINGS if failures else OK)
 
 
