@@ -17,6 +17,7 @@ from .parser import parse
 from .results import Result
 from .runtime import CONTEXT
 from .source import SourceFile
+from .units import Unit
 
 
 class Ruleset:
@@ -71,8 +72,12 @@ class Ruleset:
             for fact in variant.facts.values():
                 if fact.name not in specs:
                     default = self.infos[variant.name].defaults.get(fact.name)
+                    labels = (fact.label, *(text for _, text in fact.translations))
+                    money = fact.unit is Unit.MONEY
                     specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
-                                                fact.label)
+                                                fact.label, tuple(t for t in labels if t),
+                                                fact.column, self.currency if money else "",
+                                                getattr(fact, "percent", None))
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
@@ -80,7 +85,8 @@ class Ruleset:
                  month: int | None = None) -> Result:
         """One employee. Facts map names to Decimal, int or text ("2.1%", "142 500,00")."""
         name = employee or str(facts.get("employee", ""))
-        return self._evaluation.one(facts, grade or _text(facts.get("grade")), name, team, month)
+        return self._evaluation.one(facts, grade or _text(facts.get("grade")), name, team,
+                                    _month(month))
 
     def evaluate_many(self, rows: Iterable[Any], grade: str | None = None, *,
                       month: int | None = None, on_error: Any = None) -> Iterator[Result]:
@@ -89,7 +95,41 @@ class Ruleset:
         With `on_error(employee, row, diagnostics)` a bad row is reported and skipped;
         without it the first bad row raises KpiError.
         """
-        return self._evaluation.many(rows, grade, month, on_error)
+        return self._evaluation.many(rows, grade, _month(month), on_error)
+
+
+    def run(self, paths: Iterable[str | Path], facts: Any = None, *,
+            month: int | None = None) -> Any:
+        """Facts files (CSV, JSON, JSON Lines, XLSX) → a `kpidsl.run.Run`, as `kpidsl eval`
+        reads them: iterate it for results; `failures` and `counts` are complete afterwards."""
+        from .run import evaluate_files
+
+        return evaluate_files(self, paths, facts, month=month)
+
+    def evaluate_files(self, paths: str | Path | Iterable[str | Path], *,
+                       mapping: Mapping[str, str] | None = None,
+                       mapping_file: str | Path | None = None, id_column: str = "employee",
+                       sheet: str | None = None, header_row: int | None = None,
+                       grade: str | None = None, month: int | None = None) -> Any:
+        """Facts files read exactly as the CLI reads them, the options named as its flags
+        (--map, --mapping, --id, --sheet, --header-row, --grade); several files are joined
+        by employee. Returns a `kpidsl.run.Run`: iterate `run.results()`; `run.failures`
+        and `run.counts` are complete afterwards."""
+        from .run import FactsOptions, evaluate_files
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
+                               None if mapping_file is None else str(mapping_file), header_row)
+        return evaluate_files(self, paths, options, month=month)
+
+
+def _month(month: object) -> int | None:
+    """1 … 12 or None; anything else is refused rather than silently evaluated as no month."""
+    if month is None or (type(month) is int and 1 <= month <= 12):
+        return month  # type: ignore[return-value]
+    raise KpiError([error("KPI623", f"month={month!r} is no month; pass 1 … 12 (January is 1)"
+                          " or None", hint="the CLI's --month also takes jan … dec")])
 
 
 def _text(value: object) -> str | None:

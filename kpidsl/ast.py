@@ -174,6 +174,7 @@ class Decl(Node):
 class Fact(Decl):
     unit: Unit = Unit.NUMBER
     if_missing: Expr | None = None
+    column: str = ""  # `from column "Бюджет, руб."`: the export's name of the fact's column
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,8 @@ class Curve(Decl):
     points: tuple[Point, ...] = ()
     cap: Expr | None = None
     floor: Expr | None = None
+    # `uncapped`: no cap, on purpose (the method lets accelerators exceed the pool); where written
+    uncapped: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,13 @@ from lark import Token, Tree
 from . import ast
 from .diagnostics import Diagnostic, error
 from .grammar import collector_paused, describe_terminal, parser
+from .numbers import bound_error
 from .source import SourceFile, Span
 from .units import Unit
 
 MAX_NESTING = 100
 MAX_SYNTAX_ERRORS = 25
-MAX_DIGITS = 60
+MAX_DIGITS = 60  # beyond this the text is not even converted (a 10 000-digit literal)
 STATEMENT_WORDS = (
     "scheme", "fact", "constant", "curve", "kpi", "pay", "budget", "example", "drop", "grade",
 )
@@ -35,7 +36,7 @@ RESERVED_WORDS = frozenset(
     floor kpi plan is better attainment group pay pool for weight amount curve only unless
     budget example grade given expect total of drop based on then else or and not size min
     max abs otherwise higher lower money count percent ratio number minutes hours days
-    activity efficiency result marginal whole average""".split()
+    activity efficiency result marginal whole average uncapped""".split()
 )
 
 
@@ -200,7 +201,7 @@ def _hint_for_char(char: str, source: SourceFile, offset: int) -> str:
     return ""
 
 
-_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]')
+_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*|[()]')
 
 
 def _too_many_parentheses(text: str, source: SourceFile) -> Diagnostic | None:
@@ -237,7 +238,7 @@ def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
 
 # ---------------------------------------------------------------- tree → AST
 
-_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')  # a '#' inside a label is text
+_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*')  # a '#' inside a label is text
 _OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
 
 
@@ -344,13 +345,15 @@ class _Builder:
     def s_fact_decl(self, tree: Tree) -> ast.Fact:
         name = tree.children[0]
         unit = Unit(str(tree.children[1]))
-        label, missing = "", None
+        label, missing, column = "", None, ""
         for child in tree.children[2:]:
             if child.data == "label":
                 label = self.label(child)
+            elif child.data == "column_clause":
+                column = _unquote(child.children[0])
             else:
                 missing = self.expr(child.children[0])
-        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing)
+        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing, column)
 
     def s_constant_decl(self, tree: Tree) -> ast.Constant:
         name, label, rest = self._named(tree)
@@ -367,10 +370,12 @@ class _Builder:
     def s_curve_decl(self, tree: Tree) -> ast.Curve:
         name, label, rest = self._named(tree)
         body = rest[0]
-        cap = floor = None
+        cap = floor = uncapped = None
         for limit in rest[1:]:
             if limit.data == "curve_cap":
                 cap = self.expr(limit.children[0])
+            elif limit.data == "curve_uncapped":
+                uncapped = self.span(limit)
             else:
                 floor = self.expr(limit.children[0])
         kind = "bands"
@@ -388,7 +393,7 @@ class _Builder:
             kind = str(body.children[0])
             bands = tuple(self.band(b) for b in body.children[1:])
         return ast.Curve(self.span(tree), str(name), label, self.span(name), kind, bands, points,
-                         cap, floor)
+                         cap, floor, uncapped)
 
     def band(self, tree: Tree) -> ast.Band:
         rng, pays = tree.children
@@ -539,9 +544,16 @@ class _Builder:
                 self.span(token), hint="amounts and plans need far fewer digits"))
             return Decimal(0)
         try:
-            return Decimal(digits)
+            value = Decimal(digits)
         except InvalidOperation:  # pragma: no cover - the grammar admits only digits
             return Decimal(0)
+        why = bound_error(value)  # the limit facts and --earn share (kpidsl.numbers)
+        if why is not None:
+            self.problems.append(error(
+                "KPI005", f"the number {_clipped(digits)} {why}", self.source, self.span(token),
+                hint="amounts and plans need far fewer digits"))
+            return Decimal(0)
+        return value
 
     def e_reference(self, tree: Tree) -> ast.Expr:
         return ast.Ref(self.span(tree), str(tree.children[0]))
@@ -625,3 +637,7 @@ def _currency(token: Any) -> str:
 
 def _mode(tree: Tree) -> str:
     return " ".join(str(tree.children[0]).split())
+
+
+def _clipped(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
