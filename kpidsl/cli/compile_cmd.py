@@ -9,7 +9,7 @@ from .common import handle_errors, load_ruleset
 
 @click.command("compile")
 @click.argument("ruleset", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the module to FILE instead of stdout.")
 @handle_errors
 def compile_command(ruleset: str, output: str | None) -> None:
@@ -22,13 +22,15 @@ def compile_command(ruleset: str, output: str | None) -> None:
     Example:
       kpidsl compile rulesets/b2b_manager.kpi -o b2b_manager.py
     """
-    source = load_ruleset(ruleset).python_source
     if output is None:
-        click.echo(source, nl=False)
-    else:
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(source)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(load_ruleset(ruleset).python_source, nl=False)
+        return
+    from ..outfile import output as open_output
+
+    # an unwritable path fails before the scheme is compiled; renamed into place when complete
+    with open_output(output, inputs=[ruleset], newline="\n") as stream:
+        stream.write(load_ruleset(ruleset).python_source)
+    click.echo(f"wrote {output}", err=True)
 
 
 COMMANDS = [compile_command]

@@ -45,7 +45,7 @@ class Output:
     """Where a renderer writes: a text stream, or a path for formats written as files."""
 
     stream: IO[str] | None = None
-    path: Path | None = None
+    path: Path | IO[bytes] | None = None  # a binary stream: see kpidsl.outfile
 
     @property
     def text(self) -> IO[str]:
