@@ -20,7 +20,7 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,7 +286,7 @@ class Workbook:
 
     # ------------------------------------------------------------ rows
 
-    def rows(self, sheet: Sheet) -> Iterator[tuple[int, list[object]]]:
+    def rows(self, sheet: Sheet) -> Generator[tuple[int, list[object]], None, None]:
         """(row number, cells) for every row that has a cell; cells are str, float, bool,
         datetime, None or CellError; a formula gives the value Excel saved with it."""
         if sheet.member is None:
