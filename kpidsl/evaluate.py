@@ -292,6 +292,11 @@ class Evaluation:
                 raise
             on_error(employee, number, exc.diagnostics)
             return None
+        except TypeError as exc:  # a float or an object: with on_error, that row's failure
+            if on_error is None:
+                raise
+            on_error(employee, number, [error("KPI501", f"employee '{employee}': {exc}")])
+            return None
 
     def _guarded(self, info: VariantInfo, values: dict[str, Decimal], employee: str,
                  team_name: str | None, team: dict[str, Decimal] | None, month: int | None,
