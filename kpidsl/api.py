@@ -110,17 +110,20 @@ class Ruleset:
                        mapping: Mapping[str, str] | None = None,
                        mapping_file: str | Path | None = None, id_column: str = "employee",
                        sheet: str | None = None, header_row: int | None = None,
-                       grade: str | None = None, month: int | None = None) -> Any:
+                       grade: str | None = None, month: int | None = None,
+                       locale: str | None = None, percent: str | None = None,
+                       keep_totals: bool = False) -> Any:
         """Facts files read exactly as the CLI reads them, the options named as its flags
-        (--map, --mapping, --id, --sheet, --header-row, --grade); several files are joined
-        by employee. Returns a `kpidsl.run.Run`: iterate `run.results()`; `run.failures`
-        and `run.counts` are complete afterwards."""
+        (--map, --mapping, --id, --sheet, --header-row, --grade, --locale, --percent,
+        --keep-totals); several files are joined by employee. Returns a `kpidsl.run.Run`:
+        iterate `run.results()`; `run.failures` and `run.counts` are complete afterwards."""
         from .run import FactsOptions, evaluate_files
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
         options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
-                               None if mapping_file is None else str(mapping_file), header_row)
+                               None if mapping_file is None else str(mapping_file), header_row,
+                               locale, percent, keep_totals)
         return evaluate_files(self, paths, options, month=month)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import handle_errors, load_ruleset
+from .render import wrote_text
 
 
 @click.command("compile")
@@ -30,7 +31,7 @@ def compile_command(ruleset: str, output: str | None) -> None:
     # an unwritable path fails before the scheme is compiled; renamed into place when complete
     with open_output(output, inputs=[ruleset], newline="\n") as stream:
         stream.write(load_ruleset(ruleset).python_source)
-    click.echo(f"wrote {output}", err=True)
+    click.echo(wrote_text(output), err=True)
 
 
 COMMANDS = [compile_command]

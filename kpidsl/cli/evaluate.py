@@ -22,7 +22,7 @@ from .common import (
     run_facts,
 )
 from .options import PlanOptions, forecast_options, month_option
-from .render import ResultsFormat
+from .render import ResultsFormat, wrote_text
 
 
 @click.command("eval")
@@ -115,7 +115,7 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
         except Unsupported as exc:
             fail(str(exc))
     if output is not None:
-        click.echo(f"wrote {output}", err=True)
+        click.echo(wrote_text(output), err=True)
     print_counts(run.counts)
     sys.exit(FINDINGS if run.failures else OK)
 
