@@ -223,6 +223,7 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
                   mapping: dict[str, str] | None = None, id_column: str = "employee",
                   sheet: str | None = None, grade: str | None = None, month: int | None = None,
                   only: str | None = None, report: bool = True, progress: bool = False,
+                  engine: str = "python",
                   ) -> tuple[Iterator[Evaluated], list[RowFailure], RunSummary]:
     """As read_and_evaluate, keeping each row's descriptive columns with its Result."""
     from ..facts import read_facts
@@ -289,7 +290,13 @@ def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
 
     def results() -> Iterator[Evaluated]:
         try:
-            for result in ruleset.evaluate_many(rows(), grade, month=month, on_error=on_error):
+            chosen = engine
+            if engine == "auto":
+                from ..sql.engine import choose_engine
+
+                chosen = choose_engine(ruleset, paths)
+            for result in ruleset.evaluate_many(rows(), grade, month=month, on_error=on_error,
+                                                engine=chosen):
                 summary.evaluated += 1
                 _file, extra = pending.pop(result.employee, ("", {}))
                 if keep is None or result.employee == keep:

@@ -65,13 +65,16 @@ def check_grade(ruleset, grade: str | None) -> None:  # type: ignore[no-untyped-
               help="Write to FILE instead of stdout (required for xlsx).")
 @click.option("--rank", "rank_by", default=None, metavar="BY",
               help="A leaderboard instead: BY is 'total' or a KPI name (by its attainment).")
+@click.option("--engine", type=click.Choice(["python", "duckdb", "auto"]), default="python",
+              show_default=True, help="Compute payments in Python or in embedded DuckDB "
+              "(same results; docs/sql.md); auto: DuckDB for large files.")
 @month_option
 @forecast_options
 @lang_option
 @handle_errors
 def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions,
                  output_format: str, output: str | None, rank_by: str | None,
-                 month: int | None, plan: PlanOptions, lang: str) -> None:
+                 engine: str, month: int | None, plan: PlanOptions, lang: str) -> None:
     """Evaluate facts files (CSV, JSON, JSON Lines, XLSX) and print every employee's pay.
 
     CSV is read as spreadsheets export it: the delimiter is detected, decimal commas, spaces
@@ -100,7 +103,7 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
         fail("--format xlsx writes a workbook: give the file with -o FILE")
     items, failures, summary = evaluate_rows(
         scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, progress=True)
+        sheet=facts.sheet, grade=facts.grade, month=month, progress=True, engine=engine)
     with ExitStack() as stack:
         stream: IO[str] = sys.stdout
         if output is not None and output_format != ResultsFormat.XLSX:
