@@ -10,12 +10,13 @@
 from .api import Ruleset, check, compile_source, load, loads
 from .diagnostics import Diagnostic, KpiError, Severity
 from .results import KpiResult, Line, Result
+from .run import FactsOptions, Run, evaluate_files
 
 __version__ = "0.1.0"
 
 compile = compile_source
 
 __all__ = [
-    "Diagnostic", "KpiError", "KpiResult", "Line", "Result", "Ruleset", "Severity", "__version__",
-    "check", "compile", "load", "loads",
+    "Diagnostic", "FactsOptions", "KpiError", "KpiResult", "Line", "Result", "Ruleset", "Run",
+    "Severity", "__version__", "check", "compile", "evaluate_files", "load", "loads",
 ]

@@ -71,8 +71,10 @@ class Ruleset:
             for fact in variant.facts.values():
                 if fact.name not in specs:
                     default = self.infos[variant.name].defaults.get(fact.name)
+                    labels = (fact.label, *(text for _, text in fact.translations))
                     specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
-                                                fact.label)
+                                                fact.label, tuple(t for t in labels if t),
+                                                fact.column)
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
@@ -119,6 +121,31 @@ class Ruleset:
         connection = source if relation is not source else None
         evaluation = SqlEvaluation(self, connection)
         return list(evaluation.many(relation_rows(relation), grade, month, on_error))
+
+    def run(self, paths: Iterable[str | Path], facts: Any = None, *,
+            month: int | None = None) -> Any:
+        """Facts files (CSV, JSON, JSON Lines, XLSX) → a `kpidsl.run.Run`, as `kpidsl eval`
+        reads them: iterate it for results; `failures` and `counts` are complete afterwards."""
+        from .run import evaluate_files
+
+        return evaluate_files(self, paths, facts, month=month)
+
+    def evaluate_files(self, paths: str | Path | Iterable[str | Path], *,
+                       mapping: Mapping[str, str] | None = None,
+                       mapping_file: str | Path | None = None, id_column: str = "employee",
+                       sheet: str | None = None, header_row: int | None = None,
+                       grade: str | None = None, month: int | None = None) -> Any:
+        """Facts files read exactly as the CLI reads them, the options named as its flags
+        (--map, --mapping, --id, --sheet, --header-row, --grade); several files are joined
+        by employee. Returns a `kpidsl.run.Run`: iterate `run.results()`; `run.failures`
+        and `run.counts` are complete afterwards."""
+        from .run import FactsOptions, evaluate_files
+
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
+                               None if mapping_file is None else str(mapping_file), header_row)
+        return evaluate_files(self, paths, options, month=month)
 
 
 def _text(value: object) -> str | None:

@@ -174,6 +174,7 @@ class Decl(Node):
 class Fact(Decl):
     unit: Unit = Unit.NUMBER
     if_missing: Expr | None = None
+    column: str = ""  # `from column "Бюджет, руб."`: the export's name of the fact's column
 
 
 @dataclass(frozen=True)

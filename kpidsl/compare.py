@@ -8,9 +8,6 @@ totals; and who gains and who loses.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -158,24 +155,4 @@ def compare(old: Ruleset, new: Ruleset, rows: Iterable[FactRow | dict[str, Any]]
     return comparison
 
 
-# ---------------------------------------------------------------- output
-
-
-def to_json(comparison: Comparison) -> str:
-    return json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) + "\n"
-
-
-def to_csv(comparison: Comparison) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["employee", "grade", "old_total", "new_total", "delta", "verdict",
-                     "changed"])
-    for r in comparison.rows:
-        writer.writerow([r.employee, r.grade, r.old_total, r.new_total, r.delta, r.verdict,
-                         "; ".join(c.what for c in r.changes)])
-    writer.writerow(["(fund)", "", comparison.old_fund, comparison.new_fund,
-                     comparison.new_fund - comparison.old_fund, "", ""])
-    return out.getvalue()
-
-
-__all__ = ["Change", "Comparison", "Row", "changes", "compare", "to_csv", "to_json"]
+__all__ = ["Change", "Comparison", "Row", "changes", "compare"]

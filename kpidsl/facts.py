@@ -24,7 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
+from .columns import ColumnError, Titles, find_header, find_id
 from .diagnostics import Diagnostic, KpiError, did_you_mean, error, warning
+from .sheets import CellError
 from .units import Unit
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
@@ -44,6 +46,8 @@ class FactSpec:
     required: bool = True
     default: Decimal | None = None  # used when the cell is missing/empty and not required
     label: str = ""
+    labels: tuple[str, ...] = ()  # the label in every language: a column titled so is the fact
+    column: str = ""  # the scheme's `from column "…"`
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,8 @@ def _convert(raw: object, unit: Unit) -> Decimal:
     goes through repr, the shortest text of Excel's double (3300000.0, not 3299999.99…)."""
     if isinstance(raw, str):
         return parse_value(raw, unit)
+    if isinstance(raw, CellError):  # an XLSX cell that could not be read (kpidsl/sheets.py)
+        raise FactValueError(raw.message)
     shown = _clip(_show(raw))
     if isinstance(raw, bool):
         raise FactValueError(f"'{shown}' is a yes/no value, not a number")
@@ -288,10 +294,19 @@ class FactsReader:
 
     def __init__(self, path: Path, specs: Mapping[str, FactSpec], *, file: str, format: str,
                  id_column: str = "employee", mapping: Mapping[str, str] | None = None,
-                 sheet: str | None = None, text: str | None = None) -> None:
+                 sheet: str | None = None, text: str | None = None,
+                 columns: Mapping[str, str] | None = None, header_row: int | None = None,
+                 check_map: bool = True, partial: bool = False) -> None:
         self.path, self.file, self.format, self.sheet = path, file, format, sheet
         self.specs, self.id_column, self._text = dict(specs), id_column, text
         self.mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
+        self.header_row, self.check_map, self.notes = header_row, check_map, list[str]()
+        self.partial = partial  # one of several files joined by employee (kpidsl/join.py)
+        try:  # see kpidsl/columns.py: titles, labels, mappings, the id column, the header row
+            self.titles = Titles.build(self.specs, self.mapping, columns)
+        except ColumnError as exc:
+            raise self._file_error(exc.message, hint=exc.hint) from None
+        self._id_wanted = id_column
         self.encoding: str | None = None
         self.delimiter: str | None = None
         self._reset()
@@ -308,7 +323,8 @@ class FactsReader:
     def __iter__(self) -> Iterator[FactRow | RowError]:
         self._reset()
         records = {"csv": self._csv_records, "xlsx": self._xlsx_records}.get(self.format)
-        rows = self._tabular(records()) if records else self._objects(self._json_records())
+        rows = self._tabular(self._headed(records())) if records else \
+            self._objects(self._json_records())
         for item in rows:
             self.summary.rows_read += 1
             self.summary.rows_ok += isinstance(item, FactRow)
@@ -329,10 +345,19 @@ class FactsReader:
         return self._file_error("the facts file is empty", hint="export a header row and a row "
                                 "per employee")
 
+    def _headed(self, records: Iterator[tuple[int, list[object]]],
+                ) -> Iterator[tuple[int, list[object]]]:
+        """Rows with the header first (title rows above it dropped, two header rows merged)."""
+        try:
+            yield from find_header(records, lambda cells: self.titles.names_a_fact(
+                cells, self.specs), self.header_row)
+        except ColumnError as exc:
+            raise self._file_error(exc.message, self.header_row or 0, exc.hint) from None
+
     def _target(self, name: str) -> tuple[str, str]:
-        """The role of a column: mapping first, then exact names, then names ignoring case."""
-        mapped = _find(name, list(self.mapping))
-        name = self.mapping[mapped] if mapped is not None else name
+        """The role of a column: mappings, `from column`, names and labels (kpidsl/columns.py),
+        then the id, grade and team columns by name, ignoring case."""
+        name = self.titles.target(name) or name
         for role, names in (("id", [self.id_column]), ("fact", list(self.specs)),
                             ("grade", ["grade"]), ("team", ["team"])):
             found = _find(name, names)
@@ -376,10 +401,19 @@ class FactsReader:
                 for n in dups)
             raise self._file_error(f"duplicate column names in the header: {where}", row,
                                    "give every column a different name", row_text)
+        self._find_id(names, row, row_text)
         self.columns = []
         for name in names:
             self._add_column(name, row)
-        self._check_header(row, row_text, require_facts=True)
+        self._check_header(row, row_text, require_facts=not self.partial)
+
+    def _find_id(self, names: list[str], row: int, row_text: str, check_map: bool = True) -> None:
+        try:
+            self.id_column = find_id(names, self.titles, self._id_wanted)
+            if self.check_map and check_map:
+                self.titles.check_mapped(names)
+        except ColumnError as exc:
+            raise self._file_error(exc.message, row, exc.hint, row_text) from None
 
     def _check_header(self, row: int, row_text: str, *, require_facts: bool) -> None:
         """The id column must exist; in CSV/XLSX so must every required fact's column."""
@@ -390,11 +424,13 @@ class FactsReader:
         found = [c for c in self.columns or [] if c]
         listed = ", ".join(f"'{c}'" for c in found) or "none"
         if ("id", self.id_column) not in self._by_target:
-            hint = did_you_mean(self.id_column, found) or "add the column or pass id_column=..."
+            hint = did_you_mean(self.id_column, found) or (
+                "name the employee's column with --id COLUMN (API: id_column=...)")
             raise self._file_error(f"no '{self.id_column}' column in the header; columns found: "
                                    f"{listed}", row, hint, row_text)
         hint = did_you_mean(missing[0], found) or (
-            "add the column, map a CRM column to it with `mapping`, or make the fact optional")
+            f"map the export's column to it with --map COLUMN={missing[0]}, or write "
+            f"`from column \"…\"` after the fact in the scheme, or make the fact optional")
         raise self._file_error(f"no column for required fact(s) {', '.join(map(repr, missing))}; "
                                f"columns found: {listed}", row, hint, row_text, code="KPI502")
 
@@ -426,6 +462,8 @@ class FactsReader:
             raw = cells[col.index - 1] if col else None
             header, index = (col.header, col.index) if col else (fact, 0)
             if _blank(raw):
+                if self.partial:  # one of several files: the join applies the missing-fact rule
+                    continue
                 if spec.required:
                     problem(index, header, "", "KPI502", f"missing required fact '{fact}'",
                             "fill in the cell, or make the fact optional with a default")
@@ -483,6 +521,8 @@ class FactsReader:
                 yield self._bad_row(row, f"row {row}: {message}", 0, text,
                                     "write one JSON object per employee")
                 continue
+            if not self._cols:
+                self._find_id([str(k) for k in item], row, text, check_map=False)
             for key in item:
                 if key not in self._by_raw:
                     self._add_column(key, row)
@@ -542,21 +582,21 @@ class FactsReader:
                 raise self._file_error(f"row {row + 1}: {exc}", row + 1) from None
 
     def _xlsx_records(self) -> Iterator[tuple[int, list[object]]]:
-        from openpyxl import load_workbook  # imported here: slow to import, only XLSX needs it
-        try:  # read_only streams rows; formulas stay formulas so that they are reported
-            book = load_workbook(self.path, read_only=True, data_only=False)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-            raise self._file_error(f"cannot read the workbook: {exc}") from exc
+        """The chosen sheet's rows, streamed within bounds (kpidsl/sheets.py); a damaged part
+        is a file diagnostic, a damaged cell a CellError that becomes a row diagnostic."""
+        from .sheets import Workbook, WorkbookError, choose_sheet
+
         try:
-            if self.sheet is not None and self.sheet not in book.sheetnames:
-                raise self._file_error(f"no sheet '{self.sheet}' in the workbook; sheets: " +
-                                       ", ".join(map(repr, book.sheetnames)),
-                                       hint=did_you_mean(self.sheet, book.sheetnames))
-            sheet = book[self.sheet] if self.sheet is not None else book.active
-            for row, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield row, list(values)
-        finally:
-            book.close()
+            with Workbook(self.path) as book:
+                sheet, note = choose_sheet(book, self.sheet, lambda cells: self.titles.names_a_fact(
+                    cells, self.specs))
+                if note:  # a sheet other than the active one: said, never silent
+                    self.notes.append(note)
+                    self.warnings.append(self._diag("KPI531", note, warn=True,
+                                                    hint="choose the sheet with --sheet NAME"))
+                yield from book.rows(sheet)
+        except WorkbookError as exc:
+            raise self._file_error(exc.message, hint=exc.hint) from None
 
     def _json_records(self) -> Iterator[tuple[int, object, str]]:
         """JSONL is streamed line by line; a JSON array is loaded whole (use JSONL for big
@@ -615,14 +655,20 @@ def _sniff_delimiter(line: str) -> str:
 
 def read_facts(path: str | Path, specs: Mapping[str, FactSpec], *, id_column: str = "employee",
                mapping: Mapping[str, str] | None = None, sheet: str | None = None,
-               format: str | None = None) -> FactsReader:
+               format: str | None = None, columns: Mapping[str, str] | None = None,
+               header_row: int | None = None, check_map: bool = True,
+               partial: bool = False) -> FactsReader:
     """Open a facts file for streaming; raise FactsFileError at once if it cannot be read.
-    `mapping` renames CRM columns to facts ({'Выручка': 'revenue'}); `format` (csv, json,
-    jsonl, xlsx) defaults to the one the file's extension names (no extension: CSV)."""
+    `mapping` renames CRM columns to facts ({'Выручка': 'revenue'}) and each must be in the
+    header; `columns` does the same for a mapping file's columns (absent ones are fine);
+    `header_row` says which row holds the titles (default: found, see kpidsl/columns.py);
+    `format` (csv, json, jsonl, xlsx) defaults to the one the file's extension names."""
     path = Path(path)
     suffix = path.suffix.lower()
     reader = FactsReader(path, specs, file=str(path), id_column=id_column, mapping=mapping,
-                         sheet=sheet, format=format or EXTENSIONS.get(suffix, suffix or "csv"))
+                         sheet=sheet, format=format or EXTENSIONS.get(suffix, suffix or "csv"),
+                         columns=columns, header_row=header_row, check_map=check_map,
+                         partial=partial)
     if reader.format not in FORMATS:  # e.g. an old binary .xls workbook
         raise reader._file_error(f"unknown facts format '{reader.format}'; use "
                                  f"{', '.join(FORMATS)}", hint="save workbooks as .xlsx")

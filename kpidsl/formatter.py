@@ -316,9 +316,15 @@ class _Formatter:
 
     def s_fact(self, n: ast.Fact, indent: int, first: int, last: int) -> list[Row]:
         missing = f"if missing {write_expr(n.if_missing)}" if n.if_missing is not None else ""
+        if not n.column:
+            return [Row(indent, first, last, "fact ",
+                        [n.name, n.unit.value, _main_label(n), _translations(n), missing],
+                        aligned=True)]
+        # the export's column name goes on its own line under the label: long, and read apart
         return [Row(indent, first, last, "fact ",
-                    [n.name, n.unit.value, _main_label(n), _translations(n), missing],
-                    aligned=True)]
+                    [n.name, n.unit.value, _main_label(n), _translations(n)], aligned=True),
+                Row(indent, last, last, "     ", ["", ""],
+                    tail=_join(f"from column {_string(n.column)}", missing), aligned=True)]
 
     def s_constant(self, n: ast.Constant, indent: int, first: int, last: int) -> list[Row]:
         value = _join(f"= {write_expr(n.value)}", _months(n.by_month))

@@ -200,7 +200,7 @@ def _hint_for_char(char: str, source: SourceFile, offset: int) -> str:
     return ""
 
 
-_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]')
+_PAREN_SCAN = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*|[()]')
 
 
 def _too_many_parentheses(text: str, source: SourceFile) -> Diagnostic | None:
@@ -237,7 +237,7 @@ def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
 
 # ---------------------------------------------------------------- tree → AST
 
-_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')  # a '#' inside a label is text
+_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*')  # a '#' inside a label is text
 _OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
 
 
@@ -344,13 +344,15 @@ class _Builder:
     def s_fact_decl(self, tree: Tree) -> ast.Fact:
         name = tree.children[0]
         unit = Unit(str(tree.children[1]))
-        label, missing = "", None
+        label, missing, column = "", None, ""
         for child in tree.children[2:]:
             if child.data == "label":
                 label = self.label(child)
+            elif child.data == "column_clause":
+                column = _unquote(child.children[0])
             else:
                 missing = self.expr(child.children[0])
-        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing)
+        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing, column)
 
     def s_constant_decl(self, tree: Tree) -> ast.Constant:
         name, label, rest = self._named(tree)

@@ -174,8 +174,8 @@ def test_eval_xlsx(tmp_path: Path) -> None:
     assert f"wrote {out}" in result.stderr
     sheet = load_workbook(out, read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("employee", "name", "grade")
-    assert rows[0][-1] == "total"
+    assert rows[0][:3] == ("Employee", "Name", "Grade")
+    assert rows[0][-1] == "Total"
     assert rows[1][0] == "ivanov"
     assert Decimal(str(rows[1][-1])) == Decimal("119800")
 
@@ -220,14 +220,18 @@ def test_bad_rows_are_reported_and_the_others_evaluated(golden) -> None:  # type
     golden.check("cli/eval_bad_rows_stderr", result.stderr)
 
 
-def test_duplicate_employee_across_files(tmp_path: Path) -> None:
+def test_files_that_disagree_about_an_employee(tmp_path: Path) -> None:
+    """Several files are joined by employee: the same fact with two values is refused."""
     second = tmp_path / "more.csv"
     second.write_text("employee,revenue,avg_check,conversion,calls\n"
                       "ivanov,1,1,1%,1\nnew,3000000,150000,2%,1000\n", encoding="utf-8")
     result = run(["eval", SCHEME, FACTS, str(second), "--format", "jsonl"], FINDINGS)
-    assert len(result.stdout.splitlines()) == 9
-    assert (f"{second}:2: error KPI504: row 2, column 'employee': employee 'ivanov' already "
-            f"appears at {FACTS}:2") in result.stderr
+    assert [json.loads(x)["employee"] for x in result.stdout.splitlines()][-2:] == [
+        "morozova", "new"]
+    assert len(result.stdout.splitlines()) == 8  # 7 of the first file and 'new'; not ivanov
+    assert (f"{second}:2: error KPI530: row 2: fact 'revenue' of employee 'ivanov' is 1 here "
+            f"but 3300000 in {FACTS} row 2") in result.stderr
+    assert result.stderr.endswith("facts: 9 rows read, 8 evaluated, 1 failed\n")
 
 
 def test_leaderboard_by_total(golden) -> None:  # type: ignore[no-untyped-def]

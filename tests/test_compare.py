@@ -14,7 +14,9 @@ from conftest import RULESETS
 
 import kpidsl
 from kpidsl.cli import main
-from kpidsl.compare import Change, compare, to_csv
+from kpidsl.cli.render import ResultsFormat
+from kpidsl.cli.render.base import Output
+from kpidsl.compare import Change, compare
 from kpidsl.facts import read_facts
 
 CURRENT = RULESETS / "b2b_manager.kpi"
@@ -83,7 +85,9 @@ def test_json_rows_carry_exact_decimal_strings(comparison) -> None:  # type: ign
 
 
 def test_csv_has_one_row_per_employee_and_the_fund(comparison) -> None:  # type: ignore[no-untyped-def]
-    rows = list(csv.reader(io.StringIO(to_csv(comparison))))
+    out = io.StringIO()
+    ResultsFormat.CSV.renderer(Output(out)).comparison(comparison, "RUB")
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["employee", "grade", "old_total", "new_total", "delta", "verdict",
                        "changed"]
     assert rows[1] == ["ivanov", "base", "119800.00", "129550.00", "9750.00", "gains",

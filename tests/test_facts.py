@@ -661,8 +661,8 @@ def test_xlsx(tmp_path: Path) -> None:
                           "conversion": Decimal("0")}, {}),
     ]
     assert [(d.code, d.line, d.column, d.message) for e in errors for d in e.diagnostics] == [
-        ("KPI501", 5, 3, "row 5, column 'revenue': '=SUM(C2:C4)' looks like an Excel formula; "
-                         "export values, not formulas"),
+        ("KPI501", 5, 3, "row 5, column 'revenue': cell C5 has a formula but no saved value; "
+                         "open the workbook in Excel and save it again"),
         ("KPI501", 5, 4, "row 5, column 'deals': 'true' is a yes/no value, not a number"),
         ("KPI506", 6, 6, "row 6 has 6 cells, but the header has 5 columns"),
     ]

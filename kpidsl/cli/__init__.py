@@ -3,9 +3,10 @@
 Each command lives in its own module and lists itself in that module's ``COMMANDS``; this
 module only builds the group, and imports a command's module only when that command runs
 (so `kpidsl check` starts without loading what `doc` or `eval` need). Modules of
-``PLUGINS`` are optional: when one is installed, its commands are added. Exit codes, shared
-options and the error handler are in ``common.py``; every piece of output formatting is in
-``render.py``.
+``PLUGINS`` are optional: when one is installed, its commands are added. Exit codes, facts
+options and the error handler are in ``common.py``, other shared options in ``options.py``;
+facts are read and evaluated by the library's run layer (``kpidsl.run``); every piece of
+output formatting is in the ``render`` package, one renderer per format.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ COMMAND_MODULES = {
     "check": "check", "eval": "evaluate", "explain": "explain_cmd", "test": "test_cmd",
     "fmt": "fmt", "compile": "compile_cmd", "completion": "completion",
     "doc": "docs", "statement": "docs", "compare": "plans", "target": "plans",
+    "lsp": "lsp_cmd",
 }
 PLUGINS = ("docs", "plans")
 

@@ -1,4 +1,4 @@
-"""What every command shares: exit codes, option decorators, the error handler, facts runs.
+"""What every command shares: exit codes, facts options, the error handler, facts runs.
 
 Exit codes are defined here once and nowhere else:
 
@@ -11,14 +11,17 @@ see ``kpidsl/cli/__init__.py`` for how they are registered):
 
 - ``@handle_errors`` turns KpiError (and FactsFileError), OSError and Ctrl-C into a clean
   message on stderr and exit 2 (130 for Ctrl-C) — never a traceback.
-- ``@facts_options`` adds ``--map CRM_COLUMN=fact`` (repeatable), ``--id COLUMN``,
-  ``--sheet NAME`` and ``--grade GRADE``; the command receives one ``facts: FactsOptions``.
-- ``load_ruleset(path)`` loads a scheme, printing its warnings to stderr.
-- ``read_and_evaluate(ruleset, paths, ...)`` streams facts files, reports every bad row on
-  stderr (file, spreadsheet row, column, offending text) and returns
-  ``(results, failures, summary)``: ``results`` is an iterator of Result; ``failures`` and
-  ``summary`` are complete once it is exhausted. ``print_summary(summary)`` prints the closing
-  "N rows read, N evaluated, N failed" line; exit with ``FINDINGS`` when ``failures``.
+- ``@facts_options`` adds ``--map CRM_COLUMN=fact`` (repeatable), ``--mapping FILE.toml``,
+  ``--id COLUMN``, ``--sheet NAME``, ``--header-row N`` and ``--grade GRADE``; the command
+  receives one ``facts: FactsOptions``
+  (defined in ``kpidsl.run``, the library's run layer, which takes it as it is).
+- ``load_ruleset(path)`` loads a scheme, printing its warnings to stderr;
+  ``load_scheme(path, plan, month)`` also picks the version in force for --period.
+- ``run_facts(ruleset, paths, facts, ...)`` is ``kpidsl.run.evaluate_files`` with every bad
+  row reported on stderr (file, spreadsheet row, column, offending text) and a progress bar
+  on a terminal; it returns the ``Run``: its items stream, its ``failures`` and ``counts`` are
+  complete once they are exhausted. ``print_counts(run.counts)`` prints the closing
+  "N rows read, N evaluated, N failed" line; exit with ``FINDINGS`` when ``run.failures``.
 - ``expand_paths(paths)`` turns files and directories into the sorted *.kpi files in them.
 
 Nothing here imports Babel, Jinja or openpyxl: ``kpidsl check`` must start fast.
@@ -26,22 +29,24 @@ Nothing here imports Babel, Jinja or openpyxl: ``kpidsl check`` must start fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..diagnostics import Diagnostic, KpiError
+from ..run import FactsOptions
 
 if TYPE_CHECKING:
     from ..api import Ruleset
-    from ..facts import FactRow, RowError
-    from ..results import Result
+    from ..forecast import Pace
+    from ..run import Counts, RowFailure, Run
 
 OK = 0
 FINDINGS = 1
@@ -85,16 +90,6 @@ def handle_errors(function: F) -> F:
 # ---------------------------------------------------------------- options
 
 
-@dataclass(frozen=True)
-class FactsOptions:
-    """How to read facts files: column renames, the employee column, the sheet, a grade."""
-
-    mapping: dict[str, str] = field(default_factory=dict)
-    id_column: str = "employee"
-    sheet: str | None = None
-    grade: str | None = None
-
-
 def _parse_map(_ctx: click.Context, _param: click.Parameter,
                values: tuple[str, ...]) -> dict[str, str]:
     mapping: dict[str, str] = {}
@@ -107,7 +102,8 @@ def _parse_map(_ctx: click.Context, _param: click.Parameter,
 
 
 def facts_options(function: F) -> F:
-    """--map, --id, --sheet and --grade, gathered into one `facts: FactsOptions` argument."""
+    """--map, --mapping, --id, --sheet, --header-row and --grade, gathered into one
+    `facts: FactsOptions` argument."""
 
     @click.option("--map", "mapping", multiple=True, metavar="CRM_COLUMN=fact",
                   callback=_parse_map,
@@ -115,14 +111,23 @@ def facts_options(function: F) -> F:
     @click.option("--id", "id_column", default="employee", show_default=True, metavar="COLUMN",
                   help="The column that names the employee.")
     @click.option("--sheet", default=None, metavar="NAME",
-                  help="The worksheet of an XLSX file (default: the active one).")
+                  help="The worksheet of an XLSX file (default: the active one, else the one "
+                       "sheet whose header names the scheme's facts).")
+    @click.option("--mapping", "mapping_file", default=None, metavar="FILE.toml",
+                  type=click.Path(dir_okay=False),
+                  help="A CRM's column names written once (TOML: [columns] \"Бюджет, руб.\" = "
+                       "\"revenue\"; id = \"Ответственный\").")
+    @click.option("--header-row", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="The row that holds the column titles (default: the first row naming "
+                       "a fact of the scheme).")
     @click.option("--grade", default=None, metavar="GRADE",
                   help="Evaluate everyone in this grade (default: each row's grade column, "
                        "else the base scheme).")
     @functools.wraps(function)
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
-                grade: str | None, **kwargs: Any) -> Any:
-        options = FactsOptions(dict(mapping), id_column, sheet, grade)
+                grade: str | None, mapping_file: str | None, header_row: int | None,
+                **kwargs: Any) -> Any:
+        options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row)
         return function(*args, facts=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -168,178 +173,98 @@ def load_ruleset(path: str | Path, *, quiet: bool = False) -> Ruleset:
 # ---------------------------------------------------------------- facts runs
 
 
-@dataclass
-class RowFailure:
-    """A facts row that produced no result: unreadable cells, or a failed evaluation."""
+@dataclass(frozen=True)
+class PlanOptions:
+    """eval's options for real-life runs: a forecast to period end, a period for versions."""
 
-    file: str
-    row: int
-    employee: str | None
-    column: str
-    text: str
-    diagnostics: tuple[Diagnostic, ...]
+    elapsed: int | None = None
+    total_days: int | None = None
+    as_of: dt.date | None = None
+    holidays: str | None = None
+    period: str | None = None
+    hold: tuple[str, ...] = ()
 
+    def pace(self) -> Pace | None:
+        """None unless a forecast was asked for; KpiError for inconsistent days."""
+        from ..forecast import Calendar, make_pace, read_holidays
 
-@dataclass
-class RunSummary:
-    files: int = 0
-    rows_read: int = 0
-    evaluated: int = 0
-    failed: int = 0
-    warnings: list[Diagnostic] = field(default_factory=list)
-
-    def line(self) -> str:
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
-
-        return (f"{count(self.rows_read, 'row')} read, {self.evaluated} evaluated, "
-                f"{self.failed} failed")
-
-
-@dataclass
-class Evaluated:
-    result: Result
-    extra: dict[str, str]  # descriptive columns of the row (e.g. 'name')
+        if self.as_of is not None:
+            if self.elapsed is not None or self.total_days is not None:
+                fail("give either --as-of or --elapsed/--total-days, not both")
+            calendar = read_holidays(self.holidays) if self.holidays else Calendar()
+            return calendar.pace(self.as_of)
+        if self.holidays:
+            fail("--holidays needs --as-of (the calendar counts the days up to that date)")
+        if self.elapsed is None and self.total_days is None:
+            return None
+        if self.elapsed is None or self.total_days is None:
+            fail("a forecast needs both --elapsed and --total-days (or --as-of DATE)")
+        return make_pace(self.elapsed, self.total_days)  # type: ignore[arg-type]
 
 
-def read_and_evaluate(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
-                      mapping: dict[str, str] | None = None, id_column: str = "employee",
-                      sheet: str | None = None, grade: str | None = None,
-                      month: int | None = None, only: str | None = None,
-                      report: bool = True,
-                      ) -> tuple[Iterator[Result], list[RowFailure], RunSummary]:
-    """Stream facts files through the scheme; bad rows go to stderr and `failures`.
 
-    The files are opened at once (FactsFileError for a missing or unreadable one); rows are
-    read as the returned iterator is consumed. `only` keeps one employee (for explanations).
+def check_grade(ruleset: Ruleset, grade: str | None) -> None:
+    if grade is not None and grade not in ruleset.checked.variants:
+        from ..diagnostics import did_you_mean
+
+        hint = did_you_mean(grade, ruleset.grades)
+        known = ", ".join(ruleset.grades) or "none"
+        fail(f"unknown grade '{grade}'; known grades: {known}" + (f" ({hint})" if hint else ""))
+
+
+def load_scheme(path: str, plan: PlanOptions, month: int | None, *,
+                strict: bool = True) -> tuple[Ruleset, int | None]:
+    """The scheme to evaluate (a file, or the version in force for --period) and the month.
+
+    Says on stderr which version was picked; --month wins over the month of --period/--as-of.
+    With `strict`, a single file must be in force in --period.
     """
-    evaluated, failures, summary = evaluate_rows(
-        ruleset, facts_paths, mapping=mapping, id_column=id_column, sheet=sheet, grade=grade,
-        month=month, only=only, report=report)
-    return (item.result for item in evaluated), failures, summary
+    from ..versions import resolve
+    from .render import diagnostics_text
+
+    resolved = resolve(path, plan.period, strict=strict)
+    warnings = [*resolved.warnings, *resolved.ruleset.diagnostics]
+    if warnings:
+        click.echo(diagnostics_text(warnings), err=True)
+    if resolved.version is not None:
+        click.echo(resolved.note(), err=True)
+    if month is None:
+        month = resolved.month or (plan.as_of.month if plan.as_of else None)
+    return resolved.ruleset, month
 
 
-def evaluate_rows(ruleset: Ruleset, facts_paths: Iterable[str | Path], *,
-                  mapping: dict[str, str] | None = None, id_column: str = "employee",
-                  sheet: str | None = None, grade: str | None = None, month: int | None = None,
-                  only: str | None = None, report: bool = True, progress: bool = False,
-                  engine: str = "python",
-                  ) -> tuple[Iterator[Evaluated], list[RowFailure], RunSummary]:
-    """As read_and_evaluate, keeping each row's descriptive columns with its Result."""
-    from ..facts import read_facts
+def report_failure(failure: RowFailure) -> None:
+    """A bad facts row on stderr: file, spreadsheet row, column, offending text, hint."""
+    from .render import row_failure_text
 
-    paths = [Path(p) for p in facts_paths]
-    readers = [read_facts(p, ruleset.fact_specs, id_column=id_column, mapping=mapping,
-                          sheet=sheet) for p in paths]
-    failures: list[RowFailure] = []
-    summary = RunSummary(files=len(readers))
-    pending: dict[str, tuple[str, dict[str, str]]] = {}  # employee → (file, extra)
-    meter = Progress(paths) if progress else None
-    keep = only
-    if only is not None and _needs_whole_team(ruleset):
-        only = None  # team aggregates need every member; the result is picked afterwards
-
-    def record(failure: RowFailure) -> None:
-        failures.append(failure)
-        summary.failed += 1
-        if report:
-            from .render import row_failure_text
-
-            click.echo(row_failure_text(failure), err=True)
-
-    def warn(diagnostics: list[Diagnostic]) -> None:
-        summary.warnings.extend(diagnostics)
-        if report:
-            from .render import facts_diagnostic_text
-
-            for d in diagnostics:
-                click.echo(facts_diagnostic_text(d), err=True)
-
-    def rows() -> Iterator[FactRow]:
-        from ..facts import SeenIds
-
-        seen = SeenIds()  # "file:row" by employee, spilling to disk: flat memory for 1 M rows
-        for reader in readers:
-            warned = 0
-            for item in reader:
-                summary.rows_read += 1
-                if meter:
-                    meter.tick(summary.rows_read)
-                if len(reader.warnings) > warned:
-                    warn(reader.warnings[warned:])
-                    warned = len(reader.warnings)
-                if only is not None and (item.employee or "") != only:
-                    continue
-                if _is_error(item):
-                    record(_from_row_error(item))  # type: ignore[arg-type]
-                    continue
-                row: FactRow = item  # type: ignore[assignment]
-                earlier = seen[row.employee]
-                if earlier is not None:
-                    record(_duplicate(row, id_column, str(earlier)))
-                    continue
-                seen[row.employee] = f"{row.file}:{row.row}"
-                pending[row.employee] = (row.file, row.extra)
-                yield row
-            if len(reader.warnings) > warned:
-                warn(reader.warnings[warned:])
-
-    def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
-        file, _extra = pending.pop(employee, ("", {}))
-        record(RowFailure(file, row, employee, "", "", tuple(diagnostics)))
-
-    def results() -> Iterator[Evaluated]:
-        try:
-            chosen = engine
-            if engine == "auto":
-                from ..sql.engine import choose_engine
-
-                chosen = choose_engine(ruleset, paths)
-            for result in ruleset.evaluate_many(rows(), grade, month=month, on_error=on_error,
-                                                engine=chosen):
-                summary.evaluated += 1
-                _file, extra = pending.pop(result.employee, ("", {}))
-                if keep is None or result.employee == keep:
-                    yield Evaluated(result, extra)
-        finally:
-            if meter:
-                meter.close()
-
-    return results(), failures, summary
+    click.echo(row_failure_text(failure), err=True)
 
 
-def _needs_whole_team(ruleset: Ruleset) -> bool:
-    from ..evaluate import uses_team
+def report_warning(diagnostic: Diagnostic) -> None:
+    from .render import facts_diagnostic_text
 
-    checked = ruleset.checked
-    return bool(checked.base.budgets) or any(uses_team(i, checked) for i in ruleset.infos.values())
-
-
-def _is_error(item: object) -> bool:
-    from ..facts import RowError
-
-    return isinstance(item, RowError)
+    click.echo(facts_diagnostic_text(diagnostic), err=True)
 
 
-def _from_row_error(error: RowError) -> RowFailure:
-    return RowFailure(error.file, error.row, error.employee, error.column, error.text,
-                      tuple(error.diagnostics))
+def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions, *,
+              month: int | None = None, only: str | None = None, report: bool = True,
+              progress: bool = False, engine: str = "python") -> Run:
+    """`kpidsl.run.evaluate_files` with bad rows and warnings on stderr and a progress bar."""
+    from ..run import evaluate_files
+
+    paths = list(paths)
+    meter = Progress([Path(p) for p in paths]) if progress else None
+    return evaluate_files(ruleset, paths, facts, month=month, only=only,
+                          on_failure=report_failure if report else None,
+                          on_warning=report_warning if report else None,
+                          on_row=meter.tick if meter else None,
+                          on_done=meter.close if meter else None, engine=engine)
 
 
-def _duplicate(row: FactRow, id_column: str, earlier: str) -> RowFailure:
-    from ..diagnostics import error
+def print_counts(counts: Counts) -> None:
+    from .render import counts_line
 
-    message = (f"row {row.row}, column '{id_column}': employee '{row.employee}' already "
-               f"appears at {earlier}")
-    diagnostic = error("KPI504", message, hint="each employee appears once across the facts "
-                       "files; merge or remove the duplicate")
-    located = Diagnostic(diagnostic.code, diagnostic.severity, diagnostic.message, row.file,
-                         row.row, 0, hint=diagnostic.hint)
-    return RowFailure(row.file, row.row, row.employee, id_column, row.employee, (located,))
-
-
-def print_summary(summary: RunSummary) -> None:
-    click.echo(f"facts: {summary.line()}", err=True)
+    click.echo(counts_line(counts), err=True)
 
 
 # ---------------------------------------------------------------- progress

@@ -20,14 +20,15 @@ from .common import (
     OK,
     USAGE,
     FactsOptions,
-    evaluate_rows,
+    check_grade,
     facts_options,
     fail,
     handle_errors,
     lang_option,
     load_ruleset,
+    run_facts,
 )
-from .evaluate import check_grade, month_option
+from .options import month_option
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -155,9 +156,8 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         fail("--all writes one file per employee: give the directory with -o DIR")
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    items, failures, _summary = evaluate_rows(
-        scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, only=employee)
+    run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+    items, failures = run.items, run.failures
     if employee is not None:
         found = list(items)
         if not found:

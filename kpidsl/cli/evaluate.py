@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
 from contextlib import ExitStack
+from pathlib import Path
 from typing import IO
 
 import click
@@ -13,45 +13,17 @@ from .common import (
     FINDINGS,
     OK,
     FactsOptions,
-    evaluate_rows,
+    check_grade,
     facts_options,
     fail,
     handle_errors,
     lang_option,
-    print_summary,
+    load_scheme,
+    print_counts,
+    run_facts,
 )
-from .plans import PlanOptions, forecast_options, load_scheme, write_forecast
+from .options import PlanOptions, forecast_options, month_option
 from .render import ResultsFormat
-
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-
-def month_number(value: str | None) -> int | None:
-    """'jan'..'dec' or 1..12 → 1..12 (plans and constants may differ by month)."""
-    if value is None:
-        return None
-    text = value.strip().lower()[:3]
-    if text in MONTHS:
-        return MONTHS.index(text) + 1
-    if text.isdigit() and 1 <= int(text) <= 12:
-        return int(text)
-    raise click.BadParameter(f"expected a month (jan..dec or 1..12), got {value!r}")
-
-
-def month_option(function):  # type: ignore[no-untyped-def]
-    return click.option("--month", default=None, metavar="MONTH",
-                        callback=lambda _c, _p, v: month_number(v),
-                        help="The month evaluated (jan..dec or 1..12), for plans that differ "
-                             "by month.")(function)
-
-
-def check_grade(ruleset, grade: str | None) -> None:  # type: ignore[no-untyped-def]
-    if grade is not None and grade not in ruleset.checked.variants:
-        from ..diagnostics import did_you_mean
-
-        hint = did_you_mean(grade, ruleset.grades)
-        known = ", ".join(ruleset.grades) or "none"
-        fail(f"unknown grade '{grade}'; known grades: {known}" + (f" ({hint})" if hint else ""))
 
 
 @click.command("eval")
@@ -65,16 +37,25 @@ def check_grade(ruleset, grade: str | None) -> None:  # type: ignore[no-untyped-
               help="Write to FILE instead of stdout (required for xlsx).")
 @click.option("--rank", "rank_by", default=None, metavar="BY",
               help="A leaderboard instead: BY is 'total' or a KPI name (by its attainment).")
+@click.option("--excel", is_flag=True,
+              help="CSV for a spreadsheet: BOM, headers in --lang, amounts to the kopeck, "
+                   "rounded percents (implied by --lang ru).")
+@click.option("--sheets", type=click.Choice(["grade", "team"]), default=None,
+              help="XLSX: one sheet per grade or per team.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Table: the top N and bottom N by total only, saying how many are left "
+                   "out.")
 @click.option("--engine", type=click.Choice(["python", "duckdb", "auto"]), default="python",
               show_default=True, help="Compute payments in Python or in embedded DuckDB "
-              "(same results; docs/sql.md); auto: DuckDB for large files.")
+              "(the same results; docs/sql.md); auto: DuckDB for large files.")
 @month_option
 @forecast_options
 @lang_option
 @handle_errors
 def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions,
                  output_format: str, output: str | None, rank_by: str | None,
-                 engine: str, month: int | None, plan: PlanOptions, lang: str) -> None:
+                 excel: bool, sheets: str | None, limit: int | None, engine: str,
+                 month: int | None, plan: PlanOptions, lang: str) -> None:
     """Evaluate facts files (CSV, JSON, JSON Lines, XLSX) and print every employee's pay.
 
     CSV is read as spreadsheets export it: the delimiter is detected, decimal commas, spaces
@@ -88,71 +69,47 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
       kpidsl eval scheme.kpi export.csv --map "Выручка=revenue" --id "Сотрудник" --format json
       kpidsl eval scheme.kpi march.xlsx --sheet March --rank total
     """
-    from . import render
+    from .render.base import Output, RenderOptions, Unsupported
+    from .render.model import kpi_names
 
+    fmt = ResultsFormat(output_format)
     scheme, month = load_scheme(ruleset, plan, month)
     check_grade(scheme, facts.grade)
     pace = plan.pace()  # None unless a forecast is asked for
-    if rank_by is not None and rank_by != "total" and rank_by not in render.kpi_names(scheme):
+    if rank_by is not None and rank_by != "total" and rank_by not in kpi_names(scheme):
         from ..diagnostics import did_you_mean
 
-        hint = did_you_mean(rank_by, ["total", *render.kpi_names(scheme)])
+        hint = did_you_mean(rank_by, ["total", *kpi_names(scheme)])
         fail(f"--rank: '{rank_by}' is neither 'total' nor a KPI of {scheme.name}"
              + (f" ({hint})" if hint else ""))
-    if output_format == ResultsFormat.XLSX and output is None:
-        fail("--format xlsx writes a workbook: give the file with -o FILE")
-    items, failures, summary = evaluate_rows(
-        scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, progress=True, engine=engine)
+    if fmt.to_file and output is None:
+        fail(f"--format {fmt.value} writes a workbook: give the file with -o FILE")
+    run = run_facts(scheme, facts_paths, facts, month=month, progress=True, engine=engine)
     with ExitStack() as stack:
-        stream: IO[str] = sys.stdout
-        if output is not None and output_format != ResultsFormat.XLSX:
+        stream: IO[str] | None = None
+        if output is not None and not fmt.to_file:
             stream = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
-        if pace is not None:
-            write_forecast(scheme, items, pace, plan, month, output_format, stream, lang,
-                           facts_paths=facts_paths, facts=facts)
-        elif rank_by is not None:
-            _leaderboard(scheme, list(items), rank_by, output_format, stream, output, lang)
-        elif output_format == ResultsFormat.TABLE:
-            stream.write(render.results_table(scheme, list(items), lang) + "\n")
-        elif output_format in (ResultsFormat.JSON, ResultsFormat.JSONL):
-            write = render.write_json if output_format == ResultsFormat.JSON else \
-                render.write_jsonl
-            write(stream, (render.result_dict(i) for i in items))
-        else:
-            first = list(itertools.islice(items, 1))
-            extra = list(first[0].extra) if first else []
-            columns = render.flat_columns(scheme, extra, detailed=True)
-            rows = render.rows_iter(itertools.chain(first, items))
-            if output_format == ResultsFormat.CSV:
-                render.write_csv(stream, columns, rows)
+        options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
+                                scheme_file=scheme.checked.source.name,
+                                facts_files=tuple(facts_paths), month=month,
+                                counts=run.counts)
+        renderer = fmt.renderer(Output(stream, Path(output) if output else None), lang,
+                                options)
+        try:
+            if pace is not None:
+                from .forecasts import forecast
+
+                forecast(renderer, scheme, list(run), pace, plan, month, facts_paths, facts)
+            elif rank_by is not None:
+                renderer.leaderboard(scheme, list(run), rank_by)
             else:
-                assert output is not None
-                render.write_xlsx(output, columns, rows, scheme.name)  # type: ignore[arg-type]
+                renderer.results(scheme, run)
+        except Unsupported as exc:
+            fail(str(exc))
     if output is not None:
         click.echo(f"wrote {output}", err=True)
-    print_summary(summary)
-    sys.exit(FINDINGS if failures else OK)
-
-
-def _leaderboard(scheme, items, by, output_format, stream, output, lang):  # type: ignore[no-untyped-def]
-    from pathlib import Path
-
-    from . import render
-
-    rows = render.leaderboard_rows(items, by)
-    if output_format == ResultsFormat.TABLE:
-        stream.write(render.leaderboard_table(scheme, rows, by, lang) + "\n")
-        return
-    columns = render.leaderboard_columns(scheme, by, any("name" in r for r in rows))
-    if output_format == ResultsFormat.CSV:
-        render.write_csv(stream, columns, rows)
-    elif output_format == ResultsFormat.XLSX:
-        render.write_xlsx(Path(output), columns, rows, "leaderboard")
-    else:
-        ready = (render.json_ready(r, columns) for r in rows)
-        (render.write_json if output_format == ResultsFormat.JSON else render.write_jsonl)(
-            stream, ready)
+    print_counts(run.counts)
+    sys.exit(FINDINGS if run.failures else OK)
 
 
 COMMANDS = [eval_command]

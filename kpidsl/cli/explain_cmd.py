@@ -11,13 +11,14 @@ from .common import (
     OK,
     USAGE,
     FactsOptions,
-    evaluate_rows,
+    check_grade,
     facts_options,
     handle_errors,
     lang_option,
     load_ruleset,
+    run_facts,
 )
-from .evaluate import check_grade, month_option
+from .options import month_option
 
 
 @click.command()
@@ -47,11 +48,9 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
 
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    items, failures, _summary = evaluate_rows(
-        scheme, facts_paths, mapping=facts.mapping, id_column=facts.id_column,
-        sheet=facts.sheet, grade=facts.grade, month=month, only=employee)
-    found = list(items)
-    if failures:
+    run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+    found = list(run)
+    if run.failures:
         sys.exit(FINDINGS)
     if not found:
         ids = _employees(scheme, facts_paths, facts)
@@ -67,12 +66,9 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
 
 def _employees(scheme, paths, facts: FactsOptions) -> list[str]:  # type: ignore[no-untyped-def]
     """The ids in the files, for a did-you-mean (read again only on this error path)."""
-    from ..facts import read_facts
-
     ids: list[str] = []
     for path in paths:
-        for item in read_facts(path, scheme.fact_specs, id_column=facts.id_column,
-                               mapping=facts.mapping, sheet=facts.sheet):
+        for item in facts.reader(path, scheme.fact_specs):
             if item.employee:
                 ids.append(item.employee)
     return ids

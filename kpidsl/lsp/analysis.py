@@ -1,0 +1,453 @@
+"""What the language server knows about one scheme, with no protocol in it.
+
+Diagnostics come from the same `parse` and `check_ruleset` as `kpidsl check`. A big scheme
+is parsed statement by statement and each statement's syntax tree is kept, keyed by its text
+and first line, so after a one-character edit only the edited statement is parsed again;
+whenever a statement does not parse on its own (a syntax error, or a line that only looks
+like the start of a statement) the whole text is parsed as `check` parses it, so the
+diagnostics are always `check`'s.
+
+Positions here are 0-based lines and 0-based columns counted in code points; positions.py
+turns them into the client's units.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from .. import ast
+from ..checks import BASE, CheckedRuleset, Variant, check_ruleset
+from ..checks.names import expressions
+from ..checks.walk import references
+from ..diagnostics import Diagnostic
+from ..exprtext import band_range_text, describe_expr
+from ..parser import RESERVED_WORDS, STATEMENT_WORDS, parse
+from ..runtime import CONTEXT
+from ..source import SourceFile, Span
+from ..units import Unit, describe
+
+NAME = re.compile(r"[^\W\d]\w*")
+# what a scheme's text is made of, for finding names: labels and comments are skipped whole
+_LEXEME = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[^\W\d]\w*')
+_STATEMENT_START = re.compile(r"^[ \t]*(?:" + "|".join(STATEMENT_WORDS) + r")\b", re.M)
+_COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+# Below this size the whole text is parsed on every change: at 20 000 characters (about
+# 150 KPIs) that takes some 40 ms, and it is exactly what `check` does.
+INCREMENTAL_FROM = 20_000
+
+KIND_WORDS = {
+    ast.Fact: "fact", ast.Constant: "constant", ast.Curve: "curve", ast.Kpi: "kpi",
+    ast.Pay: "pay", ast.Budget: "budget", ast.Example: "example", ast.GradeSection: "grade",
+}
+VALUE_KINDS = ("fact", "constant", "curve", "kpi", "pay", "budget")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A stretch of one line: 0-based line, 0-based start and end columns in code points."""
+
+    line: int
+    start: int
+    end: int
+
+    def contains(self, line: int, column: int) -> bool:
+        return line == self.line and self.start <= column <= self.end
+
+
+def place_of(span: Span, source: SourceFile) -> Place:
+    end = span.end_column if span.end_line == span.line else \
+        len(source.line_text(span.line)) + 1
+    return Place(span.line - 1, span.column - 1, max(end, span.column) - 1)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A declaration: a fact, constant, curve, KPI, payment, budget, example or grade."""
+
+    kind: str
+    name: str
+    grade: str  # '' in the base scheme, else the grade section it is written in
+    node: ast.Decl
+    place: Place
+
+    @property
+    def namespace(self) -> str:
+        return "value" if self.kind in VALUE_KINDS else self.kind
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """A name written in the text (declaration or use) in one of three namespaces."""
+
+    namespace: str  # value | grade | example
+    name: str
+    place: Place
+
+
+# ---------------------------------------------------------------- parsing, cached
+
+
+class ParseCache:
+    """Statements parsed one at a time, kept by (text, first line) between edits.
+
+    A statement's tree does not depend on the offset at which it starts, only on its
+    line (spans carry lines and columns, which are all a diagnostic or the server reads),
+    so an edit above a statement that keeps the line count keeps its cache entry.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: dict[tuple[str, int], ast.Ruleset | None] = {}
+        self.lock = threading.Lock()
+        self.parsed = 0  # statements parsed by the last call, for tests and measurements
+
+    def parse(self, source: SourceFile) -> ast.Ruleset | None:
+        """The scheme's AST from cached statements, or None when only a whole parse will do."""
+        text = source.text
+        if "\x00" in text:
+            return None
+        starts = [m.start() for m in _STATEMENT_START.finditer(text)]
+        if not starts or not text[starts[0]:].lstrip().startswith("scheme"):
+            return None
+        kept: dict[tuple[str, int], ast.Ruleset | None] = {}
+        self.parsed = 0
+        header: ast.Header | None = None
+        statements: list[ast.Statement] = []
+        grades: list[ast.GradeSection] = []
+        grade_head: ast.GradeSection | None = None
+        grade_statements: list[ast.Statement] = []
+        for index, start in enumerate(starts):
+            end = starts[index + 1] if index + 1 < len(starts) else len(text)
+            chunk = text[start:end]
+            line = source.position(start)[0]
+            key = (chunk, line)
+            if key in self._chunks:
+                tree = self._chunks[key]
+            else:
+                tree = self._parse_chunk(source.name, chunk, line, first=index == 0)
+                self.parsed += 1
+            kept[key] = tree
+            if tree is None:
+                self._chunks = kept
+                return None
+            if index == 0:
+                if tree.statements or tree.grades:
+                    return None
+                header = tree.header
+            elif tree.grades and not tree.statements and not tree.grades[0].statements:
+                if grade_head is not None:
+                    grades.append(replace(grade_head, statements=tuple(grade_statements)))
+                grade_head, grade_statements = tree.grades[0], []
+            elif len(tree.statements) == 1 and not tree.grades:
+                (grade_statements if grade_head is not None else statements).append(
+                    tree.statements[0])
+            else:
+                self._chunks = kept
+                return None
+        if grade_head is not None:
+            grades.append(replace(grade_head, statements=tuple(grade_statements)))
+        self._chunks = kept
+        assert header is not None
+        comments = tuple((source.position(m.start())[0], m.group(0))
+                         for m in _COMMENT_OR_LABEL.finditer(text) if m.group(0)[0] == "#")
+        return ast.Ruleset(source.span(0, len(text)), header, tuple(statements), tuple(grades),
+                           source, comments)
+
+    @staticmethod
+    def _parse_chunk(name: str, chunk: str, line: int, first: bool) -> ast.Ruleset | None:
+        # a statement alone is not a scheme: a header line goes first, and newlines put the
+        # statement on its own line, so every span it gets has the right line and column
+        text = "\n" * (line - 1) + chunk if first else "scheme s" + "\n" * (line - 1) + chunk
+        with decimal.localcontext(CONTEXT):
+            tree, diagnostics = parse(SourceFile(name, text))
+        return tree if tree is not None and not diagnostics else None
+
+
+# ---------------------------------------------------------------- the analysis
+
+
+class Analysis:
+    """One version of one scheme: its diagnostics, declarations and names."""
+
+    def __init__(self, text: str, name: str = "<string>", cache: ParseCache | None = None
+                 ) -> None:
+        self.source = SourceFile(name, text)
+        self.incremental = False
+        ruleset: ast.Ruleset | None = None
+        self.ruleset: ast.Ruleset | None = None
+        self.checked: CheckedRuleset | None = None
+        self.diagnostics: list[Diagnostic] = []
+        if cache is not None and len(text) >= INCREMENTAL_FROM:
+            with cache.lock:
+                ruleset = cache.parse(self.source)
+            self.incremental = ruleset is not None
+        if ruleset is None:
+            with decimal.localcontext(CONTEXT):
+                ruleset, diagnostics = parse(self.source)
+            if ruleset is None:
+                self.diagnostics = diagnostics
+                return
+        with decimal.localcontext(CONTEXT):
+            checked = check_ruleset(ruleset, self.source)
+        self.ruleset, self.checked = ruleset, checked
+        self.diagnostics = checked.diagnostics
+
+    @property
+    def text(self) -> str:
+        return self.source.text
+
+    # ---- declarations and names
+    @cached_property
+    def recovered(self) -> ast.Ruleset | None:
+        """The scheme without its statements that have syntax errors, so that names declared
+        elsewhere can still be completed, shown and found while one statement is half typed."""
+        if self.ruleset is not None:
+            return self.ruleset
+        text, found = self.text, self.diagnostics
+        for _ in range(3):
+            lines = sorted({d.line for d in found if d.line}, reverse=True)
+            if not lines:
+                return None
+            for line in lines:
+                offset = min(_offset_of_line(text, line - 1), len(text))
+                start = statement_start(text, offset)
+                following = _STATEMENT_START.search(text, offset + 1)
+                end = following.start() if following else len(text)
+                text = text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+            with decimal.localcontext(CONTEXT):
+                ruleset, found = parse(SourceFile(self.source.name, text))
+            if ruleset is not None:
+                return ruleset
+        return None
+
+    @cached_property
+    def symbols(self) -> list[Symbol]:
+        ruleset = self.recovered
+        if ruleset is None:
+            return []
+        out = [self._symbol(s, "") for s in ruleset.statements]
+        for grade in ruleset.grades:
+            out.append(self._symbol(grade, ""))
+            out += [self._symbol(s, grade.name) for s in grade.statements]
+        return [s for s in out if s is not None]
+
+    def _symbol(self, node: ast.Decl, grade: str) -> Symbol | None:
+        kind = KIND_WORDS.get(type(node))
+        if kind is None or not node.name_span.line:
+            return None
+        return Symbol(kind, node.name, grade, node, place_of(node.name_span, self.source))
+
+    @cached_property
+    def occurrences(self) -> list[Occurrence]:
+        """Every declared name where it is written; the namespace comes from the word before
+        it (`grade`, `based on`: a grade; `example`: an example; otherwise a value)."""
+        declared = {(s.namespace, s.name) for s in self.symbols}
+        out: list[Occurrence] = []
+        before = ("", "")
+        for index, line in enumerate(self.text.split("\n")):
+            for match in _LEXEME.finditer(line):
+                word = match.group(0)
+                if word[0] in '"#':
+                    before = ("", "")
+                    continue
+                if before[1] == "grade" or before == ("based", "on"):
+                    namespace = "grade"
+                elif before[1] == "example":
+                    namespace = "example"
+                else:
+                    namespace = "value"
+                if (namespace, word) in declared and before[1] != "scheme":
+                    out.append(Occurrence(namespace, word,
+                                          Place(index, match.start(), match.end())))
+                before = (before[1], word)
+        return out
+
+    def occurrence_at(self, line: int, column: int) -> Occurrence | None:
+        for occurrence in self.occurrences:
+            if occurrence.place.contains(line, column):
+                return occurrence
+        return None
+
+    def declarations(self, occurrence: Occurrence) -> list[Symbol]:
+        return [s for s in self.symbols
+                if s.namespace == occurrence.namespace and s.name == occurrence.name]
+
+    def uses(self, occurrence: Occurrence, with_declarations: bool = True) -> list[Place]:
+        declared = {s.place for s in self.declarations(occurrence)}
+        return [o.place for o in self.occurrences
+                if o.namespace == occurrence.namespace and o.name == occurrence.name
+                and (with_declarations or o.place not in declared)]
+
+    def rename(self, line: int, column: int, new_name: str) -> list[Place]:
+        """Where to write `new_name`; raises ValueError when it cannot be a name here."""
+        occurrence = self.occurrence_at(line, column)
+        if occurrence is None:
+            raise ValueError("there is no declared name here to rename")
+        if not NAME.fullmatch(new_name):
+            raise ValueError(f"'{new_name}' is not a name: start with a letter, then letters, "
+                             "digits or '_'")
+        if new_name in RESERVED_WORDS:
+            raise ValueError(f"'{new_name}' is a word of the language and cannot be a name")
+        if new_name != occurrence.name and any(
+                s.namespace == occurrence.namespace and s.name == new_name for s in self.symbols):
+            raise ValueError(f"'{new_name}' already names something in this scheme")
+        return self.uses(occurrence)
+
+    # ---- hover
+    def hover(self, line: int, column: int) -> tuple[str, Place] | None:
+        occurrence = self.occurrence_at(line, column)
+        if occurrence is None:
+            return None
+        parts = [self._describe(symbol) for symbol in self.declarations(occurrence)]
+        return "\n\n---\n\n".join(parts), occurrence.place
+
+    def _variant(self, grade: str) -> Variant | None:
+        if self.checked is None:
+            return None
+        return self.checked.variants.get(grade or BASE)
+
+    def _describe(self, symbol: Symbol) -> str:
+        node = symbol.node
+        title = {"kpi": "KPI", "pay": "payment"}.get(symbol.kind, symbol.kind)
+        lines = [f"**{title} `{symbol.name}`**" + _labels(node)]
+        where = f"line {symbol.place.line + 1}"
+        lines.append(f"defined at {where}" + (f", in grade `{symbol.grade}`" if symbol.grade
+                                              else ""))
+        variant = self._variant(symbol.grade)
+        currency = self.checked.currency if self.checked else ""
+        if isinstance(node, ast.Fact):
+            lines.append(f"unit: {describe(node.unit, currency)}")
+            if node.if_missing is not None:
+                lines.append(f"if missing: {describe_expr(node.if_missing)}")
+        elif isinstance(node, ast.Constant):
+            lines.append(f"value: {describe_expr(node.value)}")
+            if variant is not None and symbol.name in variant.units:
+                lines.append(f"unit: {describe(variant.units[symbol.name], currency)}")
+        elif isinstance(node, ast.Kpi):
+            if node.formula is not None:
+                lines.append(f"= {describe_expr(node.formula)}")
+            elif symbol.name:
+                lines.append("read from the fact of the same name")
+            if variant is not None and symbol.name in variant.units:
+                lines.append(f"unit: {describe(variant.units[symbol.name], currency)}")
+            if node.plan is not None:
+                lines.append(f"plan: {describe_expr(node.plan)}")
+            if node.direction == "lower":
+                lines.append("lower is better")
+        elif isinstance(node, ast.Curve):
+            lines.append(f"a {node.kind} curve: " + "; ".join(
+                f"{band_range_text(b)} {'rate' if node.kind in ('marginal', 'whole') else 'pays'} "
+                f"{describe_expr(b.pays)}" for b in node.bands) + "; ".join(
+                f"at {describe_expr(p.at)} pays {describe_expr(p.pays)}" for p in node.points))
+        elif isinstance(node, ast.Pay):
+            lines.append(f"unit: {describe(Unit.MONEY, currency)}")
+            lines += _pay_lines(node)
+        elif isinstance(node, ast.Budget):
+            lines.append(f"cap {describe_expr(node.cap)} for `{node.component}`"
+                         + (" per team" if node.per_team else ""))
+        elif isinstance(node, ast.GradeSection):
+            if node.based_on:
+                lines.append(f"based on `{node.based_on}`")
+            grade_variant = self._variant(node.name)
+            if grade_variant is not None:
+                lines += [f"- {change.describe()}" for change in grade_variant.changes]
+        if variant is not None and symbol.kind in ("fact", "constant", "kpi", "curve"):
+            lines += self._what_it_pays(symbol.name, variant)
+        return "  \n".join(lines)
+
+    def _what_it_pays(self, name: str, variant: Variant) -> list[str]:
+        out = []
+        for pay, item in variant.pooled_kpis():
+            if item.kpi == name or item.curve == name:
+                share = (f"weight {describe_expr(item.weight)}" if item.weight is not None else
+                         f"amount {describe_expr(item.amount)}" if item.amount is not None else "")
+                curve = f", curve `{item.curve}`" if item.curve else ""
+                out.append(f"pays in `{pay.name}` for `{item.kpi}`: {share}{curve}".rstrip(": "))
+        used: list[str] = []
+        for where, expr, _ in expressions(variant):
+            if any(n == name for _, n, _ in references(expr)) and where not in used:
+                used.append(where)
+        if used:
+            out.append("used in " + ", ".join(f"`{w}`" for w in used))
+        return out
+
+    # ---- outline
+    def outline(self) -> list[tuple[Symbol, Place, list[tuple[Symbol, Place]]]]:
+        """(symbol, the whole statement, children) for the document's outline."""
+        ruleset = self.recovered
+        if ruleset is None:
+            return []
+        by_node = {id(s.node): s for s in self.symbols}
+        out: list[tuple[Symbol, Place, list[tuple[Symbol, Place]]]] = []
+        for statement in ruleset.statements:
+            if id(statement) in by_node:
+                out.append((by_node[id(statement)], self._whole(statement.span), []))
+        for grade in ruleset.grades:
+            children = [(by_node[id(s)], self._whole(s.span)) for s in grade.statements
+                        if id(s) in by_node]
+            end = max([grade.span] + [s.span for s in grade.statements],
+                      key=lambda s: s.end_line)
+            whole = Place(grade.span.line - 1, grade.span.end_line - 1, end.end_line - 1)
+            out.append((by_node[id(grade)], whole, children))
+        return out
+
+    @staticmethod
+    def _whole(span: Span) -> Place:
+        # the lines a statement covers: (first line, first line again, last line)
+        return Place(span.line - 1, span.line - 1, span.end_line - 1)
+
+    # ---- names for completion
+    def names(self, kinds: Iterable[str]) -> list[Symbol]:
+        wanted = set(kinds)
+        seen: dict[tuple[str, str], Symbol] = {}
+        for symbol in self.symbols:
+            if symbol.kind in wanted:
+                seen.setdefault((symbol.kind, symbol.name), symbol)
+        return list(seen.values())
+
+
+def _labels(node: ast.Decl) -> str:
+    if not node.label:
+        return ""
+    text = f" — {node.label}"
+    for lang, label in node.translations:
+        text += f" · {lang}: {label}"
+    return text
+
+
+def _pay_lines(node: ast.Pay) -> Iterator[str]:
+    if node.formula is not None:
+        yield f"= {describe_expr(node.formula)}"
+    if node.pool is not None:
+        yield f"pool {describe_expr(node.pool)}"
+    for item in node.items:
+        share = (f"weight {describe_expr(item.weight)}" if item.weight is not None else
+                 f"amount {describe_expr(item.amount)}" if item.amount is not None else "")
+        curve = f" curve {item.curve}" if item.curve else ""
+        yield f"- for `{item.kpi}` {share}{curve}".rstrip()
+
+
+def _offset_of_line(text: str, line: int) -> int:
+    """Offset of a 0-based line (the text's length when there are fewer lines)."""
+    offset = 0
+    for _ in range(line):
+        found = text.find("\n", offset)
+        if found == -1:
+            return len(text)
+        offset = found + 1
+    return offset
+
+
+def statement_start(text: str, offset: int) -> int:
+    """Offset of the line that starts the statement around `offset` (0 before the first)."""
+    start = 0
+    for match in _STATEMENT_START.finditer(text):
+        if match.start() > offset:
+            break
+        start = match.start()
+    return start
+
