@@ -20,6 +20,7 @@ pytest.importorskip("pygls")
 
 from lsp_client import Client
 
+from kpidsl import ast
 from kpidsl.api import check_source
 from kpidsl.lsp.analysis import Analysis, ParseCache
 from kpidsl.lsp.positions import from_client, to_client
@@ -130,14 +131,39 @@ def test_statement_cache_gives_checks_diagnostics(path: Path, monkeypatch) -> No
     cache = ParseCache()
     analysis = Analysis(text, str(path), cache)
     assert [d.render() for d in analysis.diagnostics] == [d.render() for d in expected]
-    if expected_checked is not None:
-        assert analysis.incremental
-        assert analysis.ruleset == expected_checked.ruleset
-        edited = re.sub(r"^(scheme.*)$", r"\1 ", text, count=1, flags=re.M)  # one edit
+    if expected_checked is None:
+        return
+    assert not analysis.incremental  # the first version is parsed whole, and fills the cache
+    for edited in (re.sub(r"^(scheme.*)$", r"\1 ", text, count=1, flags=re.M),
+                   re.sub(r"^(scheme.*)$", r"\1\n\n", text, count=1, flags=re.M),
+                   text):
+        # one character, then two lines that move every later statement down, then back
         again = Analysis(edited, str(path), cache)
-        assert cache.parsed == 1
-        assert [d.render() for d in again.diagnostics] == \
-            [d.render() for d in check_source(SourceFile(str(path), edited))[1]]
+        assert again.incremental and cache.parsed == 1
+        whole_checked, whole = check_source(SourceFile(str(path), edited))
+        assert [d.render() for d in again.diagnostics] == [d.render() for d in whole]
+        assert again.ruleset == whole_checked.ruleset  # type: ignore[union-attr]
+        assert _spans(again.ruleset) == _spans(whole_checked.ruleset)  # type: ignore[union-attr]
+
+
+def _spans(node: ast.Ruleset) -> list[tuple[int, int, int, int]]:
+    """Every span's lines and columns in a syntax tree (equality of nodes leaves them out)."""
+    from dataclasses import fields, is_dataclass
+
+    from kpidsl.source import Span
+
+    out = []
+    # a whole scheme's own span ends at its last token (comments after it not included)
+    stack: list[object] = [node.header, node.statements, node.grades]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Span):
+            out.append((item.line, item.column, item.end_line, item.end_column))
+        elif isinstance(item, tuple):
+            stack.extend(item)
+        elif is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in fields(item) if f.name != "source")
+    return out
 
 
 def test_diagnostics_follow_edits_with_debounce() -> None:

@@ -84,7 +84,11 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
              + (f" ({hint})" if hint else ""))
     if fmt.to_file and output is None:
         fail(f"--format {fmt.value} writes a workbook: give the file with -o FILE")
-    run = run_facts(scheme, facts_paths, facts, month=month, progress=True, engine=engine)
+    # a streamed table on the terminal is its own progress; a bar would break its lines
+    streams_to_terminal = fmt is ResultsFormat.TABLE and limit is None and output is None \
+        and rank_by is None and pace is None and sys.stdout.isatty()
+    run = run_facts(scheme, facts_paths, facts, month=month, progress=not streams_to_terminal,
+                    engine=engine)
     with ExitStack() as stack:
         stream: IO[str] | None = None
         if output is not None and not fmt.to_file:

@@ -242,6 +242,7 @@ TABLE: dict[str, str] = {
     "no_grade": "no grade",
     "no_team": "no team",
     "base_grade": "base",
+    "omitted": "… {count} more not shown (--limit {limit}) …",
 }
 
 # eval with a forecast

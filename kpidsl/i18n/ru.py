@@ -239,6 +239,7 @@ TABLE: dict[str, str] = {
     "no_grade": "без грейда",
     "no_team": "без команды",
     "base_grade": "основной",
+    "omitted": "… ещё {count} не показаны (--limit {limit}) …",
 }
 
 # eval with a forecast

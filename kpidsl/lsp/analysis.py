@@ -17,8 +17,9 @@ import decimal
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
+from typing import Any
 
 from .. import ast
 from ..checks import BASE, CheckedRuleset, Variant, check_ruleset
@@ -93,47 +94,86 @@ class Occurrence:
 
 
 class ParseCache:
-    """Statements parsed one at a time, kept by (text, first line) between edits.
+    """Statements parsed one at a time, kept by their text between edits.
 
-    A statement's tree does not depend on the offset at which it starts, only on its
-    line (spans carry lines and columns, which are all a diagnostic or the server reads),
-    so an edit above a statement that keeps the line count keeps its cache entry.
+    Spans carry lines and columns, which are all a diagnostic or the server reads, so a
+    statement that moved up or down gets its cached tree with its lines shifted instead of
+    being parsed again. The cache is filled from the whole parse of the first version, and
+    given up (for a whole parse again) when more than MAX_PARSED statements changed at once.
     """
 
+    MAX_PARSED = 64
+
     def __init__(self) -> None:
-        self._chunks: dict[tuple[str, int], ast.Ruleset | None] = {}
+        self._chunks: dict[str, tuple[int, ast.Ruleset]] = {}
         self.lock = threading.Lock()
         self.parsed = 0  # statements parsed by the last call, for tests and measurements
 
-    def parse(self, source: SourceFile) -> ast.Ruleset | None:
-        """The scheme's AST from cached statements, or None when only a whole parse will do."""
-        text = source.text
+    @staticmethod
+    def _chunks_of(text: str) -> list[tuple[int, int]] | None:
         if "\x00" in text:
             return None
         starts = [m.start() for m in _STATEMENT_START.finditer(text)]
         if not starts or not text[starts[0]:].lstrip().startswith("scheme"):
             return None
-        kept: dict[tuple[str, int], ast.Ruleset | None] = {}
+        return list(zip(starts, [*starts[1:], len(text)], strict=True))
+
+    def seed(self, source: SourceFile, ruleset: ast.Ruleset) -> None:
+        """Fill the cache from a whole parse: each statement under the text it was read from."""
+        chunks = self._chunks_of(source.text)
+        by_line: dict[int, ast.Ruleset] = {ruleset.header.span.line: ast.Ruleset(
+            header=ruleset.header)}
+        for statement in ruleset.statements:
+            by_line[statement.span.line] = ast.Ruleset(header=ruleset.header,
+                                                       statements=(statement,))
+        for grade in ruleset.grades:
+            by_line[grade.span.line] = ast.Ruleset(header=ruleset.header,
+                                                   grades=(replace(grade, statements=()),))
+            for statement in grade.statements:
+                by_line[statement.span.line] = ast.Ruleset(header=ruleset.header,
+                                                           statements=(statement,))
+        expected = 1 + len(ruleset.statements) + sum(1 + len(g.statements)
+                                                     for g in ruleset.grades)
+        if chunks is None or len(chunks) != expected or len(by_line) != expected:
+            self._chunks = {}
+            return
+        seeded = {}
+        for start, end in chunks:
+            line = source.position(start)[0]
+            if line not in by_line:
+                self._chunks = {}
+                return
+            seeded[source.text[start:end]] = (line, by_line[line])
+        self._chunks = seeded
+
+    def parse(self, source: SourceFile) -> ast.Ruleset | None:
+        """The scheme's AST from cached statements, or None when only a whole parse will do."""
+        text = source.text
+        chunks = self._chunks_of(text)
+        if chunks is None or not self._chunks:
+            return None
+        kept: dict[str, tuple[int, ast.Ruleset]] = {}
         self.parsed = 0
         header: ast.Header | None = None
         statements: list[ast.Statement] = []
         grades: list[ast.GradeSection] = []
         grade_head: ast.GradeSection | None = None
         grade_statements: list[ast.Statement] = []
-        for index, start in enumerate(starts):
-            end = starts[index + 1] if index + 1 < len(starts) else len(text)
+        for index, (start, end) in enumerate(chunks):
             chunk = text[start:end]
             line = source.position(start)[0]
-            key = (chunk, line)
-            if key in self._chunks:
-                tree = self._chunks[key]
+            cached = self._chunks.get(chunk) or kept.get(chunk)
+            if cached is not None:
+                tree = cached[1] if cached[0] == line else _moved(cached[1], line - cached[0])
             else:
-                tree = self._parse_chunk(source.name, chunk, line, first=index == 0)
                 self.parsed += 1
-            kept[key] = tree
-            if tree is None:
-                self._chunks = kept
-                return None
+                if self.parsed > self.MAX_PARSED:
+                    return None
+                parsed = self._parse_chunk(source.name, chunk, line, first=index == 0)
+                if parsed is None:
+                    return None
+                tree = parsed
+            kept[chunk] = (line, tree)
             if index == 0:
                 if tree.statements or tree.grades:
                     return None
@@ -146,7 +186,6 @@ class ParseCache:
                 (grade_statements if grade_head is not None else statements).append(
                     tree.statements[0])
             else:
-                self._chunks = kept
                 return None
         if grade_head is not None:
             grades.append(replace(grade_head, statements=tuple(grade_statements)))
@@ -181,7 +220,8 @@ class Analysis:
         self.ruleset: ast.Ruleset | None = None
         self.checked: CheckedRuleset | None = None
         self.diagnostics: list[Diagnostic] = []
-        if cache is not None and len(text) >= INCREMENTAL_FROM:
+        incremental = cache is not None and len(text) >= INCREMENTAL_FROM
+        if cache is not None and incremental:
             with cache.lock:
                 ruleset = cache.parse(self.source)
             self.incremental = ruleset is not None
@@ -191,6 +231,9 @@ class Analysis:
             if ruleset is None:
                 self.diagnostics = diagnostics
                 return
+            if cache is not None and incremental:
+                with cache.lock:
+                    cache.seed(self.source, ruleset)
         with decimal.localcontext(CONTEXT):
             checked = check_ruleset(ruleset, self.source)
         self.ruleset, self.checked = ruleset, checked
@@ -429,6 +472,25 @@ def _pay_lines(node: ast.Pay) -> Iterator[str]:
                  f"amount {describe_expr(item.amount)}" if item.amount is not None else "")
         curve = f" curve {item.curve}" if item.curve else ""
         yield f"- for `{item.kpi}` {share}{curve}".rstrip()
+
+
+def _moved(node: Any, lines: int) -> Any:
+    """A syntax tree with every span `lines` lines further down (up when negative)."""
+    if isinstance(node, Span):
+        if not node.line:
+            return node
+        return Span(node.start, node.end, node.line + lines, node.column,
+                    node.end_line + lines, node.end_column)
+    if isinstance(node, tuple):
+        return tuple(_moved(item, lines) for item in node)
+    if isinstance(node, ast.Expr | ast.Node | ast.Header):
+        changes = {}
+        for spec in fields(node):
+            value = getattr(node, spec.name)
+            if isinstance(value, Span | tuple | ast.Expr | ast.Node):
+                changes[spec.name] = _moved(value, lines)
+        return replace(node, **changes)
+    return node
 
 
 def _offset_of_line(text: str, line: int) -> int:

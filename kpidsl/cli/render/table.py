@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+import itertools
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ...i18n import section
-from . import amount_text, cell_text, grid, percent_text
+from . import _pad, _width, amount_text, cell_text, grid, percent_text
 from .base import Renderer
 from .model import (
     fact_text,
@@ -33,7 +35,10 @@ class TableRenderer(Renderer):
     name = "table"
 
     def results(self, ruleset: Ruleset, items: Iterable[Evaluated]) -> None:
-        self.write(results_table(ruleset, list(items), self.lang) + "\n")
+        if self.options.limit is not None:
+            self.write(limited_table(ruleset, items, self.options.limit, self.lang) + "\n")
+        else:
+            write_results(self.write, ruleset, items, self.lang)
 
     def leaderboard(self, ruleset: Ruleset, items: list[Evaluated], by: str) -> None:
         rows = leaderboard_rows(items, by)
@@ -53,28 +58,124 @@ class TableRenderer(Renderer):
 # ---------------------------------------------------------------- results
 
 
-def results_table(ruleset: Ruleset, items: list[Evaluated], lang: str = "en") -> str:
-    """Aligned columns: employee, [name], [grade], each component, total; a payroll total row."""
+BUFFER = 1000  # rows held to size the columns; past it the table streams (flat memory)
+
+
+def _layout(ruleset: Ruleset, with_name: bool, lang: str) -> tuple[list[Any], list[str]]:
     words = section("TABLE", lang)
-    extra = ["name"] if any("name" in i.extra for i in items) else []
-    columns = flat_columns(ruleset, extra, detailed=False, lang=lang)
+    columns = flat_columns(ruleset, ["name"] if with_name else [], detailed=False, lang=lang)
     headers = {"employee": words["employee"], "extra:name": words["name"],
                "grade": words["grade"], "total": words["total"]}
+    return columns, [headers.get(c.key, c.header) for c in columns]
+
+
+def _cells(row: dict[str, Any], columns: list[Any], lang: str) -> list[str]:
+    return [amount_text(row.get(c.key), lang) if c.kind == "amount"
+            else str(row.get(c.key) or "") for c in columns]
+
+
+def _total_row(sums: dict[str, Any], count: int, columns: list[Any], lang: str) -> list[str]:
+    words = section("TABLE", lang)
+    noun = words["employees" if count != 1 else "employee1"]
+    row = {c.key: sums.get(c.key) for c in columns if c.kind == "amount"}
+    row["employee"] = f"{words['total']} ({count} {noun})"
+    return _cells(row, columns, lang)
+
+
+def _add(sums: dict[str, Any], row: dict[str, Any], columns: list[Any]) -> None:
+    for c in columns:
+        if c.kind == "amount" and row.get(c.key) is not None:
+            sums[c.key] = sums.get(c.key, Decimal(0)) + row[c.key]
+
+
+def results_table(ruleset: Ruleset, items: list[Evaluated], lang: str = "en") -> str:
+    """Aligned columns: employee, [name], [grade], each component, total; a payroll total row."""
+    columns, header = _layout(ruleset, any("name" in i.extra for i in items), lang)
     rows = [flat_row(i) for i in items]
     sums: dict[str, Any] = {}
-    for c in columns:
-        if c.kind == "amount":
-            values = [r[c.key] for r in rows if r.get(c.key) is not None]
-            sums[c.key] = sum(values, Decimal(0)) if values else None
-    count = len(items)
-    noun = words["employees" if count != 1 else "employee1"]
-    sums["employee"] = f"{words['total']} ({count} {noun})"
-    cells = [[headers.get(c.key, c.header) for c in columns]]
-    for row in [*rows, sums]:
-        cells.append([amount_text(row.get(c.key), lang) if c.kind == "amount"
-                      else str(row.get(c.key) or "") for c in columns])
+    for row in rows:
+        _add(sums, row, columns)
+    cells = [header, *(_cells(r, columns, lang) for r in rows),
+             _total_row(sums, len(items), columns, lang)]
     return title(ruleset, lang) + "\n\n" + grid(cells, [c.kind == "amount" for c in columns],
                                                 total_row=True)
+
+
+def write_results(write: Callable[[str], None], ruleset: Ruleset, items: Iterable[Evaluated],
+                  lang: str) -> None:
+    """The results table; past BUFFER rows it streams, its widths set by the first rows
+    (amount columns get room for the totals), so memory stays flat for a million rows."""
+    items = iter(items)
+    head = list(itertools.islice(items, BUFFER + 1))
+    if len(head) <= BUFFER:
+        write(results_table(ruleset, head, lang) + "\n")
+        return
+    columns, header = _layout(ruleset, any("name" in i.extra for i in head), lang)
+    right = [c.kind == "amount" for c in columns]
+    rows = [flat_row(i) for i in head]
+    cells = [header, *(_cells(r, columns, lang) for r in rows)]
+    widths = [max(_width(row[i]) for row in cells) + (3 if right[i] else 0)
+              for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(_pad(text, widths[i], right[i]) for i, text in enumerate(row)).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    sums: dict[str, Any] = {}
+    write(title(ruleset, lang) + "\n\n" + line(header) + "\n" + rule + "\n")
+    count = 0
+    for row in itertools.chain(rows, (flat_row(i) for i in items)):
+        count += 1
+        _add(sums, row, columns)
+        write(line(_cells(row, columns, lang)) + "\n")
+    write(rule + "\n" + line(_total_row(sums, count, columns, lang)) + "\n")
+
+
+def limited_table(ruleset: Ruleset, items: Iterable[Evaluated], limit: int,
+                  lang: str = "en") -> str:
+    """The `limit` best and `limit` lowest totals, how many are left out between them, and
+    the payroll total of everyone; only 2 × limit rows are ever held."""
+    words = section("TABLE", lang)
+    top: list[tuple[Decimal, int, dict[str, Any]]] = []
+    bottom: list[tuple[Decimal, int, dict[str, Any]]] = []
+    sums: dict[str, Any] = {}
+    count = 0
+    with_name = False
+    columns, _header = _layout(ruleset, False, lang)
+    named_columns, _named = _layout(ruleset, True, lang)
+    for item in items:
+        row = flat_row(item)
+        with_name = with_name or "name" in item.extra
+        _add(sums, row, named_columns)
+        count += 1
+        total = item.result.total
+        heapq.heappush(top, (total, -count, row))
+        if len(top) > limit:
+            heapq.heappop(top)
+        heapq.heappush(bottom, (-total, -count, row))
+        if len(bottom) > limit:
+            heapq.heappop(bottom)
+    columns, header = _layout(ruleset, with_name, lang)
+    best = [r for _t, _i, r in sorted(top, key=lambda t: (-t[0], -t[1]))]
+    if count <= 2 * limit:
+        shown = sorted({id(r): r for r in [*best, *(r for _t, _i, r in bottom)]}.values(),
+                       key=lambda r: -r["total"])
+        cells = [header, *(_cells(r, columns, lang) for r in shown)]
+        gap = None
+    else:
+        lowest = [r for _t, _i, r in sorted(bottom, key=lambda t: (t[0], t[1]))][::-1]
+        lowest = sorted(lowest, key=lambda r: -r["total"])
+        cells = [header, *(_cells(r, columns, lang) for r in best)]
+        gap = len(cells)
+        cells += [_cells(r, columns, lang) for r in lowest]
+    cells.append(_total_row(sums, count, columns, lang))
+    text = grid(cells, [c.kind == "amount" for c in columns], total_row=True)
+    if gap is not None:
+        lines = text.split("\n")
+        omitted = words["omitted"].format(count=count - 2 * limit, limit=limit)
+        lines.insert(gap + 1, omitted)  # after the header, its rule and the best rows
+        text = "\n".join(lines)
+    return title(ruleset, lang) + "\n\n" + text
 
 
 def leaderboard_table(ruleset: Ruleset, rows: list[dict[str, Any]], by: str,
