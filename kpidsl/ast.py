@@ -213,6 +213,8 @@ class Curve(Decl):
     points: tuple[Point, ...] = ()
     cap: Expr | None = None
     floor: Expr | None = None
+    # `uncapped`: no cap, on purpose (the method lets accelerators exceed the pool); where written
+    uncapped: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

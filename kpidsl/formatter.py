@@ -398,6 +398,9 @@ class _Formatter:
                 line = limit.span.line or end
                 rows.append(Row(indent + 2, line, limit.span.end_line or line,
                                 text=f"{word} {write_expr(limit)}"))
+        if n.uncapped is not None:
+            line = n.uncapped.line or end
+            rows.append(Row(indent + 2, line, line, text="uncapped"))
         return rows
 
     def s_pay(self, n: ast.Pay, indent: int, first: int, last: int) -> list[Row]:

@@ -35,7 +35,7 @@ RESERVED_WORDS = frozenset(
     floor kpi plan is better attainment group pay pool for weight amount curve only unless
     budget example grade given expect total of drop based on then else or and not size min
     max abs otherwise higher lower money count percent ratio number minutes hours days
-    activity efficiency result marginal whole average""".split()
+    activity efficiency result marginal whole average uncapped""".split()
 )
 
 
@@ -369,10 +369,12 @@ class _Builder:
     def s_curve_decl(self, tree: Tree) -> ast.Curve:
         name, label, rest = self._named(tree)
         body = rest[0]
-        cap = floor = None
+        cap = floor = uncapped = None
         for limit in rest[1:]:
             if limit.data == "curve_cap":
                 cap = self.expr(limit.children[0])
+            elif limit.data == "curve_uncapped":
+                uncapped = self.span(limit)
             else:
                 floor = self.expr(limit.children[0])
         kind = "bands"
@@ -390,7 +392,7 @@ class _Builder:
             kind = str(body.children[0])
             bands = tuple(self.band(b) for b in body.children[1:])
         return ast.Curve(self.span(tree), str(name), label, self.span(name), kind, bands, points,
-                         cap, floor)
+                         cap, floor, uncapped)
 
     def band(self, tree: Tree) -> ast.Band:
         rng, pays = tree.children

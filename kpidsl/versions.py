@@ -12,42 +12,20 @@ Dates are `YYYY-MM` (a whole month: as a start its first day, as an end its last
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import itertools
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ast
 from .api import Ruleset, load, read_text
+from .checks.dates import effective_dates, effective_span, parse_period
 from .diagnostics import Diagnostic, KpiError, error, warning
 from .parser import parse
 from .source import SourceFile, Span
 
-_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
-_EFFECTIVE = re.compile(r"effective\s+from\s+(\S+)(?:\s+to\s+(\S+))?")
 ONE_DAY = dt.timedelta(days=1)
-
-
-def parse_period(text: str, *, end: bool = False) -> dt.date:
-    """'2025-07' → 2025-07-01 (or 2025-07-31 when `end`); '2025-07-15' → that day.
-
-    Raises ValueError with a plain message for anything else (2025-13, 2025-02-30, July).
-    """
-    match = _DATE.match(text.strip())
-    if not match:
-        raise ValueError(f"'{text}' is not a month like 2025-07 or a date like 2025-07-15")
-    year, month = int(match[1]), int(match[2])
-    if not 1 <= month <= 12:
-        raise ValueError(f"'{text}': there is no month {month}")
-    if match[3] is None:
-        return dt.date(year, month, calendar.monthrange(year, month)[1] if end else 1)
-    try:
-        return dt.date(year, month, int(match[3]))
-    except ValueError:
-        raise ValueError(f"'{text}': {year}-{month:02d} has no day {int(match[3])}") from None
 
 
 def period_date(text: str) -> dt.date:
@@ -78,9 +56,7 @@ class Version:
 
     def span(self) -> Span:
         """The `effective` clause in the header (the header itself when there is none)."""
-        header = self.header.span
-        match = _EFFECTIVE.search(self.source.text, header.start, max(header.end, header.start))
-        return self.source.span(match.start(), match.end()) if match else self.header.name_span
+        return effective_span(self.source, self.header)
 
     def period_text(self) -> str:
         start = self.start.isoformat() if self.start else "the beginning"
@@ -98,22 +74,7 @@ class Version:
 def version_of(path: Path, source: SourceFile, header: ast.Header) -> tuple[Version,
                                                                              list[Diagnostic]]:
     """A Version from a parsed header; bad dates give KPI623 at the effective clause."""
-    problems: list[Diagnostic] = []
-    dates: list[dt.date | None] = []
-    provisional = Version(path, source, header, None, None)
-    for text, is_end in ((header.effective_from, False), (header.effective_to, True)):
-        if not text:
-            dates.append(None)
-            continue
-        try:
-            dates.append(parse_period(text, end=is_end))
-        except ValueError as exc:
-            problems.append(error("KPI623", f"effective date {exc}", source, provisional.span()))
-            dates.append(None)
-    start, end = dates
-    if start and end and end < start:
-        problems.append(error("KPI623", f"this version ends ({end}) before it starts ({start})",
-                              source, provisional.span()))
+    start, end, problems = effective_dates(header, source)
     return Version(path, source, header, start, end), problems
 
 

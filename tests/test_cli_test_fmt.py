@@ -33,7 +33,7 @@ def test_bundled_examples_pass() -> None:
     last = result.stdout.splitlines()[-1]
     assert last.endswith(" passed, 0 failed")
     assert int(last.split()[0]) >= 7
-    assert "rulesets/b2b_manager.kpi: 7 passed\n" in result.stdout
+    assert "rulesets/b2b_manager.kpi: 8 passed\n" in result.stdout
 
 
 def test_a_failing_example_shows_expected_actual_line_and_calculation(golden) -> None:  # type: ignore[no-untyped-def]

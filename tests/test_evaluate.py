@@ -57,7 +57,7 @@ def facts_at(revenue: str) -> dict[str, object]:
     ("2399999.99", "0.00"),     # a kopeck under the cut-off pays nothing
     ("3000000", "20000.00"),    # exactly 100 % pays 100 %, no accelerator
     ("3000300", "24002.40"),    # just above 100 % the accelerator applies
-    ("6000000", "40000.00"),    # 200 %: 2 × 1.2 = 2.4, capped at 200 %
+    ("6000000", "48000.00"),    # 200 %: 2 × 1.2 = 2.4, no cap (the method sets none)
     ("0", "0.00"),
 ])
 def test_standard_curve_boundaries(revenue: str, line: str) -> None:
@@ -131,7 +131,7 @@ def reference_income(revenue: Decimal, avg_check: Decimal, conversion: Decimal,
             return Decimal(0)
         if attainment <= 1:
             return attainment
-        return min(attainment * Decimal("1.2"), Decimal(2))
+        return attainment * Decimal("1.2")  # uncapped, as the method says
 
     shares = [(revenue / 3_000_000, 20_000), (avg_check / 150_000, 10_000),
               (conversion / Decimal("0.02"), 10_000), (calls / 1000, 10_000)]

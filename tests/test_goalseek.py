@@ -27,6 +27,14 @@ def scheme() -> kpidsl.Ruleset:
     return kpidsl.load(SCHEME)
 
 
+def capped_text() -> str:
+    """The reference scheme with its accelerator capped at 200 % (the scheme itself is
+    uncapped, as the method says): where a cap makes a target unreachable."""
+    text = SCHEME.read_text(encoding="utf-8")
+    assert "\n  uncapped\n" in text
+    return text.replace("\n  uncapped\n", "\n  cap 200%\n")
+
+
 @pytest.mark.parametrize(("fact", "earn", "value", "total", "short"), [
     # 73 600 + 0.008 × revenue (bonus line) + 0.006 × (revenue − plan) (commission), each
     # line rounded to kopecks: 4 028 570.84 is the first kopeck that reaches 130 000.00
@@ -51,8 +59,8 @@ def test_reached_even_at_zero(scheme: kpidsl.Ruleset) -> None:
         ("already", Decimal("0.00"), Decimal("91600.00"))
 
 
-def test_unreachable_because_the_curve_is_capped(scheme: kpidsl.Ruleset) -> None:
-    answer = seek(scheme, IVANOV, "avg_check", Decimal(200000))
+def test_unreachable_because_the_curve_is_capped() -> None:
+    answer = seek(kpidsl.loads(capped_text()), IVANOV, "avg_check", Decimal(200000))
     assert answer.outcome == "unreachable" and not answer.reached
     # the average check can add at most 10 000 × 200 % = 20 000 instead of 9 500
     assert (answer.best, answer.best_from) == (Decimal("130300.00"), Decimal("249999.94"))
@@ -195,8 +203,10 @@ def test_target_in_russian(golden) -> None:  # type: ignore[no-untyped-def]
     golden.check("plans/target_calls_ru", result.stdout)
 
 
-def test_target_unreachable_exits_1(golden) -> None:  # type: ignore[no-untyped-def]
-    result = run("target", SCHEME, FACTS, "--employee", "ivanov", "--earn", "200000",
+def test_target_unreachable_exits_1(golden, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    capped = tmp_path / "b2b_manager.kpi"
+    capped.write_text(capped_text(), encoding="utf-8")
+    result = run("target", capped, FACTS, "--employee", "ivanov", "--earn", "200000",
                  "--vary", "avg_check")
     assert result.exit_code == 1
     golden.check("plans/target_unreachable", result.stdout)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from .. import ast
 from ..diagnostics import Diagnostic, error, sort_key
 from ..source import SourceFile
-from .curves import check_curves
+from .curves import check_curve_units, check_curves
+from .dates import check_effective
 from .examples import check_examples
 from .fold import fold
+from .lookalikes import check_lookalikes
 from .methodology import check_methodology
 from .model import BASE, Change, CheckedRuleset, Variant
 from .names import check_cycles, check_names, check_per_team
@@ -21,6 +23,8 @@ __all__ = ["BASE", "Change", "CheckedRuleset", "Variant", "check_ruleset"]
 def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
     variants, examples, diagnostics = resolve(ruleset, source)
     currency = ruleset.header.currency or "RUB"
+    diagnostics += check_effective(ruleset.header, source)
+    diagnostics += check_lookalikes(ruleset, source)
     for variant in variants.values():
         found = check_names(variant, source) + check_per_team(variant, source, ruleset.header)
         order, cycles = check_cycles(variant, source)
@@ -28,9 +32,11 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
         variant.constant_order = [name for kind, name in order if kind == "constant"]
         variant.kpi_order = [name for kind, name in order if kind == "value"]
         found += check_units(variant, source, currency, order)
-        if not any(d.is_error for d in found):
-            found += check_pools(variant, source)
-            found += check_curves(variant, source)
+        # pools and curves run on whatever resolved, so a misspelt name hides nothing else
+        found += check_pools(variant, source, currency)
+        found += check_curves(variant, source, currency)
+        found += check_curve_units(variant, source, currency)
+        if not any(d.is_error for d in found):  # the method's lints judge a scheme that stands
             found += check_methodology(variant, source, ruleset.header, examples)
         diagnostics += found
     diagnostics += check_examples(examples, variants, source)

@@ -7,11 +7,14 @@ from itertools import pairwise
 
 from .. import ast
 from ..diagnostics import Diagnostic, error, warning
-from ..exprtext import literal_text
+from ..exprtext import band_range_text, literal_text
 from ..source import SourceFile
-from ..units import Unit
+from ..units import Unit, describe, same_dimension
 from .fold import fold
 from .model import Variant
+from .names import expressions
+from .types import UnitChecker  # the unit inference the checker already ran
+from .walk import nodes
 
 INFINITY = Decimal("Infinity")
 
@@ -27,10 +30,14 @@ def _pct(value: Decimal) -> str:
     return literal_text(value, Unit.PERCENT) if value.is_finite() else "∞"
 
 
-def check_curves(variant: Variant, source: SourceFile) -> list[Diagnostic]:
+def check_curves(variant: Variant, source: SourceFile, currency: str = "RUB") -> list[Diagnostic]:
     out: list[Diagnostic] = []
     constants = variant.constant_values
     for curve in variant.curves.values():
+        if curve.uncapped is not None and curve.cap is not None:
+            out.append(error("KPI411", f"curve '{curve.name}' has a cap and is declared "
+                             "'uncapped'", source, curve.uncapped,
+                             hint="keep the cap, or drop it and keep 'uncapped'"))
         for limit in (curve.cap, curve.floor):
             if limit is not None and fold(limit, constants) is None:
                 out.append(error("KPI406", "a curve's cap or floor must be a constant", source,
@@ -67,7 +74,38 @@ def check_curves(variant: Variant, source: SourceFile) -> list[Diagnostic]:
                         samples.append((x, value))
         if curve.kind == "bands":
             out += _check_shape(curve, samples, source, constants)
+        out += _check_top(curve, constants, source, variant, currency)
     return out
+
+
+def _check_top(curve: ast.Curve, constants: dict[str, Decimal], source: SourceFile,
+               variant: Variant, currency: str) -> list[Diagnostic]:
+    """A closed top band (`from 105% through 110%`) pays 0 above its end: warn (KPI410) unless
+    it pays 0 there anyway, or the curve's floor keeps the pay."""
+    if not curve.bands or curve.bands[-1].upper is None:
+        return []
+    top = curve.bands[-1]
+    upper = fold(top.upper, constants)
+    lowers = [band_bounds(b, constants)[0] for b in curve.bands]
+    if upper is None or any(v is None for v in lowers) or lowers != sorted(lowers):  # type: ignore[type-var]
+        return []  # bounds that are not constants, or out of order: reported as errors
+    pays = fold(top.pays, constants, upper)
+    if pays is not None and pays == 0:
+        return []
+    floor = fold(curve.floor, constants) if curve.floor is not None else None
+    if floor is not None and pays is not None and floor >= pays:
+        return []
+    unit = bounds_unit(curve, variant, currency)
+    at = literal_text(upper, unit or Unit.PERCENT, currency)
+    where = f"above {at}" if top.upper_inclusive else f"from {at} up"
+    start = "above" if top.upper_inclusive else "from"
+    what = "attainment" if unit in (None, Unit.PERCENT) else "a value"
+    word = "rate" if curve.kind in ("marginal", "whole") else "pays"
+    return [warning("KPI410", f"curve '{curve.name}' pays 0 {where}: its top band "
+                    f"({band_range_text(top)}) is closed, so {what} {where} "
+                    "falls in no band", source, top.span,
+                    hint=f"add a band for what lies beyond ({start} {at} {word} ...), or "
+                    "leave the top band open")]
 
 
 def _check_join(previous: tuple[ast.Band, Decimal, Decimal], band: ast.Band, lower: Decimal,
@@ -106,7 +144,7 @@ def _check_shape(curve: ast.Curve, samples: list[tuple[Decimal, Decimal]], sourc
                                f"{_pct(x1)}", source, curve.name_span,
                                hint="a higher attainment should never pay less"))
             break
-    if curve.cap is None and curve.bands:
+    if curve.cap is None and curve.uncapped is None and curve.bands:
         last = curve.bands[-1]
         if last.upper is None:
             start = fold(last.lower, constants) or Decimal(1)
@@ -115,7 +153,8 @@ def _check_shape(curve: ast.Curve, samples: list[tuple[Decimal, Decimal]], sourc
             if value is not None and value > probe:
                 out.append(warning("KPI405", f"curve '{curve.name}' accelerates above "
                                    f"{_pct(start)} with no cap", source, curve.name_span,
-                                   hint="add e.g. 'cap 200%' so one month cannot break the budget"))
+                                   hint="add e.g. 'cap 200%' so one month cannot break the "
+                                   "budget, or write 'uncapped' if the scheme means it"))
     return out
 
 
@@ -141,3 +180,76 @@ def _check_points(curve: ast.Curve, constants: dict[str, Decimal],
         out.append(error("KPI408", "a linear curve needs at least two points", source,
                          curve.name_span))
     return out
+
+
+# ---------------------------------------------------------------- units of bounds
+
+
+def bounds_unit(curve: ast.Curve, variant: Variant, currency: str = "RUB") -> Unit | None:
+    """The unit a curve's bounds are written in (None: plain numbers only, or mixed units)."""
+    found = _bound_units(curve, variant, currency)
+    return found[0][0] if len({u.dimension for u, _e in found}) == 1 else None
+
+
+def _bound_units(curve: ast.Curve, variant: Variant,
+                 currency: str) -> list[tuple[Unit, ast.Expr]]:
+    checker = UnitChecker(variant, SourceFile("", ""), currency)
+    bounds = [b for band in curve.bands for b in (band.lower, band.upper) if b is not None]
+    bounds += [p.at for p in curve.points]
+    out: list[tuple[Unit, ast.Expr]] = []
+    for bound in bounds:
+        unit = checker.infer(bound)
+        if unit not in (Unit.ANY, Unit.BOOLEAN):
+            out.append((unit, bound))
+    return out
+
+
+def check_curve_units(variant: Variant, source: SourceFile, currency: str) -> list[Diagnostic]:
+    """A curve is applied to what its bounds are written in (KPI409): bands in percent to an
+    attainment, tiers in money to an amount. Tiers in roubles applied to an attainment of
+    110 % read it as 1.10 roubles and pay the lowest tier's rate on it."""
+    out: list[Diagnostic] = []
+    units: dict[str, Unit | None] = {}
+    for curve in variant.curves.values():
+        found = _bound_units(curve, variant, currency)
+        dimensions = {u.dimension for u, _e in found}
+        if len(dimensions) > 1:
+            first = found[0][0]
+            odd = next(e for u, e in found if u.dimension != first.dimension)
+            out.append(error("KPI409", f"curve '{curve.name}' has bounds in "
+                             f"{describe(first, currency)} and in "
+                             f"{describe(checker_unit(found, odd), currency)}", source, odd.span,
+                             hint="write every bound of a curve in one unit"))
+        units[curve.name] = found[0][0] if len(dimensions) == 1 else None
+    for pay, item in variant.pooled_kpis():
+        unit = units.get(item.curve or "")
+        if unit is not None and not same_dimension(unit, Unit.PERCENT):
+            out.append(error("KPI409", f"curve '{item.curve}' is bounded in "
+                             f"{describe(unit, currency)}, but '{item.kpi}' in '{pay.name}' "
+                             "applies it to an attainment (a percentage of plan)", source,
+                             item.curve_span or item.span,
+                             hint=f"bound it in percent of plan (from 100%), or pay the amount "
+                             f"through a formula: pay ... = {item.curve}({item.kpi})"))
+    checker = UnitChecker(variant, SourceFile("", ""), currency)
+    for where, expr, scope in expressions(variant):
+        if scope != "employee":
+            continue
+        for node in nodes(expr):
+            if not isinstance(node, ast.CurveCall):
+                continue
+            unit = units.get(node.curve)
+            arg = checker.infer(node.arg)
+            if unit is None or arg in (Unit.ANY, Unit.BOOLEAN) or same_dimension(unit, arg):
+                continue
+            hint = (f"apply it to an attainment: {node.curve}(attainment of ...)"
+                    if unit is Unit.PERCENT else
+                    f"bound it in {describe(arg, currency)}, or apply it to a value in "
+                    f"{describe(unit, currency)}")
+            out.append(error("KPI409", f"curve '{node.curve}' is bounded in "
+                             f"{describe(unit, currency)}, but {where} applies it to "
+                             f"{describe(arg, currency)}", source, node.span, hint=hint))
+    return out
+
+
+def checker_unit(found: list[tuple[Unit, ast.Expr]], expr: ast.Expr) -> Unit:
+    return next(u for u, e in found if e is expr)

@@ -14,7 +14,7 @@ from .model import Variant
 MAX_KPIS_PER_POOL = 7
 
 
-def check_pools(variant: Variant, source: SourceFile) -> list[Diagnostic]:
+def check_pools(variant: Variant, source: SourceFile, currency: str = "RUB") -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for pay in variant.pays.values():
         if pay.formula is not None and (pay.items or pay.pool is not None):
@@ -80,7 +80,13 @@ def check_pools(variant: Variant, source: SourceFile) -> list[Diagnostic]:
             out.append(error("KPI101", f"budget '{budget.name}' caps unknown payment "
                              f"'{budget.component}'", source, budget.name_span,
                              hint=did_you_mean(budget.component, variant.pays)))
-        if fold(budget.cap, variant.constant_values) is None:
+        cap = fold(budget.cap, variant.constant_values)
+        if cap is None:
             out.append(error("KPI406", "a budget cap must be a constant amount", source,
                              budget.cap.span))
+        elif cap < 0:
+            amount = literal_text(cap, Unit.MONEY, currency)
+            out.append(error("KPI609", f"budget '{budget.name}' has a negative cap ({amount}): "
+                             "no amount can fit it", source, budget.cap.span,
+                             hint="a cap is the most that may be paid in all: 0 or more"))
     return out

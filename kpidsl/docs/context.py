@@ -250,6 +250,8 @@ def _curves(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, Any]
         if curve.cap is not None:
             limits.append({"band": w("cap"), "pays": w("cap_row", value=_factor(say, curve.cap,
                                                                              constants))})
+        if curve.uncapped is not None:
+            limits.append({"band": w("cap"), "pays": w("uncapped_row")})
         if curve.floor is not None:
             limits.append({"band": w("floor"),
                            "pays": w("floor_row", value=_factor(say, curve.floor, constants))})

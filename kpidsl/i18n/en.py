@@ -92,6 +92,7 @@ DOCS: dict[str, str] = {
     "cap": "Cap",
     "floor": "Floor",
     "cap_row": "never more than {value}",
+    "uncapped_row": "none: the accelerator has no ceiling, by design",
     "floor_row": "never less than {value}",
     "linear_intro": "Between points the factor grows in a straight line; below the first "
                     "point it is 0, above the last it stays at the last point's value.",
