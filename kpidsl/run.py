@@ -36,6 +36,9 @@ class FactsOptions:
     grade: str | None = None
     mapping_file: str | None = None
     header_row: int | None = None
+    locale: str | None = None  # 'ru' | 'en': how the files write numbers, when declared
+    percent: str | None = None  # 'points' | 'fraction': bare numbers in percent columns
+    keep_totals: bool = False  # read 'Итого' rows as employees
 
     def reader(self, path: str | Path, specs: dict[str, Any], *,
                several: bool = False) -> FactsReader:
@@ -59,7 +62,8 @@ class FactsOptions:
                           sheet=self.sheet or saved.get("sheet"),
                           columns=saved.get("columns"),
                           header_row=self.header_row or saved.get("header_row"),
-                          check_map=not several, partial=several)
+                          check_map=not several, partial=several, locale=self.locale,
+                          percent=self.percent, keep_totals=self.keep_totals)
 
 
 @dataclass
@@ -176,7 +180,7 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                                                 on_error=on_error, engine=chosen):
                 counts.evaluated += 1
                 _file, extra = pending.pop(result.employee, ("", {}))
-                if keep is None or result.employee == keep:
+                if keep is None or _same(result.employee, keep):
                     yield Evaluated(result, extra)
         finally:
             if on_done is not None:
@@ -240,15 +244,15 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
             if len(reader.warnings) > warned:
                 warn(reader.warnings[warned:])
                 warned = len(reader.warnings)
-            if only is not None and (item.employee or "") != only:
+            if only is not None and not _same(item.employee, only):
                 continue
             if _is_error(item):
                 record(from_row_error(item))  # type: ignore[arg-type]
                 continue
             row: FactRow = item  # type: ignore[assignment]
-            earlier = seen[row.employee]
+            earlier = seen.find(row.employee)
             if earlier is not None:
-                record(_duplicate(row, id_column, str(earlier)))
+                record(_duplicate(row, id_column, str(earlier[0]), earlier[1]))
                 continue
             seen[row.employee] = f"{row.file}:{row.row}"
             yield row
@@ -270,7 +274,7 @@ def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
             on_row(physical)
 
     def failed(item: RowError | Diagnostic, employee: str | None) -> None:
-        if only is not None and (employee or "") != only:
+        if only is not None and not _same(employee, only):
             return
         counts.rows_read += 1
         if _is_error(item):
@@ -280,7 +284,7 @@ def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
             record(RowFailure(d.file, d.line, employee, "", "", (d,)))
 
     for row in joined_rows(readers, specs, failed, warn, tick):
-        if only is not None and row.employee != only:
+        if only is not None and not _same(row.employee, only):
             continue
         counts.rows_read += 1
         yield row
@@ -304,11 +308,22 @@ def from_row_error(error: RowError) -> RowFailure:
                       tuple(error.diagnostics))
 
 
-def _duplicate(row: FactRow, id_column: str, earlier: str) -> RowFailure:
+def _same(employee: str | None, only: str) -> bool:
+    """`--employee Ivanov` names 'ivanov' (and any look-alike spelling of it)."""
+    from .ids import look_alike_key
+
+    return look_alike_key(employee or "") == look_alike_key(only)
+
+
+def _duplicate(row: FactRow, id_column: str, earlier: str, spelt: str) -> RowFailure:
     from .diagnostics import error
+    from .ids import difference
 
     message = (f"row {row.row}, column '{id_column}': employee '{row.employee}' already "
                f"appears at {earlier}")
+    if spelt != row.employee:
+        message += (f" as '{spelt}': the two ids differ only by look-alike characters "
+                    f"({difference(row.employee, spelt)})")
     diagnostic = error("KPI504", message, hint="each employee appears once across the facts "
                        "files; merge or remove the duplicate")
     located = Diagnostic(diagnostic.code, diagnostic.severity, diagnostic.message, row.file,

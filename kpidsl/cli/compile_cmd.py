@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from .common import handle_errors, load_ruleset
+from .render import wrote_text
 
 
 @click.command("compile")
 @click.argument("ruleset", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write the module to FILE instead of stdout.")
 @click.option("--to", "target", type=click.Choice(["python", "sql"]), default="python",
               show_default=True, help="Generate the Python evaluator or SQL (docs/sql.md).")
@@ -31,14 +32,19 @@ def compile_command(ruleset: str, output: str | None, target: str, dialect: str,
       kpidsl compile rulesets/b2b_manager.kpi -o b2b_manager.py
       kpidsl compile rulesets/b2b_manager.kpi --to sql --dialect clickhouse
     """
-    scheme = load_ruleset(ruleset)
-    source = scheme.to_sql(dialect, table=table) if target == "sql" else scheme.python_source
+    def source() -> str:
+        scheme = load_ruleset(ruleset)
+        return scheme.to_sql(dialect, table=table) if target == "sql" else scheme.python_source
+
     if output is None:
-        click.echo(source, nl=False)
-    else:
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(source)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(source(), nl=False)
+        return
+    from ..outfile import output as open_output
+
+    # an unwritable path fails before the scheme is compiled; renamed into place when complete
+    with open_output(output, inputs=[ruleset], newline="\n") as stream:
+        stream.write(source())
+    click.echo(wrote_text(output), err=True)
 
 
 COMMANDS = [compile_command]

@@ -3,6 +3,9 @@
 Templates ship in the package (kpidsl/docs/templates); a directory given with
 `template_dir` is searched first, so a consultant can restyle one template and keep the
 rest. Undefined names are errors (StrictUndefined), never blanks in a signed document.
+Every template, bundled or the user's, renders in Jinja's immutable sandbox: a template
+from a consultant's folder can read the context it is given and nothing else (no dunder
+attributes, no `os` or `subprocess` through `__globals__`, no changing lists in place).
 HTML is autoescaped; Markdown output escapes the characters Markdown would read as markup,
 so a label like "Calls | Meetings" cannot break a table.
 """
@@ -22,6 +25,7 @@ from jinja2 import (
     PackageLoader,
     StrictUndefined,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..api import Ruleset
@@ -55,8 +59,8 @@ def environment(fmt: str, template_dir: str | None = None) -> Environment:
                               "trim_blocks": True, "lstrip_blocks": True,
                               "keep_trailing_newline": True}
     if fmt == "html":
-        return Environment(autoescape=True, **common)
-    return Environment(autoescape=False, finalize=md_escape, **common)
+        return ImmutableSandboxedEnvironment(autoescape=True, **common)
+    return ImmutableSandboxedEnvironment(autoescape=False, finalize=md_escape, **common)
 
 
 def _render(name: str, fmt: str, context: dict[str, Any], template_dir: str | Path | None) -> str:

@@ -27,8 +27,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-SOURCES = ("coherent", "grammar", "mutation")
-SHARE = {"coherent": 0.3, "grammar": 0.3, "mutation": 0.4}
+SOURCES = ("coherent", "grammar", "mutation", "commands")
+SHARE = {"coherent": 0.2, "grammar": 0.2, "mutation": 0.2, "commands": 0.4}
+MEMORY_LIMIT_KB = 1024 * 1024  # a process over 1 GB is a finding
 
 
 class Hang(BaseException):
@@ -79,7 +80,9 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
             print(f"  {source}@{start}: {stats['inputs']}/{count} ({rate:.0f}/s)",
                   file=sys.stderr, flush=True)
 
-    if source == "mutation":
+    if source == "commands":
+        _commands(start, count, timeout, findings, stats)
+    elif source == "mutation":
         for index in range(start, start + count):
             one(schemes.mutated_schemes(index))
     else:
@@ -105,6 +108,70 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
     stats["seconds"] = time.perf_counter() - started
     stats["stages"] = dict(stats["stages"])
     return stats
+
+
+def _peak_kb() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _commands(start: int, count: int, timeout: float, findings: str,
+              stats: dict[str, Any]) -> None:
+    """Facts files (CSV, JSON, JSONL, XLSX) and schemes through every command and format."""
+    import shutil
+    import tempfile
+
+    from fuzz.commands import run_case
+
+    formats: dict[str, Counter[str]] = {}
+    commands: Counter[str] = Counter()
+    stats["peak_kb"] = _peak_kb()
+    started = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="kpidsl-fuzz-"))
+    try:
+        for seed in range(start, start + count):
+            folder = base / str(seed)
+            folder.mkdir()
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                outcome = run_case(seed, folder)
+                problems = outcome.problems
+            except Hang:
+                outcome, problems = None, ["hang: more than the timeout"]
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            shutil.rmtree(folder, ignore_errors=True)
+            stats["inputs"] += 1
+            peak = _peak_kb()
+            if peak > MEMORY_LIMIT_KB and stats["peak_kb"] <= MEMORY_LIMIT_KB:
+                problems = [*problems, f"memory: the process reached {peak // 1024} MiB"]
+                stats["memory"] = stats.get("memory", 0) + 1
+            stats["peak_kb"] = max(stats["peak_kb"], peak)
+            label = f"seed {seed}: " + (" ".join(outcome.args) if outcome else "")
+            if outcome is None:
+                stats["hangs"] += 1
+                _save(findings, "commands", label, problems, stats)
+                continue
+            key = outcome.facts_format
+            formats.setdefault(key, Counter())[outcome.stage] += 1
+            commands[outcome.command] += 1
+            stats["stages"][outcome.stage] += 1
+            if outcome.seconds > stats["slowest"]:
+                stats["slowest"], stats["slowest_input"] = outcome.seconds, label[:300]
+            if problems:
+                crashed = any(p.startswith("raised ") or "traceback" in p for p in problems)
+                stats["exceptions" if crashed else "internal"] += 1
+                formats[key]["findings"] += 1
+                _save(findings, "commands", label, problems, stats)
+            if stats["inputs"] % 500 == 0:
+                rate = stats["inputs"] / (time.perf_counter() - started)
+                print(f"  commands@{start}: {stats['inputs']}/{count} ({rate:.1f}/s, "
+                      f"peak {stats['peak_kb'] // 1024} MiB)", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    stats["formats"] = {k: dict(v) for k, v in formats.items()}
+    stats["commands"] = dict(commands)
 
 
 def _save(findings: str, source: str, text: str, problems: list[str],
@@ -162,6 +229,17 @@ def _summary(results: list[dict[str, Any]], seconds: float,
         if r["slowest"] > s["slowest"]:
             s["slowest"], s["slowest_input"] = r["slowest"], r["slowest_input"]
         s["findings"] += r["findings"]
+        s["peak_kb"] = max(s.get("peak_kb", 0), r.get("peak_kb", 0))
+        s["memory"] = s.get("memory", 0) + r.get("memory", 0)
+        for key in ("formats", "commands"):
+            merged = s.setdefault(key, {})
+            for name, value in r.get(key, {}).items():
+                if isinstance(value, dict):
+                    inner = merged.setdefault(name, {})
+                    for k, v in value.items():
+                        inner[k] = inner.get(k, 0) + v
+                else:
+                    merged[name] = merged.get(name, 0) + value
     totals = {key: sum(s[key] for s in by_source.values())
               for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
     totals["slowest"] = max(s["slowest"] for s in by_source.values())
@@ -193,6 +271,19 @@ def _markdown(summary: dict[str, Any]) -> str:
             f"{_n(stages.get('checked', 0))} | {_n(stages.get('compiled', 0))} | "
             f"{_n(stages.get('evaluated', 0))} | {_n(s['evaluations'])} | {s['exceptions']} | "
             f"{s['internal']} | {s['hangs']} | {s['slowest']:.2f} |")
+    commands = summary["sources"].get("commands")
+    if commands:
+        lines += ["", "| facts | inputs | exit 0 | exit 1 | exit 2 | findings |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for name, c in sorted(commands["formats"].items()):
+            total = sum(v for k, v in c.items() if k.startswith("exit"))
+            lines.append(f"| {name} | {_n(total)} | {_n(c.get('exit 0', 0))} | "
+                         f"{_n(c.get('exit 1', 0))} | {_n(c.get('exit 2', 0))} | "
+                         f"{c.get('findings', 0)} |")
+        lines += ["", "| command and output | inputs |", "|---|---:|"]
+        lines += [f"| {name} | {_n(n)} |" for name, n in sorted(commands["commands"].items())]
+        lines.append(f"\nPeak RSS of any worker: {commands['peak_kb'] / 1024:.0f} MiB; "
+                     f"processes over 1 GB: {commands['memory']}.")
     lines.append(f"\n{_n(summary['totals']['inputs'])} inputs in {summary['seconds']:.0f} s on "
                  f"{summary['workers']} workers (Python {summary['python']}, kpidsl "
                  f"{summary['kpidsl']}, seed {summary['seed']}).")

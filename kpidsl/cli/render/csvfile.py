@@ -76,7 +76,7 @@ class CsvRenderer(Renderer):
         writer.writerow(FORECAST_COLUMNS)
         writer.writerows(forecast_rows(forecasts))
 
-    def comparison(self, comparison: Comparison, currency: str) -> None:
+    def comparison(self, comparison: Comparison, old: Ruleset, new: Ruleset) -> None:
         writer = csv.writer(self.out.text, lineterminator="\n")
         writer.writerow(["employee", "grade", "old_total", "new_total", "delta", "verdict",
                          "changed"])

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ...i18n import section
 from .base import Renderer
@@ -127,7 +127,7 @@ class XlsxRenderer(Renderer):
     name = "xlsx"
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | IO[bytes]:
         assert self.out.path is not None, "a workbook is written to a file"
         return self.out.path
 
