@@ -73,6 +73,10 @@ class RowError:
     text: str  # raw text of that cell (or of the row)
     diagnostics: tuple[Diagnostic, ...]
     employee: str | None = None
+    # the row's team cell, when the row could be split into cells: a team result must know
+    # which team lost a member (a ragged row could be anyone's: team_known is False)
+    team: str | None = None
+    team_known: bool = False
 
     @property
     def diagnostic(self) -> Diagnostic:
@@ -475,13 +479,13 @@ class FactsReader:
             except FactValueError as exc:
                 hint = exc.hint or f"expected {_EXPECTED.get(spec.unit, 'a number')}"
                 problem(index, header, _show(raw), exc.code, str(exc), hint)
+        found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
+                 if c.role in ("grade", "team")}
         if problems:
             problems.sort(key=lambda p: p[0])
             _, header, text, _ = problems[0]
             return RowError(self.file, row, header, text, tuple(p[3] for p in problems),
-                            employee or None)
-        found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
-                 if c.role in ("grade", "team")}
+                            employee or None, found.get("team"), True)
         extra = {c.key: _show(cells[c.index - 1]) for c in self._cols
                  if c.role == "extra" and cells[c.index - 1] is not None}
         return FactRow(self.file, row, employee, found.get("grade"), found.get("team"),

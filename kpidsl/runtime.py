@@ -37,9 +37,9 @@ def round_to(value: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round to a multiple of `step` (0.01, 0.05, 1000 ...) with a named mode."""
     rounding = ROUNDING_MODES[mode]
     if is_fraction_step(step):  # 0.01, 0.1, 1: quantize directly
-        return value.quantize(step.normalize(), rounding=rounding)
+        return value.quantize(step.normalize(), rounding=rounding) + ZERO  # never -0.00
     units = (value / step).quantize(ONE, rounding=rounding)
-    return units * step
+    return units * step + ZERO
 
 
 def is_fraction_step(step: Decimal) -> bool:
