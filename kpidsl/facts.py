@@ -8,15 +8,19 @@ See docs/facts.md for the formats, the parsing rules and the KPI5xx codes.
 
 from __future__ import annotations
 
+import atexit
 import codecs
+import contextlib
 import csv
 import dataclasses
-import datetime as dt
 import io
-import itertools
 import json
+import os
 import re
-import sqlite3
+import shutil
+import stat
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,16 +30,35 @@ from typing import IO
 
 from .columns import ColumnError, Titles, find_header, find_id
 from .diagnostics import Diagnostic, KpiError, did_you_mean, error, warning
-from .sheets import CellError
+from .ids import SeenIds, difference, look_alike_key
+from .ids import normalise as normalise_id
+from .records import (
+    DuplicateKeys,
+    Lines,
+    Unclosed,
+    pairs,
+    sniff_delimiter,
+    unclosed,
+    undecodable_line,
+    wide_encoding,
+)
 from .units import Unit
+from .values import EXPECTED, LOCALES, PERCENT_READINGS, FactValueError, Survey
+from .values import Reading as Reading
+from .values import _clip as _clip
+from .values import convert as _convert
+from .values import parse_value as parse_value
+from .values import show as _show
 
 FORMATS = ("csv", "json", "jsonl", "xlsx")
 EXTENSIONS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".jsonl": "jsonl",
               ".ndjson": "jsonl", ".xlsx": "xlsx", ".xlsm": "xlsx"}  # any other suffix: an error
 KNOWN_EXTRA_COLUMNS = ("name", "label")  # descriptive columns that are not warned about
-MAX_DIGITS = 100
 ENCODING_PREFIX = 64 * 1024  # block of bytes that decides between UTF-8 and cp1251
-
+UNKNOWN_LISTED = 5  # more unknown columns than this make one KPI505 warning, not one each
+TOTAL_WORDS = frozenset({"итого", "всего", "общий итог", "итог", "total", "totals",
+                         "grand total", "sum"})
+STDIN = "-"
 
 @dataclass(frozen=True)
 class FactSpec:
@@ -48,6 +71,8 @@ class FactSpec:
     label: str = ""
     labels: tuple[str, ...] = ()  # the label in every language: a column titled so is the fact
     column: str = ""  # the scheme's `from column "…"`
+    currency: str = ""  # a money fact's currency: a cell in another one is KPI522
+    percent: str | None = None  # 'points' or 'fraction' when the scheme says how it is written
 
 
 @dataclass(frozen=True)
@@ -90,14 +115,6 @@ class FactsSummary:
     rows_failed: int = 0
 
 
-class FactValueError(ValueError):
-    """A cell that cannot be a fact value; `code` is the KPI5xx diagnostic it becomes."""
-
-    def __init__(self, message: str, code: str = "KPI501", hint: str = "") -> None:
-        super().__init__(message)
-        self.code, self.hint = code, hint
-
-
 class FactsFileError(KpiError):
     """The file as a whole cannot be read (missing, undecodable, bad header)."""
 
@@ -106,149 +123,8 @@ class FactsFileError(KpiError):
         self.diagnostic = diagnostic
 
 
-_SPACES = str.maketrans(dict.fromkeys("\u00a0\u202f\u2009\u2007", " "))  # no-break, narrow…
-_NUMBER = re.compile(r"(?P<int>[0-9]{1,3}(?P<sep>[ '\u2019.,])[0-9]{3}(?:(?P=sep)[0-9]{3})*"
-                     r"|[0-9]*)(?:(?P<dec>[.,])(?P<frac>[0-9]*))?")
-_MINUS = "-\u2212\u2013"  # hyphen-minus, minus sign, en dash (word processors)
-_CURRENCY = r"(?:₽|\$|€|руб\.?|р\.?|rub|rur|usd|eur)"
-_CURRENCY_AROUND = re.compile(rf"^{_CURRENCY}\s*|\s*{_CURRENCY}$", re.IGNORECASE)
-_REJECTED = [(re.compile(pattern, re.IGNORECASE | re.DOTALL), why) for pattern, why in [
-    (r"=.*", "looks like an Excel formula; export values, not formulas"),
-    (r"#.*", "is an Excel error value, not a number"),
-    (r"\d{4}-\d\d?-\d\d?(?:[ T].*)?|\d\d?[./]\d\d?[./]\d{2,4}(?: .*)?",
-     "looks like a date, not a number"),
-    (r"\d{1,3}:\d\d(?::\d\d)?", "looks like a time, not a number"),
-    (r"[-+\u2212]?(?:nan|snan|inf|infinity|∞)", "is not a finite number"),
-    (r"[-+\u2212]?[0-9]+(?:[.,][0-9]*)?e[-+]?[0-9]+",
-     "is in scientific notation, which loses digits; export the column as a plain number"),
-]]
-_NON_NEGATIVE = {Unit.COUNT: "a count", Unit.MINUTES: "a duration", Unit.HOURS: "a duration",
-                 Unit.DAYS: "a duration"}
-_EXPECTED = {  # the hint of KPI501, per unit
-    Unit.MONEY: "a sum like 3 300 000 or 3300000,50", Unit.COUNT: "a whole number like 12",
-    Unit.PERCENT: "a percentage like 2,1% or a fraction like 0,021", Unit.DAYS: "days, like 5",
-    Unit.RATIO: "a ratio like 0,85 or 85%", Unit.NUMBER: "a number like 1500 or 1,5",
-    Unit.MINUTES: "minutes, like 90 or 1,5", Unit.HOURS: "hours, like 8 or 7,5"}
-
-
-_SIMPLE = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30})?")  # plain digits, no sign
-
-
-def parse_value(text: str, unit: Unit) -> Decimal:
-    """Parse one cell's text into an exact Decimal for a fact of `unit`.
-
-    Raises FactValueError (a ValueError) whose message quotes the text. A lone comma is
-    always a decimal separator (Russian locale): '3,300' is 3.3, not 3300. A percent fact
-    takes '2,1%' as 0.021 and a bare number as the fraction itself ('0,021').
-    """
-    s = text.strip()
-    if _SIMPLE.fullmatch(s):  # the common case, '142500' or '0.021': no other rule applies
-        return _check_unit(Decimal(s), unit, s)
-    shown = _clip(s)
-    if not s:
-        raise FactValueError("empty value", "KPI502")
-    digits = sum(c in "0123456789" for c in s)
-    if digits > MAX_DIGITS:
-        raise FactValueError(f"'{shown}' has {digits} digits; at most {MAX_DIGITS} are allowed")
-    for pattern, why in _REJECTED:
-        if pattern.fullmatch(s):
-            raise FactValueError(f"'{shown}' {why}")
-    body, percent = s, s.endswith("%")
-    if percent:
-        if unit not in (Unit.PERCENT, Unit.RATIO, Unit.NUMBER):
-            raise FactValueError(f"'{shown}' has a percent sign, but a {unit} value cannot")
-        body = body[:-1].rstrip()
-    body = _strip_currency(body, unit)
-    negative = body[:1] in _MINUS
-    if negative or body[:1] == "+":
-        body = _strip_currency(body[1:].lstrip(), unit)  # both '-$100' and '$-100'
-    plain = _plain_number(body)
-    if plain is None:
-        raise FactValueError(f"'{shown}' is not a number")
-    value = Decimal(plain)  # exact: Decimal(str) never rounds
-    if percent:
-        sign, ds, exp = value.as_tuple()
-        value = Decimal((sign, ds, int(exp) - 2))  # exact ÷100 (scaleb would round to 28 digits)
-    if negative and value:
-        value = value.copy_negate()
-    return _check_unit(value, unit, shown)
-
-
-def _strip_currency(body: str, unit: Unit) -> str:
-    return _CURRENCY_AROUND.sub("", body) if unit is Unit.MONEY else body
-
-
-def _plain_number(body: str) -> str | None:
-    """'3 300 000,50' → '3300000.50'; None unless the text is one well-grouped number: one
-    thousands separator between groups of three, and a different decimal separator."""
-    m = _NUMBER.fullmatch(body.translate(_SPACES))
-    if not m or (m["sep"] and m["sep"] == m["dec"]):
-        return None
-    whole, sep, frac = m["int"], m["sep"], m["frac"] or ""
-    if sep in (".", ",") and m["dec"] is None and whole.count(sep) == 1:
-        whole, frac = whole.split(sep)  # a lone separator is decimal: '3,300' is 3.3
-    elif sep:
-        whole = whole.replace(sep, "")
-    if not (whole or frac):
-        return None
-    return f"{whole or '0'}.{frac}" if frac else whole
-
-
-def _check_unit(value: Decimal, unit: Unit, shown: str) -> Decimal:
-    what = _NON_NEGATIVE.get(unit)
-    if what and value < 0:
-        raise FactValueError(f"'{shown}' is negative; {what} cannot be negative", "KPI503",
-                             f"{what} is 0 or more")
-    if unit is not Unit.COUNT:
-        return value
-    _, digits, exp = value.as_tuple()
-    if isinstance(exp, int) and exp < 0 and any(digits[exp:]):
-        raise FactValueError(f"'{shown}' is not a whole number; a count must be whole",
-                             "KPI503", "a count is a whole number of things, 0 or more")
-    return value
-
-
-def _convert(raw: object, unit: Unit) -> Decimal:
-    """A cell from any format (text, JSON Decimal, XLSX int/float/date) into a Decimal. A float
-    goes through repr, the shortest text of Excel's double (3300000.0, not 3299999.99…)."""
-    if isinstance(raw, str):
-        return parse_value(raw, unit)
-    if isinstance(raw, CellError):  # an XLSX cell that could not be read (kpidsl/sheets.py)
-        raise FactValueError(raw.message)
-    shown = _clip(_show(raw))
-    if isinstance(raw, bool):
-        raise FactValueError(f"'{shown}' is a yes/no value, not a number")
-    if isinstance(raw, (dt.date, dt.time)):
-        raise FactValueError(f"'{shown}' looks like a date, not a number")
-    if not isinstance(raw, (int, float, Decimal)):
-        raise FactValueError(f"'{shown}' is not a number")
-    value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-    if not value.is_finite():
-        raise FactValueError(f"'{shown}' is not a finite number")
-    if len(value.as_tuple().digits) > MAX_DIGITS:
-        raise FactValueError(f"'{shown}' has more than {MAX_DIGITS} digits")
-    return _check_unit(value, unit, shown)
-
-
-def _show(raw: object) -> str:
-    """A cell as text, as a person would read it in the spreadsheet."""
-    if type(raw) is str:  # CSV cells: most calls
-        return raw
-    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e16:
-        return str(int(raw))
-    if isinstance(raw, (dt.date, dt.time)):
-        return raw.isoformat()
-    if raw is None or isinstance(raw, (str, bool, int, float, Decimal)):
-        return "" if raw is None else str(raw).lower() if isinstance(raw, bool) else str(raw)
-    return json.dumps(raw, ensure_ascii=False, default=str)
-
-
 def _blank(raw: object) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
-
-
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -260,47 +136,20 @@ class _Column:
     key: str  # fact name or extra key
 
 
-class SeenIds:
-    """Employee ids already read, with where they were (a row number, or "file:row"), for
-    KPI504. The usual few thousand live in a dict; past SPILL they go to a temporary on-disk
-    SQLite table (2 MB page cache), so a file of a million rows streams in flat memory and
-    every duplicate is still found."""
-
-    SPILL = 20_000
-
-    def __init__(self) -> None:
-        self._rows: dict[str, int | str] = {}
-        self._db: sqlite3.Connection | None = None
-
-    def __contains__(self, employee: str) -> bool:
-        return self[employee] is not None
-
-    def __getitem__(self, employee: str) -> int | str | None:
-        row = self._rows.get(employee)
-        if row is None and self._db is not None:
-            found = self._db.execute("SELECT at FROM seen WHERE id = ?", (employee,)).fetchone()
-            row = found[0] if found else None
-        return row
-
-    def __setitem__(self, employee: str, row: int | str) -> None:
-        if len(self._rows) < self.SPILL:
-            self._rows[employee] = row
-            return
-        if self._db is None:
-            self._db = sqlite3.connect("")  # "": a private temporary file, gone when closed
-            self._db.execute("CREATE TABLE seen (id TEXT PRIMARY KEY, at) WITHOUT ROWID")
-        self._db.execute("INSERT INTO seen VALUES (?, ?)", (employee, row))
-
-
 class FactsReader:
     """Iterates a facts file, yielding FactRow or RowError in file order. Nothing is read
-    before iteration; `columns`, `warnings`, `summary` fill in as rows are read (anew each time)."""
+    before iteration; `columns`, `warnings`, `summary` fill in as rows are read (anew each time).
+
+    Each iteration first surveys the file's fact cells (one more pass, reading no values) to
+    decide its locale and each percent column's reading: a cell early in a file can be
+    ambiguous until a later one settles it ('142,500' before '1,000.25')."""
 
     def __init__(self, path: Path, specs: Mapping[str, FactSpec], *, file: str, format: str,
                  id_column: str = "employee", mapping: Mapping[str, str] | None = None,
                  sheet: str | None = None, text: str | None = None,
                  columns: Mapping[str, str] | None = None, header_row: int | None = None,
-                 check_map: bool = True, partial: bool = False) -> None:
+                 check_map: bool = True, partial: bool = False, locale: str | None = None,
+                 percent: str | None = None, keep_totals: bool = False) -> None:
         self.path, self.file, self.format, self.sheet = path, file, format, sheet
         self.specs, self.id_column, self._text = dict(specs), id_column, text
         self.mapping = {k.strip(): v.strip() for k, v in (mapping or {}).items()}
@@ -311,8 +160,10 @@ class FactsReader:
         except ColumnError as exc:
             raise self._file_error(exc.message, hint=exc.hint) from None
         self._id_wanted = id_column
+        self.locale, self.percent, self.keep_totals = locale, percent, keep_totals
         self.encoding: str | None = None
         self.delimiter: str | None = None
+        self.detected_locale: str | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -323,17 +174,95 @@ class FactsReader:
         self._by_raw: dict[str, _Column] = {}
         self._by_target: dict[tuple[str, str], _Column] = {}
         self._seen = SeenIds()
+        self._unknown: list[_Column] = []
+        self._sums: dict[str, Decimal] = {}
+        self._readings: dict[str, Reading] = {}
+        self._surveyed = False
 
     def __iter__(self) -> Iterator[FactRow | RowError]:
         self._reset()
-        records = {"csv": self._csv_records, "xlsx": self._xlsx_records}.get(self.format)
-        rows = self._tabular(self._headed(records())) if records else \
+        tabular = self.format in ("csv", "xlsx")
+        rows = self._tabular(self._headed(self._records())) if tabular else \
             self._objects(self._json_records())
         for item in rows:
             self.summary.rows_read += 1
             self.summary.rows_ok += isinstance(item, FactRow)
             self.summary.rows_failed += isinstance(item, RowError)
             yield item
+
+    def _records(self) -> Iterator[tuple[int, list[object] | Unclosed]]:
+        return self._csv_records() if self.format == "csv" else self._xlsx_records()
+
+    # ------------------------------------------------------------ readings
+
+    def _reading(self, fact: str, raw: object) -> Reading:
+        """How to read `raw`, a cell of `fact`. The first cell whose reading depends on the
+        rest of the file ('142,500', a bare number in a percent column) starts the survey: one
+        more pass over the fact cells. Files without such cells are read in one pass."""
+        reading = self._readings.get(fact)
+        if reading is None:
+            spec = self.specs[fact]
+            declared = self.percent or spec.percent
+            col = self._by_target.get(("fact", fact))
+            percent = declared or ("points" if col and "%" in col.header else None)
+            reading = Reading(self.locale, {}, percent, "", spec.currency, declared is not None)
+            self._readings[fact] = reading
+        if not self._surveyed and _depends_on_survey(raw, self.specs[fact].unit, reading):
+            self._run_survey()
+            reading = self._readings[fact]
+        return reading
+
+    def _run_survey(self) -> None:
+        survey, warned, noted = Survey(), len(self.warnings), len(self.notes)
+        with contextlib.suppress(KpiError):  # the reading pass reports it where it is
+            self._survey(survey)
+        del self.warnings[warned:], self.notes[noted:]  # the reading pass has said them
+        locale = survey.locale(self.locale)
+        self._surveyed, self.detected_locale = True, locale if self.locale is None else None
+        for fact in self.specs:
+            before = self._reading(fact, None)
+            self._readings[fact] = dataclasses.replace(
+                before, locale=locale, grouped={} if locale else survey.grouped,
+                above=survey.above.get(fact, "") if before.percent is None else "")
+
+    def _survey(self, survey: Survey) -> None:
+        """One pass over the fact cells of the file, reading no values."""
+        facts: dict[str, str | None] = {}  # column name or JSON key → fact, or None
+
+        def fact_of(name: str) -> str | None:
+            if name not in facts:
+                role, key = self._target(name.strip())
+                facts[name] = key if role == "fact" else None
+            return facts[name]
+
+        if self.format in ("json", "jsonl"):
+            for row, item, _text in self._json_records():
+                if isinstance(item, dict):
+                    for name, raw in item.items():
+                        fact = fact_of(name) if isinstance(name, str) else None
+                        if fact is not None:
+                            self._survey_cell(survey, raw, fact, row)
+            return
+        columns: list[tuple[int, str]] | None = None
+        for row, cells in self._headed(self._records()):
+            if isinstance(cells, Unclosed) or all(_blank(c) for c in cells):
+                continue
+            if columns is None:
+                named = [(i, fact_of(_show(c))) for i, c in enumerate(cells)]
+                columns = [(i, f) for i, f in named if f is not None]
+                continue
+            for i, fact in columns:
+                if i < len(cells):
+                    self._survey_cell(survey, cells[i], fact, row)
+
+    def _survey_cell(self, survey: Survey, raw: object, fact: str, row: int) -> None:
+        spec = self.specs[fact]
+        if isinstance(raw, str) and raw:
+            survey.cell(raw, spec.unit, fact, f"row {row}")
+        elif isinstance(raw, Decimal) and spec.unit is Unit.PERCENT:
+            survey.number(raw, fact, f"row {row}")
+
+    # ------------------------------------------------------------ diagnostics
 
     def _diag(self, code: str, message: str, line: int = 0, column: int = 0, source: str = "",
               hint: str = "", *, warn: bool = False) -> Diagnostic:
@@ -349,14 +278,16 @@ class FactsReader:
         return self._file_error("the facts file is empty", hint="export a header row and a row "
                                 "per employee")
 
-    def _headed(self, records: Iterator[tuple[int, list[object]]],
-                ) -> Iterator[tuple[int, list[object]]]:
+    def _headed(self, records: Iterator[tuple[int, list[object] | Unclosed]],
+                ) -> Iterator[tuple[int, list[object] | Unclosed]]:
         """Rows with the header first (title rows above it dropped, two header rows merged)."""
-        try:
-            yield from find_header(records, lambda cells: self.titles.names_a_fact(
+        try:  # an Unclosed record iterates as no cells: the header search passes it by
+            yield from find_header(records, lambda cells: self.titles.names_a_fact(  # type: ignore[arg-type]
                 cells, self.specs), self.header_row)
         except ColumnError as exc:
             raise self._file_error(exc.message, self.header_row or 0, exc.hint) from None
+
+    # ------------------------------------------------------------ columns
 
     def _target(self, name: str) -> tuple[str, str]:
         """The role of a column: mappings, `from column`, names and labels (kpidsl/columns.py),
@@ -369,30 +300,52 @@ class FactsReader:
                 return role, found
         return "extra", _find(name, list(KNOWN_EXTRA_COLUMNS)) or name
 
-    def _add_column(self, raw: str, row: int) -> None:
+    def _add_column(self, raw: str, row: int) -> _Column:
+        """A new column; in JSON a key naming a column already seen (another case, another
+        mapped name) is that column."""
         index, header = len(self._cols) + 1, raw.strip()
         role, key = self._target(header) if header else ("ignored", "")
         col = _Column(index, header, raw, role, key)
         if not header:
             self.warnings.append(self._diag("KPI505", f"column {index} has no name and is ignored",
                                             row, index, warn=True))
+        elif (role, key) in self._by_target and self.format in ("json", "jsonl"):
+            self._by_raw[raw] = self._by_target[(role, key)]
+            return self._by_target[(role, key)]
         elif role != "extra":
             other = self._by_target.get((role, key))
             if other is not None:
                 what = f"fact '{key}'" if role == "fact" else f"the {role} column '{key}'"
                 raise self._file_error(f"columns '{other.header}' and '{header}' both give {what}",
-                                       row, "keep one of them, or fix `mapping`")
+                                       row, "keep one of them, or fix --map or the --mapping file")
             self._by_target[(role, key)] = col
         elif key not in KNOWN_EXTRA_COLUMNS:
-            hint = did_you_mean(header, [*self.specs, self.id_column, "grade", "team"])
-            self.warnings.append(self._diag(
-                "KPI505", f"unknown column '{header}': not a fact of this scheme, kept as text",
-                row, index, header, hint or "map CRM column names to facts with --map COLUMN=fact",
-                warn=True))
+            if self.format in ("json", "jsonl"):
+                self._by_target[(role, key)] = col
+            self._unknown.append(col)
         self._cols.append(col)
         self._by_raw[raw] = col
         assert self.columns is not None
         self.columns.append(header)
+        return col
+
+    def _report_unknown(self, row: int) -> None:
+        """KPI505 for the columns no fact of the scheme has: one each, or one for them all
+        when there are many (200 000 columns made 400 000 lines on stderr)."""
+        unknown, self._unknown = self._unknown, []
+        if len(unknown) <= UNKNOWN_LISTED:
+            for col in unknown:
+                hint = did_you_mean(col.header, [*self.specs, self.id_column, "grade", "team"])
+                self.warnings.append(self._diag(
+                    "KPI505", f"unknown column '{col.header}': not a fact of this scheme, kept "
+                    "as text", row, col.index, col.header,
+                    hint or "map CRM column names to facts with --map COLUMN=fact", warn=True))
+            return
+        listed = ", ".join(f"'{_clip(c.header, 40)}'" for c in unknown[:UNKNOWN_LISTED])
+        self.warnings.append(self._diag(
+            "KPI505", f"{len(unknown)} unknown columns, not facts of this scheme, kept as text: "
+            f"{listed} and {len(unknown) - UNKNOWN_LISTED} more", row, unknown[0].index,
+            hint="map CRM column names to facts with --map COLUMN=fact", warn=True))
 
     def _read_header(self, cells: list[object], row: int, row_text: str) -> None:
         names = [_show(c).strip() for c in cells]
@@ -401,14 +354,17 @@ class FactsReader:
         dups = [n for n, count in Counter(n for n in names if n).items() if count > 1]
         if dups:
             where = "; ".join(
-                f"'{n}' (columns {', '.join(str(i) for i, m in enumerate(names, 1) if m == n)})"
-                for n in dups)
-            raise self._file_error(f"duplicate column names in the header: {where}", row,
+                f"'{_clip(n, 40)}' (columns "
+                f"{', '.join(str(i) for i, m in enumerate(names, 1) if m == n)})"
+                for n in dups[:UNKNOWN_LISTED])
+            more = f" and {len(dups) - UNKNOWN_LISTED} more" if len(dups) > UNKNOWN_LISTED else ""
+            raise self._file_error(f"duplicate column names in the header: {where}{more}", row,
                                    "give every column a different name", row_text)
         self._find_id(names, row, row_text)
         self.columns = []
         for name in names:
             self._add_column(name, row)
+        self._report_unknown(row)
         self._check_header(row, row_text, require_facts=not self.partial)
 
     def _find_id(self, names: list[str], row: int, row_text: str, check_map: bool = True) -> None:
@@ -426,7 +382,9 @@ class FactsReader:
         if ("id", self.id_column) in self._by_target and not missing:
             return
         found = [c for c in self.columns or [] if c]
-        listed = ", ".join(f"'{c}'" for c in found) or "none"
+        listed = ", ".join(f"'{_clip(c, 40)}'" for c in found[:20]) or "none"
+        if len(found) > 20:
+            listed += f" and {len(found) - 20} more"
         if ("id", self.id_column) not in self._by_target:
             hint = did_you_mean(self.id_column, found) or (
                 "name the employee's column with --id COLUMN (API: id_column=...)")
@@ -438,9 +396,55 @@ class FactsReader:
         raise self._file_error(f"no column for required fact(s) {', '.join(map(repr, missing))}; "
                                f"columns found: {listed}", row, hint, row_text, code="KPI502")
 
-    def _bad_row(self, row: int, message: str, column: int, text: str, hint: str) -> RowError:
+    # ------------------------------------------------------------ rows
+
+    def _bad_row(self, row: int, message: str, column: int, text: str, hint: str,
+                 code: str = "KPI506") -> RowError:
         return RowError(self.file, row, "", text,
-                        (self._diag("KPI506", message, row, column, text, hint),))
+                        (self._diag(code, message, row, column, text, hint),))
+
+    def _totals(self, cells: list[object]) -> str | None:
+        """Why a row is the export's totals row, not an employee's (None when it is not):
+        'Итого', 'Total' and the like in its id or a text column, or an empty id beside
+        numbers that are the column sums so far."""
+        if self.keep_totals:
+            return None
+        employee = _show(cells[self._by_target[("id", self.id_column)].index - 1]).strip()
+        if _total_word(employee):
+            return f"'{_clip(employee, 40)}'"
+        if employee:
+            return None
+        for col in self._cols:
+            if col.role in ("extra", "grade", "team") and _total_word(_show(cells[col.index - 1])):
+                return f"'{_clip(_show(cells[col.index - 1]).strip(), 40)}'"
+        compared = 0
+        for fact, spec in self.specs.items():
+            fact_col = self._by_target.get(("fact", fact))
+            if fact_col is None or spec.unit in (Unit.PERCENT, Unit.RATIO) or \
+                    _blank(cells[fact_col.index - 1]):
+                continue
+            try:
+                raw = cells[fact_col.index - 1]
+                value = _convert(raw, spec.unit, self._reading(fact, raw))
+            except ValueError:
+                return None
+            if value != self._sums.get(fact, 0):
+                return None
+            compared += 1
+        if compared and any(self._sums.values()):
+            return "a row without an employee whose numbers are the column sums"
+        return None
+
+    def _row_or_totals(self, row: int, cells: list[object], text: str,
+                       ) -> FactRow | RowError | None:
+        why = self._totals(cells)
+        if why is None:
+            return self._make_row(row, cells)
+        self.warnings.append(self._diag(
+            "KPI523", f"row {row}: {why} is a totals row, not an employee; skipped", row, 0,
+            text, "pass --keep-totals (keep_totals=True) to read it as an employee's row",
+            warn=True))
+        return None
 
     def _make_row(self, row: int, cells: list[object]) -> FactRow | RowError:
         problems: list[tuple[int, str, str, Diagnostic]] = []
@@ -450,17 +454,23 @@ class FactsReader:
             problems.append((index, header, text, diag))
 
         id_col = self._by_target[("id", self.id_column)]
-        employee = _show(cells[id_col.index - 1]).strip()
+        employee = normalise_id(_show(cells[id_col.index - 1]))
+        earlier = self._seen.find(employee) if employee else None
         if not employee:
             problem(id_col.index, id_col.header, "", "KPI502", "missing employee id",
                     "every row needs the employee's id")
-        elif employee in self._seen:
-            problem(id_col.index, id_col.header, employee, "KPI504",
-                    f"employee '{employee}' already appears on row {self._seen[employee]}",
+        elif earlier is not None:
+            at, spelt = earlier
+            what = f"employee '{employee}' already appears on row {at}"
+            if spelt != employee:
+                what += (f" as '{spelt}': the two ids differ only by look-alike characters "
+                         f"({difference(employee, spelt)})")
+            problem(id_col.index, id_col.header, employee, "KPI504", what,
                     "each employee appears once per facts file; merge or remove the duplicate")
         else:
             self._seen[employee] = row
         values: dict[str, Decimal] = {}
+        read: list[str] = []
         for fact, spec in self.specs.items():
             col = self._by_target.get(("fact", fact))
             raw = cells[col.index - 1] if col else None
@@ -475,10 +485,11 @@ class FactsReader:
                     values[fact] = spec.default
                 continue
             try:
-                values[fact] = _convert(raw, spec.unit)
+                values[fact] = _convert(raw, spec.unit, self._reading(fact, raw))
+                read.append(fact)
             except FactValueError as exc:
-                hint = exc.hint or f"expected {_EXPECTED.get(spec.unit, 'a number')}"
-                problem(index, header, _show(raw), exc.code, str(exc), hint)
+                hint = exc.hint or f"expected {EXPECTED.get(spec.unit, 'a number')}"
+                problem(index, header, _clip(_show(raw), 200), exc.code, str(exc), hint)
         found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
                  if c.role in ("grade", "team")}
         if problems:
@@ -486,15 +497,28 @@ class FactsReader:
             _, header, text, _ = problems[0]
             return RowError(self.file, row, header, text, tuple(p[3] for p in problems),
                             employee or None, found.get("team"), True)
+        for fact in read:
+            self._sums[fact] = self._sums.get(fact, Decimal(0)) + values[fact]
         extra = {c.key: _show(cells[c.index - 1]) for c in self._cols
                  if c.role == "extra" and cells[c.index - 1] is not None}
         return FactRow(self.file, row, employee, found.get("grade"), found.get("team"),
                        values, extra)
 
-    def _tabular(self, records: Iterator[tuple[int, list[object]]]) -> Iterator[FactRow | RowError]:
+    def _tabular(self, records: Iterator[tuple[int, list[object] | Unclosed]],
+                 ) -> Iterator[FactRow | RowError]:
         """CSV and XLSX: the first non-blank row is the header; cells are positional."""
         width = 0
         for row, cells in records:
+            if isinstance(cells, Unclosed):
+                header = self.columns[cells.cell - 1] if self.columns and \
+                    cells.cell <= len(self.columns) else ""
+                where = f" in column '{header}'" if header else ""
+                yield self._bad_row(
+                    row, f"row {row}: a quoted cell{where} opens on line {row} and is never "
+                    f"closed: it runs to the end of the file (line {cells.last}); the "
+                    f"{cells.last - row} lines after it are read as rows of their own", 0,
+                    cells.text, "close the quote in that cell, or remove it", "KPI524")
+                continue
             if all(_blank(c) for c in cells):  # blank rows still count in the numbering
                 continue
             n = len(cells)
@@ -508,7 +532,10 @@ class FactsReader:
                 message = f"row {row} has {n} cell{'s' * (n != 1)}, but the header has {width}"
                 yield self._bad_row(row, message + " columns", min(n, width) + 1, row_text, hint)
             else:
-                yield self._make_row(row, [*cells[:width], *[None] * (width - n)])
+                made = self._row_or_totals(row, [*cells[:width], *[None] * (width - n)],
+                                           row_text)
+                if made is not None:
+                    yield made
         if self.columns is None:
             raise self._empty()
         if not self.summary.rows_read:
@@ -519,6 +546,13 @@ class FactsReader:
         """JSON and JSONL: one object per row; the first object's keys act as the header."""
         self.columns = []
         for row, item, text in records:
+            if isinstance(item, DuplicateKeys):
+                key, first, second = item.duplicate
+                yield self._bad_row(row, f"row {row}: key '{_clip(key, 40)}' appears twice in one "
+                                    f"object ({_clip(first, 30)} and {_clip(second, 30)})", 0,
+                                    text, "keep one of them: JSON would keep only the last",
+                                    "KPI525")
+                continue
             if not isinstance(item, dict):
                 message = (str(item) if isinstance(item, ValueError) else
                            f"expected an object of fact values, got {_clip(_show(item))}")
@@ -527,23 +561,45 @@ class FactsReader:
                 continue
             if not self._cols:
                 self._find_id([str(k) for k in item], row, text, check_map=False)
-            for key in item:
-                if key not in self._by_raw:
-                    self._add_column(key, row)
+            cells: list[object] = [None] * len(self._cols)
+            given: dict[int, str] = {}
+            clash = ""
+            for key, value in item.items():
+                col = self._by_raw.get(key) or self._add_column(key, row)
+                if col.index in given and not clash:
+                    clash = (f"keys '{_clip(given[col.index], 40)}' and '{_clip(key, 40)}' both "
+                             f"give {_describe(col)}")
+                given[col.index] = key
+                cells.extend([None] * (len(self._cols) - len(cells)))
+                cells[col.index - 1] = value
+            self._report_unknown(row)
             self._check_header(row, text, require_facts=False)
-            yield self._make_row(row, [item.get(c.raw) for c in self._cols])
+            if clash:
+                yield self._bad_row(row, f"row {row}: {clash}", 0, text,
+                                    "keep one spelling of each key", "KPI525")
+                continue
+            made = self._row_or_totals(row, cells, text)
+            if made is not None:
+                yield made
         if not self.summary.rows_read:
             self.warnings.append(self._diag("KPI508", "the facts file has no rows", warn=True))
 
+    # ------------------------------------------------------------ CSV
+
     def _detect_encoding(self, probe: IO[bytes]) -> str:
-        """UTF-16 by its BOM; else strict UTF-8; else cp1251 (the two that CRM exports use),
-        judged on the first 64 KiB block that has a non-ASCII byte, without keeping the rest."""
+        """UTF-16 by its BOM, or UTF-16/32 by the NUL bytes of its ASCII characters; else
+        strict UTF-8; else cp1251 (the two that CRM exports use), judged on the first 64 KiB
+        block that has a non-ASCII byte, without keeping the rest."""
         offset, rows, head = 0, 0, probe.read(ENCODING_PREFIX)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            return "utf-32"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"  # Excel's "Unicode text" export
+        if b"\x00" in head:
+            return self._wide_encoding(head)
         while head.isascii() and len(head) == ENCODING_PREFIX:
             offset, rows = offset + len(head), rows + head.count(b"\n")
             head = probe.read(ENCODING_PREFIX)
-        if not offset and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"  # Excel's "Unicode text" export
         for encoding in ("utf-8-sig", "cp1251"):  # utf-8-sig: UTF-8 with or without a BOM
             try:  # final=False: a block cut inside a multibyte character is not an error
                 codecs.getincrementaldecoder(encoding)().decode(head, len(head) < ENCODING_PREFIX)
@@ -555,35 +611,70 @@ class FactsReader:
                                rows + head.count(b"\n", 0, bad) + 1,
                                "save the export as UTF-8 (in Excel: 'CSV UTF-8')")
 
-    def _csv_records(self) -> Iterator[tuple[int, list[object]]]:
-        row = 0
+    def _wide_encoding(self, head: bytes) -> str:
+        """UTF-16 or UTF-32 without a BOM, named in a warning; other NULs: not text."""
+        found = wide_encoding(head)
+        if found is None:
+            raise self._file_error(
+                "the file holds NUL bytes and is neither UTF-16 nor UTF-32 text: is it a "
+                "binary file?", 1, "export the facts as CSV (UTF-8), JSON or XLSX")
+        self.warnings.append(self._diag(
+            "KPI507", f"the file is {found.upper()} without a byte-order mark; read as such",
+            warn=True, hint="save the export as UTF-8 (in Excel: 'CSV UTF-8')"))
+        return found
+
+    def _csv_lines(self) -> Iterator[str]:
+        """The file's physical lines, decoded, endings kept."""
+        if self._text is not None:
+            yield from io.StringIO(self._text.removeprefix("\ufeff"))
+            return
         try:
-            if self._text is not None:
-                stream: IO[str] = io.StringIO(self._text.removeprefix("\ufeff"))
-            else:
-                with open(self.path, "rb") as probe:
-                    self.encoding = self._detect_encoding(probe)
-                stream = open(self.path, encoding=self.encoding, newline="")  # noqa: SIM115
+            with open(self.path, "rb") as probe:
+                self.encoding = self._detect_encoding(probe)
+            stream = open(self.path, encoding=self.encoding, newline="")  # noqa: SIM115
         except OSError as exc:
             raise self._file_error(f"cannot read the facts file: {exc.strerror}") from exc
         with stream:
             try:
-                lines = iter(stream)
-                head_lines: list[str] = []
-                for line in lines:  # the delimiter is chosen from the first non-blank line
-                    head_lines.append(line)
-                    if line.strip().strip(";,|\t"):
-                        break
-                self.delimiter = _sniff_delimiter(head_lines[-1] if head_lines else "")
-                reader = csv.reader(itertools.chain(head_lines, lines), delimiter=self.delimiter)
-                for row, cells in enumerate(reader, start=1):
-                    yield row, list(cells)
-            except UnicodeDecodeError as exc:
-                name = "UTF-8" if self.encoding == "utf-8-sig" else self.encoding
-                raise self._file_error(f"the file is not valid {name} after row {row}: "
-                                       f"{exc.reason}", row + 1) from None
+                yield from stream
+            except UnicodeDecodeError as exc:  # the decoder reads ahead: find the real line
+                line, offset = undecodable_line(self.path, self.encoding)
+                name = "UTF-8" if self.encoding == "utf-8-sig" else self.encoding.upper()
+                raise self._file_error(f"the file is not valid {name} on line {line} (byte "
+                                       f"offset {offset}): {exc.reason}", line,
+                                       "save the export as UTF-8 (in Excel: 'CSV UTF-8')"
+                                       ) from None
+
+    def _csv_records(self) -> Iterator[tuple[int, list[object] | Unclosed]]:
+        """Records numbered by the physical line they start on. A quote left open to the end
+        of the file is reported (Unclosed) and the lines it swallowed are read again as rows."""
+        source = Lines(self._csv_lines())
+        first = next(source, None)
+        while first is not None and not first.strip().strip(";,|\t"):
+            yield source.number, []  # blank lines before the header keep their numbers
+            first = next(source, None)
+        if first is None:
+            return
+        self.delimiter = sniff_delimiter(first)
+        source.replay([first], source.number - 1)
+        reader = csv.reader(source, delimiter=self.delimiter)
+        while True:
+            source.start()
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
             except csv.Error as exc:
-                raise self._file_error(f"row {row + 1}: {exc}", row + 1) from None
+                raise self._file_error(f"line {source.begin}: {exc}", source.begin) from None
+            if source.ended and len(source.held) > 1 and unclosed("".join(source.held),
+                                                                  self.delimiter):
+                begin, held = source.begin, source.held
+                yield begin, Unclosed(len(cells), source.number,
+                                       _clip(held[0].rstrip("\r\n"), 200))
+                source.replay(held[1:], begin)
+                reader = csv.reader(source, delimiter=self.delimiter)
+                continue
+            yield source.begin, list(cells)
 
     def _xlsx_records(self) -> Iterator[tuple[int, list[object]]]:
         """The chosen sheet's rows, streamed within bounds (kpidsl/sheets.py); a damaged part
@@ -604,7 +695,8 @@ class FactsReader:
 
     def _json_records(self) -> Iterator[tuple[int, object, str]]:
         """JSONL is streamed line by line; a JSON array is loaded whole (use JSONL for big
-        files). Numbers become Decimal without passing through float."""
+        files). Numbers become Decimal without passing through float; an object with a key
+        twice becomes DuplicateKeys (json would keep the last silently)."""
         row, seen, whole = 0, False, self.format == "json"
         try:
             with open(self.path, encoding="utf-8-sig") as stream:
@@ -614,7 +706,7 @@ class FactsReader:
                     seen = True
                     try:
                         item = json.loads(line, parse_float=Decimal, parse_int=Decimal,
-                                          parse_constant=str)
+                                          parse_constant=str, object_pairs_hook=pairs)
                     except (json.JSONDecodeError, RecursionError) as exc:  # or absurd nesting
                         why = f"not valid JSON: {getattr(exc, 'msg', 'nested too deeply')}"
                         line_no, col = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
@@ -623,7 +715,7 @@ class FactsReader:
                                                    line_no) from None
                         item = ValueError(f"{why} at column {col}")  # spoils only its row
                     if not whole:
-                        yield row, item, line.rstrip("\r\n")
+                        yield row, item, _clip(line.rstrip("\r\n"), 10_000)
                     elif isinstance(item, list):
                         yield from ((i, x, _show(x)) for i, x in enumerate(item, start=1))
                     else:
@@ -639,6 +731,30 @@ class FactsReader:
             raise self._empty()
 
 
+_LONE_IN = re.compile(r"(?<![0-9.,])[1-9][0-9]{0,2}[.,][0-9]{3}(?![0-9.,])")
+
+
+def _depends_on_survey(raw: object, unit: Unit, reading: Reading) -> bool:
+    """Whether the rest of the file can change how `raw` is read."""
+    if isinstance(raw, str):
+        return (reading.locale is None and ("," in raw or "." in raw)
+                and _LONE_IN.search(raw) is not None) or (
+            unit is Unit.PERCENT and reading.percent is None and not raw.rstrip().endswith("%"))
+    return isinstance(raw, Decimal) and unit is Unit.PERCENT and reading.percent is None
+
+
+def _describe(col: _Column) -> str:
+    if col.role == "fact":
+        return f"fact '{col.key}'"
+    if col.role == "id":
+        return f"the employee column '{col.key}'"
+    return f"column '{col.key}'"
+
+
+def _total_word(text: str) -> bool:
+    return " ".join(text.casefold().strip().rstrip(":.").split()) in TOTAL_WORDS
+
+
 def _find(name: str, candidates: list[str]) -> str | None:
     """The candidate equal to `name`, else one equal ignoring case, else None."""
     if name in candidates:
@@ -647,45 +763,103 @@ def _find(name: str, candidates: list[str]) -> str | None:
     return next((c for c in candidates if c.casefold() == folded), None)
 
 
-_DELIMITERS = (";", "\t", ",", "|")
-
-
-def _sniff_delimiter(line: str) -> str:
-    """The most frequent of ; tab , | outside quotes (csv.Sniffer trips over decimal commas)."""
-    bare = re.sub(r'"[^"]*"', "", line)  # delimiters inside quotes do not count
-    best = max(_DELIMITERS, key=bare.count)  # max keeps the first of equals
-    return best if bare.count(best) else ","
+def _check_choice(reader: FactsReader, value: str | None, choices: tuple[str, ...],
+                  what: str) -> None:
+    if value is not None and value not in choices:
+        raise reader._file_error(f"unknown {what} '{value}'; use {' or '.join(choices)}")
 
 
 def read_facts(path: str | Path, specs: Mapping[str, FactSpec], *, id_column: str = "employee",
                mapping: Mapping[str, str] | None = None, sheet: str | None = None,
                format: str | None = None, columns: Mapping[str, str] | None = None,
                header_row: int | None = None, check_map: bool = True,
-               partial: bool = False) -> FactsReader:
+               partial: bool = False, locale: str | None = None,
+               percent: str | None = None, keep_totals: bool = False) -> FactsReader:
     """Open a facts file for streaming; raise FactsFileError at once if it cannot be read.
     `mapping` renames CRM columns to facts ({'Выручка': 'revenue'}) and each must be in the
     header; `columns` does the same for a mapping file's columns (absent ones are fine);
     `header_row` says which row holds the titles (default: found, see kpidsl/columns.py);
-    `format` (csv, json, jsonl, xlsx) defaults to the one the file's extension names."""
+    `format` (csv, json, jsonl, xlsx) defaults to the one the file's extension names. `path`
+    '-' is standard input; it and other pipes are first copied to a temporary file, since
+    a file is read twice (the survey, then the rows). `locale` ('ru', 'en') and `percent`
+    ('points', 'fraction') declare what the file would otherwise leave ambiguous;
+    `keep_totals` reads a totals row ('Итого') as an employee's."""
+    shown = "<stdin>" if str(path) == STDIN else str(path)
     path = Path(path)
     suffix = path.suffix.lower()
-    reader = FactsReader(path, specs, file=str(path), id_column=id_column, mapping=mapping,
+    reader = FactsReader(path, specs, file=shown, id_column=id_column, mapping=mapping,
                          sheet=sheet, format=format or EXTENSIONS.get(suffix, suffix or "csv"),
                          columns=columns, header_row=header_row, check_map=check_map,
-                         partial=partial)
+                         partial=partial, locale=locale, percent=percent,
+                         keep_totals=keep_totals)
+    _check_choice(reader, locale, LOCALES, "locale")
+    _check_choice(reader, percent, PERCENT_READINGS, "percent reading")
+    if str(path) == STDIN or _is_pipe(path):
+        try:
+            reader.path = _spool(path)
+        except OSError as exc:
+            raise reader._file_error(f"cannot read the facts: {exc.strerror or exc}") from exc
+        if format is None and not suffix:
+            reader.format = _sniff_format(reader.path)
     if reader.format not in FORMATS:  # e.g. an old binary .xls workbook
         raise reader._file_error(f"unknown facts format '{reader.format}'; use "
                                  f"{', '.join(FORMATS)}", hint="save workbooks as .xlsx")
+    if sheet is not None and reader.format != "xlsx":
+        raise reader._file_error(f"--sheet '{sheet}' names a worksheet, but this is a "
+                                 f"{reader.format.upper()} file, which has none",
+                                 hint="use --sheet with XLSX workbooks only")
     try:
-        path.open("rb").close()
+        reader.path.open("rb").close()
     except OSError as exc:
         raise reader._file_error(f"cannot read the facts file: {exc.strerror}") from exc
     return reader
 
 
+def _is_pipe(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode) or stat.S_ISSOCK(mode)
+
+
+def _spool(path: Path) -> Path:
+    """Copy standard input or a pipe to a private temporary file, removed at exit."""
+    with tempfile.NamedTemporaryFile(prefix="kpidsl-facts-", delete=False) as copy:
+        atexit.register(_remove, copy.name)
+        if str(path) == STDIN:
+            shutil.copyfileobj(sys.stdin.buffer, copy)
+        else:
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, copy)
+    return Path(copy.name)
+
+
+def _remove(name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+
+
+def _sniff_format(path: Path) -> str:
+    """The format of unnamed facts (standard input) by their first bytes."""
+    with open(path, "rb") as stream:
+        head = stream.read(4096)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return "json" if text.startswith(b"[") else "jsonl" if text.startswith(b"{") else "csv"
+
+
 def read_facts_text(text: str, specs: Mapping[str, FactSpec], name: str = "<facts>", *,
                     id_column: str = "employee", mapping: Mapping[str, str] | None = None,
-                    ) -> FactsReader:
+                    locale: str | None = None, percent: str | None = None,
+                    keep_totals: bool = False) -> FactsReader:
     """Read CSV facts from a string (tests, pasted data) by the same rules as read_facts."""
     return FactsReader(Path(name), specs, file=name, format="csv", id_column=id_column,
-                       mapping=mapping, text=text)
+                       mapping=mapping, text=text, locale=locale, percent=percent,
+                       keep_totals=keep_totals)
+
+
+__all__ = ["FactRow", "FactSpec", "FactValueError", "FactsFileError", "FactsReader",
+           "FactsSummary", "RowError", "SeenIds", "look_alike_key", "normalise_id",
+           "parse_value", "read_facts", "read_facts_text"]

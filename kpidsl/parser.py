@@ -19,12 +19,13 @@ from lark import Token, Tree
 from . import ast
 from .diagnostics import Diagnostic, error
 from .grammar import collector_paused, describe_terminal, parser
+from .numbers import bound_error
 from .source import SourceFile, Span
 from .units import Unit
 
 MAX_NESTING = 100
 MAX_SYNTAX_ERRORS = 25
-MAX_DIGITS = 60
+MAX_DIGITS = 60  # beyond this the text is not even converted (a 10 000-digit literal)
 STATEMENT_WORDS = (
     "scheme", "fact", "constant", "curve", "kpi", "pay", "budget", "example", "drop", "grade",
 )
@@ -543,9 +544,16 @@ class _Builder:
                 self.span(token), hint="amounts and plans need far fewer digits"))
             return Decimal(0)
         try:
-            return Decimal(digits)
+            value = Decimal(digits)
         except InvalidOperation:  # pragma: no cover - the grammar admits only digits
             return Decimal(0)
+        why = bound_error(value)  # the limit facts and --earn share (kpidsl.numbers)
+        if why is not None:
+            self.problems.append(error(
+                "KPI005", f"the number {_clipped(digits)} {why}", self.source, self.span(token),
+                hint="amounts and plans need far fewer digits"))
+            return Decimal(0)
+        return value
 
     def e_reference(self, tree: Tree) -> ast.Expr:
         return ast.Ref(self.span(tree), str(tree.children[0]))
@@ -629,3 +637,7 @@ def _currency(token: Any) -> str:
 
 def _mode(tree: Tree) -> str:
     return " ".join(str(tree.children[0]).split())
+
+
+def _clipped(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -37,6 +37,9 @@ class FactsOptions:
     grade: str | None = None
     mapping_file: str | None = None
     header_row: int | None = None
+    locale: str | None = None  # 'ru' | 'en': how the files write numbers, when declared
+    percent: str | None = None  # 'points' | 'fraction': bare numbers in percent columns
+    keep_totals: bool = False  # read 'Итого' rows as employees
 
     def reader(self, path: str | Path, specs: dict[str, Any], *,
                several: bool = False) -> FactsReader:
@@ -60,7 +63,8 @@ class FactsOptions:
                           sheet=self.sheet or saved.get("sheet"),
                           columns=saved.get("columns"),
                           header_row=self.header_row or saved.get("header_row"),
-                          check_map=not several, partial=several)
+                          check_map=not several, partial=several, locale=self.locale,
+                          percent=self.percent, keep_totals=self.keep_totals)
 
 
 @dataclass
@@ -126,12 +130,13 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                    only: str | None = None, on_failure: FailureHandler | None = None,
                    on_warning: WarningHandler | None = None,
                    on_row: Callable[[int], None] | None = None,
-                   on_done: Callable[[], None] | None = None) -> Run:
+                   on_done: Callable[[], None] | None = None, engine: str = "python") -> Run:
     """Stream facts files through the scheme.
 
     The files are opened at once (FactsFileError for a missing or unreadable one); rows are
     read as the run's items are consumed. `only` keeps one employee (for explanations and
     statements); a scheme with team aggregates still evaluates everyone, then picks.
+    `engine` is "python", "duckdb" or "auto" (docs/sql.md).
     """
     facts = facts or FactsOptions()
     paths = [Path(p) for p in paths]
@@ -174,8 +179,13 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
 
     def results() -> Iterator[Evaluated]:
         try:
+            chosen = engine
+            if engine == "auto":
+                from .sql.engine import choose_engine
+
+                chosen = choose_engine(ruleset, paths)
             for result in ruleset.evaluate_many(rows(), facts.grade, month=month,
-                                                on_error=on_error):
+                                                on_error=on_error, engine=chosen):
                 if per_team:  # one result for the team's rows: each row is evaluated
                     members = [e for e in team_rows.pop(result.team or "", [])
                                if pending.pop(e, None) is not None]
@@ -186,7 +196,7 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                     continue
                 counts.evaluated += 1
                 _file, extra = pending.pop(result.employee, ("", {}))
-                if keep is None or result.employee == keep:
+                if keep is None or _same(result.employee, keep):
                     yield Evaluated(result, extra)
         finally:
             if on_done is not None:
@@ -253,7 +263,7 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
             if len(reader.warnings) > warned:
                 warn(reader.warnings[warned:])
                 warned = len(reader.warnings)
-            if only is not None and (item.employee or "") != only:
+            if only is not None and not _same(item.employee, only):
                 continue
             if _is_error(item):
                 record(from_row_error(item))  # type: ignore[arg-type]
@@ -261,9 +271,9 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
                     yield _missing(item)  # type: ignore[arg-type]
                 continue
             row: FactRow = item  # type: ignore[assignment]
-            earlier = seen[row.employee]
+            earlier = seen.find(row.employee)
             if earlier is not None:
-                record(_duplicate(row, id_column, str(earlier)))
+                record(_duplicate(row, id_column, str(earlier[0]), earlier[1]))
                 continue
             seen[row.employee] = f"{row.file}:{row.row}"
             yield row
@@ -286,7 +296,7 @@ def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
             on_row(physical)
 
     def failed(item: RowError | Diagnostic, employee: str | None) -> None:
-        if only is not None and (employee or "") != only:
+        if only is not None and not _same(employee, only):
             return
         counts.rows_read += 1
         if _is_error(item):
@@ -302,7 +312,7 @@ def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
     for row in joined_rows(readers, specs, failed, warn, tick):
         yield from lost
         lost.clear()
-        if only is not None and row.employee != only:
+        if only is not None and not _same(row.employee, only):
             continue
         counts.rows_read += 1
         yield row
@@ -336,11 +346,22 @@ def from_row_error(error: RowError) -> RowFailure:
                       tuple(error.diagnostics))
 
 
-def _duplicate(row: FactRow, id_column: str, earlier: str) -> RowFailure:
+def _same(employee: str | None, only: str) -> bool:
+    """`--employee Ivanov` names 'ivanov' (and any look-alike spelling of it)."""
+    from .ids import look_alike_key
+
+    return look_alike_key(employee or "") == look_alike_key(only)
+
+
+def _duplicate(row: FactRow, id_column: str, earlier: str, spelt: str) -> RowFailure:
     from .diagnostics import error
+    from .ids import difference
 
     message = (f"row {row.row}, column '{id_column}': employee '{row.employee}' already "
                f"appears at {earlier}")
+    if spelt != row.employee:
+        message += (f" as '{spelt}': the two ids differ only by look-alike characters "
+                    f"({difference(row.employee, spelt)})")
     diagnostic = error("KPI504", message, hint="each employee appears once across the facts "
                        "files; merge or remove the duplicate")
     located = Diagnostic(diagnostic.code, diagnostic.severity, diagnostic.message, row.file,

@@ -22,6 +22,7 @@ from kpidsl.facts import (
     FactSpec,
     FactsReader,
     FactValueError,
+    Reading,
     RowError,
     parse_value,
     read_facts,
@@ -127,11 +128,22 @@ def test_parse_value_rejects(text: str, unit: Unit, code: str, message: str) -> 
     assert isinstance(caught.value, ValueError)
 
 
-def test_parse_value_rejects_absurdly_long_numbers_but_keeps_100_digits_exact() -> None:
-    assert parse_value("9" * 100, Unit.MONEY) == Decimal("9" * 100)
-    assert parse_value("1" * 98 + ",5%", Unit.PERCENT) == Decimal("1" * 96 + "." + "11" + "5")
-    with pytest.raises(ValueError, match=r"has 101 digits; at most 100 are allowed"):
-        parse_value("9" * 101, Unit.MONEY)
+def test_parse_value_bounds_digits_and_size_but_keeps_28_digits_exact() -> None:
+    assert parse_value("9" * 20 + ",12345678", Unit.MONEY) == Decimal("9" * 20 + ".12345678")
+    assert parse_value("1" * 20 + ",5%", Unit.PERCENT) == Decimal("1" * 18 + ".115")
+    rejected = [
+        ("9" * 101, "'" + "9" * 59 + "…' has 101 digits; at most 100 are allowed"),
+        ("9" * 21, "'" + "9" * 21 + "' is about 10^20; numbers must stay below 10^20"),
+        ("1" * 20 + ",123456789", "'" + "1" * 20 + ",123456789' has 29 significant digits; "
+         "at most 28 are allowed"),
+        ("0," + "0" * 20 + "1", "'0," + "0" * 20 + "1' has 21 decimal places; at most 20 are "
+         "allowed"),
+        ("1" * 35, "'" + "1" * 35 + "' is about 10^34; numbers must stay below 10^20"),
+    ]
+    for text, message in rejected:
+        with pytest.raises(FactValueError) as caught:
+            parse_value(text, Unit.COUNT)
+        assert (caught.value.code, str(caught.value)) == ("KPI501", message)
 
 
 # ---------------------------------------------------------------------------- properties
@@ -160,9 +172,38 @@ def test_parse_value_reads_every_locale_exactly(value: Decimal, locale: tuple[st
     assume(not (group in ".," and "." not in format(value, "f") and text.count(group) == 1))
     assert parse_value(text, Unit.MONEY).as_tuple() == value.as_tuple()
     assert parse_value(text, Unit.NUMBER) == value
-    assert parse_value(text, Unit.PERCENT) == value
+    assert parse_value(text, Unit.PERCENT, Reading(percent="fraction")) == value
+    assert parse_value(text, Unit.PERCENT, Reading(percent="points")) == value.scaleb(-2)
+    if abs(value) <= 1:  # an undeclared bare percent is a fraction up to 100 %
+        assert parse_value(text, Unit.PERCENT) == value
+    else:
+        with pytest.raises(FactValueError, match="percentage points"):
+            parse_value(text, Unit.PERCENT)
     for percent in ("%", " %", "\u00a0%"):
         assert parse_value(text + percent, Unit.PERCENT) == value.scaleb(-2)
+    declared = "en" if group == "," or (decimal == "." and group != ".") else "ru"
+    assert parse_value(text, Unit.MONEY, Reading(locale=declared)) == value
+
+
+@settings(database=None, max_examples=300)
+@given(st.integers(1, 999), st.integers(0, 999))
+def test_a_lone_separator_before_three_digits_is_read_by_the_locale(head: int,
+                                                                    tail: int) -> None:
+    text = f"{head},{tail:03d}"
+    assert parse_value(text, Unit.MONEY, Reading(locale="en")) == head * 1000 + tail
+    assert parse_value(text, Unit.MONEY, Reading(locale="ru")) == Decimal(f"{head}.{tail:03d}")
+    assert parse_value(text, Unit.MONEY) == Decimal(f"{head}.{tail:03d}")  # no evidence: ru
+    grouped = Reading(grouped={",": "'3,300,000' on row 2"})
+    with pytest.raises(FactValueError) as caught:
+        parse_value(text, Unit.MONEY, grouped)
+    thousands = f"{head * 1000 + tail:,}".replace(",", " ")
+    decimal = format(Decimal(f"{head}.{tail:03d}").normalize(), "f")
+    assert str(caught.value) == (f"'{text}' could be {thousands} (thousands) or {decimal} (a "
+                                 "decimal): the file also groups thousands with ',' ('3,300,000' "
+                                 "on row 2)")
+    assert caught.value.code == "KPI520"
+    with pytest.raises(FactValueError, match="a count written so is either"):
+        parse_value(text, Unit.COUNT)
 
 
 @settings(database=None, max_examples=300)
@@ -260,13 +301,15 @@ def test_invalid_utf8_late_in_a_utf8_file_stops_with_a_file_error(tmp_path: Path
     with pytest.raises(FactsFileError) as caught:
         rows.extend(read_facts(path, SPECS))
     assert len(rows) > 1000  # the good rows before the bad block were yielded
-    assert caught.value.diagnostic.message.startswith("the file is not valid UTF-8 after row ")
+    assert (caught.value.diagnostic.message, caught.value.diagnostic.line) == (
+        "the file is not valid UTF-8 on line 10003 (byte offset 130056): invalid start byte",
+        10_003)
 
 
 def test_a_cell_longer_than_the_csv_field_limit_is_a_file_error(tmp_path: Path) -> None:
     path = tmp_path / "facts.csv"
     path.write_text("employee;revenue;deals;comment\nivanov;1;1;" + "x" * 200_000 + "\n")
-    with pytest.raises(FactsFileError, match=r"row 2: field larger than field limit"):
+    with pytest.raises(FactsFileError, match=r"line 2: field larger than field limit"):
         list(read_facts(path, SPECS))
 
 
@@ -531,7 +574,7 @@ def test_quoted_fields_keep_delimiters_quotes_and_newlines() -> None:
     rows, _ = read_all(read_facts(FIXTURES / "quotes.csv", SPECS))
     assert [(r.row, r.extra["name"]) for r in rows] == [
         (2, "Иванов, Иван"), (3, 'Петров "Лучший" Пётр'), (4, "Multi\nline name"),
-        (5, "O'Brien")]
+        (6, "O'Brien")]  # physical lines: the name above spans two
     assert rows[1].values["revenue"] == Decimal("1234567.50")
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +19,7 @@ from kpidsl import ast
 from kpidsl.checks.resolve import _cycles, _in_dependency_order
 from kpidsl.source import SourceFile
 
+ROOT = Path(__file__).resolve().parent.parent
 HEAD = "scheme s\ncurrency RUB\nfact revenue money\nkpi r = revenue\npay p = r\n"
 
 
@@ -135,3 +138,49 @@ def test_a_huge_label_costs_memory_linear_in_its_length() -> None:
     assert diagnostics == []
     print(f"{len(text):,} characters, peak {peak:,} bytes")
     assert peak < 20 * len(text)
+
+
+# ---------------------------------------------------------------- templates
+
+ESCAPES = {
+    "dunder": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "globals": "{{ cycler.__init__.__globals__.os.popen('touch MARK').read() }}",
+    "lipsum": "{{ lipsum.__globals__['os'].system('touch MARK') }}",
+    "self": "{{ self.__init__.__globals__.__builtins__.__import__('subprocess')"
+            ".run(['touch', 'MARK']) }}",
+    "format": "{{ '{0.__class__.__init__.__globals__}'.format(range) }}",
+    "mutate": "{% set xs = [1] %}{{ xs.append(2) }}",
+    "function": "{{ ruleset.__class__ }}",
+    "method": "{{ kpis.__class__.__base__.__subclasses__() }}",
+}
+
+
+@pytest.mark.parametrize("name", ESCAPES)
+def test_a_template_cannot_reach_python(name: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from kpidsl.cli import main
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "plan.md.j2").write_text("# plan\n" + ESCAPES[name] + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["doc", str(ROOT / "rulesets" / "b2b_manager.kpi"),
+                                       "--template", str(folder)])
+    assert not (tmp_path / "MARK").exists()
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: template: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_bundled_templates_render_in_the_sandbox() -> None:
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from kpidsl.docs.render import environment, render_plan
+
+    for fmt in ("md", "html"):
+        assert isinstance(environment(fmt), ImmutableSandboxedEnvironment)
+    scheme = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi")
+    assert render_plan(scheme, None, "ru", "html").startswith("<!DOCTYPE html>")

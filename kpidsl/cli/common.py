@@ -12,7 +12,8 @@ see ``kpidsl/cli/__init__.py`` for how they are registered):
 - ``@handle_errors`` turns KpiError (and FactsFileError), OSError and Ctrl-C into a clean
   message on stderr and exit 2 (130 for Ctrl-C) — never a traceback.
 - ``@facts_options`` adds ``--map CRM_COLUMN=fact`` (repeatable), ``--mapping FILE.toml``,
-  ``--id COLUMN``, ``--sheet NAME``, ``--header-row N`` and ``--grade GRADE``; the command
+  ``--id COLUMN``, ``--sheet NAME``, ``--header-row N``, ``--grade GRADE``, ``--locale``,
+  ``--percent`` and ``--keep-totals``; the command
   receives one ``facts: FactsOptions``
   (defined in ``kpidsl.run``, the library's run layer, which takes it as it is).
 - ``load_ruleset(path)`` loads a scheme, printing its warnings to stderr;
@@ -102,8 +103,8 @@ def _parse_map(_ctx: click.Context, _param: click.Parameter,
 
 
 def facts_options(function: F) -> F:
-    """--map, --mapping, --id, --sheet, --header-row and --grade, gathered into one
-    `facts: FactsOptions` argument."""
+    """--map, --mapping, --id, --sheet, --header-row, --grade, --locale, --percent and
+    --keep-totals, gathered into one `facts: FactsOptions` argument."""
 
     @click.option("--map", "mapping", multiple=True, metavar="CRM_COLUMN=fact",
                   callback=_parse_map,
@@ -123,11 +124,24 @@ def facts_options(function: F) -> F:
     @click.option("--grade", default=None, metavar="GRADE",
                   help="Evaluate everyone in this grade (default: each row's grade column, "
                        "else the base scheme).")
+    @click.option("--locale", type=click.Choice(["ru", "en"]), default=None,
+                  help="How the facts write numbers: ru (3 300 000,50; a lone comma is "
+                       "decimal) or en (3,300,000.50). Default: detected per file; "
+                       "'142,500' is refused when a file leaves it ambiguous.")
+    @click.option("--percent", type=click.Choice(["points", "fraction"]), default=None,
+                  help="How a bare number in a percent column reads: points (2,1 is 2,1 %) "
+                       "or fraction (0,021 is 2,1 %). Default: the scheme's word, a '%' in "
+                       "the header, else fractions up to 1.")
+    @click.option("--keep-totals", is_flag=True, default=False,
+                  help="Read a totals row ('Итого', 'Total') as an employee instead of "
+                       "skipping it with a warning.")
     @functools.wraps(function)
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
                 grade: str | None, mapping_file: str | None, header_row: int | None,
+                locale: str | None, percent: str | None, keep_totals: bool,
                 **kwargs: Any) -> Any:
-        options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row)
+        options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row,
+                               locale, percent, keep_totals)
         return function(*args, facts=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -248,7 +262,7 @@ def report_warning(diagnostic: Diagnostic) -> None:
 
 def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions, *,
               month: int | None = None, only: str | None = None, report: bool = True,
-              progress: bool = False) -> Run:
+              progress: bool = False, engine: str = "python") -> Run:
     """`kpidsl.run.evaluate_files` with bad rows and warnings on stderr and a progress bar."""
     from ..run import evaluate_files
 
@@ -258,7 +272,7 @@ def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions
                           on_failure=report_failure if report else None,
                           on_warning=report_warning if report else None,
                           on_row=meter.tick if meter else None,
-                          on_done=meter.close if meter else None)
+                          on_done=meter.close if meter else None, engine=engine)
 
 
 def print_counts(counts: Counts) -> None:

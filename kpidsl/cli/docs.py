@@ -7,11 +7,13 @@ what is paid. The group in `__init__.py` registers the commands listed in COMMAN
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -29,6 +31,7 @@ from .common import (
     run_facts,
 )
 from .options import month_option
+from .render import wrote_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,15 +47,25 @@ def document_options(function: F) -> F:
                         show_default=True, help="Markdown or self-contained HTML.")(function)
 
 
-def _write(text: str, output: str | None) -> None:
+@contextmanager
+def _output(output: str | None, inputs: list[str]) -> Iterator[IO[str] | None]:
+    """The -o file, checked (not an input, writable) and opened before any work is done,
+    renamed into place when the block succeeds; None for stdout."""
     if output is None:
-        click.echo(text, nl=False)
+        yield None
         return
-    path = Path(output)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {path}", err=True)
+    from ..outfile import output as open_output
+
+    with open_output(output, inputs=inputs, make_parents=True) as stream:
+        yield stream
+    click.echo(wrote_text(output), err=True)
+
+
+def _write(text: str, stream: IO[str] | None) -> None:
+    if stream is None:
+        click.echo(text, nl=False)
+    else:
+        stream.write(text)
 
 
 def _template_errors(function: F) -> F:
@@ -100,17 +113,31 @@ def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str 
     """
     from ..docs import render_plan
 
-    scheme = load_ruleset(ruleset)
-    check_grade(scheme, grade)
-    _write(render_plan(scheme, grade, lang, fmt, template_dir), output)
+    with _output(output, [ruleset]) as stream:
+        scheme = load_ruleset(ruleset)
+        check_grade(scheme, grade)
+        _write(render_plan(scheme, grade, lang, fmt, template_dir), stream)
     sys.exit(OK)
 
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 
 
+_RESERVED = re.compile(r"(con|prn|aux|nul|com\d|lpt\d)", re.I)  # device names on Windows
+_STEM_BYTES = 120  # a file-name limit is 255 bytes; room for "-n", the suffix, a temp prefix
+
+
 def _file_name(employee: str, fmt: str, taken: set[str]) -> str:
+    """A safe, unique file name for any id: unsafe characters become '_'; an id too long
+    for a file name is cut and keeps a short hash of the whole id, so two long ids that
+    share a beginning still get two files."""
     stem = _UNSAFE.sub("_", employee).strip("._") or "employee"
+    if len(stem.encode("utf-8")) > _STEM_BYTES:
+        digest = hashlib.sha256(employee.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        cut = stem.encode("utf-8")[:_STEM_BYTES - 11].decode("utf-8", "ignore")
+        stem = f"{cut}-{digest}"
+    if _RESERVED.fullmatch(stem):
+        stem += "_"
     name, n = f"{stem}.{fmt}", 1
     while name.lower() in taken:
         n += 1
@@ -154,35 +181,48 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         fail("give either --employee ID or --all")
     if every and output is None:
         fail("--all writes one file per employee: give the directory with -o DIR")
+    if employee is not None:
+        with _output(output, [ruleset, *facts_paths]) as stream:
+            scheme = load_ruleset(ruleset)
+            check_grade(scheme, facts.grade)
+            run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+            found = list(run.items)
+            if not found:
+                if run.failures:
+                    sys.exit(FINDINGS)
+                fail(f"no employee '{employee}' in {', '.join(facts_paths)}")
+            item = found[0]
+            _write(render_statement(scheme, item.result, lang, fmt, template_dir,
+                                    name=item.extra.get("name", ""), month=month), stream)
+        sys.exit(FINDINGS if run.failures else OK)
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+    run = run_facts(scheme, facts_paths, facts, month=month)
     items, failures = run.items, run.failures
-    if employee is not None:
-        found = list(items)
-        if not found:
-            if failures:
-                sys.exit(FINDINGS)
-            fail(f"no employee '{employee}' in {', '.join(facts_paths)}")
-        item = found[0]
-        _write(render_statement(scheme, item.result, lang, fmt, template_dir,
-                                name=item.extra.get("name", ""), month=month), output)
-        sys.exit(FINDINGS if failures else OK)
     directory = Path(output)  # type: ignore[arg-type]
     if directory.exists() and not directory.is_dir():
         fail(f"{directory}: not a directory")
     directory.mkdir(parents=True, exist_ok=True)
+    from ..outfile import write_text
+
     taken: set[str] = set()
-    written = 0
+    written = unwritten = 0
     for item in items:
         text = render_statement(scheme, item.result, lang, fmt, template_dir,
                                 name=item.extra.get("name", ""), month=month)
-        (directory / _file_name(item.result.employee, fmt, taken)).write_text(text, "utf-8")
+        path = directory / _file_name(item.result.employee, fmt, taken)
+        try:
+            write_text(path, text, inputs=[ruleset, *facts_paths])
+        except OSError as exc:  # one file that cannot be written does not stop the others
+            click.echo(f"error: {path}: {exc.strerror or exc}", err=True)
+            unwritten += 1
+            continue
         written += 1
     click.echo(f"wrote {written} statement{'' if written == 1 else 's'} to {directory}"
                + (f"; {len(failures)} row{'' if len(failures) == 1 else 's'} failed"
-                  if failures else ""), err=True)
-    sys.exit(FINDINGS if failures else OK if written else USAGE)
+                  if failures else "")
+               + (f"; {unwritten} could not be written" if unwritten else ""), err=True)
+    sys.exit(FINDINGS if failures or unwritten else OK if written else USAGE)
 
 
 COMMANDS = [doc, statement]

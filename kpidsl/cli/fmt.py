@@ -33,6 +33,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
     from ..api import read_text
     from ..diagnostics import KpiError
     from ..formatter import format_source
+    from ..outfile import write_text
     from .render import diagnostics_text
 
     if paths == ("-",):
@@ -59,7 +60,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
         if check_only or show_diff:
             click.echo(f"would reformat {path}", err=True)
         else:
-            path.write_text(formatted, encoding="utf-8", newline="\n")
+            write_text(path, formatted, newline="\n")  # whole, or the file as it was
             click.echo(f"reformatted {path}", err=True)
     if broken:
         sys.exit(USAGE)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -28,7 +29,7 @@ from .common import (
     report_failure,
 )
 from .options import PlanOptions, month_and_period, month_number
-from .render import ResultsFormat
+from .render import ResultsFormat, wrote_text
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -53,12 +54,14 @@ def _union_specs(*rulesets: Ruleset) -> dict[str, Any]:
 @facts_options
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]),
               default="table", show_default=True, help="How the comparison is written.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout.")
 @month_and_period
 @lang_option
 @handle_errors
 def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptions,
-                    output_format: str, month: str | None, period: str | None,
-                    lang: str) -> None:
+                    output_format: str, output: str | None, month: str | None,
+                    period: str | None, lang: str) -> None:
     """Run a new scheme next to the current one on the same facts (a pilot month).
 
     For every employee: the old total, the new total, the difference and the lines that
@@ -70,6 +73,22 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
       kpidsl compare current.kpi pilot.kpi march.csv --format csv > pilot.csv
       kpidsl compare rulesets/versions pilot.kpi july.csv --period 2025-07
     """
+    with ExitStack() as stack:
+        stream = None
+        if output is not None:  # checked and opened before any row is read
+            from ..outfile import output as open_output
+
+            stream = stack.enter_context(open_output(output, inputs=[old, new, *facts_paths]))
+        failures = _compare(old, new, facts_paths, facts, output_format, month, period, lang,
+                            stream)
+    if output is not None:
+        click.echo(wrote_text(output), err=True)
+    sys.exit(FINDINGS if failures else OK)
+
+
+def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptions,
+             output_format: str, month: str | None, period: str | None, lang: str,
+             stream: IO[str] | None) -> list[Any]:
     from ..compare import compare
     from ..run import RowFailure, read_rows
     from .render.base import Output
@@ -91,8 +110,9 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
                              tuple(diagnostics))
         failures.append(failure)
         report_failure(failure)
-    ResultsFormat(output_format).renderer(Output(), lang).comparison(comparison, after.currency)
-    sys.exit(FINDINGS if failures else OK)
+    ResultsFormat(output_format).renderer(Output(stream), lang).comparison(comparison, before,
+                                                                          after)
+    return failures
 
 
 @click.command("target")

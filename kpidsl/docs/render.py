@@ -3,6 +3,9 @@
 Templates ship in the package (kpidsl/docs/templates); a directory given with
 `template_dir` is searched first, so a consultant can restyle one template and keep the
 rest. Undefined names are errors (StrictUndefined), never blanks in a signed document.
+Every template, bundled or the user's, renders in Jinja's immutable sandbox: a template
+from a consultant's folder can read the context it is given and nothing else (no dunder
+attributes, no `os` or `subprocess` through `__globals__`, no changing lists in place).
 HTML is autoescaped; Markdown output escapes the characters Markdown would read as markup,
 so a label like "Calls | Meetings" cannot break a table.
 """
@@ -22,9 +25,11 @@ from jinja2 import (
     PackageLoader,
     StrictUndefined,
 )
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..api import Ruleset
+from ..escape import visible, visible_value
 from ..results import Result
 from .context import plan_context, statement_context
 
@@ -37,7 +42,7 @@ def md_escape(value: Any) -> Any:
     """Escape Markdown markup in text; Markup (an inline SVG) passes as it is."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    return _MD_SPECIAL.sub(r"\\\1", visible(value))
 
 
 def _loader(template_dir: str | None) -> BaseLoader:
@@ -55,8 +60,8 @@ def environment(fmt: str, template_dir: str | None = None) -> Environment:
                               "trim_blocks": True, "lstrip_blocks": True,
                               "keep_trailing_newline": True}
     if fmt == "html":
-        return Environment(autoescape=True, **common)
-    return Environment(autoescape=False, finalize=md_escape, **common)
+        return ImmutableSandboxedEnvironment(autoescape=True, finalize=visible_value, **common)
+    return ImmutableSandboxedEnvironment(autoescape=False, finalize=md_escape, **common)
 
 
 def _render(name: str, fmt: str, context: dict[str, Any], template_dir: str | Path | None) -> str:

@@ -9,6 +9,7 @@ to keep in step.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -50,10 +51,14 @@ def words_of(terminal: str) -> tuple[str, ...]:
     if isinstance(pattern, PatternStr):
         return (pattern.value,) if NAME.fullmatch(pattern.value) else ()
     regex = re.compile(pattern.to_regexp())
-    text = pattern.value.replace("[ \\t]+", " ").replace("\\b", "").replace("?:", "")
+    text = re.sub(r"\[ (?:\t|\\t)\]\+", " ", pattern.value)
+    text = text.replace("\\b", "").replace("?:", "")
     found = []
     for candidate in re.split(r"[|()]", text):
-        if candidate and regex.fullmatch(candidate) and candidate not in found:
+        # words ('half up' too) and currency signs (₽, €); operators are not words
+        word = bool(re.fullmatch(r"[^\W\d][\w ]*", candidate)) or (
+            len(candidate) == 1 and unicodedata.category(candidate) == "Sc")
+        if word and regex.fullmatch(candidate) and candidate not in found:
             found.append(candidate)
     return tuple(found)
 

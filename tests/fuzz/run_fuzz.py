@@ -27,8 +27,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-SOURCES = ("coherent", "grammar", "mutation")
-SHARE = {"coherent": 0.3, "grammar": 0.3, "mutation": 0.4}
+SOURCES = ("coherent", "grammar", "mutation", "commands")
+SHARE = {"coherent": 0.2, "grammar": 0.2, "mutation": 0.2, "commands": 0.4}
+MEMORY_LIMIT_KB = 1024 * 1024  # a process over 1 GB is a finding
+
+
+class Stop(BaseException):
+    """Raised inside a worker when the run's --deadline has passed: report what was done."""
 
 
 class Hang(BaseException):
@@ -39,9 +44,9 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise Hang()
 
 
-def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
-    """One worker: `count` inputs of one source, from `start` (its seed)."""
-    source, start, count, timeout, findings = job
+def _work(job: tuple[str, int, int, float, str, float]) -> dict[str, Any]:
+    """One worker: `count` inputs of one source, from `start` (its seed), until `deadline`."""
+    source, start, count, timeout, findings, deadline = job
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
     from fuzz import schemes
@@ -54,6 +59,8 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
     started = time.perf_counter()
 
     def one(text: str) -> None:
+        if time.time() > deadline:
+            raise Stop()
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             outcome = run_one(text)
@@ -79,9 +86,14 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
             print(f"  {source}@{start}: {stats['inputs']}/{count} ({rate:.0f}/s)",
                   file=sys.stderr, flush=True)
 
-    if source == "mutation":
+    if source == "commands":
+        _commands(start, count, timeout, findings, stats, deadline)
+    elif source == "mutation":
         for index in range(start, start + count):
-            one(schemes.mutated_schemes(index))
+            try:
+                one(schemes.mutated_schemes(index))
+            except Stop:
+                break
     else:
         strategy = schemes.coherent_schemes() if source == "coherent" else \
             schemes.grammar_schemes()
@@ -98,13 +110,92 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
             def prop(text: str) -> None:
                 one(text)
 
-            prop()
+            try:
+                prop()
+            except Stop:
+                break
+            except Exception as exc:  # Hypothesis may wrap the Stop raised inside the test
+                if "Stop" in repr(exc) or time.time() > deadline:
+                    break
+                raise
             round_seed += 1_000_003
             if stats["inputs"] == before:
                 break
     stats["seconds"] = time.perf_counter() - started
     stats["stages"] = dict(stats["stages"])
     return stats
+
+
+def _peak_kb() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _commands(start: int, count: int, timeout: float, findings: str,
+              stats: dict[str, Any], deadline: float) -> None:
+    """Facts files (CSV, JSON, JSONL, XLSX) and schemes through every command and format."""
+    import shutil
+    import tempfile
+
+    from fuzz.commands import run_case
+
+    formats: dict[str, Counter[str]] = {}
+    commands: Counter[str] = Counter()
+    stats["peak_kb"] = _peak_kb()
+    started = time.perf_counter()
+    base = Path(tempfile.mkdtemp(prefix="kpidsl-fuzz-"))
+    try:
+        for seed in range(start, start + count):
+            if time.time() > deadline:
+                break
+            folder = base / str(seed)
+            folder.mkdir()
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+            try:
+                outcome = run_case(seed, folder)
+                problems = outcome.problems
+            except Hang:
+                outcome, problems = None, ["hang: more than the timeout"]
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            stats["inputs"] += 1
+            peak = _peak_kb()
+            if peak > MEMORY_LIMIT_KB and stats["peak_kb"] <= MEMORY_LIMIT_KB:
+                problems = [*problems, f"memory: the process reached {peak // 1024} MiB"]
+                stats["memory"] = stats.get("memory", 0) + 1
+            stats["peak_kb"] = max(stats["peak_kb"], peak)
+            label = f"seed {seed}: " + (" ".join(outcome.args) if outcome else "")
+            if problems:  # the case's files, to rerun by hand: tests/fuzz/commands.py run_case
+                keep = Path(findings) / f"commands-{seed}"
+                shutil.rmtree(keep, ignore_errors=True)
+                shutil.copytree(folder, keep, dirs_exist_ok=True)
+                (keep / "problems.txt").write_text(label + "\n\n" + "\n\n".join(problems),
+                                                   encoding="utf-8", errors="replace")
+            shutil.rmtree(folder, ignore_errors=True)
+            if outcome is None:
+                stats["hangs"] += 1
+                _save(findings, "commands", label, problems, stats)
+                continue
+            key = outcome.facts_format
+            formats.setdefault(key, Counter())[outcome.stage] += 1
+            commands[outcome.command] += 1
+            stats["stages"][outcome.stage] += 1
+            if outcome.seconds > stats["slowest"]:
+                stats["slowest"], stats["slowest_input"] = outcome.seconds, label[:300]
+            if problems:
+                crashed = any(p.startswith("raised ") or "traceback" in p for p in problems)
+                stats["exceptions" if crashed else "internal"] += 1
+                formats[key]["findings"] += 1
+                _save(findings, "commands", label, problems, stats)
+            if stats["inputs"] % 500 == 0:
+                rate = stats["inputs"] / (time.perf_counter() - started)
+                print(f"  commands@{start}: {stats['inputs']}/{count} ({rate:.1f}/s, "
+                      f"peak {stats['peak_kb'] // 1024} MiB)", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    stats["formats"] = {k: dict(v) for k, v in formats.items()}
+    stats["commands"] = dict(commands)
 
 
 def _save(findings: str, source: str, text: str, problems: list[str],
@@ -126,16 +217,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--findings", default="fuzz-findings")
     parser.add_argument("--json", default="", help="write the summary here too")
+    parser.add_argument("--minutes", type=float, default=0.0,
+                        help="stop taking new inputs after this long and report what was run")
+    parser.add_argument("--sources", default=",".join(SOURCES),
+                        help="comma-separated sources; their shares are scaled to --inputs")
     args = parser.parse_args(argv)
+    chosen = [s for s in args.sources.split(",") if s]
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown:
+        parser.error(f"unknown source {unknown[0]!r}; sources: {', '.join(SOURCES)}")
+    weight = sum(SHARE[s] for s in chosen)
+    deadline = time.time() + args.minutes * 60 if args.minutes else float("inf")
     jobs = []
-    for source in SOURCES:
-        total = round(args.inputs * SHARE[source])
+    for source in chosen:
+        total = round(args.inputs * SHARE[source] / weight)
         parts = max(1, args.workers)
         for part in range(parts):
             count = total // parts + (1 if part < total % parts else 0)
             # seeds of different runs and workers never overlap (mutation seeds are ranges)
             jobs.append((source, args.seed * 1_000_000_000 + part * 10_000_000, count,
-                         args.timeout, args.findings))
+                         args.timeout, args.findings, deadline))
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
         results = pool.map(_work, jobs, chunksize=1)
@@ -162,6 +263,17 @@ def _summary(results: list[dict[str, Any]], seconds: float,
         if r["slowest"] > s["slowest"]:
             s["slowest"], s["slowest_input"] = r["slowest"], r["slowest_input"]
         s["findings"] += r["findings"]
+        s["peak_kb"] = max(s.get("peak_kb", 0), r.get("peak_kb", 0))
+        s["memory"] = s.get("memory", 0) + r.get("memory", 0)
+        for key in ("formats", "commands"):
+            merged = s.setdefault(key, {})
+            for name, value in r.get(key, {}).items():
+                if isinstance(value, dict):
+                    inner = merged.setdefault(name, {})
+                    for k, v in value.items():
+                        inner[k] = inner.get(k, 0) + v
+                else:
+                    merged[name] = merged.get(name, 0) + value
     totals = {key: sum(s[key] for s in by_source.values())
               for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
     totals["slowest"] = max(s["slowest"] for s in by_source.values())
@@ -183,9 +295,13 @@ def _markdown(summary: dict[str, Any]) -> str:
              "| evaluations | exceptions | internal errors | hangs | slowest input (s) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     everything: Counter[str] = Counter()
-    for source in summary["sources"].values():
+    schemes = {k: v for k, v in summary["sources"].items() if k != "commands"}
+    for source in schemes.values():
         everything.update(source["stages"])
-    rows = [*summary["sources"].items(), ("total", {**summary["totals"], "stages": everything})]
+    totals = {key: sum(s[key] for s in schemes.values())
+              for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
+    totals["slowest"] = max((s["slowest"] for s in schemes.values()), default=0.0)
+    rows = [*schemes.items(), ("total", {**totals, "stages": everything})] if schemes else []
     for name, s in rows:
         stages = s["stages"]
         lines.append(
@@ -193,6 +309,22 @@ def _markdown(summary: dict[str, Any]) -> str:
             f"{_n(stages.get('checked', 0))} | {_n(stages.get('compiled', 0))} | "
             f"{_n(stages.get('evaluated', 0))} | {_n(s['evaluations'])} | {s['exceptions']} | "
             f"{s['internal']} | {s['hangs']} | {s['slowest']:.2f} |")
+    commands = summary["sources"].get("commands")
+    if commands:
+        lines.append(f"\nCommands: {_n(commands['inputs'])} inputs, tracebacks "
+                     f"{commands['exceptions']}, other findings {commands['internal']}, hangs "
+                     f"{commands['hangs']}, slowest {commands['slowest']:.2f} s.")
+        lines += ["", "| facts | inputs | exit 0 | exit 1 | exit 2 | findings |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for name, c in sorted(commands["formats"].items()):
+            total = sum(v for k, v in c.items() if k.startswith("exit"))
+            lines.append(f"| {name} | {_n(total)} | {_n(c.get('exit 0', 0))} | "
+                         f"{_n(c.get('exit 1', 0))} | {_n(c.get('exit 2', 0))} | "
+                         f"{c.get('findings', 0)} |")
+        lines += ["", "| command and output | inputs |", "|---|---:|"]
+        lines += [f"| {name} | {_n(n)} |" for name, n in sorted(commands["commands"].items())]
+        lines.append(f"\nPeak RSS of any worker: {commands['peak_kb'] / 1024:.0f} MiB; "
+                     f"processes over 1 GB: {commands['memory']}.")
     lines.append(f"\n{_n(summary['totals']['inputs'])} inputs in {summary['seconds']:.0f} s on "
                  f"{summary['workers']} workers (Python {summary['python']}, kpidsl "
                  f"{summary['kpidsl']}, seed {summary['seed']}).")
