@@ -77,7 +77,7 @@ class Ruleset:
                     specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
                                                 fact.label, tuple(t for t in labels if t),
                                                 fact.column, self.currency if money else "",
-                                                getattr(fact, "percent", None))
+                                                fact.percent)
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
@@ -110,9 +110,12 @@ class Ruleset:
                        mapping: Mapping[str, str] | None = None,
                        mapping_file: str | Path | None = None, id_column: str = "employee",
                        sheet: str | None = None, header_row: int | None = None,
-                       grade: str | None = None, month: int | None = None) -> Any:
+                       grade: str | None = None, month: int | None = None,
+                       locale: str | None = None, percent: str | None = None,
+                       keep_totals: bool = False) -> Any:
         """Facts files read exactly as the CLI reads them, the options named as its flags
-        (--map, --mapping, --id, --sheet, --header-row, --grade); several files are joined
+        (--map, --mapping, --id, --sheet, --header-row, --grade, --locale, --percent,
+        --keep-totals); several files are joined
         by employee. Returns a `kpidsl.run.Run`: iterate `run.results()`; `run.failures`
         and `run.counts` are complete afterwards."""
         from .run import FactsOptions, evaluate_files
@@ -120,8 +123,9 @@ class Ruleset:
         if isinstance(paths, (str, Path)):
             paths = [paths]
         options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
-                               None if mapping_file is None else str(mapping_file), header_row)
-        return evaluate_files(self, paths, options, month=month)
+                               None if mapping_file is None else str(mapping_file), header_row,
+                               locale, percent, keep_totals)
+        return evaluate_files(self, paths, options, month=_month(month))
 
 
 def _month(month: object) -> int | None:
