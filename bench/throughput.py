@@ -29,7 +29,7 @@ LIBRARY_SAMPLE = 5000
 def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str:
     import kpidsl
     from kpidsl.facts import FactRow
-    from kpidsl.runtime import CONTEXT
+    from kpidsl.runtime import CONTEXT, ODD
 
     ruleset = kpidsl.load(B2B)
     function = ruleset.infos["base"].function
@@ -40,9 +40,10 @@ def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str
     libraries = optional_baselines() if libraries else {}
     sample = facts[:LIBRARY_SAMPLE]
 
-    def with_context(body: Callable[[], object]) -> Callable[[], object]:
+    def with_context(body: Callable[[], object], context: decimal.Context = CONTEXT
+                     ) -> Callable[[], object]:
         def timed() -> object:
-            with decimal.localcontext(CONTEXT):
+            with decimal.localcontext(context):
                 return body()
         return timed
 
@@ -57,8 +58,8 @@ def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str
 
     candidates: dict[str, Callable[[], object]] = {
         "hand-written Decimal": with_context(lambda: [hand_written(f) for f in facts]),
-        "kpidsl compiled evaluator": with_context(
-            lambda: [function(f, None, None)[5] for f in facts]),
+        "kpidsl compiled evaluator": with_context(  # evaluators run in ODD (kpidsl.runtime)
+            lambda: [function(f, None, None)[5] for f in facts], ODD),
         "kpidsl API, dict rows": api(dict_rows),
         "kpidsl API, FactRow rows": api(fact_rows),
     }
@@ -94,12 +95,13 @@ def _check_equal(candidates: dict[str, Callable[[], object]], facts: list,  # ty
                  sample: list, libraries: set[str]) -> None:  # type: ignore[type-arg]
     """Every candidate computes the hand-written totals to the kopeck (on a sample)."""
     import kpidsl
-    from kpidsl.runtime import CONTEXT
+    from kpidsl.runtime import CONTEXT, ODD
 
     ruleset = kpidsl.load(B2B)
     check = facts[:2000]
     with decimal.localcontext(CONTEXT):
         expected = [hand_written(f) for f in check]
+    with decimal.localcontext(ODD):
         raw = [ruleset.infos["base"].function(f, None, None)[5] for f in check]
     api = [r.total for r in ruleset.evaluate_many(dict(f, employee="x") for f in check)]
     assert raw == expected, "compiled evaluator and hand-written code disagree"

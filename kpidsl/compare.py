@@ -26,6 +26,11 @@ class Change:
     what: str
     old: Decimal | None  # None: the line does not exist in that version
     new: Decimal | None
+    # what the line is, for rendering it with the scheme's labels in the reader's language:
+    # kind is kpi | plan | line | component; kpi and payment are the scheme's names
+    kind: str = field(default="", compare=False)
+    kpi: str = field(default="", compare=False)
+    payment: str = field(default="", compare=False)
 
     @property
     def delta(self) -> Decimal | None:
@@ -115,23 +120,25 @@ def changes(old: Result, new: Result) -> list[Change]:
     """Lines whose amounts differ, in the new scheme's order, then lines only the old one has."""
     found: list[Change] = []
 
-    def add(what: str, a: Decimal | None, b: Decimal | None) -> None:
+    def add(what: str, a: Decimal | None, b: Decimal | None, kind: str, kpi: str = "",
+            payment: str = "") -> None:
         if a != b:
-            found.append(Change(what, a, b))
+            found.append(Change(what, a, b, kind, kpi, payment))
 
     old_kpis, new_kpis = old.kpis, new.kpis
     for name in [*new_kpis, *(k for k in old_kpis if k not in new_kpis)]:
         a, b = old_kpis.get(name), new_kpis.get(name)
-        add(name, a.value if a else None, b.value if b else None)
+        add(name, a.value if a else None, b.value if b else None, "kpi", name)
         if a is not None and b is not None and a.plan != b.plan:
-            add(f"plan of {name}", a.plan, b.plan)
+            add(f"plan of {name}", a.plan, b.plan, "plan", name)
     old_lines = {(line.payment, line.kpi): line.amount for line in old.lines}
     new_lines = {(line.payment, line.kpi): line.amount for line in new.lines}
     for key in [*new_lines, *(k for k in old_lines if k not in new_lines)]:
-        add(f"{key[0]} for {key[1]}", old_lines.get(key), new_lines.get(key))
+        add(f"{key[0]} for {key[1]}", old_lines.get(key), new_lines.get(key), "line", key[1],
+            key[0])
     old_parts, new_parts = old.components, new.components
     for name in [*new_parts, *(k for k in old_parts if k not in new_parts)]:
-        add(name, old_parts.get(name), new_parts.get(name))
+        add(name, old_parts.get(name), new_parts.get(name), "component", payment=name)
     return found
 
 

@@ -25,7 +25,7 @@ from .diagnostics import Diagnostic, KpiError, error
 from .exprtext import band_range_text
 from .loader import Compiled
 from .results import Result
-from .runtime import CONTEXT
+from .runtime import CONTEXT, ODD, SHOWN
 from .units import Unit
 
 _TEAM_SPLIT = "\x00"
@@ -99,6 +99,8 @@ def team_view(team: Mapping[str, Decimal]) -> dict[str, Decimal]:
     """Team aggregates named as the scheme writes them: 'team size', 'team total of calls'."""
     out = {}
     for key, value in team.items():
+        if key.startswith("#"):  # exact parts of an average, not a value of its own
+            continue
         kind, _, fact = key.partition(":")
         out["team size" if key == "size" else f"team {kind} of {fact}"] = value
     return out
@@ -137,8 +139,10 @@ def team_values(needs: Iterable[tuple[str, str]],
             out[key] = Decimal(0)
         elif kind == "total":
             out[key] = sum(values, Decimal(0))
-        elif kind == "average":
-            out[key] = sum(values, Decimal(0)) / len(values)
+        elif kind == "average":  # shown to 34 digits; kept exact as sum ÷ count for paying
+            total = sum(values, Decimal(0))
+            out[key] = SHOWN.divide(total, len(values))
+            out["#sum:" + fact], out["#count:" + fact] = total, Decimal(len(values))
         elif kind == "min":
             out[key] = min(values)
         else:
@@ -251,7 +255,7 @@ class Evaluation:
     def one(self, facts: Mapping[str, object], grade: str | None, employee: str,
             team: Mapping[str, Decimal] | None, month: int | None) -> Result:
         info = self.info(grade)
-        with decimal.localcontext(CONTEXT):
+        with decimal.localcontext(ODD):
             values = self.prepare(info, facts, employee)
             team_data = dict(team) if team is not None else team_values(info.team_needs, [values])
             result = self.run(info, values, employee, None, team_data, month)
@@ -387,14 +391,15 @@ def _is_mapping(row: object) -> bool:
 
 
 def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
-    """Run each step of a generator in CONTEXT, giving the caller back its own context between
-    results (a `with` inside a generator would leak CONTEXT to the caller at every yield).
+    """Run each step of a generator in ODD (the evaluators' context), giving the caller back
+    its own context between results (a `with` inside a generator would leak ODD to the
+    caller at every yield).
 
-    One copy of CONTEXT serves every step (`localcontext` would copy it at each): nothing
+    One copy of ODD serves every step (`localcontext` would copy it at each): nothing
     reads a context's flags, and the traps and precision never change. When the caller asks
     for the next result, the previous one releases its intermediate values (results.py).
     """
-    ours = CONTEXT.copy()
+    ours = ODD.copy()
     previous: Result | None = None
     while True:
         if previous is not None:

@@ -14,6 +14,7 @@ amount the line says "≈". Labels come from the scheme; the explanation's own w
 from __future__ import annotations
 
 import decimal
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -200,7 +201,8 @@ class _Explainer:
             value = self.value(k.value, k.unit)
             if decl.formula is not None and not isinstance(decl.formula, ast.Ref):
                 text, exact = self.sub(decl.formula)
-                parts.append(f"{describe_expr(decl.formula)} = {text} {self.eq(exact, k.value)} "
+                parts.append(f"{self.formula(decl.formula)} = {self.functions(text)} "
+                             f"{self.eq(exact, k.value)} "
                              f"{value}")
             if k.attainment is None:
                 parts.append(value if not parts else self.words["no_attainment"])
@@ -366,6 +368,21 @@ class _Explainer:
     def _is_ratio(self, expr: ast.Expr) -> bool:
         return isinstance(expr, ast.Literal) and expr.unit is Unit.PERCENT
 
+    def formula(self, expr: ast.Expr) -> str:
+        """A formula as the reader says it: in Russian with the scheme's labels."""
+        if self.lang == "en":
+            return describe_expr(expr)
+        from .docs.text import Say
+
+        return Say(self.lang, self.ruleset.currency, self.variant).expr(expr)
+
+    def functions(self, text: str) -> str:
+        """min/max/abs in the reader's words (the numbers between them stay as they are)."""
+        if self.lang == "en":
+            return text
+        names = {"min": "мин", "max": "макс", "abs": "модуль"}
+        return re.sub(r"\b(min|max|abs)\(", lambda m: names[m.group(1)] + "(", text)
+
     # ---- formula payments
     def formula_pay(self, pay: ast.Pay, amount: Decimal) -> None:
         label = label_in(pay, self.lang)
@@ -379,9 +396,9 @@ class _Explainer:
             self.add(0, f"{label}: {self.amount(amount if rounded is None else rounded)}"
                      + self._gated(pay, rounded, amount), "component")
             return
-        self.add(0, f"{label}: {describe_expr(formula)}", "component")
+        self.add(0, f"{label}: {self.formula(formula)}", "component")
         shown = rounded if rounded is not None else amount
-        self.add(1, f"= {text} {self.eq(exact, shown)} {self.amount(shown)}"
+        self.add(1, f"= {self.functions(text)} {self.eq(exact, shown)} {self.amount(shown)}"
                  + self._gated(pay, rounded, amount), "component")
 
     def _budgets(self) -> list[tuple[ast.Budget, Decimal, str]]:

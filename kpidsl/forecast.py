@@ -31,7 +31,10 @@ from .runtime import CONTEXT
 from .source import SourceFile
 from .units import Unit
 
-PROJECTION = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)  # beyond the evaluator's 34
+# The pace factor has 16 digits, so a projected fact of up to 18 digits is an exact product
+# (34 digits: the evaluator's context) and ratios of projected facts stay exact.
+PACE = decimal.Context(prec=16, rounding=decimal.ROUND_HALF_EVEN)
+PROJECTION = decimal.Context(prec=50, rounding=decimal.ROUND_HALF_EVEN)
 CENT = Decimal("0.01")
 
 
@@ -51,12 +54,18 @@ class Pace:
     def month(self) -> int | None:
         return self.as_of.month if self.as_of else None
 
+    @property
+    def factor(self) -> Decimal:
+        """total ÷ elapsed: exact when it terminates, else to 16 significant digits."""
+        return PACE.divide(Decimal(self.total), Decimal(self.elapsed))
+
     def project(self, value: Decimal) -> Decimal:
-        """fact × total ÷ elapsed, exact when it terminates, else to 50 significant digits."""
+        """fact × `factor`, exactly: every projected fact is scaled by the same number, so a
+        ratio of two of them (revenue ÷ deals) is exactly the ratio of the facts so far, in
+        the evaluator's exact arithmetic."""
         if self.elapsed == self.total:
             return value
-        return PROJECTION.divide(PROJECTION.multiply(value, Decimal(self.total)),
-                                 Decimal(self.elapsed))
+        return PROJECTION.multiply(value, self.factor)
 
     def caption(self) -> str:
         day = f"day {self.elapsed} of {self.total} working days"

@@ -431,8 +431,12 @@ class Limit:
     curve: str = ""
     cap: Decimal | None = None
 
-    def describe(self, lang: str = "en") -> str:
-        where = f"{self.payment} for {self.kpi}"
+    def describe(self, lang: str = "en", label: Callable[[str], str] | None = None) -> str:
+        """Why in words; `label` gives the scheme's labels (names when not given)."""
+        name = label or (lambda text: text)
+        where = (f"{name(self.payment)} за «{name(self.kpi)}»" if lang == "ru"
+                 else f"{self.payment} for {self.kpi}" if label is None
+                 else f"{name(self.payment)} for {name(self.kpi)}")
         if self.kind == "capped":
             return f"{where} ограничена сверху" if lang == "ru" else f"{where} is capped"
         if self.kind == "cap":

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .runtime import CONTEXT
+from .runtime import CONTEXT, ODD, SHOWN, shown
 from .units import Unit
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class Result:
     def _details(self) -> tuple[Any, ...]:
         """The evaluator's whole output: kept, or computed again from the same inputs."""
         if self._raw is None:
-            with decimal.localcontext(CONTEXT):
+            with decimal.localcontext(ODD):
                 self._raw = self.info.function(self.facts, self._team, self._month)
         return self._raw
 
@@ -135,14 +135,18 @@ class Result:
         if self._lines is None:
             info = self.info
             details = self._details()
-            attainments = dict(zip(info.layout.kpis, details[2], strict=True))
             built = []
-            for (payment, kpi), raw in zip(info.layout.lines, details[3], strict=True):
-                share, factor, band, amount, gate = raw
-                curve = info.line_curves[(payment, kpi)]
-                built.append(Line(payment, kpi, share, attainments.get(kpi), factor, band,
-                                  info.band_texts[curve][band] if band else "outside every band",
-                                  curve, amount, gate))
+            with decimal.localcontext(SHOWN):  # fractions shown to 34 digits, half even
+                attainments = dict(zip(info.layout.kpis, _shown_values(details)[2],
+                                       strict=True))
+                for (payment, kpi), raw in zip(info.layout.lines, details[3], strict=True):
+                    share, factor, band, amount, gate, factor_d = raw
+                    curve = info.line_curves[(payment, kpi)]
+                    built.append(Line(payment, kpi, shown(share),  # type: ignore[arg-type]
+                                      attainments.get(kpi),
+                                      factor if factor_d is None else factor / factor_d, band,
+                                      info.band_texts[curve][band] if band else
+                                      "outside every band", curve, amount, gate))
             self._lines = tuple(built)
         return self._lines
 
@@ -152,14 +156,14 @@ class Result:
             info = self.info
             details = self._details()
             payouts: dict[str, Decimal] = {}
-            with decimal.localcontext(CONTEXT):  # built lazily, outside the evaluation's context
+            with decimal.localcontext(SHOWN):  # built lazily, outside the evaluation's context
                 # each line's amount, read from the evaluator's output (no Line objects needed)
                 # unless the lines were rebuilt (a budget scaled them)
                 amounts = ([line.amount for line in self._lines] if self._lines is not None
                            else [line[3] for line in details[3]])
                 for (_payment, kpi), amount in zip(info.layout.lines, amounts, strict=True):
                     payouts[kpi] = payouts.get(kpi, Decimal(0)) + amount
-            values, plans, attainments = details[:3]
+                values, plans, attainments = _shown_values(details)
             self._kpis = {
                 name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
                                 attainment, payouts.get(name), info.kpi_directions[name],
@@ -221,3 +225,18 @@ class Result:
             "notes": list(self.notes),
         } | ({"team_values": {k: text(v) for k, v in self.team_values.items()}}
              if self.team_values else {})
+
+
+def _shown_values(details: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+    """KPI values, plans and attainments as Decimals: the evaluator returns a fraction's
+    numerator in place and its denominator in a tuple after the total (None for the
+    values that are exact). Call in the context the values are shown in."""
+    groups = details[:3]
+    if len(details) < 7:
+        return groups
+    dens = details[6]
+    count = len(groups[0])
+    return tuple(
+        tuple(n if d is None else n / d
+              for n, d in zip(group, dens[index * count:(index + 1) * count], strict=True))
+        for index, group in enumerate(groups))

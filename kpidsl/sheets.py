@@ -20,7 +20,7 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -286,7 +286,7 @@ class Workbook:
 
     # ------------------------------------------------------------ rows
 
-    def rows(self, sheet: Sheet) -> Iterator[tuple[int, list[object]]]:
+    def rows(self, sheet: Sheet) -> Generator[tuple[int, list[object]], None, None]:
         """(row number, cells) for every row that has a cell; cells are str, float, bool,
         datetime, None or CellError; a formula gives the value Excel saved with it."""
         if sheet.member is None:
@@ -456,12 +456,15 @@ def _has_header(book: Workbook, sheet: Sheet, looks_like_header: Callable[[list[
                 ) -> bool:
     if sheet.member is None:
         return False
+    rows = book.rows(sheet)
     try:
-        for seen, (_row, cells) in enumerate(book.rows(sheet), start=1):
+        for seen, (_row, cells) in enumerate(rows, start=1):
             if looks_like_header(cells):
                 return True
             if seen >= HEADER_SCAN:
                 return False
     except WorkbookError:
         return False  # a damaged sheet is not a candidate; read on purpose, it is reported
+    finally:  # close the part now: left to the garbage collector, it would outlive the zip
+        rows.close()
     return False

@@ -88,7 +88,8 @@ def test_json_rows_carry_exact_decimal_strings(comparison) -> None:  # type: ign
 
 def test_csv_has_one_row_per_employee_and_the_fund(comparison) -> None:  # type: ignore[no-untyped-def]
     out = io.StringIO()
-    ResultsFormat.CSV.renderer(Output(out)).comparison(comparison, "RUB")
+    scheme = kpidsl.load(CURRENT)
+    ResultsFormat.CSV.renderer(Output(out)).comparison(comparison, scheme, scheme)
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["employee", "grade", "old_total", "new_total", "delta", "verdict",
                        "changed"]

@@ -29,7 +29,7 @@ def test_doc_writes_russian_html_to_a_file(tmp_path: Path) -> None:
     target = tmp_path / "out" / "plan.html"
     code, out, err = run("doc", B2B, "--lang", "ru", "--format", "html", "-o", str(target))
     assert code == 0 and out == ""
-    assert err == f"wrote {target}\n"
+    assert err == f"записано: {target}\n"
     text = target.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "110\u00a0000,00\u00a0₽" in text
 

@@ -85,9 +85,9 @@ def test_computed_ratios_stay_exactly_as_they_are_at_any_pace() -> None:
     assert avg.forecast == Decimal(150000) and avg.forecast_attainment == 1
     assert avg.status == "on plan" and not avg.paced
     assert result.kpis["conversion"].forecast == Decimal("0.02")
-    assert str(result.kpis["calls"].forecast) == \
-        "1571.4285714285714285714285714285714285714285714286"
-    assert result.to_dict()["kpis"]["calls"]["forecast"] == "1571.428571428571428571428571428571"
+    # 550 × 2.857142857142857 (20 ÷ 7 to 16 digits, the same factor for every fact)
+    assert str(result.kpis["calls"].forecast) == "1571.428571428571350"
+    assert result.to_dict()["kpis"]["calls"]["forecast"] == "1571.42857142857135"
     assert result.total == Decimal("128857.14")
 
 

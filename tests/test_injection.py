@@ -203,6 +203,7 @@ ALLOWED_NODES = (
     pyast.BinOp, pyast.UnaryOp, pyast.BoolOp, pyast.IfExp, pyast.NamedExpr, pyast.Call,
     pyast.Attribute, pyast.Subscript, pyast.Dict, pyast.Constant, pyast.Name, pyast.Load,
     pyast.Store, pyast.operator, pyast.unaryop, pyast.boolop, pyast.cmpop, pyast.expr_context,
+    pyast.Try, pyast.Expr,
 )
 ATTRIBUTES = frozenset({"quantize", "get", *runtime.exported})
 

@@ -107,9 +107,11 @@ def test_overflow_is_a_clear_error_at_its_line() -> None:
         "below 10^20")
 
 
-def test_tiny_numbers_underflow_to_zero() -> None:
+def test_tiny_numbers_underflow_to_the_smallest_number() -> None:
+    """Evaluators round to odd (kpidsl.runtime.ODD): a product too small for the context
+    becomes its smallest number, never a silent zero."""
     result = kpidsl.loads(POWERS).evaluate({"x": Decimal("1E-999999")})
-    assert result.kpis["k1"].value == 0
+    assert result.kpis["k1"].value == Decimal("1E-1000032")
     # below 1E-999 999 digits are lost one by one (subnormal), not trapped
     assert result.kpis["third"].value == Decimal("3.33333333333333333333333333333333E-1000000")
 

@@ -37,6 +37,9 @@ def test_team_values_hand_computed() -> None:
         "max:calls": D(1100), "total:revenue": D("3500000"),
         # the average is over the members that have the fact
         "average:revenue": D("1750000"),
+        # and kept exact as sum ÷ count for the evaluator (kpidsl.runtime.team_average)
+        "#sum:calls": D(2700), "#count:calls": D(3),
+        "#sum:revenue": D("3500000"), "#count:revenue": D(2),
     }
 
 

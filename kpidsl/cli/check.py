@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .common import FINDINGS, OK, expand_paths, handle_errors
+from .common import FINDINGS, OK, expand_paths, handle_errors, lang_option
 from .render import DiagnosticsFormat
 
 
@@ -18,8 +18,10 @@ from .render import DiagnosticsFormat
 @click.option("--strict", is_flag=True, help="Warnings fail the check too (exit 1).")
 @click.option("--grades", "show_grades", is_flag=True,
               help="Also list what each grade changes from the scheme it is based on.")
+@lang_option
 @handle_errors
-def check(paths: tuple[str, ...], output: str, strict: bool, show_grades: bool = False) -> None:
+def check(paths: tuple[str, ...], output: str, strict: bool, show_grades: bool = False,
+          lang: str = "en") -> None:
     """Check schemes and print every diagnostic.
 
     PATHS are .kpi files or directories (searched recursively for *.kpi). Exit 0 when
@@ -60,7 +62,7 @@ def check(paths: tuple[str, ...], output: str, strict: bool, show_grades: bool =
             click.echo(diagnostics_text(found) + "\n")
         for text in grades:
             click.echo(text)
-        click.echo(check_summary(len(files), found))
+        click.echo(check_summary(len(files), found, lang))
     failed = any(d.is_error or strict for d in found)
     sys.exit(FINDINGS if failed else OK)
 

@@ -31,6 +31,7 @@ from .common import (
     run_facts,
 )
 from .options import month_option
+from .render import wrote_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,7 +58,7 @@ def _output(output: str | None, inputs: list[str]) -> Iterator[IO[str] | None]:
 
     with open_output(output, inputs=inputs, make_parents=True) as stream:
         yield stream
-    click.echo(f"wrote {output}", err=True)
+    click.echo(wrote_text(output), err=True)
 
 
 def _write(text: str, stream: IO[str] | None) -> None:

@@ -29,7 +29,7 @@ from .common import (
     report_failure,
 )
 from .options import PlanOptions, month_and_period, month_number
-from .render import ResultsFormat
+from .render import ResultsFormat, wrote_text
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -82,7 +82,7 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
         failures = _compare(old, new, facts_paths, facts, output_format, month, period, lang,
                             stream)
     if output is not None:
-        click.echo(f"wrote {output}", err=True)
+        click.echo(wrote_text(output), err=True)
     sys.exit(FINDINGS if failures else OK)
 
 
@@ -110,8 +110,8 @@ def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptio
                              tuple(diagnostics))
         failures.append(failure)
         report_failure(failure)
-    ResultsFormat(output_format).renderer(Output(stream), lang).comparison(comparison,
-                                                                          after.currency)
+    ResultsFormat(output_format).renderer(Output(stream), lang).comparison(comparison, before,
+                                                                          after)
     return failures
 
 

@@ -59,8 +59,8 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
         ok = sum(o.passed for o in outcomes)
         bad = len(outcomes) - ok
         passed, failed = passed + ok, failed + bad
-        counts = f"{ok} passed" + (f", {bad} failed" if bad else "")
-        click.echo(f"{path}: {counts if outcomes else 'no examples'}")
+        counts = _counts(ok, bad, lang, always=False)
+        click.echo(f"{path}: {counts if outcomes else _NO_EXAMPLES[lang]}")
         for outcome in outcomes:
             if verbose:
                 mark = "ok    " if outcome.passed else "FAILED"
@@ -81,8 +81,18 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
         click.echo("")
         for line in below:
             click.echo(line)
-    click.echo(f"\n{passed} passed, {failed} failed")
+    click.echo(f"\n{_counts(passed, failed, lang, always=True)}")
     sys.exit(FINDINGS if failed or below else OK)
+
+
+_NO_EXAMPLES = {"en": "no examples", "ru": "нет примеров"}
+
+
+def _counts(passed: int, failed: int, lang: str, *, always: bool) -> str:
+    """'7 passed, 0 failed' / 'пройдено: 7, не пройдено: 0' (CI greps the English one)."""
+    if lang == "ru":
+        return f"пройдено: {passed}" + (f", не пройдено: {failed}" if failed or always else "")
+    return f"{passed} passed" + (f", {failed} failed" if failed or always else "")
 
 
 def _plain(value: Decimal) -> str:

@@ -279,6 +279,8 @@ COMPARE: dict[str, str] = {
     "lose": "Lose",
     "same": "Unchanged",
     "nobody": "nobody",
+    "plan_of": "plan of {kpi}",
+    "line_for": "{pay} for {kpi}",
 }
 
 # target
@@ -299,7 +301,19 @@ TARGET: dict[str, str] = {
     "more": "more",
     "because": "Why: ",
     "note": "Note: ",
-    "band": "band",
+    "band": "band \"{band}\"",
     "how": "Found exactly: bisection between breakpoints of the curves, {count} evaluations, "
            "resolution {step}.",
+}
+
+# the closing lines and problems of a run (every command that reads facts)
+RUN: dict[str, str] = {
+    "counts": "facts: {rows} read, {evaluated} evaluated, {failed} failed",
+    "rows_one": "{n} row",
+    "rows_many": "{n} rows",
+    "wrote": "wrote {path}",
+    "employee": "employee '{employee}'",
+    "this_row": "this row",
+    "not_evaluated": "row {row}: {who} could not be evaluated",
+    "using": "using {version}",
 }

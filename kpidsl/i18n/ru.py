@@ -276,28 +276,42 @@ COMPARE: dict[str, str] = {
     "lose": "Теряют",
     "same": "Без изменений",
     "nobody": "никто",
+    "plan_of": "план «{kpi}»",
+    "line_for": "{pay} за «{kpi}»",
 }
 
 # target
 TARGET: dict[str, str] = {
-    "reached": "{who}: чтобы получить {earn}, нужно {fact} {direction} {value} (сейчас "
+    "reached": "{who}: чтобы получить {earn}, нужно значение «{fact}» {direction} {value} (сейчас "
                "{current}, доход {now}).",
     "at least": "не меньше",
     "at most": "не больше",
-    "already": "{who}: доход достигает {earn} даже при {fact} = {value} (сейчас {current}, "
+    "already": "{who}: доход достигает {earn} даже при «{fact}» = {value} (сейчас {current}, "
                "доход {now}).",
-    "any": "{who}: доход достигает {earn} при любом значении {fact} (сейчас {current}, доход "
+    "any": "{who}: доход достигает {earn} при любом значении «{fact}» (сейчас {current}, доход "
            "{now}).",
-    "unreachable": "{who}: недостижимо: изменяя только {fact}, доход не довести до {earn} "
+    "unreachable": "{who}: недостижимо: изменяя только «{fact}», доход не довести до {earn} "
                    "(сейчас {current}, доход {now}).",
-    "best": "Наибольший доход — {best} (начиная с {fact} = {best_from}).",
+    "best": "Наибольший доход — {best} (начиная с «{fact}» = {best_from}).",
     "at": "При {value} итог {total}:",
     "short": "При {value} (на {step} {side}) итог {total}, меньше {earn}.",
     "less": "меньше",
     "more": "больше",
     "because": "Причина: ",
     "note": "Примечание: ",
-    "band": "полоса",
+    "band": "полоса «{band}»",
     "how": "Найдено точно: деление пополам между точками излома кривых, {count} вычислений, "
            "шаг {step}.",
+}
+
+# the closing lines and problems of a run (every command that reads facts)
+RUN: dict[str, str] = {
+    "counts": "факты: прочитано строк: {rows}, рассчитано: {evaluated}, с ошибками: {failed}",
+    "rows_one": "{n}",
+    "rows_many": "{n}",
+    "wrote": "записано: {path}",
+    "employee": "сотрудник '{employee}'",
+    "this_row": "эта строка",
+    "not_evaluated": "строка {row}: {who} — расчёт не выполнен",
+    "using": "используется {version}",
 }

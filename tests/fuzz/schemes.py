@@ -464,3 +464,112 @@ def mutated_schemes(seed: int) -> str:
         _SEEDS.extend(bundled_rulesets())
     rnd = random.Random(seed)
     return mutate(rnd.choice(_SEEDS), rnd)
+
+
+# ---------------------------------------------------------------- exact-money schemes
+#
+# Schemes whose lines land on half a kopeck: plans divisible by 3, 7 and 9, weights like
+# 18 %, accelerators of 4/3, divisions in formulas, every rounding mode. `tie_case(seed)`
+# gives a scheme and facts (random ones and ones built to hit a tie exactly); the evaluator
+# must pay what tests/fuzz/oracle.py's fraction oracle pays, to the kopeck.
+
+TIE_PLANS = (3_000_000, 2_100_000, 1_890_000, 630_000, 900_000, 1_260_000, 999_999, 2_520_000,
+             3_150_000, 1_800_000, 441_000, 7_000_000)
+TIE_COUNT_PLANS = (21, 90, 63, 300, 700, 9, 1_050)
+TIE_POOLS = (50_000, 70_000, 45_000, 33_333, 90_000, 100_000, 30_000)
+TIE_WEIGHTS = ((18, 82), (30, 70), (60, 40), (45, 55), (70, 30), (90, 10), (33, 67))
+TIE_STEPS = ("0.01", "0.01", "0.01", "1", "0.05", "100", "0.1")
+ACCELERATORS = ("attainment × 4 / 3", "attainment × 1.2", "(attainment − 1) / 3 + 1",
+                "attainment × 7 / 6", "attainment / 3 × 4", "attainment × 1.15")
+
+
+def tie_curve(rnd: random.Random, name: str) -> str:
+    kind = rnd.choice(("bands", "bands", "bands", "linear", "marginal", "whole"))
+    if kind == "linear":
+        return (f"curve {name} \"Linear\"\n  linear\n    at 70% pays 0%\n    at 100% pays 100%\n"
+                f"    at 130% pays {rnd.choice(('140%', '160%', '133.3%'))}\n")
+    if kind in ("marginal", "whole"):
+        rate = rnd.choice(("150%", "125%", "133%", "175%"))
+        return (f"curve {name} \"Tiers\"\n  tiers {kind}\n    from 0% to 100% rate 100%\n"
+                f"    from 100% rate {rate}\n")
+    cut = rnd.choice(("80%", "70%", "90%", "85%"))
+    cap = rnd.choice(("  cap 200%\n", "  cap 150%\n", ""))
+    return (f"curve {name} \"Bands\"\n  below {cut} pays 0\n"
+            f"  from {cut} through 100% pays attainment\n"
+            f"  above 100% pays {rnd.choice(ACCELERATORS)}\n{cap}")
+
+
+def tie_scheme(rnd: random.Random) -> tuple[str, dict[str, int]]:
+    """A scheme and its plans (revenue, calls)."""
+    plan = rnd.choice(TIE_PLANS)
+    calls_plan = rnd.choice(TIE_COUNT_PLANS)
+    pool = rnd.choice(TIE_POOLS)
+    w1, w2 = rnd.choice(TIE_WEIGHTS)
+    step = rnd.choice(TIE_STEPS)
+    mode = rnd.choice(MODES)
+    attainment_rule = "  round attainment to 0.1% half up\n" if rnd.random() < 0.1 else ""
+    direction = "  lower is better\n" if rnd.random() < 0.1 else ""
+    commission = rnd.choice((
+        "revenue × 2% / 3",
+        "max(revenue − plan of revenue, 0) × 18% / 7",
+        "revenue / 9 × 1%",
+        "round(revenue / 7, 0.01, half up) × 1%",
+        "if attainment of revenue >= 100% then revenue × 1% / 3 else 0 RUB",
+        "min(revenue × 1% / 3, 10_000 RUB)",
+        "revenue / calls otherwise 0 RUB",
+    ))
+    text = (
+        f"scheme ties \"Ties\"\n  currency RUB\n  period month\n"
+        f"  round payouts to {step} {mode}\n{attainment_rule}\n"
+        f"fact revenue money \"Revenue\"\nfact calls count \"Calls\"\n\n"
+        f"{tie_curve(rnd, 'first')}\n{tie_curve(rnd, 'second')}\n"
+        f"kpi revenue \"Revenue\"\n  plan {plan:_} RUB\n"
+        f"kpi calls \"Calls\"\n  plan {calls_plan:_}\n{direction}\n"
+        f"pay bonus \"Bonus\" pool {pool:_} RUB\n"
+        f"  for revenue weight {w1}% curve first\n"
+        f"  for calls weight {w2}% curve second\n\n"
+        f"pay commission \"Commission\" = {commission}\n"
+    )
+    return text, {"revenue": plan, "calls": calls_plan, "pool": pool, "weight": w1}
+
+
+def tie_facts(rnd: random.Random, plans: dict[str, int], count: int) -> list[dict[str, str]]:
+    """Random facts around plan, and revenues built so that weight × pool × revenue ÷ plan
+    (the line on 'pays attainment') is exactly an odd number of half kopecks."""
+    from fractions import Fraction
+
+    out = []
+    plan, share = plans["revenue"], Fraction(plans["weight"] * plans["pool"], 100)
+    for index in range(count):
+        calls = rnd.randint(plans["calls"] // 2, plans["calls"] * 3 // 2 + 1)
+        if index % 2:
+            revenue = Fraction(rnd.randint(plan * 6, plan * 14), 10) + \
+                Fraction(rnd.randint(0, 99), 100)
+        else:
+            target = share * Fraction(rnd.randint(85, 99), 100)
+            revenue = Fraction(0)
+            for _ in range(40):  # a half kopeck whose revenue is a whole number of kopecks
+                half = Fraction(2 * int(target * 100) + 1 + 2 * rnd.randint(0, 3000), 200)
+                candidate = half * plan / share
+                if (candidate * 100).denominator == 1:
+                    revenue = candidate
+                    break
+                target += Fraction(rnd.randint(1, 50), 100)
+            if revenue == 0:
+                revenue = Fraction(plan)
+        out.append({"revenue": _fraction_text(revenue), "calls": str(calls)})
+    return out
+
+
+def _fraction_text(value: object) -> str:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert isinstance(value, Fraction)
+    return str(Decimal(value.numerator) / Decimal(value.denominator))
+
+
+def tie_case(seed: int, count: int = 40) -> tuple[str, list[dict[str, str]]]:
+    rnd = random.Random(seed)
+    text, plans = tie_scheme(rnd)
+    return text, tie_facts(rnd, plans, count)

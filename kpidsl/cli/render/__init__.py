@@ -67,8 +67,22 @@ _RENDERERS = {
 # ---------------------------------------------------------------- diagnostics
 
 
-def diagnostics_text(diagnostics: Iterable[Diagnostic]) -> str:
-    return render_all(diagnostics)
+def current_lang() -> str:
+    """The --lang of the running command ('en' outside one, or for commands without it)."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    lang = context.params.get("lang") if context is not None else None
+    return lang if lang in ("en", "ru") else "en"
+
+
+def diagnostics_text(diagnostics: Iterable[Diagnostic], lang: str | None = None) -> str:
+    lang = lang or current_lang()
+    if lang == "en":
+        return render_all(diagnostics)
+    from ...i18n.diagnostics import render
+
+    return "\n\n".join(render(d, lang) for d in sorted(diagnostics, key=sort_key))
 
 
 def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
@@ -94,9 +108,13 @@ def diagnostics_github(diagnostics: Iterable[Diagnostic]) -> str:
     return "\n".join(out)
 
 
-def check_summary(files: int, diagnostics: Sequence[Diagnostic]) -> str:
+def check_summary(files: int, diagnostics: Sequence[Diagnostic], lang: str = "en") -> str:
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
+    if lang == "ru":
+        if not diagnostics:
+            return f"проверено файлов: {files}; проблем нет"
+        return f"проверено файлов: {files}; ошибок: {errors}, предупреждений: {warnings}"
 
     def count(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
@@ -106,28 +124,43 @@ def check_summary(files: int, diagnostics: Sequence[Diagnostic]) -> str:
     return f"{count(files, 'file')} checked: {count(errors, 'error')}, {count(warnings, 'warning')}"
 
 
-def facts_diagnostic_text(d: Diagnostic) -> str:
+def facts_diagnostic_text(d: Diagnostic, lang: str | None = None) -> str:
     """A facts problem: `file:row: error KPI501: row 3, column 'revenue': ...` and its hint.
 
     The row is as the spreadsheet shows it (the header is row 1); no caret, since the
     offending text is quoted in the message.
     """
+    from ...escape import visible
+    from ...i18n.diagnostics import SEVERITY, localized
+
+    lang = lang or current_lang()
+    words = SEVERITY[lang]
+    d = localized(d, lang)
     where = f"{d.file}:{d.line}" if d.line else d.file
-    text = f"{where}: {d.severity} {d.code}: {d.message}"
-    return text + (f"\n  hint: {d.hint}" if d.hint else "")
+    text = f"{where}: {words[str(d.severity)]} {d.code}: {visible(d.message)}"  # CRM text: one line
+    return text + (f"\n  {words['hint']}: {visible(d.hint)}" if d.hint else "")
 
 
-def row_failure_text(failure: RowFailure) -> str:
+def row_failure_text(failure: RowFailure, lang: str | None = None) -> str:
     """A row that gave no result; run-time failures also show the .kpi line that failed."""
+    from ...i18n import section
+    from ...i18n.diagnostics import SEVERITY
+
+    lang = lang or current_lang()
+    words = section("RUN", lang)
     parts = []
     for d in failure.diagnostics:
         if d.file == failure.file or not failure.file:
-            parts.append(facts_diagnostic_text(d))
+            parts.append(facts_diagnostic_text(d, lang))
             continue
-        who = f"employee '{failure.employee}'" if failure.employee else "this row"
-        head = f"{failure.file}:{failure.row}: error {d.code}: row {failure.row}: {who} " \
-               "could not be evaluated"
-        parts.append(head + "\n" + "\n".join("  " + line for line in d.render().splitlines()))
+        from ...escape import visible
+
+        who = (words["employee"].format(employee=visible(failure.employee)) if failure.employee
+               else words["this_row"])
+        head = f"{failure.file}:{failure.row}: {SEVERITY[lang]['error']} {d.code}: " \
+               + words["not_evaluated"].format(row=failure.row, who=who)
+        parts.append(head + "\n" + "\n".join("  " + line for line in
+                                              diagnostics_text([d], lang).splitlines()))
     return "\n".join(parts)
 
 
@@ -167,6 +200,9 @@ def grid(cells: list[list[str]], right: list[bool], *, total_row: bool = False) 
     """Header, a rule, rows (and a rule before the last row when it is a total)."""
     if not cells:
         return ""
+    from ...escape import visible
+
+    cells = [[visible(text) for text in row] for row in cells]  # no fake rows, no escapes
     widths = [max(_width(row[i]) for row in cells) for i in range(len(cells[0]))]
     # a total row's label may be wider than the first column: let it run into empty cells
     lines = []
@@ -190,10 +226,17 @@ def cell_text(value: object) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
-def counts_line(counts: Counts) -> str:
+def counts_line(counts: Counts, lang: str | None = None) -> str:
     """The closing line of a run on stderr: 'facts: 12 rows read, 11 evaluated, 1 failed'."""
-    def count(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
+    from ...i18n import section
 
-    return (f"facts: {count(counts.rows_read, 'row')} read, {counts.evaluated} evaluated, "
-            f"{counts.failed} failed")
+    words = section("RUN", lang or current_lang())
+    rows = words["rows_one" if counts.rows_read == 1 else "rows_many"]
+    return words["counts"].format(rows=rows.format(n=counts.rows_read),
+                                  evaluated=counts.evaluated, failed=counts.failed)
+
+
+def wrote_text(path: object, lang: str | None = None) -> str:
+    from ...i18n import section
+
+    return section("RUN", lang or current_lang())["wrote"].format(path=path)

@@ -76,7 +76,7 @@ class Renderer:
                  pace: Pace) -> None:
         raise Unsupported(f"a forecast is written as table, json, jsonl or csv, not {self.name}")
 
-    def comparison(self, comparison: Comparison, currency: str) -> None:
+    def comparison(self, comparison: Comparison, old: Ruleset, new: Ruleset) -> None:
         raise Unsupported(f"a comparison cannot be written as {self.name}")
 
     def target(self, seek: Seek, ruleset: Ruleset) -> None:

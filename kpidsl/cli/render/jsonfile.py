@@ -52,7 +52,7 @@ class JsonRenderer(Renderer):
                  pace: Pace) -> None:
         self.items(forecast_dict(i, f) for i, f in zip(items, forecasts, strict=True))
 
-    def comparison(self, comparison: Comparison, currency: str) -> None:
+    def comparison(self, comparison: Comparison, old: Ruleset, new: Ruleset) -> None:
         self.write(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2) + "\n")
 
     def target(self, seek: Seek, ruleset: Ruleset) -> None:
@@ -65,8 +65,8 @@ class JsonLinesRenderer(JsonRenderer):
     def items(self, items: Iterable[dict[str, Any]]) -> None:
         write_jsonl(self.out.text, items)
 
-    def comparison(self, comparison: Comparison, currency: str) -> None:
-        Renderer.comparison(self, comparison, currency)
+    def comparison(self, comparison: Comparison, old: Ruleset, new: Ruleset) -> None:
+        Renderer.comparison(self, comparison, old, new)
 
     def target(self, seek: Seek, ruleset: Ruleset) -> None:
         Renderer.target(self, seek, ruleset)

@@ -308,3 +308,46 @@ def excel_number(value: Any, kind: str, unit: Any, lang: str) -> Any:
     else:
         text = format(value.normalize() if value == value.to_integral_value() else value, "f")
     return text.replace(".", ",") if lang == "ru" else text
+
+
+class Labels:
+    """Names → the scheme's labels in `lang`, looked up in several schemes (old and new)."""
+
+    def __init__(self, lang: str, *rulesets: Ruleset) -> None:
+        from ...labels import label_in
+
+        self.lang = lang
+        self.names: dict[str, str] = {}
+        for ruleset in rulesets:
+            for variant in ruleset.checked.variants.values():
+                for table in (variant.kpis, variant.pays, variant.facts):
+                    for name, node in table.items():
+                        self.names.setdefault(name, label_in(node, lang))
+
+    def __call__(self, name: str) -> str:
+        return self.names.get(name, name)
+
+    def name(self, name: str) -> str:
+        """A name in running text: the label in Russian, the scheme's name in English."""
+        return name if self.lang == "en" else self(name)
+
+    def grade(self, name: str) -> str:
+        from ...checks import BASE
+        from ...i18n import section
+
+        return section("TABLE", self.lang)["base_grade"] if name == BASE else name
+
+    def change(self, change: Any) -> str:
+        """A changed line of a comparison in words: 'Bonus for Revenue', 'План «Звонки»'."""
+        from ...i18n import section
+
+        if self.lang == "en":
+            return str(change.what)  # the scheme's names, as the English output always was
+        words = section("COMPARE", self.lang)
+        if change.kind == "plan":
+            return words["plan_of"].format(kpi=self(change.kpi))
+        if change.kind == "line":
+            return words["line_for"].format(pay=self(change.payment), kpi=self(change.kpi))
+        if change.kind in ("kpi", "component"):
+            return self(change.kpi or change.payment)
+        return str(change.what)

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ...escape import visible
 from ...i18n import section
 from . import _pad, _width, amount_text, cell_text, grid, percent_text
 from .base import Renderer
 from .model import (
+    Labels,
     fact_text,
     flat_columns,
     flat_row,
@@ -48,8 +50,9 @@ class TableRenderer(Renderer):
                  pace: Pace) -> None:
         self.write(forecast_table(ruleset, forecasts, pace, self.lang) + "\n")
 
-    def comparison(self, comparison: Comparison, currency: str) -> None:
-        self.write(comparison_table(comparison, currency, self.lang) + "\n")
+    def comparison(self, comparison: Comparison, old: Ruleset, new: Ruleset) -> None:
+        self.write(comparison_table(comparison, new.currency, self.lang,
+                                    Labels(self.lang, new, old)) + "\n")
 
     def target(self, seek: Seek, ruleset: Ruleset) -> None:
         self.write(target_text(seek, ruleset, self.lang) + "\n")
@@ -71,7 +74,7 @@ def _layout(ruleset: Ruleset, with_name: bool, lang: str) -> tuple[list[Any], li
 
 def _cells(row: dict[str, Any], columns: list[Any], lang: str) -> list[str]:
     return [amount_text(row.get(c.key), lang) if c.kind == "amount"
-            else str(row.get(c.key) or "") for c in columns]
+            else visible(str(row.get(c.key) or "")) for c in columns]
 
 
 def _total_row(sums: dict[str, Any], count: int, columns: list[Any], lang: str) -> list[str]:
@@ -236,7 +239,7 @@ def forecast_block(ruleset: Ruleset, forecast: Forecast, lang: str = "en") -> st
     parts = [f"{label(ruleset, grade, name, lang)} {amount_text(v, lang)}"
              for name, v in forecast.at_end.components.items()]
     parts.append(f"{words['total']} {amount_text(forecast.total, lang)}")
-    heading = forecast.employee + ("" if forecast.so_far.grade == "base"
+    heading = visible(forecast.employee) + ("" if forecast.so_far.grade == "base"
                                    else f" ({forecast.so_far.grade})")
     return "\n".join([heading, grid(cells, [False, True, True, True, True, True, False]),
                       f"{words['payout']}: " + " · ".join(parts)])
@@ -251,19 +254,22 @@ def forecast_table(ruleset: Ruleset, forecasts: Iterable[Forecast], pace: Pace,
 # ---------------------------------------------------------------- compare
 
 
-def comparison_table(comparison: Comparison, currency: str, lang: str = "en") -> str:
+def comparison_table(comparison: Comparison, currency: str, lang: str = "en",
+                     labels: Labels | None = None) -> str:
     words = section("COMPARE", lang)
+    labels = labels or Labels(lang)
     cells = [[words[k] for k in ("employee", "grade", "old", "new", "delta", "changed")]]
     for r in comparison.rows:
-        cells.append([r.employee, r.grade, amount_text(r.old_total, lang),
+        cells.append([r.employee, labels.grade(r.grade), amount_text(r.old_total, lang),
                       amount_text(r.new_total, lang), signed(r.delta, lang),
-                      ", ".join(c.what for c in r.changes)])
+                      ", ".join(labels.change(c) for c in r.changes)])
     fund_delta = comparison.new_fund - comparison.old_fund
     cells.append([words["fund"], "", amount_text(comparison.old_fund, lang),
                   amount_text(comparison.new_fund, lang), signed(fund_delta, lang), ""])
 
     def who(rows: list[Any]) -> str:
-        return ", ".join(f"{r.employee} {signed(r.delta, lang)}" for r in rows) or words["nobody"]
+        return ", ".join(f"{visible(r.employee)} {signed(r.delta, lang)}"
+                         for r in rows) or words["nobody"]
 
     heading = f"{words['title']}: {comparison.old_name} → {comparison.new_name} · {currency}"
     return "\n".join([heading, "", grid(cells, [False, False, True, True, True, False],
@@ -284,6 +290,7 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
 
     words = section("TARGET", lang)
     currency = ruleset.currency
+    labels = Labels(lang, ruleset)
 
     def fact(value: Decimal | None) -> str:
         return fact_text(value, seek.unit, currency, lang)
@@ -291,15 +298,16 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
     def money(value: Decimal | None) -> str:
         return fact_text(value, Unit.MONEY, currency, lang)
 
-    fields = {"who": seek.employee, "earn": money(seek.target), "fact": seek.fact,
+    fields = {"who": visible(seek.employee), "earn": money(seek.target),
+              "fact": labels.name(seek.fact),
               "direction": words[seek.direction], "value": fact(seek.value),
               "current": fact(seek.current), "now": money(seek.now.total),
               "best": money(seek.best), "best_from": fact(seek.best_from)}
     lines = [words[seek.outcome].format(**fields)]
     if seek.outcome == "unreachable":
         if seek.limits:
-            lines.append(words["because"] + "; ".join(x.describe(lang) for x in seek.limits)
-                         + ".")
+            lines.append(words["because"] + "; ".join(x.describe(lang, labels.name)
+                                                      for x in seek.limits) + ".")
         lines.append(words["best"].format(**fields))
     if seek.at is not None and seek.outcome == "reached":
         lines.append(words["at"].format(value=fact(seek.value), total=money(seek.at.total)))
@@ -307,15 +315,16 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
         for name, kpi in after.items():
             old = before[name]
             if kpi.attainment != old.attainment and kpi.attainment is not None:
-                band = next((line.band_text for line in seek.at.lines if line.kpi == name), "")
+                band = next((band_text(ruleset, seek.at.grade, line, lang)
+                             for line in seek.at.lines if line.kpi == name), "")
                 lines.append(f"  {label(ruleset, seek.now.grade, name, lang)}: "
                              f"{percent_text(old.attainment, lang)} → "
                              f"{percent_text(kpi.attainment, lang)}"
-                             + (f" ({words['band']} \"{band}\")" if band else ""))
+                             + (f" ({words['band'].format(band=band)})" if band else ""))
         for change in changes(seek.now, seek.at):
             if change.what in after or change.what.startswith("plan of "):
                 continue
-            lines.append(f"  {change.what}: {amount_text(change.old, lang)} → "
+            lines.append(f"  {labels.change(change)}: {amount_text(change.old, lang)} → "
                          f"{amount_text(change.new, lang)}")
     if seek.neighbour is not None:
         side = words["less"] if seek.direction == "at least" else words["more"]
@@ -323,6 +332,19 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
             value=fact(seek.neighbour.facts[seek.fact]),
             step=fact(seek.resolution), side=side,
             total=money(seek.neighbour.total), earn=money(seek.target)))
-    lines += [f"{words['note']}{note_text(note, seek.fact, lang)}." for note in seek.notes]
+    lines += [f"{words['note']}{note_text(note, labels.name(seek.fact), lang)}."
+              for note in seek.notes]
     lines.append(words["how"].format(count=seek.evaluations, step=fact(seek.resolution)))
     return "\n".join(lines)
+
+
+def band_text(ruleset: Ruleset, grade: str, line: Any, lang: str) -> str:
+    """The band a line fell into: as the scheme writes it in English, in words in Russian."""
+    if lang == "en":
+        return str(line.band_text)
+    from ...docs.calc import band_words
+    from ...docs.text import Say
+
+    variant = ruleset.checked.variants[grade]
+    say = Say(lang, ruleset.currency, variant)
+    return band_words(say, variant.curves.get(line.curve), line.band)
