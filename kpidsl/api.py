@@ -71,13 +71,17 @@ class Ruleset:
         for variant in self.checked.variants.values():
             for fact in variant.facts.values():
                 if fact.name not in specs:
-                    default = self.infos[variant.name].defaults.get(fact.name)
+                    info = self.infos[variant.name]
+                    # a default from a seasonal constant is the month's: left to evaluation
+                    default = None if fact.name in info.monthly_defaults else \
+                        info.defaults.get(fact.name)
                     labels = (fact.label, *(text for _, text in fact.translations))
                     money = fact.unit is Unit.MONEY
-                    specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
+                    required = default is None and fact.if_missing is None
+                    specs[fact.name] = FactSpec(fact.name, fact.unit, required, default,
                                                 fact.label, tuple(t for t in labels if t),
                                                 fact.column, self.currency if money else "",
-                                                getattr(fact, "percent", None))
+                                                fact.percent)
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
@@ -152,7 +156,7 @@ class Ruleset:
         options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
                                None if mapping_file is None else str(mapping_file), header_row,
                                locale, percent, keep_totals)
-        return evaluate_files(self, paths, options, month=month)
+        return evaluate_files(self, paths, options, month=_month(month))
 
 
 def _month(month: object) -> int | None:

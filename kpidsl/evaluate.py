@@ -10,7 +10,7 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,9 @@ class VariantInfo:
     facts: dict[str, ast.Fact]
     defaults: dict[str, Decimal]
     team_needs: tuple[tuple[str, str], ...]  # (aggregate, fact)
+    # facts whose default is a seasonal constant: month → default (prepare picks the month's)
+    monthly_defaults: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+    constants_by_month: dict[int, dict[str, Decimal]] = field(default_factory=dict)
 
 
 def band_text(curve: ast.Curve, index: int) -> str:
@@ -75,11 +78,22 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
         for name, curve in variant.curves.items()
     }
     defaults = {}
+    seasonal = seasonal_constants(variant)
+    by_month = {month: month_constants(variant, month) for month in range(1, 13)} \
+        if seasonal else {}
+    monthly_defaults: dict[str, dict[int, Decimal]] = {}
     for fact in variant.facts.values():
-        if fact.if_missing is not None:
-            value = fold(fact.if_missing, variant.constant_values)
-            if value is not None:
-                defaults[fact.name] = value
+        if fact.if_missing is None:
+            continue
+        if any(isinstance(n, ast.Ref) and n.name in seasonal for n in nodes(fact.if_missing)):
+            # a default taken from a seasonal constant is the month's (never the other
+            # months' value): the facts readers leave such a cell missing for `prepare`
+            monthly_defaults[fact.name] = {
+                month: value for month, constants in by_month.items()
+                if (value := fold(fact.if_missing, constants)) is not None}
+        value = fold(fact.if_missing, variant.constant_values)
+        if value is not None:
+            defaults[fact.name] = value
     needs = sorted({(node.kind, node.name)
                     for _where, expr, _scope in expressions(variant)
                     for node in nodes(expr) if isinstance(node, ast.TeamAggregate)})
@@ -90,7 +104,37 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
         {k: kpis[k].direction or "higher" for k in layout.kpis},
         {k: kpis[k].group for k in layout.kpis},
         line_curves, band_texts, dict(variant.facts), defaults, tuple(needs),
+        monthly_defaults, by_month,
     )
+
+
+def seasonal_constants(variant: Variant) -> set[str]:
+    """Constants whose value depends on the month: `by month`, or computed from one."""
+    out: set[str] = set()
+    for name in variant.constant_order:
+        const = variant.constants[name]
+        if const.by_month or any(isinstance(n, ast.Ref) and n.name in out
+                                 for n in nodes(const.value)):
+            out.add(name)
+    return out
+
+
+def month_constants(variant: Variant, month: int | None) -> dict[str, Decimal]:
+    """Every constant's value in `month` (None: the values without a month)."""
+    if month is None:
+        return variant.constant_values
+    values: dict[str, Decimal] = {}
+    for name in variant.constant_order:
+        const = variant.constants[name]
+        expr = next((mv.value for mv in const.by_month
+                     if MONTHS.index(mv.month) + 1 == month), const.value)
+        value = fold(expr, values)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def uses_team(info: VariantInfo, checked: CheckedRuleset) -> bool:
@@ -116,8 +160,9 @@ def team_view(team: Mapping[str, Decimal]) -> dict[str, Decimal]:
 # ---------------------------------------------------------------- facts
 
 
-def convert_fact(name: str, value: object, unit: Unit) -> Decimal:
-    """An API fact value to Decimal: Decimal and int as they are, text parsed; never a float."""
+def convert_fact(name: str, value: object, unit: Unit, reading: Any = None) -> Decimal:
+    """An API fact value to Decimal: Decimal and int as they are, text parsed (by `reading`,
+    a kpidsl.values.Reading: the scheme's currency and percent word); never a float."""
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"fact '{name}' is {value}, not a number")
@@ -128,9 +173,9 @@ def convert_fact(name: str, value: object, unit: Unit) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        from .facts import parse_value
+        from .values import DEFAULT, parse_value
 
-        return parse_value(value, unit)
+        return parse_value(value, unit, reading or DEFAULT)
     raise TypeError(f"fact '{name}' is a {type(value).__name__}, not a number")
 
 
@@ -210,7 +255,7 @@ class Evaluation:
         return info
 
     def prepare(self, info: VariantInfo, facts: Mapping[str, object],
-                employee: str) -> dict[str, Decimal]:
+                employee: str, month: int | None = None) -> dict[str, Decimal]:
         values: dict[str, Decimal] = {}
         get = facts.get
         for name in info.facts:  # the usual case, read by the facts readers: finite Decimals
@@ -225,19 +270,30 @@ class Evaluation:
         for name, fact in info.facts.items():
             raw = facts.get(name)
             if raw is None or raw == "":
-                if name in info.defaults:
+                seasonal = info.monthly_defaults.get(name)
+                if seasonal is not None and month in seasonal:
+                    values[name] = seasonal[month]  # type: ignore[index]
+                elif name in info.defaults:
                     values[name] = info.defaults[name]
                 else:
                     problems.append(error("KPI502", f"employee '{employee}': missing required "
                                           f"fact '{name}'"))
                 continue
             try:
-                values[name] = convert_fact(name, raw, fact.unit)
+                values[name] = convert_fact(name, raw, fact.unit, self._reading(fact))
             except ValueError as exc:  # a float or an object is the caller's bug: TypeError
                 problems.append(error("KPI501", f"employee '{employee}': {exc}"))
         if problems:
             raise KpiError(problems)
         return values
+
+    def _reading(self, fact: Any) -> Any:
+        """How API text of `fact` reads: in the scheme's currency, by its percent word."""
+        from .values import Reading
+
+        money = fact.unit is Unit.MONEY
+        return Reading(percent=fact.percent, currency=self.checked.currency if money else "",
+                       declared=fact.percent is not None)
 
     def run(self, info: VariantInfo, values: dict[str, Decimal], employee: str,
             team_name: str | None, team: dict[str, Decimal] | None, month: int | None,
@@ -254,7 +310,7 @@ class Evaluation:
             team: Mapping[str, Decimal] | None, month: int | None) -> Result:
         info = self.info(grade)
         with decimal.localcontext(ODD):
-            values = self.prepare(info, facts, employee)
+            values = self.prepare(info, facts, employee, month)
             team_data = dict(team) if team is not None else team_values(info.team_needs, [values])
             result = self.run(info, values, employee, None, team_data, month)
             if uses_team(info, self.checked):
@@ -274,7 +330,7 @@ class Evaluation:
             return
         needs_team = any(uses_team(i, self.checked) for i in self.infos.values()) or \
             bool(all_budgets(self.checked))
-        prepared = (self._prepare_row(r, grade, on_error) for r in rows)
+        prepared = (self._prepare_row(r, grade, on_error, month) for r in rows)
         if not needs_team:
             for item in prepared:
                 if item is None or type(item) is MissingMember:
@@ -287,7 +343,8 @@ class Evaluation:
             return
         yield from self._many_by_team(prepared, month, on_error)
 
-    def _prepare_row(self, row: Any, grade: str | None, on_error: Any):  # type: ignore[no-untyped-def]
+    def _prepare_row(self, row: Any, grade: str | None, on_error: Any,  # type: ignore[no-untyped-def]
+                     month: int | None = None):
         """(info, values, employee, team, row); a MissingMember for a row that failed (here,
         or before: the run layer passes unreadable rows on as MissingMember)."""
         if type(row) is MissingMember:
@@ -301,7 +358,7 @@ class Evaluation:
             row_grade, team, number = row.get("grade"), row.get("team"), 0
         try:
             info = self.info(grade or row_grade or None)
-            return info, self.prepare(info, facts, employee), employee, team, number
+            return info, self.prepare(info, facts, employee, month), employee, team, number
         except KpiError as exc:
             if on_error is None:
                 raise
@@ -368,7 +425,7 @@ class Evaluation:
         info = self.info(grade)
         teams: dict[str, list[Any]] = {}
         missing = Missing()
-        for item in (self._prepare_row(r, info.name, on_error) for r in rows):
+        for item in (self._prepare_row(r, info.name, on_error, month) for r in rows):
             if type(item) is MissingMember:
                 missing.add(item)
             else:
