@@ -89,14 +89,42 @@ class Ruleset:
                                     _month(month))
 
     def evaluate_many(self, rows: Iterable[Any], grade: str | None = None, *,
-                      month: int | None = None, on_error: Any = None) -> Iterator[Result]:
+                      month: int | None = None, on_error: Any = None,
+                      engine: str = "python") -> Iterator[Result]:
         """A batch: FactRows from `kpidsl.facts` or mappings with an 'employee' key.
 
         With `on_error(employee, row, diagnostics)` a bad row is reported and skipped;
-        without it the first bad row raises KpiError.
+        without it the first bad row raises KpiError. `engine="duckdb"` computes the
+        payments in embedded DuckDB (docs/sql.md); the results are the same.
         """
+        if engine == "duckdb":
+            from .sql.engine import SqlEvaluation
+
+            return SqlEvaluation(self).many(rows, grade, _month(month), on_error)
         return self._evaluation.many(rows, grade, _month(month), on_error)
 
+    def to_sql(self, dialect: str = "duckdb", *, table: str = "facts",
+               month: int | None = None) -> str:
+        """The scheme as SQL for a warehouse (docs/sql.md): one query per grade over `table`,
+        whose columns are the facts; KpiError when it cannot be exact in 38 digits."""
+        from .sql import to_sql
+
+        return to_sql(self.checked, dialect, table=table, month=month)
+
+    def evaluate_sql(self, source: Any, grade: str | None = None, *,
+                     month: int | None = None, on_error: Any = None) -> list[Result]:
+        """Evaluate the facts of a DuckDB relation (or a connection's table `facts`) in DuckDB.
+
+        The relation has a column `employee`, optional `grade` and `team`, and a column per
+        fact (NULL when missing). Results are those of `evaluate_many`, in the relation's order.
+        """
+        from .sql.engine import SqlEvaluation, relation_rows
+
+        relation = source.table("facts") if hasattr(source, "table") and \
+            not hasattr(source, "columns") else source
+        connection = source if relation is not source else None
+        evaluation = SqlEvaluation(self, connection)
+        return list(evaluation.many(relation_rows(relation), grade, month, on_error))
 
     def run(self, paths: Iterable[str | Path], facts: Any = None, *,
             month: int | None = None) -> Any:
@@ -110,17 +138,20 @@ class Ruleset:
                        mapping: Mapping[str, str] | None = None,
                        mapping_file: str | Path | None = None, id_column: str = "employee",
                        sheet: str | None = None, header_row: int | None = None,
-                       grade: str | None = None, month: int | None = None) -> Any:
+                       grade: str | None = None, month: int | None = None,
+                       locale: str | None = None, percent: str | None = None,
+                       keep_totals: bool = False) -> Any:
         """Facts files read exactly as the CLI reads them, the options named as its flags
-        (--map, --mapping, --id, --sheet, --header-row, --grade); several files are joined
-        by employee. Returns a `kpidsl.run.Run`: iterate `run.results()`; `run.failures`
-        and `run.counts` are complete afterwards."""
+        (--map, --mapping, --id, --sheet, --header-row, --grade, --locale, --percent,
+        --keep-totals); several files are joined by employee. Returns a `kpidsl.run.Run`:
+        iterate `run.results()`; `run.failures` and `run.counts` are complete afterwards."""
         from .run import FactsOptions, evaluate_files
 
         if isinstance(paths, (str, Path)):
             paths = [paths]
         options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
-                               None if mapping_file is None else str(mapping_file), header_row)
+                               None if mapping_file is None else str(mapping_file), header_row,
+                               locale, percent, keep_totals)
         return evaluate_files(self, paths, options, month=month)
 
 

@@ -313,7 +313,7 @@ class FactsReader:
             if other is not None:
                 what = f"fact '{key}'" if role == "fact" else f"the {role} column '{key}'"
                 raise self._file_error(f"columns '{other.header}' and '{header}' both give {what}",
-                                       row, "keep one of them, or fix `mapping`")
+                                       row, "keep one of them, or fix --map or the --mapping file")
             self._by_target[(role, key)] = col
         elif key not in KNOWN_EXTRA_COLUMNS:
             if self.format in ("json", "jsonl"):

@@ -129,12 +129,13 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                    only: str | None = None, on_failure: FailureHandler | None = None,
                    on_warning: WarningHandler | None = None,
                    on_row: Callable[[int], None] | None = None,
-                   on_done: Callable[[], None] | None = None) -> Run:
+                   on_done: Callable[[], None] | None = None, engine: str = "python") -> Run:
     """Stream facts files through the scheme.
 
     The files are opened at once (FactsFileError for a missing or unreadable one); rows are
     read as the run's items are consumed. `only` keeps one employee (for explanations and
     statements); a scheme with team aggregates still evaluates everyone, then picks.
+    `engine` is "python", "duckdb" or "auto" (docs/sql.md).
     """
     facts = facts or FactsOptions()
     paths = [Path(p) for p in paths]
@@ -170,8 +171,13 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
 
     def results() -> Iterator[Evaluated]:
         try:
+            chosen = engine
+            if engine == "auto":
+                from .sql.engine import choose_engine
+
+                chosen = choose_engine(ruleset, paths)
             for result in ruleset.evaluate_many(rows(), facts.grade, month=month,
-                                                on_error=on_error):
+                                                on_error=on_error, engine=chosen):
                 counts.evaluated += 1
                 _file, extra = pending.pop(result.employee, ("", {}))
                 if keep is None or _same(result.employee, keep):

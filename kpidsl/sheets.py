@@ -18,9 +18,10 @@ import datetime as dt
 import math
 import posixpath
 import re
+import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,11 @@ _NUMERIC = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1
 _REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 _DATE_FORMATS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}  # built-in
 _EPOCH = dt.datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system (as Excel counts)
+
+
+def _whole(text: str) -> bool:
+    """ASCII digits only, and few of them: str.isdigit admits '²', which int() refuses."""
+    return 0 < len(text) < 12 and text.isascii() and text.isdigit()
 
 
 def _is_date_format(code: str) -> bool:
@@ -98,7 +104,8 @@ class Workbook:
         self.path = path
         try:
             self._zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError,
+                RuntimeError, struct.error) as exc:  # a damaged central directory, any kind
             raise WorkbookError(f"cannot read the workbook: not an XLSX file ({exc})",
                                 "save it from Excel as 'Excel Workbook (*.xlsx)'") from None
         try:
@@ -140,7 +147,7 @@ class Workbook:
                                             "bytes (a damaged or hostile workbook)")
                     yield chunk
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
-                OSError) as exc:
+                OSError, ValueError, struct.error) as exc:
             raise WorkbookError(f"cannot read part '{member}' of the workbook: {exc}") from None
 
     def _parse(self, member: str, start: Callable[[str, dict[str, str]], None],
@@ -203,7 +210,7 @@ class Workbook:
         sheets: list[Sheet] = []
         active = 0
         for tag, attrs in self._small(main):
-            if tag == "workbookView" and attrs.get("activeTab", "0").isdigit():
+            if tag == "workbookView" and _whole(attrs.get("activeTab", "0")):
                 active = int(attrs.get("activeTab", "0"))
             elif tag == "sheet":
                 rid = next((v for k, v in attrs.items() if _local(k) == "id"), "")
@@ -226,7 +233,7 @@ class Workbook:
         styles: list[int] = []
         in_xfs = False
         for tag, attrs in self._small(member):
-            if tag == "numFmt" and attrs.get("numFmtId", "").isdigit():
+            if tag == "numFmt" and _whole(attrs.get("numFmtId", "")):
                 custom[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
             elif tag == "cellXfs":
                 in_xfs = True
@@ -234,7 +241,7 @@ class Workbook:
                 in_xfs = False
             elif tag == "xf" and in_xfs:
                 ident = attrs.get("numFmtId", "0")
-                styles.append(int(ident) if ident.isdigit() else 0)
+                styles.append(int(ident) if _whole(ident) else 0)
         return {i for i, ident in enumerate(styles)
                 if ident in _DATE_FORMATS or (ident in custom and _is_date_format(custom[ident]))}
 
@@ -286,7 +293,7 @@ class Workbook:
 
     # ------------------------------------------------------------ rows
 
-    def rows(self, sheet: Sheet) -> Iterator[tuple[int, list[object]]]:
+    def rows(self, sheet: Sheet) -> Generator[tuple[int, list[object]], None, None]:
         """(row number, cells) for every row that has a cell; cells are str, float, bool,
         datetime, None or CellError; a formula gives the value Excel saved with it."""
         if sheet.member is None:
@@ -302,7 +309,7 @@ class Workbook:
         def start(tag: str, attrs: dict[str, str]) -> None:
             if tag == "row":
                 number = attrs.get("r", "")
-                state["row"] = int(number) if number.isdigit() and len(number) < 8 \
+                state["row"] = int(number) if _whole(number) and len(number) < 8 \
                     else state["row"] + 1
                 state["col"] = 0
                 cells.clear()
@@ -312,7 +319,7 @@ class Workbook:
                 cell.clear()
                 style = attrs.get("s", "0")
                 cell.update(type=attrs.get("t", "n"), ref=attrs.get("r", ""), formula=False,
-                            value=None, date=style.isdigit() and int(style) in dates)
+                            value=None, date=_whole(style) and int(style) in dates)
             elif tag in ("v", "t") and cell:
                 state["in"] = True
                 parts.clear()
@@ -390,7 +397,7 @@ def _cell_value(cell: dict[str, Any], shared: list[str | CellError]) -> object:
         return number
     if kind == "s":
         index = text.strip()
-        if not index.isdigit() or int(index) >= len(shared):
+        if not _whole(index) or int(index) >= len(shared):
             return CellError(text, f"cell {cell['ref']} refers to text number {index[:20]}, but "
                                    f"the workbook has {len(shared)}")
         return shared[int(index)]
@@ -456,12 +463,15 @@ def _has_header(book: Workbook, sheet: Sheet, looks_like_header: Callable[[list[
                 ) -> bool:
     if sheet.member is None:
         return False
+    rows = book.rows(sheet)
     try:
-        for seen, (_row, cells) in enumerate(book.rows(sheet), start=1):
+        for seen, (_row, cells) in enumerate(rows, start=1):
             if looks_like_header(cells):
                 return True
             if seen >= HEADER_SCAN:
                 return False
     except WorkbookError:
         return False  # a damaged sheet is not a candidate; read on purpose, it is reported
+    finally:  # close the part now: left to the garbage collector, it would outlive the zip
+        rows.close()
     return False

@@ -172,8 +172,9 @@ def test_eval_xlsx(tmp_path: Path) -> None:
     out = tmp_path / "pay.xlsx"
     result = run(["eval", SCHEME, FACTS, "--format", "xlsx", "-o", str(out)], OK)
     assert f"wrote {out}" in result.stderr
-    sheet = load_workbook(out, read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(out, read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    book.close()  # a read-only workbook keeps its file open until closed
     assert rows[0][:3] == ("Employee", "Name", "Grade")
     assert rows[0][-1] == "Total"
     assert rows[1][0] == "ivanov"

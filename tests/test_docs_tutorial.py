@@ -70,3 +70,21 @@ def test_the_quoted_earnings_table(scheme: kpidsl.Ruleset) -> None:
     plain = document.replace(NBSP, " ")  # the document keeps amounts together with NBSP
     for line in quoted:
         assert line in plain
+
+
+def test_the_quoted_crm_export_is_read_as_it_is(tmp_path: Path) -> None:
+    """The amoCRM export, saved as Excel saves it (cp1251, no-break spaces), needs only the
+    scheme's 'from column' line: no --id, no --map."""
+    scheme = _block("kpi", "# Inside sales").replace(
+        'fact revenue      money  "Revenue"           ru "Выручка"\n',
+        _block("kpi", "fact revenue      money"))
+    assert "from column" in scheme
+    (tmp_path / "inside_sales.kpi").write_text(scheme, "utf-8")
+    export = _block("", "ID;Ответственный;").replace("0 0", f"0{NBSP}0").replace(
+        " руб.", "\u00a0руб.")
+    (tmp_path / "amocrm_march.csv").write_bytes(export.encode("cp1251"))
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "inside_sales.kpi"),
+                                       str(tmp_path / "amocrm_march.csv"), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert '"total": "101840.00"' in result.stdout and '"total": "60920.00"' in result.stdout
+    assert "unknown column 'Воронка'" in result.stderr

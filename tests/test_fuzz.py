@@ -37,6 +37,19 @@ def test_mutated_rulesets_never_crash(block: int) -> None:
         assert run_one(text, evaluate=False).problems == [], f"mutated_schemes({seed})"
 
 
+@pytest.mark.parametrize("block", range(3))
+def test_commands_on_hostile_facts_never_crash(block: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """CSV, JSON, JSONL and XLSX facts (generated, mutated, hostile shapes) through every
+    command and output format (tests/fuzz/commands.py): 3 × 20 cases of the long run's."""
+    from fuzz.commands import run_case
+
+    for seed in range(block * 20, (block + 1) * 20):
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        outcome = run_case(seed, folder)
+        assert outcome.problems == [], f"run_case({seed}): {' '.join(outcome.args)}"
+
+
 @pytest.mark.parametrize("text", bundled_rulesets()[:40])
 def test_every_bundled_ruleset_passes_the_oracle(text: str) -> None:
     assert run_one(text).problems == []

@@ -6,6 +6,7 @@ file diagnostic; time and memory stay bounded whatever the XML claims.
 
 from __future__ import annotations
 
+import functools
 import time
 import tracemalloc
 import zipfile
@@ -14,6 +15,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kpidsl import sheets
 from kpidsl.facts import FactRow, FactsFileError, FactSpec, RowError, read_facts
@@ -103,6 +106,7 @@ def test_cached_formula_values_are_read(tmp_path: Path) -> None:
     ('<c r="B3"><v>NaN</v></c>', "cell B3 is marked as a number but holds 'NaN'"),
     ('<c r="B3"><v>1e999</v></c>', "cell B3 holds '1e999', which is not a finite number"),
     ('<c r="B3" t="s"><v>7</v></c>', "cell B3 refers to text number 7, but the workbook has 3"),
+    ('<c r="B3" t="s"><v>²</v></c>', "cell B3 refers to text number ², but the workbook has 3"),
     ('<c r="B3" t="d"><v>not a date</v></c>', "cell B3 is marked as a date but holds 'not a date'"),
     ('<c r="B3" t="b"><v>2</v></c>', "cell B3 is marked yes/no but holds '2'"),
     ('<c r="B3" t="zz"><v>1</v></c>', "cell B3 has an unknown type 'zz'"),
@@ -221,3 +225,74 @@ def test_a_wrong_sheet_is_never_read_silently(tmp_path: Path) -> None:
     assert d.hint == "choose one with --sheet, e.g. --sheet 'June'"
     good, _ = read(two, sheet="july")  # a sheet's name, ignoring case
     assert [r.employee for r in good] == ["ivanov"]
+
+
+# ---------------------------------------------------------------- mutated workbooks
+
+REPORT = Path("tests/fixtures/crm/report_july.xlsx")
+
+
+@functools.cache
+def _specs() -> dict[str, FactSpec]:
+    from kpidsl import load
+
+    return load("rulesets/b2b_manager.kpi").fact_specs
+
+
+def _members() -> dict[str, bytes]:
+    with zipfile.ZipFile(REPORT) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def mutated_workbook(data: st.DataObject) -> None:
+    """Bytes of one part flipped, cut or inserted, or of the zip itself: every outcome is rows,
+    row diagnostics or one FactsFileError."""
+    import tempfile
+
+    specs = _specs()
+    members = _members()
+    name = data.draw(st.sampled_from(sorted(members)))
+    blob = bytearray(members[name])
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, max(len(blob) - 1, 0)))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
+        if action == "flip" and blob:
+            blob[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del blob[at:at + data.draw(st.integers(1, 40))]
+        elif action == "insert":
+            blob[at:at] = data.draw(st.sampled_from(
+                [b"<", b">", b'"', b"&", b"<v>NaN</v>", b'<c r="XFD9" t="s"><v>999</v></c>',
+                 b't="d"', b"<f>1</f>", b"\x00", b"\xff\xfe", b"</row><row>", b'r="0"']))
+        else:
+            del blob[at:]
+    members[name] = bytes(blob)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.xlsx"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for member, content in members.items():
+                z.writestr(member, content)
+        if data.draw(st.booleans()):  # damage the zip itself too
+            raw = bytearray(path.read_bytes())
+            at = data.draw(st.integers(0, len(raw) - 1))
+            raw[at] ^= data.draw(st.integers(1, 255))
+            path.write_bytes(bytes(raw))
+        try:
+            items = list(read_facts(path, specs))
+        except FactsFileError as exc:
+            assert exc.diagnostic.code in ("KPI502", "KPI507")
+            return
+        assert all(isinstance(i, (FactRow, RowError)) for i in items)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_mutated_workbook_gives_diagnostics_never_an_exception(data: st.DataObject) -> None:
+    mutated_workbook(data)  # about 3 s; the slow run below tries 2 000
+
+
+@pytest.mark.slow
+@settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_many_mutated_workbooks(data: st.DataObject) -> None:
+    mutated_workbook(data)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -160,3 +161,51 @@ def test_tmgrammar_over_every_bundled_scheme(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert result.stdout.count("✓") + result.stdout.count("√") >= len(SCHEMES) + 1 or \
         "fail" not in result.stdout.lower()
+
+
+# ---------------------------------------------------------------- Vim
+
+VIM_SYNTAX = ROOT / "editors" / "vim" / "syntax" / "kpi.vim"
+VIM_GROUPS = {STATEMENT: "kpiStatement", KEYWORD: "kpiKeyword", FUNCTION: "kpiFunction",
+              UNIT: "kpiUnit", CURRENCY: "kpiCurrency", WORD: "kpiWord"}
+
+
+def test_vim_syntax_lists_every_grammar_word() -> None:
+    listed: dict[str, str] = {}
+    for line in VIM_SYNTAX.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if parts[:2] == ["syn", "keyword"]:
+            for word in parts[3:]:
+                listed.setdefault(word, parts[2])
+    wrong = [f"'{word}' belongs in {VIM_GROUPS[scope]}, the Vim syntax has "
+             f"{listed.get(word)}" for word, scope in sorted(word_scopes().items())
+             if " " not in word and word not in "₽€" and listed.get(word) != VIM_GROUPS[scope]]
+    assert not wrong, "editors/vim/syntax/kpi.vim:\n" + "\n".join(wrong)
+
+
+@pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed")
+def test_vim_highlights_a_bundled_scheme(tmp_path: Path) -> None:
+    """Vim itself loads the syntax file (no error) and names the groups under the cursor."""
+    scheme = ROOT / "rulesets" / "b2b_manager.kpi"
+    lines = scheme.read_text(encoding="utf-8").split("\n")
+    probes = []
+    for needle, group in (("fact revenue", "kpiStatement"), ("revenue     money", "kpiDeclared"),
+                          ("money", "kpiUnit"), ('"Revenue"', "kpiLabel"),
+                          ("3_000_000", "kpiNumber"),
+                          ("RUB", "kpiCurrency"), ("80%", "kpiPercent"), ("# The", "kpiComment"),
+                          ("group result", "kpiKeyword"), ("result", "kpiWord"),
+                          ("2025-01", "kpiDate")):
+        index = next(i for i, line in enumerate(lines) if needle in line and
+                     not (line.startswith("#") and group != "kpiComment"))
+        probes.append((index + 1, lines[index].index(needle) + 1, group))
+    out = tmp_path / "groups"
+    script = " | ".join(f'call add(r, synIDattr(synID({line}, {col}, 1), "name"))'
+                        for line, col, _ in probes)
+    result = subprocess.run(
+        ["vim", "-Nu", "NONE", "-es", "-i", "NONE", "-c", f"set rtp^={ROOT / 'editors' / 'vim'}",
+         "-c", "filetype plugin on", "-c", "syntax on", "-c", f"e {scheme}", "-c", "let r = []",
+         "-c", script, "-c", f'call writefile(r + [v:errmsg], "{out}")', "-c", "qa!"],
+        capture_output=True, text=True, timeout=60, check=False)
+    found = out.read_text(encoding="utf-8").splitlines()
+    assert found[:-1] == [group for _, _, group in probes], result.stderr
+    assert found[-1] == ""  # no error while loading the syntax file

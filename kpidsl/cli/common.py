@@ -262,7 +262,7 @@ def report_warning(diagnostic: Diagnostic) -> None:
 
 def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions, *,
               month: int | None = None, only: str | None = None, report: bool = True,
-              progress: bool = False) -> Run:
+              progress: bool = False, engine: str = "python") -> Run:
     """`kpidsl.run.evaluate_files` with bad rows and warnings on stderr and a progress bar."""
     from ..run import evaluate_files
 
@@ -272,7 +272,7 @@ def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions
                           on_failure=report_failure if report else None,
                           on_warning=report_warning if report else None,
                           on_row=meter.tick if meter else None,
-                          on_done=meter.close if meter else None)
+                          on_done=meter.close if meter else None, engine=engine)
 
 
 def print_counts(counts: Counts) -> None:

@@ -44,14 +44,17 @@ from .render import ResultsFormat, wrote_text
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="Table: the top N and bottom N by total only, saying how many are left "
                    "out.")
+@click.option("--engine", type=click.Choice(["python", "duckdb", "auto"]), default="python",
+              show_default=True, help="Compute payments in Python or in embedded DuckDB "
+              "(the same results; docs/sql.md); auto: DuckDB for large files.")
 @month_option
 @forecast_options
 @lang_option
 @handle_errors
 def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions,
                  output_format: str, output: str | None, rank_by: str | None,
-                 excel: bool, sheets: str | None, limit: int | None, month: int | None,
-                 plan: PlanOptions, lang: str) -> None:
+                 excel: bool, sheets: str | None, limit: int | None, engine: str,
+                 month: int | None, plan: PlanOptions, lang: str) -> None:
     """Evaluate facts files (CSV, JSON, JSON Lines, XLSX) and print every employee's pay.
 
     CSV is read as spreadsheets export it: the delimiter is detected, decimal commas, spaces
@@ -96,7 +99,7 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
             else:
                 stream = sink
         run = run_facts(scheme, facts_paths, facts, month=month,
-                        progress=not streams_to_terminal)
+                        progress=not streams_to_terminal, engine=engine)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
                                 scheme_file=scheme.checked.source.name,
                                 facts_files=tuple(facts_paths), month=month,

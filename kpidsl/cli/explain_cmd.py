@@ -56,11 +56,18 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
         ids = _employees(scheme, facts_paths, facts)
         hint = did_you_mean(employee, ids)
         listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
-        click.echo(f"error: no employee '{employee}' in {', '.join(facts_paths)}"
-                   + (f"; {hint}" if hint else f"; employees: {listed or 'none'}"), err=True)
+        from ..escape import visible
+
+        click.echo(visible(f"error: no employee '{employee}' in {', '.join(facts_paths)}"
+                           + (f"; {hint}" if hint else f"; employees: {listed or 'none'}")),
+                   err=True)
         sys.exit(USAGE)
     for item in found:
-        click.echo("\n".join(explain_result(scheme, item.result, lang)))
+        from ..escape import visible
+
+        # each line one line: an id or name from the CRM cannot add or hide lines
+        click.echo("\n".join(visible(line) for line in explain_result(scheme, item.result,
+                                                                       lang)))
     sys.exit(OK)
 
 

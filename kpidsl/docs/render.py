@@ -29,6 +29,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from ..api import Ruleset
+from ..escape import visible, visible_value
 from ..results import Result
 from .context import plan_context, statement_context
 
@@ -41,7 +42,7 @@ def md_escape(value: Any) -> Any:
     """Escape Markdown markup in text; Markup (an inline SVG) passes as it is."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    return _MD_SPECIAL.sub(r"\\\1", visible(value))
 
 
 def _loader(template_dir: str | None) -> BaseLoader:
@@ -59,7 +60,7 @@ def environment(fmt: str, template_dir: str | None = None) -> Environment:
                               "trim_blocks": True, "lstrip_blocks": True,
                               "keep_trailing_newline": True}
     if fmt == "html":
-        return ImmutableSandboxedEnvironment(autoescape=True, **common)
+        return ImmutableSandboxedEnvironment(autoescape=True, finalize=visible_value, **common)
     return ImmutableSandboxedEnvironment(autoescape=False, finalize=md_escape, **common)
 
 

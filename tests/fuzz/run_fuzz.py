@@ -32,6 +32,10 @@ SHARE = {"coherent": 0.2, "grammar": 0.2, "mutation": 0.2, "commands": 0.4}
 MEMORY_LIMIT_KB = 1024 * 1024  # a process over 1 GB is a finding
 
 
+class Stop(BaseException):
+    """Raised inside a worker when the run's --deadline has passed: report what was done."""
+
+
 class Hang(BaseException):
     """Raised by the alarm inside a slow input (BaseException: kpidsl must not swallow it)."""
 
@@ -40,9 +44,9 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise Hang()
 
 
-def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
-    """One worker: `count` inputs of one source, from `start` (its seed)."""
-    source, start, count, timeout, findings = job
+def _work(job: tuple[str, int, int, float, str, float]) -> dict[str, Any]:
+    """One worker: `count` inputs of one source, from `start` (its seed), until `deadline`."""
+    source, start, count, timeout, findings, deadline = job
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
     from fuzz import schemes
@@ -55,6 +59,8 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
     started = time.perf_counter()
 
     def one(text: str) -> None:
+        if time.time() > deadline:
+            raise Stop()
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             outcome = run_one(text)
@@ -81,10 +87,13 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
                   file=sys.stderr, flush=True)
 
     if source == "commands":
-        _commands(start, count, timeout, findings, stats)
+        _commands(start, count, timeout, findings, stats, deadline)
     elif source == "mutation":
         for index in range(start, start + count):
-            one(schemes.mutated_schemes(index))
+            try:
+                one(schemes.mutated_schemes(index))
+            except Stop:
+                break
     else:
         strategy = schemes.coherent_schemes() if source == "coherent" else \
             schemes.grammar_schemes()
@@ -101,7 +110,14 @@ def _work(job: tuple[str, int, int, float, str]) -> dict[str, Any]:
             def prop(text: str) -> None:
                 one(text)
 
-            prop()
+            try:
+                prop()
+            except Stop:
+                break
+            except Exception as exc:  # Hypothesis may wrap the Stop raised inside the test
+                if "Stop" in repr(exc) or time.time() > deadline:
+                    break
+                raise
             round_seed += 1_000_003
             if stats["inputs"] == before:
                 break
@@ -117,7 +133,7 @@ def _peak_kb() -> int:
 
 
 def _commands(start: int, count: int, timeout: float, findings: str,
-              stats: dict[str, Any]) -> None:
+              stats: dict[str, Any], deadline: float) -> None:
     """Facts files (CSV, JSON, JSONL, XLSX) and schemes through every command and format."""
     import shutil
     import tempfile
@@ -131,6 +147,8 @@ def _commands(start: int, count: int, timeout: float, findings: str,
     base = Path(tempfile.mkdtemp(prefix="kpidsl-fuzz-"))
     try:
         for seed in range(start, start + count):
+            if time.time() > deadline:
+                break
             folder = base / str(seed)
             folder.mkdir()
             signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -141,7 +159,6 @@ def _commands(start: int, count: int, timeout: float, findings: str,
                 outcome, problems = None, ["hang: more than the timeout"]
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            shutil.rmtree(folder, ignore_errors=True)
             stats["inputs"] += 1
             peak = _peak_kb()
             if peak > MEMORY_LIMIT_KB and stats["peak_kb"] <= MEMORY_LIMIT_KB:
@@ -149,6 +166,13 @@ def _commands(start: int, count: int, timeout: float, findings: str,
                 stats["memory"] = stats.get("memory", 0) + 1
             stats["peak_kb"] = max(stats["peak_kb"], peak)
             label = f"seed {seed}: " + (" ".join(outcome.args) if outcome else "")
+            if problems:  # the case's files, to rerun by hand: tests/fuzz/commands.py run_case
+                keep = Path(findings) / f"commands-{seed}"
+                shutil.rmtree(keep, ignore_errors=True)
+                shutil.copytree(folder, keep, dirs_exist_ok=True)
+                (keep / "problems.txt").write_text(label + "\n\n" + "\n\n".join(problems),
+                                                   encoding="utf-8", errors="replace")
+            shutil.rmtree(folder, ignore_errors=True)
             if outcome is None:
                 stats["hangs"] += 1
                 _save(findings, "commands", label, problems, stats)
@@ -193,16 +217,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--findings", default="fuzz-findings")
     parser.add_argument("--json", default="", help="write the summary here too")
+    parser.add_argument("--minutes", type=float, default=0.0,
+                        help="stop taking new inputs after this long and report what was run")
+    parser.add_argument("--sources", default=",".join(SOURCES),
+                        help="comma-separated sources; their shares are scaled to --inputs")
     args = parser.parse_args(argv)
+    chosen = [s for s in args.sources.split(",") if s]
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown:
+        parser.error(f"unknown source {unknown[0]!r}; sources: {', '.join(SOURCES)}")
+    weight = sum(SHARE[s] for s in chosen)
+    deadline = time.time() + args.minutes * 60 if args.minutes else float("inf")
     jobs = []
-    for source in SOURCES:
-        total = round(args.inputs * SHARE[source])
+    for source in chosen:
+        total = round(args.inputs * SHARE[source] / weight)
         parts = max(1, args.workers)
         for part in range(parts):
             count = total // parts + (1 if part < total % parts else 0)
             # seeds of different runs and workers never overlap (mutation seeds are ranges)
             jobs.append((source, args.seed * 1_000_000_000 + part * 10_000_000, count,
-                         args.timeout, args.findings))
+                         args.timeout, args.findings, deadline))
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
         results = pool.map(_work, jobs, chunksize=1)
@@ -261,9 +295,13 @@ def _markdown(summary: dict[str, Any]) -> str:
              "| evaluations | exceptions | internal errors | hangs | slowest input (s) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     everything: Counter[str] = Counter()
-    for source in summary["sources"].values():
+    schemes = {k: v for k, v in summary["sources"].items() if k != "commands"}
+    for source in schemes.values():
         everything.update(source["stages"])
-    rows = [*summary["sources"].items(), ("total", {**summary["totals"], "stages": everything})]
+    totals = {key: sum(s[key] for s in schemes.values())
+              for key in ("inputs", "exceptions", "internal", "hangs", "evaluations")}
+    totals["slowest"] = max((s["slowest"] for s in schemes.values()), default=0.0)
+    rows = [*schemes.items(), ("total", {**totals, "stages": everything})] if schemes else []
     for name, s in rows:
         stages = s["stages"]
         lines.append(
@@ -273,6 +311,9 @@ def _markdown(summary: dict[str, Any]) -> str:
             f"{s['internal']} | {s['hangs']} | {s['slowest']:.2f} |")
     commands = summary["sources"].get("commands")
     if commands:
+        lines.append(f"\nCommands: {_n(commands['inputs'])} inputs, tracebacks "
+                     f"{commands['exceptions']}, other findings {commands['internal']}, hangs "
+                     f"{commands['hangs']}, slowest {commands['slowest']:.2f} s.")
         lines += ["", "| facts | inputs | exit 0 | exit 1 | exit 2 | findings |",
                   "|---|---:|---:|---:|---:|---:|"]
         for name, c in sorted(commands["formats"].items()):

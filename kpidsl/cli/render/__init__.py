@@ -130,14 +130,15 @@ def facts_diagnostic_text(d: Diagnostic, lang: str | None = None) -> str:
     The row is as the spreadsheet shows it (the header is row 1); no caret, since the
     offending text is quoted in the message.
     """
+    from ...escape import visible
     from ...i18n.diagnostics import SEVERITY, localized
 
     lang = lang or current_lang()
     words = SEVERITY[lang]
     d = localized(d, lang)
     where = f"{d.file}:{d.line}" if d.line else d.file
-    text = f"{where}: {words[str(d.severity)]} {d.code}: {d.message}"
-    return text + (f"\n  {words['hint']}: {d.hint}" if d.hint else "")
+    text = f"{where}: {words[str(d.severity)]} {d.code}: {visible(d.message)}"  # CRM text: one line
+    return text + (f"\n  {words['hint']}: {visible(d.hint)}" if d.hint else "")
 
 
 def row_failure_text(failure: RowFailure, lang: str | None = None) -> str:
@@ -152,7 +153,9 @@ def row_failure_text(failure: RowFailure, lang: str | None = None) -> str:
         if d.file == failure.file or not failure.file:
             parts.append(facts_diagnostic_text(d, lang))
             continue
-        who = (words["employee"].format(employee=failure.employee) if failure.employee
+        from ...escape import visible
+
+        who = (words["employee"].format(employee=visible(failure.employee)) if failure.employee
                else words["this_row"])
         head = f"{failure.file}:{failure.row}: {SEVERITY[lang]['error']} {d.code}: " \
                + words["not_evaluated"].format(row=failure.row, who=who)
@@ -197,6 +200,9 @@ def grid(cells: list[list[str]], right: list[bool], *, total_row: bool = False) 
     """Header, a rule, rows (and a rule before the last row when it is a total)."""
     if not cells:
         return ""
+    from ...escape import visible
+
+    cells = [[visible(text) for text in row] for row in cells]  # no fake rows, no escapes
     widths = [max(_width(row[i]) for row in cells) for i in range(len(cells[0]))]
     # a total row's label may be wider than the first column: let it run into empty cells
     lines = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import itertools
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Any
 
@@ -14,13 +13,14 @@ from .model import (
     Column,
     excel_number,
     flat_columns,
+    flat_row,
     forecast_rows,
     leaderboard_columns,
     leaderboard_rows,
     people_columns,
     people_row,
-    rows_iter,
 )
+from .spool import rows_with_every_column
 
 if TYPE_CHECKING:
     from ...api import Ruleset
@@ -54,16 +54,14 @@ class CsvRenderer(Renderer):
     name = "csv"
 
     def results(self, ruleset: Ruleset, items: Iterable[Evaluated]) -> None:
-        items = iter(items)
-        first = list(itertools.islice(items, 1))
-        extra = list(first[0].extra) if first else []
+        # a descriptive column may first appear in a later row: the union, in bounded memory
         if self.options.excel:
-            columns = people_columns(ruleset, extra, self.lang)
-            rows = (people_row(i, self.lang) for i in itertools.chain(first, items))
-            write_excel_csv(self.out.text, columns, rows, self.lang)
+            extra, rows = rows_with_every_column(items, lambda i: people_row(i, self.lang))
+            write_excel_csv(self.out.text, people_columns(ruleset, extra, self.lang), rows,
+                            self.lang)
             return
-        columns = flat_columns(ruleset, extra, detailed=True)
-        write_csv(self.out.text, columns, rows_iter(itertools.chain(first, items)))
+        extra, rows = rows_with_every_column(items, flat_row)
+        write_csv(self.out.text, flat_columns(ruleset, extra, detailed=True), rows)
 
     def leaderboard(self, ruleset: Ruleset, items: list[Evaluated], by: str) -> None:
         rows = leaderboard_rows(items, by)

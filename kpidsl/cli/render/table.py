@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ...escape import visible
 from ...i18n import section
 from . import _pad, _width, amount_text, cell_text, grid, percent_text
 from .base import Renderer
@@ -73,7 +74,7 @@ def _layout(ruleset: Ruleset, with_name: bool, lang: str) -> tuple[list[Any], li
 
 def _cells(row: dict[str, Any], columns: list[Any], lang: str) -> list[str]:
     return [amount_text(row.get(c.key), lang) if c.kind == "amount"
-            else str(row.get(c.key) or "") for c in columns]
+            else visible(str(row.get(c.key) or "")) for c in columns]
 
 
 def _total_row(sums: dict[str, Any], count: int, columns: list[Any], lang: str) -> list[str]:
@@ -238,7 +239,7 @@ def forecast_block(ruleset: Ruleset, forecast: Forecast, lang: str = "en") -> st
     parts = [f"{label(ruleset, grade, name, lang)} {amount_text(v, lang)}"
              for name, v in forecast.at_end.components.items()]
     parts.append(f"{words['total']} {amount_text(forecast.total, lang)}")
-    heading = forecast.employee + ("" if forecast.so_far.grade == "base"
+    heading = visible(forecast.employee) + ("" if forecast.so_far.grade == "base"
                                    else f" ({forecast.so_far.grade})")
     return "\n".join([heading, grid(cells, [False, True, True, True, True, True, False]),
                       f"{words['payout']}: " + " · ".join(parts)])
@@ -267,7 +268,8 @@ def comparison_table(comparison: Comparison, currency: str, lang: str = "en",
                   amount_text(comparison.new_fund, lang), signed(fund_delta, lang), ""])
 
     def who(rows: list[Any]) -> str:
-        return ", ".join(f"{r.employee} {signed(r.delta, lang)}" for r in rows) or words["nobody"]
+        return ", ".join(f"{visible(r.employee)} {signed(r.delta, lang)}"
+                         for r in rows) or words["nobody"]
 
     heading = f"{words['title']}: {comparison.old_name} → {comparison.new_name} · {currency}"
     return "\n".join([heading, "", grid(cells, [False, False, True, True, True, False],
@@ -296,7 +298,8 @@ def target_text(seek: Seek, ruleset: Ruleset, lang: str = "en") -> str:
     def money(value: Decimal | None) -> str:
         return fact_text(value, Unit.MONEY, currency, lang)
 
-    fields = {"who": seek.employee, "earn": money(seek.target), "fact": labels.name(seek.fact),
+    fields = {"who": visible(seek.employee), "earn": money(seek.target),
+              "fact": labels.name(seek.fact),
               "direction": words[seek.direction], "value": fact(seek.value),
               "current": fact(seek.current), "now": money(seek.now.total),
               "best": money(seek.best), "best_from": fact(seek.best_from)}

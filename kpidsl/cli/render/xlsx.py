@@ -8,12 +8,12 @@ stays flat however many employees there are (only the running totals are kept).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ...escape import visible, xlsx_text
 from ...i18n import section
 from .base import Renderer
 from .model import (
@@ -25,6 +25,7 @@ from .model import (
     sha256_of,
     title,
 )
+from .spool import rows_with_every_column
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -68,7 +69,8 @@ class _Sheet:
         wrap = Alignment(wrap_text=True, vertical="top")
         header = []
         for c in columns:
-            cell = self.cell(self.sheet, value=c.header)
+            cell = self.cell(self.sheet, value=xlsx_text(c.header))
+            cell.data_type = "s"  # a CRM column named '=HYPERLINK(…)' is a header, not a formula
             cell.font = self.bold
             cell.alignment = wrap
             header.append(cell)
@@ -79,6 +81,8 @@ class _Sheet:
         cells = []
         for c in self.columns:
             value = row.get(c.key)
+            if isinstance(value, str):
+                value = xlsx_text(value)  # a control character would lose the workbook
             cell = self.cell(self.sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # CRM text ('=1+2', '=HYPERLINK(…)') is never a formula
@@ -112,7 +116,7 @@ class _Sheet:
 
 def _sheet_name(name: str, book: Any) -> str:
     """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the book."""
-    text = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'") or "-"
+    text = "".join("_" if ch in "[]:*?/\\" else ch for ch in visible(name)).strip("'") or "-"
     text = text[:31]
     taken = {s.title.lower() for s in book.worksheets}
     candidate, n = text, 1
@@ -135,17 +139,14 @@ class XlsxRenderer(Renderer):
         from openpyxl import Workbook
 
         words = section("TABLE", self.lang)
-        items = iter(items)
-        first = list(itertools.islice(items, 1))
-        extra = list(first[0].extra) if first else []
+        extra, rows = rows_with_every_column(items, lambda i: people_row(i, self.lang))
         columns = people_columns(ruleset, extra, self.lang)
         book = Workbook(write_only=True)
         by = self.options.sheets
         sheets: dict[str, _Sheet] = {}
         if by is None:
             sheets[""] = _Sheet(book, words["sheet_results"], columns, words["total"])
-        for item in itertools.chain(first, items):
-            row = people_row(item, self.lang)
+        for row in rows:
             key = "" if by is None else str(row[by] or "")
             if key not in sheets:
                 empty = words["no_grade" if by == "grade" else "no_team"]
@@ -194,7 +195,8 @@ class XlsxRenderer(Renderer):
         for key, value in rows:
             label = WriteOnlyCell(sheet, value=key)
             label.font = bold
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = WriteOnlyCell(sheet, value=xlsx_text(value) if isinstance(value, str)
+                                 else value)
             if isinstance(value, str):
                 cell.data_type = "s"
             sheet.append([label, cell])

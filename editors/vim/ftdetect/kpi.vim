@@ -1,0 +1,2 @@
+" kpidsl schemes
+autocmd BufRead,BufNewFile *.kpi setfiletype kpi

@@ -1,0 +1,79 @@
+"""The SQL backend: a scheme as one query per grade, exact to the kopeck on every engine.
+
+`queries(checked, dialect)` builds the sqlglot trees; `to_sql` renders them. See docs/sql.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from ..checks import CheckedRuleset
+from ..diagnostics import KpiError, error
+from .dialects import DIALECTS, Dialect
+from .generate import Output, Refused, VariantQuery
+
+__all__ = ["DIALECTS", "Query", "queries", "to_sql"]
+
+
+@dataclass
+class Query:
+    grade: str
+    tree: exp.Select
+    output: Output
+    dialect: Dialect
+
+    def sql(self, pretty: bool = True) -> str:
+        return self.tree.sql(dialect=self.dialect.sqlglot, pretty=pretty)
+
+
+def dialect_named(name: str) -> Dialect:
+    found = DIALECTS.get(name.lower())
+    if found is None:
+        raise KpiError([error("KPI951", f"unknown SQL dialect '{name}'",
+                              hint="choose one of " + ", ".join(DIALECTS))])
+    return found
+
+
+def queries(checked: CheckedRuleset, dialect: str | Dialect = "duckdb", *,
+            table: str = "facts", month: int | None = None,
+            carry: tuple[str, ...] = (), budgets: bool = True) -> list[Query]:
+    """One query per variant over `table`; KpiError (KPI950) when a scheme cannot be exact.
+
+    `budgets=False` leaves budget caps to the caller (the DuckDB engine applies them in
+    Python, as the Python engine does)."""
+    d = dialect_named(dialect) if isinstance(dialect, str) else dialect
+    if budgets and checked.base.budgets:
+        budget = next(iter(checked.base.budgets.values()))
+        raise KpiError([error("KPI952", "a budget cap is not compiled to SQL yet",
+                              checked.source, budget.span,
+                              hint="evaluate it with kpidsl eval --engine duckdb or python")])
+    if checked.header.per_team:
+        raise KpiError([error("KPI952", "a scheme paid per team is not compiled to SQL yet",
+                              checked.source, checked.header.span,
+                              hint="evaluate it with the Python engine (--engine python)")])
+    out = []
+    problems = []
+    for name, variant in checked.variants.items():
+        try:
+            tree, output = VariantQuery(checked, variant, d, table, month, carry).build()
+        except Refused as exc:
+            problems.append(exc.diagnostic)
+            continue
+        out.append(Query(name, tree, output, d))
+    if problems:
+        raise KpiError(problems)
+    return out
+
+
+def to_sql(checked: CheckedRuleset, dialect: str = "duckdb", *, table: str = "facts",
+           month: int | None = None) -> str:
+    """The readable SQL of a scheme: one statement per grade, each introduced by a comment."""
+    parts = []
+    for query in queries(checked, dialect, table=table, month=month):
+        header = f"-- scheme {checked.header.name}, grade {query.grade}, dialect " \
+                 f"{query.dialect.name}\n-- facts: {table}(employee, team, " \
+                 f"{', '.join(checked.variants[query.grade].facts)})"
+        parts.append(f"{header}\n{query.sql()};\n")
+    return "\n".join(parts)

@@ -1,0 +1,148 @@
+"""What each SQL engine needs to compute kpidsl's numbers exactly: a few primitives per dialect.
+
+The generated query never relies on an engine's decimal division, scale rules or `round`
+(they differ, and each is wrong for money somewhere: DuckDB divides DECIMAL into DOUBLE,
+ClickHouse truncates decimal division to the dividend's scale and reads integer literals
+above 64 bits as Float64, Spark cuts precision). Every value is a fraction of two 128-bit
+integers; the only primitives a dialect supplies are the integer type, how an integer literal
+is written, and integer division. Rounding modes are built from those (`generate.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+# The digits an integer may have anywhere in a query: 38 fit a signed 128-bit integer
+# (HUGEINT, Int128), DECIMAL(38, 0) and NUMBER(38, 0) alike.
+DIGITS = 38
+LIMIT = 10**DIGITS - 1
+
+# Facts arrive as DECIMAL(18, 6): up to 12 integer and 6 fraction digits, read exactly as
+# integers scaled by 10**6.
+FACT_SCALE = 6
+FACT_DIGITS = 18
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The defaults suit engines with a signed 128-bit integer and truncating integer division."""
+
+    name: str  # as kpidsl names it on the command line
+    sqlglot: str  # as sqlglot names it
+    int_type: str = "DECIMAL(38, 0)"
+    # Integer division truncating toward zero is exact in this engine ("//", DIV, intDiv).
+    exact_division: bool = True
+    executed: str = ""  # how the test suite runs it ("" = rendered and parsed back only)
+
+    def integer_type(self) -> exp.DataType:
+        return exp.DataType.build(self.int_type, dialect=self.sqlglot)
+
+    def literal(self, value: int) -> exp.Expr:
+        """An integer literal of the integer type (never a float, whatever its size)."""
+        text = exp.Literal.number(abs(value))
+        node: exp.Expr = exp.Cast(this=text, to=self.integer_type()) \
+            if abs(value) >= 2**31 else text
+        return exp.Neg(this=node) if value < 0 else node
+
+    def to_integer(self, value: exp.Expr) -> exp.Expr:
+        return exp.Cast(this=value, to=self.integer_type())
+
+    def truncating_division(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        """n ÷ d toward zero, exactly when `exact_division`, else within one of it."""
+        return exp.IntDiv(this=n, expression=d)
+
+    def remainder(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        return exp.Mod(this=exp.Paren(this=n), expression=exp.Paren(this=d))
+
+    def fact(self, column: exp.Expr) -> exp.Expr:
+        """A fact column (DECIMAL(18, 6) or an integer) as an integer count of 10**-6."""
+        wide = exp.Cast(this=column, to=exp.DataType.build("DECIMAL(38, 6)", dialect=self.sqlglot))
+        return self.to_integer(exp.Mul(this=wide, expression=exp.Literal.number(10**FACT_SCALE)))
+
+    def money(self, units: exp.Expr, scale: int) -> exp.Expr:
+        """An integer count of 10**-scale as DECIMAL(38, scale): a product by 0.01 is exact in
+        every engine (scales add), unlike a quotient."""
+        if scale <= 0:
+            return units
+        return exp.Mul(this=exp.Cast(this=units, to=exp.DataType.build(
+            "DECIMAL(38, 0)", dialect=self.sqlglot)),
+            expression=exp.Cast(this=exp.Literal.number(f"0.{'0' * (scale - 1)}1"),
+                                to=exp.DataType.build(f"DECIMAL({scale + 1}, {scale})",
+                                                      dialect=self.sqlglot)))
+
+
+@dataclass(frozen=True)
+class DuckDB(Dialect):
+    """HUGEINT: `//` truncates toward zero exactly; DECIMAL ÷ DECIMAL would be DOUBLE."""
+
+
+@dataclass(frozen=True)
+class ClickHouse(Dialect):
+    """Int128 and intDiv (truncating); literals above 64 bits must be cast from text, or
+    ClickHouse reads them as Float64."""
+
+    def literal(self, value: int) -> exp.Expr:
+        if abs(value) < 2**31:
+            text = exp.Literal.number(abs(value))
+            return exp.Neg(this=text) if value < 0 else text
+        return exp.Anonymous(this="toInt128", expressions=[exp.Literal.string(str(value))])
+
+    def to_integer(self, value: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="toInt128", expressions=[value])
+
+    def truncating_division(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="intDiv", expressions=[n, d])
+
+    def remainder(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="modulo", expressions=[n, d])
+
+    def fact(self, column: exp.Expr) -> exp.Expr:
+        # toDecimal128(x, 6) is exact for a column of scale ≤ 6; × 10**6 keeps the scale
+        scaled = exp.Anonymous(this="toDecimal128", expressions=[column, exp.Literal.number(6)])
+        return exp.Anonymous(this="toInt128", expressions=[
+            exp.Mul(this=scaled, expression=exp.Literal.number(10**FACT_SCALE))])
+
+    def money(self, units: exp.Expr, scale: int) -> exp.Expr:
+        # toDecimal128(integer, 0) × 0.01 as Decimal(·, 2): the scale is the sum of scales
+        if scale <= 0:
+            return units
+        return exp.Mul(
+            this=exp.Anonymous(this="toDecimal128", expressions=[units, exp.Literal.number(0)]),
+            expression=exp.Anonymous(this="toDecimal32", expressions=[
+                exp.Literal.string(f"0.{'0' * (scale - 1)}1"), exp.Literal.number(scale)]))
+
+
+@dataclass(frozen=True)
+class Postgres(Dialect):
+    """NUMERIC is exact and unbounded; DIV(n, d) truncates toward zero."""
+
+    def truncating_division(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="DIV", expressions=[n, d])
+
+
+@dataclass(frozen=True)
+class Approximate(Dialect):
+    """Engines whose decimal division rounds (Spark, Trino, Snowflake, BigQuery): the quotient
+    is taken as a rounded decimal and corrected by the remainder, so it is exact anyway."""
+
+    exact_division: bool = False
+
+    def truncating_division(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        return self.to_integer(exp.Anonymous(this="FLOOR", expressions=[
+            exp.Div(this=exp.Paren(this=n), expression=exp.Paren(this=d))]))
+
+    def remainder(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="MOD", expressions=[n, d])
+
+
+DIALECTS: dict[str, Dialect] = {
+    "duckdb": DuckDB("duckdb", "duckdb", int_type="HUGEINT", executed="duckdb"),
+    "clickhouse": ClickHouse("clickhouse", "clickhouse", int_type="Int128", executed="chdb"),
+    "postgres": Postgres("postgres", "postgres", int_type="NUMERIC(38, 0)"),
+    "spark": Approximate("spark", "spark", int_type="DECIMAL(38, 0)"),
+    "trino": Approximate("trino", "trino", int_type="DECIMAL(38, 0)"),
+    "snowflake": Approximate("snowflake", "snowflake", int_type="NUMBER(38, 0)"),
+    "bigquery": Approximate("bigquery", "bigquery", int_type="BIGNUMERIC"),
+}

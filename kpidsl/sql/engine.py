@@ -1,0 +1,194 @@
+"""Evaluation on embedded DuckDB: the money in SQL, everything else exactly as the Python engine.
+
+Rows are read and prepared by the same code as the Python engine (facts readers, defaults,
+missing facts, unknown grades: the same diagnostics), loaded into DuckDB through Arrow as
+DECIMAL(18, 6), and each grade's query computes every payment and the total. A Result holds
+those amounts; its details (KPIs, attainments, lines) are the Python evaluator's, computed
+again on demand from the same facts (as every Result of a batch already does), so every output
+format is byte for byte the Python engine's. A row the query flags (a division by zero, a
+value the Python evaluator would refuse) or whose facts do not fit DECIMAL(18, 6) is
+evaluated by the Python engine instead, which gives its result or its diagnostic.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
+from functools import reduce
+from operator import add
+from typing import TYPE_CHECKING, Any
+
+from ..evaluate import apply_budgets, team_values, team_view, uses_team
+from ..results import Result
+from ..runtime import CONTEXT, ZERO, is_fraction_step
+from . import Query, queries
+from .dialects import FACT_DIGITS, FACT_SCALE
+
+if TYPE_CHECKING:
+    from ..api import Ruleset
+
+BATCH = 200_000  # rows per query when no team links them: memory stays flat in the file size
+_LIMIT = Decimal(10) ** (FACT_DIGITS - FACT_SCALE)
+
+
+def fits(value: Decimal) -> bool:
+    """Does a fact go into DECIMAL(18, 6) exactly?"""
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -FACT_SCALE and abs(value) < _LIMIT
+
+
+class SqlEvaluation:
+    """`Ruleset.evaluate_many` on DuckDB (or on a DuckDB connection the caller passes)."""
+
+    def __init__(self, ruleset: Ruleset, connection: Any = None) -> None:
+        import duckdb
+
+        self.ruleset = ruleset
+        self.checked = ruleset.checked
+        self.python = ruleset._evaluation
+        self.con = connection if connection is not None else duckdb.connect()
+        self._queries: dict[int | None, dict[str, Query]] = {}
+        step = self.checked.payout_step
+        self._fraction = is_fraction_step(step)
+        exponent = step.normalize().as_tuple().exponent
+        self._exponent = exponent if isinstance(exponent, int) else 0
+        self._step = step
+
+    def queries(self, month: int | None) -> dict[str, Query]:
+        if month not in self._queries:
+            self._queries[month] = {q.grade: q for q in queries(self.checked, "duckdb",
+                                                                table="facts", month=month,
+                                                                carry=("_i",),
+                                                                budgets=False)}
+        return self._queries[month]
+
+    def money(self, units: int) -> Decimal:
+        if self._fraction:
+            return Decimal(units).scaleb(self._exponent)
+        with decimal.localcontext(CONTEXT):
+            return Decimal(units) * self._step
+
+    def many(self, rows: Iterable[Any], grade: str | None, month: int | None,
+             on_error: Any) -> Iterator[Result]:
+        checked = self.checked
+        team = any(uses_team(i, checked) for i in self.python.infos.values()) or \
+            bool(checked.base.budgets)
+        if checked.header.per_team or (team and len(checked.variants) > 1):
+            # one Result per team, or teams across grades: the Python engine (docs/sql.md)
+            yield from self.python.many(rows, grade, month, on_error)
+            return
+        batch: list[Any] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= BATCH and not team:
+                yield from self._batch(batch, grade, month, on_error, team)
+                batch = []
+        if batch:
+            yield from self._batch(batch, grade, month, on_error, team)
+
+    def _batch(self, rows: list[Any], grade: str | None, month: int | None, on_error: Any,
+               team: bool) -> Iterator[Result]:
+        import pyarrow as pa
+
+        with decimal.localcontext(CONTEXT):
+            prepared = [p for p in (self.python._prepare_row(r, grade, on_error) for r in rows)
+                        if p is not None]
+        results: list[Result | None] = [None] * len(prepared)
+        python_rows: list[int] = []
+        by_grade: dict[str, list[int]] = {}
+        for index, (info, values, *_rest) in enumerate(prepared):
+            if all(fits(v) for v in values.values()):
+                by_grade.setdefault(info.name, []).append(index)
+            else:
+                python_rows.append(index)
+        aggregates: dict[str, dict[str, Decimal]] = {}
+        if team:
+            if python_rows:  # a team's aggregates must not rest on part of the team
+                yield from self.python.many(rows, grade, month, on_error)
+                return
+            needs = sorted({n for i in self.python.infos.values() for n in i.team_needs})
+            members: dict[str, list[Mapping[str, Decimal]]] = {}
+            for _info, values, _employee, team_name, _row in prepared:
+                members.setdefault(team_name or "", []).append(values)
+            with decimal.localcontext(CONTEXT):
+                aggregates = {name: team_values(needs, m) for name, m in members.items()}
+        queries = self.queries(month)
+        for name, indexes in by_grade.items():
+            info = self.python.infos[name]
+            query = queries[name]
+            facts = list(info.facts)
+            columns: dict[str, Any] = {
+                "_i": pa.array(indexes, type=pa.int64()),
+                "team": pa.array([prepared[i][3] for i in indexes], type=pa.string()),
+            }
+            for fact in facts:
+                columns[fact] = pa.array([prepared[i][1][fact] for i in indexes],
+                                         type=pa.decimal128(FACT_DIGITS, FACT_SCALE))
+            table = pa.table(columns)
+            pays = [f'"{p}_units"' for p, _u in query.output.pays]
+            sql = f'SELECT "_i", "fails", {", ".join(pays)} FROM ({query.sql(pretty=False)})' \
+                if pays else f'SELECT "_i", "fails" FROM ({query.sql(pretty=False)})'
+            self.con.register("facts", table)
+            try:
+                fetched = self.con.execute(sql).fetchall()
+            finally:
+                self.con.unregister("facts")
+            for index, fails, *units in fetched:
+                if fails:
+                    python_rows.append(index)
+                    continue
+                _info, values, employee, team_name, row = prepared[index]
+                amounts = tuple(self.money(u) for u in units)
+                total = reduce(add, amounts) if amounts else ZERO
+                team_data = aggregates.get(team_name or "") if team else None
+                result = Result(info, (None, None, None, None, amounts, total), employee,
+                                values, team_name, row, recomputable=True,
+                                team_data=team_data, month=month)
+                result.release_details()
+                if team and uses_team(info, self.checked):
+                    result.team_values = team_view(aggregates[team_name or ""])
+                results[index] = result
+        for index in python_rows:
+            info, values, employee, team_name, row = prepared[index]
+            team_data = aggregates.get(team_name or "") if team else None
+            with decimal.localcontext(CONTEXT):
+                fallback = self.python._guarded(info, values, employee, team_name, team_data,
+                                              month, row, on_error)
+            if fallback is not None and team and uses_team(info, self.checked):
+                fallback.team_values = team_view(aggregates[team_name or ""])
+            results[index] = fallback
+        done = [r for r in results if r is not None]
+        if team:
+            with decimal.localcontext(CONTEXT):
+                apply_budgets(self.checked, done)
+        yield from done
+
+
+def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
+    """A DuckDB relation's rows as mappings for `many` (DECIMAL columns arrive as Decimal;
+    a DOUBLE column is refused by the facts conversion, as any float is)."""
+    columns = list(relation.columns)
+    for values in relation.fetchall():
+        row = dict(zip(columns, values, strict=True))
+        yield {k: ("" if v is None else v) for k, v in row.items()}
+
+
+# Above this many bytes of facts DuckDB is faster end to end (bench/sql.py measures it).
+CROSSOVER_BYTES = 2_000_000
+
+
+def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
+    """`--engine auto`: DuckDB for large facts files the SQL backend can compute exactly."""
+    from pathlib import Path
+
+    from ..diagnostics import KpiError
+
+    size = sum(Path(p).stat().st_size for p in paths if Path(p).is_file())
+    if size < CROSSOVER_BYTES:
+        return "python"
+    try:
+        queries(ruleset.checked, "duckdb", budgets=False)
+    except KpiError:
+        return "python"
+    return "duckdb"

@@ -1,0 +1,943 @@
+"""A checked variant → one SQL query (a sqlglot tree), exact to the kopeck in every dialect.
+
+Every number is a fraction num ÷ (dyn × k) of integers: `k` is a positive constant known when
+compiling (10**6 for a fact, 3 000 000 for a plan), `dyn` a positive integer column or
+expression present only after a division by something the facts decide. Nothing is divided
+until a pay line (or a declared `round`) rounds: the quotient is then taken once, as integer
+division, and the scheme's rounding mode is applied from the remainder. Comparisons are
+cross-multiplied. Each integer's largest possible magnitude is tracked while generating; a
+scheme whose intermediates could exceed 38 digits is refused, naming the expression, instead
+of being left to overflow in the engine.
+
+The query reads a facts table whose columns are the facts (DECIMAL(18, 6) or integers, NULL
+when missing), `employee`, `team` and `grade`; it is a chain of CTEs named after the scheme's
+KPIs and payments, each with a comment giving its .kpi line.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from math import gcd
+
+from sqlglot import exp
+
+from .. import ast
+from ..checks import CheckedRuleset, Variant
+from ..checks.curves import band_bounds
+from ..checks.fold import fold
+from ..diagnostics import Diagnostic, error
+from ..runtime import CONTEXT
+from ..units import Unit
+from .dialects import FACT_DIGITS, FACT_SCALE, LIMIT, Dialect
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+GATE_WORDS = {"": 0, "withheld": 1, "capped": 2, "floored": 3}
+
+
+class Refused(Exception):
+    """The scheme cannot be computed exactly in SQL; carries the diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+@dataclass(frozen=True)
+class Int:
+    """An integer-valued SQL expression and the largest magnitude it can take."""
+
+    e: exp.Expr
+    bound: int
+    value: int | None = None  # known when compiling
+
+
+@dataclass(frozen=True)
+class Num:
+    """num ÷ (dyn × k); `err` is true where computing it raises in the Python evaluator."""
+
+    num: Int
+    dyn: Int | None
+    k: int
+    err: exp.Expr | None = None
+
+    @property
+    def static(self) -> Fraction | None:
+        if self.dyn is None and self.num.value is not None:
+            return Fraction(self.num.value, self.k)
+        return None
+
+
+@dataclass(frozen=True)
+class Cond:
+    e: exp.Expr
+    err: exp.Expr | None = None
+
+
+def _or(*parts: exp.Expr | None) -> exp.Expr | None:
+    """Any of the failure flags (each once). A flag may be raised by a branch that is not
+    taken: the row then goes to the Python evaluator, which decides; never the reverse."""
+    out: exp.Expr | None = None
+    seen: set[str] = set()
+    for part in parts:
+        if part is None or (isinstance(part, exp.Boolean) and not part.this):
+            continue
+        text = part.sql()
+        if text in seen:
+            continue
+        seen.add(text)
+        out = part if out is None else exp.Or(this=out, expression=part)
+    return out
+
+
+def _and(a: exp.Expr, b: exp.Expr | None) -> exp.Expr | None:
+    return None if b is None else exp.And(this=exp.Paren(this=a), expression=exp.Paren(this=b))
+
+
+def _p(e: exp.Expr) -> exp.Expr:
+    return e if isinstance(e, exp.Column | exp.Literal | exp.Paren | exp.Cast | exp.Anonymous) \
+        else exp.Paren(this=e)
+
+
+@dataclass
+class Column:
+    """A materialised value: its columns in the CTE chain."""
+
+    name: str
+    value: Num
+
+
+@dataclass
+class Step:
+    name: str
+    comment: str
+    columns: list[tuple[str, exp.Expr]] = field(default_factory=list)
+
+
+@dataclass
+class Output:
+    """Where each part of a Result is in the query's columns (for the engine)."""
+
+    kpis: list[tuple[str, Num, Num | None, Num | None]] = field(default_factory=list)
+    lines: list[tuple[str, str, Num, Num, Int, Int, Int]] = field(default_factory=list)
+    pays: list[tuple[str, Int]] = field(default_factory=list)
+
+
+class VariantQuery:
+    """Builds the query of one variant (a grade or the base scheme)."""
+
+    def __init__(self, checked: CheckedRuleset, variant: Variant, dialect: Dialect,
+                 table: str = "facts", month: int | None = None,
+                 carry: tuple[str, ...] = ()) -> None:
+        self.carry = carry  # input columns passed through to the result (the engine's row ids)
+        self.checked = checked
+        self.variant = variant
+        self.d = dialect
+        self.table = table
+        self.month = month
+        self.steps: list[Step] = []
+        self.current: Step | None = None
+        self.node: ast.Expr | ast.Node | None = None
+        self.scope: dict[tuple[str, str], Num] = {}
+        self.x: Num | None = None
+        self.names: set[str] = set()
+
+    # ---------------------------------------------------------------- integers
+    def refuse(self, what: str) -> Refused:
+        span = self.node.span if self.node is not None else None
+        return Refused(error(
+            "KPI950", f"{what}: this expression could need more than 38 digits in SQL",
+            self.checked.source, span,
+            hint="the SQL engines compute with 38-digit integers; simplify the expression "
+                 "or evaluate with the Python engine (--engine python)"))
+
+    def lit(self, value: int) -> Int:
+        return Int(self.d.literal(value), abs(value), value)
+
+    def check(self, bound: int) -> int:
+        if bound > LIMIT:
+            raise self.refuse(f"'{self.text()}'")
+        return bound
+
+    def text(self) -> str:
+        node = self.node
+        if node is None or not node.span.line:
+            return "an expression"
+        source = self.checked.source
+        line = source.line_text(node.span.line)
+        if node.span.end_line == node.span.line:
+            return line[node.span.column - 1:node.span.end_column - 1].strip() or line.strip()
+        return line.strip()
+
+    def mul(self, a: Int, b: Int) -> Int:
+        if a.value is not None and b.value is not None:
+            return self.lit(a.value * b.value)
+        if a.value == 1:
+            return b
+        if b.value == 1:
+            return a
+        if a.value == 0 or b.value == 0:
+            return self.lit(0)
+        return Int(exp.Mul(this=_p(a.e), expression=_p(b.e)), self.check(a.bound * b.bound))
+
+    def add(self, a: Int, b: Int, sign: int = 1) -> Int:
+        if a.value is not None and b.value is not None:
+            return self.lit(a.value + sign * b.value)
+        if b.value == 0:
+            return a
+        if a.value == 0 and sign == 1:
+            return b
+        node = exp.Add if sign == 1 else exp.Sub
+        return Int(node(this=_p(a.e), expression=_p(b.e)), self.check(a.bound + b.bound))
+
+    def neg(self, a: Int) -> Int:
+        if a.value is not None:
+            return self.lit(-a.value)
+        return Int(exp.Neg(this=_p(a.e)), a.bound)
+
+    def case(self, branches: Sequence[tuple[exp.Expr, Int]], default: Int) -> Int:
+        if all(b.value is not None and b.value == default.value for _c, b in branches):
+            return default
+        node = exp.Case()
+        for condition, value in branches:
+            node = node.when(condition, value.e)
+        node = node.else_(default.e)
+        return Int(node, max([default.bound, *(b.bound for _c, b in branches)]))
+
+    def scale(self, a: Int, factor: int) -> Int:
+        return self.mul(a, self.lit(factor)) if factor != 1 else a
+
+    # ---------------------------------------------------------------- fractions
+    def const(self, value: Fraction | Decimal) -> Num:
+        f = Fraction(value)
+        return Num(self.lit(f.numerator), None, f.denominator)
+
+    def den(self, a: Num) -> Int:
+        k = self.lit(a.k)
+        return k if a.dyn is None else self.mul(a.dyn, k)
+
+    def same_dyn(self, a: Num, b: Num) -> bool:
+        if a.dyn is None or b.dyn is None:
+            return a.dyn is None and b.dyn is None
+        return a.dyn.e.sql() == b.dyn.e.sql()
+
+    def common(self, a: Num, b: Num) -> tuple[Int, Int, Int | None, int]:
+        """a and b over one denominator: (a's numerator, b's, dyn, k)."""
+        if self.same_dyn(a, b):
+            k = a.k * b.k // gcd(a.k, b.k)
+            return self.scale(a.num, k // a.k), self.scale(b.num, k // b.k), a.dyn, k
+        g = gcd(a.k, b.k)
+        an = self.scale(a.num, b.k // g)
+        bn = self.scale(b.num, a.k // g)
+        if a.dyn is not None:
+            bn = self.mul(bn, a.dyn)
+        if b.dyn is not None:
+            an = self.mul(an, b.dyn)
+        dyn = a.dyn if b.dyn is None else b.dyn if a.dyn is None else self.mul(a.dyn, b.dyn)
+        return an, bn, dyn, a.k * b.k // g
+
+    def plus(self, a: Num, b: Num, sign: int = 1) -> Num:
+        an, bn, dyn, k = self.common(a, b)
+        return Num(self.add(an, bn, sign), dyn, k, _or(a.err, b.err))
+
+    def times(self, a: Num, b: Num) -> Num:
+        # cancel the constant parts first, so digits grow no more than they must
+        an, bn, ak, bk = a.num, b.num, a.k, b.k
+        if an.value is not None:
+            g = gcd(an.value, bk)
+            an, bk = self.lit(an.value // g), bk // g
+        if bn.value is not None:
+            g = gcd(bn.value, ak)
+            bn, ak = self.lit(bn.value // g), ak // g
+        dyn = a.dyn if b.dyn is None else b.dyn if a.dyn is None else self.mul(a.dyn, b.dyn)
+        return Num(self.mul(an, bn), dyn, ak * bk, _or(a.err, b.err))
+
+    def negate(self, a: Num) -> Num:
+        return Num(self.neg(a.num), a.dyn, a.k, a.err)
+
+    def zero(self, a: Num) -> exp.Expr | None:
+        """True where a is zero; None when it cannot be."""
+        if a.num.value is not None:
+            return exp.true() if a.num.value == 0 else None
+        return exp.EQ(this=_p(a.num.e), expression=exp.Literal.number(0))
+
+    def divide(self, a: Num, b: Num) -> Num:
+        """a ÷ b with b ≠ 0 (the caller decides what b = 0 gives)."""
+        s = b.static
+        if s is not None:
+            if s == 0:
+                return Num(self.lit(0), None, 1, exp.true())
+            return self.times(a, self.const(1 / s))
+        # a ÷ (bn / (bdyn·bk)) = a·bdyn·bk / bn; the sign of bn moves to the numerator
+        g = gcd(a.k, b.k)
+        num = self.scale(a.num, b.k // g)
+        if b.dyn is not None:
+            num = self.mul(num, b.dyn)
+        negative = exp.LT(this=_p(b.num.e), expression=exp.Literal.number(0))
+        num = self.case([(negative, self.neg(num))], num)
+        magnitude = Int(exp.Abs(this=b.num.e), b.num.bound)
+        dyn = magnitude if a.dyn is None else self.mul(a.dyn, magnitude)
+        return Num(num, dyn, a.k // g, _or(a.err, b.err))
+
+    def compare(self, op: str, a: Num, b: Num) -> Cond:
+        an, bn, _dyn, _k = self.common(a, b)  # the same positive denominator: compare numerators
+        nodes = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT,
+                 ">=": exp.GTE}
+        return Cond(nodes[op](this=_p(an.e), expression=_p(bn.e)), _or(a.err, b.err))
+
+    def choose(self, branches: list[tuple[Cond, Num]], default: Num) -> Num:
+        """CASE WHEN c1 THEN v1 … ELSE default, the branches over one denominator."""
+        values = [v for _c, v in branches] + [default]
+        k = 1
+        for v in values:
+            k = k * v.k // gcd(k, v.k)
+        same = all(self.same_dyn(v, values[0]) for v in values)
+        nums, dyns = [], []
+        for v in values:
+            nums.append(self.scale(v.num, k // v.k))
+            dyns.append(v.dyn if v.dyn is not None else self.lit(1))
+        conditions = [c.e for c, _v in branches]
+        num = self.case(list(zip(conditions, nums[:-1], strict=True)), nums[-1])
+        dyn = values[0].dyn if same else \
+            self.case(list(zip(conditions, dyns[:-1], strict=True)), dyns[-1])
+        return Num(num, dyn, k, _or(*(c.err for c, _v in branches), *(v.err for v in values)))
+
+    def round_units(self, a: Num, step: Fraction, mode: str, name: str = "rounded") -> Int:
+        """round(a ÷ step) to an integer with the scheme's mode, from integer division.
+
+        n and d go to columns, then the floor of n ÷ d (from the engine's truncated, or for
+        some engines rounded, quotient corrected by the remainder), then the mode's step up.
+        """
+        n = self.scale(a.num, step.denominator)
+        d = self.scale(self.den(a), step.numerator)
+        if n.value is not None and d.value is not None:
+            return self.lit(_round_fraction(Fraction(n.value, d.value), mode))
+        self.check(2 * d.bound + n.bound)
+        n = self.column(f"{name}__n", n)
+        if d.value is None:  # zero only on a row that fails anyway (÷0): never divide by it
+            d = Int(exp.Case().when(exp.EQ(this=_p(d.e), expression=exp.Literal.number(0)),
+                                    exp.Literal.number(1)).else_(d.e), d.bound)
+        d = self.column(f"{name}__d", d)
+        self.begin(f"{name}_quotient", self.node, f"{name}: the quotient")
+        q0 = self.column(f"{name}__q", Int(self.d.truncating_division(n.e, d.e), n.bound))
+        self.begin(f"{name}_floor", self.node, f"{name}: the floor")
+        # |q·d| ≤ |n| + d: the product of a quotient and its divisor stays near the dividend
+        near = self.check(n.bound + d.bound)
+        r0 = self.add(n, Int(exp.Mul(this=_p(q0.e), expression=_p(d.e)), near), -1)
+        below = exp.LT(this=_p(r0.e), expression=exp.Literal.number(0))
+        one = self.lit(1)
+        branches: list[tuple[exp.Expr, Int]] = [(below, one)]
+        if not self.d.exact_division:
+            branches.append((exp.GTE(this=_p(r0.e.copy()), expression=_p(d.e)), self.neg(one)))
+        floor = self.column(f"{name}__floor",
+                            self.add(q0, self.case(branches, self.lit(0)), -1))
+        self.begin(f"{name}_mode", self.node, f"{name}: rounded {mode}")
+        rem = self.column(f"{name}__rem", self.add(
+            n, Int(exp.Mul(this=_p(floor.e), expression=_p(d.e)), near), -1))  # 0 ≤ rem < d
+        self.begin(f"{name}_units", self.node, f"{name}: rounded {mode}")
+        twice = exp.Mul(this=exp.Literal.number(2), expression=_p(rem.e))
+        positive = exp.GT(this=_p(rem.e), expression=exp.Literal.number(0))
+        tie = exp.EQ(this=twice, expression=_p(d.e))
+        over = exp.GT(this=twice.copy(), expression=_p(d.e))
+        n_neg = exp.LT(this=_p(n.e), expression=exp.Literal.number(0))
+        n_pos = exp.GT(this=_p(n.e), expression=exp.Literal.number(0))
+        odd = exp.NEQ(this=self.d.remainder(floor.e, exp.Literal.number(2)),
+                      expression=exp.Literal.number(0))
+        up: exp.Expr | None
+        if mode == "half up":
+            up = exp.or_(over, exp.and_(tie, exp.not_(n_neg)))
+        elif mode == "half down":
+            up = exp.or_(over, exp.and_(tie, n_neg))
+        elif mode == "half even":
+            up = exp.or_(over, exp.and_(tie, odd))
+        elif mode == "up":
+            up = exp.and_(positive, n_pos)
+        elif mode == "down":
+            up = exp.and_(positive, n_neg)
+        elif mode == "ceiling":
+            up = positive
+        else:
+            up = None
+        if up is None:
+            return floor
+        return self.add(floor, self.case([(up, one)], self.lit(0)))
+
+    def rounded(self, a: Num, step: Decimal, mode: str, name: str = "rounded") -> Num:
+        f = Fraction(step)
+        units = self.round_units(a, f, mode, name)
+        return Num(self.mul(units, self.lit(f.numerator)), None, f.denominator, a.err)
+
+    # ---------------------------------------------------------------- the CTE chain
+    def ident(self, name: str) -> str:
+        base = name
+        n = 1
+        while name in self.names:
+            n += 1
+            name = f"{base}_{n}"
+        self.names.add(name)
+        return name
+
+    def begin(self, name: str, node: ast.Node | ast.Expr | None, what: str) -> None:
+        line = node.span.line if node is not None and node.span.line else 0
+        comment = f" {what} (line {line}) " if line else f" {what} "
+        self.current = Step(self.ident("cte:" + name)[4:], comment)
+        self.steps.append(self.current)
+
+    def keep(self, name: str, value: Num) -> Num:
+        """Materialise a value as columns of the current step; later steps read the columns."""
+        assert self.current is not None
+        num = self.column(name, value.num)
+        dyn = None if value.dyn is None else self.column(name + "__den", value.dyn)
+        err = None
+        if value.err is not None:
+            flag = self.ident(name + "__fails")
+            self.current.columns.append((flag, value.err))
+            err = exp.column(flag, quoted=True)
+        return Num(num, dyn, value.k, err)
+
+    def column(self, name: str, value: Int) -> Int:
+        assert self.current is not None
+        if value.value is not None or isinstance(value.e, exp.Column):
+            return value
+        alias = self.ident(name)
+        self.current.columns.append((alias, value.e))
+        return Int(exp.column(alias, quoted=True), value.bound)
+
+    # ---------------------------------------------------------------- the variant
+    def build(self) -> tuple[exp.Select, Output]:
+        v = self.variant
+        out = Output()
+        self.begin("facts_scaled", None, "facts as integers of 10**-6")
+        limit = 10**FACT_DIGITS - 1
+        missing: list[exp.Expr] = []
+        for name, fact in v.facts.items():
+            self.node = fact
+            column = exp.column(name, quoted=True)
+            scaled = Int(self.d.fact(column), limit)
+            if fact.if_missing is not None:
+                default = self.expr(fact.if_missing)
+                if default.static is None or (default.static * 10**FACT_SCALE).denominator != 1:
+                    raise self.refuse(f"the default of fact '{name}'")
+                value = int(default.static * 10**FACT_SCALE)
+                scaled = Int(exp.Coalesce(this=scaled.e, expressions=[self.d.literal(value)]),
+                             max(limit, abs(value)))
+            else:
+                missing.append(exp.Is(this=column.copy(), expression=exp.null()))
+            self.scope[("fact", name)] = self.keep(f"fact_{name}", Num(scaled, None,
+                                                                      10**FACT_SCALE))
+        fails = _or(*missing)
+        self.fails: exp.Expr | None = fails
+        self.team_step()
+        for name in v.kpi_order:
+            self.write_kpi(name, out)
+        for pay in v.pays.values():
+            self.write_pay(pay, out)
+        return self.select(out), out
+
+    def team_step(self) -> None:
+        v = self.variant
+        needs: set[tuple[str, str]] = set()
+        size = False
+        from ..checks.names import expressions
+        from ..checks.walk import nodes
+
+        for _where, e, _scope in expressions(v):
+            for node in nodes(e):
+                if isinstance(node, ast.TeamAggregate):
+                    needs.add((node.kind, node.name))
+                elif isinstance(node, ast.TeamSize):
+                    size = True
+        if not needs and not size:
+            return
+        self.begin("team", None, "team aggregates over the members whose facts are complete")
+        partition = exp.Coalesce(this=exp.column("team", quoted=True),
+                                 expressions=[exp.Literal.string("")])
+        member = exp.not_(exp.Paren(this=self.fails)) if self.fails is not None else exp.true()
+
+        def window(function: exp.Expr) -> exp.Expr:
+            return exp.Window(this=function, partition_by=[partition.copy()])
+
+        count = Int(window(exp.Sum(this=exp.Case().when(member.copy(), exp.Literal.number(1))
+                                   .else_(exp.Literal.number(0)))), 10**9)
+        count = self.column("team_size", count)
+        self.scope[("team", "size")] = Num(count, None, 1)
+        for kind, name in sorted(needs):
+            fact = self.scope.get(("fact", name))
+            if fact is None:
+                raise self.refuse(f"team {kind} of {name}")
+            value = exp.Case().when(member.copy(), fact.num.e).else_(exp.null())
+            if kind in ("total", "average"):
+                total = Int(self.d.to_integer(window(exp.Sum(this=value))),
+                            self.check(fact.num.bound * 10**9))
+                total = Int(exp.Coalesce(this=total.e, expressions=[exp.Literal.number(0)]),
+                            total.bound)
+                total = self.column(f"team_{kind}_{name}", total)
+                if kind == "total":
+                    self.scope[("team", f"{kind}:{name}")] = Num(total, None, fact.k)
+                else:
+                    members = Int(self.d.to_integer(window(exp.Count(this=value.copy()))), 10**9)
+                    members = self.column(f"team_members_{name}", members)
+                    # no member has the fact: 0, as the Python evaluator's empty team
+                    nonzero = Int(exp.Case().when(exp.EQ(this=members.e, expression=exp.Literal
+                                                         .number(0)), exp.Literal.number(1))
+                                  .else_(members.e), members.bound)
+                    self.scope[("team", f"{kind}:{name}")] = Num(total, nonzero, fact.k)
+            else:
+                function = exp.Min if kind == "min" else exp.Max
+                agg = Int(exp.Coalesce(this=window(function(this=value)),
+                                       expressions=[exp.Literal.number(0)]), fact.num.bound)
+                self.scope[("team", f"{kind}:{name}")] = Num(
+                    self.column(f"team_{kind}_{name}", agg), None, fact.k)
+
+    def write_kpi(self, name: str, out: Output) -> None:
+        kpi = self.variant.kpis[name]
+        self.begin(f"kpi_{name}", kpi, f"KPI {name}")
+        self.node = kpi.formula or kpi
+        value = self.expr(kpi.formula) if kpi.formula is not None else self.scope[("fact", name)]
+        value = self.keep(f"kpi_{name}", value)
+        self.scope[("kpi", name)] = value
+        plan = None
+        if kpi.plan is not None:
+            self.node = kpi.plan
+            plan = self.keep(f"plan_{name}", self.monthly(kpi.plan, kpi.plan_by_month))
+            self.scope[("plan", name)] = plan
+        attainment: Num | None = None
+        if kpi.attainment is not None or plan is not None:
+            self.begin(f"kpi_{name}_attainment", kpi.attainment or kpi, f"attainment of {name}")
+            self.node = kpi.attainment or kpi
+            if kpi.attainment is not None:
+                attainment = self.expr(kpi.attainment)
+            else:
+                assert plan is not None
+                ratio = self.divide(value, plan)
+                ratio = Num(ratio.num, ratio.dyn, ratio.k, _or(ratio.err, self.zero(plan)))
+                if (kpi.direction or "higher") == "lower":
+                    worse = self.plus(self.const(Fraction(2)), ratio, -1)
+                    positive = self.compare(">", worse, self.const(Fraction(0)))
+                    ratio = self.choose([(positive, worse)], self.const(Fraction(0)))
+                attainment = ratio
+            step = self.checked.attainment_step
+            if step is not None:
+                attainment = self.rounded(attainment, step, self.checked.attainment_mode,
+                                          f"attainment_{name}")
+            attainment = self.keep(f"attainment_{name}", attainment)
+            self.scope[("attainment", name)] = attainment
+        out.kpis.append((name, value, plan, attainment))
+
+    def monthly(self, e: ast.Expr, by_month: tuple[ast.MonthValue, ...]) -> Num:
+        for mv in by_month:
+            if self.month is not None and MONTHS.index(mv.month) + 1 == self.month:
+                return self.expr(mv.value)
+        return self.expr(e)
+
+    def payout(self, value: Num, name: str = "payout") -> Num:
+        return self.rounded(value, self.checked.payout_step, self.checked.payout_mode, name)
+
+    def is_money(self, e: ast.Expr) -> bool:
+        from ..checks.types import UnitChecker
+
+        checker = UnitChecker(self.variant, self.checked.source, self.checked.currency)
+        return checker.infer(e) is Unit.MONEY
+
+    def write_pay(self, pay: ast.Pay, out: Output) -> None:
+        self.begin(f"pay_{pay.name}", pay, f"payment {pay.name}")
+        self.node = pay
+        if pay.items:
+            conditions = tuple(g for g in pay.gates if g.kind == "only_if")
+            amounts: list[Int] = []
+            errs: list[exp.Expr | None] = []
+            for item in pay.items:
+                amount, err = self.write_item(pay, item, conditions + item.gates, out)
+                amounts.append(amount)
+                errs.append(err)
+            self.begin(f"pay_{pay.name}_total", pay, f"payment {pay.name}: the sum of its lines")
+            total = amounts[0]
+            for amount in amounts[1:]:
+                total = self.add(total, amount)
+            step = Fraction(self.checked.payout_step)
+            value = Num(self.mul(total, self.lit(step.numerator)), None, step.denominator,
+                        _or(*errs))
+            gates = [g for g in pay.gates if g.kind != "only_if"]
+        else:
+            self.node = pay.formula
+            value = self.payout(self.expr(pay.formula), f"pay_{pay.name}")
+            gates = list(pay.gates)
+        value = self.keep(f"pay_{pay.name}", value)
+        for gate in gates:
+            self.begin(f"pay_{pay.name}_{gate.kind}", gate, f"payment {pay.name}: {gate.kind}")
+            self.node = gate
+            if gate.kind == "only_if":
+                test = self.cond(gate.value)
+                zero = self.payout(self.const(Fraction(0)))
+                value = self.choose([(Cond(exp.not_(exp.Paren(this=test.e)), test.err), zero)],
+                                    value)
+            else:
+                limit = self.payout(self.expr(gate.value))
+                hit = self.compare(">" if gate.kind == "cap" else "<", value, limit)
+                if gate.unless is not None:
+                    unless = self.cond(gate.unless)
+                    hit = Cond(exp.and_(exp.Paren(this=hit.e),
+                                        exp.not_(exp.Paren(this=unless.e))),
+                               _or(hit.err, unless.err))
+                value = self.choose([(hit, limit)], value)
+            value = self.keep(f"pay_{pay.name}", value)
+        self.scope[("pay", pay.name)] = value
+        step = Fraction(self.checked.payout_step)
+        out.pays.append((pay.name, self.units(value, step)))
+
+    def units(self, value: Num, step: Fraction) -> Int:
+        """A rounded amount as a count of steps (its denominator divides step's)."""
+        assert value.dyn is None
+        if value.num.value is not None:
+            return self.lit(int(Fraction(value.num.value, value.k) / step))
+        factor = Fraction(1, value.k) / step  # an integer or its inverse, by construction
+        if factor.denominator == 1:
+            return self.scale(value.num, factor.numerator)
+        return Int(self.d.truncating_division(value.num.e, self.d.literal(factor.denominator)),
+                   value.num.bound)
+
+    def write_item(self, pay: ast.Pay, item: ast.PoolItem, gates: tuple[ast.Gate, ...],
+                   out: Output) -> tuple[Int, exp.Expr | None]:
+        self.node = item
+        key = f"line_{pay.name}_{item.kpi}"
+        if item.amount is not None:
+            share = self.expr(item.amount)
+        else:
+            assert item.weight is not None and pay.pool is not None
+            share = self.times(self.expr(item.weight), self.expr(pay.pool))
+        share = self.keep(f"{key}_share", share)
+        attainment = self.scope.get(("attainment", item.kpi))
+        if attainment is None:
+            raise self.refuse(f"attainment of {item.kpi}")
+        curve = self.variant.curves[item.curve]  # type: ignore[index]
+        raw, band = self.curve(curve, attainment)
+        raw = self.keep(f"{key}_curve", raw)
+        band = self.column(f"{key}_band", band)
+        self.begin(f"line_{pay.name}_{item.kpi}_factor", item,
+                   f"line {pay.name} for {item.kpi}: the curve's cap and floor, the gates")
+        factor = self.cap_floor(curve, raw)
+        gate = self.lit(0)
+        for g in gates:
+            factor = self.keep(f"{key}_factor", factor)
+            gate = self.column(f"{key}_gate", gate)
+            self.begin(f"line_{pay.name}_{item.kpi}_{g.kind}", g,
+                       f"line {pay.name} for {item.kpi}: {g.kind.replace('_', ' ')}")
+            self.node = g
+            if g.kind == "only_if":
+                test = self.cond(g.value)
+                withheld = Cond(exp.not_(exp.Paren(this=test.e)), test.err)
+                factor = self.choose([(withheld, self.const(Fraction(0)))], factor)
+                gate = self.case([(withheld.e.copy(), self.lit(1))], gate)
+            elif not self.is_money(g.value):
+                limit = self.expr(g.value)
+                hit = self.compare(">" if g.kind == "cap" else "<", factor, limit)
+                if g.unless is not None:
+                    unless = self.cond(g.unless)
+                    hit = Cond(exp.and_(exp.Paren(this=hit.e),
+                                        exp.not_(exp.Paren(this=unless.e))),
+                               _or(hit.err, unless.err))
+                factor = self.choose([(hit, limit)], factor)
+                gate = self.case([(hit.e.copy(), self.lit(GATE_WORDS[
+                    "capped" if g.kind == "cap" else "floored"]))], gate)
+        self.node = item
+        factor = self.keep(f"{key}_factor", factor)
+        gate = self.column(f"{key}_gate", gate)
+        self.begin(f"line_{pay.name}_{item.kpi}", item, f"line {pay.name} for {item.kpi}")
+        amount = self.payout(self.times(share, factor), key)
+        for g in gates:
+            if g.kind != "only_if" and self.is_money(g.value):
+                amount = self.keep(f"{key}_amount", amount)
+                self.begin(f"line_{pay.name}_{item.kpi}_{g.kind}_amount", g,
+                           f"line {pay.name} for {item.kpi}: {g.kind}")
+                self.node = g
+                limit = self.payout(self.expr(g.value))
+                hit = self.compare(">" if g.kind == "cap" else "<", amount, limit)
+                if g.unless is not None:
+                    unless = self.cond(g.unless)
+                    hit = Cond(exp.and_(exp.Paren(this=hit.e),
+                                        exp.not_(exp.Paren(this=unless.e))),
+                               _or(hit.err, unless.err))
+                amount = self.choose([(hit, limit)], amount)
+                gate = self.column(f"{key}_gate", self.case([(hit.e.copy(), self.lit(GATE_WORDS[
+                    "capped" if g.kind == "cap" else "floored"]))], gate))
+        amount = self.keep(f"{key}_amount", amount)
+        self.begin(f"line_{pay.name}_{item.kpi}_amount", item,
+                   f"line {pay.name} for {item.kpi}: the amount in steps of the payout rounding")
+        units = self.column(f"{key}_units", self.units(amount, Fraction(self.checked.payout_step)))
+        out.lines.append((pay.name, item.kpi, share, factor, band, units, gate))
+        return units, amount.err
+
+    # ---------------------------------------------------------------- curves
+    def curve(self, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
+        constants = self.variant.constant_values
+
+        def c(e: ast.Expr | None) -> Fraction:
+            value = fold(e, constants)
+            assert value is not None
+            return Fraction(value)
+
+        def cmp(op: str, bound: Fraction) -> Cond:
+            return self.compare(op, x, self.const(bound))
+
+        self.node = curve
+        branches: list[tuple[Cond, Num, int]] = []
+        default: Num = self.const(Fraction(0))
+        default_band = 0
+        if curve.kind == "linear":
+            points = [(c(p.at), c(p.pays)) for p in curve.points]
+            branches.append((cmp("<", points[0][0]), self.const(Fraction(0)), 0))
+            for index in range(1, len(points)):
+                (a0, p0), (a1, p1) = points[index - 1], points[index]
+                slope = (p1 - p0) / (a1 - a0)
+                value = self.plus(self.const(p0), self.times(
+                    self.plus(x, self.const(a0), -1), self.const(slope)))
+                branches.append((cmp("<=", a1), value, index))
+            default, default_band = self.const(points[-1][1]), len(points)
+        elif curve.kind == "marginal":
+            total = self.const(Fraction(0))
+            reached: list[tuple[exp.Expr, int]] = []
+            going: exp.Expr = exp.true()
+            for index, band in enumerate(curve.bands, start=1):
+                lower, upper = band_bounds(band, constants)
+                low = Fraction(0) if lower is None or not lower.is_finite() else Fraction(lower)
+                open_lower = lower is None or not lower.is_finite()
+                stop = cmp("<=", low).e
+                if open_lower:
+                    stop = exp.and_(stop, exp.not_(cmp("<", Fraction(0)).e))
+                going = exp.and_(going, exp.not_(exp.Paren(this=stop)))
+                if upper is None or not upper.is_finite():
+                    high = x
+                else:
+                    top = Fraction(upper)
+                    high = self.choose([(cmp("<", top), x)], self.const(top))
+                slice_ = self.times(self.plus(high, self.const(low), -1), self.const(c(band.pays)))
+                total = self.plus(total, self.choose([(Cond(going.copy()), slice_)],
+                                                     self.const(Fraction(0))))
+                reached.append((going.copy(), index))
+            band_int = self.case([(cond, self.lit(i)) for cond, i in reversed(reached)],
+                                 self.lit(0))
+            return total, band_int
+        elif curve.kind == "whole":
+            for index, band in enumerate(curve.bands, start=1):
+                lower, upper = band_bounds(band, constants)
+                tests: list[exp.Expr] = []
+                if lower is not None and lower.is_finite():
+                    tests.append(cmp(">=" if band.lower_inclusive else ">", Fraction(lower)).e)
+                if upper is not None and upper.is_finite():
+                    tests.append(cmp("<=" if band.upper_inclusive else "<", Fraction(upper)).e)
+                condition = exp.and_(*tests) if tests else exp.true()
+                branches.append((Cond(condition), self.times(x, self.const(c(band.pays))), index))
+        else:
+            saved = self.x
+            self.x = x
+            try:
+                for index, band in enumerate(curve.bands, start=1):
+                    lower, upper = band_bounds(band, constants)
+                    tests = []
+                    if lower is not None and lower.is_finite():
+                        tests.append(cmp(">=" if band.lower_inclusive else ">",
+                                         Fraction(lower)).e)
+                    if upper is not None and upper.is_finite():
+                        tests.append(cmp("<=" if band.upper_inclusive else "<",
+                                         Fraction(upper)).e)
+                    condition = exp.and_(*tests) if tests else exp.true()
+                    self.node = band.pays
+                    branches.append((Cond(condition), self.expr(band.pays), index))
+            finally:
+                self.x = saved
+        value = self.choose([(cond, v) for cond, v, _i in branches], default)
+        band_int = self.case([(cond.e.copy(), self.lit(i)) for cond, _v, i in branches],
+                             self.lit(default_band))
+        return value, band_int
+
+    def cap_floor(self, curve: ast.Curve, value: Num) -> Num:
+        constants = self.variant.constant_values
+        for limit, op in ((curve.cap, ">"), (curve.floor, "<")):
+            if limit is not None:
+                bound = fold(limit, constants)
+                assert bound is not None
+                b = self.const(Fraction(bound))
+                value = self.choose([(self.compare(op, value, b), b)], value)
+        return value
+
+    # ---------------------------------------------------------------- expressions
+    def expr(self, e: ast.Expr | None) -> Num:
+        if e is None:
+            raise self.refuse("a missing value")
+        saved = self.node
+        self.node = e
+        try:
+            return self._expr(e)
+        finally:
+            self.node = saved
+
+    def _expr(self, e: ast.Expr) -> Num:  # one branch per expression kind
+        v = self.variant
+        if isinstance(e, ast.Literal):
+            return self.const(Fraction(e.value))
+        if isinstance(e, ast.Ref):
+            if e.name in v.constants:
+                const = v.constants[e.name]
+                if const.by_month:
+                    return self.monthly(const.value, const.by_month)
+                if e.name in v.constant_values:
+                    return self.const(Fraction(v.constant_values[e.name]))
+                return self.expr(const.value)
+            if ("kpi", e.name) in self.scope:
+                return self.scope[("kpi", e.name)]
+            if ("fact", e.name) in self.scope:
+                return self.scope[("fact", e.name)]
+            raise self.refuse(f"'{e.name}'")
+        if isinstance(e, ast.PlanOf | ast.AttainmentOf):
+            kind = "plan" if isinstance(e, ast.PlanOf) else "attainment"
+            found = self.scope.get((kind, e.name))
+            if found is None:
+                raise self.refuse(f"{kind} of {e.name}")
+            return found
+        if isinstance(e, ast.CurveInput):
+            if self.x is None:
+                raise self.refuse("attainment outside a curve")
+            return self.x
+        if isinstance(e, ast.TeamAggregate | ast.TeamSize):
+            key = "size" if isinstance(e, ast.TeamSize) else f"{e.kind}:{e.name}"
+            found = self.scope.get(("team", key))
+            if found is None:
+                raise self.refuse("a team aggregate")
+            return found
+        if isinstance(e, ast.Unary):
+            value = self.expr(e.operand)
+            return self.negate(value) if e.op == "-" else value
+        if isinstance(e, ast.Binary):
+            left, right = self.expr(e.left), self.expr(e.right)
+            if e.op == "*":
+                return self.times(left, right)
+            return self.plus(left, right, 1 if e.op == "+" else -1)
+        if isinstance(e, ast.Division):
+            right = self.expr(e.right)
+            left = self.expr(e.left)
+            zero = self.zero(right)
+            quotient = self.divide(left, right)
+            if e.otherwise is None:
+                return Num(quotient.num, quotient.dyn, quotient.k, _or(quotient.err, zero))
+            if right.static is not None and right.static != 0:
+                return quotient
+            otherwise = self.expr(e.otherwise)
+            assert zero is not None
+            return self.choose([(Cond(zero, right.err), otherwise)],
+                               Num(quotient.num, quotient.dyn, quotient.k, left.err))
+        if isinstance(e, ast.IfThenElse):
+            condition = self.cond(e.condition)
+            return self.choose([(condition, self.expr(e.then))], self.expr(e.otherwise))
+        if isinstance(e, ast.Call):
+            args = [self.expr(a) for a in e.args]
+            if e.function == "abs":
+                value = args[0]
+                negative = exp.LT(this=_p(value.num.e), expression=exp.Literal.number(0))
+                return Num(self.case([(negative, self.neg(value.num))], value.num), value.dyn,
+                           value.k, value.err)
+            best = args[0]
+            op = "<" if e.function == "min" else ">"
+            for arg in args[1:]:  # as the builtin: the later one only when strictly better
+                best = self.choose([(self.compare(op, arg, best), arg)], best)
+            return best
+        if isinstance(e, ast.Round):
+            step = fold(e.step, v.constant_values)
+            if step is None:
+                raise self.refuse("a rounding step that is not a constant")
+            return self.rounded(self.expr(e.value), step, e.mode)
+        if isinstance(e, ast.CurveCall):
+            value, _band = self.curve(v.curves[e.curve], self.expr(e.arg))
+            return self.cap_floor(v.curves[e.curve], value)
+        if isinstance(e, ast.Compare | ast.Logical | ast.Not):
+            raise self.refuse("a condition used as a number")
+        raise self.refuse(type(e).__name__)
+
+    def cond(self, e: ast.Expr) -> Cond:
+        saved = self.node
+        self.node = e
+        try:
+            if isinstance(e, ast.Compare):
+                return self.compare(e.op, self.expr(e.left), self.expr(e.right))
+            if isinstance(e, ast.Logical):
+                left, right = self.cond(e.left), self.cond(e.right)
+                node = exp.And if e.op == "and" else exp.Or
+                # Python stops early: the right side's failure counts only when it is reached
+                reached = left.e if e.op == "and" else exp.not_(exp.Paren(this=left.e))
+                return Cond(node(this=exp.Paren(this=left.e), expression=exp.Paren(this=right.e)),
+                            _or(left.err, _and(reached, right.err)))
+            if isinstance(e, ast.Not):
+                inner = self.cond(e.operand)
+                return Cond(exp.not_(exp.Paren(this=inner.e)), inner.err)
+            if isinstance(e, ast.IfThenElse):
+                test, then, other = self.cond(e.condition), self.cond(e.then), \
+                    self.cond(e.otherwise)
+                chosen = exp.Case().when(test.e, then.e).else_(other.e)
+                return Cond(chosen, _or(test.err, then.err, other.err))
+            value = self.expr(e)  # a number as a condition: true unless zero
+            return Cond(exp.NEQ(this=_p(value.num.e), expression=exp.Literal.number(0)),
+                        value.err)
+        finally:
+            self.node = saved
+
+    # ---------------------------------------------------------------- the query
+    def select(self, out: Output) -> exp.Select:
+        previous = self.table
+        query = exp.select("*")
+        ctes = []
+        for step in self.steps:
+            if not step.columns:
+                continue
+            body = exp.select(exp.Star(), *(exp.alias_(e, name, quoted=True)
+                                            for name, e in step.columns)).from_(
+                exp.to_table(previous, quoted=True) if previous == self.table else
+                exp.to_identifier(previous, quoted=True))
+            cte = exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(step.name,
+                                                                                 quoted=True)))
+            cte.add_comments([step.comment])
+            ctes.append(cte)
+            previous = step.name
+        columns: list[exp.Expr] = [exp.column(c, quoted=True)
+                                         for c in (self.carry or ("employee",))]
+        for name, units in out.pays:
+            columns.append(exp.alias_(units.e, f"{name}_units", quoted=True))
+        total = None
+        for _name, units in out.pays:
+            total = units if total is None else self.add(total, units)
+        columns.append(exp.alias_((total or self.lit(0)).e, "total_units", quoted=True))
+        failing = _or(self.fails, *(n.err for _k, n, _p2, _a in out.kpis),
+                      *(a.err for _k, _n, _p2, a in out.kpis if a is not None),
+                      *(p.err for _k, _n, p, _a in out.kpis if p is not None),
+                      *(s.err for *_x, s, f, _b, _u, _g in out.lines),
+                      *(f.err for *_x, f, _b, _u, _g in out.lines))
+        for step in self.steps:
+            for name, _e in step.columns:
+                if name.endswith("__fails"):
+                    failing = _or(failing, exp.column(name, quoted=True))
+        columns.append(exp.alias_(exp.Coalesce(this=exp.Paren(this=failing or exp.false()),
+                                               expressions=[exp.false()]),
+                                  "fails", quoted=True))
+        query = exp.select(*columns).from_(exp.to_identifier(previous, quoted=True)
+                                           if previous != self.table
+                                           else exp.to_table(previous, quoted=True))
+        if ctes:
+            query.set("with_", exp.With(expressions=ctes))
+        return query
+
+
+def _round_fraction(value: Fraction, mode: str) -> int:
+    """Python's own rounding of an exact fraction, for values known when compiling."""
+    with decimal.localcontext(CONTEXT) as ctx:
+        ctx.prec = 200
+        modes = {"half up": decimal.ROUND_HALF_UP, "half even": decimal.ROUND_HALF_EVEN,
+                 "half down": decimal.ROUND_HALF_DOWN, "up": decimal.ROUND_UP,
+                 "down": decimal.ROUND_DOWN, "ceiling": decimal.ROUND_CEILING,
+                 "floor": decimal.ROUND_FLOOR}
+        floor = value.numerator // value.denominator
+        rem = value - floor
+        if rem == 0:
+            return floor
+        q = (Decimal(floor) + Decimal(rem.numerator) / Decimal(rem.denominator))
+        return int(q.quantize(Decimal(1), rounding=modes[mode]))

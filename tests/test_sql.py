@@ -1,0 +1,276 @@
+"""The SQL backend: the same kopecks as the Python engine on DuckDB and ClickHouse (chdb),
+every dialect renders and parses back, and a scheme that cannot be exact is refused."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kpidsl
+from kpidsl.diagnostics import KpiError
+from kpidsl.facts import read_facts
+from kpidsl.sql import DIALECTS, queries
+from kpidsl.sql.engine import fits
+
+ROOT = Path(__file__).resolve().parents[1]
+RULESETS = sorted((ROOT / "rulesets").glob("*.kpi"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def components(results):  # type: ignore[no-untyped-def]
+    return [(r.employee, r.components, r.total) for r in results]
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
+def test_bundled_schemes_pay_the_same_kopecks_in_duckdb(path: Path) -> None:
+    ruleset = kpidsl.load(path)
+    rows = list(read_facts(path.with_suffix(".facts.csv"), ruleset.fact_specs))
+    python = components(ruleset.evaluate_many(rows))
+    duck = components(ruleset.evaluate_many(rows, engine="duckdb"))
+    assert duck == python
+    assert duck and (len(duck) == len(rows) or ruleset.checked.header.per_team)
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
+def test_bundled_examples_pay_the_same_in_duckdb(path: Path) -> None:
+    from kpidsl.checks.fold import fold
+
+    ruleset = kpidsl.load(path)
+    if ruleset.checked.header.per_team:
+        pytest.skip("paid per team: evaluated by the Python engine (docs/sql.md)")
+    rows = []
+    for example in ruleset.checked.examples:
+        variant = ruleset.checked.variants[example.grade or "base"]
+        facts: dict[str, object] = {a.name: fold(a.value, variant.constant_values)
+                                    for a in example.given}
+        rows.append({"employee": example.name, "grade": example.grade or "", **facts})
+    errors_py: list[tuple[str, list[str]]] = []
+    errors_sql: list[tuple[str, list[str]]] = []
+    python = components(ruleset.evaluate_many(
+        rows, on_error=lambda e, _r, d: errors_py.append((e, [x.code for x in d]))))
+    duck = components(ruleset.evaluate_many(
+        rows, engine="duckdb",
+        on_error=lambda e, _r, d: errors_sql.append((e, [x.code for x in d]))))
+    assert duck == python
+    assert errors_sql == errors_py
+
+
+def test_cli_output_is_byte_for_byte_the_python_engines(tmp_path: Path) -> None:
+    scheme = ROOT / "rulesets" / "b2b_manager.kpi"
+    facts = ROOT / "rulesets" / "b2b_manager.facts.csv"
+    for fmt in ("table", "csv", "json"):
+        outs = [subprocess.run([sys.executable, "-m", "kpidsl", "eval", str(scheme), str(facts),
+                                "--format", fmt, "--engine", engine], capture_output=True,
+                               cwd=ROOT, check=False) for engine in ("python", "duckdb")]
+        assert outs[0].returncode == outs[1].returncode == 0
+        assert outs[1].stdout == outs[0].stdout
+        assert outs[1].stderr == outs[0].stderr
+
+
+def test_a_division_by_zero_gets_the_python_diagnostic() -> None:
+    ruleset = kpidsl.loads(
+        "scheme s\n fact revenue money\n fact target money\n"
+        "curve c\n  from 0% pays attainment\n"
+        "kpi revenue plan target\n"
+        "pay bonus pool 1000 RUB\n  for revenue weight 100% curve c\n")
+    rows = [{"employee": "a", "revenue": Decimal(300), "target": Decimal(300)},
+            {"employee": "b", "revenue": Decimal(300), "target": Decimal(0)}]
+    failures_py: list[str] = []
+    failures_sql: list[str] = []
+    py = components(ruleset.evaluate_many(rows, on_error=lambda e, _r, d: failures_py.append(
+        f"{e}: {d[0].code} {d[0].message}")))
+    sql = components(ruleset.evaluate_many(rows, engine="duckdb", on_error=lambda e, _r, d:
+                                           failures_sql.append(f"{e}: {d[0].code} {d[0].message}")))
+    assert sql == py == [("a", {"bonus": Decimal("1000.00")}, Decimal("1000.00"))]
+    assert failures_sql == failures_py
+    assert failures_sql[0].startswith("b: KPI901 division by zero")
+
+
+TIE_SCHEME = """scheme ties
+fact revenue money
+curve c
+  below 80% pays 0
+  from 80% pays attainment
+kpi revenue plan 3_000_000 RUB
+pay bonus
+  for revenue amount 18% × 50_000 RUB curve c
+"""
+
+
+def _half_up(value: Fraction) -> Decimal:
+    with decimal.localcontext() as ctx:
+        ctx.prec = 100
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return exact.quantize(Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize("revenue", [3_113_875, 2_400_005, 2_999_995, 3_000_015, 4_123_455])
+def test_ties_on_half_a_kopeck_round_once_from_the_exact_value(revenue: int) -> None:
+    ruleset = kpidsl.loads(TIE_SCHEME)
+    exact = Fraction(9000 * revenue, 3_000_000)
+    assert (exact * 100).denominator == 2  # exactly half a kopeck
+    result = next(ruleset.evaluate_many([{"employee": "x", "revenue": Decimal(revenue)}],
+                                        engine="duckdb"))
+    assert result.components["bonus"] == _half_up(exact)
+
+
+def test_the_reference_tie_is_paid_9341_63() -> None:
+    ruleset = kpidsl.loads(TIE_SCHEME)
+    result = next(ruleset.evaluate_many([{"employee": "x", "revenue": Decimal(3_113_875)}],
+                                        engine="duckdb"))
+    assert result.components["bonus"] == Decimal("9341.63")
+
+
+def test_a_scheme_beyond_38_digits_is_refused_naming_the_expression() -> None:
+    ruleset = kpidsl.loads(
+        "scheme s\n fact a money\n fact b number\n fact c number\n"
+        "pay p = a × b × c\n")
+    with pytest.raises(KpiError) as caught:
+        ruleset.to_sql("duckdb")
+    d = caught.value.diagnostics[0]
+    assert d.code == "KPI950"
+    assert "could need more than 38 digits in SQL" in d.message
+    assert d.line == 5
+
+
+def test_facts_that_do_not_fit_decimal_18_6_go_to_the_python_engine() -> None:
+    assert fits(Decimal("999999999999.999999"))
+    assert not fits(Decimal("1000000000000"))
+    assert not fits(Decimal("0.0000001"))
+    ruleset = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi")
+    row = {"employee": "x", "revenue": Decimal("3300000.0000001"), "avg_check": Decimal(142500),
+           "conversion": Decimal("0.021"), "calls": Decimal(950)}
+    assert components(ruleset.evaluate_many([row], engine="duckdb")) == \
+        components(ruleset.evaluate_many([row]))
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
+def test_every_dialect_renders_and_parses_back(path: Path, dialect: str) -> None:
+    ruleset = kpidsl.load(path)
+    try:
+        found = queries(ruleset.checked, dialect)
+    except KpiError as exc:
+        assert [d.code for d in exc.diagnostics] == ["KPI952"]  # paid per team
+        return
+    for query in found:
+        text = query.sql()
+        parsed = sqlglot.parse_one(text, read=DIALECTS[dialect].sqlglot)
+        assert parsed.find(sqlglot.exp.With) is not None
+        assert "/* KPI " in text or "/* payment " in text
+
+
+@pytest.mark.parametrize("dialect", ["trino", "snowflake", "bigquery", "postgres", "spark",
+                                     "clickhouse", "duckdb"])
+def test_sql_golden(dialect: str, golden) -> None:  # type: ignore[no-untyped-def]
+    ruleset = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi")
+    golden.check(f"sql_b2b_manager_{dialect}", ruleset.to_sql(dialect))
+
+
+# ---------------------------------------------------------------- ClickHouse (chdb)
+
+def _ch_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _clickhouse_totals(ruleset: kpidsl.Ruleset, rows: list[dict[str, object]]
+                       ) -> list[tuple[str, dict[str, Decimal]]]:
+    chdb_session = pytest.importorskip("chdb.session")
+    query = queries(ruleset.checked, "clickhouse")[0]
+    facts = list(ruleset.checked.base.facts)
+    session = chdb_session.Session()
+    try:
+        columns = ", ".join(["employee String", "team Nullable(String)",
+                             *(f"`{f}` Nullable(Decimal(18, 6))" for f in facts)])
+        session.query("CREATE DATABASE IF NOT EXISTS kpi")
+        session.query(f"CREATE TABLE kpi.facts ({columns}) ENGINE = Memory")
+        values = ", ".join(
+            "(" + ", ".join([_ch_string(str(r["employee"])),
+                             _ch_string(str(r["team"])) if r.get("team") else "NULL",
+                             *(f"toDecimal128('{r[f]}', 6)" for f in facts)]) + ")"
+            for r in rows)
+        session.query(f"INSERT INTO kpi.facts VALUES {values}")
+        text = ruleset.to_sql("clickhouse", table="facts").split(";\n")[0]
+        text = text.replace("FROM facts", "FROM kpi.facts")
+        out = str(session.query(text, "JSONEachRow"))
+    finally:
+        session.close()
+    step = ruleset.checked.payout_step
+    result = []
+    for line in out.splitlines():
+        record = json.loads(line)
+        assert record["fails"] in (0, False)
+        result.append((record["employee"], {
+            name: Decimal(str(record[f"{name}_units"])) * step for name, _u in query.output.pays}))
+    return result
+
+
+@pytest.mark.parametrize("path", [p for p in RULESETS if "head_of_sales" not in p.stem
+                                  and "hunter" not in p.stem], ids=lambda p: p.stem)
+def test_bundled_schemes_pay_the_same_kopecks_in_clickhouse(path: Path) -> None:
+    ruleset = kpidsl.load(path)
+    if ruleset.checked.base.budgets:
+        with pytest.raises(KpiError) as caught:
+            ruleset.to_sql("clickhouse")
+        assert [d.code for d in caught.value.diagnostics] == ["KPI952"]
+        return
+    rows: list[dict[str, object]] = [
+        {"employee": r.employee, "team": r.team or "", **r.values}
+        for r in read_facts(path.with_suffix(".facts.csv"), ruleset.fact_specs) if not r.grade]
+    python = [(r.employee, r.components) for r in ruleset.evaluate_many(rows)]
+    assert _clickhouse_totals(ruleset, rows) == python
+
+
+# ---------------------------------------------------------------- random schemes and facts
+
+@st.composite
+def schemes_with_facts(draw: st.DrawFn) -> tuple[str, list[dict[str, object]]]:
+    from fuzz.schemes import coherent_schemes
+
+    text = draw(coherent_schemes())
+    rows = []
+    for index in range(draw(st.integers(1, 6))):
+        values = {name: Decimal(draw(st.integers(-10**9, 10**10))) / 10**draw(st.integers(0, 6))
+                  for name in ("revenue", "calls", "deals", "meetings", "conversion", "refunds",
+                               "nps", "margin", "leads", "x", "y", "выручка", "звонки")}
+        rows.append({"employee": f"e{index}", **values})
+    return text, rows
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(schemes_with_facts())
+def test_random_schemes_pay_the_same_kopecks_in_duckdb(case: tuple[str, list[dict[str, object]]]
+                                                       ) -> None:
+    text, rows = case
+    try:
+        ruleset = kpidsl.loads(text)
+    except KpiError:
+        return
+    try:
+        ruleset.to_sql("duckdb")
+    except KpiError as exc:
+        assert {d.code for d in exc.diagnostics} <= {"KPI950", "KPI952"}
+        return
+    facts = set(ruleset.fact_specs)
+    rows = [{"employee": r["employee"], **{k: v for k, v in r.items() if k in facts}}
+            for r in rows]
+    errors_py: list[tuple[str, str]] = []
+    errors_sql: list[tuple[str, str]] = []
+    python = components(ruleset.evaluate_many(
+        rows, on_error=lambda e, _r, d: errors_py.append((e, d[0].code))))
+    duck = components(ruleset.evaluate_many(
+        rows, engine="duckdb", on_error=lambda e, _r, d: errors_sql.append((e, d[0].code))))
+    if errors_py != errors_sql:  # the Python engine's 34 digits fail where SQL is exact
+        assert {c for _e, c in errors_py} <= {"KPI902"}
+        return
+    assert duck == python
