@@ -71,10 +71,14 @@ class Ruleset:
         for variant in self.checked.variants.values():
             for fact in variant.facts.values():
                 if fact.name not in specs:
-                    default = self.infos[variant.name].defaults.get(fact.name)
+                    info = self.infos[variant.name]
+                    # a default from a seasonal constant is the month's: left to evaluation
+                    default = None if fact.name in info.monthly_defaults else \
+                        info.defaults.get(fact.name)
                     labels = (fact.label, *(text for _, text in fact.translations))
                     money = fact.unit is Unit.MONEY
-                    specs[fact.name] = FactSpec(fact.name, fact.unit, default is None, default,
+                    required = default is None and fact.if_missing is None
+                    specs[fact.name] = FactSpec(fact.name, fact.unit, required, default,
                                                 fact.label, tuple(t for t in labels if t),
                                                 fact.column, self.currency if money else "",
                                                 getattr(fact, "percent", None))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -20,6 +21,10 @@ from .checks.fold import fold
 from .checks.walk import nodes
 from .runtime import CONTEXT, ROUNDING_MODES, is_fraction_step, round_to
 from .units import Unit
+
+# A curve with more bands than this is written as flat `if` statements, not an `elif` chain
+# (which nests one level per band: Python's compiler fails at a few thousand).
+FLAT_BANDS = 64
 
 # Folding while compiling: a value that is not an exact decimal (1/3) is left to the
 # evaluator, which keeps it as a fraction.
@@ -564,6 +569,9 @@ class _VariantWriter:
             n = q.n if q.d is not None or common.d is None else writer.scaled(q, common)
             return f"{value}, {band_var} = {n}, {index}"
 
+        if len(curve.bands) > FLAT_BANDS:
+            self.write_flat_bands(curve, x, band_var, assign, writer)
+            return common if common is not None else Q(value, den_var)
         for index, band in enumerate(curve.bands, start=1):
             w.at(band)
             lower, upper = band_bounds(band, constants)
@@ -593,6 +601,27 @@ class _VariantWriter:
             w.line("else:  # outside every band")
             w.line(f"    {assign(Q('rt.ZERO'), 0)}")
         return common if common is not None else Q(value, den_var)
+
+    def write_flat_bands(self, curve: ast.Curve, x: Q, band_var: str,
+                         assign: Callable[[Q, int], str], writer: _ExprWriter) -> None:
+        """Many bands: one flat `if` per band, each taken only while no band has been (an
+        `elif` chain nests one level per band, and Python's compiler fails on a few
+        thousand levels)."""
+        w = self.w
+        constants = self.variant.constant_values
+        w.line(f"{assign(Q('rt.ZERO'), 0)}  # outside every band, unless one below holds")
+        for index, band in enumerate(curve.bands, start=1):
+            w.at(band)
+            lower, upper = band_bounds(band, constants)
+            tests = [f"not {band_var}"]
+            if lower is not None and lower.is_finite():
+                op = ">=" if band.lower_inclusive else ">"
+                tests.append(writer.compare(x, op, Q(self.lit(lower)))[1:-1])
+            if upper is not None and upper.is_finite():
+                op = "<=" if band.upper_inclusive else "<"
+                tests.append(writer.compare(x, op, Q(self.lit(upper)))[1:-1])
+            w.line(f"if {' and '.join(tests)}:  # band {index}")
+            w.line(f"    {assign(writer.value(band.pays), index)}")
 
     def write_cap_floor(self, curve: ast.Curve, value: str, factor: Q) -> Q:
         w = self.w

@@ -10,7 +10,7 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,9 @@ class VariantInfo:
     facts: dict[str, ast.Fact]
     defaults: dict[str, Decimal]
     team_needs: tuple[tuple[str, str], ...]  # (aggregate, fact)
+    # facts whose default is a seasonal constant: month → default (prepare picks the month's)
+    monthly_defaults: dict[str, dict[int, Decimal]] = field(default_factory=dict)
+    constants_by_month: dict[int, dict[str, Decimal]] = field(default_factory=dict)
 
 
 def band_text(curve: ast.Curve, index: int) -> str:
@@ -68,11 +71,22 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
         for name, curve in variant.curves.items()
     }
     defaults = {}
+    seasonal = seasonal_constants(variant)
+    by_month = {month: month_constants(variant, month) for month in range(1, 13)} \
+        if seasonal else {}
+    monthly_defaults: dict[str, dict[int, Decimal]] = {}
     for fact in variant.facts.values():
-        if fact.if_missing is not None:
-            value = fold(fact.if_missing, variant.constant_values)
-            if value is not None:
-                defaults[fact.name] = value
+        if fact.if_missing is None:
+            continue
+        if any(isinstance(n, ast.Ref) and n.name in seasonal for n in nodes(fact.if_missing)):
+            # a default taken from a seasonal constant is the month's (never the other
+            # months' value): the facts readers leave such a cell missing for `prepare`
+            monthly_defaults[fact.name] = {
+                month: value for month, constants in by_month.items()
+                if (value := fold(fact.if_missing, constants)) is not None}
+        value = fold(fact.if_missing, variant.constant_values)
+        if value is not None:
+            defaults[fact.name] = value
     needs = sorted({(node.kind, node.name)
                     for _where, expr, _scope in expressions(variant)
                     for node in nodes(expr) if isinstance(node, ast.TeamAggregate)})
@@ -83,7 +97,37 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
         {k: kpis[k].direction or "higher" for k in layout.kpis},
         {k: kpis[k].group for k in layout.kpis},
         line_curves, band_texts, dict(variant.facts), defaults, tuple(needs),
+        monthly_defaults, by_month,
     )
+
+
+def seasonal_constants(variant: Variant) -> set[str]:
+    """Constants whose value depends on the month: `by month`, or computed from one."""
+    out: set[str] = set()
+    for name in variant.constant_order:
+        const = variant.constants[name]
+        if const.by_month or any(isinstance(n, ast.Ref) and n.name in out
+                                 for n in nodes(const.value)):
+            out.add(name)
+    return out
+
+
+def month_constants(variant: Variant, month: int | None) -> dict[str, Decimal]:
+    """Every constant's value in `month` (None: the values without a month)."""
+    if month is None:
+        return variant.constant_values
+    values: dict[str, Decimal] = {}
+    for name in variant.constant_order:
+        const = variant.constants[name]
+        expr = next((mv.value for mv in const.by_month
+                     if MONTHS.index(mv.month) + 1 == month), const.value)
+        value = fold(expr, values)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def uses_team(info: VariantInfo, checked: CheckedRuleset) -> bool:
@@ -203,7 +247,7 @@ class Evaluation:
         return info
 
     def prepare(self, info: VariantInfo, facts: Mapping[str, object],
-                employee: str) -> dict[str, Decimal]:
+                employee: str, month: int | None = None) -> dict[str, Decimal]:
         values: dict[str, Decimal] = {}
         get = facts.get
         for name in info.facts:  # the usual case, read by the facts readers: finite Decimals
@@ -218,7 +262,10 @@ class Evaluation:
         for name, fact in info.facts.items():
             raw = facts.get(name)
             if raw is None or raw == "":
-                if name in info.defaults:
+                seasonal = info.monthly_defaults.get(name)
+                if seasonal is not None and month in seasonal:
+                    values[name] = seasonal[month]  # type: ignore[index]
+                elif name in info.defaults:
                     values[name] = info.defaults[name]
                 else:
                     problems.append(error("KPI502", f"employee '{employee}': missing required "
@@ -247,7 +294,7 @@ class Evaluation:
             team: Mapping[str, Decimal] | None, month: int | None) -> Result:
         info = self.info(grade)
         with decimal.localcontext(ODD):
-            values = self.prepare(info, facts, employee)
+            values = self.prepare(info, facts, employee, month)
             team_data = dict(team) if team is not None else team_values(info.team_needs, [values])
             result = self.run(info, values, employee, None, team_data, month)
             if uses_team(info, self.checked):
@@ -267,7 +314,7 @@ class Evaluation:
             return
         needs_team = any(uses_team(i, self.checked) for i in self.infos.values()) or \
             bool(all_budgets(self.checked))
-        prepared = (self._prepare_row(r, grade, on_error) for r in rows)
+        prepared = (self._prepare_row(r, grade, on_error, month) for r in rows)
         if not needs_team:
             for item in prepared:
                 if item is None:
@@ -280,7 +327,8 @@ class Evaluation:
             return
         yield from self._many_by_team(prepared, month, on_error)
 
-    def _prepare_row(self, row: Any, grade: str | None, on_error: Any):  # type: ignore[no-untyped-def]
+    def _prepare_row(self, row: Any, grade: str | None, on_error: Any,  # type: ignore[no-untyped-def]
+                     month: int | None = None):
         if type(row) is not dict and hasattr(row, "values") and hasattr(row, "employee") and \
                 not _is_mapping(row):
             facts, employee = row.values, row.employee
@@ -290,7 +338,7 @@ class Evaluation:
             row_grade, team, number = row.get("grade"), row.get("team"), 0
         try:
             info = self.info(grade or row_grade or None)
-            return info, self.prepare(info, facts, employee), employee, team, number
+            return info, self.prepare(info, facts, employee, month), employee, team, number
         except KpiError as exc:
             if on_error is None:
                 raise
@@ -350,7 +398,7 @@ class Evaluation:
         """
         info = self.info(grade)
         teams: dict[str, list[Any]] = {}
-        for item in (self._prepare_row(r, info.name, on_error) for r in rows):
+        for item in (self._prepare_row(r, info.name, on_error, month) for r in rows):
             if item is not None:
                 teams.setdefault(item[3] or "", []).append(item)
         results = []

@@ -121,7 +121,10 @@ class _Explainer:
         self.lang = lang
         self.words = WORDS[lang]
         self.variant: Variant = ruleset.checked.variants[result.grade]
-        self.constants = self.variant.constant_values
+        info = ruleset.infos[result.grade]
+        # a seasonal constant is the value of the result's month, as the evaluator used it
+        self.constants = info.constants_by_month.get(result.month or 0,
+                                                     self.variant.constant_values)
         self.out: list[ExplainLine] = []
         self.approximate = False  # did a number shown on the current line lose digits?
 
@@ -496,6 +499,8 @@ class _Substitute:
                 value, 9
         if isinstance(e, ast.Unary):
             text, value = self.text(e.operand, 7)
+            if e.op == "+":  # the value itself
+                return f"+{text}", value, 7
             return f"−{text}", (None if value is None else -value), 7
         if isinstance(e, ast.Binary):
             own = _PRECEDENCE[e.op]

@@ -17,6 +17,7 @@ from typing import Any
 from . import runtime
 from .checks import CheckedRuleset
 from .codegen import Generated, generate
+from .diagnostics import KpiError, error
 
 _ALLOWED_MODULES = {"decimal": decimal, "kpidsl": None, "kpidsl.runtime": runtime}
 
@@ -69,7 +70,13 @@ def compile_ruleset(checked: CheckedRuleset) -> Compiled:
         # the same source, so the evaluators are shared but the layouts are this scheme's.
         return Compiled(generated, cached.filename, cached.namespace)
     filename = f"<kpidsl:{key[:12]}>"
-    code: CodeType = compile(generated.source, filename, "exec")
+    try:
+        code: CodeType = compile(generated.source, filename, "exec")
+    except (RecursionError, MemoryError):  # a scheme too large for Python's compiler
+        raise KpiError([error(
+            "KPI007", "the scheme is too large to compile: its generated evaluator is beyond "
+            "what Python's compiler accepts", checked.source,
+            hint="split it into smaller schemes, or curves into fewer bands")]) from None
     namespace: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), "__name__": "kpidsl_scheme"}
     exec(code, namespace)
     compiled = Compiled(generated, filename, namespace)

@@ -121,6 +121,11 @@ class Result:
         return f"Result(employee={self.employee!r}, grade={self.grade!r}, total={self.total})"
 
     @property
+    def month(self) -> int | None:
+        """The month the result was evaluated for (seasonal constants and plans)."""
+        return self._month
+
+    @property
     def currency(self) -> str:
         return self.info.currency
 

@@ -55,3 +55,52 @@ def test_generated_module_runs_standalone() -> None:
              "conversion": Decimal("0.021"), "calls": Decimal(950)}
     with localcontext(CONTEXT):
         assert evaluate(facts, None, None)[5] == Decimal("119800.00")
+
+
+def big_curve(count: int) -> str:
+    bands = "\n".join(f"  from {i}% to {i + 1}% pays attainment × {i}%" for i in range(count))
+    return f"""scheme s "S"
+  currency RUB
+fact revenue money "Revenue"
+curve big "Big"
+  below 0% pays 0
+{bands}
+  from {count}% pays 1
+kpi revenue "Revenue"
+  plan 1_000 RUB
+pay bonus "Bonus" pool 1_000 RUB
+  for revenue weight 100% curve big
+pay extra "Extra" = big(attainment of revenue) × 1 RUB
+"""
+
+
+def test_a_curve_of_thousands_of_bands_compiles_flat_and_pays_exactly() -> None:
+    """An elif per band nests: 2 500 bands broke Python's compiler (RecursionError) and 6 000
+    its memory. Beyond 64 bands the bands are flat `if`s; the oracle agrees on every line."""
+    from decimal import Decimal
+
+    from fuzz.oracle import exact_pay
+
+    scheme = kpidsl.loads(big_curve(6000))
+    assert "elif" not in scheme.python_source.split("def evaluate_0")[0]
+    for revenue in ("0", "5", "12345", "12345.67", "59999.99", "60000", "61000", "-3"):
+        facts = {"revenue": Decimal(revenue)}
+        result = scheme.evaluate(facts)
+        expected = exact_pay(scheme, facts)
+        assert {k: Decimal(v) for k, v in result.components.items()} == \
+            {k: Decimal(v.numerator) / v.denominator for k, v in expected.components.items()}
+
+
+def test_a_scheme_too_large_to_compile_is_a_diagnostic(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from kpidsl import loader
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded during compilation")
+
+    monkeypatch.setattr(loader, "compile", refuse, raising=False)
+    monkeypatch.setattr(builtins, "compile", builtins.compile)
+    with pytest.raises(kpidsl.KpiError) as caught:
+        kpidsl.loads(big_curve(3).replace('"S"', '"Never compiled before"'))
+    assert [d.code for d in caught.value.diagnostics] == ["KPI007"]

@@ -139,7 +139,8 @@ def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str 
 
     if fmt == "pdf" and output is None:
         fail("--format pdf writes a file: give it with -o FILE")
-    with _output(output, [ruleset], binary=fmt == "pdf") as stream:
+    with _output(output, [ruleset, *([template_dir] if template_dir else [])],
+                 binary=fmt == "pdf") as stream:
         scheme = load_ruleset(ruleset)
         check_grade(scheme, grade)
         text = render_plan(scheme, grade, lang, _source_format(fmt), template_dir,
@@ -226,8 +227,10 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         fail("--all writes one file per employee: give the directory with -o DIR")
     if fmt == "pdf" and output is None:
         fail("--format pdf writes a file: give it with -o FILE")
+    inputs = [ruleset, *facts_paths, *([template_dir] if template_dir else []),
+              *([facts.mapping_file] if facts.mapping_file else [])]
     if employee is not None:
-        with _output(output, [ruleset, *facts_paths], binary=fmt == "pdf") as stream:
+        with _output(output, inputs, binary=fmt == "pdf") as stream:
             scheme = load_ruleset(ruleset)
             check_grade(scheme, facts.grade)
             run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
@@ -257,14 +260,14 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
     for item in items:
         text = render_statement(scheme, item.result, lang, _source_format(fmt), template_dir,
                                 name=item.extra.get("name", ""), month=month, period=period,
-                                    generated=today)
+                                generated=today)
         path = directory / _file_name(item.result.employee, fmt, taken)
         try:
             document = _document(text, fmt)
             if isinstance(document, bytes):
-                write_bytes(path, document, inputs=[ruleset, *facts_paths])
+                write_bytes(path, document, inputs=inputs)
             else:
-                write_text(path, document, inputs=[ruleset, *facts_paths])
+                write_text(path, document, inputs=inputs)
         except OSError as exc:  # one file that cannot be written does not stop the others
             click.echo(f"error: {path}: {exc.strerror or exc}", err=True)
             unwritten += 1
