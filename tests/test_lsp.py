@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pygls")
 
@@ -383,3 +385,35 @@ def test_lsp_without_pygls_names_the_extra() -> None:
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == \
         "kpidsl lsp needs the language-server extra: pip install 'kpidsl[lsp]'"
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(
+    ["", "x", " ", "\n", "%", "kpi ", "\nkpi z = revenue\n", "#", '"', "1", "grade g\n"])),
+    min_size=1, max_size=4), scheme=st.sampled_from(["b2b_manager.kpi", "hunter.kpi"]))
+def test_cached_parse_equals_check_after_any_edits(edits: list[tuple[int, str]], scheme: str,
+                                                   monkeypatch) -> None:
+    """Random typing (one character deleted or a few inserted, anywhere, one edit after
+    another on the same cache) never makes the cached parse disagree with `check`."""
+    monkeypatch.setattr("kpidsl.lsp.analysis.INCREMENTAL_FROM", 0)
+    text = (ROOT / "rulesets" / scheme).read_text(encoding="utf-8")
+    cache = ParseCache()
+    Analysis(text, scheme, cache)
+    for where, inserted in edits:
+        at = where % (len(text) + 1)
+        text = text[:at] + inserted + text[at:] if inserted else text[:at] + text[at + 1:]
+        analysis = Analysis(text, scheme, cache)
+        expected = check_source(SourceFile(scheme, text))[1]
+        assert [d.render() for d in analysis.diagnostics] == [d.render() for d in expected]
+
+
+@pytest.mark.slow
+def test_five_thousand_kpis_get_diagnostics_after_an_edit() -> None:
+    """bench/lsp_latency.py at full size: every edit's diagnostics arrive and are right (its
+    figures are reported in docs/editors.md, not asserted)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from lsp_latency import run
+
+    report = run(5000, 1)
+    assert "edit in a name (KPI101)" in report

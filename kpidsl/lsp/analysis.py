@@ -114,8 +114,9 @@ class ParseCache:
         if "\x00" in text:
             return None
         starts = [m.start() for m in _STATEMENT_START.finditer(text)]
-        if not starts or not text[starts[0]:].lstrip().startswith("scheme"):
+        if not starts:
             return None
+        starts[0] = 0  # whatever comes before the header is read with it
         return list(zip(starts, [*starts[1:], len(text)], strict=True))
 
     def seed(self, source: SourceFile, ruleset: ast.Ruleset) -> None:
@@ -138,12 +139,13 @@ class ParseCache:
             self._chunks = {}
             return
         seeded = {}
-        for start, end in chunks:
+        for index, (start, end) in enumerate(chunks):
             line = source.position(start)[0]
-            if line not in by_line:
+            tree = by_line.get(ruleset.header.span.line if index == 0 else line)
+            if tree is None or (index == 0) != (not tree.statements and not tree.grades):
                 self._chunks = {}
                 return
-            seeded[source.text[start:end]] = (line, by_line[line])
+            seeded[source.text[start:end]] = (line, tree)
         self._chunks = seeded
 
     def parse(self, source: SourceFile) -> ast.Ruleset | None:
