@@ -198,3 +198,13 @@ def test_compare_writes_to_a_file_and_refuses_its_inputs(work: Path) -> None:
     code, _out, err = run("compare", work / "s.kpi", work / "s.kpi", work / "f.csv",
                           "-o", work / "f.csv")
     assert code == 2 and "this file is also an input of the command" in err
+
+
+def test_doc_refuses_to_write_over_its_own_template(work: Path) -> None:
+    folder = work / "templates"
+    folder.mkdir()
+    template = folder / "plan.md.j2"
+    template.write_text("# {{ title }}\n", encoding="utf-8")
+    code, _out, err = run("doc", work / "s.kpi", "--template", folder, "-o", template)
+    assert code == 2 and "this file is also an input of the command" in err
+    assert template.read_text(encoding="utf-8") == "# {{ title }}\n"

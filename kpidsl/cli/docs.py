@@ -113,7 +113,7 @@ def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str 
     """
     from ..docs import render_plan
 
-    with _output(output, [ruleset]) as stream:
+    with _output(output, [ruleset, *([template_dir] if template_dir else [])]) as stream:
         scheme = load_ruleset(ruleset)
         check_grade(scheme, grade)
         _write(render_plan(scheme, grade, lang, fmt, template_dir), stream)
@@ -181,8 +181,10 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         fail("give either --employee ID or --all")
     if every and output is None:
         fail("--all writes one file per employee: give the directory with -o DIR")
+    inputs = [ruleset, *facts_paths, *([template_dir] if template_dir else []),
+              *([facts.mapping_file] if facts.mapping_file else [])]
     if employee is not None:
-        with _output(output, [ruleset, *facts_paths]) as stream:
+        with _output(output, inputs) as stream:
             scheme = load_ruleset(ruleset)
             check_grade(scheme, facts.grade)
             run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
@@ -212,7 +214,7 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
                                 name=item.extra.get("name", ""), month=month)
         path = directory / _file_name(item.result.employee, fmt, taken)
         try:
-            write_text(path, text, inputs=[ruleset, *facts_paths])
+            write_text(path, text, inputs=inputs)
         except OSError as exc:  # one file that cannot be written does not stop the others
             click.echo(f"error: {path}: {exc.strerror or exc}", err=True)
             unwritten += 1

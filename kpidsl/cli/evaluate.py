@@ -93,7 +93,8 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
             from ..outfile import output as open_output
 
             sink = stack.enter_context(open_output(output, binary=fmt.to_file, inputs=[
-                ruleset, *facts_paths, *([plan.holidays] if plan.holidays else [])]))
+                ruleset, *facts_paths, *([plan.holidays] if plan.holidays else []),
+                *([facts.mapping_file] if facts.mapping_file else [])]))
             if fmt.to_file:
                 workbook = sink
             else:

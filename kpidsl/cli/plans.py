@@ -78,7 +78,8 @@ def compare_command(old: str, new: str, facts_paths: tuple[str, ...], facts: Fac
         if output is not None:  # checked and opened before any row is read
             from ..outfile import output as open_output
 
-            stream = stack.enter_context(open_output(output, inputs=[old, new, *facts_paths]))
+            stream = stack.enter_context(open_output(output, inputs=[
+                old, new, *facts_paths, *([facts.mapping_file] if facts.mapping_file else [])]))
         failures = _compare(old, new, facts_paths, facts, output_format, month, period, lang,
                             stream)
     if output is not None:
