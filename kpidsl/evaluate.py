@@ -153,8 +153,9 @@ def team_view(team: Mapping[str, Decimal]) -> dict[str, Decimal]:
 # ---------------------------------------------------------------- facts
 
 
-def convert_fact(name: str, value: object, unit: Unit) -> Decimal:
-    """An API fact value to Decimal: Decimal and int as they are, text parsed; never a float."""
+def convert_fact(name: str, value: object, unit: Unit, reading: Any = None) -> Decimal:
+    """An API fact value to Decimal: Decimal and int as they are, text parsed (by `reading`,
+    a kpidsl.values.Reading: the scheme's currency and percent word); never a float."""
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"fact '{name}' is {value}, not a number")
@@ -165,9 +166,9 @@ def convert_fact(name: str, value: object, unit: Unit) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
-        from .facts import parse_value
+        from .values import DEFAULT, parse_value
 
-        return parse_value(value, unit)
+        return parse_value(value, unit, reading or DEFAULT)
     raise TypeError(f"fact '{name}' is a {type(value).__name__}, not a number")
 
 
@@ -272,12 +273,20 @@ class Evaluation:
                                           f"fact '{name}'"))
                 continue
             try:
-                values[name] = convert_fact(name, raw, fact.unit)
+                values[name] = convert_fact(name, raw, fact.unit, self._reading(fact))
             except ValueError as exc:  # a float or an object is the caller's bug: TypeError
                 problems.append(error("KPI501", f"employee '{employee}': {exc}"))
         if problems:
             raise KpiError(problems)
         return values
+
+    def _reading(self, fact: Any) -> Any:
+        """How API text of `fact` reads: in the scheme's currency, by its percent word."""
+        from .values import Reading
+
+        money = fact.unit is Unit.MONEY
+        return Reading(percent=fact.percent, currency=self.checked.currency if money else "",
+                       declared=fact.percent is not None)
 
     def run(self, info: VariantInfo, values: dict[str, Decimal], employee: str,
             team_name: str | None, team: dict[str, Decimal] | None, month: int | None,
