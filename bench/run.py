@@ -23,10 +23,11 @@ import end_to_end
 import scaling
 import startup
 import throughput
+import workbook
 
 README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-NAMES = ("throughput", "startup", "scaling", "end_to_end")
+NAMES = ("throughput", "startup", "scaling", "end_to_end", "workbook")
 
 
 def plans(quick: bool) -> dict[str, Callable[[], str]]:
@@ -36,12 +37,14 @@ def plans(quick: bool) -> dict[str, Callable[[], str]]:
             "startup": lambda: startup.run(rounds=1),
             "scaling": lambda: scaling.run([10, 20], rounds=1),
             "end_to_end": lambda: end_to_end.run([200, 400], rounds=1),
+            "workbook": lambda: workbook.run(rows=200, rounds=1),
         }
     return {
         "throughput": lambda: throughput.run(managers=100_000, rounds=7),
         "startup": lambda: startup.run(rounds=15),
         "scaling": lambda: scaling.run([10, 100, 1000, 10_000], rounds=3),
         "end_to_end": lambda: end_to_end.run([10_000, 100_000, 1_000_000], rounds=1),
+        "workbook": lambda: workbook.run(rows=50_000, rounds=3),
     }
 
 

@@ -81,7 +81,7 @@ class Ruleset:
                     specs[fact.name] = FactSpec(fact.name, fact.unit, required, default,
                                                 fact.label, tuple(t for t in labels if t),
                                                 fact.column, self.currency if money else "",
-                                                getattr(fact, "percent", None))
+                                                fact.percent)
         return specs
 
     def evaluate(self, facts: Mapping[str, object], grade: str | None = None, *,
@@ -156,7 +156,7 @@ class Ruleset:
         options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
                                None if mapping_file is None else str(mapping_file), header_row,
                                locale, percent, keep_totals)
-        return evaluate_files(self, paths, options, month=month)
+        return evaluate_files(self, paths, options, month=_month(month))
 
 
 def _month(month: object) -> int | None:

@@ -175,6 +175,7 @@ class Fact(Decl):
     unit: Unit = Unit.NUMBER
     if_missing: Expr | None = None
     column: str = ""  # `from column "Бюджет, руб."`: the export's name of the fact's column
+    percent: str | None = None  # `percent points` / `percent fraction`: how the cells write it
 
 
 @dataclass(frozen=True)

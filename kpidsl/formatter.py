@@ -316,13 +316,14 @@ class _Formatter:
 
     def s_fact(self, n: ast.Fact, indent: int, first: int, last: int) -> list[Row]:
         missing = f"if missing {write_expr(n.if_missing)}" if n.if_missing is not None else ""
+        unit = f"{n.unit.value} {n.percent}" if n.percent else n.unit.value
         if not n.column:
             return [Row(indent, first, last, "fact ",
-                        [n.name, n.unit.value, _main_label(n), _translations(n), missing],
+                        [n.name, unit, _main_label(n), _translations(n), missing],
                         aligned=True)]
         # the export's column name goes on its own line under the label: long, and read apart
         return [Row(indent, first, last, "fact ",
-                    [n.name, n.unit.value, _main_label(n), _translations(n)], aligned=True),
+                    [n.name, unit, _main_label(n), _translations(n)], aligned=True),
                 Row(indent, last, last, "     ", ["", ""],
                     tail=_join(f"from column {_string(n.column)}", missing), aligned=True)]
 

@@ -345,15 +345,23 @@ class _Builder:
     def s_fact_decl(self, tree: Tree) -> ast.Fact:
         name = tree.children[0]
         unit = Unit(str(tree.children[1]))
-        label, missing, column = "", None, ""
+        label, missing, column, percent = "", None, "", None
         for child in tree.children[2:]:
             if child.data == "label":
                 label = self.label(child)
             elif child.data == "column_clause":
                 column = _unquote(child.children[0])
+            elif child.data in ("points", "fraction"):
+                percent = str(child.data)
+                if unit is not Unit.PERCENT:  # how a percent is written: nothing else has it
+                    self.problems.append(error(
+                        "KPI001", f"'{percent}' says how a percent fact is written, but "
+                        f"'{name}' is {unit.value}", self.source, self.span(child),
+                        hint=f"write: fact {name} percent {percent}"))
             else:
                 missing = self.expr(child.children[0])
-        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing, column)
+        return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing, column,
+                        percent)
 
     def s_constant_decl(self, tree: Tree) -> ast.Constant:
         name, label, rest = self._named(tree)

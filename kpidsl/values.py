@@ -10,12 +10,13 @@ guessed. See docs/facts.md, "Values".
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .numbers import bound_error
+from .numbers import MAX_DECIMALS, MAX_DIGITS, MAX_INTEGER_DIGITS, bound_error
 from .sheets import CellError
 from .units import Unit
 
@@ -101,20 +102,19 @@ def parse_value(text: str, unit: Unit, reading: Reading = DEFAULT) -> Decimal:
         value = Decimal(s)  # the common case, '142500' or '0.021'
         if unit is Unit.PERCENT:
             value = _bare_percent(value, s, reading)
-        return _check_unit(value, unit, s)
+        return _check_unit(value, unit, _clip(s), bounded=_plainly_bounded(s))
     shown = _clip(s)
     if not s:
         raise FactValueError("empty value", "KPI502")
-    digits = sum(c in "0123456789" for c in s)
-    if digits > MAX_TEXT_DIGITS:
-        raise FactValueError(f"'{shown}' has {digits} digits; at most "
-                             f"{MAX_TEXT_DIGITS} are allowed")
-    for pattern, why in _REJECTED:
-        if pattern.fullmatch(s):
-            raise FactValueError(f"'{shown}' {why}")
+    if len(s) > MAX_TEXT_DIGITS:
+        digits = sum(c in "0123456789" for c in s)
+        if digits > MAX_TEXT_DIGITS:
+            raise FactValueError(f"'{shown}' has {digits} digits; at most "
+                                 f"{MAX_TEXT_DIGITS} are allowed")
     body, percent = s, s.endswith("%")
     if percent:
         if unit not in (Unit.PERCENT, Unit.RATIO, Unit.NUMBER):
+            _refuse_shape(s, shown)
             raise FactValueError(f"'{shown}' has a percent sign, but a {unit} value cannot")
         body = body[:-1].rstrip()
     body = _strip_currency(body, unit, reading, shown)
@@ -123,6 +123,7 @@ def parse_value(text: str, unit: Unit, reading: Reading = DEFAULT) -> Decimal:
         body = _strip_currency(body[1:].lstrip(), unit, reading, shown)  # '-$100', '$-100'
     plain = _plain_number(body, unit, reading, shown)
     if plain is None:
+        _refuse_shape(s, shown)
         raise FactValueError(f"'{shown}' is not a number")
     value = Decimal(plain)  # exact: Decimal(str) never rounds
     if percent:
@@ -134,9 +135,29 @@ def parse_value(text: str, unit: Unit, reading: Reading = DEFAULT) -> Decimal:
     return _check_unit(value, unit, shown)
 
 
+def _plainly_bounded(s: str) -> bool:
+    """Plain digits (with at most one point) that are within bound_error's limits."""
+    point = s.find(".")
+    if point < 0:
+        return len(s) <= MAX_INTEGER_DIGITS
+    return (point <= MAX_INTEGER_DIGITS and len(s) - point - 1 <= MAX_DECIMALS
+            and len(s) - 1 <= MAX_DIGITS)
+
+
+def _refuse_shape(s: str, shown: str) -> None:
+    """A cell that is no number, said precisely: a formula, an Excel error, a date... (none of
+    these shapes is a well-grouped number, so they are looked for only once parsing failed)."""
+    for pattern, why in _REJECTED:
+        if pattern.fullmatch(s):
+            raise FactValueError(f"'{shown}' {why}")
+
+
+_EXACT = decimal.Context(prec=MAX_TEXT_DIGITS + 2, Emin=-decimal.MAX_EMAX,
+                         Emax=decimal.MAX_EMAX, traps=[decimal.Inexact, decimal.Rounded])
+
+
 def _hundredth(value: Decimal) -> Decimal:
-    sign, ds, exp = value.as_tuple()
-    return Decimal((sign, ds, int(exp) - 2))  # exact ÷100 (scaleb would round to 28 digits)
+    return value.scaleb(-2, _EXACT)  # exact ÷100: a context wide enough never to round
 
 
 def _plain(value: Decimal) -> str:
@@ -162,8 +183,8 @@ def _bare_percent(value: Decimal, shown: str, reading: Reading) -> Decimal:
 
 
 def _strip_currency(body: str, unit: Unit, reading: Reading, shown: str) -> str:
-    if unit is not Unit.MONEY:
-        return body
+    if unit is not Unit.MONEY or (body[:1].isdigit() and body[-1:].isdigit()):
+        return body  # signs and codes stand first or last: digits at both ends have none
     match = _CURRENCY_AROUND.search(body)
     if match is None:
         return body
@@ -215,8 +236,9 @@ def _lone_is_thousands(head: str, tail: str, sep: str, unit: Unit, reading: Read
                          "thousands) or --locale ru (a comma is the decimal separator)")
 
 
-def _check_unit(value: Decimal, unit: Unit, shown: str) -> Decimal:
-    why = bound_error(value)
+def _check_unit(value: Decimal, unit: Unit, shown: str, *, bounded: bool = False) -> Decimal:
+    """`bounded`: the text was plain digits, at most MAX_DIGITS long, so within bounds."""
+    why = None if bounded else bound_error(value)
     if why is not None:
         raise FactValueError(f"'{shown}' {why}")
     what = _NON_NEGATIVE.get(unit)

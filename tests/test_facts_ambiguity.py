@@ -418,3 +418,59 @@ def test_the_api_refuses_a_month_that_is_no_month_and_reports_a_float_row() -> N
     assert [r.employee for r in results] == ["b"]
     assert failed == [("a", "employee 'a': fact 'revenue' is a float; pass a Decimal, an int "
                             "or text, so no binary rounding touches an amount")]
+
+
+# ---------------------------------------------------------------- the scheme's word
+
+
+POINTS_SCHEME = """scheme s
+  currency RUB
+fact revenue     money
+fact conversion  percent points  "Conversion"
+kpi conversion plan 2%
+pay p "P" = revenue × conversion
+"""
+
+
+def test_the_scheme_says_percent_points(tmp_path: Path) -> None:
+    scheme = kpidsl.loads(POINTS_SCHEME)
+    assert scheme.fact_specs["conversion"].percent == "points"
+    assert scheme.evaluate({"revenue": "1000", "conversion": "2,1"}).total == Decimal("21.00")
+    path = tmp_path / "f.csv"
+    path.write_text("employee;revenue;conversion\na;1000;2,1\nb;1000;0,5\n")
+    results = list(scheme.evaluate_files([path]).results())
+    assert [r.total for r in results] == [Decimal("21.00"), Decimal("5.00")]
+
+
+def test_the_percent_word_is_formatted_and_belongs_to_percent_facts() -> None:
+    from kpidsl.formatter import format_source
+
+    assert "fact conversion  percent points  \"Conversion\"" in format_source(POINTS_SCHEME)
+    [d] = [d for d in kpidsl.check("scheme s\nfact x money points\npay p = x\n") if d.is_error]
+    assert (d.code, d.message, d.hint) == (
+        "KPI001", "'points' says how a percent fact is written, but 'x' is money",
+        "write: fact x percent points")
+
+
+def test_the_api_reads_text_in_the_schemes_currency() -> None:
+    scheme = kpidsl.loads(POINTS_SCHEME)
+    with pytest.raises(kpidsl.KpiError) as caught:
+        scheme.evaluate({"revenue": "$1000", "conversion": "2"}, employee="e1")
+    assert caught.value.diagnostics[0].message == (
+        "employee 'e1': '$1000' is in USD ($), but the scheme pays in RUB")
+
+
+@settings(database=None, max_examples=500)
+@given(st.text(alphabet="0123456789", min_size=1, max_size=32),
+       st.one_of(st.none(), st.text(alphabet="0123456789", min_size=1, max_size=32)))
+def test_plain_digits_are_bounded_like_any_number(whole: str, decimals: str | None) -> None:
+    from kpidsl.numbers import bound_error
+    from kpidsl.values import FactValueError, parse_value
+
+    text = whole if decimals is None else f"{whole}.{decimals}"
+    why = bound_error(Decimal(text))
+    try:
+        assert parse_value(text, Unit.NUMBER) == Decimal(text) and why is None
+    except FactValueError as exc:
+        shown = text if len(text) <= 60 else text[:59] + "…"
+        assert str(exc) == f"'{shown}' {why}"

@@ -9,6 +9,7 @@ syn keyword kpiKeyword above amount and at attainment based below better by cap 
 syn keyword kpiKeyword effective else expect floor for from given group if is linear missing
 syn keyword kpiKeyword month most not of on only or otherwise paid pays per period plan pool
 syn keyword kpiKeyword rate round sector size team then through tiers to total uncapped unless
+syn keyword kpiKeyword points fraction
 syn keyword kpiKeyword version weight
 syn keyword kpiFunction min max abs
 syn keyword kpiUnit money count percent ratio number minutes hours days
