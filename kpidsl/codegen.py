@@ -248,16 +248,18 @@ class _VariantWriter:
             kpi = v.kpis[name]
             w.at(kpi)
             w.comment(f"kpi {label_comment(name)}")
-            value_id = self.ident("k", name)
+            # A formula may read its own plan (`kpi x = plan of x`): then the plan comes first,
+            # or the generated code would read it before assigning it.
+            own_plan = kpi.formula is not None and any(
+                isinstance(n, ast.PlanOf) and n.name == name for n in nodes(kpi.formula))
+            if own_plan:
+                self.write_plan(name, kpi)
+            w.at(kpi)
             formula = self.value(kpi.formula) if kpi.formula is not None else \
                 Q(self.ident("f", name))
-            self.assign(value_id, formula)
-            plan = self.ident("p", name)
-            if kpi.plan is not None:
-                w.at(kpi.plan)
-                self.assign(plan, self.monthly(kpi.plan, kpi.plan_by_month))
-            else:
-                w.line(f"{plan} = None")
+            self.assign(self.ident("k", name), formula)
+            if not own_plan:
+                self.write_plan(name, kpi)
             w.at(kpi.attainment or kpi)
             self.write_attainment(kpi)
         lines: list[tuple[str, str]] = []
@@ -320,6 +322,14 @@ class _VariantWriter:
         dens = ", ".join(f"{month}: {q.den}" for month, q in values)
         return Q(f"{{{table}}}.get(month, {default.n})", f"{{{dens}}}.get(month, {default.den})",
                  stable=False)
+
+    def write_plan(self, name: str, kpi: ast.Kpi) -> None:
+        plan = self.ident("p", name)
+        if kpi.plan is not None:
+            self.w.at(kpi.plan)
+            self.assign(plan, self.monthly(kpi.plan, kpi.plan_by_month))
+        else:
+            self.w.line(f"{plan} = None")
 
     def write_attainment(self, kpi: ast.Kpi) -> None:
         """Value ÷ plan kept as a fraction (shown by Results): nothing to compute at all when

@@ -705,7 +705,7 @@ class FactsReader:
                         continue
                     seen = True
                     try:
-                        item = json.loads(line, parse_float=Decimal, parse_int=Decimal,
+                        item = json.loads(line, parse_float=_json_number, parse_int=_json_number,
                                           parse_constant=str, object_pairs_hook=pairs)
                     except (json.JSONDecodeError, RecursionError) as exc:  # or absurd nesting
                         why = f"not valid JSON: {getattr(exc, 'msg', 'nested too deeply')}"
@@ -729,6 +729,16 @@ class FactsReader:
                                    row + 1) from None
         if not seen:
             raise self._empty()
+
+
+def _json_number(text: str) -> Decimal | str:
+    """A JSON number as an exact Decimal; one beyond what a Decimal can hold
+    (`1e9999999999999999999`) stays text, so the value rules refuse it with the cell shown
+    instead of `json` raising InvalidOperation out of the reader."""
+    try:
+        return Decimal(text)
+    except (ArithmeticError, ValueError):
+        return text
 
 
 _LONE_IN = re.compile(r"(?<![0-9.,])[1-9][0-9]{0,2}[.,][0-9]{3}(?![0-9.,])")

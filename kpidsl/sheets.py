@@ -172,6 +172,9 @@ class Workbook:
                 parser.Parse(chunk, False)
                 yield
             parser.Parse(b"", True)
+        except LookupError as exc:  # an XML declaration naming an encoding Python lacks
+            raise WorkbookError(f"part '{member}' of the workbook is damaged: "
+                                f"{str(exc)[:80]}") from None
         except expat.ExpatError as exc:
             raise WorkbookError(f"part '{member}' of the workbook is damaged: "
                                 f"{expat.ErrorString(exc.code)} at line {exc.lineno}, "

@@ -296,3 +296,16 @@ def test_a_mutated_workbook_gives_diagnostics_never_an_exception(data: st.DataOb
 @given(data=st.data())
 def test_many_mutated_workbooks(data: st.DataObject) -> None:
     mutated_workbook(data)
+
+
+def test_an_unknown_xml_encoding_is_a_file_diagnostic(tmp_path: Path) -> None:
+    """Found by the command fuzz run: expat raised LookupError out of the reader."""
+    xml = sheet_xml([HEADER, ["ivanov", 1, 2]]).replace(
+        '<?xml version="1.0"?>', '<?xml version="1.0" encoding="UTF-99999"?>')
+    path = build(tmp_path / "enc.xlsx", [("Sheet1", xml)])
+    with pytest.raises(FactsFileError) as caught:
+        read(path)
+    assert caught.value.diagnostic.code == "KPI507"
+    assert caught.value.diagnostic.message == (
+        "part 'xl/worksheets/sheet1.xml' of the workbook is damaged: "
+        "unknown encoding: UTF-99999")
