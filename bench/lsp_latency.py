@@ -54,7 +54,7 @@ def run(kpis: int = 5000, edits: int = 5) -> str:
                 found = client.diagnostics(uri, timeout=600)
                 timings[kind].append(time.perf_counter() - start)
                 codes = sorted(d["code"] for d in found)
-                assert codes == (baseline if kind == "label" else ["KPI101"])
+                assert codes == baseline if kind == "label" else "KPI101" in codes
                 lines[index] = line[:column] + "x" + line[column:]
                 client.change(uri, [{"range": {"start": position, "end": {
                     "line": index, "character": column + 1}}, "text": ""}])  # undo

@@ -363,7 +363,10 @@ class _VariantWriter:
 
     def round_with(self, text: str, step: Decimal, mode: str) -> str:
         if is_fraction_step(step):
-            return f"({text}).quantize({self.lit(step.normalize())}, {ROUNDING_MODES[mode]!r})"
+            # `+ rt.ZERO`: a negative amount rounding to zero is 0.00, never -0.00 (exact: the
+            # sum keeps the step's exponent)
+            return (f"(({text}).quantize({self.lit(step.normalize())}, "
+                    f"{ROUNDING_MODES[mode]!r}) + rt.ZERO)")
         return f"rt.round_to({text}, {self.lit(step)}, {mode!r})"
 
     def round_payout(self, text: str) -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import ast
-from .allocation import pro_rata
+from .allocation import fit_budget
 from .checks import BASE, CheckedRuleset, Variant
 from .checks.fold import fold
 from .checks.names import expressions
@@ -26,6 +26,13 @@ from .exprtext import band_range_text
 from .loader import Compiled
 from .results import Result
 from .runtime import CONTEXT, ODD, SHOWN
+from .teams import (
+    Missing,
+    MissingMember,
+    incomplete_everyone,
+    incomplete_per_team,
+    incomplete_team,
+)
 from .units import Unit
 
 _TEAM_SPLIT = "\x00"
@@ -326,7 +333,7 @@ class Evaluation:
         prepared = (self._prepare_row(r, grade, on_error, month) for r in rows)
         if not needs_team:
             for item in prepared:
-                if item is None:
+                if item is None or type(item) is MissingMember:
                     continue
                 info, values, employee, team_name, row = item
                 result = self._guarded(info, values, employee, team_name, None, month, row,
@@ -338,6 +345,10 @@ class Evaluation:
 
     def _prepare_row(self, row: Any, grade: str | None, on_error: Any,  # type: ignore[no-untyped-def]
                      month: int | None = None):
+        """(info, values, employee, team, row); a MissingMember for a row that failed (here,
+        or before: the run layer passes unreadable rows on as MissingMember)."""
+        if type(row) is MissingMember:
+            return row
         if type(row) is not dict and hasattr(row, "values") and hasattr(row, "employee") and \
                 not _is_mapping(row):
             facts, employee = row.values, row.employee
@@ -352,12 +363,12 @@ class Evaluation:
             if on_error is None:
                 raise
             on_error(employee, number, exc.diagnostics)
-            return None
+            return MissingMember(employee, number, team or "")
         except TypeError as exc:  # a float or an object: with on_error, that row's failure
             if on_error is None:
                 raise
             on_error(employee, number, [error("KPI501", f"employee '{employee}': {exc}")])
-            return None
+            return MissingMember(employee, number, team or "")
 
     def _guarded(self, info: VariantInfo, values: dict[str, Decimal], employee: str,
                  team_name: str | None, team: dict[str, Decimal] | None, month: int | None,
@@ -375,8 +386,10 @@ class Evaluation:
         """Team schemes read every row first: aggregates need the whole team."""
         teams: dict[str, list[Any]] = defaultdict(list)
         order: list[Any] = []
+        missing = Missing()
         for item in prepared:
-            if item is None:
+            if type(item) is MissingMember:
+                missing.add(item)
                 continue
             teams[item[3] or ""].append(item)
             order.append(item)
@@ -387,10 +400,14 @@ class Evaluation:
         for index, (info, values, employee, team_name, row) in enumerate(order):
             result = self._guarded(info, values, employee, team_name,
                                    aggregates[team_name or ""], month, row, on_error)
-            if result is not None:
+            if result is None:
+                missing.add(MissingMember(employee, row, team_name or ""))
+            else:
                 if uses_team(info, self.checked):
                     result.team_values = team_view(aggregates[team_name or ""])
                 results[index] = result
+        if missing:
+            results = self._complete_teams_only(results, missing, on_error)
         apply_budgets(self.checked, list(results.values()))
         for index in range(len(order)):
             if index in results:
@@ -407,22 +424,81 @@ class Evaluation:
         """
         info = self.info(grade)
         teams: dict[str, list[Any]] = {}
+        missing = Missing()
         for item in (self._prepare_row(r, info.name, on_error, month) for r in rows):
-            if item is not None:
+            if type(item) is MissingMember:
+                missing.add(item)
+            else:
                 teams.setdefault(item[3] or "", []).append(item)
         results = []
         for name, members in teams.items():
+            lost = missing.of_team(name)
+            if lost:  # every member row fails with the team: rows read = evaluated + failed
+                for member in members:
+                    _fail(on_error, member[2], member[4],
+                          incomplete_per_team(member[2], name, lost))
+                continue
             facts = [m[1] for m in members]
             aggregates = team_values(info.team_needs, facts)
             totals = {fact: sum((m[fact] for m in facts if fact in m), Decimal(0))
                       for fact in info.facts}
-            result = self._guarded(info, totals, name, name, aggregates, month, members[0][4],
-                                   on_error)
-            if result is not None:
-                result.team_values = team_view(aggregates)
-                results.append(result)
+            try:
+                result = self.run(info, totals, name, name, aggregates, month, members[0][4])
+            except KpiError as exc:
+                for member in members:
+                    missing.add(MissingMember(member[2], member[4], name))
+                    _fail(on_error, member[2], member[4], *exc.diagnostics)
+                continue
+            result.team_values = team_view(aggregates)
+            results.append(result)
+        if missing and all_budgets(self.checked):  # a budget shared with a team not paid
+            kept = []
+            for result in results:
+                needs = [b for b in all_budgets(self.checked) if b.component in result.components]
+                if not needs:
+                    kept.append(result)
+                    continue
+                for member in teams[result.team or ""]:
+                    _fail(on_error, member[2], member[4], incomplete_everyone(
+                        member[2], missing.everyone, f"budget {needs[0].name} shares "
+                        f"{needs[0].component}"))
+            results = kept
         apply_budgets(self.checked, results)
         yield from results
+
+    def _complete_teams_only(self, results: dict[int, Result], missing: Missing,
+                             on_error: Any) -> dict[int, Result]:
+        """Results that rest on a team missing a member (its aggregates, a budget split over
+        it, or over everyone when the budget is not per team) fail with KPI905."""
+        budgets = all_budgets(self.checked)
+        team_based = {name: uses_team(info, self.checked) for name, info in self.infos.items()}
+        kept: dict[int, Result] = {}
+        for index, result in results.items():
+            team = result.team or ""
+            problem = None
+            lost = missing.of_team(team)
+            if lost and team_based[result.grade]:
+                problem = incomplete_team(result.employee, team, lost,
+                                          "the pay uses the figures of")
+            for budget in budgets:
+                if problem is not None or budget.component not in result.components:
+                    continue
+                needs = f"budget {budget.name} shares {budget.component}"
+                if budget.per_team and lost:
+                    problem = incomplete_team(result.employee, team, lost, needs + " within")
+                elif not budget.per_team:
+                    problem = incomplete_everyone(result.employee, missing.everyone, needs)
+            if problem is None:
+                kept[index] = result
+            else:
+                _fail(on_error, result.employee, result.row, problem)
+        return kept
+
+
+def _fail(on_error: Any, employee: str, row: int, *diagnostics: Diagnostic) -> None:
+    if on_error is None:
+        raise KpiError(list(diagnostics))
+    on_error(employee, row, list(diagnostics))
 
 
 _MAPPING_TYPES: dict[type, bool] = {}
@@ -470,9 +546,10 @@ def _stepwise_in_context(steps: Iterator[Result]) -> Iterator[Result]:
 def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
     """Scale a payment pro rata where a group's awards exceed its budget cap.
 
-    Each award becomes award × cap ÷ sum, rounded down to the payout step; the kopecks left
-    over go one step each to the largest remainders (ties: the order of the facts file), so
-    the scaled amounts add up to the cap exactly.
+    Each positive award becomes award × cap ÷ (sum of the positive awards), rounded down to
+    the payout step; the kopecks left over go one step each to the largest remainders (ties:
+    the order of the facts file), so the scaled amounts add up to the cap exactly. Clawbacks
+    (negative awards) are taken in full and scale nothing (allocation.fit_budget).
     """
     for budget in all_budgets(checked):
         cap = fold(budget.cap, checked.base.constant_values)
@@ -485,7 +562,7 @@ def apply_budgets(checked: CheckedRuleset, results: list[Result]) -> None:
         for members in groups.values():
             awards = [m.components[budget.component] for m in members]
             try:
-                scaled = pro_rata(awards, cap, checked.payout_step)
+                scaled = fit_budget(awards, cap, checked.payout_step)
             except ArithmeticError:  # a cap or awards beyond the decimal context
                 raise KpiError([error("KPI902", f"budget {budget.name}: the amounts need more "
                                       f"than {CONTEXT.prec} significant digits (the decimal "

@@ -17,6 +17,7 @@ import decimal
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from . import ast, numbers
@@ -393,8 +394,10 @@ class _Explainer:
         if formula is None:
             self.add(0, f"{label}: {self.amount(amount)}", "component")
             return
-        text, exact = self.sub(formula)
-        rounded = _round(exact, self.ruleset) if exact is not None else None
+        text, _shown = self.sub(formula)
+        # the value the evaluator rounded: exact arithmetic (fractions), rounded once
+        exact = _Substitute(self, None, exact=True).text(formula)[1]
+        rounded = _round_exact(exact, self.ruleset) if exact is not None else None
         if isinstance(formula, ast.Literal) or text == describe_expr(formula):
             self.add(0, f"{label}: {self.amount(amount if rounded is None else rounded)}"
                      + self._gated(pay, rounded, amount), "component")
@@ -451,10 +454,23 @@ def _round(value: Decimal | None, ruleset: Ruleset) -> Decimal | None:
     return (value / step).to_integral_value(rounding=mode) * step
 
 
-class _Substitute:
-    """An expression written with values in place of names, and its value (None if unknown)."""
+def _round_exact(value: Decimal | Fraction, ruleset: Ruleset) -> Decimal:
+    """An exact value (a fraction) rounded once to the payout step, as the evaluator does."""
+    from .runtime import ODD, round_ratio
 
-    def __init__(self, owner: _Explainer, curve_input: Decimal | None) -> None:
+    value = Fraction(value)
+    with decimal.localcontext(ODD):
+        return round_ratio(Decimal(value.numerator), Decimal(value.denominator),
+                           ruleset.checked.payout_step, ruleset.checked.payout_mode)
+
+
+class _Substitute:
+    """An expression written with values in place of names, and its value (None if unknown);
+    with `exact`, the value is computed over fractions (what the evaluator pays)."""
+
+    def __init__(self, owner: _Explainer, curve_input: Decimal | None,
+                 exact: bool = False) -> None:
+        self.exact = exact
         self.o = owner
         self.x = curve_input
         r = owner.result
@@ -507,6 +523,8 @@ class _Substitute:
             (lt, lv), (rt, rv) = self.text(e.left, own), self.text(e.right, own + 1)
             value = None
             if lv is not None and rv is not None:
+                if self.exact:
+                    lv, rv = Fraction(lv), Fraction(rv)  # type: ignore[assignment]
                 value = lv + rv if e.op == "+" else lv - rv if e.op == "-" else lv * rv
             return f"{lt} {_SIGN[e.op]} {rt}", value, own
         if isinstance(e, ast.Division):
@@ -514,6 +532,8 @@ class _Substitute:
             if rv == 0 and e.otherwise is not None:
                 ot, ov = self.text(e.otherwise, 7)
                 return f"{lt} / {rt} → {ot}", ov, 6
+            if self.exact and lv is not None and rv:
+                return f"{lt} / {rt}", Fraction(lv) / Fraction(rv), 6  # type: ignore[return-value]
             value = lv / rv if lv is not None and rv else None
             return f"{lt} / {rt}", value, 6
         if isinstance(e, ast.Call):
@@ -531,7 +551,15 @@ class _Substitute:
             if value is not None and step:
                 from .runtime import ROUNDING_MODES
 
-                rounded = (value / step).to_integral_value(ROUNDING_MODES[e.mode]) * step
+                if self.exact:
+                    units = Fraction(value) / Fraction(step)
+                    from .runtime import ODD, round_ratio
+
+                    with decimal.localcontext(ODD):
+                        rounded = round_ratio(Decimal(units.numerator) * step,
+                                              Decimal(units.denominator), step, e.mode)
+                else:
+                    rounded = (value / step).to_integral_value(ROUNDING_MODES[e.mode]) * step
             return f"round({text}, {describe_expr(e.step)})", rounded, 9
         if isinstance(e, ast.Compare):
             (lt, lv), (rt, rv) = self.text(e.left, 5), self.text(e.right, 5)

@@ -98,6 +98,10 @@ class RowError:
     text: str  # raw text of that cell (or of the row)
     diagnostics: tuple[Diagnostic, ...]
     employee: str | None = None
+    # the row's team cell, when the row could be split into cells: a team result must know
+    # which team lost a member (a ragged row could be anyone's: team_known is False)
+    team: str | None = None
+    team_known: bool = False
 
     @property
     def diagnostic(self) -> Diagnostic:
@@ -486,15 +490,15 @@ class FactsReader:
             except FactValueError as exc:
                 hint = exc.hint or f"expected {EXPECTED.get(spec.unit, 'a number')}"
                 problem(index, header, _clip(_show(raw), 200), exc.code, str(exc), hint)
+        found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
+                 if c.role in ("grade", "team")}
         if problems:
             problems.sort(key=lambda p: p[0])
             _, header, text, _ = problems[0]
             return RowError(self.file, row, header, text, tuple(p[3] for p in problems),
-                            employee or None)
+                            employee or None, found.get("team"), True)
         for fact in read:
             self._sums[fact] = self._sums.get(fact, Decimal(0)) + values[fact]
-        found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
-                 if c.role in ("grade", "team")}
         extra = {c.key: _show(cells[c.index - 1]) for c in self._cols
                  if c.role == "extra" and cells[c.index - 1] is not None}
         return FactRow(self.file, row, employee, found.get("grade"), found.get("team"),

@@ -72,8 +72,9 @@ def money(value: Decimal, currency: str, lang: str = "en", *, decimals: int = 2)
     if decimals == 0:
         pattern = pattern.replace(".00", "")
     with formatting(value):
-        text = format_currency(value, currency, format=pattern, locale=_locale(lang),
-                               currency_digits=False, format_type="standard")
+        text = format_currency(_unsigned_zero(value, decimals), currency, format=pattern,
+                               locale=_locale(lang), currency_digits=False,
+                               format_type="standard")
     if lang == "en":
         text = text.replace(_symbol(currency, lang), currency, 1)
     return text
@@ -94,8 +95,15 @@ def number(value: Decimal, lang: str = "en", *, decimals: int | None = None) -> 
             exponent = value.normalize().as_tuple().exponent
             decimals = max(0, -exponent) if isinstance(exponent, int) else 0
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=_locale(lang),
+        return format_decimal(_unsigned_zero(value, decimals), format=pattern, locale=_locale(lang),
                               decimal_quantization=True)
+
+
+def _unsigned_zero(value: Decimal, decimals: int) -> Decimal:
+    """A negative value that shows as zero at `decimals` places shows as 0, never -0.00."""
+    if value.is_signed() and value.is_finite() and -value <= Decimal(5).scaleb(-decimals - 1):
+        return value.copy_abs()
+    return value
 
 
 def percent(fraction: Decimal, lang: str = "en") -> str:

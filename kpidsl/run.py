@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic
+from .teams import MissingMember
 
 if TYPE_CHECKING:
     from .api import Ruleset
@@ -143,6 +144,8 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
     failures: list[RowFailure] = []
     counts = Counts(files=len(readers))
     pending: dict[str, tuple[str, dict[str, str]]] = {}  # employee → (file, extra)
+    per_team = ruleset.checked.header.per_team
+    team_rows: dict[str, list[str]] = {}  # paid per team: a team's member rows still pending
     keep = only
     if only is not None and _needs_whole_team(ruleset):
         only = None  # team aggregates need every member; the result is picked afterwards
@@ -159,15 +162,20 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
             for d in diagnostics:
                 on_warning(d)
 
-    def rows() -> Iterator[FactRow]:
+    def rows() -> Iterator[FactRow | MissingMember]:
+        # a failed row goes on as a MissingMember: a team result must not rest on it
         for item in _unique_rows(readers, facts.id_column, counts, record, warn, on_row, only,
-                                 ruleset.fact_specs):
-            pending[item.employee] = (item.file, item.extra)
+                                 ruleset.fact_specs, markers=True):
+            if type(item) is not MissingMember:
+                pending[item.employee] = (item.file, item.extra)
+                if per_team:
+                    team_rows.setdefault(item.team or "", []).append(item.employee)
             yield item
 
     def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
         file, _extra = pending.pop(employee, ("", {}))
-        record(RowFailure(file, row, employee, "", "", tuple(diagnostics)))
+        record(RowFailure(file, row, employee, "", "", tuple(
+            _at_row(d, file, row) if d.code == "KPI905" else d for d in diagnostics)))
 
     def results() -> Iterator[Evaluated]:
         try:
@@ -178,6 +186,14 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                 chosen = choose_engine(ruleset, paths)
             for result in ruleset.evaluate_many(rows(), facts.grade, month=month,
                                                 on_error=on_error, engine=chosen):
+                if per_team:  # one result for the team's rows: each row is evaluated
+                    members = [e for e in team_rows.pop(result.team or "", [])
+                               if pending.pop(e, None) is not None]
+                    counts.evaluated += len(members)
+                    extra: dict[str, str] = {}
+                    if keep is None or result.employee == keep:
+                        yield Evaluated(result, extra)
+                    continue
                 counts.evaluated += 1
                 _file, extra = pending.pop(result.employee, ("", {}))
                 if keep is None or _same(result.employee, keep):
@@ -222,16 +238,19 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
                  record: FailureHandler, warn: Callable[[list[Diagnostic]], None],
                  on_row: Callable[[int], None] | None,
                  only: str | None = None,
-                 specs: dict[str, Any] | None = None) -> Iterator[FactRow]:
+                 specs: dict[str, Any] | None = None,
+                 markers: bool = False) -> Iterator[Any]:
     """Good rows of every reader; bad rows and repeated employees go to `record`.
 
     With `only`, other employees' rows are skipped before they are looked at. Several files
-    opened with `several=True` are joined by employee (kpidsl/join.py).
+    opened with `several=True` are joined by employee (kpidsl/join.py). With `markers`, a
+    bad row is also passed on as a MissingMember (kpidsl/teams.py); a repeated employee is
+    not one (the employee's first row stands).
     """
     from .facts import SeenIds
 
     if len(readers) > 1 and all(r.partial for r in readers):
-        yield from _joined(readers, counts, record, warn, on_row, only, specs or {})
+        yield from _joined(readers, counts, record, warn, on_row, only, specs or {}, markers)
         return
 
     seen = SeenIds()  # "file:row" by employee, spilling to disk: flat memory for 1 M rows
@@ -248,6 +267,8 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
                 continue
             if _is_error(item):
                 record(from_row_error(item))  # type: ignore[arg-type]
+                if markers and not (item.employee and seen[item.employee] is not None):
+                    yield _missing(item)  # type: ignore[arg-type]
                 continue
             row: FactRow = item  # type: ignore[assignment]
             earlier = seen.find(row.employee)
@@ -262,10 +283,11 @@ def _unique_rows(readers: list[FactsReader], id_column: str, counts: Counts,
 
 def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
             warn: Callable[[list[Diagnostic]], None], on_row: Callable[[int], None] | None,
-            only: str | None, specs: dict[str, Any]) -> Iterator[FactRow]:
+            only: str | None, specs: dict[str, Any], markers: bool = False) -> Iterator[Any]:
     from .join import joined_rows
 
     physical = 0
+    lost: list[MissingMember] = []
 
     def tick() -> None:
         nonlocal physical
@@ -279,15 +301,22 @@ def _joined(readers: list[FactsReader], counts: Counts, record: FailureHandler,
         counts.rows_read += 1
         if _is_error(item):
             record(from_row_error(item))  # type: ignore[arg-type]
+            if markers:
+                lost.append(_missing(item))  # type: ignore[arg-type]
         else:
             d: Diagnostic = item  # type: ignore[assignment]
             record(RowFailure(d.file, d.line, employee, "", "", (d,)))
+            if markers:  # joined from several files: its team is not known
+                lost.append(MissingMember(employee, d.line, "", known=False))
 
     for row in joined_rows(readers, specs, failed, warn, tick):
+        yield from lost
+        lost.clear()
         if only is not None and not _same(row.employee, only):
             continue
         counts.rows_read += 1
         yield row
+    yield from lost
 
 
 def _needs_whole_team(ruleset: Ruleset) -> bool:
@@ -301,6 +330,15 @@ def _is_error(item: object) -> bool:
     from .facts import RowError
 
     return isinstance(item, RowError)
+
+
+def _at_row(d: Diagnostic, file: str, row: int) -> Diagnostic:
+    """A diagnostic about a row (a team it cannot be paid without), placed at that row."""
+    return Diagnostic(d.code, d.severity, d.message, file or d.file, row, 0, hint=d.hint)
+
+
+def _missing(error: RowError) -> MissingMember:
+    return MissingMember(error.employee, error.row, error.team or "", known=error.team_known)
 
 
 def from_row_error(error: RowError) -> RowFailure:

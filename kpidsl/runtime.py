@@ -55,17 +55,17 @@ def round_to(value: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round to a multiple of `step` (0.01, 0.05, 1000 ...) with a named mode, exactly."""
     rounding = ROUNDING_MODES[mode]
     if is_fraction_step(step):  # 0.01, 0.1, 1: quantize directly
-        return value.quantize(step.normalize(), rounding=rounding)
+        return value.quantize(step.normalize(), rounding=rounding) + ZERO  # never -0.00
     units = ODD.divide(value, step).quantize(ONE, rounding=rounding)
-    return units * step
+    return units * step + ZERO
 
 
 def round_ratio(n: Decimal, d: Decimal, step: Decimal, mode: str) -> Decimal:
     """n ÷ d (d > 0) rounded to a multiple of `step`, exactly: one odd division, one rounding."""
     rounding = ROUNDING_MODES[mode]
     if is_fraction_step(step):
-        return ODD.divide(n, d).quantize(step.normalize(), rounding=rounding)
-    return ODD.divide(n, d * step).quantize(ONE, rounding=rounding) * step
+        return ODD.divide(n, d).quantize(step.normalize(), rounding=rounding) + ZERO
+    return ODD.divide(n, d * step).quantize(ONE, rounding=rounding) * step + ZERO
 
 
 def quotient(n: Decimal, d: Decimal) -> tuple[Decimal, Decimal]:

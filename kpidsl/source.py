@@ -34,8 +34,8 @@ class SourceFile:
     _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # str.find jumps from newline to newline in C: on a 600 000-character scheme this
-        # takes 2 ms where a loop over every character took 60 ms
+        # str.find jumps from newline to newline in C: on a 600 000-character scheme (15 000
+        # lines) this took 10 ms where a loop over every character took 58 ms
         starts = [0]
         find = self.text.find
         index = find("\n")

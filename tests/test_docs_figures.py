@@ -47,7 +47,7 @@ def test_plan_document_figures_match_eval(item: tuple[Path, str],
     path, name = item
     scheme = schemes[path]
     grade = None if name == BASE else name
-    texts = {(lang, fmt): render_plan(scheme, grade, lang, fmt)
+    texts = {(lang, fmt): render_plan(scheme, grade, lang, fmt, examples="appendix")
              for lang in ("ru", "en") for fmt in ("md", "html")}
     for lang in ("ru", "en"):
         context = plan_context(scheme, grade, lang)

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kpidsl
+from kpidsl.allocation import pro_rata
 from kpidsl.diagnostics import KpiError
-from kpidsl.evaluate import pro_rata
 
 ROOT = Path(__file__).resolve().parent.parent
 B2B = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from kpidsl.evaluate import pro_rata, team_values
+from kpidsl.allocation import pro_rata
+from kpidsl.evaluate import team_values
 from kpidsl.facts import FactRow, read_facts
 
 RULESETS = Path(__file__).resolve().parent.parent / "rulesets"

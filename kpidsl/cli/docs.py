@@ -43,12 +43,15 @@ def document_options(function: F) -> F:
         type=click.Path(file_okay=False, exists=True),
         help="Look for templates (plan.md.j2, statement.html.j2, ...) here first; the "
              "packaged ones fill in the rest.")(function)
-    return click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
-                        show_default=True, help="Markdown or self-contained HTML.")(function)
+    return click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]),
+                        default="md", show_default=True,
+                        help="Markdown, self-contained HTML, or PDF (needs -o and the "
+                             "kpidsl[pdf] extra).")(function)
 
 
 @contextmanager
-def _output(output: str | None, inputs: list[str]) -> Iterator[IO[str] | None]:
+def _output(output: str | None, inputs: list[str],
+            binary: bool = False) -> Iterator[IO[Any] | None]:
     """The -o file, checked (not an input, writable) and opened before any work is done,
     renamed into place when the block succeeds; None for stdout."""
     if output is None:
@@ -56,16 +59,33 @@ def _output(output: str | None, inputs: list[str]) -> Iterator[IO[str] | None]:
         return
     from ..outfile import output as open_output
 
-    with open_output(output, inputs=inputs, make_parents=True) as stream:
+    with open_output(output, inputs=inputs, make_parents=True, binary=binary) as stream:
         yield stream
     click.echo(wrote_text(output), err=True)
 
 
-def _write(text: str, stream: IO[str] | None) -> None:
+def _write(text: str | bytes, stream: IO[Any] | None) -> None:
     if stream is None:
         click.echo(text, nl=False)
     else:
         stream.write(text)
+
+
+def _document(html_or_text: str, fmt: str) -> str | bytes:
+    """The rendered document as written: PDF bytes for --format pdf."""
+    if fmt != "pdf":
+        return html_or_text
+    from ..docs.pdf import PdfUnavailable, html_to_pdf
+
+    try:
+        return html_to_pdf(html_or_text)
+    except PdfUnavailable as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+def _source_format(fmt: str) -> str:
+    return "html" if fmt == "pdf" else fmt
 
 
 def _template_errors(function: F) -> F:
@@ -94,12 +114,16 @@ def _template_errors(function: F) -> F:
               help="The grade documented (default: the base scheme).")
 @lang_option
 @document_options
+@click.option("--examples", type=click.Choice(["none", "appendix"]), default="none",
+              show_default=True,
+              help="The scheme's worked examples as an appendix, or not at all (the plan an "
+                   "employee signs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
               help="Write to FILE instead of stdout.")
 @handle_errors
 @_template_errors
 def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str | None,
-        output: str | None) -> None:
+        examples: str, output: str | None) -> None:
     """Render the plan document of a scheme: who, KPIs, pay, curves with charts, earnings.
 
     Every figure (the earnings table at 70-120 %, the worked examples, the charts) comes
@@ -113,10 +137,15 @@ def doc(ruleset: str, grade: str | None, lang: str, fmt: str, template_dir: str 
     """
     from ..docs import render_plan
 
-    with _output(output, [ruleset, *([template_dir] if template_dir else [])]) as stream:
+    if fmt == "pdf" and output is None:
+        fail("--format pdf writes a file: give it with -o FILE")
+    with _output(output, [ruleset, *([template_dir] if template_dir else [])],
+                 binary=fmt == "pdf") as stream:
         scheme = load_ruleset(ruleset)
         check_grade(scheme, grade)
-        _write(render_plan(scheme, grade, lang, fmt, template_dir), stream)
+        text = render_plan(scheme, grade, lang, _source_format(fmt), template_dir,
+                           examples=examples)
+        _write(_document(text, fmt), stream)
     sys.exit(OK)
 
 
@@ -146,6 +175,14 @@ def _file_name(employee: str, fmt: str, taken: set[str]) -> str:
     return name
 
 
+def _as_period(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value.strip()):
+        raise click.BadParameter(f"expected a month as YYYY-MM, got {value!r}")
+    return value.strip()
+
+
 @click.command("statement")
 @click.argument("ruleset", type=click.Path(dir_okay=False))
 @click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
@@ -158,13 +195,15 @@ def _file_name(employee: str, fmt: str, taken: set[str]) -> str:
               help="A file (one employee) or a directory (--all); default stdout.")
 @facts_options
 @month_option
+@click.option("--period", default=None, metavar="YYYY-MM", callback=_as_period,
+              help="The month paid, shown on every statement (sets --month when not given).")
 @lang_option
 @document_options
 @handle_errors
 @_template_errors
 def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, every: bool,
-              output: str | None, facts: FactsOptions, month: int | None, lang: str, fmt: str,
-              template_dir: str | None) -> None:
+              output: str | None, facts: FactsOptions, month: int | None, period: str | None,
+              lang: str, fmt: str, template_dir: str | None) -> None:
     """Render employee statements: facts, each KPI line, the calculation and the total.
 
     Exit 1 when a facts row is bad (it is reported; the other statements are still
@@ -175,16 +214,23 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
       kpidsl statement rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv -e ivanov
       kpidsl statement scheme.kpi march.csv --all -o statements/ --lang ru --format html
     """
+    import datetime as dt
+
     from ..docs import render_statement
 
+    if period is not None and month is None:
+        month = int(period[5:7])
+    today = dt.date.today().isoformat()  # the footer's date: when the statement was made
     if every == (employee is not None):
         fail("give either --employee ID or --all")
     if every and output is None:
         fail("--all writes one file per employee: give the directory with -o DIR")
+    if fmt == "pdf" and output is None:
+        fail("--format pdf writes a file: give it with -o FILE")
     inputs = [ruleset, *facts_paths, *([template_dir] if template_dir else []),
               *([facts.mapping_file] if facts.mapping_file else [])]
     if employee is not None:
-        with _output(output, inputs) as stream:
+        with _output(output, inputs, binary=fmt == "pdf") as stream:
             scheme = load_ruleset(ruleset)
             check_grade(scheme, facts.grade)
             run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
@@ -194,8 +240,10 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
                     sys.exit(FINDINGS)
                 fail(f"no employee '{employee}' in {', '.join(facts_paths)}")
             item = found[0]
-            _write(render_statement(scheme, item.result, lang, fmt, template_dir,
-                                    name=item.extra.get("name", ""), month=month), stream)
+            text = render_statement(scheme, item.result, lang, _source_format(fmt),
+                                    template_dir, name=item.extra.get("name", ""),
+                                    month=month, period=period, generated=today)
+            _write(_document(text, fmt), stream)
         sys.exit(FINDINGS if run.failures else OK)
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
@@ -205,16 +253,21 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
     if directory.exists() and not directory.is_dir():
         fail(f"{directory}: not a directory")
     directory.mkdir(parents=True, exist_ok=True)
-    from ..outfile import write_text
+    from ..outfile import write_bytes, write_text
 
     taken: set[str] = set()
     written = unwritten = 0
     for item in items:
-        text = render_statement(scheme, item.result, lang, fmt, template_dir,
-                                name=item.extra.get("name", ""), month=month)
+        text = render_statement(scheme, item.result, lang, _source_format(fmt), template_dir,
+                                name=item.extra.get("name", ""), month=month, period=period,
+                                generated=today)
         path = directory / _file_name(item.result.employee, fmt, taken)
         try:
-            write_text(path, text, inputs=inputs)
+            document = _document(text, fmt)
+            if isinstance(document, bytes):
+                write_bytes(path, document, inputs=inputs)
+            else:
+                write_text(path, document, inputs=inputs)
         except OSError as exc:  # one file that cannot be written does not stop the others
             click.echo(f"error: {path}: {exc.strerror or exc}", err=True)
             unwritten += 1

@@ -118,22 +118,31 @@ def sample(function: Callable[[Decimal], tuple[Decimal, int]], start: Decimal, e
     return pieces, jumps
 
 
+Marker = tuple[Decimal, Decimal, str]  # x, y and a label: an employee on the curve
+
+
 def render(curve: ast.Curve, function: Callable[[Decimal], tuple[Decimal, int]],
            constants: dict[str, Decimal], *, percent_like: bool,
            fmt_x: Callable[[Decimal], str], fmt_y: Callable[[Decimal], str],
-           words: Callable[..., str], title: str) -> Chart:
-    """The chart of one curve; `fmt_x`/`fmt_y` format tick labels in the document's language."""
+           words: Callable[..., str], title: str, markers: tuple[Marker, ...] = ()) -> Chart:
+    """The chart of one curve; `fmt_x`/`fmt_y` format tick labels in the document's language;
+    `markers` put points on it (a statement shows where the employee is)."""
     with decimal.localcontext(CONTEXT):
-        return _render(curve, function, constants, percent_like, fmt_x, fmt_y, words, title)
+        return _render(curve, function, constants, percent_like, fmt_x, fmt_y, words, title,
+                       markers)
 
 
 def _render(curve: ast.Curve, function: Callable[[Decimal], tuple[Decimal, int]],
             constants: dict[str, Decimal], percent_like: bool, fmt_x: Callable[[Decimal], str],
-            fmt_y: Callable[[Decimal], str], words: Callable[..., str], title: str) -> Chart:
+            fmt_y: Callable[[Decimal], str], words: Callable[..., str], title: str,
+            markers: tuple[Marker, ...] = ()) -> Chart:
     breaks = thresholds(curve, constants)
     start, end = domain(curve, function, breaks, percent_like, constants)
+    if markers:  # the employee is always on the chart, even far past the last threshold
+        start = min(start, min(x for x, _y, _l in markers))
+        end = max(end, max(x for x, _y, _l in markers) + (end - start) / 20)
     pieces, jumps = sample(function, start, end, breaks)
-    ys = [y for piece in pieces for _, y in piece]
+    ys = [y for piece in pieces for _, y in piece] + [my for _x, my, _l in markers]
     y_step = _nice_step(max(ys) - min(min(ys), Decimal(0)) or Decimal(1), 5)
     y_low = min(Decimal(0), _floor_to(min(ys), y_step))
     y_high = max(_ceil_to(max(ys), y_step), y_low + y_step)
@@ -201,6 +210,13 @@ def _render(curve: ast.Curve, function: Callable[[Decimal], tuple[Decimal, int]]
         out.append(f'<text x="{_q(Decimal(px(jump.at)) - 4)}" '
                    f'y="{_q(Decimal(py(top)) - 8)}" text-anchor="end" fill="{color}">'
                    f"{escape(label)}</text>")
+    for number, (mx, my, label) in enumerate(markers, start=1):
+        # numbered points: labels of close points would overlap; the caption names them
+        out.append(f'<circle class="marker" cx="{px(mx)}" cy="{py(my)}" r="7" fill="{CUT}" '
+                   f'stroke="#ffffff" stroke-width="1.5"><title>{escape(label)}</title>'
+                   f'</circle>')
+        out.append(f'<text x="{px(mx)}" y="{_q(Decimal(py(my)) + 4)}" fill="#ffffff" '
+                   f'font-size="10" font-weight="bold" text-anchor="middle">{number}</text>')
     out.append(f'<text x="{_q(LEFT + plot_w / 2)}" y="{_q(HEIGHT - 8)}" text-anchor="middle">'
                f'{escape(words("chart_x" if percent_like else "chart_x_value"))}</text>')
     out.append(f'<text x="{_q(LEFT)}" y="{_q(TOP - 10)}" text-anchor="start">'

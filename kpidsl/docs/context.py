@@ -27,7 +27,7 @@ from .calc import band_words, calculation, expectations, percent_like
 from .changes import changes, gate_words
 from .earnings import Earnings, earnings, examples_for
 from .text import Say
-from .words import Words
+from .words import MONTH_KEYS, Words
 
 
 def _meta(ruleset: Ruleset, say: Say) -> dict[str, str]:
@@ -63,8 +63,10 @@ def _scheme_label(ruleset: Ruleset, lang: str) -> str:
     return label_in(ruleset.checked.header, lang)
 
 
-def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en") -> dict[str, Any]:
-    """Everything a plan document shows, for one grade (None: the base scheme)."""
+def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en",
+                 examples: str = "appendix") -> dict[str, Any]:
+    """Everything a plan document shows, for one grade (None: the base scheme); the scheme's
+    worked examples as an appendix, or not at all (`examples="none"`)."""
     name = grade or BASE
     if name not in ruleset.checked.variants:
         ruleset.evaluate({}, name)  # raises the KPI606 "unknown grade" diagnostic
@@ -93,7 +95,7 @@ def plan_context(ruleset: Ruleset, grade: str | None = None, lang: str = "en") -
         "constants": [{"label": say.label(c), "value": say.expr(const.value)}
                       for c, const in variant.constants.items()],
         "curves": _curves(ruleset, say, variant),
-        "examples": _examples(ruleset, say, variant),
+        "examples": _examples(ruleset, say, variant) if examples == "appendix" else [],
         "facts": _facts(ruleset, say, variant),
         "rounding": _rounding(ruleset, say),
         "source": _source(ruleset, w),
@@ -219,6 +221,7 @@ def _pays(say: Say, variant: Variant, at_plan: Result | None) -> list[dict[str, 
                     "curve": say.label(item.curve or ""),
                     "conditions": "; ".join(gate_words(say, g) for g in item.gates),
                 })
+        entry["has_conditions"] = any(row["conditions"] for row in entry["rows"])
         if pay.gates:
             entry["gates"] = w("pay_gates", pay=say.label(name),
                                gates="; ".join(gate_words(say, g) for g in pay.gates))
@@ -319,8 +322,13 @@ def _rounding(ruleset: Ruleset, say: Say) -> list[str]:
 
 
 def statement_context(ruleset: Ruleset, result: Result, lang: str = "en", *,
-                      name: str = "", month: int | None = None) -> dict[str, Any]:
-    """One employee's month: the same tables as a worked example, with who and when."""
+                      name: str = "", month: int | None = None, period: str | None = None,
+                      generated: str | None = None) -> dict[str, Any]:
+    """One employee's month: the same tables as a worked example, with who and when, the
+    employee on the payout curve, and a footer saying in plain words what computed it.
+
+    `period` ('2025-03') names the month paid; `generated` ('2025-04-02') dates the footer
+    (left out when not given, so the same inputs give the same document)."""
     variant = ruleset.checked.variants[result.grade]
     say = Say(lang, ruleset.currency, variant)
     w = say.w
@@ -332,18 +340,79 @@ def statement_context(ruleset: Ruleset, result: Result, lang: str = "en", *,
         meta[w("grade")] = _grade_label(ruleset, result.grade, lang)
     if result.team:
         meta[w("team")] = result.team
-    if month is not None:
-        meta[w("month")] = w.month(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
-                                    "sep", "oct", "nov", "dec")[month - 1])
-    meta.update({k: v for k, v in _meta(ruleset, say).items() if k != w("currency")})
-    period = w(f"period_{ruleset.checked.header.period or 'month'}")
+    if period is not None:
+        year, number = period.split("-")[:2]
+        meta[w("paid_for")] = f"{w.month(MONTH_KEYS[int(number) - 1])} {year}"
+    elif month is not None:
+        meta[w("paid_for")] = w.month(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+                                       "sep", "oct", "nov", "dec")[month - 1])
+    meta.update({k: v for k, v in _meta(ruleset, say).items()
+                 if k != w("currency") and not (k == w("period") and w("paid_for") in meta)})
+    period_word = w(f"period_{ruleset.checked.header.period or 'month'}")
     return {
         "lang": lang, "t": w.table, "kind": "statement", "title": _scheme_label(ruleset, lang),
         "employee": result.employee, "name": name, "meta": meta,
-        "intro": w("statement_intro", employee=who, period=period),
+        "intro": w("statement_intro", employee=who,
+                   period=meta.get(w("paid_for"), period_word)),
         "calc": calc, "explain": _explain(ruleset, result, lang),
+        "chart": _employee_chart(ruleset, say, variant, result),
         "source": _source(ruleset, w), "_result": result,
+        "footer": _statement_footer(ruleset, result, say, generated),
     }
+
+
+def check_code(ruleset: Ruleset, result: Result) -> str:
+    """A short code that changes when the scheme, the facts or any amount does: 'EEBA-56EB'.
+
+    SHA-256 of the scheme's text and the result's exact JSON; quoting it lets anyone confirm
+    that a printed statement matches what was computed."""
+    import json
+
+    digest = hashlib.sha256()
+    digest.update(ruleset.checked.source.text.encode("utf-8"))
+    digest.update(json.dumps(result.to_dict(), sort_keys=True, default=str).encode("utf-8"))
+    text = digest.hexdigest()[:8].upper()
+    return f"{text[:4]}-{text[4:]}"
+
+
+def _statement_footer(ruleset: Ruleset, result: Result, say: Say,
+                      generated: str | None) -> str:
+    from .. import __version__
+
+    w = say.w
+    header = ruleset.checked.header
+    version = w("footer_version", version=header.version) if header.version else ""
+    date = w("footer_date", date=w.date(generated)) if generated else ""
+    return w("statement_footer", program=f"kpidsl {__version__}",
+             scheme=_scheme_label(ruleset, say.lang), version=version, date=date,
+             code=check_code(ruleset, result))
+
+
+def _employee_chart(ruleset: Ruleset, say: Say, variant: Variant,
+                    result: Result) -> dict[str, Any] | None:
+    """The curve most of the employee's pay lines run through, with the employee on it (one
+    point per KPI paid through that curve), or None when no line uses a curve."""
+    lines = [line for line in result.lines if line.curve and line.attainment is not None
+             and line.curve in variant.curves]
+    if not lines:
+        return None
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.curve] = counts.get(line.curve, 0) + 1
+    name = max(counts, key=lambda c: (counts[c], -list(counts).index(c)))
+    curve = variant.curves[name]
+    pct = percent_like(curve)
+    fmt = say.percent if pct else say.number
+    markers = tuple((line.attainment, line.factor, say.label(line.kpi))
+                    for line in lines if line.curve == name and line.attainment is not None)
+    function = ruleset.compiled.namespace[ruleset.infos[variant.name].layout.curves[name]]
+    chart = charts.render(curve, function, variant.constant_values, percent_like=pct,
+                          fmt_x=fmt, fmt_y=fmt, words=say.w, title=say.label(name),
+                          markers=markers)
+    legend = "; ".join(f"{n} — {label} ({say.attainment(x)})"
+                       for n, (x, _y, label) in enumerate(markers, start=1))
+    return {"svg": chart.svg,
+            "caption": say.w("statement_chart", curve=say.label(name)) + ": " + legend}
 
 
 def _explain(ruleset: Ruleset, result: Result, lang: str) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ def documents(rulesets: Path) -> dict[str, str]:
                 for fmt in FORMATS:
                     relative = f"{name}.{lang}.{fmt}"
                     out[relative] = render_plan(ruleset, None if grade == BASE else grade, lang,
-                                                fmt)
+                                                fmt, examples="appendix")
                     links.append(f"[{lang} {fmt}]({relative})")
             label = ruleset.checked.variants[grade].label or grade if grade != BASE else "—"
             index.append(f"| `{path.relative_to(rulesets).as_posix()}` {ruleset.label} | "

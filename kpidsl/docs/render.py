@@ -70,19 +70,30 @@ def _render(name: str, fmt: str, context: dict[str, Any], template_dir: str | Pa
     return text.rstrip("\n") + "\n"
 
 
+EXAMPLES = ("none", "appendix")
+
+
 def render_plan(ruleset: Ruleset, grade: str | None = None, lang: str = "en", fmt: str = "md",
-                template_dir: str | Path | None = None) -> str:
-    """The plan document of one grade (None: the base scheme) in a language and format."""
+                template_dir: str | Path | None = None, *, examples: str = "none") -> str:
+    """The plan document of one grade (None: the base scheme) in a language and format.
+
+    The scheme's worked examples are an appendix on request (`examples="appendix"`): the
+    document an employee signs is the rules, not the test cases."""
     _check_lang(lang)
-    return _render("plan", fmt, plan_context(ruleset, grade, lang), template_dir)
+    if examples not in EXAMPLES:
+        raise ValueError(f"examples: 'none' or 'appendix', not {examples!r}")
+    return _render("plan", fmt, plan_context(ruleset, grade, lang, examples), template_dir)
 
 
 def render_statement(ruleset: Ruleset, result: Result, lang: str = "en", fmt: str = "md",
                      template_dir: str | Path | None = None, *, name: str = "",
-                     month: int | None = None) -> str:
-    """One employee's statement from a Result the evaluator returned."""
+                     month: int | None = None, period: str | None = None,
+                     generated: str | None = None) -> str:
+    """One employee's statement from a Result the evaluator returned; `period` ('2025-03')
+    is the month paid, `generated` ('2025-04-02') the date in its footer."""
     _check_lang(lang)
-    context = statement_context(ruleset, result, lang, name=name, month=month)
+    context = statement_context(ruleset, result, lang, name=name, month=month, period=period,
+                                generated=generated)
     return _render("statement", fmt, context, template_dir)
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 DOCS: dict[str, str] = {
+    "paid_for": "Paid for",
+    "statement_footer": "Computed by {program} from the scheme «{scheme}»{version}{date}. "
+                        "Check code {code}: it changes if the scheme, the facts or any amount "
+                        "does.",
+    "footer_version": ", version {version}",
+    "footer_date": ", on {date}",
+    "statement_chart": "Where you are on the curve «{curve}»",
+    "appendix_examples": "Appendix: worked examples",
     # document titles and sections
     "plan_title": "Plan document",
     "statement_title": "Statement",
     "who": "Who it applies to",
-    "applies_to": "This plan applies to: {scheme}.",
-    "applies_to_grade": "This plan applies to: {scheme}, grade {grade}.",
+    "applies_to": "This plan applies to employees paid under «{scheme}».",
+    "applies_to_grade": "This plan applies to employees paid under «{scheme}», grade «{grade}».",
     "paid_per": "Income is computed per {period} in {currency}.",
     "grades_list": "The scheme has grades: {grades}. Each grade has its own plan document.",
     "variant_of": "This grade is based on {parent}. What differs from it:",

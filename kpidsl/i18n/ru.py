@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 DOCS: dict[str, str] = {
+    "paid_for": "Расчётный период",
+    "statement_footer": "Рассчитано программой {program} по схеме «{scheme}»{version}{date}. "
+                        "Код проверки {code}: он меняется при любом изменении схемы, фактов "
+                        "или сумм.",
+    "footer_version": ", версия {version}",
+    "footer_date": ", {date}",
+    "statement_chart": "Ваше место на шкале «{curve}»",
+    "appendix_examples": "Приложение. Примеры расчёта",
     "plan_title": "Положение о премировании",
     "statement_title": "Расчётный лист",
     "who": "На кого распространяется",
-    "applies_to": "Положение распространяется на: {scheme}.",
-    "applies_to_grade": "Положение распространяется на: {scheme}, грейд {grade}.",
+    "applies_to": "Положение распространяется на сотрудников, работающих по схеме «{scheme}».",
+    "applies_to_grade": "Положение распространяется на сотрудников, работающих по схеме "
+                        "«{scheme}», грейд «{grade}».",
     "paid_per": "Доход рассчитывается за {period}, в валюте {currency}.",
     "grades_list": "В схеме есть грейды: {grades}. Для каждого грейда — своё положение.",
     "variant_of": "Грейд основан на схеме «{parent}». Отличия от неё:",

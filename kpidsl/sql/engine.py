@@ -19,9 +19,10 @@ from functools import reduce
 from operator import add
 from typing import TYPE_CHECKING, Any
 
-from ..evaluate import apply_budgets, team_values, team_view, uses_team
+from ..evaluate import _stepwise_in_context, apply_budgets, team_values, team_view, uses_team
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
+from ..teams import MissingMember
 from . import Query, queries
 from .dialects import FACT_DIGITS, FACT_SCALE
 
@@ -92,8 +93,11 @@ class SqlEvaluation:
         import pyarrow as pa
 
         with decimal.localcontext(CONTEXT):
-            prepared = [p for p in (self.python._prepare_row(r, grade, on_error) for r in rows)
-                        if p is not None]
+            every = [self.python._prepare_row(r, grade, on_error, month) for r in rows]
+        prepared = [p for p in every if p is not None and type(p) is not MissingMember]
+        if team and len(prepared) < len(every):  # a member failed: teams.py decides who is paid
+            yield from _stepwise_in_context(self.python._many_by_team(every, month, on_error))
+            return
         results: list[Result | None] = [None] * len(prepared)
         python_rows: list[int] = []
         by_grade: dict[str, list[int]] = {}
@@ -105,7 +109,8 @@ class SqlEvaluation:
         aggregates: dict[str, dict[str, Decimal]] = {}
         if team:
             if python_rows:  # a team's aggregates must not rest on part of the team
-                yield from self.python.many(rows, grade, month, on_error)
+                yield from _stepwise_in_context(self.python._many_by_team(every, month,
+                                                                          on_error))
                 return
             needs = sorted({n for i in self.python.infos.values() for n in i.team_needs})
             members: dict[str, list[Mapping[str, Decimal]]] = {}

@@ -171,7 +171,7 @@ def amount_text(value: Decimal | None, lang: str = "en") -> str:
     """119800.00 → '119,800.00' (en) / '119 800,00' (ru); exact, digits as the value has."""
     if value is None:
         return ""
-    text = format(value, ",f")
+    text = format(value if value else value.copy_abs(), ",f")  # never '-0.00'
     if lang == "ru":
         text = text.replace(",", "\u00a0").replace(".", ",")
     return text
@@ -181,7 +181,7 @@ def percent_text(fraction: Decimal | None, lang: str = "en") -> str:
     if fraction is None:
         return ""
     scaled = (fraction * 100).quantize(Decimal("0.1")).normalize()
-    text = format(scaled, ",f")
+    text = format(scaled if scaled else scaled.copy_abs(), ",f")  # never '-0%'
     if lang == "ru":
         return text.replace(",", "\u00a0").replace(".", ",") + "\u00a0%"
     return text + "%"
