@@ -15,6 +15,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -42,6 +43,7 @@ from .records import (
     undecodable_line,
     wide_encoding,
 )
+from .sheets import PercentNumber
 from .units import Unit
 from .values import EXPECTED, LOCALES, PERCENT_READINGS, FactValueError, Survey
 from .values import Reading as Reading
@@ -259,8 +261,10 @@ class FactsReader:
         spec = self.specs[fact]
         if isinstance(raw, str) and raw:
             survey.cell(raw, spec.unit, fact, f"row {row}")
-        elif isinstance(raw, Decimal) and spec.unit is Unit.PERCENT:
-            survey.number(raw, fact, f"row {row}")
+        elif spec.unit is Unit.PERCENT and _bare_number(raw):
+            assert isinstance(raw, (int, float, Decimal))
+            survey.number(Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw), fact,
+                          f"row {row}")
 
     # ------------------------------------------------------------ diagnostics
 
@@ -750,7 +754,14 @@ def _depends_on_survey(raw: object, unit: Unit, reading: Reading) -> bool:
         return (reading.locale is None and ("," in raw or "." in raw)
                 and _LONE_IN.search(raw) is not None) or (
             unit is Unit.PERCENT and reading.percent is None and not raw.rstrip().endswith("%"))
-    return isinstance(raw, Decimal) and unit is Unit.PERCENT and reading.percent is None
+    return _bare_number(raw) and unit is Unit.PERCENT and reading.percent is None
+
+
+def _bare_number(raw: object) -> bool:
+    """A typed number that does not say whether it is a fraction or points: JSON, or an XLSX
+    cell without a percent format (kpidsl/sheets.py marks those that have one)."""
+    return (isinstance(raw, (int, float, Decimal)) and not isinstance(raw, (bool, PercentNumber))
+            and (not isinstance(raw, float) or math.isfinite(raw)))
 
 
 def _describe(col: _Column) -> str:

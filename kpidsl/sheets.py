@@ -37,6 +37,7 @@ CHUNK = 64 * 1024
 
 _NUMERIC = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
 _REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+_PERCENT_FORMATS = {9, 10}  # built-in '0%' and '0.00%'
 _DATE_FORMATS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)}  # built-in
 _EPOCH = dt.datetime(1899, 12, 30)  # day 0 of Excel's 1900 date system (as Excel counts)
 
@@ -50,6 +51,16 @@ def _is_date_format(code: str) -> bool:
     """'dd.mm.yyyy', 'h:mm' are dates or times; '# ##0,00 ₽', '0%', 'General' are not."""
     bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)  # quoted text, escapes, [Red] [$-419]
     return bool(re.search(r"[dmyhs]", bare, re.IGNORECASE)) and "General" not in code
+
+
+def _is_percent_format(code: str) -> bool:
+    """'0%', '0.0%', '#,##0.00%' show a fraction as percent; '"%"' in quotes or '\\%' does not."""
+    return "%" in re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
+
+
+class PercentNumber(float):
+    """A typed number in a cell whose number format shows it as a percent: Excel stores a
+    cell shown as 2,1% as 0.021, so the value is a fraction, whatever the column's header."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ class Workbook:
             self._names = set(self._zip.namelist())
             self.sheets, self.active, strings = self._read_workbook()
             self._strings_member = strings
-            self._dates = self._date_styles()
+            self._dates, self._percents = self._number_styles()
             self._strings: list[str | CellError] | None = None
         except BaseException:
             self._zip.close()
@@ -226,12 +237,13 @@ class Workbook:
         strings = next((t for kind, t in rels.values() if kind == "sharedStrings"), None)
         return sheets, min(active, len(sheets) - 1), strings
 
-    def _date_styles(self) -> set[int]:
+    def _number_styles(self) -> tuple[set[int], set[int]]:
         """Indexes of cell styles that show a number as a date or time (Excel stores dates as
-        day numbers; the style alone says a cell is a date)."""
+        day numbers; the style alone says a cell is a date), and of those that show it as a
+        percent (a stored 0.021 is shown as 2,1%)."""
         member = "xl/styles.xml"
         if member not in self._names:
-            return set()
+            return set(), set()
         custom: dict[int, str] = {}
         styles: list[int] = []
         in_xfs = False
@@ -245,8 +257,11 @@ class Workbook:
             elif tag == "xf" and in_xfs:
                 ident = attrs.get("numFmtId", "0")
                 styles.append(int(ident) if _whole(ident) else 0)
-        return {i for i, ident in enumerate(styles)
-                if ident in _DATE_FORMATS or (ident in custom and _is_date_format(custom[ident]))}
+        dates = {i for i, ident in enumerate(styles)
+                 if ident in _DATE_FORMATS or (ident in custom and _is_date_format(custom[ident]))}
+        percents = {i for i, ident in enumerate(styles) if ident in _PERCENT_FORMATS
+                    or (ident in custom and _is_percent_format(custom[ident]))}
+        return dates, percents - dates
 
     # ------------------------------------------------------------ shared strings
 
@@ -298,11 +313,12 @@ class Workbook:
 
     def rows(self, sheet: Sheet) -> Generator[tuple[int, list[object]], None, None]:
         """(row number, cells) for every row that has a cell; cells are str, float, bool,
-        datetime, None or CellError; a formula gives the value Excel saved with it."""
+        datetime, None or CellError (a number in a percent-formatted cell is a PercentNumber);
+        a formula gives the value Excel saved with it."""
         if sheet.member is None:
             raise WorkbookError(f"sheet '{sheet.name}' is a chart, not a table of cells",
                                 "choose a worksheet with --sheet NAME")
-        shared, dates = self._shared(), self._dates
+        shared, dates, percents = self._shared(), self._dates, self._percents
         out: list[tuple[int, list[object]]] = []
         cells: dict[int, object] = {}
         cell: dict[str, Any] = {}
@@ -322,7 +338,8 @@ class Workbook:
                 cell.clear()
                 style = attrs.get("s", "0")
                 cell.update(type=attrs.get("t", "n"), ref=attrs.get("r", ""), formula=False,
-                            value=None, date=_whole(style) and int(style) in dates)
+                            value=None, date=_whole(style) and int(style) in dates,
+                            percent=_whole(style) and int(style) in percents)
             elif tag in ("v", "t") and cell:
                 state["in"] = True
                 parts.clear()
@@ -397,7 +414,7 @@ def _cell_value(cell: dict[str, Any], shared: list[str | CellError]) -> object:
                                    "finite number")
         if cell.get("date") and 0 <= number < 2_958_466:  # a day number shown as a date
             return _EPOCH + dt.timedelta(days=number)
-        return number
+        return PercentNumber(number) if cell.get("percent") else number
     if kind == "s":
         index = text.strip()
         if not _whole(index) or int(index) >= len(shared):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .numbers import MAX_DECIMALS, MAX_DIGITS, MAX_INTEGER_DIGITS, bound_error
-from .sheets import CellError
+from .sheets import CellError, PercentNumber
 from .units import Unit
 
 LOCALES = ("ru", "en")
@@ -257,8 +257,9 @@ def _check_unit(value: Decimal, unit: Unit, shown: str, *, bounded: bool = False
 def convert(raw: object, unit: Unit, reading: Reading = DEFAULT) -> Decimal:
     """A cell from any format (text, JSON Decimal, XLSX int/float/date) into a Decimal. A float
     goes through repr, the shortest text of Excel's double (3300000.0, not 3299999.99…).
-    A JSON number in a percent column is read like bare text; an XLSX number is a fraction
-    unless the reading is declared points (Excel stores a cell shown as 2,1% as 0.021)."""
+    In a percent column an XLSX number in a percent-formatted cell is a fraction (Excel stores a
+    cell shown as 2,1% as 0.021); any other number (JSON, a General XLSX cell) is read like
+    bare text: header '%', --percent or the scheme say points or fraction."""
     if isinstance(raw, str):
         return parse_value(raw, unit, reading)
     if isinstance(raw, CellError):  # an XLSX cell that could not be read (kpidsl/sheets.py)
@@ -274,11 +275,8 @@ def convert(raw: object, unit: Unit, reading: Reading = DEFAULT) -> Decimal:
     why = bound_error(value)
     if why is not None:
         raise FactValueError(f"'{shown}' {why}")
-    if unit is Unit.PERCENT:
-        if isinstance(raw, Decimal):  # JSON
-            value = _bare_percent(value, shown, reading)
-        elif reading.percent == "points" and reading.declared:
-            value = _hundredth(value)
+    if unit is Unit.PERCENT and not isinstance(raw, PercentNumber):
+        value = _bare_percent(value, shown, reading)
     return _check_unit(value, unit, shown)
 
 
@@ -344,7 +342,7 @@ class Survey:
                 self.above[fact] = f"'{_clip(text.strip(), 30)}' on {where}"
 
     def number(self, value: Decimal, fact: str, where: str) -> None:
-        """A JSON number in a percent column."""
+        """A JSON number or a General XLSX number in a percent column."""
         if fact not in self.above and value.is_finite() and abs(value) > 1:
             self.above[fact] = f"{_clip(show(value), 30)} on {where}"
 
