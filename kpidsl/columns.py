@@ -84,7 +84,7 @@ class Titles:
     def names_a_fact(self, cells: Iterable[object], specs: Mapping[str, Any]) -> bool:
         return any(isinstance(c, str) and self.target(c) in specs for c in cells)
 
-    def check_mapped(self, headers: list[str]) -> None:
+    def check_mapped(self, headers: list[str], where: str = "in the header") -> None:
         """Every `--map` column must be in the header (today's typo must not pass silently)."""
         present = {fold(h) for h in headers}
         for column, target in self.mapped.items():
@@ -92,7 +92,7 @@ class Titles:
                 from .diagnostics import did_you_mean
 
                 raise ColumnError(
-                    f"--map {column}={target}: there is no column '{column}' in the header",
+                    f"--map {column}={target}: there is no column '{column}' {where}",
                     did_you_mean(column, [h for h in headers if h]) or
                     "columns found: " + (", ".join(f"'{h}'" for h in headers if h) or "none"))
 

@@ -587,6 +587,13 @@ class FactsReader:
                 yield made
         if not self.summary.rows_read:
             self.warnings.append(self._diag("KPI508", "the facts file has no rows", warn=True))
+        elif self.check_map:
+            # Objects may differ in their keys, so a --map column is looked for in all of them,
+            # once the file is read; an output being written is then abandoned, never kept.
+            try:
+                self.titles.check_mapped([c.header for c in self._cols], "in any object")
+            except ColumnError as exc:
+                raise self._file_error(exc.message, 0, exc.hint) from None
 
     # ------------------------------------------------------------ CSV
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from .diagnostics import Diagnostic, error
 from .facts import FactRow, FactsFileError, FactsReader, RowError
+from .ids import difference, look_alike_key
 
 
 @dataclasses.dataclass
@@ -44,6 +45,7 @@ def joined_rows(readers: list[FactsReader], specs: Mapping[str, Any],
     """
     joined: dict[str, _Joined] = {}
     spoiled: set[str] = set()
+    spelt: dict[str, tuple[str, str, int]] = {}  # look-alike key → (id, file, row) first seen
     headers: list[list[str]] = []
     for reader in readers:
         warned = 0
@@ -60,6 +62,19 @@ def joined_rows(readers: list[FactsReader], specs: Mapping[str, Any],
                     joined.pop(item.employee, None)
                 continue
             if item.employee in spoiled:
+                continue
+            key = look_alike_key(item.employee)
+            first = spelt.setdefault(key, (item.employee, item.file, item.row))
+            if first[0] != item.employee:
+                # `Ivanov` in one export and `ivanov` (or a Cyrillic 'а') in another: one
+                # person or two? Never guess: both fail, each naming the other spelling.
+                failed(_look_alike(item, first), item.employee)
+                spoiled.update((item.employee, first[0]))
+                if joined.pop(first[0], None) is not None:
+                    failed(_located(error(
+                        "KPI504", f"employee '{first[0]}' is spelt '{item.employee}' in "
+                        f"{item.file} row {item.row}", hint=_SAME_ID), first[1], first[2]),
+                        first[0])
                 continue
             entry = joined.get(item.employee)
             if entry is None:
@@ -104,6 +119,17 @@ def joined_rows(readers: list[FactsReader], specs: Mapping[str, Any],
             continue
         yield dataclasses.replace(entry.first, values=values, grade=entry.grade,
                                   team=entry.team, extra=entry.extra)
+
+
+_SAME_ID = "spell the employee's id the same way in every file (or map one to the other)"
+
+
+def _look_alike(row: FactRow, first: tuple[str, str, int]) -> Diagnostic:
+    spelling, file, line = first
+    return _located(error(
+        "KPI504", f"row {row.row}: employee '{row.employee}' is spelt '{spelling}' in {file} "
+        f"row {line}: the two ids differ only by look-alike characters "
+        f"({difference(row.employee, spelling)})", hint=_SAME_ID), row.file, row.row)
 
 
 def _clash(entry: _Joined, row: FactRow) -> Diagnostic | None:

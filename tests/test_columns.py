@@ -219,6 +219,25 @@ def test_an_optional_fact_missing_from_one_file_takes_its_default(tmp_path: Path
     assert totals(result) == {"ivanov": "60.00", "petrov": "20.00"}
 
 
+def test_look_alike_ids_across_joined_files_fail_both(tmp_path: Path) -> None:
+    """`Ivanov` in the CRM and `ivanov` (with a Cyrillic 'а') in telephony: one person or
+    two? Both rows fail with KPI504 naming both spellings; nobody is paid on half the facts."""
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text('scheme s "S"\n  currency RUB\nfact revenue money "Revenue" ru "Выручка"\n'
+                      'fact calls count "Calls" ru "Звонки" if missing 0\n'
+                      "pay bonus = revenue × 1% + calls × 10 RUB\n", encoding="utf-8")
+    crm, phone = tmp_path / "crm.csv", tmp_path / "phone.csv"
+    crm.write_text("Сотрудник;Выручка\nIvanov;1000\npetrov;2000\n", encoding="utf-8")
+    phone.write_text("Сотрудник;Звонки\niv\u0430nov;5\npetrov;1\n", encoding="utf-8")
+    result = run(["eval", str(scheme), str(crm), str(phone), "--format", "jsonl"], FINDINGS)
+    assert totals(result) == {"petrov": "30.00"}
+    assert (f"{phone}:2: error KPI504: row 2: employee 'iv\u0430nov' is spelt 'Ivanov' in {crm} "
+            "row 2: the two ids differ only by look-alike characters") in result.stderr
+    assert (f"{crm}:2: error KPI504: employee 'Ivanov' is spelt 'iv\u0430nov' in {phone} "
+            "row 2") in result.stderr
+    assert result.stderr.endswith("facts: 3 rows read, 1 evaluated, 2 failed\n")
+
+
 def test_every_command_reads_the_same_way() -> None:
     explained = run(["explain", SCHEME, REPORT, "-e", "Иванов"], OK)
     assert "Total: 60,000 + 58,000 + 1,800 = 119,800" in explained.stdout
@@ -242,3 +261,20 @@ def test_the_api_reads_the_same_way(scheme: kpidsl.Ruleset) -> None:
     assert [f.employee for f in run_.failures] == ["Сидоров"]
     amo = kpidsl.load(AMO_SCHEME).evaluate_files(AMO_CSV)
     assert str(next(amo.results()).total) == "119800.00"
+
+
+@pytest.mark.parametrize("suffix", ["json", "jsonl"])
+def test_map_naming_a_key_in_no_json_object_is_an_error(tmp_path: Path, suffix: str) -> None:
+    objects = [{"employee": "a", "Выручка": "3300000", "avg_check": 1, "conversion": "2%",
+                "calls": 1}, {"employee": "b", "revenue X": "1", "avg_check": 1,
+                              "conversion": "2%", "calls": 1}]
+    facts = tmp_path / f"f.{suffix}"
+    facts.write_text(json.dumps(objects) if suffix == "json" else
+                     "\n".join(map(json.dumps, objects)) + "\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    result = run(["eval", SCHEME, str(facts), "--map", "Revenue Y=revenue", "-o", str(out)],
+                 USAGE)
+    assert (f"{facts}: error KPI507: --map Revenue Y=revenue: there is no column 'Revenue Y' "
+            "in any object") in result.stderr
+    assert "did you mean 'revenue X'" in result.stderr
+    assert not out.exists()
