@@ -35,3 +35,15 @@ def test_a_kpi_computed_from_its_own_plan_reads_the_plan_first() -> None:
     result = scheme.evaluate({"sales": "5"}, employee="a")
     assert result.total == Decimal("5.00")
     assert result.kpis["quota"].value is None  # no plan: nothing to read, and no crash
+
+
+def test_a_payslip_chart_far_past_the_last_threshold_has_few_grid_lines(tmp_path: Path) -> None:
+    """An attainment of 11 000 000 % drew a grid line every 10 %: 1.1 million lines, 110 s."""
+    facts = tmp_path / "f.csv"
+    facts.write_text("employee,revenue,avg_check,conversion,calls\n"
+                     "ivanov,330000000000,142500,2.1%,950\n", encoding="utf-8")
+    run = CliRunner().invoke(main, ["statement", str(ROOT / "rulesets" / "b2b_manager.kpi"),
+                                    str(facts), "-e", "ivanov", "--format", "html"])
+    assert run.exit_code == 0, run.output
+    assert "<svg" in run.output
+    assert run.output.count("<line") < 300
