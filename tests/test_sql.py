@@ -303,3 +303,18 @@ def test_compile_to_sql_on_the_command_line() -> None:
                                  "conversion, calls)\n")
     assert "intDiv(" in out.stdout and "FROM march" in out.stdout
     sqlglot.parse(out.stdout, read="clickhouse")
+
+
+def test_literals_never_multiply_in_a_32_bit_integer() -> None:
+    """A pool of 2148.2017 became 21482017 * 100 of two plain literals: DuckDB multiplied
+    them as INTEGER and overflowed (found by the random schemes' differential test)."""
+    ruleset = kpidsl.loads(
+        'scheme s\nfact revenue money if missing 0 RUB\ncurve standard\n'
+        '  below 80% pays 0\n  from 80% through 100% pays attainment\n'
+        '  above 100% pays attainment × 1.2\n  cap 200%\n'
+        'kpi revenue "Revenue" plan 100 RUB\npay bonus pool 2148.2017 RUB\n'
+        '  for revenue weight 100% curve standard\n')
+    rows = [{"employee": "e0", "revenue": Decimal("90")}]
+    python = components(ruleset.evaluate_many(rows))
+    assert python == [("e0", {"bonus": Decimal("1933.38")}, Decimal("1933.38"))]
+    assert components(ruleset.evaluate_many(rows, engine="duckdb")) == python
