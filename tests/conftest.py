@@ -14,6 +14,10 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# Statements' footers carry the day they were made; golden files need one fixed day
+# (2026-11-25, 00:00 UTC).
+os.environ["SOURCE_DATE_EPOCH"] = "1795564800"
+
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"
 GOLDEN = Path(__file__).resolve().parent / "golden"

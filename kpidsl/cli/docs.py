@@ -8,6 +8,7 @@ what is paid. The group in `__init__.py` registers the commands listed in COMMAN
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -220,7 +221,11 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
 
     if period is not None and month is None:
         month = int(period[5:7])
-    today = dt.date.today().isoformat()  # the footer's date: when the statement was made
+    # The footer's date: when the statement was made, or SOURCE_DATE_EPOCH's day (the
+    # reproducible-builds convention), so a statement can be made again byte for byte.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    today = (dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date() if epoch.isdigit()
+             else dt.date.today()).isoformat()
     if every == (employee is not None):
         fail("give either --employee ID or --all")
     if every and output is None:
