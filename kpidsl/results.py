@@ -58,14 +58,14 @@ class Result:
                  "_recomputable", "_team", "_team_values", "employee", "facts", "grade", "info",
                  "row", "team", "total")
 
-    def __init__(self, info: VariantInfo, raw: EvaluatorOutput, employee: str,
+    def __init__(self, info: VariantInfo, raw: EvaluatorOutput | tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
                  recomputable: bool = False, team_data: Mapping[str, Decimal] | None = None,
                  month: int | None = None) -> None:
         """`raw` is what `info.function(facts, team_data, month)` returned; `recomputable`
         says that calling it again gives it back (see `release_details`)."""
-        if type(raw) is tuple:  # a plain (kpis, plans, attainments, lines, pays, total)
-            raw = EvaluatorOutput.payments_only(raw[4], raw[5])  # type: ignore[arg-type]
+        if not isinstance(raw, EvaluatorOutput):  # (None, None, None, None, pays, total)
+            raw = EvaluatorOutput.payments_only(raw[4], raw[5])
         self.info = info
         self._raw: EvaluatorOutput | None = raw
         self._recomputable = recomputable
