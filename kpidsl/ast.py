@@ -2,11 +2,87 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .source import NO_SPAN, SourceFile, Span
 from .units import Unit
+
+# ---------------------------------------------------------------- fixed words
+
+
+class Word(str, enum.Enum):
+    """A fixed word or sign of the language (an operator, a mode, a kind).
+
+    It is its text: it compares, hashes, formats and reprs as the string the scheme means
+    (`BinaryOp.ADD == "+"`, `repr(RoundingMode.HALF_UP) == "'half up'"`), so code that
+    prints these into generated source or golden files writes what it wrote before.
+    """
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(self, spec)
+
+    def __repr__(self) -> str:
+        return str.__repr__(self)
+
+
+class UnaryOp(Word):
+    PLUS = "+"
+    MINUS = "-"
+
+
+class BinaryOp(Word):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+
+
+class CompareOp(Word):
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+class LogicOp(Word):
+    AND = "and"
+    OR = "or"
+
+
+class Aggregate(Word):
+    TOTAL = "total"
+    AVERAGE = "average"
+    MIN = "min"
+    MAX = "max"
+
+
+class Function(Word):
+    MIN = "min"
+    MAX = "max"
+    ABS = "abs"
+
+
+class RoundingMode(Word):
+    HALF_UP = "half up"
+    HALF_EVEN = "half even"
+    HALF_DOWN = "half down"
+    UP = "up"
+    DOWN = "down"
+    CEILING = "ceiling"
+    FLOOR = "floor"
+
+
+class GateKind(Word):
+    ONLY_IF = "only_if"
+    CAP = "cap"
+    FLOOR = "floor"
+
 
 # ---------------------------------------------------------------- expressions
 
@@ -52,7 +128,7 @@ class CurveInput(Expr):
 class TeamAggregate(Expr):
     """`team total of calls`: computed once per team over its members' facts."""
 
-    kind: str = "total"  # total | average | min | max
+    kind: Aggregate = Aggregate.TOTAL
     name: str = ""
 
 
@@ -63,7 +139,7 @@ class TeamSize(Expr):
 
 @dataclass(frozen=True)
 class Unary(Expr):
-    op: str = "-"
+    op: UnaryOp = UnaryOp.MINUS
     operand: Expr = field(default_factory=Expr)
 
 
@@ -71,7 +147,7 @@ class Unary(Expr):
 class Binary(Expr):
     """+ − × (division has its own node because it must say what a zero denominator gives)."""
 
-    op: str = "+"
+    op: BinaryOp = BinaryOp.ADD
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
@@ -85,14 +161,14 @@ class Division(Expr):
 
 @dataclass(frozen=True)
 class Compare(Expr):
-    op: str = "="
+    op: CompareOp = CompareOp.EQ
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
 
 @dataclass(frozen=True)
 class Logical(Expr):
-    op: str = "and"  # and | or
+    op: LogicOp = LogicOp.AND
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
@@ -113,7 +189,7 @@ class IfThenElse(Expr):
 class Call(Expr):
     """min, max, abs."""
 
-    function: str = "min"
+    function: Function = Function.MIN
     args: tuple[Expr, ...] = ()
 
 
@@ -121,7 +197,7 @@ class Call(Expr):
 class Round(Expr):
     value: Expr = field(default_factory=Expr)
     step: Expr = field(default_factory=Expr)
-    mode: str = "half up"
+    mode: RoundingMode = RoundingMode.HALF_UP
 
 
 @dataclass(frozen=True)
@@ -142,7 +218,7 @@ class Node:
 class RoundingRule(Node):
     target: str = "payouts"  # payouts | attainment
     step: Expr = field(default_factory=Expr)
-    mode: str = "half up"
+    mode: RoundingMode = RoundingMode.HALF_UP
 
 
 @dataclass(frozen=True)
@@ -313,7 +389,7 @@ class Kpi(Decl):
 
 @dataclass(frozen=True)
 class Gate(Node):
-    kind: str = "only_if"  # only_if | cap | floor
+    kind: GateKind = GateKind.ONLY_IF
     value: Expr = field(default_factory=Expr)
     unless: Expr | None = None
 

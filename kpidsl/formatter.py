@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import KpiError
-from .exprtext import band_range_text, describe_expr, literal_text
+from .exprtext import Printer, band_range_text, literal_text
 from .parser import parse
 from .source import SourceFile
 from .units import Unit
@@ -51,7 +51,7 @@ def format_source(text: str, name: str = "<string>") -> str:
 
 def write_expr(expr: ast.Expr) -> str:
     """An expression as parseable text; literals exactly as written."""
-    return describe_expr(expr, _literal, short_round=True)
+    return _WRITER.text(expr)
 
 
 def _literal(e: ast.Literal) -> str:
@@ -60,6 +60,9 @@ def _literal(e: ast.Literal) -> str:
     if e.unit is Unit.MONEY:
         return f"{e.text} {e.currency}" if e.currency else e.text
     return e.text
+
+
+_WRITER = Printer(_literal, short_round=True)
 
 
 def _string(text: str) -> str:
@@ -97,7 +100,7 @@ def _months(values: tuple[ast.MonthValue, ...]) -> str:
 
 
 def _gate(gate: ast.Gate) -> str:
-    if gate.kind == "only_if":
+    if gate.kind == ast.GateKind.ONLY_IF:
         return f"only if {write_expr(gate.value)}"
     text = f"{gate.kind} {write_expr(gate.value)}"
     return text + (f" unless {write_expr(gate.unless)}" if gate.unless is not None else "")

@@ -296,7 +296,8 @@ class _Builder:
             elif data == "version_clause":
                 fields["version"] = _unquote(child.children[0])
             elif data == "rounding_clause":
-                mode = _mode(child.children[2]) if len(child.children) > 2 else "half up"
+                mode = _mode(child.children[2]) if len(child.children) > 2 else \
+                    ast.RoundingMode.HALF_UP
                 rounding.append(ast.RoundingRule(self.span(child), str(child.children[0]),
                                                  self.expr(child.children[1]), mode))
             elif data == "per_team_clause":
@@ -497,7 +498,8 @@ class _Builder:
                        **fields)  # type: ignore[arg-type]
 
     def gate(self, tree: Tree) -> ast.Gate:
-        kind = {"gate_only_if": "only_if", "gate_cap": "cap", "gate_floor": "floor"}[tree.data]
+        kind = {"gate_only_if": ast.GateKind.ONLY_IF, "gate_cap": ast.GateKind.CAP,
+                "gate_floor": ast.GateKind.FLOOR}[tree.data]
         unless = self.expr(tree.children[1]) if len(tree.children) > 1 else None
         return ast.Gate(self.span(tree), kind, self.expr(tree.children[0]), unless)
 
@@ -646,19 +648,21 @@ class _Builder:
         return ast.CurveInput(self.span(tree))
 
     def e_team_aggregate(self, tree: Tree) -> ast.Expr:
-        return ast.TeamAggregate(self.span(tree), str(tree.children[0]), str(tree.children[1]))
+        return ast.TeamAggregate(self.span(tree), ast.Aggregate(str(tree.children[0])),
+                                 str(tree.children[1]))
 
     def e_team_size(self, tree: Tree) -> ast.Expr:
         return ast.TeamSize(self.span(tree))
 
     def e_unary(self, tree: Tree) -> ast.Expr:
         op, operand = tree.children
-        return ast.Unary(self.span(tree), _OPS.get(str(op), str(op)), self.expr(operand))
+        return ast.Unary(self.span(tree), ast.UnaryOp(_OPS.get(str(op), str(op))),
+                         self.expr(operand))
 
     def e_binary(self, tree: Tree) -> ast.Expr:
         left, op, right = tree.children
-        return ast.Binary(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
-                          self.expr(right))
+        return ast.Binary(self.span(tree), ast.BinaryOp(_OPS.get(str(op), str(op))),
+                          self.expr(left), self.expr(right))
 
     def e_division(self, tree: Tree) -> ast.Expr:
         left, _, right = tree.children
@@ -671,18 +675,18 @@ class _Builder:
 
     def e_comparison(self, tree: Tree) -> ast.Expr:
         left, op, right = tree.children
-        return ast.Compare(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
-                           self.expr(right))
+        return ast.Compare(self.span(tree), ast.CompareOp(_OPS.get(str(op), str(op))),
+                           self.expr(left), self.expr(right))
 
     def e_equals(self, tree: Tree) -> ast.Expr:
         left, right = tree.children
-        return ast.Compare(self.span(tree), "=", self.expr(left), self.expr(right))
+        return ast.Compare(self.span(tree), ast.CompareOp.EQ, self.expr(left), self.expr(right))
 
     def e_and_(self, tree: Tree) -> ast.Expr:
-        return ast.Logical(self.span(tree), "and", *map(self.expr, tree.children))
+        return ast.Logical(self.span(tree), ast.LogicOp.AND, *map(self.expr, tree.children))
 
     def e_or_(self, tree: Tree) -> ast.Expr:
-        return ast.Logical(self.span(tree), "or", *map(self.expr, tree.children))
+        return ast.Logical(self.span(tree), ast.LogicOp.OR, *map(self.expr, tree.children))
 
     def e_not_(self, tree: Tree) -> ast.Expr:
         return ast.Not(self.span(tree), self.expr(tree.children[0]))
@@ -692,12 +696,12 @@ class _Builder:
 
     def e_function_call(self, tree: Tree) -> ast.Expr:
         function, *args = tree.children
-        return ast.Call(self.span(tree), str(function), tuple(map(self.expr, args)))
+        return ast.Call(self.span(tree), ast.Function(str(function)), tuple(map(self.expr, args)))
 
     def e_round_call(self, tree: Tree) -> ast.Expr:
         value, step, *mode = tree.children
         return ast.Round(self.span(tree), self.expr(value), self.expr(step),
-                         _mode(mode[0]) if mode else "half up")
+                         _mode(mode[0]) if mode else ast.RoundingMode.HALF_UP)
 
     def e_curve_call(self, tree: Tree) -> ast.Expr:
         name, arg = tree.children
@@ -713,8 +717,8 @@ def _currency(token: Any) -> str:
     return {"₽": "RUB", "€": "EUR"}.get(str(token), str(token))
 
 
-def _mode(tree: Tree) -> str:
-    return " ".join(str(tree.children[0]).split())
+def _mode(tree: Tree) -> ast.RoundingMode:
+    return ast.RoundingMode(" ".join(str(tree.children[0]).split()))
 
 
 def _clipped(text: str, limit: int = 40) -> str:
