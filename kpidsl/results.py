@@ -55,8 +55,8 @@ class Result:
     """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
 
     __slots__ = ("_components", "_kpis", "_lines", "_month", "_notes", "_pays", "_raw",
-                 "_recomputable", "_team", "_team_values", "employee", "facts", "grade", "info",
-                 "row", "team", "total")
+                 "_recomputable", "_team", "_team_values", "deals", "employee", "facts", "grade",
+                 "info", "row", "team", "total")
 
     def __init__(self, info: VariantInfo, raw: EvaluatorOutput | tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
@@ -83,6 +83,8 @@ class Result:
         self._kpis: dict[str, KpiResult] | None = None
         self._lines: tuple[Line, ...] | None = None
         self._components: dict[str, Decimal] | None = None
+        # per-deal payments: one kpidsl.sources.DealLine per deal, in the order paid
+        self.deals: tuple[Any, ...] = ()
 
     @property
     def notes(self) -> list[str]:
@@ -231,7 +233,8 @@ class Result:
             "total": text(self.total),
             "notes": list(self.notes),
         } | ({"team_values": {k: text(v) for k, v in self.team_values.items()}}
-             if self.team_values else {})
+             if self.team_values else {}) | (
+            {"deals": [line.to_dict() for line in self.deals]} if self.deals else {})
 
 
 def _shown_values(details: EvaluatorOutput) -> tuple[tuple[Any, ...], ...]:
