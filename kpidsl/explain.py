@@ -68,6 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_met": "{cond} does not hold",
         "band": "band",
         "in_all": "in all",
+        "attainment_of": "{kpi} attainment",
     },
     "ru": {
         "title": "Расчёт: {employee}",
@@ -98,6 +99,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_met": "не выполнено условие {cond}",
         "band": "диапазон",
         "in_all": "всего",
+        "attainment_of": "выполнение плана «{kpi}»",
     },
 }
 
@@ -415,11 +417,14 @@ class _Explainer:
         return said
 
     def not_holding(self, condition: ast.Expr) -> str:
-        """A condition that did not hold, with the employee's numbers: 'attainment of
-        revenue 96% is below 100%'."""
+        """A condition that did not hold, with the employee's numbers: 'Revenue attainment
+        96% is below 100%'."""
         if isinstance(condition, ast.Compare) and str(condition.op) in _NEGATED:
             (left, _lv), (right, _rv) = self.sub(condition.left), self.sub(condition.right)
-            name = self.formula(condition.left)
+            kpi = self.variant.kpis.get(getattr(condition.left, "name", ""))
+            name = self.words["attainment_of"].format(kpi=label_in(kpi, self.lang)) \
+                if isinstance(condition.left, ast.AttainmentOf) and kpi is not None \
+                else self.formula(condition.left)
             if name != left:
                 left = f"{name} {left}"
             return f"{left} {self.words[_NEGATED[str(condition.op)]]} {right}"

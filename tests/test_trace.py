@@ -85,10 +85,10 @@ def test_a_gate_says_why_it_applied() -> None:
     assert result.trace().lines[("bonus", "calls")].gates == [0]
     assert explain(scheme, result)[7] == (
         "  Calls: 130% > 100%, coefficient 1.2: 10,000 × 1.3 × 1.2 = 15,600; capped at 100% "
-        "(attainment of revenue 96% is below 100%): 10,000")
+        "(Revenue attainment 96% is below 100%): 10,000")
     assert explain(scheme, result, "ru")[7] == (
         "  Звонки: 130 % > 100 %, коэффициент 1,2: 10 000 × 1,3 × 1,2 = 15 600; ограничено "
-        "сверху: 100 % (выполнение «Выручка» 96 % ниже 100 %): 10 000")
+        "сверху: 100 % (выполнение плана «Выручка» 96 % ниже 100 %): 10 000")
     # at plan the `unless` holds: no cap
     assert "capped" not in "\n".join(explain(scheme, scheme.evaluate(facts(100_000),
                                                                       employee="e1")))
