@@ -71,7 +71,9 @@ def export(revision: str, into: Path) -> None:
 def run_child(path: Path, texts: str, repeat: int) -> dict[str, float | str]:
     env = dict(os.environ, PYTHONPATH=str(path))
     out = subprocess.run([sys.executable, "-c", CHILD, str(repeat)], input=texts, text=True,
-                         capture_output=True, check=True, env=env, cwd=tempfile.gettempdir())
+                         capture_output=True, check=False, env=env, cwd=tempfile.gettempdir())
+    if out.returncode:
+        sys.exit(f"the candidate under {path} failed:\n{out.stderr}")
     result: dict[str, float | str] = json.loads(out.stdout)
     return result
 
