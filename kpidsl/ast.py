@@ -252,6 +252,87 @@ class Fact(Decl):
     if_missing: Expr | None = None
     column: str = ""  # `from column "Бюджет, руб."`: the export's name of the fact's column
     percent: str | None = None  # `percent points` / `percent fraction`: how the cells write it
+    # `= total of deals.amount where ...`: computed from a source's rows (kpidsl/sources/)
+    aggregate: SourceAggregate | None = None
+
+
+# ---------------------------------------------------------------- sources (deal exports)
+
+
+@dataclass(frozen=True)
+class SourceField(Node):
+    """`field amount money column "Бюджет, руб."`: kind is a unit's name, 'text' or 'date'."""
+
+    name: str = ""
+    kind: str = "text"
+    column: str = ""  # the export's title; the field's name when not written
+    name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Source(Decl):
+    """An export of one row per deal, call or lead; facts are aggregates over its rows."""
+
+    employee_column: str = ""
+    date_column: str = ""
+    key_column: str = ""
+    share_column: str = ""  # a deal credited to several employees: each row's share
+    fields: tuple[SourceField, ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldTest(Condition):
+    """`stage is "Won"`, `stage is not "Lost"`, `stage is one of "A", "B"`, `amount >= 100 RUB`."""
+
+    name: str = ""  # the field tested
+    op: str = "is"  # is | is not | one of | = | != | < | <= | > | >=
+    values: tuple[Expr | str, ...] = ()  # a str is a text or a date ("2025-07-01")
+
+
+@dataclass(frozen=True)
+class BothOrEither(Condition):
+    op: str = "and"  # and | or
+    left: Condition = field(default_factory=Condition)
+    right: Condition = field(default_factory=Condition)
+
+
+@dataclass(frozen=True)
+class NotCondition(Condition):
+    operand: Condition = field(default_factory=Condition)
+
+
+@dataclass(frozen=True)
+class SourceAggregate(Node):
+    """`total of deals.amount where stage is "Won"`; `field` is "" for `count of deals`."""
+
+    kind: str = "total"  # total | count | count distinct | average | median | min | max | pay
+    source: str = ""
+    of: str = ""  # the field
+    where: Condition | None = None
+    source_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    field_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class EachDeal(Node):
+    """`for each deal in deals where ... in order of date, key pays TIERS on the running
+    attainment of revenue`: a line per deal, paid at the tier the running total is in."""
+
+    noun: str = "deal"
+    source: str = ""
+    where: Condition | None = None
+    order: tuple[str, ...] = ()  # () = date, then key
+    curve: str = ""
+    running: str = "attainment"  # attainment | total
+    kpi: str = ""
+    source_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    curve_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    kpi_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -329,6 +410,7 @@ class Pay(Decl):
     pool: Expr | None = None
     gates: tuple[Gate, ...] = ()
     items: tuple[PoolItem, ...] = ()
+    each: EachDeal | None = None  # paid per deal (kpidsl/sources/transactions.py)
 
 
 @dataclass(frozen=True)
@@ -365,7 +447,7 @@ class Drop(Decl):
     pass
 
 
-Statement = Fact | Constant | Curve | Kpi | Pay | Budget | Example | Drop
+Statement = Fact | Constant | Curve | Kpi | Pay | Budget | Example | Drop | Source
 
 
 @dataclass(frozen=True)

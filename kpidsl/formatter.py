@@ -320,6 +320,13 @@ class _Formatter:
     def s_fact(self, n: ast.Fact, indent: int, first: int, last: int) -> list[Row]:
         missing = f"if missing {write_expr(n.if_missing)}" if n.if_missing is not None else ""
         unit = f"{n.unit.value} {n.percent}" if n.percent else n.unit.value
+        if n.aggregate is not None:  # computed from a source's rows: the aggregate under it
+            from .sources.text import aggregate_text
+
+            return [Row(indent, first, last, "fact ",
+                        [n.name, unit, _main_label(n), _translations(n)], aligned=True),
+                    Row(indent, last, last, "     ", ["", ""],
+                        tail=_join(f"= {aggregate_text(n.aggregate)}", missing), aligned=True)]
         if not n.column:
             return [Row(indent, first, last, "fact ",
                         [n.name, unit, _main_label(n), _translations(n), missing],
@@ -407,10 +414,24 @@ class _Formatter:
             rows.append(Row(indent + 2, line, line, text="uncapped"))
         return rows
 
+    def s_source(self, n: ast.Source, indent: int, first: int, last: int) -> list[Row]:
+        from .sources.text import source_lines
+
+        rows = _head(indent, f"source {n.name}", n, "", first, first)
+        for text in source_lines(n):
+            rows.append(Row(indent + 2, rows[-1].last, last, text=text))
+        return rows
+
     def s_pay(self, n: ast.Pay, indent: int, first: int, last: int) -> list[Row]:
         head = _join("pay", n.name, _label(n))
         rows: list[Row] = []
-        if n.pool is not None:
+        if n.each is not None:  # paid per deal (kpidsl/sources/)
+            from .sources.text import each_text
+
+            rows += _head(indent, f"pay {n.name}", n, "", first, first)
+            for text in each_text(n.each):
+                rows.append(Row(indent + 2, rows[-1].last, last, text=text))
+        elif n.pool is not None:
             rows += _head(indent, f"pay {n.name}", n, f"pool {write_expr(n.pool)}", first,
                           n.pool.span.end_line or first)
         elif n.formula is not None:
