@@ -77,7 +77,8 @@ def _only_language_words(text: str) -> bool:
                "API", "ASCII", "Windows", "cp", "None", "TOML", "kpidsl", "eval", "duckdb",
                "python", "jan", "dec", "kpi", "team_", "percent", "points", "fraction",
                "revenue", "xlsx", "en", "ru", "float", "Decimal", "int", "id", "sheet",
-               "header_row", "columns", "workbook", "DOCTYPE"}  # names in hints
+               "header_row", "columns", "workbook", "DOCTYPE", "count", "distinct", "is",
+               "not", "one", "of", "ID", "amount", "where"}  # names and code in hints
     return all(w in RESERVED_WORDS or w in allowed for w in words)
 
 

@@ -137,6 +137,15 @@ KINDS: dict[str, Table] = {
         ("above", "above"),
         ("from", "from"),
     ),
+    "month": tuple(
+        (english, _forms(nom, gen, gen, nom, nom, nom))
+        for english, nom, gen in (
+            ("January", "январь", "января"), ("February", "февраль", "февраля"),
+            ("March", "март", "марта"), ("April", "апрель", "апреля"), ("May", "май", "мая"),
+            ("June", "июнь", "июня"), ("July", "июль", "июля"),
+            ("August", "август", "августа"), ("September", "сентябрь", "сентября"),
+            ("October", "октябрь", "октября"), ("November", "ноябрь", "ноября"),
+            ("December", "декабрь", "декабря"))),
     # KPI704: who is paid on too many KPIs
     "who": (
         ("an employee of grade '{grade}'", "сотрудник грейда '{grade}'"),
@@ -939,6 +948,62 @@ MESSAGES: dict[str, Table] = {
          "на активном листе '{active}' нет заголовка с фактами схемы; прочитан лист "
          "'{sheet}', где он есть"),
     ),
+    # ---- KPI54x sources (deal, call and lead exports)
+    "KPI540": (
+        ("{facts} not computed: it rests on source rows that could not be read ({rows})",
+         "{facts} не рассчитан: он опирается на строки источника, которые не удалось "
+         "прочитать ({rows})"),
+        ("{facts} not computed: they rest on source rows that could not be read ({rows})",
+         "{facts} не рассчитаны: они опираются на строки источника, которые не удалось "
+         "прочитать ({rows})"),
+        ("fix those rows of the export and run again; nothing is paid on a partial set of "
+         "deals",
+         "исправьте эти строки выгрузки и рассчитайте снова: по неполному набору сделок "
+         "ничего не платится"),
+    ),
+    "KPI541": (
+        ("'{text}' could be {day} {month:month} (day/month) or {day2} {month2:month} "
+         "(month/day)",
+         "'{text}' может означать {day} {month:gen} (день/месяц) или {day2} {month2:gen} "
+         "(месяц/день)"),
+        ("export dates as 2025-07-15 or 15.07.2025",
+         "выгружайте даты как 2025-07-15 или 15.07.2025"),
+        ("'{text}' is not a date", "'{text}' — не дата"),
+        ("expected a date like 2025-07-15 or 15.07.2025 (a time may follow)",
+         "ожидается дата, например 2025-07-15 или 15.07.2025 (может следовать время)"),
+        ("'{text}' is no day of the calendar", "'{text}' — такого дня в календаре нет"),
+        ("check the day and the month", "проверьте день и месяц"),
+    ),
+    "KPI542": (
+        ("--source {name}=…: the scheme has no source '{name2}'",
+         "--source {name}=…: в схеме нет источника '{name2}'"),
+        ("its sources: {names}", "её источники: {names}"),
+        ("{path}: its header fits sources {names}",
+         "{path}: его заголовок подходит к источникам {names}"),
+        ("say which: --source {choice}", "укажите какой: --source {choice}"),
+        ("no file for source '{name}' (no file given has its columns {columns} and its "
+         "fields)",
+         "нет файла для источника '{name}' (ни в одном из файлов нет его столбцов {columns} "
+         "и полей)"),
+        ("give it with --source {name}=FILE", "укажите его: --source {name}=ФАЙЛ"),
+    ),
+    "KPI543": (
+        ("the sources hold rows of {n} periods ({periods}); adding them up as one would pay "
+         "several periods at once",
+         "в источниках строки за несколько периодов ({n}: {periods}); если сложить их "
+         "вместе, будет выплачено сразу за несколько периодов"),
+        ("choose the period: --period {period}", "выберите период: --period {period}"),
+    ),
+    "KPI544": (
+        ("deal '{deal}': the shares add up to {total} % ({listed}), not 100 %",
+         "сделка '{deal}': доли в сумме дают {total} % ({listed}), а не 100 %"),
+        ("deal '{deal}': its rows give different {field} ({values}); each row of a split "
+         "deal repeats the deal's amount",
+         "сделка '{deal}': её строки дают разные {field} ({values}); каждая строка "
+         "разделённой сделки повторяет сумму сделки"),
+        ("fix the share column so that each deal's shares add up to 100 %",
+         "исправьте столбец долей, чтобы доли каждой сделки давали в сумме 100 %"),
+    ),
     # ---- KPI6xx grades and teams
     "KPI601": (
         ("grade '{grade}' is defined twice", "грейд '{grade}' объявлен дважды"),
@@ -1086,6 +1151,88 @@ MESSAGES: dict[str, Table] = {
          "в одном каталоге версии нескольких схем: {names}"),
         ("keep one scheme's versions per directory",
          "храните версии одной схемы в отдельном каталоге"),
+    ),
+    # ---- KPI64x sources in the scheme
+    "KPI640": (
+        ("source '{name}' does not say which column holds the employee",
+         "в источнике '{name}' не указано, в каком столбце сотрудник"),
+        ("source '{name}' does not say which column holds the date",
+         "в источнике '{name}' не указано, в каком столбце дата"),
+        ("write: {what} column \"…\" (the export's title)",
+         "напишите: {what} column \"…\" (название столбца в выгрузке)"),
+        ("field '{field}' of source '{name}' is declared twice",
+         "поле '{field}' источника '{name}' объявляется дважды"),
+        ("the first is on line {line}", "первое — в строке {line}"),
+        ("fields '{a}' and '{b}' of source '{name}' read the same column {column}",
+         "поля '{a}' и '{b}' источника '{name}' читают один столбец {column}"),
+        ("give each field its own column", "дайте каждому полю свой столбец"),
+    ),
+    "KPI641": (
+        ("unknown source '{name}'", "неизвестный источник '{name}'"),
+        ("sources: {names}", "источники: {names}"),
+    ),
+    "KPI642": (
+        ("source '{name}' has no field '{field}'", "у источника '{name}' нет поля '{field}'"),
+        ("fields: {names}", "поля: {names}"),
+    ),
+    "KPI643": (
+        ("'count of {what}': count counts rows", "'count of {what}': count считает строки"),
+        ("write count of {source} (rows), or count distinct of {what} (different values)",
+         "напишите count of {source} (строки) или count distinct of {what} (разные "
+         "значения)"),
+        ("'{kind} of {source}' needs a field: {kind2} of {source2}.FIELD",
+         "'{kind} of {source}' нужно поле: {kind2} of {source2}.ПОЛЕ"),
+        ("'{what}': field '{field}' is {kind}, not a number",
+         "'{what}': поле '{field}' — {kind}, а не число"),
+        ("only count and count distinct work on text and date fields",
+         "с текстовыми полями и датами работают только count и count distinct"),
+        ("fact '{fact}' is {unit:unit}, but it is the {kind} of a {field} field",
+         "факт '{fact}' — {unit}, а это {kind} поля типа {field}"),
+        ("fact '{fact}' is {unit:unit}, but it is {what}",
+         "факт '{fact}' — {unit}, а это {what}"),
+        ("declare it: fact {fact} {unit} = …", "объявите так: fact {fact} {unit} = …"),
+    ),
+    "KPI644": (
+        ("field '{field}' is text: compare it with text in quotes",
+         "поле '{field}' текстовое: сравнивайте его с текстом в кавычках"),
+        ("text field '{field}' cannot be {op} a value",
+         "текстовое поле '{field}' нельзя сравнивать через {op}"),
+        ("text is compared with is, is not, is one of",
+         "текст сравнивается через is, is not, is one of"),
+        ("field '{field}' is a date: compare it with a date such as 2025-07-01",
+         "поле '{field}' — дата: сравнивайте его с датой, например 2025-07-01"),
+        ("field '{field}' is {kind}: compare it with a number, not text",
+         "поле '{field}' — {kind}: сравнивайте его с числом, а не с текстом"),
+        ("field '{field}' is {kind}, not money", "поле '{field}' — {kind}, а не деньги"),
+        ("write the number without a currency", "пишите число без валюты"),
+        ("e.g. {example}", "например, {example}"),
+        ("{example}", "{example}"),
+    ),
+    "KPI645": (
+        ("'in order of … key', but source '{name}' has no key column",
+         "'in order of … key', но у источника '{name}' нет столбца ключа"),
+        ("write: key column \"ID\"", "напишите: key column \"ID\""),
+        ("payment '{pay}' splits each {noun} across tiers, but curve '{curve}' is {kind}",
+         "выплата '{pay}' делит каждую сделку ({noun}) по ступеням, но шкала '{curve}' — "
+         "{kind}"),
+        ("a per-deal payment uses a curve of 'tiers marginal'",
+         "выплата по сделкам использует шкалу 'tiers marginal'"),
+        ("the running {running} of '{kpi}' must add up the {noun}s paid: '{kpi2}' must be a "
+         "fact = total of {source}.FIELD",
+         "нарастающий {running} по '{kpi}' должен складывать оплаченные {noun}: '{kpi2}' "
+         "должен быть фактом = total of {source}.ПОЛЕ"),
+        ("fact {kpi} money = total of {source}.amount where …",
+         "fact {kpi} money = total of {source}.amount where …"),
+        ("'running attainment of {kpi}': KPI '{kpi2}' has no plan",
+         "'running attainment of {kpi}': у KPI '{kpi2}' нет плана"),
+        ("give it a plan (kpi {kpi} plan …), or pay on the running total of {kpi2}",
+         "задайте план (kpi {kpi} plan …) или платите по нарастающему итогу {kpi2}"),
+        ("curve '{curve}' has bounds in {units}, but the running {running} is {unit}",
+         "у шкалы '{curve}' границы в {units}, а нарастающий {running} — {unit}"),
+        ("on the running attainment write the bounds in % of the plan; on the running "
+         "total, in money",
+         "для нарастающего выполнения пишите границы в % от плана, для нарастающего итога — "
+         "в деньгах"),
     ),
     # ---- KPI7xx method
     "KPI701": (
