@@ -152,3 +152,26 @@ def test_check_of_a_broken_scheme_speaks_russian(path: Path) -> None:
     text = re.sub(r"(напишите|например|пишите|задайте формулу|добавьте[^:]*):.*", " ", text)
     found = english_words(text, BROKEN_NAMES | LANGUAGE | ALLOWED | every_name())
     assert found == set(), f"{path.name}: {sorted(found)}"
+
+
+USAGE = {  # usage errors (exit 2) speak the command's language too
+    "rank": (["eval", str(SCHEME), str(FACTS), "--rank", "revenu"],
+             "ошибка: --rank: 'revenu' — не 'total' и не KPI схемы b2b_manager (может быть, "
+             "'revenue'?)\n"),
+    "grade": (["eval", str(SCHEME), str(FACTS), "--grade", "x"],
+              "ошибка: неизвестный грейд 'x': в схеме нет грейдов\n"),
+    "statement": (["statement", str(SCHEME), str(FACTS)],
+                  "ошибка: укажите либо --employee ID, либо --all\n"),
+    "forecast": (["eval", str(SCHEME), str(FACTS), "--elapsed", "3"],
+                 "ошибка: для прогноза нужны и --elapsed, и --total-days (или --as-of ДАТА)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(USAGE))
+def test_usage_errors_speak_russian(name: str) -> None:
+    args, expected = USAGE[name]
+    result = CliRunner().invoke(main, [*args, "--lang", "ru"])
+    assert result.exit_code == 2
+    assert result.stderr == expected
+    english = CliRunner().invoke(main, args)
+    assert english.stderr.startswith("error: ") and "ошибка" not in english.stderr

@@ -87,6 +87,7 @@ class Translator:
         self.messages = {code: _table(rows, kinds) for code, rows in module.MESSAGES.items()}
         self.common = _table(module.COMMON, kinds)
         self.places = _table(module.PLACES, kinds)
+        self.messages["usage"] = _table(module.USAGE, kinds)
         self.kinds = {kind: _table(rows, kinds) for kind, rows in kinds.items()}
         self.expected = sorted(module.EXPECTED.items(), key=lambda kv: -len(kv[0]))
 

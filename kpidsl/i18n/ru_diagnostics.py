@@ -102,6 +102,17 @@ KINDS: dict[str, Table] = {
                               "выше {at}")),
         ("from {at} up", "от {at} и выше"),
     ),
+    # the system's reasons a file cannot be read (strerror)
+    "os": (
+        ("No such file or directory", "нет такого файла или каталога"),
+        ("Permission denied", "нет прав на чтение"),
+        ("Is a directory", "это каталог"),
+        ("Not a directory", "это не каталог"),
+        ("{text}", "{text}"),
+    ),
+    "mean": (
+        ("did you mean '{name}'?", "может быть, '{name}'?"),
+    ),
     "gap": (
         ("between {a} and {b}", "между {a} и {b}"),
         ("at exactly {a}", "ровно {a}"),
@@ -312,6 +323,49 @@ COMMON: Table = (
 )
 
 
+# usage errors of the command line (`error: ...`, exit 2)
+USAGE: Table = (
+    ("{path}: no {suffix} files in this directory", "{path}: в этом каталоге нет файлов {suffix}"),
+    ("{path}: no such file or directory", "{path}: нет такого файла или каталога"),
+    ("{path}: not a directory", "{path}: это не каталог"),
+    ("give either --as-of or --elapsed/--total-days, not both",
+     "укажите либо --as-of, либо --elapsed/--total-days, но не то и другое"),
+    ("--holidays needs --as-of (the calendar counts the days up to that date)",
+     "--holidays нужен вместе с --as-of (календарь считает дни до этой даты)"),
+    ("a forecast needs both --elapsed and --total-days (or --as-of DATE)",
+     "для прогноза нужны и --elapsed, и --total-days (или --as-of ДАТА)"),
+    ("unknown grade '{grade}'; known grades: none",
+     "неизвестный грейд '{grade}': в схеме нет грейдов"),
+    ("unknown grade '{grade}'; known grades: {known} ({hint:mean})",
+     "неизвестный грейд '{grade}'; известные грейды: {known} ({hint})"),
+    ("unknown grade '{grade}'; known grades: {known}",
+     "неизвестный грейд '{grade}'; известные грейды: {known}"),
+    ("no completion for {shell}", "нет дополнения для {shell}"),
+    ("template {where}: {why}", "шаблон {where}: {why}"),
+    ("template not found: {name}", "шаблон не найден: {name}"),
+    ("template: {why}", "шаблон: {why}"),
+    ("--format pdf writes a file: give it with -o FILE",
+     "--format pdf записывает файл: укажите его через -o ФАЙЛ"),
+    ("give either --employee ID or --all", "укажите либо --employee ID, либо --all"),
+    ("--all writes one file per employee: give the directory with -o DIR",
+     "--all записывает по файлу на сотрудника: укажите каталог через -o КАТАЛОГ"),
+    ("no employee '{employee}' in {files}", "в {files} нет сотрудника '{employee}'"),
+    ("--rank: '{name}' is neither 'total' nor a KPI of {scheme} ({hint:mean})",
+     "--rank: '{name}' — не 'total' и не KPI схемы {scheme} ({hint})"),
+    ("--rank: '{name}' is neither 'total' nor a KPI of {scheme}",
+     "--rank: '{name}' — не 'total' и не KPI схемы {scheme}"),
+    ("--format {format} writes a workbook: give the file with -o FILE",
+     "--format {format} записывает книгу: укажите файл через -o ФАЙЛ"),
+    ("--hold: '{name}' is not a fact of {scheme}", "--hold: '{name}' — не факт схемы {scheme}"),
+    ("--earn: {why}", "--earn: {why}"),
+    ("did you mean '{name}'?", "может быть, '{name}'?"),
+    ("PDF needs WeasyPrint: pip install 'kpidsl[pdf]' (and Pango, e.g. apt-get install "
+     "libpango-1.0-0): {why}",
+     "для PDF нужен WeasyPrint: pip install 'kpidsl[pdf]' (и Pango, например apt-get install "
+     "libpango-1.0-0): {why}"),
+)
+
+
 # ---------------------------------------------------------------- by code
 
 _SPLIT = "every name must be unique; rename one"
@@ -379,7 +433,7 @@ MESSAGES: dict[str, Table] = {
          "суммам и планам хватает гораздо меньшего числа цифр"),
     ),
     "KPI006": (
-        ("cannot read {path}: {reason}", "не удаётся прочитать {path}: {reason}"),
+        ("cannot read {path}: {reason:os}", "не удаётся прочитать {path}: {reason}"),
     ),
     "KPI007": (
         ("the scheme is too large to compile: its generated evaluator is beyond what "
@@ -765,8 +819,9 @@ MESSAGES: dict[str, Table] = {
         ("the facts file is empty", "файл фактов пуст"),
         ("export a header row and a row per employee",
          "выгрузите строку заголовков и по строке на сотрудника"),
-        ("cannot read the facts file: {reason}", "не удаётся прочитать файл фактов: {reason}"),
-        ("cannot read the facts: {reason}", "не удаётся прочитать факты: {reason}"),
+        ("cannot read the facts file: {reason:os}",
+         "не удаётся прочитать файл фактов: {reason}"),
+        ("cannot read the facts: {reason:os}", "не удаётся прочитать факты: {reason}"),
         ("no '{column}' column in the header; columns found: {listed}",
          "в заголовке нет столбца '{column}'; найдены столбцы: {listed}"),
         ("name the employee's column with --id COLUMN (API: id_column=...)",
@@ -1127,7 +1182,7 @@ MESSAGES: dict[str, Table] = {
          "для прогноза нужны факты хотя бы за один рабочий день"),
     ),
     "KPI626": (
-        ("cannot read the holidays file: {reason}",
+        ("cannot read the holidays file: {reason:os}",
          "не удаётся прочитать файл праздников: {reason}"),
         ("bad holiday line: {why}", "неверная строка праздников: {why}"),
         ("write one date per line, e.g. 2025-05-01 (or 2025-11-01 working)",
