@@ -533,7 +533,7 @@ MESSAGES: dict[str, Table] = {
         ("a condition is expected here (e.g. attainment of revenue >= 100%)",
          "здесь ожидается условие (например, attainment of revenue >= 100%)"),
         ("{what:valued} must be {wanted:unit}, not {unit:unit}",
-         "{what}: нужны {wanted}, а не {unit}"),
+         "{what}: значение должно быть {wanted:ins}, а не {unit:ins}"),
         ("multiply the rate by an amount, e.g. revenue × 5%",
          "умножьте ставку на сумму, например revenue × 5%"),
         ("a {kind} is an amount or a percentage of the share, not {unit:unit}",
