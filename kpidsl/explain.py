@@ -28,6 +28,7 @@ from . import ast, numbers
 from .checks.fold import fold
 from .checks.walk import nodes
 from .exprtext import describe_expr
+from .i18n import LANGUAGES, section
 from .labels import label_in
 from .runtime import CONTEXT
 from .trace import Trace, shown
@@ -38,70 +39,8 @@ if TYPE_CHECKING:
     from .checks import Variant
     from .results import Line, Result
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Calculation for {employee}",
-        "grade": "grade",
-        "team": "team",
-        "attainment": "Attainment",
-        "lower": "lower is better",
-        "coefficient": "coefficient",
-        "pool": "pool",
-        "total": "Total",
-        "outside": "outside every band",
-        "between": "between",
-        "tier": "tier",
-        "withheld": "not paid: the condition {cond} is not met",
-        "capped": "capped at {limit}",
-        "floored": "raised to the floor {limit}",
-        "curve_cap": "the curve's cap is {limit}",
-        "curve_floor": "the curve's floor is {limit}",
-        "pay_withheld": "not paid: the condition {cond} is not met",
-        "no_attainment": "no plan, no attainment",
-        "scaled": "scaled pro rata to fit {fund} ({cap})",
-        "below": "is below",
-        "above": "is above",
-        "at_most": "is at most",
-        "at_least": "is at least",
-        "is": "is",
-        "is_not": "is not",
-        "not_met": "{cond} does not hold",
-        "band": "band",
-        "in_all": "in all",
-        "attainment_of": "{kpi} attainment",
-    },
-    "ru": {
-        "title": "Расчёт: {employee}",
-        "grade": "грейд",
-        "team": "команда",
-        "attainment": "Выполнение плана",
-        "lower": "чем меньше, тем лучше",
-        "coefficient": "коэффициент",
-        "pool": "фонд",
-        "total": "Итого",
-        "outside": "вне всех диапазонов",
-        "between": "между",
-        "tier": "ступень",
-        "withheld": "не выплачивается: не выполнено условие {cond}",
-        "capped": "ограничено сверху: {limit}",
-        "floored": "поднято до минимума {limit}",
-        "curve_cap": "потолок шкалы {limit}",
-        "curve_floor": "минимум шкалы {limit}",
-        "pay_withheld": "не выплачивается: не выполнено условие {cond}",
-        "no_attainment": "без плана",
-        "scaled": "уменьшено пропорционально, чтобы уложиться в «{fund}» ({cap})",
-        "below": "ниже",
-        "above": "выше",
-        "at_most": "не больше",
-        "at_least": "не меньше",
-        "is": "равно",
-        "is_not": "не равно",
-        "not_met": "не выполнено условие {cond}",
-        "band": "диапазон",
-        "in_all": "всего",
-        "attainment_of": "выполнение плана «{kpi}»",
-    },
-}
+# the words of an explanation, by language (kpidsl/i18n, section EXPLAIN)
+WORDS: dict[str, dict[str, str]] = {lang: section("EXPLAIN", lang) for lang in LANGUAGES}
 
 # a comparison that did not hold, said the other way round: `x >= 100%` → 'x is below 100%'
 _NEGATED = {">=": "below", ">": "at_most", "<=": "above", "<": "at_least", "=": "is_not",
@@ -641,7 +580,7 @@ class _Substitute:
                 return self._node(e.then if truth else e.otherwise)
             (tt, _), (et, _) = self.text(e.then), self.text(e.otherwise)
             return f"if {cond} then {tt} else {et}", None, 0
-        return describe_expr(e), None, 9
+        return o.formula(e), None, 9  # team figures: in the reader's words
 
 
 def _compare(op: str, a: Decimal, b: Decimal) -> bool:
