@@ -4,8 +4,9 @@ Diagnostics come from the same `parse` and `check_ruleset` as `kpidsl check`. A 
 is parsed statement by statement and each statement's syntax tree is kept, keyed by its text
 and first line, so after a one-character edit only the edited statement is parsed again;
 whenever a statement does not parse on its own (a syntax error, or a line that only looks
-like the start of a statement) the whole text is parsed as `check` parses it, so the
-diagnostics are always `check`'s.
+like the start of a statement) the whole text is parsed as `check` parses it. Such a
+scheme is then checked again only where the edit reaches (incremental.py); the diagnostics
+are always `check`'s.
 
 Positions here are 0-based lines and 0-based columns counted in code points; positions.py
 turns them into the client's units.
