@@ -18,9 +18,8 @@ import decimal
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
 
 from .. import ast
 from ..checks import BASE, CheckedRuleset, Variant, check_ruleset
@@ -33,6 +32,7 @@ from ..runtime import CONTEXT
 from ..source import SourceFile, Span
 from ..units import Unit, describe
 from .incremental import IncrementalCheck
+from .moving import moved_tree
 
 NAME = re.compile(r"[^\W\d]\w*")
 # what a scheme's text is made of, for finding names: labels and comments are skipped whole
@@ -161,6 +161,14 @@ class ParseCache:
 
     def parse(self, source: SourceFile) -> ast.Ruleset | None:
         """The scheme's AST from cached statements, or None when only a whole parse will do."""
+        found = self.parse_lazily(source)
+        return None if found is None else moved(*found)
+
+    def parse_lazily(self, source: SourceFile) -> tuple[ast.Ruleset, list[int]] | None:
+        """`parse`, but a statement that moved keeps the lines it was parsed at, and the
+        second value says by how many lines each statement of the scheme moved (`moved`
+        applies them). A line typed above 10 000 statements moves all of them: copying
+        their trees took ~400 ms, and an edit's check needs a few of them."""
         text = source.text
         chunks = self.chunks(text)
         if chunks is None or not self._chunks:
@@ -169,6 +177,7 @@ class ParseCache:
         self.parsed = 0
         header: ast.Header | None = None
         statements: list[ast.Statement] = []
+        shifts: list[int] = []
         grades: list[ast.GradeSection] = []
         grade_head: ast.GradeSection | None = None
         grade_statements: list[ast.Statement] = []
@@ -176,12 +185,16 @@ class ParseCache:
             chunk = text[start:end]
             line = source.position(start)[0]
             cached = self._chunks.get(chunk) or kept.get(chunk)
+            shift = 0
             if cached is not None:
                 tree = cached[1]
-                if cached[0] != line:  # the statement moved: its spans move with it
-                    tree = _moved(tree, line - cached[0]) if index == 0 else replace(
-                        tree, statements=_moved(tree.statements, line - cached[0]),
-                        grades=_moved(tree.grades, line - cached[0]))
+                if cached[0] != line and (index == 0 or tree.grades or grade_head is not None):
+                    # the header and grades move now; a statement of the scheme when asked
+                    tree = moved_tree(tree, line - cached[0]) if index == 0 else replace(
+                        tree, statements=moved_tree(tree.statements, line - cached[0]),
+                        grades=moved_tree(tree.grades, line - cached[0]))
+                    cached = (line, tree)
+                shift = line - cached[0]
             else:
                 self.parsed += 1
                 if self.parsed > self.MAX_PARSED:
@@ -190,7 +203,8 @@ class ParseCache:
                 if parsed is None:
                     return None
                 tree = parsed
-            kept[chunk] = (line, tree)
+                cached = (line, tree)
+            kept[chunk] = cached
             if index == 0:
                 if tree.statements or tree.grades:
                     return None
@@ -200,8 +214,11 @@ class ParseCache:
                     grades.append(replace(grade_head, statements=tuple(grade_statements)))
                 grade_head, grade_statements = tree.grades[0], []
             elif len(tree.statements) == 1 and not tree.grades:
-                (grade_statements if grade_head is not None else statements).append(
-                    tree.statements[0])
+                if grade_head is not None:
+                    grade_statements.append(tree.statements[0])
+                else:
+                    statements.append(tree.statements[0])
+                    shifts.append(shift)
             else:
                 return None
         if grade_head is not None:
@@ -211,7 +228,7 @@ class ParseCache:
         comments = tuple((source.position(m.start())[0], m.group(0))
                          for m in _COMMENT_OR_LABEL.finditer(text) if m.group(0)[0] == "#")
         return ast.Ruleset(source.span(0, len(text)), header, tuple(statements), tuple(grades),
-                           source, comments)
+                           source, comments), shifts
 
     @staticmethod
     def _parse_chunk(name: str, chunk: str, line: int, first: bool) -> ast.Ruleset | None:
@@ -235,13 +252,17 @@ class Analysis:
         self.incremental = False  # parsed from the statement cache
         self.rechecked: int | None = None  # statements checked again (None: the whole scheme)
         ruleset: ast.Ruleset | None = None
-        self.ruleset: ast.Ruleset | None = None
+        self._ruleset: ast.Ruleset | None = None
+        self._unmoved: tuple[ast.Ruleset, list[int]] | None = None
         self._checked: CheckedRuleset | None = None
         self.diagnostics: list[Diagnostic] = []
         incremental = cache is not None and len(text) >= INCREMENTAL_FROM
+        shifts: list[int] | None = None
         if cache is not None and incremental:
             with cache.lock:
-                ruleset = cache.parse(self.source)
+                found = cache.parse_lazily(self.source)
+            if found is not None:
+                ruleset, shifts = found
             self.incremental = ruleset is not None
         if ruleset is None:
             with decimal.localcontext(CONTEXT):
@@ -252,21 +273,34 @@ class Analysis:
             if cache is not None and incremental:
                 with cache.lock:
                     cache.seed(self.source, ruleset)
-        self.ruleset = ruleset
-        found: list[Diagnostic] | None = None
+        if shifts is not None and any(shifts):
+            self._unmoved = (ruleset, shifts)
+        else:
+            self._ruleset = ruleset
+        result: list[Diagnostic] | None = None
         chunks = cache.chunks(text) if cache is not None and incremental else None
         with decimal.localcontext(CONTEXT):
-            if cache is not None and chunks is not None:
+            if cache is not None and chunks is not None and shifts is not None:
                 with cache.lock:
-                    found = cache.checker.check(self.source, ruleset, chunks)
-                    self.rechecked = cache.checker.checked if found is not None else None
-            if found is None:
-                self._checked = check_ruleset(ruleset, self.source)
-                found = self._checked.diagnostics
+                    result = cache.checker.check(self.source, ruleset, chunks, shifts)
+                    self.rechecked = cache.checker.checked if result is not None else None
+            if result is None:
+                whole = self.ruleset
+                assert whole is not None
+                self._checked = check_ruleset(whole, self.source)
+                result = self._checked.diagnostics
                 if cache is not None and chunks is not None:
                     with cache.lock:
-                        cache.checker.remember(self.source, ruleset, chunks, found)
-        self.diagnostics = found
+                        cache.checker.remember(self.source, whole, chunks, result)
+        self.diagnostics = result
+
+    @property
+    def ruleset(self) -> ast.Ruleset | None:
+        """The scheme's syntax tree (statements that moved get their lines when first asked)."""
+        if self._ruleset is None and self._unmoved is not None:
+            self._ruleset = moved(*self._unmoved)
+            self._unmoved = None
+        return self._ruleset
 
     @property
     def checked(self) -> CheckedRuleset | None:
@@ -512,38 +546,13 @@ def _pay_lines(node: ast.Pay) -> Iterator[str]:
         yield f"- for `{item.kpi}` {share}{curve}".rstrip()
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _moved(node: Any, lines: int) -> Any:
-    """A syntax tree with every span `lines` lines further down (up when negative).
-
-    Nodes are copied by their `__dict__` rather than with `dataclasses.replace`, which runs
-    each class's `__init__`: a line typed above 5 000 statements moves all of them, and
-    `replace` took some 900 ms of that where this takes about 150."""
-    if isinstance(node, Span):
-        if not node.line:
-            return node
-        return Span(node.start, node.end, node.line + lines, node.column,
-                    node.end_line + lines, node.end_column)
-    if isinstance(node, tuple):
-        if not node or isinstance(node[0], str):
-            return node
-        return tuple([_moved(item, lines) for item in node])
-    if isinstance(node, ast.Expr | ast.Node | ast.Header):
-        kind = type(node)
-        names = _FIELDS.get(kind)
-        if names is None:
-            names = _FIELDS[kind] = tuple(spec.name for spec in fields(kind))
-        copy = object.__new__(kind)
-        values = copy.__dict__
-        values.update(node.__dict__)
-        for name in names:
-            value = values[name]
-            if isinstance(value, Span | tuple | ast.Expr | ast.Node):
-                values[name] = _moved(value, lines)
-        return copy
-    return node
+def moved(ruleset: ast.Ruleset, shifts: list[int]) -> ast.Ruleset:
+    """The scheme with each statement `shifts[i]` lines further down (`parse_lazily`)."""
+    if not any(shifts):
+        return ruleset
+    return replace(ruleset, statements=tuple(
+        moved_tree(statement, shift) if shift else statement
+        for statement, shift in zip(ruleset.statements, shifts, strict=True)))
 
 
 def _offset_of_line(text: str, line: int) -> int:

@@ -47,6 +47,7 @@ from ..checks.methodology import MAX_KPIS_PER_EMPLOYEE
 from ..checks.resolve import resolve
 from ..diagnostics import Diagnostic, did_you_mean, warning
 from ..source import SourceFile
+from .moving import moved_tree as _moved
 
 # what a statement writes: labels and comments skipped whole, then words
 _LEXEME = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[^\W\d]\w*')
@@ -85,7 +86,7 @@ class IncrementalCheck:
         self._words: dict[str, frozenset[str]] = {}
         self.reason = ""  # why the last call checked the whole scheme ('' when it did not)
         self._looked: tuple[object, list[Diagnostic]] = ((), [])
-        self._variants: tuple[ast.Ruleset, dict[str, Variant]] | None = None
+        self._variants: tuple[ast.Ruleset, dict[str, Variant], list[ast.Example]] | None = None
         self.checked = 0  # statements checked again by the last call (affected + context)
 
     # ---- the whole scheme, and what is kept of it
@@ -94,7 +95,7 @@ class IncrementalCheck:
         """Keep what the next edit needs from a whole check of this version."""
         self._last = None
         reason = self.reason
-        layout = self._layout(source, ruleset, chunks)
+        layout = self._layout(source, ruleset, chunks, [0] * len(ruleset.statements))
         self.reason = reason
         if layout is None:
             return
@@ -119,8 +120,8 @@ class IncrementalCheck:
         self._last = _Version(texts, lines, own, declared, facts, method_runs)
         self._words = {t: self._words[t] if t in self._words else _words(t) for t in texts}
 
-    def _layout(self, source: SourceFile, ruleset: ast.Ruleset, chunks: list[tuple[int, int]]
-                ) -> tuple[list[str], list[int]] | None:
+    def _layout(self, source: SourceFile, ruleset: ast.Ruleset, chunks: list[tuple[int, int]],
+                shifts: list[int]) -> tuple[list[str], list[int]] | None:
         """Each statement's text and first line, when every statement is one this module
         knows (no grades, no `drop`) and each starts its own piece of text."""
         self.reason = ""
@@ -138,19 +139,21 @@ class IncrementalCheck:
             return None
         texts = [source.text[start:end] for start, end in chunks]
         lines = [source.position(start)[0] for start, _end in chunks]
-        if any(s.span.line != line for s, line in zip(ruleset.statements, lines[1:],
-                                                      strict=True)):
+        if any(s.span.line + shift != line for s, shift, line in zip(
+                ruleset.statements, shifts, lines[1:], strict=True)):
             self.reason = "statements that do not start their own lines"
             return None
         return texts, lines
 
     # ---- after an edit
-    def check(self, source: SourceFile, ruleset: ast.Ruleset, chunks: list[tuple[int, int]]
-              ) -> list[Diagnostic] | None:
+    def check(self, source: SourceFile, ruleset: ast.Ruleset, chunks: list[tuple[int, int]],
+              shifts: list[int]) -> list[Diagnostic] | None:
         """`check`'s diagnostics for this version, or None when only the whole check will do
-        (`reason` says why; call `remember` with its result)."""
+        (`reason` says why; call `remember` with its result). Statement i of `ruleset` has
+        the lines it was parsed at: it is `shifts[i]` lines further down now (what is read
+        here is moved as it is read: a line break above 10 000 statements moves them all)."""
         last = self._last
-        layout = self._layout(source, ruleset, chunks)
+        layout = self._layout(source, ruleset, chunks, shifts)
         if layout is None:
             return None
         if last is None:
@@ -227,10 +230,11 @@ class IncrementalCheck:
         # the affected statements, checked in a scheme of those and what they depend on
         def part(stubs: bool) -> list[Diagnostic] | None:
             kept = []
-            for index, statement in enumerate(statements, 1):
+            for index, (statement, shift) in enumerate(zip(statements, shifts, strict=True), 1):
                 if index in context:
-                    kept.append(statement)
-                elif stubs and (stub := _stub(statement)) is not None:
+                    kept.append(_moved(statement, shift) if shift else statement)
+                elif stubs and (stub := _stub(_moved(statement, shift) if shift
+                                              else statement)) is not None:
                     kept.append(stub)
             smaller = ast.Ruleset(ruleset.span, ruleset.header, tuple(kept), (), source,
                                   ruleset.comments)
@@ -244,7 +248,7 @@ class IncrementalCheck:
 
         fresh = part(stubs=False)
         if fresh is not None and any(d.code in _HINTED for d in fresh):
-            variants = self._resolved(ruleset, source)
+            variants = self._resolved(ruleset, shifts, source)
             hinted = [_hinted(d, variants[BASE]) for d in fresh]
             if all(d is not None for d in hinted):
                 fresh = [d for d in hinted if d is not None]
@@ -265,7 +269,7 @@ class IncrementalCheck:
         if method_runs and not last.method_runs:
             self.reason = "the last error is gone: the method's lints judge the whole scheme"
             return None
-        whole = self._whole(source, ruleset, method_runs, words)
+        whole = self._whole(source, ruleset, shifts, method_runs, words)
         if whole is None:
             return None
         if not method_runs:
@@ -274,22 +278,38 @@ class IncrementalCheck:
         self._words = dict(zip(texts, words, strict=True))
         return unique([*whole, *(d for ds in own for d in ds)])
 
-    def _lookalikes(self, ruleset: ast.Ruleset, source: SourceFile) -> list[Diagnostic]:
-        """KPI106 over every name, again only when a name or where it is written changed."""
-        key = tuple((type(s), s.name, s.name_span.line, s.name_span.column)
-                    for s in ruleset.statements)
+    def _lookalikes(self, ruleset: ast.Ruleset, shifts: list[int], source: SourceFile
+                    ) -> list[Diagnostic]:
+        """KPI106 over every name, again only when a name or where it is written changed (or
+        only a name, when no two names looked alike)."""
+        names = tuple((type(s), s.name) for s in ruleset.statements)
+        key = (names, tuple(s.name_span.line + shift for s, shift in zip(
+            ruleset.statements, shifts, strict=True))) if self._looked[1] else (names, ())
         if self._looked[0] != key:
-            self._looked = (key, check_lookalikes(ruleset, source))
+            # what check_lookalikes reads of a statement: its name and where it is written
+            named = replace(ruleset, statements=tuple(
+                _name_moved(s, shift) for s, shift in zip(ruleset.statements, shifts,
+                                                          strict=True)))
+            found = check_lookalikes(named, source)
+            key = (names, tuple(s.name_span.line for s in named.statements)) if found else \
+                (names, ())
+            self._looked = (key, found)
         return [replace(d, source_line=source.line_text(d.line)) for d in self._looked[1]]
 
-    def _resolved(self, ruleset: ast.Ruleset, source: SourceFile) -> dict[str, Variant]:
-        """The whole scheme's names (resolved once per version: some 8 ms on 5 000 KPIs)."""
+    def _resolved(self, ruleset: ast.Ruleset, shifts: list[int], source: SourceFile
+                  ) -> dict[str, Variant]:
+        """The whole scheme's names (resolved once per version: some 8 ms on 5 000 KPIs);
+        the examples, whose diagnostics are taken from it, in their places."""
         if self._variants is None or self._variants[0] is not ruleset:
-            self._variants = (ruleset, resolve(ruleset, source)[0])
+            placed = replace(ruleset, statements=tuple(
+                _moved(s, shift) if shift and isinstance(s, ast.Example) else s
+                for s, shift in zip(ruleset.statements, shifts, strict=True)))
+            variants, examples, _ = resolve(placed, source)
+            self._variants = (ruleset, variants, examples)
         return self._variants[1]
 
-    def _whole(self, source: SourceFile, ruleset: ast.Ruleset, method_runs: bool,
-               words: list[frozenset[str]]) -> list[Diagnostic] | None:
+    def _whole(self, source: SourceFile, ruleset: ast.Ruleset, shifts: list[int],
+               method_runs: bool, words: list[frozenset[str]]) -> list[Diagnostic] | None:
         """The diagnostics that depend on the whole scheme."""
         header = check_ruleset(ast.Ruleset(ruleset.span, ruleset.header, (), (), source,
                                            ruleset.comments), source).diagnostics
@@ -297,10 +317,11 @@ class IncrementalCheck:
             # `check` appends the header's rounding problems after sorting the rest
             self.reason = "a rounding step that is not positive"
             return None
-        out = [*header, *self._lookalikes(ruleset, source)]
-        examples = [s for s in ruleset.statements if isinstance(s, ast.Example)]
-        if examples:
-            out += check_examples(examples, self._resolved(ruleset, source), source)
+        out = [*header, *self._lookalikes(ruleset, shifts, source)]
+        if any(isinstance(s, ast.Example) for s in ruleset.statements):
+            variants = self._resolved(ruleset, shifts, source)
+            assert self._variants is not None
+            out += check_examples(self._variants[2], variants, source)
         if method_runs:
             if any("team" in w for w in words):
                 self.reason = "a team part of the bonus: its share is judged over every payment"
@@ -319,6 +340,16 @@ class IncrementalCheck:
                                    f"method advises at most {MAX_KPIS_PER_EMPLOYEE}", source,
                                    ruleset.header.name_span))
         return out
+
+
+def _name_moved(statement: ast.Statement, shift: int) -> ast.Statement:
+    """A statement whose name's place is moved `shift` lines (nothing else of it is)."""
+    if not shift:
+        return statement
+    copy = object.__new__(type(statement))
+    copy.__dict__.update(statement.__dict__)
+    copy.__dict__["name_span"] = _moved(statement.name_span, shift)
+    return copy
 
 
 def _words(text: str) -> frozenset[str]:
