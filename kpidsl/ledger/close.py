@@ -88,7 +88,12 @@ class Outcome:
         return sum((s.paid for s in self.settlements), ZERO)
 
 
-def _problem(message: str, hint: str = "", code: str = "KPI643") -> KpiError:
+def _problem(message: str, hint: str = "", code: str = "KPI643", where: str = "") -> KpiError:
+    """A refused close; `where` ('file:row') places it at a row of a deals or reversals file."""
+    file, _, row = where.rpartition(":")
+    if file and row.isdigit():
+        return KpiError([Diagnostic(code, Severity.ERROR, message, file, int(row), 0,
+                                    hint=hint)])
     return KpiError([Diagnostic(code, Severity.ERROR, message, "close", hint=hint)])
 
 
@@ -217,8 +222,9 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
             return Outcome("closed", period, 0, settlements, notes=notes)
         recorded = _recorded(ledger, period)
         last = closings[-1]
-        differences = _differences(recorded, ledger.balances(last.id), ledger.facts(last.id),
-                                   settlements, facts_of)
+        differences = _differences(recorded, set(ledger.employees(last.id)),
+                                   ledger.balances(last.id), ledger.facts(last.id), settlements,
+                                   facts_of)
         if last.scheme_sha256 != scheme_sha:
             notes.append(("note_scheme", {"period": period, "file": last.scheme_file,
                                           "sha": last.scheme_sha256[:12]}))
@@ -322,38 +328,38 @@ def _originals(ledger: Ledger, period: str,
     seen: set[tuple[str, str]] = set()
     for reversal in reversals:
         if (reversal.date.year, reversal.date.month) != (year, month):
-            raise _problem(f"{reversal.where}: deal '{reversal.deal}' was reversed on "
-                           f"{reversal.date}, not in {period}", "a clawback is taken in the "
-                           "period of the reversal: close it with that period", "KPI644")
+            raise _problem(f"deal '{reversal.deal}' was reversed on {reversal.date}, not in "
+                           f"{period}", "a clawback is taken in the period of the reversal: "
+                           "close it with that period", "KPI644", reversal.where)
         lines = [line for line in ledger.lines(kind=DEAL, name=reversal.deal)
                  if not reversal.employee or line.employee == reversal.employee]
         if not lines:
-            raise _problem(f"{reversal.where}: deal '{reversal.deal}' is in no closed period "
-                           "of the ledger", "a deal is taken back only after it was paid; "
-                           "check the key", "KPI644")
+            raise _problem(f"deal '{reversal.deal}' is in no closed period of the ledger",
+                           "a deal is taken back only after it was paid; check the key",
+                           "KPI644", reversal.where)
         by_original: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for line in lines:
             by_original[(line.employee, line.period)].append(line)
         for (employee, paid_in), group in sorted(by_original.items()):
             if paid_in >= period:
-                raise _problem(f"{reversal.where}: deal '{reversal.deal}' is paid in {paid_in}"
-                               f", not before {period}", "a deal paid and reversed in the same "
-                               "period is left out of that period's deals file", "KPI644")
+                raise _problem(f"deal '{reversal.deal}' is paid in {paid_in}, not before "
+                               f"{period}", "a deal paid and reversed in the same period is "
+                               "left out of that period's deals file", "KPI644", reversal.where)
             if reversal.period and reversal.period != paid_in:
-                raise _problem(f"{reversal.where}: deal '{reversal.deal}' was paid in "
-                               f"{paid_in}, not in {reversal.period} as the file says",
-                               code="KPI644")
+                raise _problem(f"deal '{reversal.deal}' was paid in {paid_in}, not in "
+                               f"{reversal.period} as the file says", code="KPI644",
+                               where=reversal.where)
             if (employee, reversal.deal) in seen:
-                raise _problem(f"{reversal.where}: deal '{reversal.deal}' is reversed twice",
-                               code="KPI644")
+                raise _problem(f"deal '{reversal.deal}' is reversed twice", code="KPI644",
+                               where=reversal.where)
             seen.add((employee, reversal.deal))
             taken = [line for kind in (CLAWBACK, CLAWBACK_OUTSIDE)
                      for line in ledger.lines(kind=kind, name=reversal.deal, employee=employee)
                      if line.period != period]
             if taken:
-                raise _problem(f"{reversal.where}: deal '{reversal.deal}' of '{employee}' was "
-                               f"reversed already, in {taken[0].period}",
-                               "a deal is taken back once", "KPI644")
+                raise _problem(f"deal '{reversal.deal}' of '{employee}' was reversed "
+                               f"already, in {taken[0].period}", "a deal is taken back once",
+                               "KPI644", reversal.where)
             first = group[0]
             found.append((reversal, Original(
                 employee, reversal.deal, paid_in, first.id,
@@ -375,13 +381,12 @@ def _entries(settlements: list[Settlement]) -> dict[Key, Entry]:
     return {(s.employee, e.kind, e.name): e for s in settlements for e in s.entries}
 
 
-def _differences(recorded: dict[Key, Decimal],
+def _differences(recorded: dict[Key, Decimal], old_employees: set[str],
                  balances: dict[str, dict[str, tuple[Decimal, Decimal]]],
                  facts: dict[str, dict[str, str]], settlements: list[Settlement],
                  facts_of: dict[str, dict[str, str]]) -> list[Difference]:
     found: list[Difference] = []
     now = _entries(settlements)
-    old_employees = {k[0] for k in recorded} | set(balances)
     new_employees = {s.employee for s in settlements}
     for employee in sorted(old_employees - new_employees):
         found.append(Difference(employee, "employee", "", "", "closed", None))
@@ -424,11 +429,13 @@ def _write_all(writer: Writer, closing: int, settlements: list[Settlement],
             if entry.kind == COMPONENT:
                 detail = _component_detail(details[employee], entry.name, labels)
             writer.line(closing, employee, seq, entry.kind, entry.name, entry.amount, detail)
-        _write_state(writer, closing, settlement, facts_of)
+        _write_state(writer, closing, settlement, facts_of, details)
 
 
 def _write_state(writer: Writer, closing: int, settlement: Settlement,
-                 facts_of: dict[str, dict[str, str]]) -> None:
+                 facts_of: dict[str, dict[str, str]], details: dict[str, dict[str, Any]]
+                 ) -> None:
+    writer.employee(closing, settlement.employee, details[settlement.employee]["grade"])
     for name, (carried_in, carried_out) in sorted(settlement.balances.items()):
         writer.balance(closing, settlement.employee, name, carried_in, carried_out)
     for name, value in facts_of.get(settlement.employee, {}).items():
@@ -456,7 +463,7 @@ def _write_corrections(writer: Writer, closing: int, recorded: dict[Key, Decimal
         seqs[employee] += 1
         writer.line(closing, employee, seqs[employee], kind, name, after - before, detail)
     for settlement in settlements:
-        _write_state(writer, closing, settlement, facts_of)
+        _write_state(writer, closing, settlement, facts_of, details)
 
 
 __all__ = ["Difference", "Outcome", "close_period", "file_sha256", "memory_of"]

@@ -74,10 +74,13 @@ def statements(ledger: Ledger, period: str) -> dict[str, Statement]:
     last = closings[-1]
     balances = ledger.balances(last.id)
     facts = ledger.facts(last.id)
+    for employee in ledger.employees(last.id):  # a reopening may have taken someone out
+        found[employee] = Statement(employee, period, [], balances.get(employee, {}),
+                                    facts.get(employee, {}))
     for stored in ledger.lines(period=period):
-        statement = found.setdefault(stored.employee, Statement(
-            stored.employee, period, [], balances.get(stored.employee, {}),
-            facts.get(stored.employee, {})))
+        statement = found.get(stored.employee)
+        if statement is None:
+            continue  # taken out: the corrections bring the lines to nothing
         key = (stored.employee, stored.kind, stored.name)
         line = lines.get(key)
         if line is None:
@@ -87,9 +90,6 @@ def statements(ledger: Ledger, period: str) -> dict[str, Statement]:
         line.amount += stored.amount
         if stored.revision:
             line.revisions.append((stored.revision, stored.amount, reasons[stored.revision]))
-    for employee in balances:  # an employee whose lines a reopening took back to nothing
-        found.setdefault(employee, Statement(employee, period, [], balances[employee],
-                                             facts.get(employee, {})))
     return found
 
 

@@ -34,7 +34,7 @@ from ..diagnostics import Diagnostic, KpiError, Severity
 FORMAT = "1"  # the ledger's schema version; a newer one is refused, never misread
 BUSY_SECONDS = 0.5  # how long a second writer waits for the lock before it is refused
 
-_TABLES = ("meta", "closings", "lines", "balances", "facts")
+_TABLES = ("meta", "closings", "employees", "lines", "balances", "facts")
 _CREATE = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE closings (
@@ -51,6 +51,12 @@ CREATE TABLE closings (
     program TEXT NOT NULL,                -- the kpidsl version that closed it
     UNIQUE (period, revision)
 );
+CREATE TABLE employees (                  -- whose statements a revision holds
+    closing INTEGER NOT NULL REFERENCES closings (id),
+    employee TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    PRIMARY KEY (closing, employee)
+);
 CREATE TABLE lines (
     id INTEGER PRIMARY KEY,
     closing INTEGER NOT NULL REFERENCES closings (id),
@@ -58,7 +64,7 @@ CREATE TABLE lines (
     seq INTEGER NOT NULL,
     kind TEXT NOT NULL,                   -- component, deal, draw, recovery, clawback ...
     name TEXT NOT NULL,                   -- a payment's name, a deal's key
-    amount TEXT NOT NULL CHECK (typeof(amount) = 'text'),
+    amount NOT NULL CHECK (typeof(amount) = 'text'),  -- no affinity: a float is refused
     detail TEXT NOT NULL                  -- JSON: what the line rests on
 );
 CREATE INDEX lines_by_employee ON lines (employee, kind, name);
@@ -66,15 +72,15 @@ CREATE TABLE balances (
     closing INTEGER NOT NULL REFERENCES closings (id),
     employee TEXT NOT NULL,
     name TEXT NOT NULL,                   -- draw, year, paid_this_year
-    carried_in TEXT NOT NULL CHECK (typeof(carried_in) = 'text'),
-    carried_out TEXT NOT NULL CHECK (typeof(carried_out) = 'text'),
+    carried_in NOT NULL CHECK (typeof(carried_in) = 'text'),
+    carried_out NOT NULL CHECK (typeof(carried_out) = 'text'),
     PRIMARY KEY (closing, employee, name)
 );
 CREATE TABLE facts (
     closing INTEGER NOT NULL REFERENCES closings (id),
     employee TEXT NOT NULL,
     name TEXT NOT NULL,
-    value TEXT NOT NULL CHECK (typeof(value) = 'text'),
+    value NOT NULL CHECK (typeof(value) = 'text'),
     PRIMARY KEY (closing, employee, name)
 );
 """
@@ -258,6 +264,11 @@ class Ledger:
             found.setdefault(employee, {})[name] = (Decimal(carried_in), Decimal(carried_out))
         return found
 
+    def employees(self, closing: int) -> dict[str, str]:
+        """employee → grade, for everyone whose statement the revision holds."""
+        return dict(self.db.execute("SELECT employee, grade FROM employees WHERE closing = ? "
+                                    "ORDER BY rowid", (closing,)).fetchall())
+
     def facts(self, closing: int) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {}
         for employee, name, value in self.db.execute(
@@ -307,6 +318,9 @@ class Writer:
         self.db.execute("INSERT INTO balances VALUES (?, ?, ?, ?, ?)",
                         (closing, employee, name, amount_text(carried_in),
                          amount_text(carried_out)))
+
+    def employee(self, closing: int, employee: str, grade: str) -> None:
+        self.db.execute("INSERT INTO employees VALUES (?, ?, ?)", (closing, employee, grade))
 
     def fact(self, closing: int, employee: str, name: str, value: str) -> None:
         self.db.execute("INSERT INTO facts VALUES (?, ?, ?, ?)",
