@@ -295,11 +295,11 @@ def test_clawback_refusals(tmp_path: Path) -> None:
     err = run(["close", scheme, people, "--period", "2025-08", "--ledger", db,
                "--reversals", write(tmp_path / "r.csv", "deal,date\nD-99,2025-08-01\n")],
               USAGE).stderr
-    assert "r.csv:2:0: error KPI644: deal 'D-99' is in no closed period of the ledger" in err
+    assert "r.csv:2:0: error KPI664: deal 'D-99' is in no closed period of the ledger" in err
     err = run(["close", scheme, people, "--period", "2025-08", "--ledger", db, "--deals",
                write(tmp_path / "d.csv", "employee,deal,date,credit,rate,paid\n"
                      "ivanov,D-1,2025-08-01,1OO,5%,5\n")], USAGE).stderr
-    assert "d.csv:2:0: error KPI643: column 'credit': '1OO' is not a number" in err
+    assert "d.csv:2:0: error KPI663: column 'credit': '1OO' is not a number" in err
     assert current(db, "2025-08") == {}  # nothing was written
 
 
@@ -363,12 +363,12 @@ def test_a_ledger_belongs_to_one_scheme_and_is_a_ledger(tmp_path: Path) -> None:
     people = facts(tmp_path, "m.csv", {"ivanov": 1})
     run(["close", one, people, "--period", "2025-07", "--ledger", db], OK)
     err = run(["close", other, people, "--period", "2025-08", "--ledger", db], USAGE).stderr
-    assert "error KPI641: is the ledger of scheme 'rep', not 'per_deal'" in err
+    assert "error KPI661: is the ledger of scheme 'rep', not 'per_deal'" in err
     err = run(["close", one, people, "--period", "2025-08", "--ledger", people], USAGE).stderr
-    assert "error KPI641: is not a kpidsl ledger (not an SQLite database)" in err
+    assert "error KPI661: is not a kpidsl ledger (not an SQLite database)" in err
     assert people.read_text() == "employee,revenue\nivanov,1\n"
     err = run(["ledger", tmp_path / "none.db"], USAGE).stderr
-    assert "none.db: error KPI641: no such ledger" in err
+    assert "none.db: error KPI661: no such ledger" in err
     assert not (tmp_path / "none.db").exists()
     err = run(["close", one, people, "--period", "2025-13", "--ledger", db], USAGE).stderr
     assert "KPI623" in err
@@ -398,7 +398,7 @@ def test_a_second_writer_is_refused_cleanly(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert "error KPI642: another process is writing this ledger (a close in progress); " \
+    assert "error KPI662: another process is writing this ledger (a close in progress); " \
            "nothing was written" in err
     assert dump(db) == before
     run(["ledger", db], OK)  # reading is never blocked for long
@@ -491,3 +491,19 @@ def test_memory_clauses_round_trip_through_fmt() -> None:
             "  clawback at original rate within 90 days\n\nfact revenue money\n\n"
             "pay c \"C\" = revenue × 10%\n")
     assert format_source(text) == text
+
+
+def test_explain_walks_the_history(tmp_path: Path) -> None:
+    scheme = write(tmp_path / "s.kpi", DRAW.format(kind="recoverable"))
+    db = tmp_path / "pay.db"
+    july = facts(tmp_path, "m1.csv", {"ivanov": 40000})
+    august = facts(tmp_path, "m2.csv", {"ivanov": 60000})
+    run(["close", scheme, july, "--period", "2025-07", "--ledger", db], OK)
+    run(["close", scheme, august, "--period", "2025-08", "--ledger", db], OK)
+    out = run(["explain", scheme, august, "-e", "ivanov", "--ledger", db], OK).stdout
+    calculation, history = out.split("\n\nivanov: the history in ")
+    assert calculation.splitlines()[-1] == "Total: 6,000"
+    assert [" ".join(line.split()) for line in history.splitlines()[-5:]] == [
+        "Commission 6,000.00", "draw recovered (owed 1,000.00 before) −1,000.00",
+        "────────────────────────────────────────────────", "paid 5,000.00",
+        "draw owed: carried in 1,000.00 → carried out 0.00"]

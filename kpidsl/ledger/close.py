@@ -88,7 +88,7 @@ class Outcome:
         return sum((s.paid for s in self.settlements), ZERO)
 
 
-def _problem(message: str, hint: str = "", code: str = "KPI643", where: str = "") -> KpiError:
+def _problem(message: str, hint: str = "", code: str = "KPI663", where: str = "") -> KpiError:
     """A refused close; `where` ('file:row') places it at a row of a deals or reversals file."""
     file, _, row = where.rpartition(":")
     if file and row.isdigit():
@@ -104,7 +104,7 @@ def check_period(period: str) -> None:
 
 
 def memory_of(ruleset: Ruleset) -> tuple[Any, tuple[Decimal, Decimal | None] | None]:
-    """The scheme's memory clauses and its draw folded to amounts (KPI640 when a close
+    """The scheme's memory clauses and its draw folded to amounts (KPI660 when a close
     cannot pay this scheme period by period)."""
     from ..checks.fold import fold
 
@@ -114,7 +114,7 @@ def memory_of(ruleset: Ruleset) -> tuple[Any, tuple[Decimal, Decimal | None] | N
     if period != "month" and not (memory and memory.paid_every == "monthly"):
         raise _problem(f"scheme '{ruleset.name}' is paid per {period}; a ledger closes months",
                        "close a scheme with 'period month', or 'period year' and "
-                       "'paid monthly'", code="KPI640")
+                       "'paid monthly'", code="KPI660")
     if memory is None or memory.draw is None:
         return memory, None
     constants = ruleset.checked.base.constant_values
@@ -148,14 +148,14 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
     check_period(period)
     if reopen and not reason.strip():
         raise _problem("a reopening needs a reason", "--reopen --reason \"late refund of "
-                       "deal D-17\"", code="KPI645")
+                       "deal D-17\"", code="KPI665")
     memory, draw = memory_of(ruleset)
     deals = read_deals(deal_files or [])
     reversals = read_reversals(reversal_files or [])
     if reversals and (memory is None or memory.clawback is None):
         raise _problem(f"reversals were given but scheme '{ruleset.name}' says nothing about "
                        "clawbacks", "add e.g. 'clawback at original rate within 90 days' to "
-                       "the scheme's header", code="KPI644")
+                       "the scheme's header", code="KPI664")
     run = evaluate_files(ruleset, facts_paths, facts, month=month, on_failure=on_failure,
                          on_warning=on_warning)
     results = [(item.result.employee, item.result.grade, dict(item.result.components),
@@ -321,7 +321,7 @@ def _carried(ledger: Ledger, period: str) -> dict[str, Carried]:
 
 def _originals(ledger: Ledger, period: str,
                reversals: list[Reversal]) -> list[tuple[Reversal, Original]]:
-    """Each reversal with the original deal line(s) it takes back (KPI644 when there is
+    """Each reversal with the original deal line(s) it takes back (KPI664 when there is
     none, when it was taken back already, or when it is not of an earlier period)."""
     year, month = int(period[:4]), int(period[5:])
     found: list[tuple[Reversal, Original]] = []
@@ -330,13 +330,13 @@ def _originals(ledger: Ledger, period: str,
         if (reversal.date.year, reversal.date.month) != (year, month):
             raise _problem(f"deal '{reversal.deal}' was reversed on {reversal.date}, not in "
                            f"{period}", "a clawback is taken in the period of the reversal: "
-                           "close it with that period", "KPI644", reversal.where)
+                           "close it with that period", "KPI664", reversal.where)
         lines = [line for line in ledger.lines(kind=DEAL, name=reversal.deal)
                  if not reversal.employee or line.employee == reversal.employee]
         if not lines:
             raise _problem(f"deal '{reversal.deal}' is in no closed period of the ledger",
                            "a deal is taken back only after it was paid; check the key",
-                           "KPI644", reversal.where)
+                           "KPI664", reversal.where)
         by_original: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for line in lines:
             by_original[(line.employee, line.period)].append(line)
@@ -344,13 +344,13 @@ def _originals(ledger: Ledger, period: str,
             if paid_in >= period:
                 raise _problem(f"deal '{reversal.deal}' is paid in {paid_in}, not before "
                                f"{period}", "a deal paid and reversed in the same period is "
-                               "left out of that period's deals file", "KPI644", reversal.where)
+                               "left out of that period's deals file", "KPI664", reversal.where)
             if reversal.period and reversal.period != paid_in:
                 raise _problem(f"deal '{reversal.deal}' was paid in {paid_in}, not in "
-                               f"{reversal.period} as the file says", code="KPI644",
+                               f"{reversal.period} as the file says", code="KPI664",
                                where=reversal.where)
             if (employee, reversal.deal) in seen:
-                raise _problem(f"deal '{reversal.deal}' is reversed twice", code="KPI644",
+                raise _problem(f"deal '{reversal.deal}' is reversed twice", code="KPI664",
                                where=reversal.where)
             seen.add((employee, reversal.deal))
             taken = [line for kind in (CLAWBACK, CLAWBACK_OUTSIDE)
@@ -359,7 +359,7 @@ def _originals(ledger: Ledger, period: str,
             if taken:
                 raise _problem(f"deal '{reversal.deal}' of '{employee}' was reversed "
                                f"already, in {taken[0].period}", "a deal is taken back once",
-                               "KPI644", reversal.where)
+                               "KPI664", reversal.where)
             first = group[0]
             found.append((reversal, Original(
                 employee, reversal.deal, paid_in, first.id,

@@ -34,7 +34,7 @@ REVERSAL_COLUMNS = ("deal", "date")
 
 
 def _problem(path: Path, row: int, message: str, hint: str = "") -> Diagnostic:
-    return Diagnostic("KPI643", Severity.ERROR, message, os.fspath(path), row, 0, hint=hint)
+    return Diagnostic("KPI663", Severity.ERROR, message, os.fspath(path), row, 0, hint=hint)
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
@@ -90,7 +90,7 @@ def _date(path: Path, row: int, column: str, text: str) -> dt.date:
 
 
 def read_deals(paths: list[str]) -> list[DealLine]:
-    """Every deal line of the files; KpiError (KPI643) at the first bad cell or repeated deal."""
+    """Every deal line of the files; KpiError (KPI663) at the first bad cell or repeated deal."""
     deals: list[DealLine] = []
     seen: dict[tuple[str, str], str] = {}
     for name in paths:

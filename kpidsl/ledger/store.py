@@ -123,7 +123,7 @@ class StoredLine:
 
 
 def ledger_error(message: str, path: str | os.PathLike[str], hint: str = "",
-                 code: str = "KPI641") -> KpiError:
+                 code: str = "KPI661") -> KpiError:
     return KpiError([Diagnostic(code, Severity.ERROR, message, os.fspath(path), hint=hint)])
 
 
@@ -187,7 +187,7 @@ class Ledger:
             return ledger_error(
                 "another process is writing this ledger (a close in progress); nothing was "
                 "written", self.path, "run the command again when the other close has "
-                "finished", code="KPI642")
+                "finished", code="KPI662")
         if "not a database" in text or "malformed" in text:
             return ledger_error("is not a kpidsl ledger (not an SQLite database)", self.path,
                                 "give another file name; a new ledger is created by close")
@@ -208,7 +208,7 @@ class Ledger:
         """One transaction holding the write lock: everything lands at the end, or nothing.
 
         The lock is taken first (`BEGIN IMMEDIATE`), so a second writer is refused at once
-        with KPI642 instead of computing a close it could not write."""
+        with KPI662 instead of computing a close it could not write."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
