@@ -371,9 +371,9 @@ def _originals(ledger: Ledger, period: str,
 def _recorded(ledger: Ledger, period: str) -> dict[Key, Decimal]:
     """The period's lines summed over its revisions: the statement as the ledger has it."""
     totals: dict[Key, Decimal] = {}
-    for line in ledger.lines(period=period):
-        key = (line.employee, line.kind, line.name)
-        totals[key] = totals.get(key, ZERO) + line.amount
+    for employee, kind, name, amount in ledger.amounts(period):
+        key = (employee, kind, name)
+        totals[key] = totals.get(key, ZERO) + amount
     return totals
 
 

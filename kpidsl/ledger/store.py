@@ -68,6 +68,7 @@ CREATE TABLE lines (
     detail TEXT NOT NULL                  -- JSON: what the line rests on
 );
 CREATE INDEX lines_by_employee ON lines (employee, kind, name);
+CREATE INDEX lines_by_closing ON lines (closing);
 CREATE TABLE balances (
     closing INTEGER NOT NULL REFERENCES closings (id),
     employee TEXT NOT NULL,
@@ -254,6 +255,14 @@ class Ledger:
         return [StoredLine(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
                            Decimal(row[8]), json.loads(row[9]))
                 for row in self.db.execute(query, args)]
+
+    def amounts(self, period: str) -> list[tuple[str, str, str, Decimal]]:
+        """(employee, kind, name, amount) of every line of every revision of a period: what
+        a comparison needs, without decoding each line's detail."""
+        return [(e, k, n, Decimal(a)) for e, k, n, a in self.db.execute(
+            "SELECT l.employee, l.kind, l.name, l.amount FROM lines l JOIN closings c "
+            "ON c.id = l.closing WHERE c.period = ? ORDER BY c.revision, l.employee, l.seq",
+            (period,))]
 
     def balances(self, closing: int) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
         """employee → name → (carried in, carried out) as one revision recorded them."""
