@@ -70,6 +70,8 @@ class Ruleset:
         specs: dict[str, FactSpec] = {}
         for variant in self.checked.variants.values():
             for fact in variant.facts.values():
+                if fact.aggregate is not None:
+                    continue  # computed from a source's rows (kpidsl/sources/), not a column
                 if fact.name not in specs:
                     info = self.infos[variant.name]
                     # a default from a seasonal constant is the month's: left to evaluation

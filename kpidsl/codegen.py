@@ -19,6 +19,7 @@ from .checks import CheckedRuleset, Variant
 from .checks.curves import band_bounds
 from .checks.fold import fold
 from .checks.walk import nodes
+from .evaluator import Layout
 from .runtime import CONTEXT, ROUNDING_MODES, is_fraction_step, round_to
 from .units import Unit
 
@@ -59,16 +60,6 @@ class Writer:
 
     def source(self) -> str:
         return "\n".join(self.lines) + "\n"
-
-
-@dataclass
-class Layout:
-    """What a variant's evaluator returns, position by position, for building Results."""
-
-    kpis: list[str]
-    lines: list[tuple[str, str]]  # (payment, kpi)
-    pays: list[str]
-    curves: dict[str, str] = field(default_factory=dict)  # curve → function (charts, tables)
 
 
 @dataclass
@@ -147,6 +138,7 @@ class _VariantWriter:
         self.ids: dict[tuple[str, str], str] = {}
         self.quotients: dict[str, Q] = {}  # named values kept as exact fractions
         self.temps = 0
+        self.line_columns: dict[str, dict[str, str]] = {}  # line → column → code
 
     def ident(self, kind: str, name: str) -> str:
         key = (kind, name)
@@ -277,7 +269,7 @@ class _VariantWriter:
                     parts.append(self.write_item(pay, item))
                     lines.append((pay.name, item.kpi))
                 w.at(pay)
-                w.line(f"{target} = {' + '.join(p + '[3]' for p in parts)}")
+                w.line(f"{target} = {' + '.join(p + '_amount' for p in parts)}")
             else:
                 code = self.round_q(self.value(pay.formula),  # type: ignore[arg-type]
                                     self.checked.payout_step,
@@ -290,21 +282,28 @@ class _VariantWriter:
                     self.write_gate(gate, target, money=True)
             pays.append(pay.name)
         w.current = 0
-        w.line("return (")
+        w.line("return rt.output((")
         w.indent += 1
-        w.line(f"({''.join(self.output(self.ident('k', k)) + ', ' for k in kpis)}),")
-        w.line(f"({''.join(self.output(self.ident('p', k)) + ', ' for k in kpis)}),")
-        w.line(f"({''.join(self.output(self.ident('a', k)) + ', ' for k in kpis)}),")
+        w.line(f"({''.join(self.output(self.ident('k', k)) + ', ' for k in kpis)}),  # KPI values")
+        w.line(f"({''.join(self.output(self.ident('p', k)) + ', ' for k in kpis)}),  # plans")
+        w.line(f"({''.join(self.output(self.ident('a', k)) + ', ' for k in kpis)}),  "
+               "# attainments")
         dens = [self.denominator(self.ident(kind, k)) for kind in "kpa" for k in kpis]
         line_ids = [self.ident("line", f"{p}\x00{k}") for p, k in lines]
-        w.line(f"({''.join(i + ', ' for i in line_ids)}),")
-        w.line(f"({''.join(self.ident('pay', p) + ', ' for p in pays)}),")
+        for column, suffix in (("shares", "_share"), ("factors", "_factor"),
+                               ("factor denominators", "_factor_d"), ("bands", "_band"),
+                               ("amounts", "_amount"), ("gates", "_gate")):
+            values = [self.line_columns[i][suffix] for i in line_ids]
+            w.line(f"({''.join(v + ', ' for v in values)}),  # lines: {column}")
+        w.line(f"({''.join(self.ident('pay', p) + ', ' for p in pays)}),  # payments")
         total = " + ".join(self.ident("pay", p) for p in pays) or "rt.ZERO"
-        w.line(f"{total},")
+        w.line(f"{total},  # total")
         if any(d != "None" for d in dens):  # the values above that are numerators
-            w.line(f"({''.join(d + ', ' for d in dens)}),")
+            w.line(f"({''.join(d + ', ' for d in dens)}),  # denominators")
+        else:
+            w.line("None,  # denominators: every value above is exact")
         w.indent -= 1
-        w.line(")")
+        w.line("))")
         w.indent -= 1
         w.line("")
         return Layout(kpis, lines, pays, dict(curve_functions))
@@ -432,8 +431,15 @@ class _VariantWriter:
         w.at(item)
         shown_share = share.n if share.d is None else f"({share.n}, {share.d})"  # rare
         amount = self.payout(_ExprWriter(self).product(share, factor))
-        w.line(f"{line} = ({shown_share}, {factor.n}, {line}_band, {amount}, {line}_gate, "
-               f"{factor.d})")
+        factor_d = str(factor.d)
+        if factor.d is not None and (factor.d in ("x", "x_d") or not factor.d.isidentifier()):
+            # read again when the evaluator returns, after later lines reuse x and x_d
+            w.line(f"{line}_factor_d = {factor.d}")
+            factor_d = f"{line}_factor_d"
+        w.line(f"{line}_amount = {amount}")
+        self.line_columns[line] = {"_share": shown_share, "_factor": factor.n,
+                                   "_factor_d": factor_d, "_band": f"{line}_band",
+                                   "_amount": f"{line}_amount", "_gate": f"{line}_gate"}
         for gate in item.gates:
             if gate.kind != "only_if" and self._is_money(gate.value):
                 self.write_money_gate_on_line(gate, line)
@@ -487,8 +493,8 @@ class _VariantWriter:
         limit = self.payout(self.value(gate.value))
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
         compare, word = (">", "capped") if gate.kind == "cap" else ("<", "floored")
-        w.line(f"if {line}[3] {compare} {limit}{unless}:")
-        w.line(f"    {line} = ({line}[0], {line}[1], {line}[2], {limit}, {word!r}, {line}[5])")
+        w.line(f"if {line}_amount {compare} {limit}{unless}:")
+        w.line(f"    {line}_amount, {line}_gate = {limit}, {word!r}")
 
     def write_gate(self, gate: ast.Gate, target: str, money: bool) -> None:
         w = self.w
