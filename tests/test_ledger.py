@@ -435,7 +435,8 @@ def test_a_close_killed_midway_leaves_the_ledger_as_it_was(tmp_path: Path,
                              "--period", "2025-08", "--ledger", str(db)], env=env,
                             capture_output=True, text=True, timeout=120)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert dump(db) == before  # SQLite rolled the unfinished close back
+    run(["ledger", db], OK)  # a reader right after the crash sees the ledger as it was
+    assert dump(db) == before
     with Ledger(db) as ledger:
         assert ledger.periods() == ["2025-07"]
     run(["close", scheme, august, "--period", "2025-08", "--ledger", db], OK)
@@ -507,3 +508,72 @@ def test_explain_walks_the_history(tmp_path: Path) -> None:
         "Commission 6,000.00", "draw recovered (owed 1,000.00 before) −1,000.00",
         "────────────────────────────────────────────────", "paid 5,000.00",
         "draw owed: carried in 1,000.00 → carried out 0.00"]
+
+
+SOURCES = (ROOT / "tests" / "fixtures" / "sources" / "per_deal.kpi").read_text(
+    encoding="utf-8").replace("  period month\n",
+                              "  period month\n  clawback {basis} within 90 days\n")
+
+
+@pytest.mark.parametrize(("basis", "taken"), [("at original rate", "-400.00"),
+                                              ("amount paid", "-400.00")])
+def test_deals_the_scheme_paid_are_clawed_back(tmp_path: Path, basis: str, taken: str) -> None:
+    """Per-deal lines computed by the scheme from a deals export (kpidsl/sources/) are
+    recorded; a later reversal takes the deal back as the scheme says."""
+    scheme = write(tmp_path / "s.kpi", SOURCES.format(basis=basis))
+    db = tmp_path / "pay.db"
+    deals = write(tmp_path / "deals.csv", "ID;Manager;Closed;Amount;Stage\n"
+                  "1;ivanov;2025-07-03;60 000;won\n2;ivanov;2025-07-10;30 000;won\n"
+                  "3;ivanov;2025-08-04;10 000;won\n")
+    run(["close", scheme, deals, "--period", "2025-07", "--ledger", db], OK)
+    july = current(db, "2025-07")["ivanov"]
+    assert [(line.kind, line.name, line.amount) for line in july.lines] == [
+        ("component", "commission", Decimal("1000.00")),
+        ("deal_line", "1", Decimal("600.00")), ("deal_line", "2", Decimal("400.00"))]
+    assert july.paid == Decimal("1000.00")  # a deal's line is a detail of its payment
+    run(["close", scheme, deals, "--period", "2025-08", "--ledger", db, "--reversals",
+         write(tmp_path / "r.csv", "deal,date\n2,2025-08-20\n")], OK)
+    august = current(db, "2025-08")["ivanov"]
+    assert [(line.kind, line.name, line.amount) for line in august.lines] == [
+        ("component", "commission", Decimal("100.00")),
+        ("deal_line", "3", Decimal("100.00")), ("clawback", "2", Decimal(taken))]
+    assert august.paid == Decimal("100.00") + Decimal(taken)
+    assert august.lines[2].detail["original_period"] == "2025-07"
+
+
+@pytest.mark.slow
+def test_a_large_close_killed_after_sqlite_spilled_pages_is_rolled_back(tmp_path: Path) -> None:
+    """20 000 employees write more than SQLite's page cache holds, so pages reach the file
+    before the commit; the journal restores them."""
+    scheme = write(tmp_path / "s.kpi", DRAW.format(kind="recoverable"))
+    db = tmp_path / "pay.db"
+    people = {f"employee{i:05d}": 137 * i % 90_000 for i in range(20_000)}
+    run(["close", scheme, facts(tmp_path, "m1.csv", people), "--period", "2025-07",
+         "--ledger", db], OK)
+    before, raw = dump(db), db.read_bytes()
+    august = facts(tmp_path, "m2.csv", {e: v + 5000 for e, v in people.items()})
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KILL_AFTER="25000")
+    killed = subprocess.run([sys.executable, "-c", KILLER, "close", str(scheme), str(august),
+                             "--period", "2025-08", "--ledger", str(db)], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert db.read_bytes() != raw  # the file itself was half written
+    run(["ledger", db], OK)
+    assert dump(db) == before
+
+
+
+def test_versions_of_a_scheme_share_its_ledger(tmp_path: Path) -> None:
+    versions = ROOT / "rulesets" / "versions"
+    facts_file = versions / "b2b_seasonal.facts.csv"
+    db = tmp_path / "pay.db"
+    run(["close", versions, facts_file, "--period", "2025-06", "--ledger", db], OK)
+    run(["close", versions, facts_file, "--period", "2025-07", "--ledger", db], OK)
+    with Ledger(db) as ledger:
+        used = [(c.period, Path(c.scheme_file).name, c.scheme_version)
+                for c in ledger.closings()]
+    assert used == [("2025-06", "2025-h1.kpi", "2025.1"), ("2025-07", "2025-h2.kpi", "2025.2")]
+    # June computed again by the July version differs, and says the scheme is another
+    out = run(["close", versions / "2025-h2.kpi", facts_file, "--period", "2025-06",
+               "--ledger", db], USAGE).stderr
+    assert "KPI622" in out  # a single file must be in force in the period closed

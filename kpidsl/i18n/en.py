@@ -377,6 +377,8 @@ LEDGER: dict[str, str] = {
     "total_paid": "paid",
     "kind_component": "{name}",
     "kind_deal": "deal {name} (credit {credit} at {rate})",
+    "kind_deal_line": "  of which deal {name} (credit {credit})",
+    "short_deal_line": "deal {name}",
     "kind_ytd_prior": "year to date: paid before this month",
     "kind_ytd_deferred": "year to date: below what was paid, carried to later months",
     "kind_ytd_forgiven": "year to date: below what was paid, forgiven",

@@ -377,6 +377,8 @@ LEDGER: dict[str, str] = {
     "total_paid": "к выплате",
     "kind_component": "{name}",
     "kind_deal": "сделка {name} (зачтено {credit} по ставке {rate})",
+    "kind_deal_line": "  в том числе сделка {name} (зачтено {credit})",
+    "short_deal_line": "сделка {name}",
     "kind_ytd_prior": "нарастающим итогом: выплачено до этого месяца",
     "kind_ytd_deferred": "нарастающим итогом: меньше выплаченного, переносится на следующие "
                          "месяцы",

@@ -34,6 +34,7 @@ from .memory import (
     CLAWBACK_OUTSIDE,
     COMPONENT,
     DEAL,
+    DEAL_LINE,
     DRAW_BALANCE,
     PAID_THIS_YEAR,
     YEAR_BALANCE,
@@ -157,9 +158,10 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
                        "clawbacks", "add e.g. 'clawback at original rate within 90 days' to "
                        "the scheme's header", code="KPI664")
     run = evaluate_files(ruleset, facts_paths, facts, month=month, on_failure=on_failure,
-                         on_warning=on_warning)
+                         on_warning=on_warning, period=period)
     results = [(item.result.employee, item.result.grade, dict(item.result.components),
-                dict(item.result.facts), _pool_lines(item.result)) for item in run]
+                dict(item.result.facts), _pool_lines(item.result), _deal_lines(item.result))
+               for item in run]
     if run.failures:
         return Outcome("failed", period, -1, [], failures=list(run.failures))
     scheme_file = ruleset.checked.source.name
@@ -196,11 +198,11 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
         settlements = []
         facts_of: dict[str, dict[str, str]] = {}
         details: dict[str, dict[str, Any]] = {}
-        for employee, grade, components, row_facts, lines in results:
+        for employee, grade, components, row_facts, lines, paid_deals in results:
             claws = [(r, o) for r, o in originals if o.employee == employee]
             settlement = settle(employee, components, memory, draw,
                                 carried.get(employee, Carried()), by_employee[employee], claws,
-                                step, mode)
+                                step, mode, paid_deals)
             settlements.append(settlement)
             facts_of[employee] = {k: format(v, "f") for k, v in row_facts.items()}
             details[employee] = {"grade": grade, "lines": lines}
@@ -259,6 +261,21 @@ def _component_detail(details: dict[str, Any], name: str,
                       labels: dict[str, dict[str, str]]) -> dict[str, Any]:
     return {"grade": details["grade"], "label": labels.get(name, {}),
             "lines": [line for line in details["lines"] if line["payment"] == name]}
+
+
+def _deal_lines(result: Any) -> list[Entry]:
+    """The deals the scheme paid itself (`pay ... for each deal`), one line each: recorded
+    so that a later reversal finds them; their amounts are already in the payment's line."""
+    found = []
+    for deal in getattr(result, "deals", ()):
+        rate = deal.exact / deal.credit if deal.credit else ZERO
+        found.append(Entry(DEAL_LINE, deal.key, deal.amount, {
+            "payment": deal.payment, "date": deal.date.date().isoformat(),
+            "credit": format(deal.credit, "f"), "rate": format(rate, "f"),
+            "exact": format(deal.exact, "f"), "file": deal.file, "row": deal.row,
+            "slices": [{"tier": s.tier_text, "credit": format(s.credit, "f"),
+                        "rate": format(s.rate, "f")} for s in deal.slices]}))
+    return found
 
 
 def _pool_lines(result: Any) -> list[dict[str, str]]:
@@ -331,7 +348,8 @@ def _originals(ledger: Ledger, period: str,
             raise _problem(f"deal '{reversal.deal}' was reversed on {reversal.date}, not in "
                            f"{period}", "a clawback is taken in the period of the reversal: "
                            "close it with that period", "KPI664", reversal.where)
-        lines = [line for line in ledger.lines(kind=DEAL, name=reversal.deal)
+        lines = [line for kind in (DEAL, DEAL_LINE)
+                 for line in ledger.lines(kind=kind, name=reversal.deal)
                  if not reversal.employee or line.employee == reversal.employee]
         if not lines:
             raise _problem(f"deal '{reversal.deal}' is in no closed period of the ledger",
@@ -364,7 +382,8 @@ def _originals(ledger: Ledger, period: str,
             found.append((reversal, Original(
                 employee, reversal.deal, paid_in, first.id,
                 dt.date.fromisoformat(first.detail["date"]), Decimal(first.detail["credit"]),
-                Decimal(first.detail["rate"]), sum((line.amount for line in group), ZERO))))
+                Decimal(first.detail["rate"]), sum((line.amount for line in group), ZERO),
+                Decimal(first.detail["exact"]) if "exact" in first.detail else None)))
     return found
 
 

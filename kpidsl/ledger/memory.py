@@ -35,10 +35,13 @@ ZERO = Decimal(0)
 # line kinds, in statement order; `PAID_KINDS` add up to what is paid
 COMPONENT, DEAL, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN = (
     "component", "deal", "ytd_prior", "ytd_deferred", "ytd_forgiven")
+# a deal the scheme paid itself (`pay ... for each deal`): a detail of its payment's line,
+# recorded so that a later reversal finds it; not added again to what is paid
+DEAL_LINE = "deal_line"
 CLAWBACK, CLAWBACK_OUTSIDE, DRAW, RECOVERY = "clawback", "clawback_outside", "draw", "recovery"
 PAID_KINDS = (COMPONENT, DEAL, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, CLAWBACK, DRAW, RECOVERY)
-KINDS = (COMPONENT, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, DEAL, CLAWBACK, CLAWBACK_OUTSIDE,
-         DRAW, RECOVERY)
+KINDS = (COMPONENT, DEAL_LINE, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, DEAL, CLAWBACK,
+         CLAWBACK_OUTSIDE, DRAW, RECOVERY)
 
 # balances carried from period to period
 DRAW_BALANCE = "draw"  # recoverable draws not yet recovered: owed by the employee
@@ -92,6 +95,7 @@ class Original:
     credit: Decimal
     rate: Decimal
     paid: Decimal
+    exact: Decimal | None = None  # a deal the scheme paid: its exact amount before rounding
 
 
 @dataclass
@@ -123,12 +127,13 @@ class Settlement:
 def settle(employee: str, components: dict[str, Decimal], memory: ast.Memory | None,
            draw: tuple[Decimal, Decimal | None] | None, carried: Carried,
            deals: list[DealLine], clawbacks: list[tuple[Reversal, Original]],
-           step: Decimal, mode: str) -> Settlement:
+           step: Decimal, mode: str, paid_by_scheme: list[Entry] | None = None) -> Settlement:
     """The period's statement for one employee (see the module's docstring for the order).
 
     `draw` is (amount, most recovered a period) folded from the scheme; `clawbacks` pairs
     each reversal with the original line it reverses."""
     entries = [Entry(COMPONENT, name, amount) for name, amount in components.items()]
+    entries += paid_by_scheme or []
     earned = sum(components.values(), ZERO)
     balances: dict[str, tuple[Decimal, Decimal]] = {}
     net = earned
@@ -164,7 +169,9 @@ def settle(employee: str, components: dict[str, Decimal], memory: ast.Memory | N
             entries.append(Entry(CLAWBACK_OUTSIDE, original.deal, ZERO, detail))
             continue
         if basis is not None and basis.basis == "rate":
-            amount = round_to(original.credit * original.rate, step, mode)
+            exact = original.exact if original.exact is not None else \
+                original.credit * original.rate
+            amount = round_to(exact, step, mode)
         else:
             amount = original.paid
         if window is not None:

@@ -167,6 +167,9 @@ def _rate(text: str, lang: str) -> str:
 def line_text(line: StatementLine, w: Words) -> str:
     """A statement line in words: what it is and what it rests on."""
     d, lang = line.detail, w.lang
+    if line.kind == "deal_line":
+        return w("kind_deal_line", name=line.name, credit=money(Decimal(d["credit"]), lang),
+                 payment=d.get("payment", ""))
     if line.kind == "deal":
         return w("kind_deal", name=line.name, credit=money(Decimal(d["credit"]), lang),
                  rate=_rate(d["rate"], lang))

@@ -142,9 +142,8 @@ class Ledger:
             if create:
                 self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS,
                                           isolation_level=None)
-            else:  # reading never creates or changes the file
-                self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                          timeout=BUSY_SECONDS, isolation_level=None)
+            else:  # reading never creates the file, nor changes what it holds
+                self.db = _open_existing(self.path)
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA synchronous = FULL")
             self._check_format()
@@ -285,6 +284,23 @@ class Ledger:
                 (closing,)):
             found.setdefault(employee, {})[name] = value
         return found
+
+
+def _open_existing(path: Path) -> sqlite3.Connection:
+    """Read-write when the file allows it, so that SQLite can roll back the hot journal a
+    killed close left (the reader then sees the ledger as it was; read-only, it could not);
+    read-only otherwise (a ledger on a read-only medium)."""
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=rw", uri=True, timeout=BUSY_SECONDS,
+                             isolation_level=None)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # recovery happens here
+        return db
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_SECONDS,
+                               isolation_level=None)
 
 
 class Writer:
