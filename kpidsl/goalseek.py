@@ -35,6 +35,7 @@ from .checks.fold import fold
 from .checks.walk import nodes, references
 from .diagnostics import KpiError, did_you_mean, error
 from .evaluate import team_values
+from .i18n import LANGUAGES, section
 from .results import Result
 from .runtime import CONTEXT
 from .source import SourceFile
@@ -181,19 +182,19 @@ def thresholds(variant: Variant, kpis: Iterable[str]) -> tuple[dict[str, set[Dec
     for kpi in variant.kpis.values():
         exprs += [kpi.formula, kpi.plan, kpi.attainment]
     for node in (n for e in exprs for n in nodes(e)):
-        if isinstance(node, ast.CurveCall) and isinstance(node.arg, ast.AttainmentOf) and \
-                node.arg.name in wanted and node.curve in variant.curves:
-            on_attainment[node.arg.name] |= _curve_thresholds(variant.curves[node.curve],
-                                                              constants)
-        if not isinstance(node, ast.Compare):
-            continue
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(side, ast.AttainmentOf) and side.name in wanted:
-                value = fold(other, constants)
-                if value is not None:
-                    on_attainment[side.name].add(value)
-            elif isinstance(side, ast.Ref) and side.name in wanted:
-                on_value[side.name].add(other)
+        match node:
+            case ast.CurveCall(curve=curve, arg=ast.AttainmentOf(name=measured)) \
+                    if measured in wanted and curve in variant.curves:
+                on_attainment[measured] |= _curve_thresholds(variant.curves[curve], constants)
+            case ast.Compare(left=left, right=right):
+                for side, other in ((left, right), (right, left)):
+                    match side:
+                        case ast.AttainmentOf(name=measured) if measured in wanted:
+                            value = fold(other, constants)
+                            if value is not None:
+                                on_attainment[measured].add(value)
+                        case ast.Ref(name=measured) if measured in wanted:
+                            on_value[measured].add(other)
     return on_attainment, on_value
 
 
@@ -272,8 +273,9 @@ class _Search:
         return points
 
     def _value_of(self, expr: ast.Expr, plans: Mapping[str, Decimal | None]) -> Decimal | None:
-        if isinstance(expr, ast.PlanOf):
-            return plans.get(expr.name)
+        match expr:
+            case ast.PlanOf(name=kpi):
+                return plans.get(kpi)
         return fold(expr, self.variant.constant_values)
 
 
@@ -407,14 +409,9 @@ def _unreachable(answer: Seek, income: _Income, points: list[Decimal], values: l
     answer.limits = limits(farthest, variant, dependents(variant, answer.fact))
 
 
-NOTES = {
-    "en": {"independent": "the income does not depend on {fact}",
-           "not_monotone": "the income does not move one way as {fact} grows; the answer is "
-                           "the first value that reaches the target"},
-    "ru": {"independent": "доход не зависит от {fact}",
-           "not_monotone": "доход меняется не в одну сторону с ростом {fact}; ответ — первое "
-                           "значение, при котором сумма достигается"},
-}
+# the notes' words by language (kpidsl/i18n, section TARGET)
+NOTES = {lang: {key: section("TARGET", lang)[f"note_{key}"]
+                for key in ("independent", "not_monotone")} for lang in LANGUAGES}
 
 
 def note_text(key: str, fact: str, lang: str = "en") -> str:
@@ -434,18 +431,14 @@ class Limit:
     def describe(self, lang: str = "en", label: Callable[[str], str] | None = None) -> str:
         """Why in words; `label` gives the scheme's labels (names when not given)."""
         name = label or (lambda text: text)
-        where = (f"{name(self.payment)} за «{name(self.kpi)}»" if lang == "ru"
-                 else f"{self.payment} for {self.kpi}" if label is None
-                 else f"{name(self.payment)} for {name(self.kpi)}")
+        words = section("TARGET", lang)
+        where = words["limit_where"].format(payment=name(self.payment), kpi=name(self.kpi))
         if self.kind == "capped":
-            return f"{where} ограничена сверху" if lang == "ru" else f"{where} is capped"
+            return words["limit_capped"].format(where=where)
         if self.kind == "cap":
-            cap = _percent(self.cap or Decimal(0))
-            return (f"кривая '{self.curve}' ограничена {cap} ({where})" if lang == "ru" else
-                    f"the curve '{self.curve}' is capped at {cap} ({where})")
-        return (f"кривая '{self.curve}' выше последней точки не растёт ({where})"
-                if lang == "ru" else
-                f"the curve '{self.curve}' pays no more above its last point ({where})")
+            return words["limit_cap"].format(curve=self.curve, where=where,
+                                             cap=_percent(self.cap or Decimal(0)))
+        return words["limit_last_point"].format(curve=self.curve, where=where)
 
 
 def limits(result: Result, variant: Variant, kpis: Iterable[str]) -> list[Limit]:
