@@ -292,8 +292,27 @@ def test_explain_in_english(golden) -> None:  # type: ignore[no-untyped-def]
 
 def test_explain_unknown_employee() -> None:
     result = run(["explain", SCHEME, FACTS, "-e", "ivanof"], USAGE)
-    assert result.stderr == ("error: no employee 'ivanof' in rulesets/b2b_manager.facts.csv; "
-                             "did you mean 'ivanov'?\n")
+    assert result.stderr == ("error: no employee 'ivanof' in rulesets/b2b_manager.facts.csv "
+                             "(did you mean 'ivanov'?)\n")
+    result = run(["explain", SCHEME, FACTS, "-e", "ivanof", "--lang", "ru"], USAGE)
+    assert result.stderr == ("ошибка: в rulesets/b2b_manager.facts.csv нет сотрудника 'ivanof' "
+                             "(может быть, 'ivanov'?)\n")
+
+
+def test_explain_a_member_of_a_team_paid_as_one() -> None:
+    """A `paid per team` scheme's results are its teams: a member's id names the team to
+    explain (it used to answer "no employee 'ivanov'; did you mean 'ivanov'?")."""
+    head = ["explain", "rulesets/head_of_sales.kpi", "rulesets/head_of_sales.facts.csv"]
+    result = run([*head, "-e", "ivanov"], USAGE)
+    assert result.stderr == ("error: head_of_sales pays per team, and 'ivanov' is a member of "
+                             "team 'Москва': give the team's name with -e\n")
+    result = run([*head, "-e", "ivanov", "--lang", "ru"], USAGE)
+    assert result.stderr == ("ошибка: схема head_of_sales платит по командам, а 'ivanov' — в "
+                             "команде 'Москва': укажите название команды в -e\n")
+    result = run([*head, "-e", "Моксва"], USAGE)
+    assert result.stderr == ("error: no employee 'Моксва' in rulesets/head_of_sales.facts.csv "
+                             "(did you mean 'Москва'?)\n")
+    assert run([*head, "-e", "Москва"], OK).stdout.startswith("Calculation for Москва")
 
 
 def test_explain_a_bad_row() -> None:

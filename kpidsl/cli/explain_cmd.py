@@ -9,10 +9,10 @@ import click
 from .common import (
     FINDINGS,
     OK,
-    USAGE,
     FactsOptions,
     check_grade,
     facts_options,
+    fail,
     handle_errors,
     lang_option,
     load_ruleset,
@@ -48,7 +48,6 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
       kpidsl explain scheme.kpi march.csv --employee ivanov --lang ru
       kpidsl explain scheme.kpi march.csv --employee ivanov --ledger pay.db
     """
-    from ..diagnostics import did_you_mean
     from ..explain import explain as explain_result
 
     scheme = load_ruleset(ruleset)
@@ -58,15 +57,7 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
     if run.failures:
         sys.exit(FINDINGS)
     if not found:
-        ids = _employees(scheme, facts_paths, facts)
-        hint = did_you_mean(employee, ids)
-        listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
-        from ..escape import visible
-
-        click.echo(visible(f"error: no employee '{employee}' in {', '.join(facts_paths)}"
-                           + (f"; {hint}" if hint else f"; employees: {listed or 'none'}")),
-                   err=True)
-        sys.exit(USAGE)
+        _not_found(scheme, facts_paths, facts, employee)
     for item in found:
         from ..escape import visible
 
@@ -90,14 +81,40 @@ def _history(ledger_path: str, employee: str, lang: str) -> None:
         click.echo("\n" + "\n".join(visible(line) for line in lines))
 
 
-def _employees(scheme, paths, facts: FactsOptions) -> list[str]:  # type: ignore[no-untyped-def]
-    """The ids in the files, for a did-you-mean (read again only on this error path)."""
-    ids: list[str] = []
+def _not_found(scheme, paths, facts: FactsOptions, employee: str) -> None:  # type: ignore[no-untyped-def]
+    """Exit 2 saying why no result has that id: a member of a team a `paid per team` scheme
+    pays as one (name the team to explain), or an id the files lack (the nearest ids)."""
+    from ..diagnostics import did_you_mean
+    from ..escape import visible
+
+    # ids and teams are CRM text: escaped, so they cannot add or hide lines on the terminal
+    members = {visible(k): visible(v) if v else v for k, v in
+               _members(scheme, paths, facts).items()}
+    employee = visible(employee)
+    files = ", ".join(paths)
+    if scheme.checked.header.per_team:
+        team = members.get(employee)
+        if team:
+            fail(f"{scheme.name} pays per team, and '{employee}' is a member of team '{team}': "
+                 "give the team's name with -e")
+        ids = list(dict.fromkeys(t for t in members.values() if t))
+    else:
+        ids = list(members)
+    hint = did_you_mean(employee, ids)
+    if hint:
+        fail(f"no employee '{employee}' in {files} ({hint})")
+    listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+    fail(f"no employee '{employee}' in {files}; employees: {listed or 'none'}")
+
+
+def _members(scheme, paths, facts: FactsOptions) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+    """Each id in the files with its team (read again only on this error path)."""
+    members: dict[str, str | None] = {}
     for path in paths:
         for item in facts.reader(path, scheme.fact_specs):
             if item.employee:
-                ids.append(item.employee)
-    return ids
+                members.setdefault(item.employee, getattr(item, "team", None))
+    return members
 
 
 COMMANDS = [explain]

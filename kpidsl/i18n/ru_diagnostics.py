@@ -349,6 +349,14 @@ USAGE: Table = (
     ("give either --employee ID or --all", "укажите либо --employee ID, либо --all"),
     ("--all writes one file per employee: give the directory with -o DIR",
      "--all записывает по файлу на сотрудника: укажите каталог через -o КАТАЛОГ"),
+    ("no employee '{employee}' in {files} ({hint:mean})",
+     "в {files} нет сотрудника '{employee}' ({hint})"),
+    ("no employee '{employee}' in {files}; employees: {known}",
+     "в {files} нет сотрудника '{employee}'; сотрудники: {known}"),
+    ("{scheme} pays per team, and '{employee}' is a member of team '{team}': give the team's "
+     "name with -e",
+     "схема {scheme} платит по командам, а '{employee}' — в команде '{team}': укажите "
+     "название команды в -e"),
     ("no employee '{employee}' in {files}", "в {files} нет сотрудника '{employee}'"),
     ("--rank: '{name}' is neither 'total' nor a KPI of {scheme} ({hint:mean})",
      "--rank: '{name}' — не 'total' и не KPI схемы {scheme} ({hint})"),
