@@ -109,6 +109,7 @@ class Run:
     items: Iterator[Evaluated]
     failures: list[RowFailure]
     counts: Counts
+    native: Any = None  # a NativeRun when DuckDB reads the file itself (kpidsl/sql/native.py)
 
     def __iter__(self) -> Iterator[Evaluated]:
         return self.items
@@ -177,13 +178,43 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
         record(RowFailure(file, row, employee, "", "", tuple(
             _at_row(d, file, row) if d.code == "KPI905" else d for d in diagnostics)))
 
+    chosen = engine
+    if engine == "auto":
+        from .sql.engine import choose_engine
+
+        chosen = choose_engine(ruleset, paths)
+    native = None
+    if chosen == "duckdb" and len(readers) == 1 and only is None and not facts.grade:
+        from .sql.native import Hooks, native_run
+
+        def count(n: int) -> None:
+            counts.rows_read += n
+            if on_row is not None:
+                on_row(counts.rows_read)
+
+        def evaluated(n: int) -> None:
+            counts.evaluated += n
+
+        def remember(employee: str, file: str, extra: dict[str, str]) -> None:
+            pending[employee] = (file, extra)
+
+        def forget(employee: str) -> None:
+            pending.pop(employee, None)
+
+        # DuckDB reads a plain file itself; any other is read by the Python reader
+        native = native_run(ruleset, readers[0], month, Hooks(
+            warn, count, evaluated, remember, forget, on_error))
+
     def results() -> Iterator[Evaluated]:
         try:
-            chosen = engine
-            if engine == "auto":
-                from .sql.engine import choose_engine
-
-                chosen = choose_engine(ruleset, paths)
+            if native is not None:
+                try:
+                    for result, descriptive in native.results():
+                        counts.evaluated += 1
+                        yield Evaluated(result, descriptive)
+                finally:
+                    native.close()
+                return
             for result in ruleset.evaluate_many(rows(), facts.grade, month=month,
                                                 on_error=on_error, engine=chosen):
                 if per_team:  # one result for the team's rows: each row is evaluated
@@ -202,7 +233,7 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
             if on_done is not None:
                 on_done()
 
-    return Run(ruleset, results(), failures, counts)
+    return Run(ruleset, results(), failures, counts, native)
 
 
 def read_rows(specs: dict[str, Any], paths: Iterable[str | Path],
