@@ -59,6 +59,11 @@ class FactsOptions:
                 raise FactsFileError(error("KPI507", exc.message, hint=exc.hint)) from None
         id_column = self.id_column if self.id_column != "employee" else \
             saved.get("id", self.id_column)
+        if Path(path).suffix.lower() == ".parquet":  # read by DuckDB, as CSV text
+            from .sql.parquet import parquet_reader
+
+            return parquet_reader(Path(path), lambda text: self.reader(text, specs,
+                                                                       several=several))
         return read_facts(path, specs, id_column=id_column, mapping=self.mapping,
                           sheet=self.sheet or saved.get("sheet"),
                           columns=saved.get("columns"),
@@ -204,6 +209,8 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
         # DuckDB reads a plain file itself; any other is read by the Python reader
         native = native_run(ruleset, readers[0], month, Hooks(
             warn, count, evaluated, remember, forget, on_error))
+        if native is None and engine == "auto":
+            chosen = "python"  # the Python reader reads it: the Python engine is faster
 
     def results() -> Iterator[Evaluated]:
         try:

@@ -219,3 +219,48 @@ def test_a_plain_cell_reads_to_the_python_readers_decimal(texts: list[str], unit
             raise AssertionError(f"{cell!r} ({unit}) is plain in SQL, refused: {exc}") from None
         assert str(value) == str(expected), cell
         assert value.as_tuple().exponent >= -6  # fits DECIMAL(18, 6)
+
+
+# ---------------------------------------------------------------- Parquet
+
+def _parquet(tmp_path: Path, select: str) -> Path:
+    target = tmp_path / "facts.parquet"
+    source = RULESETS / "b2b_manager.facts.csv"
+    duckdb.connect().execute(f"COPY (SELECT {select} FROM read_csv('{source}', all_varchar = "
+                             f"true)) TO '{target}' (FORMAT parquet)")
+    return target
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_parquet_is_paid_as_its_csv_export_on_both_engines(tmp_path: Path, fmt: str) -> None:
+    facts = _parquet(tmp_path, "employee, name, CAST(revenue AS DECIMAL(18, 0)) AS revenue, "
+                               "CAST(avg_check AS BIGINT) AS avg_check, conversion, "
+                               "CAST(calls AS INTEGER) AS calls")
+    code, out, err = _same(B2B, facts, fmt)
+    _code, csv_out, _err = _eval(B2B, RULESETS / "b2b_manager.facts.csv", fmt, "python")
+    assert code == 0 and out == csv_out and "rows read" in err
+
+
+def test_a_float_column_for_a_fact_is_refused(tmp_path: Path) -> None:
+    facts = _parquet(tmp_path, "employee, CAST(revenue AS DOUBLE) AS revenue, avg_check, "
+                               "conversion, calls")
+    code, out, err = _same(B2B, facts, "csv")
+    assert code != 0 and not out
+    assert err.startswith(f"{facts}: error KPI507: column 'revenue' of the Parquet file is "
+                          "DOUBLE: a float is not exact")
+
+
+# ---------------------------------------------------------------- --engine auto
+
+def test_auto_picks_duckdb_above_the_crossover_on_a_file_duckdb_reads(tmp_path: Path) -> None:
+    from kpidsl.sql.engine import CROSSOVER_ROWS, choose_engine, estimated_rows
+
+    ruleset = kpidsl.load(B2B)
+    rng = random.Random(5)
+    small = _write(tmp_path / "small.csv", _rows(100, rng))
+    large = _write(tmp_path / "large.csv", _rows(CROSSOVER_ROWS + 500, rng))
+    assert abs(estimated_rows(large) - (CROSSOVER_ROWS + 501)) < 200
+    assert choose_engine(ruleset, [small]) == "python"
+    assert choose_engine(ruleset, [large]) == "duckdb"
+    assert choose_engine(ruleset, [large, small]) == "python"  # joined: the Python reader
+    assert choose_engine(kpidsl.load(RULESETS / "hunter.kpi"), [large]) == "python"  # grades
