@@ -59,7 +59,7 @@ def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str
     candidates: dict[str, Callable[[], object]] = {
         "hand-written Decimal": with_context(lambda: [hand_written(f) for f in facts]),
         "kpidsl compiled evaluator": with_context(  # evaluators run in ODD (kpidsl.runtime)
-            lambda: [function(f, None, None)[5] for f in facts], ODD),
+            lambda: [function(f, None, None).total for f in facts], ODD),
         "kpidsl API, dict rows": api(dict_rows),
         "kpidsl API, FactRow rows": api(fact_rows),
     }
@@ -102,7 +102,7 @@ def _check_equal(candidates: dict[str, Callable[[], object]], facts: list,  # ty
     with decimal.localcontext(CONTEXT):
         expected = [hand_written(f) for f in check]
     with decimal.localcontext(ODD):
-        raw = [ruleset.infos["base"].function(f, None, None)[5] for f in check]
+        raw = [ruleset.infos["base"].function(f, None, None).total for f in check]
     api = [r.total for r in ruleset.evaluate_many(dict(f, employee="x") for f in check)]
     assert raw == expected, "compiled evaluator and hand-written code disagree"
     assert api == expected, "API and hand-written code disagree"

@@ -2,11 +2,87 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .source import NO_SPAN, SourceFile, Span
 from .units import Unit
+
+# ---------------------------------------------------------------- fixed words
+
+
+class Word(str, enum.Enum):
+    """A fixed word or sign of the language (an operator, a mode, a kind).
+
+    It is its text: it compares, hashes, formats and reprs as the string the scheme means
+    (`BinaryOp.ADD == "+"`, `repr(RoundingMode.HALF_UP) == "'half up'"`), so code that
+    prints these into generated source or golden files writes what it wrote before.
+    """
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return str.__format__(self, spec)
+
+    def __repr__(self) -> str:
+        return str.__repr__(self)
+
+
+class UnaryOp(Word):
+    PLUS = "+"
+    MINUS = "-"
+
+
+class BinaryOp(Word):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+
+
+class CompareOp(Word):
+    EQ = "="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+class LogicOp(Word):
+    AND = "and"
+    OR = "or"
+
+
+class Aggregate(Word):
+    TOTAL = "total"
+    AVERAGE = "average"
+    MIN = "min"
+    MAX = "max"
+
+
+class Function(Word):
+    MIN = "min"
+    MAX = "max"
+    ABS = "abs"
+
+
+class RoundingMode(Word):
+    HALF_UP = "half up"
+    HALF_EVEN = "half even"
+    HALF_DOWN = "half down"
+    UP = "up"
+    DOWN = "down"
+    CEILING = "ceiling"
+    FLOOR = "floor"
+
+
+class GateKind(Word):
+    ONLY_IF = "only_if"
+    CAP = "cap"
+    FLOOR = "floor"
+
 
 # ---------------------------------------------------------------- expressions
 
@@ -52,7 +128,7 @@ class CurveInput(Expr):
 class TeamAggregate(Expr):
     """`team total of calls`: computed once per team over its members' facts."""
 
-    kind: str = "total"  # total | average | min | max
+    kind: Aggregate = Aggregate.TOTAL
     name: str = ""
 
 
@@ -63,7 +139,7 @@ class TeamSize(Expr):
 
 @dataclass(frozen=True)
 class Unary(Expr):
-    op: str = "-"
+    op: UnaryOp = UnaryOp.MINUS
     operand: Expr = field(default_factory=Expr)
 
 
@@ -71,7 +147,7 @@ class Unary(Expr):
 class Binary(Expr):
     """+ − × (division has its own node because it must say what a zero denominator gives)."""
 
-    op: str = "+"
+    op: BinaryOp = BinaryOp.ADD
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
@@ -85,14 +161,14 @@ class Division(Expr):
 
 @dataclass(frozen=True)
 class Compare(Expr):
-    op: str = "="
+    op: CompareOp = CompareOp.EQ
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
 
 @dataclass(frozen=True)
 class Logical(Expr):
-    op: str = "and"  # and | or
+    op: LogicOp = LogicOp.AND
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
@@ -113,7 +189,7 @@ class IfThenElse(Expr):
 class Call(Expr):
     """min, max, abs."""
 
-    function: str = "min"
+    function: Function = Function.MIN
     args: tuple[Expr, ...] = ()
 
 
@@ -121,7 +197,7 @@ class Call(Expr):
 class Round(Expr):
     value: Expr = field(default_factory=Expr)
     step: Expr = field(default_factory=Expr)
-    mode: str = "half up"
+    mode: RoundingMode = RoundingMode.HALF_UP
 
 
 @dataclass(frozen=True)
@@ -142,7 +218,7 @@ class Node:
 class RoundingRule(Node):
     target: str = "payouts"  # payouts | attainment
     step: Expr = field(default_factory=Expr)
-    mode: str = "half up"
+    mode: RoundingMode = RoundingMode.HALF_UP
 
 
 @dataclass(frozen=True)
@@ -176,6 +252,87 @@ class Fact(Decl):
     if_missing: Expr | None = None
     column: str = ""  # `from column "Бюджет, руб."`: the export's name of the fact's column
     percent: str | None = None  # `percent points` / `percent fraction`: how the cells write it
+    # `= total of deals.amount where ...`: computed from a source's rows (kpidsl/sources/)
+    aggregate: SourceAggregate | None = None
+
+
+# ---------------------------------------------------------------- sources (deal exports)
+
+
+@dataclass(frozen=True)
+class SourceField(Node):
+    """`field amount money column "Бюджет, руб."`: kind is a unit's name, 'text' or 'date'."""
+
+    name: str = ""
+    kind: str = "text"
+    column: str = ""  # the export's title; the field's name when not written
+    name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Source(Decl):
+    """An export of one row per deal, call or lead; facts are aggregates over its rows."""
+
+    employee_column: str = ""
+    date_column: str = ""
+    key_column: str = ""
+    share_column: str = ""  # a deal credited to several employees: each row's share
+    fields: tuple[SourceField, ...] = ()
+
+
+@dataclass(frozen=True)
+class Condition(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldTest(Condition):
+    """`stage is "Won"`, `stage is not "Lost"`, `stage is one of "A", "B"`, `amount >= 100 RUB`."""
+
+    name: str = ""  # the field tested
+    op: str = "is"  # is | is not | one of | = | != | < | <= | > | >=
+    values: tuple[Expr | str, ...] = ()  # a str is a text or a date ("2025-07-01")
+
+
+@dataclass(frozen=True)
+class BothOrEither(Condition):
+    op: str = "and"  # and | or
+    left: Condition = field(default_factory=Condition)
+    right: Condition = field(default_factory=Condition)
+
+
+@dataclass(frozen=True)
+class NotCondition(Condition):
+    operand: Condition = field(default_factory=Condition)
+
+
+@dataclass(frozen=True)
+class SourceAggregate(Node):
+    """`total of deals.amount where stage is "Won"`; `field` is "" for `count of deals`."""
+
+    kind: str = "total"  # total | count | count distinct | average | median | min | max | pay
+    source: str = ""
+    of: str = ""  # the field
+    where: Condition | None = None
+    source_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    field_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class EachDeal(Node):
+    """`for each deal in deals where ... in order of date, key pays TIERS on the running
+    attainment of revenue`: a line per deal, paid at the tier the running total is in."""
+
+    noun: str = "deal"
+    source: str = ""
+    where: Condition | None = None
+    order: tuple[str, ...] = ()  # () = date, then key
+    curve: str = ""
+    running: str = "attainment"  # attainment | total
+    kpi: str = ""
+    source_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    curve_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    kpi_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -232,7 +389,7 @@ class Kpi(Decl):
 
 @dataclass(frozen=True)
 class Gate(Node):
-    kind: str = "only_if"  # only_if | cap | floor
+    kind: GateKind = GateKind.ONLY_IF
     value: Expr = field(default_factory=Expr)
     unless: Expr | None = None
 
@@ -253,6 +410,7 @@ class Pay(Decl):
     pool: Expr | None = None
     gates: tuple[Gate, ...] = ()
     items: tuple[PoolItem, ...] = ()
+    each: EachDeal | None = None  # paid per deal (kpidsl/sources/transactions.py)
 
 
 @dataclass(frozen=True)
@@ -289,7 +447,7 @@ class Drop(Decl):
     pass
 
 
-Statement = Fact | Constant | Curve | Kpi | Pay | Budget | Example | Drop
+Statement = Fact | Constant | Curve | Kpi | Pay | Budget | Example | Drop | Source
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +19,9 @@ from .checks import BASE, CheckedRuleset, Variant
 from .checks.fold import fold
 from .checks.names import expressions
 from .checks.walk import nodes
-from .codegen import Layout
 from .diagnostics import Diagnostic, KpiError, error
+from .evaluator import Layout as Layout  # re-exported: callers name it from here
+from .evaluator import VariantInfo
 from .exprtext import band_range_text
 from .loader import Compiled
 from .results import Result
@@ -36,28 +36,6 @@ from .teams import (
 from .units import Unit
 
 _TEAM_SPLIT = "\x00"
-
-
-@dataclass
-class VariantInfo:
-    """What Results need to name the evaluator's raw values."""
-
-    name: str
-    currency: str
-    layout: Layout
-    function: Any
-    kpi_labels: dict[str, str]
-    kpi_units: dict[str, Unit]
-    kpi_directions: dict[str, str]
-    kpi_groups: dict[str, str | None]
-    line_curves: dict[tuple[str, str], str]
-    band_texts: dict[str, dict[int, str]]
-    facts: dict[str, ast.Fact]
-    defaults: dict[str, Decimal]
-    team_needs: tuple[tuple[str, str], ...]  # (aggregate, fact)
-    # facts whose default is a seasonal constant: month → default (prepare picks the month's)
-    monthly_defaults: dict[str, dict[int, Decimal]] = field(default_factory=dict)
-    constants_by_month: dict[int, dict[str, Decimal]] = field(default_factory=dict)
 
 
 def band_text(curve: ast.Curve, index: int) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import KpiError
-from .exprtext import band_range_text, describe_expr, literal_text
+from .exprtext import Printer, band_range_text, literal_text
 from .parser import parse
 from .source import SourceFile
 from .units import Unit
@@ -51,7 +51,7 @@ def format_source(text: str, name: str = "<string>") -> str:
 
 def write_expr(expr: ast.Expr) -> str:
     """An expression as parseable text; literals exactly as written."""
-    return describe_expr(expr, _literal, short_round=True)
+    return _WRITER.text(expr)
 
 
 def _literal(e: ast.Literal) -> str:
@@ -60,6 +60,9 @@ def _literal(e: ast.Literal) -> str:
     if e.unit is Unit.MONEY:
         return f"{e.text} {e.currency}" if e.currency else e.text
     return e.text
+
+
+_WRITER = Printer(_literal, short_round=True)
 
 
 def _string(text: str) -> str:
@@ -97,7 +100,7 @@ def _months(values: tuple[ast.MonthValue, ...]) -> str:
 
 
 def _gate(gate: ast.Gate) -> str:
-    if gate.kind == "only_if":
+    if gate.kind == ast.GateKind.ONLY_IF:
         return f"only if {write_expr(gate.value)}"
     text = f"{gate.kind} {write_expr(gate.value)}"
     return text + (f" unless {write_expr(gate.unless)}" if gate.unless is not None else "")
@@ -317,6 +320,13 @@ class _Formatter:
     def s_fact(self, n: ast.Fact, indent: int, first: int, last: int) -> list[Row]:
         missing = f"if missing {write_expr(n.if_missing)}" if n.if_missing is not None else ""
         unit = f"{n.unit.value} {n.percent}" if n.percent else n.unit.value
+        if n.aggregate is not None:  # computed from a source's rows: the aggregate under it
+            from .sources.text import aggregate_text
+
+            return [Row(indent, first, last, "fact ",
+                        [n.name, unit, _main_label(n), _translations(n)], aligned=True),
+                    Row(indent, last, last, "     ", ["", ""],
+                        tail=_join(f"= {aggregate_text(n.aggregate)}", missing), aligned=True)]
         if not n.column:
             return [Row(indent, first, last, "fact ",
                         [n.name, unit, _main_label(n), _translations(n), missing],
@@ -404,10 +414,24 @@ class _Formatter:
             rows.append(Row(indent + 2, line, line, text="uncapped"))
         return rows
 
+    def s_source(self, n: ast.Source, indent: int, first: int, last: int) -> list[Row]:
+        from .sources.text import source_lines
+
+        rows = _head(indent, f"source {n.name}", n, "", first, first)
+        for text in source_lines(n):
+            rows.append(Row(indent + 2, rows[-1].last, last, text=text))
+        return rows
+
     def s_pay(self, n: ast.Pay, indent: int, first: int, last: int) -> list[Row]:
         head = _join("pay", n.name, _label(n))
         rows: list[Row] = []
-        if n.pool is not None:
+        if n.each is not None:  # paid per deal (kpidsl/sources/)
+            from .sources.text import each_text
+
+            rows += _head(indent, f"pay {n.name}", n, "", first, first)
+            for text in each_text(n.each):
+                rows.append(Row(indent + 2, rows[-1].last, last, text=text))
+        elif n.pool is not None:
             rows += _head(indent, f"pay {n.name}", n, f"pool {write_expr(n.pool)}", first,
                           n.pool.span.end_line or first)
         elif n.formula is not None:

@@ -28,6 +28,7 @@ MAX_SYNTAX_ERRORS = 25
 MAX_DIGITS = 60  # beyond this the text is not even converted (a 10 000-digit literal)
 STATEMENT_WORDS = (
     "scheme", "fact", "constant", "curve", "kpi", "pay", "budget", "example", "drop", "grade",
+    "source",
 )
 _STATEMENT_START = re.compile(r"^[ \t]*(" + "|".join(STATEMENT_WORDS) + r")\b", re.M)
 RESERVED_WORDS = frozenset(
@@ -295,7 +296,8 @@ class _Builder:
             elif data == "version_clause":
                 fields["version"] = _unquote(child.children[0])
             elif data == "rounding_clause":
-                mode = _mode(child.children[2]) if len(child.children) > 2 else "half up"
+                mode = _mode(child.children[2]) if len(child.children) > 2 else \
+                    ast.RoundingMode.HALF_UP
                 rounding.append(ast.RoundingRule(self.span(child), str(child.children[0]),
                                                  self.expr(child.children[1]), mode))
             elif data == "per_team_clause":
@@ -346,11 +348,14 @@ class _Builder:
         name = tree.children[0]
         unit = Unit(str(tree.children[1]))
         label, missing, column, percent = "", None, "", None
+        aggregate: ast.SourceAggregate | None = None
         for child in tree.children[2:]:
             if child.data == "label":
                 label = self.label(child)
             elif child.data == "column_clause":
                 column = _unquote(child.children[0])
+            elif child.data == "source_aggregate":
+                aggregate = self.source_aggregate(child)
             elif child.data in ("points", "fraction"):
                 percent = str(child.data)
                 if unit is not Unit.PERCENT:  # how a percent is written: nothing else has it
@@ -361,7 +366,55 @@ class _Builder:
             else:
                 missing = self.expr(child.children[0])
         return ast.Fact(self.span(tree), str(name), label, self.span(name), unit, missing, column,
-                        percent)
+                        percent, aggregate)
+
+    # ---- sources (deal, call, lead exports: kpidsl/sources/)
+    def s_source_decl(self, tree: Tree) -> ast.Source:
+        name, label, rest = self._named(tree)
+        columns: dict[str, str] = {}
+        fields = []
+        for child in rest:
+            if child.data == "source_field":
+                fname, kind, *column = child.children
+                fields.append(ast.SourceField(self.span(child), str(fname), str(kind),
+                                              _unquote(column[0]) if column else str(fname),
+                                              self.span(fname)))
+            else:
+                columns[str(child.data).removeprefix("source_") + "_column"] = \
+                    _unquote(child.children[0])
+        return ast.Source(self.span(tree), str(name), label, self.span(name),
+                          fields=tuple(fields), **columns)  # type: ignore[arg-type]
+
+    def source_aggregate(self, tree: Tree) -> ast.SourceAggregate:
+        kind, source, *rest = tree.children
+        field_token = rest.pop(0) if rest and isinstance(rest[0], Token) else None
+        where = self.condition(rest[0].children[0]) if rest else None
+        return ast.SourceAggregate(self.span(tree), " ".join(str(kind).split()), str(source),
+                                   str(field_token or ""), where, self.span(source),
+                                   self.span(field_token) if field_token else self.span(source))
+
+    def condition(self, tree: Tree) -> ast.Condition:
+        data = tree.data
+        if data in ("condition_and", "condition_or"):
+            left, right = tree.children
+            return ast.BothOrEither(self.span(tree), data.removeprefix("condition_"),
+                                    self.condition(left), self.condition(right))
+        if data == "condition_not":
+            return ast.NotCondition(self.span(tree), self.condition(tree.children[0]))
+        name, *rest = tree.children
+        op = {"test_is": "is", "test_is_not": "is not", "test_one_of": "one of",
+              "test_equals": "="}.get(str(data))
+        if op is None:  # test_compare
+            op = _OPS.get(str(rest[0]), str(rest[0]))
+            rest = rest[1:]
+        values = tuple(self.field_value(v) for v in rest)
+        return ast.FieldTest(self.span(tree), str(name), op, values)
+
+    def field_value(self, tree: Tree) -> ast.Expr | str:
+        value = tree.children[0]
+        if isinstance(value, Token):
+            return _unquote(value) if value.type == "STRING" else str(value)  # text or a date
+        return self.expr(value)
 
     def s_constant_decl(self, tree: Tree) -> ast.Constant:
         name, label, rest = self._named(tree)
@@ -445,25 +498,44 @@ class _Builder:
                        **fields)  # type: ignore[arg-type]
 
     def gate(self, tree: Tree) -> ast.Gate:
-        kind = {"gate_only_if": "only_if", "gate_cap": "cap", "gate_floor": "floor"}[tree.data]
+        kind = {"gate_only_if": ast.GateKind.ONLY_IF, "gate_cap": ast.GateKind.CAP,
+                "gate_floor": ast.GateKind.FLOOR}[tree.data]
         unless = self.expr(tree.children[1]) if len(tree.children) > 1 else None
         return ast.Gate(self.span(tree), kind, self.expr(tree.children[0]), unless)
 
     def s_pay_decl(self, tree: Tree) -> ast.Pay:
         name, label, rest = self._named(tree)
         formula = pool = None
+        each: ast.EachDeal | None = None
         gates, items = [], []
         for child in rest:
             if child.data == "pay_formula":
                 formula = self.expr(child.children[0])
             elif child.data == "pay_pool":
                 pool = self.expr(child.children[0])
+            elif child.data == "pay_each":
+                each = self.each_deal(child)
             elif child.data == "pool_item":
                 items.append(self.pool_item(child))
             else:
                 gates.append(self.gate(child))
         return ast.Pay(self.span(tree), str(name), label, self.span(name), formula, pool,
-                       tuple(gates), tuple(items))
+                       tuple(gates), tuple(items), each)
+
+    def each_deal(self, tree: Tree) -> ast.EachDeal:
+        noun, source, *rest = tree.children
+        where: ast.Condition | None = None
+        order: tuple[str, ...] = ()
+        while rest and isinstance(rest[0], Tree):
+            part = rest.pop(0)
+            if part.data == "where_clause":
+                where = self.condition(part.children[0])
+            else:
+                order = tuple(str(n) for n in part.children)
+        curve, running, kpi = rest
+        return ast.EachDeal(self.span(tree), str(noun), str(source), where, order, str(curve),
+                            str(running), str(kpi), self.span(source), self.span(curve),
+                            self.span(kpi))
 
     def pool_item(self, tree: Tree) -> ast.PoolItem:
         kpi = tree.children[0]
@@ -576,19 +648,21 @@ class _Builder:
         return ast.CurveInput(self.span(tree))
 
     def e_team_aggregate(self, tree: Tree) -> ast.Expr:
-        return ast.TeamAggregate(self.span(tree), str(tree.children[0]), str(tree.children[1]))
+        return ast.TeamAggregate(self.span(tree), ast.Aggregate(str(tree.children[0])),
+                                 str(tree.children[1]))
 
     def e_team_size(self, tree: Tree) -> ast.Expr:
         return ast.TeamSize(self.span(tree))
 
     def e_unary(self, tree: Tree) -> ast.Expr:
         op, operand = tree.children
-        return ast.Unary(self.span(tree), _OPS.get(str(op), str(op)), self.expr(operand))
+        return ast.Unary(self.span(tree), ast.UnaryOp(_OPS.get(str(op), str(op))),
+                         self.expr(operand))
 
     def e_binary(self, tree: Tree) -> ast.Expr:
         left, op, right = tree.children
-        return ast.Binary(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
-                          self.expr(right))
+        return ast.Binary(self.span(tree), ast.BinaryOp(_OPS.get(str(op), str(op))),
+                          self.expr(left), self.expr(right))
 
     def e_division(self, tree: Tree) -> ast.Expr:
         left, _, right = tree.children
@@ -601,18 +675,18 @@ class _Builder:
 
     def e_comparison(self, tree: Tree) -> ast.Expr:
         left, op, right = tree.children
-        return ast.Compare(self.span(tree), _OPS.get(str(op), str(op)), self.expr(left),
-                           self.expr(right))
+        return ast.Compare(self.span(tree), ast.CompareOp(_OPS.get(str(op), str(op))),
+                           self.expr(left), self.expr(right))
 
     def e_equals(self, tree: Tree) -> ast.Expr:
         left, right = tree.children
-        return ast.Compare(self.span(tree), "=", self.expr(left), self.expr(right))
+        return ast.Compare(self.span(tree), ast.CompareOp.EQ, self.expr(left), self.expr(right))
 
     def e_and_(self, tree: Tree) -> ast.Expr:
-        return ast.Logical(self.span(tree), "and", *map(self.expr, tree.children))
+        return ast.Logical(self.span(tree), ast.LogicOp.AND, *map(self.expr, tree.children))
 
     def e_or_(self, tree: Tree) -> ast.Expr:
-        return ast.Logical(self.span(tree), "or", *map(self.expr, tree.children))
+        return ast.Logical(self.span(tree), ast.LogicOp.OR, *map(self.expr, tree.children))
 
     def e_not_(self, tree: Tree) -> ast.Expr:
         return ast.Not(self.span(tree), self.expr(tree.children[0]))
@@ -622,12 +696,12 @@ class _Builder:
 
     def e_function_call(self, tree: Tree) -> ast.Expr:
         function, *args = tree.children
-        return ast.Call(self.span(tree), str(function), tuple(map(self.expr, args)))
+        return ast.Call(self.span(tree), ast.Function(str(function)), tuple(map(self.expr, args)))
 
     def e_round_call(self, tree: Tree) -> ast.Expr:
         value, step, *mode = tree.children
         return ast.Round(self.span(tree), self.expr(value), self.expr(step),
-                         _mode(mode[0]) if mode else "half up")
+                         _mode(mode[0]) if mode else ast.RoundingMode.HALF_UP)
 
     def e_curve_call(self, tree: Tree) -> ast.Expr:
         name, arg = tree.children
@@ -643,8 +717,8 @@ def _currency(token: Any) -> str:
     return {"₽": "RUB", "€": "EUR"}.get(str(token), str(token))
 
 
-def _mode(tree: Tree) -> str:
-    return " ".join(str(tree.children[0]).split())
+def _mode(tree: Tree) -> ast.RoundingMode:
+    return ast.RoundingMode(" ".join(str(tree.children[0]).split()))
 
 
 def _clipped(text: str, limit: int = 40) -> str:

@@ -15,13 +15,11 @@ import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .evaluator import EvaluatorOutput, VariantInfo
 from .runtime import CONTEXT, ODD, SHOWN, shown
 from .units import Unit
-
-if TYPE_CHECKING:
-    from .evaluate import VariantInfo
 
 
 @dataclass(frozen=True)
@@ -57,19 +55,21 @@ class Result:
     """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
 
     __slots__ = ("_components", "_kpis", "_lines", "_month", "_notes", "_pays", "_raw",
-                 "_recomputable", "_team", "_team_values", "employee", "facts", "grade", "info",
-                 "row", "team", "total")
+                 "_recomputable", "_team", "_team_values", "deals", "employee", "facts", "grade",
+                 "info", "row", "team", "total")
 
-    def __init__(self, info: VariantInfo, raw: tuple[Any, ...], employee: str,
+    def __init__(self, info: VariantInfo, raw: EvaluatorOutput | tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
                  recomputable: bool = False, team_data: Mapping[str, Decimal] | None = None,
                  month: int | None = None) -> None:
         """`raw` is what `info.function(facts, team_data, month)` returned; `recomputable`
         says that calling it again gives it back (see `release_details`)."""
+        if not isinstance(raw, EvaluatorOutput):  # (None, None, None, None, pays, total)
+            raw = EvaluatorOutput.payments_only(raw[4], raw[5])
         self.info = info
-        self._raw: tuple[Any, ...] | None = raw
+        self._raw: EvaluatorOutput | None = raw
         self._recomputable = recomputable
-        self._pays: tuple[Decimal, ...] = raw[4]
+        self._pays: tuple[Decimal, ...] = raw.pays
         self._team = team_data
         self._month = month
         self.employee = employee
@@ -77,12 +77,14 @@ class Result:
         self.team = team
         self.facts = facts
         self.row = row
-        self.total: Decimal = raw[5]
+        self.total: Decimal = raw.total
         self._notes: list[str] | None = None  # made when first read: most results have none
         self._team_values: dict[str, Decimal] | None = None
         self._kpis: dict[str, KpiResult] | None = None
         self._lines: tuple[Line, ...] | None = None
         self._components: dict[str, Decimal] | None = None
+        # per-deal payments: one kpidsl.sources.DealLine per deal, in the order paid
+        self.deals: tuple[Any, ...] = ()
 
     @property
     def notes(self) -> list[str]:
@@ -110,9 +112,9 @@ class Result:
         if self._recomputable:
             self._raw = None
 
-    def _details(self) -> tuple[Any, ...]:
+    def _details(self) -> EvaluatorOutput:
         """The evaluator's whole output: kept, or computed again from the same inputs."""
-        if self._raw is None:
+        if self._raw is None or self._raw.kpis is None:  # released, or payments only
             with decimal.localcontext(ODD):
                 self._raw = self.info.function(self.facts, self._team, self._month)
         return self._raw
@@ -144,8 +146,10 @@ class Result:
             with decimal.localcontext(SHOWN):  # fractions shown to 34 digits, half even
                 attainments = dict(zip(info.layout.kpis, _shown_values(details)[2],
                                        strict=True))
-                for (payment, kpi), raw in zip(info.layout.lines, details[3], strict=True):
-                    share, factor, band, amount, gate, factor_d = raw
+                for (payment, kpi), share, factor, factor_d, band, amount, gate in zip(
+                        info.layout.lines, details.line_shares, details.line_factors,
+                        details.line_factor_dens, details.line_bands, details.line_amounts,
+                        details.line_gates, strict=True):
                     curve = info.line_curves[(payment, kpi)]
                     built.append(Line(payment, kpi, shown(share),  # type: ignore[arg-type]
                                       attainments.get(kpi),
@@ -165,7 +169,7 @@ class Result:
                 # each line's amount, read from the evaluator's output (no Line objects needed)
                 # unless the lines were rebuilt (a budget scaled them)
                 amounts = ([line.amount for line in self._lines] if self._lines is not None
-                           else [line[3] for line in details[3]])
+                           else details.line_amounts)
                 for (_payment, kpi), amount in zip(info.layout.lines, amounts, strict=True):
                     payouts[kpi] = payouts.get(kpi, Decimal(0)) + amount
                 values, plans, attainments = _shown_values(details)
@@ -229,17 +233,18 @@ class Result:
             "total": text(self.total),
             "notes": list(self.notes),
         } | ({"team_values": {k: text(v) for k, v in self.team_values.items()}}
-             if self.team_values else {})
+             if self.team_values else {}) | (
+            {"deals": [line.to_dict() for line in self.deals]} if self.deals else {})
 
 
-def _shown_values(details: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+def _shown_values(details: EvaluatorOutput) -> tuple[tuple[Any, ...], ...]:
     """KPI values, plans and attainments as Decimals: the evaluator returns a fraction's
-    numerator in place and its denominator in a tuple after the total (None for the
-    values that are exact). Call in the context the values are shown in."""
-    groups = details[:3]
-    if len(details) < 7:
+    numerator in place and its denominator in `denominators` (None for the values that are
+    exact). Call in the context the values are shown in."""
+    groups = (details.kpis, details.plans, details.attainments)
+    dens = details.denominators
+    if dens is None:
         return groups
-    dens = details[6]
     count = len(groups[0])
     return tuple(
         tuple(n if d is None else n / d

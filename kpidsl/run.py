@@ -40,6 +40,8 @@ class FactsOptions:
     locale: str | None = None  # 'ru' | 'en': how the files write numbers, when declared
     percent: str | None = None  # 'points' | 'fraction': bare numbers in percent columns
     keep_totals: bool = False  # read 'Итого' rows as employees
+    # `--source deals=FILE`: files of the scheme's sources (kpidsl/sources/), by source
+    sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def reader(self, path: str | Path, specs: dict[str, Any], *,
                several: bool = False) -> FactsReader:
@@ -136,16 +138,24 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                    only: str | None = None, on_failure: FailureHandler | None = None,
                    on_warning: WarningHandler | None = None,
                    on_row: Callable[[int], None] | None = None,
-                   on_done: Callable[[], None] | None = None, engine: str = "python") -> Run:
+                   on_done: Callable[[], None] | None = None, engine: str = "python",
+                   period: str | None = None) -> Run:
     """Stream facts files through the scheme.
 
     The files are opened at once (FactsFileError for a missing or unreadable one); rows are
     read as the run's items are consumed. `only` keeps one employee (for explanations and
     statements); a scheme with team aggregates still evaluates everyone, then picks.
-    `engine` is "python", "duckdb" or "auto" (docs/sql.md).
+    `engine` is "python", "duckdb" or "auto" (docs/sql.md). A scheme with sources (deal
+    exports) goes through kpidsl/sources/run.py; `period` ('2025-07') filters their rows.
     """
     facts = facts or FactsOptions()
     paths = [Path(p) for p in paths]
+    from .sources.run import has_sources
+
+    if has_sources(ruleset):
+        return _sources_run(ruleset, list(paths), facts, month=month, only=only, period=period,
+                            on_failure=on_failure, on_warning=on_warning, on_done=on_done,
+                            engine=engine)
     readers = [facts.reader(p, ruleset.fact_specs, several=len(paths) > 1) for p in paths]
     failures: list[RowFailure] = []
     counts = Counts(files=len(readers))
@@ -241,6 +251,35 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
                 on_done()
 
     return Run(ruleset, results(), failures, counts, native)
+
+
+def _sources_run(ruleset: Ruleset, paths: list[Any], facts: FactsOptions, *,
+                 month: int | None, only: str | None, period: str | None,
+                 on_failure: FailureHandler | None, on_warning: WarningHandler | None,
+                 on_done: Callable[[], None] | None, engine: str) -> Run:
+    from .sources.run import run_sources
+
+    failures: list[RowFailure] = []
+    counts = Counts()
+
+    def warn(diagnostics: list[Diagnostic]) -> None:
+        counts.warnings.extend(diagnostics)
+        if on_warning is not None:
+            for d in diagnostics:
+                on_warning(d)
+
+    items = run_sources(ruleset, paths, facts, month=month, only=only, period=period,
+                        failures=failures, on_failure=on_failure, warn=warn, counts=counts,
+                        engine="duckdb" if engine == "duckdb" else "python")
+
+    def results() -> Iterator[Evaluated]:
+        try:
+            yield from items
+        finally:
+            if on_done is not None:
+                on_done()
+
+    return Run(ruleset, results(), failures, counts)
 
 
 def read_rows(specs: dict[str, Any], paths: Iterable[str | Path],

@@ -20,6 +20,12 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import partial
+
+from .evaluator import EvaluatorOutput
+
+# What evaluators return, built from one tuple of its fields (kpidsl/evaluator.py).
+output = partial(tuple.__new__, EvaluatorOutput)
 
 CONTEXT = decimal.Context(
     prec=34,
@@ -261,5 +267,5 @@ exported = (
     "lower_is_better", "lower_is_better_q", "linear", "linear_q", "tiers_marginal",
     "tiers_marginal_q", "tiers_whole", "tiers_whole_q", "between", "quotient", "divide", "plus",
     "minus", "compare", "smallest", "largest", "team_average", "shown_curve", "shown",
-    "SHOWN",
+    "SHOWN", "output",
 )

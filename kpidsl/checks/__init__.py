@@ -15,6 +15,7 @@ from .model import BASE, Change, CheckedRuleset, Variant
 from .names import check_cycles, check_names, check_per_team
 from .pools import check_pools
 from .resolve import resolve
+from .sources import check_sources
 from .types import check_units
 
 __all__ = ["BASE", "Change", "CheckedRuleset", "Variant", "check_ruleset"]
@@ -26,7 +27,8 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
     diagnostics += check_effective(ruleset.header, source)
     diagnostics += check_lookalikes(ruleset, source)
     for variant in variants.values():
-        found = check_names(variant, source) + check_per_team(variant, source, ruleset.header)
+        found = check_sources(variant, source)  # first: per-deal pays become formula payments
+        found += check_names(variant, source) + check_per_team(variant, source, ruleset.header)
         order, cycles = check_cycles(variant, source)
         found += cycles
         variant.constant_order = [name for kind, name in order if kind == "constant"]

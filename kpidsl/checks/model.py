@@ -50,6 +50,7 @@ class Variant:
     kpis: dict[str, ast.Kpi] = field(default_factory=dict)
     pays: dict[str, ast.Pay] = field(default_factory=dict)
     budgets: dict[str, ast.Budget] = field(default_factory=dict)
+    sources: dict[str, ast.Source] = field(default_factory=dict)  # deal/call/lead exports
     changes: list[Change] = field(default_factory=list)
     # filled by the checks
     units: dict[str, Unit] = field(default_factory=dict)  # fact/constant/KPI name → unit

@@ -18,9 +18,10 @@ _SECTIONS = {
     ast.Kpi: "kpis",
     ast.Pay: "pays",
     ast.Budget: "budgets",
+    ast.Source: "sources",
 }
 _NOUN = {"facts": "fact", "constants": "constant", "curves": "curve", "kpis": "KPI",
-         "pays": "payment", "budgets": "budget"}
+         "pays": "payment", "budgets": "budget", "sources": "source"}
 
 
 def resolve(ruleset: ast.Ruleset, source: SourceFile

@@ -8,11 +8,12 @@ from ..diagnostics import Diagnostic, error
 from ..exprtext import describe_expr
 from ..source import SourceFile
 from ..units import DIMENSIONLESS, Unit
+from ..visitor import ExprVisitor
 from .fold import fold
 from .model import Variant
 
 
-class UnitChecker:
+class UnitChecker(ExprVisitor[Unit]):
     """Infers the unit of every expression of a variant, reporting what does not make sense."""
 
     def __init__(self, variant: Variant, source: SourceFile, currency: str) -> None:
@@ -40,34 +41,33 @@ class UnitChecker:
         """The unit of an expression (ANY where unknown; problems are recorded once)."""
         if expr is None:
             return Unit.ANY
-        method = getattr(self, "u_" + type(expr).__name__)
-        return method(expr)
+        return self.visit(expr)
 
-    def u_Literal(self, e: ast.Literal) -> Unit:
+    def visit_Literal(self, e: ast.Literal) -> Unit:
         if e.unit is Unit.MONEY and e.currency and e.currency != self.currency:
             self.problem("KPI206", f"{e.currency} amount in a scheme paid in {self.currency}", e,
                          hint=f"write amounts in {self.currency}")
         return e.unit
 
-    def u_Ref(self, e: ast.Ref) -> Unit:
+    def visit_Ref(self, e: ast.Ref) -> Unit:
         return self.unit_of_name(e.name)
 
-    def u_PlanOf(self, e: ast.PlanOf) -> Unit:
+    def visit_PlanOf(self, e: ast.PlanOf) -> Unit:
         return self.unit_of_name(e.name)
 
-    def u_AttainmentOf(self, e: ast.AttainmentOf) -> Unit:
+    def visit_AttainmentOf(self, e: ast.AttainmentOf) -> Unit:
         return Unit.PERCENT
 
-    def u_CurveInput(self, e: ast.CurveInput) -> Unit:
+    def visit_CurveInput(self, e: ast.CurveInput) -> Unit:
         return Unit.ANY
 
-    def u_TeamAggregate(self, e: ast.TeamAggregate) -> Unit:
+    def visit_TeamAggregate(self, e: ast.TeamAggregate) -> Unit:
         return self.unit_of_name(e.name)
 
-    def u_TeamSize(self, e: ast.TeamSize) -> Unit:
+    def visit_TeamSize(self, e: ast.TeamSize) -> Unit:
         return Unit.COUNT
 
-    def u_Unary(self, e: ast.Unary) -> Unit:
+    def visit_Unary(self, e: ast.Unary) -> Unit:
         return self.number(e.operand)
 
     def number(self, e: ast.Expr) -> Unit:
@@ -78,12 +78,12 @@ class UnitChecker:
             return Unit.ANY
         return unit
 
-    def u_Binary(self, e: ast.Binary) -> Unit:
+    def visit_Binary(self, e: ast.Binary) -> Unit:
         a, b = self.number(e.left), self.number(e.right)
-        if e.op in "+-":
+        if e.op in (ast.BinaryOp.ADD, ast.BinaryOp.SUB):
             result = units.add(a, b)
             if result is None:
-                word = "add" if e.op == "+" else "subtract"
+                word = "add" if e.op == ast.BinaryOp.ADD else "subtract"
                 self.problem("KPI201", f"cannot {word} {self.describe(a)} and {self.describe(b)}",
                              e, hint="both sides of + and − must be in the same unit")
                 return Unit.ANY
@@ -95,7 +95,7 @@ class UnitChecker:
             return Unit.ANY
         return result
 
-    def u_Division(self, e: ast.Division) -> Unit:
+    def visit_Division(self, e: ast.Division) -> Unit:
         a, b = self.number(e.left), self.number(e.right)
         result = units.divide(a, b)
         if result is None:
@@ -121,7 +121,7 @@ class UnitChecker:
             return plan is None or plan == 0
         return not isinstance(e, ast.TeamSize)
 
-    def u_Compare(self, e: ast.Compare) -> Unit:
+    def visit_Compare(self, e: ast.Compare) -> Unit:
         a, b = self.number(e.left), self.number(e.right)
         if not units.same_dimension(a, b):
             self.problem("KPI201", f"cannot compare {self.describe(a)} with {self.describe(b)}", e)
@@ -132,16 +132,16 @@ class UnitChecker:
             self.problem("KPI204", "a condition is expected here (e.g. attainment of revenue >= "
                          "100%)", e)
 
-    def u_Logical(self, e: ast.Logical) -> Unit:
+    def visit_Logical(self, e: ast.Logical) -> Unit:
         self.condition(e.left)
         self.condition(e.right)
         return Unit.BOOLEAN
 
-    def u_Not(self, e: ast.Not) -> Unit:
+    def visit_Not(self, e: ast.Not) -> Unit:
         self.condition(e.operand)
         return Unit.BOOLEAN
 
-    def u_IfThenElse(self, e: ast.IfThenElse) -> Unit:
+    def visit_IfThenElse(self, e: ast.IfThenElse) -> Unit:
         self.condition(e.condition)
         a, b = self.number(e.then), self.number(e.otherwise)
         result = units.add(a, b)
@@ -151,10 +151,10 @@ class UnitChecker:
             return Unit.ANY
         return result
 
-    def u_Call(self, e: ast.Call) -> Unit:
-        if e.function == "abs" and len(e.args) != 1:
+    def visit_Call(self, e: ast.Call) -> Unit:
+        if e.function == ast.Function.ABS and len(e.args) != 1:
             self.problem("KPI207", "abs takes exactly one value", e)
-        if e.function in ("min", "max") and len(e.args) < 2:
+        if e.function in (ast.Function.MIN, ast.Function.MAX) and len(e.args) < 2:
             self.problem("KPI207", f"{e.function} needs at least two values", e)
         result = Unit.ANY
         for arg in e.args:
@@ -167,7 +167,7 @@ class UnitChecker:
             result = combined
         return result
 
-    def u_Round(self, e: ast.Round) -> Unit:
+    def visit_Round(self, e: ast.Round) -> Unit:
         unit = self.number(e.value)
         step = fold(e.step, self.variant.constant_values)
         if step is None or step <= 0:
@@ -176,7 +176,7 @@ class UnitChecker:
         self.number(e.step)
         return unit
 
-    def u_CurveCall(self, e: ast.CurveCall) -> Unit:
+    def visit_CurveCall(self, e: ast.CurveCall) -> Unit:
         arg = self.number(e.arg)
         curve = self.variant.curves.get(e.curve)
         if curve is not None and curve.kind in ("marginal", "whole"):
@@ -235,7 +235,7 @@ def check_units(variant: Variant, source: SourceFile, currency: str,
             checker.expect(item.amount, Unit.MONEY, f"the amount for {item.kpi}")
             gates += item.gates
         for gate in gates:
-            if gate.kind == "only_if":
+            if gate.kind == ast.GateKind.ONLY_IF:
                 checker.condition(gate.value)
             else:
                 unit = checker.number(gate.value)

@@ -58,8 +58,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = USAGE) -> None:
-    """Print `error: message` on stderr and exit with `code`."""
-    click.echo(f"error: {message}", err=True)
+    """Print `error: message` on stderr (in the command's --lang) and exit with `code`."""
+    from ..i18n.diagnostics import SEVERITY, translate
+    from .render import current_lang
+
+    lang = current_lang()
+    click.echo(f"{SEVERITY[lang]['error']}: {translate(message, lang, 'usage')}", err=True)
     sys.exit(code)
 
 
@@ -132,6 +136,9 @@ def facts_options(function: F) -> F:
                   help="How a bare number in a percent column reads: points (2,1 is 2,1 %) "
                        "or fraction (0,021 is 2,1 %). Default: the scheme's word, a '%' in "
                        "the header, else fractions up to 1.")
+    @click.option("--source", "sources", multiple=True, metavar="SOURCE=FILE",
+                  help="A file of one of the scheme's sources (deal, call, lead exports), "
+                       "when its header does not tell: --source deals=july.csv.")
     @click.option("--keep-totals", is_flag=True, default=False,
                   help="Read a totals row ('Итого', 'Total') as an employee instead of "
                        "skipping it with a warning.")
@@ -139,9 +146,17 @@ def facts_options(function: F) -> F:
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
                 grade: str | None, mapping_file: str | None, header_row: int | None,
                 locale: str | None, percent: str | None, keep_totals: bool,
-                **kwargs: Any) -> Any:
+                sources: tuple[str, ...] = (), **kwargs: Any) -> Any:
+        bound: dict[str, list[str]] = {}
+        for given in sources:
+            name, sep, path = given.partition("=")
+            if not sep or not name.strip() or not path.strip():
+                raise click.BadParameter(f"'{given}': write SOURCE=FILE, e.g. "
+                                         "--source deals=july.csv", param_hint="--source")
+            bound.setdefault(name.strip(), []).append(path.strip())
         options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row,
-                               locale, percent, keep_totals)
+                               locale, percent, keep_totals,
+                               tuple((k, tuple(v)) for k, v in bound.items()))
         return function(*args, facts=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -262,7 +277,8 @@ def report_warning(diagnostic: Diagnostic) -> None:
 
 def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions, *,
               month: int | None = None, only: str | None = None, report: bool = True,
-              progress: bool = False, engine: str = "python") -> Run:
+              progress: bool = False, engine: str = "python",
+              period: str | None = None) -> Run:
     """`kpidsl.run.evaluate_files` with bad rows and warnings on stderr and a progress bar."""
     from ..run import evaluate_files
 
@@ -272,7 +288,8 @@ def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions
                           on_failure=report_failure if report else None,
                           on_warning=report_warning if report else None,
                           on_row=meter.tick if meter else None,
-                          on_done=meter.close if meter else None, engine=engine)
+                          on_done=meter.close if meter else None, engine=engine,
+                          period=period)
 
 
 def print_counts(counts: Counts) -> None:

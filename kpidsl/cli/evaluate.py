@@ -100,7 +100,7 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
             else:
                 stream = sink
         run = run_facts(scheme, facts_paths, facts, month=month,
-                        progress=not streams_to_terminal, engine=engine)
+                        progress=not streams_to_terminal, engine=engine, period=plan.period)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,
                                 scheme_file=scheme.checked.source.name,
                                 facts_files=tuple(facts_paths), month=month,

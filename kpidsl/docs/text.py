@@ -14,15 +14,12 @@ from decimal import Decimal
 from .. import ast, numbers
 from ..checks import Variant
 from ..checks.fold import fold
+from ..exprtext import Printer
 from ..labels import label_in
 from ..units import Unit
 from .words import Words
 
-_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6,
-               "unary": 7}
-_SIGN = {"*": "×", "-": "−", "+": "+", "/": "÷"}
-_COMPARE = {">=": "≥", "<=": "≤", "!=": "≠", "=": "=", "<": "<", ">": ">", "≥": "≥", "≤": "≤",
-            "≠": "≠"}
+_COMPARE = {">=": "≥", "<=": "≤", "!=": "≠"}
 
 
 class Say:
@@ -33,6 +30,7 @@ class Say:
         self.currency = currency
         self.variant = variant
         self.w = Words(lang)
+        self._printer = _ReaderPrinter(self)
 
     # ---------------------------------------------------------------- values
     def money(self, value: Decimal) -> str:
@@ -100,10 +98,8 @@ class Say:
 
     # ---------------------------------------------------------------- expressions
     def expr(self, expr: ast.Expr) -> str:
-        return self._text(expr, 0)
-
-    def _wrap(self, text: str, own: int, context: int) -> str:
-        return f"({text})" if own < context else text
+        """A formula in the reader's words: labels, localized signs and phrases."""
+        return self._printer.text(expr)
 
     def _literal(self, e: ast.Literal) -> str:
         if e.unit is Unit.PERCENT:
@@ -111,64 +107,6 @@ class Say:
         if e.unit is Unit.MONEY:
             return self.money_written(e.value)
         return self.number(e.value)
-
-    def _text(self, e: ast.Expr, context: int) -> str:
-        w = self.w
-        if isinstance(e, ast.Literal):
-            return self._literal(e)
-        if isinstance(e, ast.Ref):
-            return self.label(e.name)
-        if isinstance(e, ast.PlanOf):
-            return w("x_plan_of", name=self.label(e.name))
-        if isinstance(e, ast.AttainmentOf):
-            return w("x_attainment_of", name=self.label(e.name))
-        if isinstance(e, ast.CurveInput):
-            return w("x_attainment")
-        if isinstance(e, ast.TeamAggregate):
-            return w(f"x_team_{e.kind}", name=self.label(e.name))
-        if isinstance(e, ast.TeamSize):
-            return w("x_team_size")
-        if isinstance(e, ast.Unary):
-            sign = "−" if e.op in ("-", "−") else "+"
-            return self._wrap(f"{sign}{self._text(e.operand, 7)}", 7, context)
-        if isinstance(e, ast.Binary):
-            own = _PRECEDENCE["-" if e.op == "−" else "*" if e.op == "×" else e.op]
-            text = (f"{self._text(e.left, own)} {_SIGN.get(e.op, e.op)} "
-                    f"{self._text(e.right, own + 1)}")
-            return self._wrap(text, own, context)
-        if isinstance(e, ast.Division):
-            text = f"{self._text(e.left, 6)} ÷ {self._text(e.right, 7)}"
-            if e.otherwise is None:
-                return self._wrap(text, 6, context)
-            text = w("x_otherwise", division=text, otherwise=self._text(e.otherwise, 7),
-                     denominator=self._text(e.right, 7))
-            return self._wrap(text, 6, context if context <= 6 else 99)
-        if isinstance(e, ast.Compare):
-            return self._wrap(f"{self._text(e.left, 5)} {_COMPARE.get(e.op, e.op)} "
-                              f"{self._text(e.right, 5)}", 4, context)
-        if isinstance(e, ast.Logical):
-            own = _PRECEDENCE[e.op]
-            return self._wrap(f"{self._text(e.left, own)} {w('x_' + e.op)} "
-                              f"{self._text(e.right, own + 1)}", own, context)
-        if isinstance(e, ast.Not):
-            return self._wrap(f"{w('x_not')} {self._text(e.operand, 3)}", 3, context)
-        if isinstance(e, ast.IfThenElse):
-            text = w("x_if", condition=self._text(e.condition, 0), then=self._text(e.then, 0),
-                     otherwise=self._text(e.otherwise, 0))
-            return self._wrap(text, 0, 0 if context == 0 else 99)
-        if isinstance(e, ast.Call):
-            args = w("x_separator").join(self._text(a, 0) for a in e.args)
-            if e.function == "abs":
-                return f"|{args}|"
-            return f"{w('x_' + e.function)}({args})"
-        if isinstance(e, ast.Round):
-            step = fold(e.step, self._constants())
-            return w("x_round", value=self._text(e.value, 0),
-                     step=self.number(step) if step is not None else self._text(e.step, 0),
-                     mode=w("mode_" + e.mode))
-        if isinstance(e, ast.CurveCall):
-            return f"{self.label(e.curve)}({self._text(e.arg, 0)})"
-        raise TypeError(f"cannot say {type(e).__name__}")
 
     def _constants(self) -> dict[str, Decimal]:
         return self.variant.constant_values if self.variant is not None else {}
@@ -207,6 +145,71 @@ class Say:
         if band.upper_inclusive:
             return f"свыше {lo} до {hi} включительно" if ru else f"above {lo} through {hi}"
         return f"свыше {lo}, но менее {hi}" if ru else f"above {lo}, below {hi}"
+
+
+class _ReaderPrinter(Printer):
+    """The printer with a document's words: labels for names, ÷ ≥ ≤ ≠, the language's
+    phrases for conditions, divisions by zero, functions and rounding; the structure and
+    parentheses are the printer's."""
+
+    def __init__(self, say: Say) -> None:
+        super().__init__()
+        self.say = say
+        self.w = say.w
+
+    def literal(self, e: ast.Literal) -> str:
+        return self.say._literal(e)
+
+    def name(self, name: str) -> str:
+        return self.say.label(name)
+
+    def sign(self, op: ast.UnaryOp | ast.BinaryOp | ast.CompareOp) -> str:
+        return _COMPARE.get(op) or super().sign(op)
+
+    def logic(self, op: ast.LogicOp) -> str:
+        return self.w(f"x_{op}")
+
+    def negation(self, operand: str) -> str:
+        return f"{self.w('x_not')} {operand}"
+
+    def division(self, left: str, right: str, otherwise: str | None) -> str:
+        text = f"{left} ÷ {right}"
+        if otherwise is None:
+            return text
+        return self.w("x_otherwise", division=text, otherwise=otherwise, denominator=right)
+
+    def conditional(self, condition: str, then: str, otherwise: str) -> str:
+        return self.w("x_if", condition=condition, then=then, otherwise=otherwise)
+
+    def call(self, function: ast.Function, args: list[str]) -> str:
+        joined = self.w("x_separator").join(args)
+        if function == ast.Function.ABS:
+            return f"|{joined}|"
+        return f"{self.w(f'x_{function}')}({joined})"
+
+    def rounding(self, e: ast.Round, value: str) -> str:
+        step = fold(e.step, self.say._constants())
+        return self.w("x_round", value=value,
+                      step=self.say.number(step) if step is not None else self.text(e.step),
+                      mode=self.w(f"mode_{e.mode}"))
+
+    def curve_call(self, curve: str, arg: str) -> str:
+        return f"{self.say.label(curve)}({arg})"
+
+    def visit_PlanOf(self, e: ast.PlanOf) -> str:
+        return self.w("x_plan_of", name=self.say.label(e.name))
+
+    def visit_AttainmentOf(self, e: ast.AttainmentOf) -> str:
+        return self.w("x_attainment_of", name=self.say.label(e.name))
+
+    def visit_CurveInput(self, e: ast.CurveInput) -> str:
+        return self.w("x_attainment")
+
+    def visit_TeamAggregate(self, e: ast.TeamAggregate) -> str:
+        return self.w(f"x_team_{e.kind}", name=self.say.label(e.name))
+
+    def visit_TeamSize(self, e: ast.TeamSize) -> str:
+        return self.w("x_team_size")
 
 
 def _keep_together(text: str) -> str:

@@ -4,17 +4,18 @@ if exists("b:current_syntax") | finish | endif
 
 syn case match
 
-syn keyword kpiStatement scheme fact constant curve kpi pay budget example drop grade
+syn keyword kpiStatement scheme fact constant curve kpi pay budget example drop grade source
 syn keyword kpiKeyword above amount and at attainment based below better by cap column currency
 syn keyword kpiKeyword effective else expect floor for from given group if is linear missing
 syn keyword kpiKeyword month most not of on only or otherwise paid pays per period plan pool
 syn keyword kpiKeyword rate round sector size team then through tiers to total uncapped unless
 syn keyword kpiKeyword points fraction
 syn keyword kpiKeyword version weight
+syn keyword kpiKeyword date each employee field in key one order running share the where
 syn keyword kpiFunction min max abs
 syn keyword kpiUnit money count percent ratio number minutes hours days
 syn keyword kpiWord quarter year week b2b b2c infobusiness payouts up down ceiling higher lower
-syn keyword kpiWord activity efficiency result marginal whole average en ru
+syn keyword kpiWord activity efficiency result marginal whole average en ru median text
 syn keyword kpiWord jan feb mar apr may jun jul aug sep oct nov dec
 syn match kpiWord "\<half\s\+\(up\|even\|down\)\>"
 syn keyword kpiCurrency RUB USD EUR KZT BYN UZS CNY GBP
