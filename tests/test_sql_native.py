@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import kpidsl
 from kpidsl.cli import main
 from kpidsl.run import FactsOptions
-from kpidsl.sql.native import applicable, cell_sql, plain_file
+from kpidsl.sql.native import NOT_SIMPLE, applicable, cell_sql, plain_file
 from kpidsl.units import Unit
 from kpidsl.values import FactValueError, Reading, parse_value
 
@@ -201,13 +201,17 @@ def test_a_plain_cell_reads_to_the_python_readers_decimal(texts: list[str], unit
     if unit is not Unit.PERCENT:
         percent = None
     ok, text, shifted = cell_sql('"c"', unit, percent, comma)
+    _ok, simple_text, simple_shifted = cell_sql('"c"', unit, percent, comma, simple=True)
     con = duckdb.connect()
-    rows = con.execute(f"SELECT c, {ok}, {text}, {shifted} FROM (SELECT unnest(?) AS c)",
+    rows = con.execute(f"SELECT c, {ok}, {text}, {shifted}, regexp_matches(c, '{NOT_SIMPLE}'), "
+                       f"{simple_text}, {simple_shifted} FROM (SELECT unnest(?) AS c)",
                        [texts]).fetchall()
     reading = Reading(locale=None if comma else "en", percent=percent)
-    for cell, plain, canonical, shift in rows:
+    for cell, plain, canonical, shift, not_simple, simple, simple_shift in rows:
         if not plain:
             continue
+        if not not_simple:  # a column of such cells reads them the simple way
+            assert (simple, simple_shift) == (canonical, shift), cell
         value = Decimal(canonical)
         if shift:
             value = value.scaleb(-2)

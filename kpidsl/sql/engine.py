@@ -180,13 +180,11 @@ def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
 
 
 # Above this many rows DuckDB is faster end to end (`--engine auto`), on a file DuckDB reads
-# itself (kpidsl/sql/native.py). Measured with bench/sql.py --crossover (CPU time, table
-# format, b2b_manager): DuckDB's fixed cost (its import, the survey pass, building and planning
-# the query, the first 1 000 rows through the renderer) is about 0.6 s more than the Python
-# engine's; each further row costs about 12 µs against the Python engine's 220 µs. The two
-# meet between 3 000 and 5 000 rows; formats that show every KPI (csv, json) save only the
-# reader's share of a row, so the crossover is set above both, where DuckDB wins for each.
-CROSSOVER_ROWS = 8_000
+# itself (kpidsl/sql/native.py). Measured with `bench/sql.py --crossover` (medians of 3, CPU
+# time, table format, b2b_manager): DuckDB's fixed cost (its import, the survey pass,
+# building and planning the query, the first 1 000 table rows through the renderer) makes
+# it 0.47x the Python engine at 100 rows, 0.62x at 3 000, 1.01x at 10 000, 1.88x at 30 000.
+CROSSOVER_ROWS = 10_000
 SAMPLE = 64 * 1024  # bytes read to estimate a file's rows from its size
 
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..facts import FactsReader
 
 BATCH = 50_000  # rows fetched from DuckDB at a time
+HEAD = 4_096  # rows fetched at a time for results built in Python (a table's first rows)
 MEMORY = "1GB"  # DuckDB spills the survey's id hash table to disk beyond this
 
 _NON_NEGATIVE = (Unit.COUNT, Unit.MINUTES, Unit.HOURS, Unit.DAYS)
@@ -60,6 +61,7 @@ class Column:
     role: str  # id | team | fact | extra | ignored | grade
     key: str  # the fact or extra name
     percent: str | None = None  # a percent fact's reading of bare numbers
+    simple: bool = False  # no sign, comma or space in any cell (the survey says)
     fraction: int = 6  # decimals a cell may have (4 when bare numbers are points)
 
 
@@ -96,11 +98,12 @@ def _plain_text(cell: str) -> str:
     return f"(CASE WHEN regexp_full_match({text}, '-[0.]+') THEN substr({text}, 2) ELSE {text} END)"
 
 
-def cell_sql(cell: str, unit: Unit, percent: str | None, comma: bool
+def cell_sql(cell: str, unit: Unit, percent: str | None, comma: bool, simple: bool = False
              ) -> tuple[str, str, str]:
     """SQL for one cell of a fact: (is it plain, its text for Decimal(), is that text to be
     divided by 100). `percent` is a percent fact's reading of bare numbers; `comma` whether a
-    comma may be the decimal separator (not under --locale en)."""
+    comma may be the decimal separator (not under --locale en); `simple` that the survey
+    found no sign, comma or space in the column (then the text is the cell, without '%')."""
     bare, pct = _grammar(unit, comma)
     if unit is Unit.PERCENT and percent == "points":
         bare = bare.replace("[0-9]{1,6}", "[0-9]{1,4}")  # ÷100 must fit 6 decimals
@@ -108,9 +111,17 @@ def cell_sql(cell: str, unit: Unit, percent: str | None, comma: bool
     if pct:
         ok = f"({ok} OR regexp_full_match(trim({cell}), '{pct}'))"
     shifted = f"regexp_matches(trim({cell}), '%$')" if pct else "false"
+    text = f"nullif({_plain_text(cell)}, '')"
+    if simple:  # 3 regular expressions a cell fewer: a third of the query's time (1 M rows)
+        shifted = f"ends_with({cell}, '%')" if pct else "false"
+        text = f"nullif(replace({cell}, '%', ''), '')" if pct else f"nullif({cell}, '')"
     if unit is Unit.PERCENT and percent == "points":
         shifted = "true"
-    return ok, f"nullif({_plain_text(cell)}, '')", shifted
+    return ok, text, shifted
+
+
+# A plain cell with none of these is its own text for Decimal() (apart from a '%')
+NOT_SIMPLE = "[-, \u00a0\u202f\u2009\u2007]"
 
 
 class NativeFile:
@@ -207,6 +218,7 @@ class NativeFile:
     def survey(self) -> None:
         reader = self.reader
         checks = ["count(*) AS n"]
+        simple_at: dict[int, Column] = {}  # where the survey counts a column's other cells
         ids = [c for c in self.columns if c.role == "id"]
         if len(ids) != 1 or any(c.role == "grade" for c in self.columns):
             raise Unusual("grades")
@@ -227,6 +239,8 @@ class NativeFile:
                 checks.append(f"count(*) FILTER (WHERE {blank} OR NOT {ok})")
             else:
                 checks.append(f"count(*) FILTER (WHERE NOT {blank} AND NOT {ok})")
+            simple_at[len(checks)] = col
+            checks.append(f"count(*) FILTER (WHERE regexp_matches({cell}, '{NOT_SIMPLE}'))")
             if spec.unit is Unit.PERCENT and col.percent is None:
                 # undeclared: bare numbers are fractions only when none is above 1
                 value = f"abs(TRY_CAST({text} AS DECIMAL(18, 6)))"
@@ -236,7 +250,9 @@ class NativeFile:
             found = self.con.execute(f"SELECT {', '.join(checks)} FROM {self.scan}").fetchone()
         except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
             raise Unusual(str(exc)) from None
-        n, bad_ids, distinct, *bad = found
+        for at, col in simple_at.items():
+            col.simple = found[at] == 0
+        n, bad_ids, distinct, *bad = (v for at, v in enumerate(found) if at not in simple_at)
         if n == 0 or bad_ids or distinct != n or any(bad):
             raise Unusual("cells outside the plain grammar")
         if n + 1 != self._lines_expected:
@@ -261,7 +277,7 @@ class NativeFile:
                 present.add(col.key)
                 spec = reader.specs[col.key]
                 _ok, text, shifted = cell_sql(cell, spec.unit, col.percent,
-                                              reader.locale != "en")
+                                              reader.locale != "en", col.simple)
                 parts.append(f"{text} AS {_q('_t_' + col.key)}")
                 parts.append(f"{shifted} AS {_q('_s_' + col.key)}")
                 number = f"CAST({text} AS DECIMAL(18, 6))"
@@ -446,7 +462,7 @@ class NativeRun:
         cursor.execute(self.sql(offset=self.consumed))
         count = self.hooks.count
         while True:
-            batch = cursor.fetchmany(BATCH)
+            batch = cursor.fetchmany(HEAD)
             if not batch:
                 break
             for record in batch:
