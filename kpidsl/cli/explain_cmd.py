@@ -29,10 +29,13 @@ from .options import month_option
               help="The employee to explain, as written in the id column.")
 @facts_options
 @month_option
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="The period whose rows of the scheme's sources (deal and call exports) "
+                   "are counted: 2025-07.")
 @lang_option
 @handle_errors
 def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: FactsOptions,
-            month: int | None, lang: str) -> None:
+            month: int | None, period: str | None, lang: str) -> None:
     """Explain one employee's pay: every KPI, band, coefficient, component and the total.
 
     Exit 1 when that employee's row is bad (the problem is printed), 2 when no row has
@@ -48,7 +51,7 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
 
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+    run = run_facts(scheme, facts_paths, facts, month=month, only=employee, period=period)
     found = list(run)
     if run.failures:
         sys.exit(FINDINGS)
@@ -68,6 +71,11 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
         # each line one line: an id or name from the CRM cannot add or hide lines
         click.echo("\n".join(visible(line) for line in explain_result(scheme, item.result,
                                                                        lang)))
+        if item.result.deals:  # per-deal payments: each deal, its running total, its tiers
+            from ..sources.explain import explain_deals
+
+            click.echo("\n".join(visible(line) for line in explain_deals(
+                scheme, item.result, lang)))
     sys.exit(OK)
 
 
