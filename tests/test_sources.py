@@ -321,3 +321,20 @@ def test_explain_lists_each_deal_and_the_tiers_it_crossed(tmp_path: Path) -> Non
         "    = 400,00 ₽",
         "  Commission: 1 000,00 ₽, сделок: 2",
     ]
+
+
+def test_the_statement_has_a_line_per_deal_and_the_plan_document_pays_at_plan(
+        tmp_path: Path) -> None:
+    from kpidsl.docs import render_plan
+    from kpidsl.docs.render import render_statement
+
+    results, _ = run(tmp_path, "1;ivanov;2025-07-03;60 000;won\n"
+                               "2;ivanov;2025-07-10;30 000;won\n")
+    ruleset = kpidsl.loads(SCHEME, "per_deal.kpi")
+    text = render_statement(ruleset, results["ivanov"], "en", "md",
+                            period="2025-07").replace("\u00a0", " ")
+    assert ("| 2 | 2025-07-10 | RUB 30,000.00 | 60% → 90% | RUB 20,000.00 (from 0% to under "
+            "80%) × 1% + RUB 10,000.00 (from 80% to under 100%) × 2% | RUB 400.00 |") in text
+    # the earnings table pays the tiers on the whole credit, as one deal: 0 would misstate it
+    plan = render_plan(ruleset, None, "en", "md").replace("\u00a0", " ")
+    assert "| **100%** | **RUB 1,200.00** | **RUB 1,200.00** |" in plan

@@ -267,8 +267,11 @@ def _lower_each(variant: Variant, pay: ast.Pay) -> None:
     sources stage; an employee without deals is paid 0."""
     assert pay.each is not None
     name = per_deal_fact(pay)
+    words = {"ru": "по сделкам"}
     variant.facts[name] = ast.Fact(
-        pay.span, name, pay.label, name_span=pay.name_span, translations=pay.translations,
+        pay.span, name, f"{pay.label or pay.name}, deal by deal", name_span=pay.name_span,
+        translations=tuple((lang, f"{text}, {words.get(lang, 'deal by deal')}")
+                           for lang, text in pay.translations),
         unit=Unit.MONEY, if_missing=ast.Literal(pay.span, Decimal(0), Unit.ANY, "0"),
         aggregate=ast.SourceAggregate(pay.each.span, "pay", pay.each.source))
     variant.pays[pay.name] = replace(pay, formula=ast.Ref(pay.each.span, name))

@@ -19,12 +19,14 @@ from .transactions import DealLine
 
 WORDS = {
     "en": {"title": "{payment}, deal by deal (in order of date, then key):",
+           "columns": "Deal|Date|Credit|Running|Tiers|Amount",
            "deal": "deal {key}, {date} ({file} row {row}): {credit}",
            "share": " (share {share})", "running": ", running {before} → {after}",
            "slice": "{credit} {tier} × {rate} = {amount}",
            "total": "= {amount} (rounded once from {exact})", "total_exact": "= {amount}",
            "sum": "{payment}: {amount} for {count} deals"},
     "ru": {"title": "{payment}: по сделкам (по дате, затем по номеру):",
+           "columns": "Сделка|Дата|Сумма|Нарастающим итогом|Ступени|Выплата",
            "deal": "сделка {key}, {date} ({file}, строка {row}): {credit}",
            "share": " (доля {share})", "running": ", нарастающим итогом {before} → {after}",
            "slice": "{credit} {tier} × {rate} = {amount}",
@@ -103,3 +105,33 @@ def explain_deals(ruleset: Any, result: Any, lang: str = "en") -> list[str]:
 
     labels = {name: label_in(pay, lang) for name, pay in variant.pays.items()}
     return deal_lines_text(result.deals, labels, ruleset.currency, lang, tier)
+
+
+def deal_table(ruleset: Any, result: Any, lang: str = "en") -> dict[str, Any]:
+    """The statement's table of per-deal lines: title, column titles, rows of text."""
+    from ..docs.calc import band_words
+    from ..docs.text import Say
+    from ..labels import label_in
+
+    words = WORDS.get(lang, WORDS["en"])
+    variant = ruleset.checked.variants[result.grade]
+    say = Say(lang, ruleset.currency, variant)
+    currency = ruleset.currency
+    rows = []
+    names = []
+    for line in result.deals:
+        pay = variant.pays.get(line.payment)
+        if pay is not None and label_in(pay, lang) not in names:
+            names.append(label_in(pay, lang))
+        curve = variant.curves.get(pay.each.curve) if pay is not None and pay.each else None
+        if line.attainment_before is not None and line.attainment_after is not None:
+            running = f"{percent(line.attainment_before, lang)} → " \
+                f"{percent(line.attainment_after, lang)}"
+        else:
+            running = f"{money(line.before, currency, lang)} → {money(line.after, currency, lang)}"
+        tiers = " + ".join(f"{money(s.credit, currency, lang)} ({band_words(say, curve, s.tier)})"
+                           f" × {percent(s.rate, lang)}" for s in line.slices)
+        rows.append([line.key, _date(line), money(line.credit, currency, lang), running,
+                     tiers or "—", money(line.amount, currency, lang)])
+    return {"title": words["title"].format(payment=", ".join(names)).rstrip(":"),
+            "titles": words["columns"].split("|"), "rows": rows}

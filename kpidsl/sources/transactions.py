@@ -162,6 +162,14 @@ def walk(plan: PayPlan, employee: str, deals: list[Deal], plan_value: Decimal | 
     return lines
 
 
+def as_one_deal(plan: PayPlan, credit: Decimal, plan_value: Decimal | None, step: Decimal,
+                mode: str) -> Decimal:
+    """What a period's whole credit pays when it comes as one deal (earnings tables)."""
+    day = dt.datetime(2000, 1, 1)
+    deal = Deal(order_key(day, "1", 0, 0), "1", day, "", 0, credit, None)
+    return walk(plan, "", [deal], plan_value, step, mode)[0].amount
+
+
 def _attainments(before: Decimal, after: Decimal, plan: Decimal) -> tuple[Decimal, Decimal]:
     """Shown values: 34 significant digits (the quotient is exact when it terminates)."""
     with decimal.localcontext(CONTEXT):
