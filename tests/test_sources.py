@@ -150,6 +150,10 @@ def test_checker_wants_marginal_tiers_and_a_total_of_the_same_source() -> None:
     bad = SCHEME.replace("= total of deals.amount", "= max of deals.amount")
     (d,) = [d for d in kpidsl.check(bad) if d.is_error]
     assert d.code == "KPI645" and "must be a fact = total of deals.FIELD" in d.message
+    bad = SCHEME.replace("in order of date, key", "in order of amount")
+    (d,) = [d for d in kpidsl.check(bad) if d.is_error]
+    assert d.code == "KPI645" and "in order of amount, but deals are paid in order of date" \
+        in d.message
     bad = SCHEME.replace('where stage is "won" if', 'where stage > 5 if')
     (d,) = [d for d in kpidsl.check(bad) if d.is_error]
     assert d.code == "KPI644" and d.message == "field 'stage' is text: compare it with text " \

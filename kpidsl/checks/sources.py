@@ -214,6 +214,11 @@ def _check_each(variant: Variant, pay: ast.Pay, each: ast.EachDeal,
             out += check_condition(src, each.where, source)
         for name in each.order:
             _field(src, name, each.span, source, out, ORDER_WORDS)
+        if each.order and each.order not in (("date",), ("date", "key")):
+            out.append(error("KPI645", f"payment '{pay.name}' is paid in order of "
+                             f"{', '.join(each.order)}, but deals are paid in order of date, "
+                             "then key (then the row): the one order both engines keep",
+                             source, each.span, hint="write: in order of date, key"))
         if "key" in each.order and not src.key_column:
             out.append(error("KPI645", f"'in order of … key', but source '{src.name}' has no key "
                              "column", source, each.span, hint='write: key column "ID"'))
