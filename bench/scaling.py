@@ -46,8 +46,8 @@ def generated_scheme(kpis: int) -> str:
 
 def _stages(text: str, rounds: int) -> dict[str, float]:
     from kpidsl import loader
+    from kpidsl.backends.python import generate
     from kpidsl.checks import check_ruleset
-    from kpidsl.codegen import generate
     from kpidsl.diagnostics import has_errors
     from kpidsl.parser import parse
     from kpidsl.source import SourceFile

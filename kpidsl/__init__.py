@@ -7,14 +7,40 @@
     result.total  # Decimal('119800.00')
 """
 
-from .api import Ruleset, check, compile_source, load, loads
-from .diagnostics import Diagnostic, KpiError, Severity
-from .results import KpiResult, Line, Result
-from .run import FactsOptions, Run, evaluate_files
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-compile = compile_source
+# Names are imported when first used (PEP 562): `kpidsl check` and the language server load
+# the parser and the checker, not the evaluator, the code generator and the facts readers
+# (which `import kpidsl.api` would load).
+_LAZY = {
+    "Ruleset": "api", "check": "api", "compile_source": "api", "compile": "api",
+    "load": "api", "loads": "api", "Diagnostic": "diagnostics", "KpiError": "diagnostics",
+    "Severity": "diagnostics", "KpiResult": "results", "Line": "results", "Result": "results",
+    "FactsOptions": "run", "Run": "run", "evaluate_files": "run",
+}
+
+if TYPE_CHECKING:
+    from .api import Ruleset, check, compile_source, load, loads
+    from .diagnostics import Diagnostic, KpiError, Severity
+    from .results import KpiResult, Line, Result
+    from .run import FactsOptions, Run, evaluate_files
+
+    compile = compile_source
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kpidsl' has no attribute '{name}'")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__),
+                    "compile_source" if name == "compile" else name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Diagnostic", "FactsOptions", "KpiError", "KpiResult", "Line", "Result", "Ruleset", "Run",

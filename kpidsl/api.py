@@ -7,23 +7,28 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .checks import BASE, CheckedRuleset, check_ruleset
 from .diagnostics import Diagnostic, KpiError, error, has_errors
-from .evaluate import Evaluation, VariantInfo, variant_info
-from .loader import Compiled, compile_ruleset
 from .parser import parse
-from .results import Result
 from .runtime import CONTEXT
 from .source import SourceFile
 from .units import Unit
+
+if TYPE_CHECKING:  # imported when a scheme is compiled: `check` needs none of them
+    from .evaluate import VariantInfo
+    from .loader import Compiled
+    from .results import Result
 
 
 class Ruleset:
     """A checked and compiled scheme, ready to evaluate."""
 
     def __init__(self, checked: CheckedRuleset) -> None:
+        from .evaluate import Evaluation, variant_info
+        from .loader import compile_ruleset
+
         self.checked = checked
         with decimal.localcontext(CONTEXT):  # folded constants never follow the caller's context
             self.compiled: Compiled = compile_ruleset(checked)

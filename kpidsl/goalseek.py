@@ -35,6 +35,7 @@ from .checks.fold import fold
 from .checks.walk import nodes, references
 from .diagnostics import KpiError, did_you_mean, error
 from .evaluate import team_values
+from .i18n import LANGUAGES, section
 from .results import Result
 from .runtime import CONTEXT
 from .source import SourceFile
@@ -407,14 +408,9 @@ def _unreachable(answer: Seek, income: _Income, points: list[Decimal], values: l
     answer.limits = limits(farthest, variant, dependents(variant, answer.fact))
 
 
-NOTES = {
-    "en": {"independent": "the income does not depend on {fact}",
-           "not_monotone": "the income does not move one way as {fact} grows; the answer is "
-                           "the first value that reaches the target"},
-    "ru": {"independent": "доход не зависит от {fact}",
-           "not_monotone": "доход меняется не в одну сторону с ростом {fact}; ответ — первое "
-                           "значение, при котором сумма достигается"},
-}
+# the notes' words by language (kpidsl/i18n, section TARGET)
+NOTES = {lang: {key: section("TARGET", lang)[f"note_{key}"]
+                for key in ("independent", "not_monotone")} for lang in LANGUAGES}
 
 
 def note_text(key: str, fact: str, lang: str = "en") -> str:
@@ -434,18 +430,14 @@ class Limit:
     def describe(self, lang: str = "en", label: Callable[[str], str] | None = None) -> str:
         """Why in words; `label` gives the scheme's labels (names when not given)."""
         name = label or (lambda text: text)
-        where = (f"{name(self.payment)} за «{name(self.kpi)}»" if lang == "ru"
-                 else f"{self.payment} for {self.kpi}" if label is None
-                 else f"{name(self.payment)} for {name(self.kpi)}")
+        words = section("TARGET", lang)
+        where = words["limit_where"].format(payment=name(self.payment), kpi=name(self.kpi))
         if self.kind == "capped":
-            return f"{where} ограничена сверху" if lang == "ru" else f"{where} is capped"
+            return words["limit_capped"].format(where=where)
         if self.kind == "cap":
-            cap = _percent(self.cap or Decimal(0))
-            return (f"кривая '{self.curve}' ограничена {cap} ({where})" if lang == "ru" else
-                    f"the curve '{self.curve}' is capped at {cap} ({where})")
-        return (f"кривая '{self.curve}' выше последней точки не растёт ({where})"
-                if lang == "ru" else
-                f"the curve '{self.curve}' pays no more above its last point ({where})")
+            return words["limit_cap"].format(curve=self.curve, where=where,
+                                             cap=_percent(self.cap or Decimal(0)))
+        return words["limit_last_point"].format(curve=self.curve, where=where)
 
 
 def limits(result: Result, variant: Variant, kpis: Iterable[str]) -> list[Limit]:

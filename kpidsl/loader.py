@@ -15,8 +15,8 @@ from types import CodeType
 from typing import Any
 
 from . import runtime
+from .backends.python import Generated, generate
 from .checks import CheckedRuleset
-from .codegen import Generated, generate
 from .diagnostics import KpiError, error
 
 _ALLOWED_MODULES = {"decimal": decimal, "kpidsl": None, "kpidsl.runtime": runtime}

@@ -252,6 +252,7 @@ class Band:
     upper_inclusive: bool
     pays: Expr
     text: str  # as the scheme writes it: "from 80% through 100%"
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,7 @@ class FactInput:
     name: str
     unit: Unit
     default: Expr | None = None  # the value when the fact is missing; None: required
+    line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,7 @@ class Let:
     name: str
     value: Monthly
     unit: Unit
+    line: int = field(default=0, compare=False)
 
 
 class AttainmentRule(enum.Enum):
@@ -406,6 +409,7 @@ class PayLine:
     curve: str
     gates: tuple[Gate, ...]
     line: int = field(default=0, compare=False)
+    weight: Expr | None = None  # the line's weight when `share` is weight × the pool
 
 
 @dataclass(frozen=True)
@@ -418,6 +422,7 @@ class Payment:
     lines: tuple[PayLine, ...]
     gates: tuple[Gate, ...]
     line: int = field(default=0, compare=False)
+    pool: Expr | None = None  # a pool's amount (a line's share is its weight × this)
 
 
 @dataclass(frozen=True)
@@ -483,10 +488,10 @@ class _Lowering:
     def variant(self) -> VariantProgram:
         v = self.v
         facts = tuple(FactInput(f.name, f.unit, self.expr(f.if_missing)
-                                if f.if_missing is not None else None)
+                                if f.if_missing is not None else None, f.span.line)
                       for f in v.facts.values())
         lets = tuple(Let(name, self.monthly(v.constants[name].value, v.constants[name].by_month),
-                         v.units.get(name, Unit.ANY))
+                         v.units.get(name, Unit.ANY), v.constants[name].span.line)
                      for name in v.constant_order)
         kpis = tuple(self.kpi(v.kpis[name]) for name in v.kpi_order)
         curves = {name: self.curve(curve) for name, curve in v.curves.items()}
@@ -588,7 +593,7 @@ class _Lowering:
                               band.lower_inclusive,
                               None if upper is None or not upper.is_finite() else upper,
                               band.upper_inclusive, self.expr(band.pays),
-                              band_range_text(band)))
+                              band_range_text(band), band.span.line))
         points = tuple(Point(self.const(p.at), self.const(p.pays)) for p in c.points)
         cap = self.const(c.cap) if c.cap is not None else None
         floor = self.const(c.floor) if c.floor is not None else None
@@ -625,9 +630,11 @@ class _Lowering:
                                unit=Unit.MONEY, line=item.span.line)
             gates = conditions + tuple(self.gate(g, on_line=True) for g in item.gates)
             lines.append(PayLine(pay.name, item.kpi, share, item.curve or "", gates,
-                                 item.span.line))
+                                 item.span.line, self.expr(item.weight)
+                                 if item.weight is not None else None))
         own = tuple(self.gate(g, on_line=False) for g in pay.gates if g.kind != "only_if")
-        return Payment(pay.name, None, tuple(lines), own, pay.span.line)
+        return Payment(pay.name, None, tuple(lines), own, pay.span.line,
+                       self.expr(pay.pool) if pay.pool is not None else None)
 
 
 # ---------------------------------------------------------------- a readable dump

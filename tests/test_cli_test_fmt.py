@@ -39,8 +39,8 @@ def test_bundled_examples_pass() -> None:
 def test_a_failing_example_shows_expected_actual_line_and_calculation(golden) -> None:  # type: ignore[no-untyped-def]
     result = run(["test", "tests/fixtures/cli/failing.kpi", "--lang", "ru"], FINDINGS)
     assert result.stdout.splitlines()[-1] == "пройдено: 1, не пройдено: 1"
-    assert ("tests/fixtures/cli/failing.kpi:19:10: bonus for revenue: expected 26,300, "
-            "got 26,400 (+100)") in result.stdout
+    assert ("tests/fixtures/cli/failing.kpi:19:10: bonus за revenue: ожидалось 26\u00a0300, "
+            "получено 26\u00a0400 (+100)") in result.stdout
     assert "      Выручка: 110 % > 100 %, коэффициент 1,2: 20 000 × 1,1 × 1,2 = 26 400" \
         in result.stdout
     golden.check("cli/test_failing", result.stdout)

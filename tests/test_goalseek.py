@@ -67,7 +67,7 @@ def test_unreachable_because_the_curve_is_capped() -> None:
     assert [limit.describe() for limit in answer.limits] == \
         ["the curve 'standard' is capped at 200% (bonus for avg_check)"]
     assert answer.limits[0].describe("ru") == \
-        "кривая 'standard' ограничена 200% (bonus за «avg_check»)"
+        "шкала 'standard' ограничена потолком 200% (bonus за «avg_check»)"
 
 
 def test_a_lower_is_better_fact_gives_the_most_it_may_be(tmp_path: Path) -> None:

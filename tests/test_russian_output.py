@@ -8,6 +8,8 @@ a currency code, a diagnostic code or a path fails the test with the words it fo
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 from pathlib import Path
 
@@ -28,16 +30,48 @@ MAP = ["--id", "Сотрудник", "--map", "Выручка=revenue", "--map",
 ALLOWED = {"KPI", "RUB", "SHA", "Excel", "CRM", "kpidsl", "csv", "md", "html", "kpi"}
 
 
-def scheme_names(path: Path) -> set[str]:
+def scheme_names(path: Path, facts: Path = FACTS) -> set[str]:
     ruleset = kpidsl.load(path)
-    names = {ruleset.name, *ruleset.grades, ruleset.currency}
+    names = {ruleset.name, ruleset.label, *ruleset.grades, ruleset.currency}
     for variant in ruleset.checked.variants.values():
         for table in (variant.kpis, variant.pays, variant.facts, variant.curves,
-                      variant.constants):
+                      variant.constants, variant.budgets):
             names.update(table)
-    for line in FACTS.read_text("utf-8").splitlines()[1:]:
+    for line in facts.read_text("utf-8").splitlines()[1:]:
         names.add(line.split(",")[0])
     return {part for name in names for part in re.split(r"[^A-Za-z]+", name) if part}
+
+
+@functools.lru_cache(maxsize=1)
+def every_name() -> set[str]:
+    """The names of every bundled scheme and employee (an explanation of any of them)."""
+    names = set()
+    for path in RULESETS.glob("*.kpi"):
+        names |= scheme_names(path, path.with_suffix(".facts.csv"))
+    for path in (ROOT / "tests" / "fixtures" / "cli").glob("*.kpi"):
+        with contextlib.suppress(kpidsl.KpiError):  # a broken scheme: BROKEN_NAMES
+            names |= scheme_names(path, FACTS)
+    return names
+
+
+# the broken schemes: the names they give (a misspelt name is the scheme's own word)
+BROKEN = ROOT / "tests" / "fixtures" / "checks"
+BROKEN_NAMES = {"revenu", "calsl", "standrd", "salry", "senoir", "cals", "deals", "calls",
+                "standard", "salary", "odd", "stops", "before", "tiers", "stop", "both",
+                "mixed", "by", "amount", "attainment", "fund", "wrong", "ivanov", "junior",
+                "middle", "commission", "avg", "check", "square", "margin", "conversion",
+                "bonus", "revenue", "ghost", "base", "a", "b", "standart"}
+# the words of the language, quoted or in a hint's code ('pays', kpi revenue plan ...)
+LANGUAGE = {"pays", "kpi", "fact", "constant", "curve", "pay", "example", "grade", "plan",
+            "through", "above", "below", "from", "to", "at", "linear", "tiers", "rate",
+            "cap", "uncapped", "given", "expect", "weight", "for", "otherwise", "of",
+            "team", "total", "average", "min", "max", "abs", "if", "only", "unless",
+            "higher", "lower", "money", "count", "percent", "ratio", "number", "minutes",
+            "hours", "days", "month", "quarter", "year", "week", "half", "up", "even",
+            "down", "ceiling", "floor", "payouts", "marginal", "whole", "activity",
+            "efficiency", "result", "jan", "dec", "USD", "EUR", "pool", "round", "drop",
+            "based", "on", "budget", "effective", "version", "scheme", "currency", "period",
+            "sector", "infobusiness", "group", "is", "better", "missing", "by"}
 
 
 COMMANDS = {
@@ -58,11 +92,32 @@ COMMANDS = {
                "--vary", "revenue", "--lang", "ru"],
     "target-unreachable": ["target", str(SCHEME), str(FACTS), "--employee", "ivanov",
                            "--earn", "10000000", "--vary", "calls", "--lang", "ru"],
+    "target-independent": ["target", str(SCHEME), str(FACTS), "--employee", "ivanov",
+                           "--earn", "130000", "--vary", "avg_check", "--lang", "ru"],
+    "check-broken": ["check", str(ROOT / "tests" / "fixtures" / "cli" / "broken.kpi"),
+                     "--lang", "ru"],
+    "test-failing": ["test", str(ROOT / "tests" / "fixtures" / "cli" / "failing.kpi"),
+                     "--lang", "ru"],
+    "statement-all": ["statement", str(SCHEME), str(FACTS), "--all", "-o", "OUT",
+                      "--lang", "ru"],
+    "statement-all-bad": ["statement", str(SCHEME), str(BAD), *MAP, "--all", "-o", "OUT",
+                          "--lang", "ru"],
 }
+# every bundled scheme's explanations: the word table (caps, floors, tiers, team...)
+for _path in sorted(RULESETS.glob("*.kpi")):
+    _rows = [line.split(",") for line in
+             _path.with_suffix(".facts.csv").read_text("utf-8").splitlines()]
+    _column = _rows[0].index("team") if "paid per team" in _path.read_text("utf-8") else 0
+    for _who in dict.fromkeys(row[_column] for row in _rows[1:4]):
+        COMMANDS[f"explain-{_path.stem}-{_who}"] = [
+            "explain", str(_path), str(_path.with_suffix(".facts.csv")), "-e", _who,
+            "--lang", "ru"]
 
 
 def english_words(text: str, allowed: set[str]) -> set[str]:
     text = re.sub(r"<svg.*?</svg>|<[^>]*>", " ", text, flags=re.S)  # charts and markup
+    text = re.sub(r"(?m)^ *\d* \|.*$", " ", text)  # the scheme's own lines under a caret
+    text = re.sub(r'"[^"\n]*"', " ", text)  # labels the scheme wrote
     text = re.sub(r"\b[0-9a-f]{8,}\b", " ", text)  # digests
     text = re.sub(r"\bkpidsl [a-z]+", " ", text)  # a command named in a sentence
     text = re.sub(r"\S*[/\\]\S*", " ", text)  # paths
@@ -78,9 +133,45 @@ def test_russian_output_has_no_english(name: str, tmp_path: Path) -> None:
     pilot = tmp_path / "pilot.kpi"
     pilot.write_text(SCHEME.read_text("utf-8").replace("attainment × 1.2", "attainment × 1.5"),
                      "utf-8")
-    args = [str(pilot) if a == "PILOT" else a for a in COMMANDS[name]]
+    args = [str(pilot) if a == "PILOT" else str(tmp_path / "out") if a == "OUT" else a
+            for a in COMMANDS[name]]
     result = CliRunner().invoke(main, args)
     assert result.exit_code in (0, 1), result.output
-    allowed = scheme_names(SCHEME) | ALLOWED
+    allowed = every_name() | ALLOWED | BROKEN_NAMES
     found = english_words(result.stdout + "\n" + result.stderr, allowed)
     assert found == set(), f"{name}: {sorted(found)}"
+
+
+@pytest.mark.parametrize("path", sorted(BROKEN.glob("*.kpi")), ids=lambda p: p.stem)
+def test_check_of_a_broken_scheme_speaks_russian(path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(path), "--lang", "ru"])
+    assert result.exit_code in (0, 1), result.output
+    text = result.stdout + "\n" + result.stderr
+    text = re.sub(r"(?m)^ *\d* \|.*$", " ", text)  # the scheme's own lines under the caret
+    text = re.sub(r"'[^'\n]*'", " ", text)  # quoted names, cells and words of the language
+    text = re.sub(r"(напишите|например|пишите|задайте формулу|добавьте[^:]*):.*", " ", text)
+    found = english_words(text, BROKEN_NAMES | LANGUAGE | ALLOWED | every_name())
+    assert found == set(), f"{path.name}: {sorted(found)}"
+
+
+USAGE = {  # usage errors (exit 2) speak the command's language too
+    "rank": (["eval", str(SCHEME), str(FACTS), "--rank", "revenu"],
+             "ошибка: --rank: 'revenu' — не 'total' и не KPI схемы b2b_manager (может быть, "
+             "'revenue'?)\n"),
+    "grade": (["eval", str(SCHEME), str(FACTS), "--grade", "x"],
+              "ошибка: неизвестный грейд 'x': в схеме нет грейдов\n"),
+    "statement": (["statement", str(SCHEME), str(FACTS)],
+                  "ошибка: укажите либо --employee ID, либо --all\n"),
+    "forecast": (["eval", str(SCHEME), str(FACTS), "--elapsed", "3"],
+                 "ошибка: для прогноза нужны и --elapsed, и --total-days (или --as-of ДАТА)\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(USAGE))
+def test_usage_errors_speak_russian(name: str) -> None:
+    args, expected = USAGE[name]
+    result = CliRunner().invoke(main, [*args, "--lang", "ru"])
+    assert result.exit_code == 2
+    assert result.stderr == expected
+    english = CliRunner().invoke(main, args)
+    assert english.stderr.startswith("error: ") and "ошибка" not in english.stderr

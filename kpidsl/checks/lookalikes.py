@@ -13,8 +13,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from confusable_homoglyphs import categories, confusables
-
 from .. import ast
 from ..diagnostics import Diagnostic, warning
 from ..source import SourceFile, Span
@@ -28,6 +26,8 @@ def _plain(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char)
     if folded.isascii():
         return folded
+    from confusable_homoglyphs import confusables  # its import costs ~10 ms: not for ASCII
+
     found = confusables.is_confusable(char, greedy=True, preferred_aliases=[])
     for entry in found or ():
         for glyph in entry["homoglyphs"]:
@@ -42,6 +42,8 @@ def skeleton(name: str) -> str:
 
 
 def _script(char: str) -> str:
+    from confusable_homoglyphs import categories
+
     return categories.alias(char)
 
 

@@ -58,8 +58,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def fail(message: str, code: int = USAGE) -> None:
-    """Print `error: message` on stderr and exit with `code`."""
-    click.echo(f"error: {message}", err=True)
+    """Print `error: message` on stderr (in the command's --lang) and exit with `code`."""
+    from ..i18n.diagnostics import SEVERITY, translate
+    from .render import current_lang
+
+    lang = current_lang()
+    click.echo(f"{SEVERITY[lang]['error']}: {translate(message, lang, 'usage')}", err=True)
     sys.exit(code)
 
 

@@ -279,10 +279,15 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
             unwritten += 1
             continue
         written += 1
-    click.echo(f"wrote {written} statement{'' if written == 1 else 's'} to {directory}"
-               + (f"; {len(failures)} row{'' if len(failures) == 1 else 's'} failed"
-                  if failures else "")
-               + (f"; {unwritten} could not be written" if unwritten else ""), err=True)
+    from ..i18n import section
+
+    words = section("RUN", lang)
+    rows = words["rows_one" if len(failures) == 1 else "rows_many"].format(n=len(failures))
+    click.echo(words["wrote_statements"].format(
+        count=words["statements_one" if written == 1 else "statements_many"].format(n=written),
+        directory=directory)
+        + (words["rows_failed"].format(count=rows) if failures else "")
+        + (words["not_written"].format(n=unwritten) if unwritten else ""), err=True)
     sys.exit(FINDINGS if failures or unwritten else OK if written else USAGE)
 
 

@@ -40,9 +40,11 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
     """
     from ..api import load
     from ..diagnostics import KpiError
+    from ..i18n import section
     from ..testing import boundary_coverage, coverage_percent, run_examples
     from .render import diagnostics_text
 
+    words = section("TEST", lang)
     passed = failed = 0
     below: list[str] = []
     reports: list[str] = []
@@ -51,8 +53,8 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
             ruleset = load(path)
         except KpiError as exc:
             failed += 1
-            click.echo(f"{path}: does not compile")
-            reports.append(f"FAILED {path}: the scheme has errors\n"
+            click.echo(words["does_not_compile"].format(path=path))
+            reports.append(words["has_errors"].format(path=path) + "\n"
                            + diagnostics_text([d for d in exc.diagnostics if d.is_error]))
             continue
         outcomes = run_examples(ruleset)
@@ -60,10 +62,10 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
         bad = len(outcomes) - ok
         passed, failed = passed + ok, failed + bad
         counts = _counts(ok, bad, lang, always=False)
-        click.echo(f"{path}: {counts if outcomes else _NO_EXAMPLES[lang]}")
+        click.echo(f"{path}: {counts if outcomes else words['no_examples']}")
         for outcome in outcomes:
             if verbose:
-                mark = "ok    " if outcome.passed else "FAILED"
+                mark = words["ok_mark"] if outcome.passed else words["failed_mark"]
                 click.echo(f"  {mark} {outcome.example.name}")
             if not outcome.passed:
                 reports.append(failure_text(ruleset, outcome, str(path), lang))
@@ -73,8 +75,8 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
             if show_coverage:
                 reports.append(coverage_text(str(path), boundaries, percent))
             if min_coverage is not None and percent < Decimal(str(min_coverage)):
-                below.append(f"{path}: boundary coverage {percent} % is below the minimum "
-                             f"{_plain(Decimal(str(min_coverage)))} %")
+                below.append(words["below_minimum"].format(
+                    path=path, percent=percent, minimum=_plain(Decimal(str(min_coverage)))))
     for report in reports:
         click.echo("\n" + report)
     if below:
@@ -85,47 +87,64 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
     sys.exit(FINDINGS if failed or below else OK)
 
 
-_NO_EXAMPLES = {"en": "no examples", "ru": "нет примеров"}
-
-
 def _counts(passed: int, failed: int, lang: str, *, always: bool) -> str:
     """'7 passed, 0 failed' / 'пройдено: 7, не пройдено: 0' (CI greps the English one)."""
-    if lang == "ru":
-        return f"пройдено: {passed}" + (f", не пройдено: {failed}" if failed or always else "")
-    return f"{passed} passed" + (f", {failed} failed" if failed or always else "")
+    from ..i18n import section
+
+    words = section("TEST", lang)
+    return words["passed"].format(n=passed) + (
+        ", " + words["failed"].format(n=failed) if failed or always else "")
 
 
 def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def _value(value: Decimal | None, percent: bool) -> str:
+def _value(value: Decimal | None, percent: bool, lang: str = "en") -> str:
+    from ..i18n import section
     from .render import amount_text, percent_text
 
     if value is None:
-        return "nothing (not computed)"
+        return section("TEST", lang)["not_computed"]
     if percent:
-        return percent_text(value)
-    return amount_text(value.quantize(Decimal(1)) if value == value.to_integral_value() else value)
+        return percent_text(value, lang)
+    return amount_text(value.quantize(Decimal(1)) if value == value.to_integral_value() else value,
+                       lang)
+
+
+def _what(expectation, words: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    """What an example expected, in words: 'total', 'bonus for revenue', 'plan of calls'."""
+    if expectation.target == "total":
+        return words["what_total"]
+    if expectation.target in ("attainment", "plan"):
+        return words[f"what_{expectation.target}"].format(name=expectation.name)
+    if expectation.target == "name":
+        return str(expectation.name)
+    return words["what_line"].format(pay=expectation.name, kpi=expectation.item)
 
 
 def failure_text(ruleset, outcome, path: str, lang: str) -> str:  # type: ignore[no-untyped-def]
     """One failed example: each mismatch at its .kpi line, then the whole calculation."""
     from ..explain import explain
+    from ..i18n import section
     from .render import diagnostics_text
 
+    words = section("TEST", lang)
     example = outcome.example
     label = f' "{example.label}"' if example.label else ""
-    lines = [f"FAILED {path}:{example.span.line} example {example.name}{label}"]
+    lines = [words["failed_example"].format(path=path, line=example.span.line,
+                                            name=example.name, label=label)]
     source = ruleset.checked.source
     for m in outcome.mismatches:
         span = m.expectation.span
         percent = m.expectation.target == "attainment"
-        head = (f"{path}:{span.line}:{span.column}: {m.what}: expected "
-                f"{_value(m.expected, percent)}, got {_value(m.actual, percent)}")
+        what = m.what if lang == "en" else _what(m.expectation, words)
+        head = f"{path}:{span.line}:{span.column}: " + words["mismatch"].format(
+            what=what, expected=_value(m.expected, percent, lang),
+            actual=_value(m.actual, percent, lang))
         if m.actual is not None and not percent:
             difference = m.actual - m.expected
-            head += f" ({'+' if difference > 0 else ''}{_value(difference, False)})"
+            head += f" ({'+' if difference > 0 else ''}{_value(difference, False, lang)})"
         lines.append(head)
         text = source.line_text(span.line)
         if text:
@@ -137,7 +156,7 @@ def failure_text(ruleset, outcome, path: str, lang: str) -> str:  # type: ignore
     if outcome.errors:
         lines.append(diagnostics_text(outcome.errors))
     if outcome.result is not None:
-        lines.append("  calculation:")
+        lines.append("  " + words["calculation"])
         lines += ["    " + line for line in explain(ruleset, outcome.result, lang)]
     return "\n".join(lines)
 

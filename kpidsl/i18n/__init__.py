@@ -16,7 +16,7 @@ from typing import Any
 from . import en, ru
 
 LANGUAGES: dict[str, ModuleType] = {"en": en, "ru": ru}
-SECTIONS = ("DOCS", "TABLE", "FORECAST", "COMPARE", "TARGET", "RUN")
+SECTIONS = ("DOCS", "TABLE", "FORECAST", "COMPARE", "TARGET", "RUN", "TEST", "EXPLAIN")
 
 
 def section(name: str, lang: str) -> dict[str, str]:

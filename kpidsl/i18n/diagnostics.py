@@ -1,15 +1,24 @@
-"""Diagnostics in Russian: the same codes, places and carets, the words translated.
+"""Diagnostics in the chosen language: the same codes, places and carets, the words translated.
 
-Diagnostics are built in English where they are found (the checker, the facts readers);
-this module renders them for `--lang ru` phrase by phrase: each pattern below is one
-English phrase kpidsl writes, with its Russian. A phrase without a pattern is shown as it
-is (the test of Russian output names it, so a new phrase is noticed).
+Diagnostics are values built in English where they are found (the parser, the checker,
+the facts readers), so every caller, golden file and JSON report sees one text. For
+`--lang ru` they are translated when rendered, by code: `ru_diagnostics.MESSAGES[code]`
+lists the code's English message and hint templates with named parameters, each with its
+Russian; the English text is read back against the templates and the parameters put into
+the Russian one (names, cell texts and numbers unchanged; units and places in the case the
+Russian sentence needs). A text no template reads is shown as it is, and
+`untranslated()` names it for the tests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import string
+from functools import cache
 from typing import TYPE_CHECKING
+
+from . import ru_diagnostics
 
 if TYPE_CHECKING:
     from ..diagnostics import Diagnostic
@@ -17,87 +26,148 @@ if TYPE_CHECKING:
 SEVERITY = {"en": {"error": "error", "warning": "warning", "hint": "hint"},
             "ru": {"error": "ошибка", "warning": "предупреждение", "hint": "подсказка"}}
 
-_Q = r"'((?:[^']|'(?!:|,|$| |\)))*)'"  # a quoted name or cell text (may hold quotes)
-
-PHRASES: list[tuple[str, str]] = [
-    # where
-    (r"^row (\d+), column " + _Q + ": ", r"строка \1, столбец '\2': "),
-    (r"^row (\d+): ", r"строка \1: "),
-    (r"^employee " + _Q + ": ", r"сотрудник '\1': "),
-    # facts cells
-    (_Q + r" is not a number", r"'\1' — не число"),
-    (_Q + r" is negative; a count cannot be negative",
-     r"'\1' — отрицательное число, а количество не бывает отрицательным"),
-    (_Q + r" is negative; a duration cannot be negative",
-     r"'\1' — отрицательное число, а длительность не бывает отрицательной"),
-    (_Q + r" is not a whole number; a count must be whole",
-     r"'\1' — не целое число, а количество должно быть целым"),
-    (_Q + r" looks like an Excel formula; export values, not formulas",
-     r"'\1' похоже на формулу Excel; выгрузите значения, а не формулы"),
-    (_Q + r" is an Excel error value, not a number", r"'\1' — значение ошибки Excel, а не число"),
-    (_Q + r" looks like a date, not a number", r"'\1' похоже на дату, а не на число"),
-    (_Q + r" looks like a time, not a number", r"'\1' похоже на время, а не на число"),
-    (_Q + r" is not a finite number", r"'\1' — не конечное число"),
-    (r"^empty value$", "пустое значение"),
-    (r"missing required fact " + _Q, r"не заполнен обязательный факт '\1'"),
-    (r"^missing employee id$", "не указан сотрудник"),
-    (r"employee " + _Q + r" already appears on row (\d+)",
-     r"сотрудник '\1' уже встречается в строке \2"),
-    (r"employee " + _Q + r" already appears at (.+)$", r"сотрудник '\1' уже встречается: \2"),
-    (r"^column (\d+) has no name and is ignored$", r"у столбца \1 нет названия, он пропущен"),
-    (r"^unknown column " + _Q + r": not a fact of this scheme, kept as text$",
-     r"неизвестный столбец '\1': такого факта в схеме нет, сохранён как текст"),
-    (r"^the facts file has a header but no rows$", "в файле фактов есть заголовок, но нет строк"),
-    (r"^the facts file has no rows$", "в файле фактов нет строк"),
-    (r"^the facts file is empty$", "файл фактов пуст"),
-    (r" could not be evaluated$", " не удалось рассчитать"),
-    # hints
-    (r"^map CRM column names to facts with --map COLUMN=fact$",
-     "сопоставьте столбцы выгрузки с фактами: --map СТОЛБЕЦ=факт"),
-    (r"^expected a sum like 3 300 000 or 3300000,50$",
-     "ожидается сумма, например 3 300 000 или 3300000,50"),
-    (r"^expected a whole number like 12$", "ожидается целое число, например 12"),
-    (r"^expected a percentage like 2,1% or a fraction like 0,021$",
-     "ожидается процент, например 2,1%, или доля, например 0,021"),
-    (r"^expected a ratio like 0,85 or 85%$", "ожидается доля, например 0,85 или 85%"),
-    (r"^expected a number like 1500 or 1,5$", "ожидается число, например 1500 или 1,5"),
-    (r"^expected days, like 5$", "ожидается число дней, например 5"),
-    (r"^expected minutes, like 90 or 1,5$", "ожидается число минут, например 90 или 1,5"),
-    (r"^expected hours, like 8 or 7,5$", "ожидается число часов, например 8 или 7,5"),
-    (r"^a count is 0 or more$", "количество — 0 или больше"),
-    (r"^a duration is 0 or more$", "длительность — 0 или больше"),
-    (r"^a count is a whole number of things, 0 or more$",
-     "количество — целое число, 0 или больше"),
-    (r"^each employee appears once per facts file; merge or remove the duplicate$",
-     "каждый сотрудник встречается в файле один раз: объедините строки или удалите повтор"),
-    (r"^each employee appears once across the facts files; merge or remove the duplicate$",
-     "каждый сотрудник встречается во всех файлах фактов один раз: объедините строки или "
-     "удалите повтор"),
-    (r"^fill in the cell, or make the fact optional with a default$",
-     "заполните ячейку или задайте факту значение по умолчанию"),
-    (r"^every row needs the employee's id$", "в каждой строке нужен идентификатор сотрудника"),
-    (r"did you mean " + _Q + r"\?", r"может быть, '\1'?"),
-]
-_COMPILED = [(re.compile(pattern), russian) for pattern, russian in PHRASES]
+CATALOGUES = {"ru": ru_diagnostics}
+CASES = ("nom", "gen", "dat", "acc", "ins", "prep")
+_FORMATTER = string.Formatter()
 
 
-def translate(text: str, lang: str) -> str:
-    """Every known phrase of `text` in `lang` (English is returned as it is)."""
+@dataclasses.dataclass(frozen=True)
+class _Template:
+    pattern: re.Pattern[str]
+    kinds: dict[str, str]  # parameter → kind of its value (empty: passed as it is)
+    russian: str | dict[str, str]
+
+
+def _compile(english: str, kinds: dict[str, ru_diagnostics.Table]
+             ) -> tuple[re.Pattern[str], tuple[tuple[str, str], ...]]:
+    """'unknown name {name} in {where:place}' → a regex with a named group per parameter.
+
+    A parameter of a kind matches only the kind's own phrases, so two parameters side by
+    side ('{what:measure} {where:beyond}') split where the words do."""
+    parts, found = [], []
+    for literal, field, spec, _conversion in _FORMATTER.parse(english):
+        parts.append(re.escape(literal))
+        if field is not None:
+            inner = _alternatives(spec, kinds) if spec and spec != "expected" else ".+?"
+            parts.append(f"(?P<{field}>{inner})")
+            found.append((field, spec or ""))
+    return re.compile("".join(parts), re.S), tuple(found)
+
+
+def _alternatives(kind: str, kinds: dict[str, ru_diagnostics.Table],
+                  outer: frozenset[str] = frozenset()) -> str:
+    """A kind's phrases as one regex; a kind within itself (a list) matches any text there."""
+    options = []
+    for english, _russian in kinds[kind]:
+        parts = []
+        for literal, field, spec, _conversion in _FORMATTER.parse(english):
+            parts.append(re.escape(literal))
+            if field is not None:
+                parts.append(f"(?:{_alternatives(spec, kinds, outer | {kind})})"
+                             if spec and spec not in outer | {kind} else ".+?")
+        options.append("".join(parts))
+    return "(?:" + "|".join(options) + ")"
+
+
+def _table(rows: ru_diagnostics.Table, kinds: dict[str, ru_diagnostics.Table]
+           ) -> list[_Template]:
+    out = []
+    for english, russian in rows:
+        pattern, found = _compile(english, kinds)
+        out.append(_Template(pattern, dict(found), russian))
+    return out
+
+
+class Translator:
+    """One language's diagnostics; `misses` collects what no template could read."""
+
+    def __init__(self, lang: str) -> None:
+        module = CATALOGUES[lang]
+        kinds = module.KINDS
+        self.messages = {code: _table(rows, kinds) for code, rows in module.MESSAGES.items()}
+        self.common = _table(module.COMMON, kinds)
+        self.places = _table(module.PLACES, kinds)
+        self.messages["usage"] = _table(module.USAGE, kinds)
+        self.kinds = {kind: _table(rows, kinds) for kind, rows in kinds.items()}
+        self.expected = sorted(module.EXPECTED.items(), key=lambda kv: -len(kv[0]))
+
+    def text(self, code: str, text: str, misses: list[str] | None = None) -> str:
+        """A message or hint of `code` in the language (as it is when nothing reads it)."""
+        if not text:
+            return text
+        prefix = ""
+        while True:  # 'row 3, column 'x': ' and 'employee 'a': ' before the message itself
+            for template in self.places:
+                m = template.pattern.match(text)
+                if m:
+                    prefix += self._fill(template, m, "nom", misses)
+                    text = text[m.end():]
+                    break
+            else:
+                break
+        for table in (self.messages.get(code, []), self.common):
+            for template in table:
+                m = template.pattern.fullmatch(text)
+                if m:
+                    return prefix + self._fill(template, m, "nom", misses)
+        if misses is not None:
+            misses.append(text)
+        return prefix + text
+
+    def _kind(self, kind: str, value: str, case: str, misses: list[str] | None) -> str:
+        if kind == "expected":
+            for english, russian in self.expected:
+                value = value.replace(english, russian)
+            return value
+        for template in self.kinds[kind]:
+            m = template.pattern.fullmatch(value)
+            if m:
+                return self._fill(template, m, case, misses)
+        if misses is not None:
+            misses.append(f"{kind}: {value}")
+        return value
+
+    def _fill(self, template: _Template, m: re.Match[str], case: str,
+              misses: list[str] | None) -> str:
+        russian = template.russian
+        text = russian if isinstance(russian, str) else russian.get(case, russian["nom"])
+        out = []
+        for literal, field, spec, _conversion in _FORMATTER.parse(text):
+            out.append(literal)
+            if field is None:
+                continue
+            value = m.group(field)
+            kind = template.kinds.get(field, "")
+            out.append(self._kind(kind, value, spec or "nom", misses) if kind else value)
+        return "".join(out)
+
+
+@cache
+def translator(lang: str) -> Translator:
+    return Translator(lang)
+
+
+def translate(text: str, lang: str, code: str = "") -> str:
+    """`text` (a message or hint of `code`) in `lang`; English is returned as it is."""
     if lang == "en" or not text:
         return text
-    for pattern, russian in _COMPILED:
-        text = pattern.sub(russian, text)
-    return text
+    return translator(lang).text(code, text)
+
+
+def untranslated(d: Diagnostic, lang: str) -> list[str]:
+    """The parts of a diagnostic's message and hint no template of `lang` reads."""
+    misses: list[str] = []
+    translator(lang).text(d.code, d.message, misses)
+    translator(lang).text(d.code, d.hint, misses)
+    return misses
 
 
 def localized(d: Diagnostic, lang: str) -> Diagnostic:
     """The same diagnostic (code, place, caret) with its message and hint in `lang`."""
     if lang == "en":
         return d
-    import dataclasses
-
-    return dataclasses.replace(d, message=translate(d.message, lang),
-                               hint=translate(d.hint, lang))
+    return dataclasses.replace(d, message=translate(d.message, lang, d.code),
+                               hint=translate(d.hint, lang, d.code))
 
 
 def render(d: Diagnostic, lang: str) -> str:

@@ -312,6 +312,13 @@ TARGET: dict[str, str] = {
     "band": "band \"{band}\"",
     "how": "Found exactly: bisection between breakpoints of the curves, {count} evaluations, "
            "resolution {step}.",
+    "note_independent": "the income does not depend on {fact}",
+    "note_not_monotone": "the income does not move one way as {fact} grows; the answer is the "
+                         "first value that reaches the target",
+    "limit_where": "{payment} for {kpi}",
+    "limit_capped": "{where} is capped",
+    "limit_cap": "the curve '{curve}' is capped at {cap} ({where})",
+    "limit_last_point": "the curve '{curve}' pays no more above its last point ({where})",
 }
 
 # the closing lines and problems of a run (every command that reads facts)
@@ -324,4 +331,52 @@ RUN: dict[str, str] = {
     "this_row": "this row",
     "not_evaluated": "row {row}: {who} could not be evaluated",
     "using": "using {version}",
+    "wrote_statements": "wrote {count} to {directory}",
+    "statements_one": "{n} statement",
+    "statements_many": "{n} statements",
+    "rows_failed": "; {count} failed",
+    "not_written": "; {n} could not be written",
+}
+
+# kpidsl test: examples run against the scheme
+TEST: dict[str, str] = {
+    "passed": "{n} passed",
+    "failed": "{n} failed",
+    "no_examples": "no examples",
+    "does_not_compile": "{path}: does not compile",
+    "has_errors": "FAILED {path}: the scheme has errors",
+    "failed_example": "FAILED {path}:{line} example {name}{label}",
+    "mismatch": "{what}: expected {expected}, got {actual}",
+    "calculation": "calculation:",
+    "not_computed": "nothing (not computed)",
+    "ok_mark": "ok    ",
+    "failed_mark": "FAILED",
+    "below_minimum": "{path}: boundary coverage {percent} % is below the minimum {minimum} %",
+    "what_total": "total",
+    "what_attainment": "attainment of {name}",
+    "what_plan": "plan of {name}",
+    "what_line": "{pay} for {kpi}",
+}
+
+# explain: the calculation line by line
+EXPLAIN: dict[str, str] = {
+    "title": "Calculation for {employee}",
+    "grade": "grade",
+    "team": "team",
+    "attainment": "Attainment",
+    "lower": "lower is better",
+    "coefficient": "coefficient",
+    "pool": "pool",
+    "total": "Total",
+    "outside": "outside every band",
+    "between": "between",
+    "tier": "tier",
+    "withheld": "not paid: the condition {cond} is not met",
+    "capped": "capped at {limit}",
+    "floored": "raised to the floor {limit}",
+    "curve_cap": "the curve's cap is {limit}",
+    "curve_floor": "the curve's floor is {limit}",
+    "pay_withheld": "not paid: the condition {cond} is not met",
+    "no_attainment": "no plan, no attainment",
+    "scaled": "scaled pro rata to fit {fund} ({cap})",
 }

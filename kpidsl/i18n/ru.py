@@ -311,6 +311,13 @@ TARGET: dict[str, str] = {
     "band": "полоса «{band}»",
     "how": "Найдено точно: деление пополам между точками излома кривых, {count} вычислений, "
            "шаг {step}.",
+    "note_independent": "доход не зависит от {fact}",
+    "note_not_monotone": "доход меняется не в одну сторону с ростом {fact}; ответ — первое "
+                         "значение, при котором сумма достигается",
+    "limit_where": "{payment} за «{kpi}»",
+    "limit_capped": "{where} ограничена сверху",
+    "limit_cap": "шкала '{curve}' ограничена потолком {cap} ({where})",
+    "limit_last_point": "шкала '{curve}' выше последней точки не растёт ({where})",
 }
 
 # the closing lines and problems of a run (every command that reads facts)
@@ -323,4 +330,52 @@ RUN: dict[str, str] = {
     "this_row": "эта строка",
     "not_evaluated": "строка {row}: {who} — расчёт не выполнен",
     "using": "используется {version}",
+    "wrote_statements": "расчётных листов записано: {count}, в каталог {directory}",
+    "statements_one": "{n}",
+    "statements_many": "{n}",
+    "rows_failed": "; строк с ошибками: {count}",
+    "not_written": "; не удалось записать: {n}",
+}
+
+# kpidsl test: примеры схемы
+TEST: dict[str, str] = {
+    "passed": "пройдено: {n}",
+    "failed": "не пройдено: {n}",
+    "no_examples": "нет примеров",
+    "does_not_compile": "{path}: схема не компилируется",
+    "has_errors": "ОШИБКА {path}: в схеме есть ошибки",
+    "failed_example": "НЕ ПРОЙДЕН {path}:{line} пример {name}{label}",
+    "mismatch": "{what}: ожидалось {expected}, получено {actual}",
+    "calculation": "расчёт:",
+    "not_computed": "ничего (не рассчитано)",
+    "ok_mark": "ок    ",
+    "failed_mark": "ОШИБКА",
+    "below_minimum": "{path}: покрытие порогов {percent} % ниже минимума {minimum} %",
+    "what_total": "итого",
+    "what_attainment": "выполнение {name}",
+    "what_plan": "план {name}",
+    "what_line": "{pay} за {kpi}",
+}
+
+# explain: расчёт построчно
+EXPLAIN: dict[str, str] = {
+    "title": "Расчёт: {employee}",
+    "grade": "грейд",
+    "team": "команда",
+    "attainment": "Выполнение плана",
+    "lower": "чем меньше, тем лучше",
+    "coefficient": "коэффициент",
+    "pool": "фонд",
+    "total": "Итого",
+    "outside": "вне всех диапазонов",
+    "between": "между",
+    "tier": "ступень",
+    "withheld": "не выплачивается: не выполнено условие {cond}",
+    "capped": "ограничено сверху: {limit}",
+    "floored": "поднято до минимума {limit}",
+    "curve_cap": "потолок шкалы {limit}",
+    "curve_floor": "минимум шкалы {limit}",
+    "pay_withheld": "не выплачивается: не выполнено условие {cond}",
+    "no_attainment": "без плана",
+    "scaled": "уменьшено пропорционально, чтобы уложиться в «{fund}» ({cap})",
 }

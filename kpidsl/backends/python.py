@@ -1,9 +1,18 @@
-"""Checked scheme → readable Python source, with a line map back to the .kpi file.
+"""The Python backend: the lowered form → readable Python source, with a line map to the .kpi.
 
-Nothing written in a scheme reaches the generated code except through `repr()` (labels, and
-the text of every number, which becomes `Decimal('...')`) or as a mangled identifier built
-from a fixed prefix and a position (`k3`, with the scheme's own name only in comments when it
-is plain ASCII). The code imports only `decimal` and `kpidsl.runtime`.
+Stages (docs/architecture.md): `lower` decides the pay semantics (kpidsl/lower.py), the
+optimiser finds what is known while compiling (kpidsl/optimise.py), and this module only
+prints: it decides no semantics and folds nothing on its own.
+
+Nothing written in a scheme reaches the generated code except through `repr()` (the text
+of every number, which becomes `Decimal('...')`, and fact names as dictionary keys) or as a
+mangled identifier built from a fixed prefix and a position (`k3`, with the scheme's own
+name only in comments when it is plain ASCII). The code imports only `decimal` and
+`kpidsl.runtime`.
+
+Exactness (docs/language.md, "Exact arithmetic"): a quotient is carried as numerator and
+positive denominator (`Q`), and divided once, rounded to odd (the evaluators run in
+`runtime.ODD`), where the scheme rounds or compares it.
 """
 
 from __future__ import annotations
@@ -11,27 +20,18 @@ from __future__ import annotations
 import decimal
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import ast
-from .checks import CheckedRuleset, Variant
-from .checks.curves import band_bounds
-from .checks.fold import fold
-from .checks.walk import nodes
-from .evaluator import Layout
-from .runtime import CONTEXT, ROUNDING_MODES, is_fraction_step, round_to
-from .units import Unit
+from .. import lower as lo
+from ..checks import CheckedRuleset
+from ..evaluator import Layout
+from ..optimise import EXACT, Optimised, optimise
+from ..runtime import CONTEXT, ROUNDING_MODES, is_fraction_step, round_to
 
 # A curve with more bands than this is written as flat `if` statements, not an `elif` chain
 # (which nests one level per band: Python's compiler fails at a few thousand).
 FLAT_BANDS = 64
-
-# Folding while compiling: a value that is not an exact decimal (1/3) is left to the
-# evaluator, which keeps it as a fraction.
-EXACT = CONTEXT.copy()
-EXACT.traps[decimal.Inexact] = True
-EXACT.traps[decimal.Rounded] = True
 
 _SAFE_COMMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -45,9 +45,9 @@ class Writer:
     indent: int = 0
     current: int = 0
 
-    def at(self, node: ast.Node | ast.Expr | None) -> None:
-        if node is not None and node.span.line:
-            self.current = node.span.line
+    def at(self, line: int) -> None:
+        if line:
+            self.current = line
 
     def comment(self, text: str) -> None:
         self.line(f"# {text} (line {self.current})" if self.current else f"# {text}")
@@ -91,26 +91,32 @@ class _Literals:
 
 
 def generate(checked: CheckedRuleset) -> Generated:
+    """Lower, optimise and print a checked (error-free) scheme."""
+    return print_program(lo.lower(checked), checked.source.name)
+
+
+def print_program(program: lo.Program, source_name: str = "") -> Generated:
+    """The module of a lowered program: one evaluator function per variant."""
     w = Writer()
     literals = _Literals()
     body = Writer()
     functions: dict[str, str] = {}
     layouts: dict[str, Layout] = {}
-    for index, (name, variant) in enumerate(checked.variants.items()):
+    for index, (name, variant) in enumerate(program.variants.items()):
         function = f"evaluate_{index}"
         functions[name] = function
-        layouts[name] = _VariantWriter(checked, variant, body, literals, index).write(function)
-    header = checked.header
-    w.line(f"# Evaluator for scheme {label_comment(header.name)} "
-           f"(generated from {label_comment(_basename(checked.source.name))}).")
+        layouts[name] = _VariantWriter(program, optimise(variant), body, literals,
+                                       index).write(function)
+    w.line(f"# Evaluator for scheme {label_comment(program.scheme)} "
+           f"(generated from {label_comment(_basename(source_name))}).")
     w.line("# Generated code: review it, do not edit it. "
            "Comments give the .kpi line of each block.")
     w.line("from decimal import Decimal")
     w.line("")
     w.line("from kpidsl import runtime as rt")
     w.line("")
-    w.line(f"SCHEME = {header.name!r}")
-    w.line(f"CURRENCY = {checked.currency!r}")
+    w.line(f"SCHEME = {program.scheme!r}")
+    w.line(f"CURRENCY = {program.currency!r}")
     for text, ident in literals.names.items():
         w.line(f"{ident} = Decimal({text!r})")
     w.line("")
@@ -128,10 +134,13 @@ def _basename(name: str) -> str:
 
 
 class _VariantWriter:
-    def __init__(self, checked: CheckedRuleset, variant: Variant, w: Writer, literals: _Literals,
-                 index: int) -> None:
-        self.checked = checked
-        self.variant = variant
+    def __init__(self, program: lo.Program, optimised: Optimised, w: Writer,
+                 literals: _Literals, index: int) -> None:
+        self.program = program
+        self.optimised = optimised
+        self.variant = optimised.variant
+        self.kpis = {k.name: k for k in self.variant.kpis}
+        self.payout = program.payout
         self.w = w
         self.literals = literals
         self.prefix = f"v{index}_"
@@ -156,28 +165,9 @@ class _VariantWriter:
     def literal_value(self, name: str) -> Decimal:
         return self.literals.values[name]
 
-    # ---- values known when compiling: computed once here, not for every employee
-    def static(self, expr: ast.Expr | None) -> Decimal | None:
-        """The exact value of an expression of literals and month-independent constants.
-
-        None when the value needs facts, a month or a team, when it is not a finite decimal
-        (1/3: the evaluator keeps it as a fraction) or when computing it fails (the evaluator
-        then reports the failure as it always does).
-        """
-        if expr is None:
-            return None
-        with decimal.localcontext(EXACT):
-            return fold(expr, self.statics)
-
-    def static_product(self, left: ast.Expr | None, right: ast.Expr | None) -> Decimal | None:
-        a, b = self.static(left), self.static(right)
-        if a is None or b is None:
-            return None
-        try:
-            with decimal.localcontext(EXACT):
-                return a * b
-        except ArithmeticError:
-            return None
+    # ---- values known when compiling (the optimiser's): computed once, not per employee
+    def static(self, expr: lo.Expr | None) -> Decimal | None:
+        return self.optimised.value(expr)
 
     def static_round(self, value: Decimal | None) -> Decimal | None:
         """A payout rounded as `round_payout` code rounds it (rt.round_to is that rounding)."""
@@ -185,7 +175,7 @@ class _VariantWriter:
             return None
         try:
             with decimal.localcontext(CONTEXT):
-                return round_to(value, self.checked.payout_step, self.checked.payout_mode)
+                return round_to(value, self.payout.step, self.payout.mode.value)
         except ArithmeticError:
             return None
 
@@ -216,79 +206,65 @@ class _VariantWriter:
     # ---- the variant's functions
     def write(self, function: str) -> Layout:
         w, v = self.w, self.variant
-        self.statics: dict[str, Decimal] = {}
         curve_functions = {name: self.write_curve(curve) for name, curve in v.curves.items()}
         self.curve_functions = curve_functions
         w.current = 0
         w.line(f"def {function}(facts, team, month):")
         w.indent += 1
         w.line(f"# grade {label_comment(v.name)}")
-        for name in v.constant_order:
-            const = v.constants[name]
-            w.at(const)
-            w.comment(f"constant {label_comment(name)}")
-            ident = self.ident("c", name)
-            self.assign(ident, self.monthly(const.value, const.by_month))
-            value = None if const.by_month else self.static(const.value)
-            if value is not None:
-                self.statics[name] = value
-        for name, fact in v.facts.items():
-            w.at(fact)
-            w.line(f"{self.ident('f', name)} = facts[{name!r}]")
-        kpis = [k for k in v.kpi_order]
-        for name in kpis:
-            kpi = v.kpis[name]
-            w.at(kpi)
-            w.comment(f"kpi {label_comment(name)}")
+        for let in v.lets:
+            w.at(let.line)
+            w.comment(f"constant {label_comment(let.name)}")
+            self.assign(self.ident("c", let.name), self.monthly(let.value))
+        for fact in v.facts:
+            w.at(fact.line)
+            w.line(f"{self.ident('f', fact.name)} = facts[{fact.name!r}]")
+        for kpi in v.kpis:
+            w.at(kpi.line)
+            w.comment(f"kpi {label_comment(kpi.name)}")
             # A formula may read its own plan (`kpi x = plan of x`): then the plan comes first,
             # or the generated code would read it before assigning it.
-            own_plan = kpi.formula is not None and any(
-                isinstance(n, ast.PlanOf) and n.name == name for n in nodes(kpi.formula))
+            own_plan = any(isinstance(n, lo.PlanValue) and n.name == kpi.name
+                           for n in lo.walk(kpi.value))
             if own_plan:
-                self.write_plan(name, kpi)
-            w.at(kpi)
-            formula = self.value(kpi.formula) if kpi.formula is not None else \
-                Q(self.ident("f", name))
-            self.assign(self.ident("k", name), formula)
+                self.write_plan(kpi)
+            w.at(kpi.line)
+            self.assign(self.ident("k", kpi.name), self.value(kpi.value))
             if not own_plan:
-                self.write_plan(name, kpi)
-            w.at(kpi.attainment or kpi)
+                self.write_plan(kpi)
+            w.at(kpi.attainment.line if kpi.attainment_rule is lo.AttainmentRule.FORMULA
+                 and kpi.attainment is not None else kpi.line)
             self.write_attainment(kpi)
         lines: list[tuple[str, str]] = []
         pays: list[str] = []
-        for pay in v.pays.values():
-            w.at(pay)
+        for pay in v.payments:
+            w.at(pay.line)
             w.comment(f"pay {label_comment(pay.name)}")
             target = self.ident("pay", pay.name)
-            if pay.items:
+            if pay.formula is None:
                 parts = []
-                # A payment-level 'only if' withholds every line, so the lines still add up.
-                conditions = tuple(g for g in pay.gates if g.kind == "only_if")
-                for item in pay.items:
-                    item = replace(item, gates=conditions + item.gates)
+                for item in pay.lines:
                     parts.append(self.write_item(pay, item))
                     lines.append((pay.name, item.kpi))
-                w.at(pay)
+                w.at(pay.line)
                 w.line(f"{target} = {' + '.join(p + '_amount' for p in parts)}")
             else:
-                code = self.round_q(self.value(pay.formula),  # type: ignore[arg-type]
-                                    self.checked.payout_step,
-                                    self.checked.payout_mode)
+                code = self.round_q(self.value(pay.formula), self.payout)
                 value = self.static_round(self.static(pay.formula))
                 w.line(code if value is None else f"{self.lit(value)}  # = {code}, computed once",
                        prefix=f"{target} = ")
             for gate in pay.gates:
-                if not (pay.items and gate.kind == "only_if"):
-                    self.write_gate(gate, target, money=True)
+                self.write_gate(gate, target)
             pays.append(pay.name)
         w.current = 0
+        names = [k.name for k in v.kpis]
         w.line("return rt.output((")
         w.indent += 1
-        w.line(f"({''.join(self.output(self.ident('k', k)) + ', ' for k in kpis)}),  # KPI values")
-        w.line(f"({''.join(self.output(self.ident('p', k)) + ', ' for k in kpis)}),  # plans")
-        w.line(f"({''.join(self.output(self.ident('a', k)) + ', ' for k in kpis)}),  "
+        w.line(f"({''.join(self.output(self.ident('k', k)) + ', ' for k in names)}),  # KPI values")
+        w.line(f"({''.join(self.output(self.ident('p', k)) + ', ' for k in names)}),  # plans")
+        w.line(f"({''.join(self.output(self.ident('a', k)) + ', ' for k in names)}),  "
                "# attainments")
-        dens = [self.denominator(self.ident(kind, k)) for kind in "kpa" for k in kpis]
+        dens = [self.denominator(self.ident(kind, k)) for kind in "kpa" for k in names]
         line_ids = [self.ident("line", f"{p}\x00{k}") for p, k in lines]
         for column, suffix in (("shares", "_share"), ("factors", "_factor"),
                                ("factor denominators", "_factor_d"), ("bands", "_band"),
@@ -306,15 +282,13 @@ class _VariantWriter:
         w.line("))")
         w.indent -= 1
         w.line("")
-        return Layout(kpis, lines, pays, dict(curve_functions))
+        return Layout(names, lines, pays, dict(curve_functions))
 
-    def monthly(self, expr: ast.Expr, by_month: tuple[ast.MonthValue, ...]) -> Q:
-        default = self.value(expr)
-        if not by_month:
+    def monthly(self, monthly: lo.Monthly) -> Q:
+        default = self.value(monthly.value)
+        if not monthly.by_month:
             return default
-        months = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                  "dec")
-        values = [(months.index(mv.month) + 1, self.value(mv.value)) for mv in by_month]
+        values = [(month, self.value(value)) for month, value in monthly.by_month]
         table = ", ".join(f"{month}: {q.n}" for month, q in values)
         if default.d is None and all(q.d is None for _month, q in values):
             return Q(f"{{{table}}}.get(month, {default.n})")
@@ -322,47 +296,49 @@ class _VariantWriter:
         return Q(f"{{{table}}}.get(month, {default.n})", f"{{{dens}}}.get(month, {default.den})",
                  stable=False)
 
-    def write_plan(self, name: str, kpi: ast.Kpi) -> None:
-        plan = self.ident("p", name)
+    def write_plan(self, kpi: lo.Kpi) -> None:
+        plan = self.ident("p", kpi.name)
         if kpi.plan is not None:
-            self.w.at(kpi.plan)
-            self.assign(plan, self.monthly(kpi.plan, kpi.plan_by_month))
+            self.w.at(kpi.plan.value.line)
+            self.assign(plan, self.monthly(kpi.plan))
         else:
             self.w.line(f"{plan} = None")
 
-    def write_attainment(self, kpi: ast.Kpi) -> None:
+    def write_attainment(self, kpi: lo.Kpi) -> None:
         """Value ÷ plan kept as a fraction (shown by Results): nothing to compute at all when
         the plan is a positive number written in the scheme."""
         w = self.w
         target = self.ident("a", kpi.name)
         value, plan = self.named(self.ident("k", kpi.name)), self.named(self.ident("p", kpi.name))
         writer = _ExprWriter(self)
-        if kpi.attainment is not None:
-            q = self.value(kpi.attainment)
-        elif kpi.plan is None:
+        rule = kpi.attainment_rule
+        if rule is lo.AttainmentRule.FORMULA:
+            q = self.value(kpi.attainment)  # type: ignore[arg-type]
+        elif rule is lo.AttainmentRule.NONE:
             w.line(f"{target} = None")
             return
-        elif (kpi.direction or "higher") == "lower":
+        elif rule is lo.AttainmentRule.LOWER_IS_BETTER:
             q = Q(f"{target}_n", f"{target}_d")
             w.line(f"{target}_n, {target}_d = rt.lower_is_better_q({value.n}, {value.den}, "
                    f"{plan.n}, {plan.den})")
         else:
-            static = self.static(kpi.plan) if not kpi.plan_by_month else None
+            assert kpi.plan is not None
+            static = self.static(kpi.plan.value) if not kpi.plan.by_month else None
             if value.d is None and static is not None and static > 0:
                 q = Q(value.n, plan.n, static)
             else:
                 q = Q(f"{target}_n", f"{target}_d")  # a zero plan fails here, as `/` does
                 w.line(f"{target}_n, {target}_d = {writer.quotient(value, plan.n, plan)}")
-        step = self.checked.attainment_step
-        if step is not None:
-            w.line(f"{target} = {self.round_q(q, step, self.checked.attainment_mode)}")
+        if kpi.rounding is not None:
+            w.line(f"{target} = {self.round_q(q, kpi.rounding)}")
         elif q.d is not None and q.stable:
             self.quotients[target] = q
         else:
             self.assign(target, q)
 
-    def round_q(self, q: Q, step: Decimal, mode: str) -> str:
+    def round_q(self, q: Q, rounding: lo.Rounding) -> str:
         """The exact value of q rounded to `step` once."""
+        step, mode = rounding.step, rounding.mode.value
         if q.d is None:
             return self.round_with(q.n, step, mode)
         if is_fraction_step(step):  # evaluators run in rt.ODD: the quotient is odd
@@ -379,27 +355,23 @@ class _VariantWriter:
         return f"rt.round_to({text}, {self.lit(step)}, {mode!r})"
 
     def round_payout(self, text: str) -> str:
-        return self.round_with(text, self.checked.payout_step, self.checked.payout_mode)
+        return self.round_with(text, self.payout.step, self.payout.mode.value)
 
-    def payout(self, q: Q) -> str:
-        return self.round_q(q, self.checked.payout_step, self.checked.payout_mode)
-
-    def write_item(self, pay: ast.Pay, item: ast.PoolItem) -> str:
+    def write_item(self, pay: lo.Payment, item: lo.PayLine) -> str:
         w = self.w
-        w.at(item)
+        w.at(item.line)
         line = self.ident("line", f"{pay.name}\x00{item.kpi}")
+        pool = f"{self.ident('pay', pay.name)}_pool"
         if item.weight is not None and not self._pool_written(pay):
-            w.at(pay.pool)
-            self.assign(f"{self.ident('pay', pay.name)}_pool",
-                        self.value(pay.pool))  # type: ignore[arg-type]
-            w.at(item)
-        share_q = self.value(item.amount) if item.amount is not None else \
-            _ExprWriter(self).product(self.value(item.weight),  # type: ignore[arg-type]
-                                      self.named(f"{self.ident('pay', pay.name)}_pool"))
-        curve = self.curve_functions[item.curve]  # type: ignore[index]
+            assert pay.pool is not None
+            w.at(pay.pool.line)
+            self.assign(pool, self.value(pay.pool))
+            w.at(item.line)
+        share_q = self.value(item.share) if item.weight is None else \
+            _ExprWriter(self).product(self.value(item.weight), self.named(pool))
+        curve = self.curve_functions[item.curve]
         w.comment(f"line {label_comment(pay.name)} for {label_comment(item.kpi)}")
-        value = self.static(item.amount) if item.amount is not None else \
-            self.static_product(item.weight, pay.pool)
+        value = self.static(item.share)
         share_id = f"{line}_share"
         if value is not None:
             share_code = _ExprWriter(self).shown(share_q)
@@ -408,29 +380,29 @@ class _VariantWriter:
         else:
             self.assign(share_id, share_q)
             share = self.named(share_id)
-        curve_ast = self.variant.curves[item.curve]  # type: ignore[index]
+        curve_form = self.variant.curves[item.curve]
         x = self.named(self.ident("a", item.kpi))
         factor_id = f"{line}_factor"
-        if self.inlinable(curve_ast):
-            comment = f"  # curve {label_comment(curve_ast.name)}, as {curve} computes it"
+        if self.inlinable(curve_form):
+            comment = f"  # curve {label_comment(curve_form.name)}, as {curve} computes it"
             if x.d is not None and not (x.stable and x.d.isidentifier()):
                 w.line(f"x, x_d = {x.n}, {x.d}{comment}")
                 x = Q("x", "x_d", x.dv)
             else:
                 w.line(f"x = {x.n}{comment}")
                 x = Q("x", x.d, x.dv)
-            factor = self.write_bands(curve_ast, factor_id, f"{line}_band", x)
-            self.write_cap_floor(curve_ast, factor_id, factor)
-            w.at(item)
+            factor = self.write_bands(curve_form, factor_id, f"{line}_band", x)
+            self.write_cap_floor(curve_form, factor_id, factor)
+            w.at(item.line)
         else:
             w.line(f"{factor_id}, {factor_id}_d, {line}_band = {curve}_q({x.n}, {x.den})")
             factor = Q(factor_id, f"{factor_id}_d")
         w.line(f"{line}_gate = ''")
         for gate in item.gates:
             factor = self.write_item_gate(gate, line, factor)
-        w.at(item)
+        w.at(item.line)
         shown_share = share.n if share.d is None else f"({share.n}, {share.d})"  # rare
-        amount = self.payout(_ExprWriter(self).product(share, factor))
+        amount = self.round_q(_ExprWriter(self).product(share, factor), self.payout)
         factor_d = str(factor.d)
         if factor.d is not None and (factor.d in ("x", "x_d") or not factor.d.isidentifier()):
             # read again when the evaluator returns, after later lines reuse x and x_d
@@ -441,37 +413,31 @@ class _VariantWriter:
                                    "_factor_d": factor_d, "_band": f"{line}_band",
                                    "_amount": f"{line}_amount", "_gate": f"{line}_gate"}
         for gate in item.gates:
-            if gate.kind != "only_if" and self._is_money(gate.value):
+            if gate.target is lo.GateTarget.AMOUNT:
                 self.write_money_gate_on_line(gate, line)
         return line
 
-    def _pool_written(self, pay: ast.Pay) -> bool:
+    def _pool_written(self, pay: lo.Payment) -> bool:
         key = ("pool", pay.name)
         if key in self.ids:
             return True
         self.ids[key] = "written"
         return False
 
-    def _is_money(self, expr: ast.Expr) -> bool:
-        from .checks.types import UnitChecker
-
-        checker = UnitChecker(self.variant, self.checked.source, self.checked.currency)
-        return checker.infer(expr) is Unit.MONEY
-
-    def write_item_gate(self, gate: ast.Gate, line: str, factor: Q) -> Q:
+    def write_item_gate(self, gate: lo.Gate, line: str, factor: Q) -> Q:
         """A gate on a line's factor; returns the factor as the code after it reads it."""
         w = self.w
-        w.at(gate)
+        w.at(gate.line)
         factor_id = f"{line}_factor"
-        if gate.kind == "only_if":
+        if gate.target is lo.GateTarget.LINE:
             w.line(f"if not ({self.expr(gate.value)}):")
             w.line(f"    {factor_id}, {line}_gate = rt.ZERO, 'withheld'")
             return factor
-        if self._is_money(gate.value):
+        if gate.target is lo.GateTarget.AMOUNT:
             return factor  # applied to the amount once it is computed
         limit = self.value(gate.value)
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
-        compare, word = (">", "capped") if gate.kind == "cap" else ("<", "floored")
+        compare, word = (">", "capped") if gate.kind is lo.GateKind.CAP else ("<", "floored")
         writer = _ExprWriter(self)
         if factor.d is not None and factor.d != f"{factor_id}_d":
             # the factor's denominator becomes a variable the gate may replace
@@ -487,65 +453,57 @@ class _VariantWriter:
         w.line(f"    {factor_id}, {factor_id}_d, {line}_gate = {limit.n}, {limit.den}, {word!r}")
         return factor
 
-    def write_money_gate_on_line(self, gate: ast.Gate, line: str) -> None:
+    def write_money_gate_on_line(self, gate: lo.Gate, line: str) -> None:
         w = self.w
-        w.at(gate)
-        limit = self.payout(self.value(gate.value))
+        w.at(gate.line)
+        limit = self.round_q(self.value(gate.value), self.payout)
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
-        compare, word = (">", "capped") if gate.kind == "cap" else ("<", "floored")
+        compare, word = (">", "capped") if gate.kind is lo.GateKind.CAP else ("<", "floored")
         w.line(f"if {line}_amount {compare} {limit}{unless}:")
         w.line(f"    {line}_amount, {line}_gate = {limit}, {word!r}")
 
-    def write_gate(self, gate: ast.Gate, target: str, money: bool) -> None:
+    def write_gate(self, gate: lo.Gate, target: str) -> None:
         w = self.w
-        w.at(gate)
-        if gate.kind == "only_if":
+        w.at(gate.line)
+        if gate.kind is lo.GateKind.ONLY_IF:
             w.line(f"if not ({self.expr(gate.value)}):")
             w.line(f"    {target} = {self.round_payout('rt.ZERO')}")
             return
-        limit = self.payout(self.value(gate.value))
+        limit = self.round_q(self.value(gate.value), self.payout)
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
-        compare = ">" if gate.kind == "cap" else "<"
+        compare = ">" if gate.kind is lo.GateKind.CAP else "<"
         w.line(f"if {target} {compare} {limit}{unless}:")
         w.line(f"    {target} = {limit}")
 
     # ---- curves
-    def write_curve(self, curve: ast.Curve) -> str:
+    def write_curve(self, curve: lo.Curve) -> str:
         """`name_q(x, x_d)`: the factor of the attainment x ÷ x_d as (numerator, positive
         denominator, band); `name = rt.shown_curve(name_q)` for charts and tables."""
         w = self.w
         name = f"{self.prefix}curve{len([k for k in self.ids if k[0] == 'curve'])}"
         self.ids[("curve", curve.name)] = name
-        constants = self.variant.constant_values
-        w.at(curve)
+        w.at(curve.line)
         w.comment(f"curve {label_comment(curve.name)}")
         w.line(f"def {name}_q(x, x_d):")
         w.indent += 1
-        if curve.kind == "linear":
-            points = ", ".join(
-                f"({self.lit(_const(p.at, constants))}, {self.lit(_const(p.pays, constants))})"
-                for p in curve.points)
+        kind = curve.kind.name
+        if kind == "linear":
+            points = ", ".join(f"({self.lit(p.at)}, {self.lit(p.pays)})" for p in curve.points)
             w.line(f"value, value_d, band = rt.linear_q(x, x_d, ({points},))")
             factor = Q("value", "value_d")
-        elif curve.kind == "marginal":
-            tiers = []
-            for band in curve.bands:
-                lower, upper = band_bounds(band, constants)
-                tiers.append(f"({self._bound(lower)}, {self._bound(upper)}, "
-                             f"{self.lit(_const(band.pays, constants))})")
+        elif kind == "marginal":
+            tiers = [f"({self._bound(b.lower)}, {self._bound(b.upper)}, "
+                     f"{self.lit(self._const(b.pays))})" for b in curve.bands]
             w.line(f"value, value_d, band = rt.tiers_marginal_q(x, x_d, ({', '.join(tiers)},))")
             factor = Q("value", "value_d")
-        elif curve.kind == "whole":
-            tiers = []
-            for band in curve.bands:
-                lower, upper = band_bounds(band, constants)
-                tiers.append(f"({self._bound(lower)}, {band.lower_inclusive}, "
-                             f"{self._bound(upper)}, {band.upper_inclusive}, "
-                             f"{self.lit(_const(band.pays, constants))})")
+        elif kind == "whole":
+            tiers = [f"({self._bound(b.lower)}, {b.lower_inclusive}, "
+                     f"{self._bound(b.upper)}, {b.upper_inclusive}, "
+                     f"{self.lit(self._const(b.pays))})" for b in curve.bands]
             w.line(f"value, value_d, band = rt.tiers_whole_q(x, x_d, ({', '.join(tiers)},))")
             factor = Q("value", "value_d")
         else:
-            factor = self.write_bands(curve, "value", "band", Q("x", "x_d"), function=True)
+            factor = self.write_bands(curve, "value", "band", Q("x", "x_d"))
         factor = self.write_cap_floor(curve, "value", factor)
         w.line(f"return value, {factor.den}, band")
         w.indent -= 1
@@ -553,21 +511,25 @@ class _VariantWriter:
         w.line("")
         return name
 
-    def inlinable(self, curve: ast.Curve) -> bool:
+    def _const(self, expr: lo.Expr) -> Decimal:
+        value = self.static(expr)
+        if value is None:  # the checker refuses non-constant rates before code is generated
+            raise ValueError("expected a constant")
+        return value
+
+    def inlinable(self, curve: lo.Curve) -> bool:
         """A curve of bands paying only numbers and the attainment is written out where a pay
         line uses it (no call, no tuple per line); anything else is called."""
-        if curve.kind in ("linear", "marginal", "whole"):
+        if curve.kind.name != "bands":
             return False
-        allowed = (ast.Literal, ast.CurveInput, ast.Unary, ast.Binary)
-        return all(isinstance(n, allowed) for band in curve.bands for n in nodes(band.pays))
+        allowed = (lo.Number, lo.CurveInput, lo.Negate, lo.Binary)
+        return all(isinstance(n, allowed) for band in curve.bands for n in lo.walk(band.pays))
 
-    def write_bands(self, curve: ast.Curve, value: str, band_var: str, x: Q,
-                    function: bool = False) -> Q:
+    def write_bands(self, curve: lo.Curve, value: str, band_var: str, x: Q) -> Q:
         """The if/elif chain of a curve's bands over `x`, setting `value` and `band_var`;
         returns the value as a fraction (its denominator the same in every band, or
         `value_d`)."""
         w = self.w
-        constants = self.variant.constant_values
         writer = _ExprWriter(self, x)
         pays = [writer.value(band.pays) for band in curve.bands]
         dens = {q.d for q in pays if q.d is not None}
@@ -592,21 +554,20 @@ class _VariantWriter:
             self.write_flat_bands(curve, x, band_var, assign, writer)
             return common if common is not None else Q(value, den_var)
         for index, band in enumerate(curve.bands, start=1):
-            w.at(band)
-            lower, upper = band_bounds(band, constants)
+            w.at(band.line)
+            lower, upper = band.lower, band.upper
             tests = []
-            lower_open = lower is None or not lower.is_finite()
             follows = handled is not None and lower is not None and \
                 handled[0] == lower and handled[1] != band.lower_inclusive
-            if lower is not None and not lower_open and not follows:
+            if lower is not None and not follows:
                 op = ">=" if band.lower_inclusive else ">"
                 tests.append(writer.compare(x, op, Q(self.lit(lower)))[1:-1])
-            if upper is not None and upper.is_finite():
+            if upper is not None:
                 op = "<=" if band.upper_inclusive else "<"
                 tests.append(writer.compare(x, op, Q(self.lit(upper)))[1:-1])
-            contiguous = lower_open or follows
+            contiguous = lower is None or follows
             handled = (upper, band.upper_inclusive) if contiguous and upper is not None \
-                and upper.is_finite() else None
+                else None
             code = assign(pays[index - 1], index)
             if index > 1 and not tests:  # the remaining x all fall in this band
                 w.line(f"else:  # band {index}")
@@ -621,48 +582,45 @@ class _VariantWriter:
             w.line(f"    {assign(Q('rt.ZERO'), 0)}")
         return common if common is not None else Q(value, den_var)
 
-    def write_flat_bands(self, curve: ast.Curve, x: Q, band_var: str,
+    def write_flat_bands(self, curve: lo.Curve, x: Q, band_var: str,
                          assign: Callable[[Q, int], str], writer: _ExprWriter) -> None:
         """Many bands: one flat `if` per band, each taken only while no band has been (an
         `elif` chain nests one level per band, and Python's compiler fails on a few
         thousand levels)."""
         w = self.w
-        constants = self.variant.constant_values
         w.line(f"{assign(Q('rt.ZERO'), 0)}  # outside every band, unless one below holds")
         for index, band in enumerate(curve.bands, start=1):
-            w.at(band)
-            lower, upper = band_bounds(band, constants)
+            w.at(band.line)
             tests = [f"not {band_var}"]
-            if lower is not None and lower.is_finite():
+            if band.lower is not None:
                 op = ">=" if band.lower_inclusive else ">"
-                tests.append(writer.compare(x, op, Q(self.lit(lower)))[1:-1])
-            if upper is not None and upper.is_finite():
+                tests.append(writer.compare(x, op, Q(self.lit(band.lower)))[1:-1])
+            if band.upper is not None:
                 op = "<=" if band.upper_inclusive else "<"
-                tests.append(writer.compare(x, op, Q(self.lit(upper)))[1:-1])
+                tests.append(writer.compare(x, op, Q(self.lit(band.upper)))[1:-1])
             w.line(f"if {' and '.join(tests)}:  # band {index}")
             w.line(f"    {assign(writer.value(band.pays), index)}")
 
-    def write_cap_floor(self, curve: ast.Curve, value: str, factor: Q) -> Q:
+    def write_cap_floor(self, curve: lo.Curve, value: str, factor: Q) -> Q:
         w = self.w
-        constants = self.variant.constant_values
         writer = _ExprWriter(self)
-        w.at(curve)
+        w.at(curve.line)
         for limit, op in ((curve.cap, ">"), (curve.floor, "<")):
             if limit is None:
                 continue
-            bound = Q(self.lit(_const(limit, constants)))
+            bound = Q(self.lit(limit))
             w.line(f"if {writer.compare(factor, op, bound)[1:-1]}:")
             w.line(f"    {value} = {writer.scaled(bound, factor) if factor.d else bound.n}")
         return factor
 
     def _bound(self, value: Decimal | None) -> str:
-        return "None" if value is None or not value.is_finite() else self.lit(value)
+        return "None" if value is None else self.lit(value)
 
     # ---- expressions
-    def value(self, e: ast.Expr) -> Q:
+    def value(self, e: lo.Expr) -> Q:
         return _ExprWriter(self).value(e)
 
-    def expr(self, e: ast.Expr | None, curve_input: str = "") -> str:
+    def expr(self, e: lo.Expr | None) -> str:
         if e is None:
             return "None"
         return _ExprWriter(self).write(e)
@@ -695,14 +653,14 @@ class _ExprWriter:
         self.owner = owner
         self.curve_input = curve_input or Q("x")
 
-    def never_none(self, args: tuple[ast.Expr, ...]) -> bool:
+    def never_none(self, args: tuple[lo.Expr, ...]) -> bool:
         """No operand can be None (the plan or attainment of a KPI without a plan), so a
         comparison fails, if ever, exactly as the builtin's would."""
-        kpis = self.owner.variant.kpis
-        for node in (n for a in args for n in nodes(a)):
-            if isinstance(node, ast.PlanOf) and _no_plan(kpis.get(node.name)):
+        kpis = self.owner.kpis
+        for node in (n for a in args for n in lo.walk(a)):
+            if isinstance(node, lo.PlanValue) and _no_plan(kpis.get(node.name)):
                 return False
-            if isinstance(node, ast.AttainmentOf) and _no_plan(kpis.get(node.name)) and \
+            if isinstance(node, lo.AttainmentValue) and _no_plan(kpis.get(node.name)) and \
                     getattr(kpis.get(node.name), "attainment", None) is None:
                 return False
         return True
@@ -710,7 +668,7 @@ class _ExprWriter:
     def temp(self) -> str:
         return f"_d{self.owner.next_temp()}"
 
-    def write(self, e: ast.Expr) -> str:
+    def write(self, e: lo.Expr) -> str:
         """The value as one Decimal: exact, or a quotient divided in the context (shown)."""
         return self.shown(self.value(e))
 
@@ -721,71 +679,62 @@ class _ExprWriter:
         temp = self.temp()
         return Q(f"({temp} := {code})[0]", f"{temp}[1]", stable=False)
 
-    def times(self, code: str, factor: Q) -> str:
-        """code × factor's denominator (code is a literal name when both are known)."""
-        if factor.d is None:
-            return code
-        return f"{code} * {factor.d}"
-
-    def value(self, e: ast.Expr) -> Q:  # one branch per node kind
+    def value(self, e: lo.Expr) -> Q:  # one branch per kind of the lowered form
         o = self.owner
-        v = o.variant
-        if isinstance(e, ast.Literal):
-            return Q(o.lit(e.value))
-        if isinstance(e, ast.Ref):
-            if e.name in v.constants:
+        match e:
+            case lo.Number():
+                return Q(o.lit(e.value))
+            case lo.ConstantValue():
                 return o.named(o.ident("c", e.name))
-            if e.name in v.kpis:
+            case lo.KpiValue():
                 return o.named(o.ident("k", e.name))
-            return Q(o.ident("f", e.name))
-        if isinstance(e, ast.PlanOf):
-            return o.named(o.ident("p", e.name))
-        if isinstance(e, ast.AttainmentOf):
-            return o.named(o.ident("a", e.name))
-        if isinstance(e, ast.CurveInput):
-            return self.curve_input
-        if isinstance(e, ast.TeamAggregate):
-            if e.kind == "average":
-                return self.pair_call(f"rt.team_average(team, {e.name!r})")
-            return Q(f"team[{(e.kind + ':' + e.name)!r}]")
-        if isinstance(e, ast.TeamSize):
-            return Q("team['size']")
-        if isinstance(e, ast.Unary):
-            operand = self.value(e.operand)
-            if e.op == "+":  # the value itself, exactly (not rounded to the context)
-                return operand
-            return Q(f"(-{operand.n})", operand.d, operand.dv, operand.stable)
-        if isinstance(e, ast.Binary):
-            left, right = self.value(e.left), self.value(e.right)
-            if e.op == "*":
-                return self.product(left, right)
-            return self.sum(left, e.op, right)
-        if isinstance(e, ast.Division):
-            return self.division(e)
-        if isinstance(e, ast.Compare):
-            op = "==" if e.op == "=" else e.op
-            return Q(self.compare(self.value(e.left), op, self.value(e.right)))
-        if isinstance(e, ast.Logical):
-            return Q(f"({self.write(e.left)} {e.op} {self.write(e.right)})")
-        if isinstance(e, ast.Not):
-            return Q(f"(not {self.write(e.operand)})")
-        if isinstance(e, ast.IfThenElse):
-            condition = self.write(e.condition)
-            then, otherwise = self.value(e.then), self.value(e.otherwise)
-            if then.d is None and otherwise.d is None:
-                return Q(f"({then.n} if {condition} else {otherwise.n})")
-            temp = self.temp()
-            return Q(f"({then.n} if ({temp} := {condition}) else {otherwise.n})",
-                     f"({then.den} if {temp} else {otherwise.den})", stable=False)
-        if isinstance(e, ast.Call):
-            return self.call(e)
-        if isinstance(e, ast.Round):
-            step = _const(e.step, v.constant_values)
-            return Q(o.round_q(self.value(e.value), step, e.mode))
-        if isinstance(e, ast.CurveCall):
-            arg = self.value(e.arg)
-            function = o.ids[("curve", e.curve)]
-            return self.pair_call(f"{function}_q({arg.n}, {arg.den})")
+            case lo.FactValue():
+                return Q(o.ident("f", e.name))
+            case lo.PlanValue():
+                return o.named(o.ident("p", e.name))
+            case lo.AttainmentValue():
+                return o.named(o.ident("a", e.name))
+            case lo.CurveInput():
+                return self.curve_input
+            case lo.TeamValue():
+                if e.aggregate is lo.Aggregate.AVERAGE:
+                    return self.pair_call(f"rt.team_average(team, {e.fact!r})")
+                return Q(f"team[{(e.aggregate.value + ':' + e.fact)!r}]")
+            case lo.TeamSize():
+                return Q("team['size']")
+            case lo.Negate():
+                operand = self.value(e.operand)
+                return Q(f"(-{operand.n})", operand.d, operand.dv, operand.stable)
+            case lo.Binary():
+                left, right = self.value(e.left), self.value(e.right)
+                if e.op is lo.BinaryOp.MUL:
+                    return self.product(left, right)
+                return self.sum(left, e.op.value, right)
+            case lo.Division():
+                return self.division(e)
+            case lo.Compare():
+                op = "==" if e.op is lo.CompareOp.EQ else e.op.value
+                return Q(self.compare(self.value(e.left), op, self.value(e.right)))
+            case lo.Logic():
+                return Q(f"({self.write(e.left)} {e.op.value} {self.write(e.right)})")
+            case lo.Not():
+                return Q(f"(not {self.write(e.operand)})")
+            case lo.Choose():
+                condition = self.write(e.condition)
+                then, otherwise = self.value(e.then), self.value(e.otherwise)
+                if then.d is None and otherwise.d is None:
+                    return Q(f"({then.n} if {condition} else {otherwise.n})")
+                temp = self.temp()
+                return Q(f"({then.n} if ({temp} := {condition}) else {otherwise.n})",
+                         f"({then.den} if {temp} else {otherwise.den})", stable=False)
+            case lo.Call():
+                return self.call(e)
+            case lo.Rounded():
+                return Q(o.round_q(self.value(e.value), e.rounding))
+            case lo.CurveValue():
+                arg = self.value(e.arg)
+                function = o.ids[("curve", e.curve)]
+                return self.pair_call(f"{function}_q({arg.n}, {arg.den})")
         raise TypeError(type(e).__name__)
 
     def product(self, a: Q, b: Q) -> Q:
@@ -837,7 +786,7 @@ class _ExprWriter:
             return f"({a.n} * {b.den} {op} {b.n} * {a.den})"
         return f"(rt.compare({a.n}, {a.den}, {b.n}, {b.den}) {op} rt.ZERO)"
 
-    def division(self, e: ast.Division) -> Q:
+    def division(self, e: lo.Division) -> Q:
         o = self.owner
         left, right = self.value(e.left), self.value(e.right)
         static = o.static(e.right)
@@ -867,10 +816,10 @@ class _ExprWriter:
             return f"rt.quotient({left.n} * {right.d}, {right_n})"
         return f"rt.divide({left.n}, {left.den}, {right_n}, {right.den})"
 
-    def call(self, e: ast.Call) -> Q:
+    def call(self, e: lo.Call) -> Q:
         o = self.owner
         values = [self.value(a) for a in e.args]
-        if e.function == "abs":
+        if e.function is lo.Function.ABS:
             (arg,) = values
             return Q(f"abs({arg.n})", arg.d, arg.dv, arg.stable)
         if all(q.d is None for q in values):
@@ -878,23 +827,14 @@ class _ExprWriter:
                 # max(a, b) written out: b when b > a, else a, as the builtin decides, with
                 # a and b evaluated once and in order; no call, ~5 % of an evaluation
                 first, second = f"_d{o.next_temp()}", f"_d{o.next_temp()}"  # temporaries
-                compare = "<" if e.function == "max" else ">"
+                compare = "<" if e.function is lo.Function.MAX else ">"
                 return Q(f"({second} if ({first} := {values[0].n}) {compare} "
                          f"({second} := {values[1].n}) else {first})")
-            return Q(f"{e.function}({', '.join(q.n for q in values)})")
-        helper = "rt.smallest" if e.function == "min" else "rt.largest"
+            return Q(f"{e.function.value}({', '.join(q.n for q in values)})")
+        helper = "rt.smallest" if e.function is lo.Function.MIN else "rt.largest"
         flat = ", ".join(f"{q.n}, {q.den}" for q in values)
         return self.pair_call(f"{helper}({flat})")
 
 
-def _no_plan(kpi: ast.Kpi | None) -> bool:
+def _no_plan(kpi: lo.Kpi | None) -> bool:
     return kpi is None or kpi.plan is None
-
-
-def _const(expr: ast.Expr | None, constants: dict[str, Decimal]) -> Decimal:
-    from .checks.fold import fold
-
-    value = fold(expr, constants)
-    if value is None:  # the checker refuses non-constant bounds before code is generated
-        raise ValueError("expected a constant")
-    return value
