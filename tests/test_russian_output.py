@@ -47,10 +47,7 @@ def every_name() -> set[str]:
     """The names of every bundled scheme and employee (an explanation of any of them)."""
     names = set()
     for path in RULESETS.glob("*.kpi"):
-        if path.with_suffix(".facts.csv").exists():  # a scheme over exports has none
-            names |= scheme_names(path, path.with_suffix(".facts.csv"))
-        else:
-            names |= scheme_names(path, FACTS)
+        names |= scheme_names(path, path.with_suffix(".facts.csv"))
     for path in (ROOT / "tests" / "fixtures" / "cli").glob("*.kpi"):
         with contextlib.suppress(kpidsl.KpiError):  # a broken scheme: BROKEN_NAMES
             names |= scheme_names(path, FACTS)
@@ -108,11 +105,6 @@ COMMANDS = {
 }
 # every bundled scheme's explanations: the word table (caps, floors, tiers, team...)
 for _path in sorted(RULESETS.glob("*.kpi")):
-    if not _path.with_suffix(".facts.csv").exists():  # computed from exports (kpidsl/sources/)
-        COMMANDS[f"explain-{_path.stem}"] = [
-            "explain", str(_path), *map(str, sorted(RULESETS.glob(f"{_path.stem}.*.csv"))),
-            "--period", "2025-07", "-e", "Петрова Анна", "--lang", "ru"]
-        continue
     _rows = [line.split(",") for line in
              _path.with_suffix(".facts.csv").read_text("utf-8").splitlines()]
     _column = _rows[0].index("team") if "paid per team" in _path.read_text("utf-8") else 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import kpidsl
 from kpidsl.run import FactsOptions, evaluate_files
 
-RULESETS = Path(__file__).resolve().parent.parent / "rulesets"
+RULESETS = Path(__file__).resolve().parent.parent / "rulesets" / "exports"
 EXPORTS = [RULESETS / "b2b_deals.deals.csv", RULESETS / "b2b_deals.calls.csv"]
 
 # The pivot by hand, July 2025: won deals closed in July (stage «Успешно реализовано»; the
