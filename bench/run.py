@@ -43,7 +43,7 @@ def plans(quick: bool) -> dict[str, Callable[[], str]]:
         "throughput": lambda: throughput.run(managers=100_000, rounds=7),
         "startup": lambda: startup.run(rounds=15),
         "scaling": lambda: scaling.run([10, 100, 1000, 10_000], rounds=3),
-        "end_to_end": lambda: end_to_end.run([10_000, 100_000, 1_000_000], rounds=1),
+        "end_to_end": lambda: end_to_end.run([10_000, 100_000, 1_000_000], rounds=3),
         "workbook": lambda: workbook.run(rows=50_000, rounds=3),
     }
 

@@ -222,6 +222,34 @@ class RoundingRule(Node):
 
 
 @dataclass(frozen=True)
+class Draw(Node):
+    """`draw 5_000 RUB a month recoverable, recovered at most 2_000 RUB a month`."""
+
+    amount: Expr = field(default_factory=Expr)
+    period: str = "month"
+    recoverable: bool = True
+    recovered_at_most: Expr | None = None  # the most recovered in one period; None: no limit
+
+
+@dataclass(frozen=True)
+class Clawback(Node):
+    """`clawback at original rate within 90 days` / `clawback amount paid`."""
+
+    basis: str = "rate"  # rate | paid
+    within_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Memory(Node):
+    """What a period owes to earlier ones; the ledger (kpidsl/ledger/) keeps the balances."""
+
+    paid_every: str = ""  # `period year paid monthly`: each month pays year to date − paid
+    carry_negative: bool = False  # `carry negative balance`: a lower month is owed, not forgiven
+    draw: Draw | None = None
+    clawback: Clawback | None = None
+
+
+@dataclass(frozen=True)
 class Header(Node):
     name: str = ""
     label: str = ""
@@ -234,6 +262,7 @@ class Header(Node):
     rounding: tuple[RoundingRule, ...] = ()
     per_team: bool = False
     sector: str = ""  # b2b | b2c | infobusiness ("" = not stated); infobusiness has its own lints
+    memory: Memory | None = None  # draws, year to date, clawbacks: kept by kpidsl/ledger/
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 

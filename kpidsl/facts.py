@@ -176,6 +176,7 @@ class FactsReader:
         self._by_raw: dict[str, _Column] = {}
         self._by_target: dict[tuple[str, str], _Column] = {}
         self._seen = SeenIds()
+        self._failed = SeenIds()  # ids whose first row failed (see had_good_row)
         self._unknown: list[_Column] = []
         self._sums: dict[str, Decimal] = {}
         self._readings: dict[str, Reading] = {}
@@ -192,6 +193,13 @@ class FactsReader:
             self.summary.rows_ok += isinstance(item, FactRow)
             self.summary.rows_failed += isinstance(item, RowError)
             yield item
+
+    def had_good_row(self, employee: str, row: int) -> bool:
+        """Whether a row read before `row` gave `employee` (or a look-alike spelling of it)
+        a FactRow. Every later row of an employee is a duplicate (KPI504), so that is the
+        employee's first row, if it was good."""
+        first = self._seen.find(employee)
+        return first is not None and first[0] != row and self._failed.find(employee) is None
 
     def _records(self) -> Iterator[tuple[int, list[object] | Unclosed]]:
         return self._csv_records() if self.format == "csv" else self._xlsx_records()
@@ -461,6 +469,7 @@ class FactsReader:
         id_col = self._by_target[("id", self.id_column)]
         employee = normalise_id(_show(cells[id_col.index - 1]))
         earlier = self._seen.find(employee) if employee else None
+        first = False  # this row is the first of its employee
         if not employee:
             problem(id_col.index, id_col.header, "", "KPI502", "missing employee id",
                     "every row needs the employee's id")
@@ -474,6 +483,7 @@ class FactsReader:
                     "each employee appears once per facts file; merge or remove the duplicate")
         else:
             self._seen[employee] = row
+            first = True
         values: dict[str, Decimal] = {}
         read: list[str] = []
         for fact, spec in self.specs.items():
@@ -498,6 +508,8 @@ class FactsReader:
         found = {c.role: _show(cells[c.index - 1]).strip() or None for c in self._cols
                  if c.role in ("grade", "team")}
         if problems:
+            if first:  # the employee's first row, and it failed
+                self._failed[employee] = row
             problems.sort(key=lambda p: p[0])
             _, header, text, _ = problems[0]
             return RowError(self.file, row, header, text, tuple(p[3] for p in problems),

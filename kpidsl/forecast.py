@@ -197,22 +197,26 @@ def paced_kpis(variant: Variant, projected: frozenset[str]) -> frozenset[str]:
     constants = set(variant.constants)
 
     def grows(expr: ast.Expr) -> bool:
-        if isinstance(expr, ast.TeamAggregate):  # totals, averages, min and max all scale
-            return expr.name in projected
-        if isinstance(expr, ast.Ref):
-            return expr.name in projected or expr.name in paced
-        if isinstance(expr, ast.Binary) and expr.op in ("+", "-"):
-            return grows(expr.left) and grows(expr.right)
-        if isinstance(expr, ast.Binary):  # × by a constant
-            return (grows(expr.left) and fixed(expr.right)) or \
-                (fixed(expr.left) and grows(expr.right))
-        if isinstance(expr, ast.Division):
-            return grows(expr.left) and fixed(expr.right)
-        return False
+        match expr:
+            case ast.TeamAggregate(name=name):  # totals, averages, min and max all scale
+                return name in projected
+            case ast.Ref(name=name):
+                return name in projected or name in paced
+            case ast.Binary(op=ast.BinaryOp.ADD | ast.BinaryOp.SUB, left=left, right=right):
+                return grows(left) and grows(right)
+            case ast.Binary(op=ast.BinaryOp.MUL, left=left, right=right):  # × by a constant
+                return (grows(left) and fixed(right)) or (fixed(left) and grows(right))
+            case ast.Division(left=left, right=right):
+                return grows(left) and fixed(right)
+        return False  # a condition, a curve, a plan, a rounding: not a running sum
 
     def fixed(expr: ast.Expr) -> bool:
-        return isinstance(expr, ast.Literal) or \
-            (isinstance(expr, ast.Ref) and expr.name in constants)
+        match expr:
+            case ast.Literal():
+                return True
+            case ast.Ref(name=name):
+                return name in constants
+        return False
 
     for name in variant.kpi_order:
         kpi = variant.kpis[name]

@@ -82,6 +82,30 @@ def _translations(node: ast.Decl | ast.Header) -> str:
     return " ".join(f"{lang} {_string(text)}" for lang, text in node.translations)
 
 
+def _memory_clauses(h: ast.Header) -> list[str]:
+    """The ledger's clauses (kpidsl/ledger/): paid monthly, draws, negative balances, clawbacks."""
+    clauses: list[str] = []
+    m = h.memory
+    if m is None:
+        return clauses
+    if m.paid_every:
+        clauses.append(f"paid {m.paid_every}")
+    if m.carry_negative:
+        clauses.append("carry negative balance")
+    if m.draw is not None:
+        d = m.draw
+        kind = "recoverable" if d.recoverable else "non-recoverable"
+        clauses.append(_join("draw", write_expr(d.amount), "a", d.period, kind,
+                             f"recovered at most {write_expr(d.recovered_at_most)} a {d.period}"
+                             if d.recovered_at_most is not None else ""))
+    if m.clawback is not None:
+        c = m.clawback
+        clauses.append(_join("clawback", "at original rate" if c.basis == "rate" else
+                             "amount paid", f"within {c.within_days} days"
+                             if c.within_days is not None else ""))
+    return clauses
+
+
 def _head(indent: int, words: str, node: ast.Decl | ast.Header, rest: str, first: int,
           last: int) -> list[Row]:
     """`curve x "label" ru "…"`; past LIMIT the translations go under the label."""
@@ -313,6 +337,7 @@ class _Formatter:
             clauses.append(_join("round", rule.target, "to", write_expr(rule.step), mode))
         if h.per_team:
             clauses.append("paid per team")
+        clauses.extend(_memory_clauses(h))
         for clause in clauses:  # clauses have no spans of their own: they stand for the header
             rows.append(Row(2, min(rows[-1].last + 1, last), last, text=clause))
         return rows

@@ -182,19 +182,19 @@ def thresholds(variant: Variant, kpis: Iterable[str]) -> tuple[dict[str, set[Dec
     for kpi in variant.kpis.values():
         exprs += [kpi.formula, kpi.plan, kpi.attainment]
     for node in (n for e in exprs for n in nodes(e)):
-        if isinstance(node, ast.CurveCall) and isinstance(node.arg, ast.AttainmentOf) and \
-                node.arg.name in wanted and node.curve in variant.curves:
-            on_attainment[node.arg.name] |= _curve_thresholds(variant.curves[node.curve],
-                                                              constants)
-        if not isinstance(node, ast.Compare):
-            continue
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(side, ast.AttainmentOf) and side.name in wanted:
-                value = fold(other, constants)
-                if value is not None:
-                    on_attainment[side.name].add(value)
-            elif isinstance(side, ast.Ref) and side.name in wanted:
-                on_value[side.name].add(other)
+        match node:
+            case ast.CurveCall(curve=curve, arg=ast.AttainmentOf(name=measured)) \
+                    if measured in wanted and curve in variant.curves:
+                on_attainment[measured] |= _curve_thresholds(variant.curves[curve], constants)
+            case ast.Compare(left=left, right=right):
+                for side, other in ((left, right), (right, left)):
+                    match side:
+                        case ast.AttainmentOf(name=measured) if measured in wanted:
+                            value = fold(other, constants)
+                            if value is not None:
+                                on_attainment[measured].add(value)
+                        case ast.Ref(name=measured) if measured in wanted:
+                            on_value[measured].add(other)
     return on_attainment, on_value
 
 
@@ -273,8 +273,9 @@ class _Search:
         return points
 
     def _value_of(self, expr: ast.Expr, plans: Mapping[str, Decimal | None]) -> Decimal | None:
-        if isinstance(expr, ast.PlanOf):
-            return plans.get(expr.name)
+        match expr:
+            case ast.PlanOf(name=kpi):
+                return plans.get(kpi)
         return fold(expr, self.variant.constant_values)
 
 

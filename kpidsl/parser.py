@@ -239,6 +239,7 @@ def _too_deep(tree: Tree, source: SourceFile) -> Diagnostic | None:
 
 # ---------------------------------------------------------------- tree → AST
 
+_MEMORY_CLAUSES = ("paid_every_clause", "carry_clause", "draw_clause", "clawback_clause")
 _COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*+"|#[^\n]*')  # a '#' inside a label is text
 _OPS = {"−": "-", "×": "*", "÷": "/", "≥": ">=", "≤": "<=", "≠": "!="}
 
@@ -279,6 +280,7 @@ class _Builder:
     def header(self, tree: Tree) -> ast.Header:
         name_token = tree.children[0]
         fields: dict[str, object] = {"label": ""}
+        memory: dict[str, object] = {}
         rounding = []
         for child in tree.children[1:]:
             data = child.data
@@ -304,8 +306,48 @@ class _Builder:
                 fields["per_team"] = True
             elif data == "sector_clause":
                 fields["sector"] = str(child.children[0])
+            elif data in _MEMORY_CLAUSES:
+                memory.update(getattr(self, data)(child))
+        if memory:
+            fields["memory"] = ast.Memory(self.span(tree), **memory)  # type: ignore[arg-type]
         return ast.Header(self.span(tree), str(name_token), rounding=tuple(rounding),
                           name_span=self.span(name_token), **fields)  # type: ignore[arg-type]
+
+    # ---- periods with memory (kpidsl/ledger/)
+    def paid_every_clause(self, tree: Tree) -> dict[str, object]:
+        return {"paid_every": str(tree.children[0])}
+
+    def carry_clause(self, _tree: Tree) -> dict[str, object]:
+        return {"carry_negative": True}
+
+    def draw_clause(self, tree: Tree) -> dict[str, object]:
+        amount, period, kind, *recovery = tree.children
+        at_most = None
+        if recovery:
+            at_most = self.expr(recovery[0].children[0])
+            self._same_period(recovery[0].children[1], str(period))  # type: ignore[arg-type]
+        return {"draw": ast.Draw(self.span(tree), self.expr(amount), str(period),
+                                 str(kind) == "recoverable", at_most)}
+
+    def _same_period(self, token: Token, period: str) -> None:
+        if str(token) != period:
+            self.problems.append(error(
+                "KPI001", f"a draw of so much a {period} is recovered so much a {token}",
+                self.source, self.span(token), hint=f"write: recovered at most ... a {period}"))
+
+    def clawback_clause(self, tree: Tree) -> dict[str, object]:
+        basis = "rate" if tree.children[0].data == "clawback_at_rate" else "paid"
+        days = None
+        if len(tree.children) > 1:
+            number, unit = tree.children[1].children
+            if str(unit) != "days" or "." in str(number):
+                self.problems.append(error(
+                    "KPI001", f"a clawback window is a whole number of days, not "
+                    f"'{number} {unit}'", self.source, self.span(tree.children[1]),
+                    hint="write: clawback at original rate within 90 days"))
+            else:
+                days = int(str(number).replace("_", ""))
+        return {"clawback": ast.Clawback(self.span(tree), basis, days)}
 
     def grade(self, tree: Tree) -> ast.GradeSection:
         name = tree.children[0]

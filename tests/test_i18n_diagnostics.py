@@ -101,7 +101,8 @@ fact conversion percent "Conversion" if missing 0%
 fact talk_minutes minutes "Talk minutes" if missing 0
 
 kpi revenue plan 1_000_000 RUB
-pay bonus = revenue × 1% + conversion × 0 RUB + talk_minutes × 0 RUB + deals × 0 RUB
+kpi talk_minutes plan 100
+pay bonus = revenue × 1% + conversion × 0 RUB + deals × 0 RUB
 """
 
 SNIPPETS = {  # codes no fixture file shows
@@ -161,6 +162,23 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Diagnostic]:
                  RULESETS / "b2b_manager.facts.csv"]:
         runs.append(["eval", str(RULESETS / "b2b_manager.kpi"), str(path), "--format", "json"])
     runs.append(["eval", str(RULESETS / "b2b_manager.kpi"), str(tmp / "missing.csv")])
+    b2b, b2b_facts = str(RULESETS / "b2b_manager.kpi"), str(RULESETS / "b2b_manager.facts.csv")
+    versions = RULESETS / "versions"
+    seasonal = str(versions / "b2b_seasonal.facts.csv")
+    holidays = tmp / "holidays.txt"
+    holidays.write_text("2025-05-01\nnot a date\n", "utf-8")
+    runs += [  # versions, periods, forecasts and goal seeking
+        ["eval", str(versions), seasonal],
+        ["eval", str(versions), seasonal, "--period", "2024-01"],
+        ["eval", str(versions / "2025-h2.kpi"), seasonal, "--period", "2025-02"],
+        ["eval", b2b, b2b_facts, "--period", "2025-13"],
+        ["eval", b2b, b2b_facts, "--elapsed", "30", "--total-days", "21"],
+        ["eval", b2b, b2b_facts, "--total-days", "0", "--elapsed", "1"],
+        ["eval", b2b, b2b_facts, "--as-of", "2025-05-02", "--holidays", str(holidays)],
+        ["target", b2b, b2b_facts, "--employee", "ivanov", "--earn", "1", "--vary", "revenu"],
+        ["target", b2b, b2b_facts, "--employee", "nobody", "--earn", "1", "--vary", "revenue"],
+        ["eval", str(tmp), b2b_facts],
+    ]
     diagnostics_module.Diagnostic.__init__ = record  # type: ignore[method-assign]
     try:
         for args in runs:
@@ -173,7 +191,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Diagnostic]:
 
 def test_the_corpus_covers_most_codes(corpus: list[Diagnostic]) -> None:
     seen = {d.code for d in corpus}
-    assert len(seen) >= 45, sorted(seen)
+    assert len(seen) >= 55, sorted(seen)
 
 
 def test_every_message_of_the_corpus_reads_in_russian(corpus: list[Diagnostic]) -> None:

@@ -96,13 +96,14 @@ def test_a_failure_mid_file_leaves_the_old_file(work: Path,
 
     target = work / "out.csv"
     target.write_text("the old results\n", encoding="utf-8")
-    real = csvfile.write_csv
+    def breaking(real):  # type: ignore[no-untyped-def]
+        def broken(stream, columns, rows):  # type: ignore[no-untyped-def]
+            real(stream, columns, [next(iter(rows))])  # a header and one row written ...
+            raise KeyboardInterrupt  # ... then Ctrl-C
+        return broken
 
-    def broken(stream, columns, rows):  # type: ignore[no-untyped-def]
-        real(stream, columns, [next(iter(rows))])  # a header and one row written ...
-        raise KeyboardInterrupt  # ... then Ctrl-C
-
-    monkeypatch.setattr(csvfile, "write_csv", broken)
+    for name in ("write_csv", "write_rows"):  # rows as dictionaries, or made cells
+        monkeypatch.setattr(csvfile, name, breaking(getattr(csvfile, name)))
     code, _out, err = run("eval", work / "s.kpi", work / "f.csv", "--format", "csv",
                           "-o", target)
     assert code == 130 and err.endswith("interrupted\n")

@@ -76,6 +76,28 @@ def test_every_visitor_handles_every_kind(visitor: type[ExprVisitor[typing.Any]]
     assert set(visitor._methods) == set(all_kinds())
 
 
+def test_every_visitor_in_the_package_is_complete() -> None:
+    """Visitors written anywhere in kpidsl (not only the ones listed above) handle every kind."""
+    import importlib
+    import pkgutil
+
+    import kpidsl
+
+    for module in pkgutil.walk_packages(kpidsl.__path__, "kpidsl."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    found, stack = [], list(ExprVisitor.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("kpidsl."):
+            found.append(cls)
+    assert set(VISITORS) <= set(found)
+    incomplete = {c.__qualname__: sorted(c.__abstractmethods__) for c in found
+                  if c.__abstractmethods__}
+    assert incomplete == {}
+
+
 def test_a_visitor_without_a_kind_cannot_be_made() -> None:
     class Partial(ExprVisitor[int]):
         def visit_Literal(self, e: ast.Literal) -> int:

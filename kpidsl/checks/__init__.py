@@ -10,6 +10,7 @@ from .dates import check_effective
 from .examples import check_examples
 from .fold import fold
 from .lookalikes import check_lookalikes
+from .memory import check_memory
 from .methodology import check_methodology
 from .model import BASE, Change, CheckedRuleset, Variant
 from .names import check_cycles, check_names, check_per_team
@@ -42,6 +43,8 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
             found += check_methodology(variant, source, ruleset.header, examples)
         diagnostics += found
     diagnostics += check_examples(examples, variants, source)
+    if BASE in variants:
+        diagnostics += check_memory(ruleset.header, variants[BASE], source)
     checked = CheckedRuleset(ruleset, source, variants, examples, _unique(diagnostics))
     _rounding(checked)
     return checked

@@ -116,10 +116,13 @@ class UnitChecker(ExprVisitor[Unit]):
         value = fold(e, self.variant.constant_values)
         if value is not None:
             return value == 0
-        if isinstance(e, ast.PlanOf) and e.name in self.variant.kpis:
-            plan = fold(self.variant.kpis[e.name].plan, self.variant.constant_values)
-            return plan is None or plan == 0
-        return not isinstance(e, ast.TeamSize)
+        match e:
+            case ast.PlanOf(name=name) if name in self.variant.kpis:
+                plan = fold(self.variant.kpis[name].plan, self.variant.constant_values)
+                return plan is None or plan == 0
+            case ast.TeamSize():
+                return False  # a team has at least the one being paid
+        return True
 
     def visit_Compare(self, e: ast.Compare) -> Unit:
         a, b = self.number(e.left), self.number(e.right)

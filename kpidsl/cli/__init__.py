@@ -23,7 +23,7 @@ COMMAND_MODULES = {
     "check": "check", "eval": "evaluate", "explain": "explain_cmd", "test": "test_cmd",
     "fmt": "fmt", "compile": "compile_cmd", "completion": "completion",
     "doc": "docs", "statement": "docs", "compare": "plans", "target": "plans",
-    "lsp": "lsp_cmd",
+    "lsp": "lsp_cmd", "close": "ledger_cmd", "ledger": "ledger_cmd",
 }
 PLUGINS = ("docs", "plans")
 

@@ -27,6 +27,10 @@ from .options import month_option
                 type=click.Path(dir_okay=False))
 @click.option("--employee", "-e", required=True, metavar="ID",
               help="The employee to explain, as written in the id column.")
+@click.option("--ledger", "ledger_path", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Then walk the employee's history in this ledger: every closed period's "
+                   "statement, its corrections and the balances carried in and out.")
 @facts_options
 @month_option
 @click.option("--period", default=None, metavar="YYYY-MM",
@@ -35,7 +39,8 @@ from .options import month_option
 @lang_option
 @handle_errors
 def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: FactsOptions,
-            month: int | None, period: str | None, lang: str) -> None:
+            month: int | None, lang: str, period: str | None = None,
+            ledger_path: str | None = None) -> None:
     """Explain one employee's pay: every KPI, band, coefficient, component and the total.
 
     Exit 1 when that employee's row is bad (the problem is printed), 2 when no row has
@@ -45,6 +50,7 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
     Example:
       kpidsl explain rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv -e ivanov
       kpidsl explain scheme.kpi march.csv --employee ivanov --lang ru
+      kpidsl explain scheme.kpi march.csv --employee ivanov --ledger pay.db
     """
     from ..diagnostics import did_you_mean
     from ..explain import explain as explain_result
@@ -76,7 +82,21 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
 
             click.echo("\n".join(visible(line) for line in explain_deals(
                 scheme, item.result, lang)))
+    if ledger_path is not None:
+        _history(ledger_path, found[0].result.employee, lang)
     sys.exit(OK)
+
+
+def _history(ledger_path: str, employee: str, lang: str) -> None:
+    """The employee's closed periods in the ledger, after this period's calculation."""
+    from ..escape import visible
+    from ..ledger import Ledger
+    from ..ledger.report import history_text
+
+    with Ledger(ledger_path) as ledger:
+        lines = history_text(ledger, employee, lang)
+    if lines is not None:
+        click.echo("\n" + "\n".join(visible(line) for line in lines))
 
 
 def _employees(scheme, paths, facts: FactsOptions) -> list[str]:  # type: ignore[no-untyped-def]

@@ -96,57 +96,64 @@ def _expand(expr: ast.Expr, variant: Variant, plans: dict[str, Decimal],
     by the plan's value; None when something else (a condition, a curve) is in the way."""
     if depth > 20:
         return None
-    if isinstance(expr, ast.Ref) and expr.name in variant.kpis:
-        kpi = variant.kpis[expr.name]
-        if kpi.formula is None:
-            return ast.Ref(name=expr.name) if expr.name in variant.facts else None
-        return _expand(kpi.formula, variant, plans, depth + 1)
-    if isinstance(expr, ast.TeamAggregate):  # evaluated alone, the team is the employee
-        return ast.Ref(name=expr.name) if expr.name in variant.facts else None
-    if isinstance(expr, ast.TeamSize):
-        return ast.Literal(value=Decimal(1))
-    if isinstance(expr, ast.PlanOf):
-        plan = plans.get(expr.name)
-        return None if plan is None else ast.Literal(value=plan)
-    if isinstance(expr, ast.Binary):
-        left = _expand(expr.left, variant, plans, depth)
-        right = _expand(expr.right, variant, plans, depth)
-        return None if left is None or right is None else ast.Binary(op=expr.op, left=left,
-                                                                     right=right)
-    if isinstance(expr, ast.Division):
-        left = _expand(expr.left, variant, plans, depth)
-        right = _expand(expr.right, variant, plans, depth)
-        return None if left is None or right is None else ast.Division(left=left, right=right,
-                                                                       otherwise=expr.otherwise)
-    if isinstance(expr, ast.Unary):
-        operand = _expand(expr.operand, variant, plans, depth)
-        return None if operand is None else ast.Unary(op=expr.op, operand=operand)
-    if isinstance(expr, ast.Literal | ast.Ref):
-        return expr
-    return None
+    match expr:
+        case ast.Ref(name=name) if name in variant.kpis:
+            kpi = variant.kpis[name]
+            if kpi.formula is None:
+                return ast.Ref(name=name) if name in variant.facts else None
+            return _expand(kpi.formula, variant, plans, depth + 1)
+        case ast.TeamAggregate(name=name):  # evaluated alone, the team is the employee
+            return ast.Ref(name=name) if name in variant.facts else None
+        case ast.TeamSize():
+            return ast.Literal(value=Decimal(1))
+        case ast.PlanOf(name=name):
+            plan = plans.get(name)
+            return None if plan is None else ast.Literal(value=plan)
+        case ast.Binary(op=op, left=left, right=right):
+            a, b = _expand(left, variant, plans, depth), _expand(right, variant, plans, depth)
+            return None if a is None or b is None else ast.Binary(op=op, left=a, right=b)
+        case ast.Division(left=left, right=right, otherwise=otherwise):
+            a, b = _expand(left, variant, plans, depth), _expand(right, variant, plans, depth)
+            return None if a is None or b is None else ast.Division(left=a, right=b,
+                                                                    otherwise=otherwise)
+        case ast.Unary(op=op, operand=operand):
+            inner = _expand(operand, variant, plans, depth)
+            return None if inner is None else ast.Unary(op=op, operand=inner)
+        case ast.Literal() | ast.Ref():
+            return expr
+    return None  # a condition, a curve, a rounding, min/max: not inverted for a fact
 
 
 def _solve(expr: ast.Expr, target: Decimal, free: str,
            known: dict[str, Decimal]) -> Decimal | None:
     """The value of fact `free` that makes `expr` equal `target` (None when not invertible)."""
     while True:
-        if isinstance(expr, ast.Ref):
-            return target if expr.name == free else None
-        if isinstance(expr, ast.Unary):
-            if expr.op == "-":
-                target = -target
-            expr = expr.operand
-            continue
-        if not isinstance(expr, ast.Binary | ast.Division):
-            return None
-        in_left = any(isinstance(n, ast.Ref) and n.name == free for n in nodes(expr.left))
-        in_right = any(isinstance(n, ast.Ref) and n.name == free for n in nodes(expr.right))
-        if in_left == in_right:
-            return None
-        other = fold(expr.right if in_left else expr.left, known)
-        if other is None:
-            return None
-        if isinstance(expr, ast.Division):
+        match expr:
+            case ast.Ref(name=name):
+                return target if name == free else None
+            case ast.Unary(op=op, operand=operand):
+                target = -target if op == ast.UnaryOp.MINUS else target
+                expr = operand
+            case ast.Binary() | ast.Division():
+                step = _invert(expr, target, free, known)
+                if step is None:
+                    return None
+                expr, target = step
+            case _:
+                return None
+
+
+def _invert(expr: ast.Binary | ast.Division, target: Decimal, free: str,
+            known: dict[str, Decimal]) -> tuple[ast.Expr, Decimal] | None:
+    """One step: the side that reads `free`, and what it must equal for `expr` to be `target`."""
+    in_left = _reads(expr.left, free)
+    if in_left == _reads(expr.right, free):
+        return None
+    other = fold(expr.right if in_left else expr.left, known)
+    if other is None:
+        return None
+    match expr:
+        case ast.Division():
             if in_left:
                 if other == 0:
                     return None
@@ -155,17 +162,21 @@ def _solve(expr: ast.Expr, target: Decimal, free: str,
                 if target == 0 or other == 0:
                     return None
                 target = other / target
-        elif expr.op == "+":
+        case ast.Binary(op=ast.BinaryOp.ADD):
             target = target - other
-        elif expr.op == "-":
+        case ast.Binary(op=ast.BinaryOp.SUB):
             target = target + other if in_left else other - target
-        elif expr.op == "*":
+        case ast.Binary(op=ast.BinaryOp.MUL):
             if other == 0:
                 return None
             target = target / other
-        else:
+        case _:
             return None
-        expr = expr.left if in_left else expr.right
+    return (expr.left if in_left else expr.right), target
+
+
+def _reads(expr: ast.Expr, fact: str) -> bool:
+    return any(isinstance(n, ast.Ref) and n.name == fact for n in nodes(expr))
 
 
 def _facts_in(expr: ast.Expr | None, variant: Variant) -> list[str]:

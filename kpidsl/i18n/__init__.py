@@ -16,7 +16,8 @@ from typing import Any
 from . import en, ru
 
 LANGUAGES: dict[str, ModuleType] = {"en": en, "ru": ru}
-SECTIONS = ("DOCS", "TABLE", "FORECAST", "COMPARE", "TARGET", "RUN", "TEST", "EXPLAIN")
+SECTIONS = ("DOCS", "TABLE", "FORECAST", "COMPARE", "TARGET", "RUN", "TEST", "EXPLAIN",
+            "LEDGER")
 
 
 def section(name: str, lang: str) -> dict[str, str]:

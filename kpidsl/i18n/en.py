@@ -380,3 +380,93 @@ EXPLAIN: dict[str, str] = {
     "no_attainment": "no plan, no attainment",
     "scaled": "scaled pro rata to fit {fund} ({cap})",
 }
+
+# the ledger: `kpidsl close` and `kpidsl ledger` (kpidsl/ledger/)
+LEDGER: dict[str, str] = {
+    "closed": "closed {period} in {ledger} (employees: {employees}), paid {paid} {currency}",
+    "same": "{period} is closed in {ledger}; computed again, every statement is as recorded",
+    "different": "{period} is closed in {ledger}; computed again, {count} amounts differ "
+                 "from what it recorded (nothing was written):",
+    "reopen_hint": "to record the corrections: kpidsl close ... --period {period} --reopen "
+                   "--reason \"why\"",
+    "reopened": "reopened {period} in {ledger} (revision {revision}, reason: {reason}): "
+                "{count} corrections recorded as new lines",
+    "unchanged": "{period}: nothing to correct; computed again, every statement is as recorded",
+    "failed": "{period} was not closed: {count} facts rows could not be evaluated; a period "
+              "is closed for everyone or no one",
+    "note": "note: {text}",
+    "employee": "Employee",
+    "earned": "Earned",
+    "paid": "Paid",
+    "line": "Line",
+    "recorded": "Recorded",
+    "now": "Now",
+    "difference": "Difference",
+    "period": "Period",
+    "revisions": "Revisions",
+    "employees": "Employees",
+    "draws": "Draws",
+    "recovered": "Recovered",
+    "clawed_back": "Clawed back",
+    "draw_owed": "Draw owed",
+    "year_balance": "Year balance",
+    "balance": "Balance",
+    "carried_in": "Carried in",
+    "carried_out": "Carried out",
+    "amount": "Amount",
+    "ledger_title": "Ledger {ledger} · scheme {scheme} · {periods} periods",
+    "empty": "the ledger {ledger} has no closed period yet",
+    "balances_title": "Balances carried out of each employee's latest period",
+    "corrections_title": "Corrections (reopenings)",
+    "correction": "{period} revision {revision} on {date}: {reason} — {count} lines, "
+                  "paid {change}",
+    "no_corrections": "Corrections: none",
+    "stale_title": "Differences to resolve",
+    "stale": "{period}, {employee}: carried in {balance} {recorded}, but {earlier} now carries "
+             "out {now}; run {period} again and reopen it",
+    "no_stale": "Differences to resolve: none (every balance carried in is what the period "
+                "before carried out)",
+    "history_title": "{employee}: the history in {ledger}",
+    "statement_title": "{employee} · {period}",
+    "revision_line": "revision {revision}: {amount} ({reason})",
+    "total_paid": "paid",
+    "kind_component": "{name}",
+    "kind_deal": "deal {name} (credit {credit} at {rate})",
+    "kind_deal_line": "  of which deal {name} (credit {credit})",
+    "short_deal_line": "deal {name}",
+    "kind_ytd_prior": "year to date: paid before this month",
+    "kind_ytd_deferred": "year to date: below what was paid, carried to later months",
+    "kind_ytd_forgiven": "year to date: below what was paid, forgiven",
+    "kind_clawback": "clawback of deal {name}, reversed on {date}: paid in {original} "
+                     "(line {line}, {paid}), taken back {basis}",
+    "kind_clawback_outside": "deal {name} reversed on {date}, {days} days after it: outside "
+                             "the {window}-day window, nothing taken back",
+    "kind_draw": "draw: topped up to {guaranteed}{owed}",
+    "kind_recovery": "draw recovered (owed {owed} before)",
+    "owed_back": ", owed back",
+    "not_owed": ", not owed back",
+    "basis_rate": "at the original rate ({credit} × {rate})",
+    "basis_paid": "at the amount paid",
+    "balance_draw": "draw owed",
+    "balance_paid_this_year": "counted as paid this year",
+    "balance_year": "year to date earned − paid",
+    "no_employee": "no employee '{employee}' in the ledger {ledger}",
+    "correction_of": "correction: recorded {recorded}, now {corrected}",
+    "short_deal": "deal {name}",
+    "short_clawback": "clawback of deal {name}",
+    "short_clawback_outside": "deal {name} reversed outside the window",
+    "short_draw": "draw top-up",
+    "short_recovery": "draw recovered",
+    "short_ytd_prior": "paid before this month",
+    "short_ytd_deferred": "carried to later months",
+    "short_ytd_forgiven": "forgiven",
+    "short_fact": "fact {name}",
+    "only_recorded": "in the ledger, not in the facts now",
+    "only_now": "in the facts now, not in the ledger",
+    "note_later": "later periods are closed already ({later}): the balances they carried in "
+                  "did not include {period}; run them again to see the difference, and reopen "
+                  "them to correct it",
+    "note_scheme": "the scheme differs from the one {period} was closed with ({file}, SHA-256 "
+                   "{sha}…)",
+    "note_inputs": "the input files differ from those {period} was closed with",
+}

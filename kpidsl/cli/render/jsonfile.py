@@ -17,21 +17,26 @@ if TYPE_CHECKING:
     from ...run import Evaluated
 
 
+# one encoder for every item: json.dumps(item, ensure_ascii=False) builds a new one per call
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def write_json(stream: IO[str], items: Iterable[dict[str, Any]]) -> None:
     """A JSON array, written item by item (never the whole list in memory)."""
     first = True
     stream.write("[")
     for item in items:
         stream.write("\n  " if first else ",\n  ")
-        stream.write(json.dumps(item, ensure_ascii=False))
+        stream.write(_ENCODE(item))
         first = False
     stream.write("\n]\n" if not first else "]\n")
 
 
 def write_jsonl(stream: IO[str], items: Iterable[dict[str, Any]]) -> None:
+    write = stream.write
     for item in items:
-        stream.write(json.dumps(item, ensure_ascii=False))
-        stream.write("\n")
+        write(_ENCODE(item))
+        write("\n")
 
 
 class JsonRenderer(Renderer):

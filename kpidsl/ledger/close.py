@@ -1,0 +1,488 @@
+"""Closing a period: evaluate, settle against the ledger's balances, then record or compare.
+
+- A period not yet in the ledger is **closed**: every line of every employee's statement,
+  the balances carried in and out, the facts, the scheme's version and hash and the inputs'
+  hashes are written in one transaction (revision 0).
+- A period already closed is **compared**: the statements are computed again and every
+  difference with what the ledger holds is reported; nothing is written.
+- With `reopen` and a reason, the differences are **recorded** as a new revision whose lines
+  are the corrections (new − recorded), so the lines of all revisions add up to the
+  corrected statement and nothing earlier is changed.
+
+The ledger is locked before it is read and until the close is written (`Ledger.writing`):
+what the close computed from is what it writes next to. Evaluation happens before the
+lock, so a second writer waits for the write, not for the evaluation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..diagnostics import Diagnostic, KpiError, Severity
+from .inputs import read_deals, read_reversals
+from .memory import (
+    CLAWBACK,
+    CLAWBACK_OUTSIDE,
+    COMPONENT,
+    DEAL,
+    DEAL_LINE,
+    DRAW_BALANCE,
+    PAID_THIS_YEAR,
+    YEAR_BALANCE,
+    ZERO,
+    Carried,
+    DealLine,
+    Entry,
+    Original,
+    Reversal,
+    Settlement,
+    settle,
+)
+from .store import Ledger, Writer, ledger_error
+
+if TYPE_CHECKING:
+    from ..api import Ruleset
+    from ..run import FactsOptions, RowFailure
+
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+Key = tuple[str, str, str]  # employee, kind, name
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One amount that differs between the ledger and the statement computed again."""
+
+    employee: str
+    what: str  # 'line' | 'balance' | 'fact' | 'employee'
+    kind: str
+    name: str
+    recorded: Decimal | str | None
+    now: Decimal | str | None
+
+
+@dataclass
+class Outcome:
+    """What a close did: `status` is closed, same, different, reopened or unchanged."""
+
+    status: str
+    period: str
+    revision: int
+    settlements: list[Settlement]
+    differences: list[Difference] = field(default_factory=list)
+    # stale balances, changed inputs: (key of the LEDGER words, its values)
+    notes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    failures: list[RowFailure] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((s.paid for s in self.settlements), ZERO)
+
+
+def _problem(message: str, hint: str = "", code: str = "KPI663", where: str = "") -> KpiError:
+    """A refused close; `where` ('file:row') places it at a row of a deals or reversals file."""
+    file, _, row = where.rpartition(":")
+    if file and row.isdigit():
+        return KpiError([Diagnostic(code, Severity.ERROR, message, file, int(row), 0,
+                                    hint=hint)])
+    return KpiError([Diagnostic(code, Severity.ERROR, message, "close", hint=hint)])
+
+
+def check_period(period: str) -> None:
+    if not _PERIOD.fullmatch(period or ""):
+        raise KpiError([Diagnostic("KPI623", Severity.ERROR, f"'{period}' is no month",
+                                   "--period", hint="a ledger closes months: --period 2025-07")])
+
+
+def memory_of(ruleset: Ruleset) -> tuple[Any, tuple[Decimal, Decimal | None] | None]:
+    """The scheme's memory clauses and its draw folded to amounts (KPI660 when a close
+    cannot pay this scheme period by period)."""
+    from ..checks.fold import fold
+
+    header = ruleset.checked.header
+    memory = header.memory
+    period = header.period or "month"
+    if period != "month" and not (memory and memory.paid_every == "monthly"):
+        raise _problem(f"scheme '{ruleset.name}' is paid per {period}; a ledger closes months",
+                       "close a scheme with 'period month', or 'period year' and "
+                       "'paid monthly'", code="KPI660")
+    if memory is None or memory.draw is None:
+        return memory, None
+    constants = ruleset.checked.base.constant_values
+    amount = fold(memory.draw.amount, constants)
+    at_most = fold(memory.draw.recovered_at_most, constants) \
+        if memory.draw.recovered_at_most is not None else None
+    return memory, (amount or ZERO, at_most)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
+                 facts_paths: list[str], facts: FactsOptions | None, period: str, *,
+                 month: int | None = None, reopen: bool = False, reason: str = "",
+                 deal_files: list[str] | None = None, reversal_files: list[str] | None = None,
+                 on_failure: Callable[[RowFailure], None] | None = None,
+                 on_warning: Callable[[Diagnostic], None] | None = None) -> Outcome:
+    """Close (or compare, or reopen) `period` in the ledger; see the module's docstring.
+
+    Facts rows that fail refuse the close (status 'failed', nothing written): a period is
+    closed for everyone or for no one.
+    """
+    from ..run import evaluate_files
+
+    check_period(period)
+    if reopen and not reason.strip():
+        raise _problem("a reopening needs a reason", "--reopen --reason \"late refund of "
+                       "deal D-17\"", code="KPI665")
+    memory, draw = memory_of(ruleset)
+    deals = read_deals(deal_files or [])
+    reversals = read_reversals(reversal_files or [])
+    if reversals and (memory is None or memory.clawback is None):
+        raise _problem(f"reversals were given but scheme '{ruleset.name}' says nothing about "
+                       "clawbacks", "add e.g. 'clawback at original rate within 90 days' to "
+                       "the scheme's header", code="KPI664")
+    run = evaluate_files(ruleset, facts_paths, facts, month=month, on_failure=on_failure,
+                         on_warning=on_warning, period=period)
+    results = [(item.result.employee, item.result.grade, dict(item.result.components),
+                dict(item.result.facts), _pool_lines(item.result), _deal_lines(item.result))
+               for item in run]
+    if run.failures:
+        return Outcome("failed", period, -1, [], failures=list(run.failures))
+    scheme_file = ruleset.checked.source.name
+    inputs = [{"role": "facts", "file": p, "sha256": file_sha256(p)} for p in facts_paths]
+    inputs += [{"role": "deals", "file": p, "sha256": file_sha256(p)} for p in deal_files or []]
+    inputs += [{"role": "reversals", "file": p, "sha256": file_sha256(p)}
+               for p in reversal_files or []]
+    try:
+        scheme_sha = file_sha256(scheme_file)
+    except OSError:
+        scheme_sha = hashlib.sha256(ruleset.checked.source.text.encode()).hexdigest()
+    step, mode = ruleset.checked.payout_step, ruleset.checked.payout_mode
+
+    with Ledger(ledger_path, create=True) as ledger, ledger.writing() as writer:
+        ledger._check_format()  # another close may have created it while this one evaluated
+        if ledger.empty:
+            writer.create(ruleset.name)
+        elif ledger.scheme != ruleset.name:
+            raise ledger_error(f"is the ledger of scheme '{ledger.scheme}', not "
+                               f"'{ruleset.name}'", ledger_path,
+                               "each scheme keeps its own ledger file")
+        notes: list[tuple[str, dict[str, str]]] = []
+        carried = _carried(ledger, period)
+        originals = _originals(ledger, period, reversals)
+        by_employee: dict[str, list[DealLine]] = defaultdict(list)
+        for deal in deals:
+            by_employee[deal.employee].append(deal)
+        employees = {r[0] for r in results}
+        strays = sorted(e for e in by_employee if e not in employees)
+        if strays:
+            raise _problem(f"the deals file pays {', '.join(strays)}, who "
+                           f"{'is' if len(strays) == 1 else 'are'} not in the facts",
+                           "every employee paid per deal needs a facts row")
+        settlements = []
+        facts_of: dict[str, dict[str, str]] = {}
+        details: dict[str, dict[str, Any]] = {}
+        for employee, grade, components, row_facts, lines, paid_deals in results:
+            claws = [(r, o) for r, o in originals if o.employee == employee]
+            settlement = settle(employee, components, memory, draw,
+                                carried.get(employee, Carried()), by_employee[employee], claws,
+                                step, mode, paid_deals)
+            settlements.append(settlement)
+            facts_of[employee] = {k: format(v, "f") for k, v in row_facts.items()}
+            details[employee] = {"grade": grade, "lines": lines}
+        labels = _labels(ruleset)
+        strays = sorted({o.employee for _, o in originals} - employees)
+        if strays:
+            raise _problem(f"a reversal takes back a deal of {', '.join(strays)}, who "
+                           f"{'is' if len(strays) == 1 else 'are'} not in the facts",
+                           "a clawback is taken in the period of the reversal from the "
+                           "employee's statement: give that employee's facts row")
+        closings = ledger.closings(period)
+        meta = _Meta(period, ruleset, scheme_file, scheme_sha, inputs, reason)
+        if not closings:
+            later = [p for p in ledger.periods() if p > period]
+            if later and (memory is not None and (memory.draw or memory.paid_every)):
+                notes.append(("note_later", {"later": ", ".join(later), "period": period}))
+            closing = meta.write(writer, 0)
+            _write_all(writer, closing, settlements, facts_of, details, labels)
+            return Outcome("closed", period, 0, settlements, notes=notes)
+        recorded = _recorded(ledger, period)
+        last = closings[-1]
+        differences = _differences(recorded, set(ledger.employees(last.id)),
+                                   ledger.balances(last.id), ledger.facts(last.id), settlements,
+                                   facts_of)
+        if last.scheme_sha256 != scheme_sha:
+            notes.append(("note_scheme", {"period": period, "file": last.scheme_file,
+                                          "sha": last.scheme_sha256[:12]}))
+        old_inputs = {(i["role"], i["sha256"]) for i in last.inputs}
+        if old_inputs != {(i["role"], i["sha256"]) for i in inputs}:
+            notes.append(("note_inputs", {"period": period}))
+        if not reopen:
+            status = "different" if any(d.what != "fact" for d in differences) else "same"
+            return Outcome(status, period, last.revision, settlements, differences, notes)
+        if not differences:
+            return Outcome("unchanged", period, last.revision, settlements, [], notes)
+        closing = meta.write(writer, last.revision + 1)
+        _write_corrections(writer, closing, recorded, settlements, facts_of, details, labels)
+        return Outcome("reopened", period, last.revision + 1, settlements, differences, notes,
+                       reason=reason.strip())
+
+
+def _labels(ruleset: Ruleset) -> dict[str, dict[str, str]]:
+    """Each payment's label by language, kept with its lines: the ledger is read without
+    the scheme."""
+    from ..i18n import LANGUAGES
+    from ..labels import label_in
+
+    found: dict[str, dict[str, str]] = {}
+    for variant in ruleset.checked.variants.values():
+        for name, pay in variant.pays.items():
+            found.setdefault(name, {lang: label_in(pay, lang) for lang in LANGUAGES})
+    return found
+
+
+def _component_detail(details: dict[str, Any], name: str,
+                      labels: dict[str, dict[str, str]]) -> dict[str, Any]:
+    return {"grade": details["grade"], "label": labels.get(name, {}),
+            "lines": [line for line in details["lines"] if line["payment"] == name]}
+
+
+def _deal_lines(result: Any) -> list[Entry]:
+    """The deals the scheme paid itself (`pay ... for each deal`), one line each: recorded
+    so that a later reversal finds them; their amounts are already in the payment's line."""
+    found = []
+    for deal in getattr(result, "deals", ()):
+        rate = deal.exact / deal.credit if deal.credit else ZERO
+        found.append(Entry(DEAL_LINE, deal.key, deal.amount, {
+            "payment": deal.payment, "date": deal.date.date().isoformat(),
+            "credit": format(deal.credit, "f"), "rate": format(rate, "f"),
+            "exact": format(deal.exact, "f"), "file": deal.file, "row": deal.row,
+            "slices": [{"tier": s.tier_text, "credit": format(s.credit, "f"),
+                        "rate": format(s.rate, "f")} for s in deal.slices]}))
+    return found
+
+
+def _pool_lines(result: Any) -> list[dict[str, str]]:
+    return [{"payment": line.payment, "kpi": line.kpi, "amount": format(line.amount, "f")}
+            for line in result.lines]
+
+
+@dataclass
+class _Meta:
+    period: str
+    ruleset: Ruleset
+    scheme_file: str
+    sha256: str
+    inputs: list[dict[str, str]]
+    reason: str
+
+    def write(self, writer: Writer, revision: int) -> int:
+        from .. import __version__
+
+        header = self.ruleset.checked.header
+        return writer.closing(self.period, revision, self.reason.strip(), _now(),
+                              self.ruleset.name, header.version or "", self.scheme_file,
+                              self.sha256, self.inputs, f"kpidsl {__version__}")
+
+
+def _now() -> str:
+    """UTC now, or SOURCE_DATE_EPOCH when set (reproducible ledgers in tests)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(epoch) if epoch and epoch.isdigit() else time.time()
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _latest(ledger: Ledger) -> dict[str, int]:
+    """period → the id of its latest revision."""
+    return {c.period: c.id for c in ledger.closings()}  # ordered by period, revision
+
+
+def _carried(ledger: Ledger, period: str) -> dict[str, Carried]:
+    """Each employee's balances as the latest closed period before `period` left them;
+    what year to date counts as paid only within the same year."""
+    found: dict[str, Carried] = {}
+    year = period[:4]
+    for earlier, closing in sorted(_latest(ledger).items(), reverse=True):
+        if earlier >= period:
+            continue
+        for employee, balances in ledger.balances(closing).items():
+            if employee in found:
+                continue
+            carried = Carried()
+            if DRAW_BALANCE in balances:
+                carried.draw = balances[DRAW_BALANCE][1]
+            if earlier[:4] == year:
+                if PAID_THIS_YEAR in balances:
+                    carried.paid_this_year = balances[PAID_THIS_YEAR][1]
+                if YEAR_BALANCE in balances:
+                    carried.year = balances[YEAR_BALANCE][1]
+            found[employee] = carried
+    return found
+
+
+def _originals(ledger: Ledger, period: str,
+               reversals: list[Reversal]) -> list[tuple[Reversal, Original]]:
+    """Each reversal with the original deal line(s) it takes back (KPI664 when there is
+    none, when it was taken back already, or when it is not of an earlier period)."""
+    year, month = int(period[:4]), int(period[5:])
+    found: list[tuple[Reversal, Original]] = []
+    seen: set[tuple[str, str]] = set()
+    for reversal in reversals:
+        if (reversal.date.year, reversal.date.month) != (year, month):
+            raise _problem(f"deal '{reversal.deal}' was reversed on {reversal.date}, not in "
+                           f"{period}", "a clawback is taken in the period of the reversal: "
+                           "close it with that period", "KPI664", reversal.where)
+        lines = [line for kind in (DEAL, DEAL_LINE)
+                 for line in ledger.lines(kind=kind, name=reversal.deal)
+                 if not reversal.employee or line.employee == reversal.employee]
+        if not lines:
+            raise _problem(f"deal '{reversal.deal}' is in no closed period of the ledger",
+                           "a deal is taken back only after it was paid; check the key",
+                           "KPI664", reversal.where)
+        by_original: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for line in lines:
+            by_original[(line.employee, line.period)].append(line)
+        for (employee, paid_in), group in sorted(by_original.items()):
+            if paid_in >= period:
+                raise _problem(f"deal '{reversal.deal}' is paid in {paid_in}, not before "
+                               f"{period}", "a deal paid and reversed in the same period is "
+                               "left out of that period's deals file", "KPI664", reversal.where)
+            if reversal.period and reversal.period != paid_in:
+                raise _problem(f"deal '{reversal.deal}' was paid in {paid_in}, not in "
+                               f"{reversal.period} as the file says", code="KPI664",
+                               where=reversal.where)
+            if (employee, reversal.deal) in seen:
+                raise _problem(f"deal '{reversal.deal}' is reversed twice", code="KPI664",
+                               where=reversal.where)
+            seen.add((employee, reversal.deal))
+            taken = [line for kind in (CLAWBACK, CLAWBACK_OUTSIDE)
+                     for line in ledger.lines(kind=kind, name=reversal.deal, employee=employee)
+                     if line.period != period]
+            if taken:
+                raise _problem(f"deal '{reversal.deal}' of '{employee}' was reversed "
+                               f"already, in {taken[0].period}", "a deal is taken back once",
+                               "KPI664", reversal.where)
+            first = group[0]
+            found.append((reversal, Original(
+                employee, reversal.deal, paid_in, first.id,
+                dt.date.fromisoformat(first.detail["date"]), Decimal(first.detail["credit"]),
+                Decimal(first.detail["rate"]), sum((line.amount for line in group), ZERO),
+                Decimal(first.detail["exact"]) if "exact" in first.detail else None)))
+    return found
+
+
+def _recorded(ledger: Ledger, period: str) -> dict[Key, Decimal]:
+    """The period's lines summed over its revisions: the statement as the ledger has it."""
+    totals: dict[Key, Decimal] = {}
+    for employee, kind, name, amount in ledger.amounts(period):
+        key = (employee, kind, name)
+        totals[key] = totals.get(key, ZERO) + amount
+    return totals
+
+
+def _entries(settlements: list[Settlement]) -> dict[Key, Entry]:
+    return {(s.employee, e.kind, e.name): e for s in settlements for e in s.entries}
+
+
+def _differences(recorded: dict[Key, Decimal], old_employees: set[str],
+                 balances: dict[str, dict[str, tuple[Decimal, Decimal]]],
+                 facts: dict[str, dict[str, str]], settlements: list[Settlement],
+                 facts_of: dict[str, dict[str, str]]) -> list[Difference]:
+    found: list[Difference] = []
+    now = _entries(settlements)
+    new_employees = {s.employee for s in settlements}
+    for employee in sorted(old_employees - new_employees):
+        found.append(Difference(employee, "employee", "", "", "closed", None))
+    for employee in sorted(new_employees - old_employees):
+        found.append(Difference(employee, "employee", "", "", None, "new"))
+    for key in [*now, *(k for k in recorded if k not in now)]:
+        before = recorded.get(key, ZERO)
+        after = now[key].amount if key in now else ZERO
+        if before != after:
+            found.append(Difference(key[0], "line", key[1], key[2], before, after))
+    for settlement in settlements:
+        old = balances.get(settlement.employee, {})
+        for name in sorted(set(old) | set(settlement.balances)):
+            before_in, before_out = old.get(name, (ZERO, ZERO))
+            after_in, after_out = settlement.balances.get(name, (ZERO, ZERO))
+            if (before_in, before_out) != (after_in, after_out):
+                found.append(Difference(settlement.employee, "balance", "in", name, before_in,
+                                        after_in) if before_in != after_in else
+                             Difference(settlement.employee, "balance", "out", name,
+                                        before_out, after_out))
+        old_facts = facts.get(settlement.employee, {})
+        new_facts = facts_of.get(settlement.employee, {})
+        for name in sorted(set(old_facts) | set(new_facts)):
+            before_fact, after_fact = old_facts.get(name), new_facts.get(name)
+            if before_fact is None or after_fact is None or \
+                    Decimal(before_fact) != Decimal(after_fact):
+                found.append(Difference(settlement.employee, "fact", "", name, before_fact,
+                                        after_fact))
+    order = {"employee": 0, "line": 1, "balance": 2, "fact": 3}
+    return sorted(found, key=lambda d: (d.employee, order[d.what]))
+
+
+def _write_all(writer: Writer, closing: int, settlements: list[Settlement],
+               facts_of: dict[str, dict[str, str]], details: dict[str, dict[str, Any]],
+               labels: dict[str, dict[str, str]]) -> None:
+    for settlement in settlements:
+        employee = settlement.employee
+        for seq, entry in enumerate(settlement.entries, start=1):
+            detail = dict(entry.detail)
+            if entry.kind == COMPONENT:
+                detail = _component_detail(details[employee], entry.name, labels)
+            writer.line(closing, employee, seq, entry.kind, entry.name, entry.amount, detail)
+        _write_state(writer, closing, settlement, facts_of, details)
+
+
+def _write_state(writer: Writer, closing: int, settlement: Settlement,
+                 facts_of: dict[str, dict[str, str]], details: dict[str, dict[str, Any]]
+                 ) -> None:
+    writer.employee(closing, settlement.employee, details[settlement.employee]["grade"])
+    for name, (carried_in, carried_out) in sorted(settlement.balances.items()):
+        writer.balance(closing, settlement.employee, name, carried_in, carried_out)
+    for name, value in facts_of.get(settlement.employee, {}).items():
+        writer.fact(closing, settlement.employee, name, value)
+
+
+def _write_corrections(writer: Writer, closing: int, recorded: dict[Key, Decimal],
+                       settlements: list[Settlement], facts_of: dict[str, dict[str, str]],
+                       details: dict[str, dict[str, Any]],
+                       labels: dict[str, dict[str, str]]) -> None:
+    """A reopening's lines: for each line, the new amount minus the recorded one."""
+    now = _entries(settlements)
+    seqs: dict[str, int] = defaultdict(int)
+    for key in [*now, *(k for k in recorded if k not in now)]:
+        before = recorded.get(key, ZERO)
+        entry = now.get(key)
+        after = entry.amount if entry is not None else ZERO
+        if before == after:
+            continue
+        employee, kind, name = key
+        detail = dict(entry.detail) if entry is not None else {}
+        if kind == COMPONENT and employee in details:
+            detail = _component_detail(details[employee], name, labels)
+        detail |= {"recorded": format(before, "f"), "corrected": format(after, "f")}
+        seqs[employee] += 1
+        writer.line(closing, employee, seqs[employee], kind, name, after - before, detail)
+    for settlement in settlements:
+        _write_state(writer, closing, settlement, facts_of, details)
+
+
+__all__ = ["Difference", "Outcome", "close_period", "file_sha256", "memory_of"]
