@@ -5,6 +5,11 @@
 Candidates, all over the same random managers, each in the decimal context kpidsl uses:
 - hand-written: bench/baselines.py, the baseline (1.00×);
 - compiled evaluator: `ruleset.infos['base'].function(facts, None, None)`, the total kept;
+- the previous compiled evaluator (bench/previous_b2b_manager.py.txt: what codegen.py printed
+  from the checked tree before the lowered form and the named record), run the same way, so
+  the current one is measured against it in the same run;
+- the evaluator recording a trace (`Result.trace()` runs it; explanations read it), on a
+  sample: what asking for a trace costs (the evaluators a run uses record nothing);
 - API: `list(ruleset.evaluate_many(rows))` (dicts, or FactRows as the facts readers yield),
   every Result kept, then every `.total` read;
 - simpleeval and rule-engine (the `bench` extra), on a smaller sample: they are ~30× slower.
@@ -56,18 +61,32 @@ def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str
     def library(evaluate: Callable[[Mapping[str, Decimal]], Decimal]) -> Callable[[], object]:
         return with_context(lambda: [evaluate(f) for f in sample])
 
+    previous = previous_evaluator()
+    traced = ruleset.infos["base"].traced()  # type: ignore[misc]
+
+    def with_trace() -> object:
+        from kpidsl.trace import Trace
+
+        return [traced(f, None, None, Trace()).total for f in sample]
+
     candidates: dict[str, Callable[[], object]] = {
         "hand-written Decimal": with_context(lambda: [hand_written(f) for f in facts]),
         "kpidsl compiled evaluator": with_context(  # evaluators run in ODD (kpidsl.runtime)
             lambda: [function(f, None, None).total for f in facts], ODD),
+        PREVIOUS: with_context(lambda: [previous(f, None, None)[5] for f in facts], ODD),
+        TRACED: with_context(with_trace, ODD),
         "kpidsl API, dict rows": api(dict_rows),
         "kpidsl API, FactRow rows": api(fact_rows),
     }
     candidates.update({name: library(evaluate) for name, evaluate in libraries.items()})
 
     _check_equal(candidates, facts, sample, set(libraries))
+    with decimal.localcontext(ODD):
+        assert [previous(f, None, None)[5] for f in sample] == \
+            [function(f, None, None).total for f in sample], "previous evaluator disagrees"
     best = interleaved_best(candidates, rounds)
-    counts = {name: len(sample) if name in libraries else managers for name in candidates}
+    counts = {name: len(sample) if name in libraries or name == TRACED else managers
+              for name in candidates}
     per = {name: best[name] / counts[name] for name in candidates}
     base = per["hand-written Decimal"]
     goals = {"kpidsl compiled evaluator": GOAL_RAW, "kpidsl API, dict rows": GOAL_API,
@@ -79,7 +98,12 @@ def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str
             f"≤ {goal}×: {'met' if per[name] / base <= goal else 'NOT met'}"
         rows.append((name, per_second(1, per[name]), us(per[name]), ratio(per[name], base),
                      verdict))
-    notes = [f"{managers:,} random managers (rule libraries: the first {len(sample):,}); "
+    now = per["kpidsl compiled evaluator"]
+    notes = [f"Compiled evaluator vs the previous one (printed from the checked tree, "
+             f"positional tuples): {now / per[PREVIOUS]:.2f}×; recording a trace: "
+             f"{per[TRACED] / now:.2f}× the evaluator that records none.",
+             f"{managers:,} random managers (rule libraries and the trace: the first "
+             f"{len(sample):,}); "
              f"best of {rounds} interleaved rounds; totals of every candidate checked equal "
              "to the hand-written ones before timing.".replace(",", " ")]
     missing = {"simpleeval", "rule-engine"} - set(libraries)
@@ -89,6 +113,23 @@ def run(managers: int = 100_000, rounds: int = 5, libraries: bool = True) -> str
     return table("1. Evaluation throughput (rulesets/b2b_manager.kpi)",
                  ("evaluator", "managers/s", "per manager", "time vs hand-written", "goal"),
                  rows, notes)
+
+
+PREVIOUS = "previous compiled evaluator"
+TRACED = "kpidsl evaluator recording a trace"
+
+
+def previous_evaluator() -> Callable[..., tuple]:  # type: ignore[type-arg]
+    """The baseline evaluator (bench/previous_b2b_manager.py.txt) in kpidsl's closed
+    namespace, as the loader runs generated code."""
+    from pathlib import Path
+
+    from kpidsl.loader import SAFE_BUILTINS
+
+    path = Path(__file__).resolve().parent / "previous_b2b_manager.py.txt"
+    namespace: dict[str, object] = {"__builtins__": dict(SAFE_BUILTINS)}
+    exec(compile(path.read_text("utf-8"), str(path), "exec"), namespace)
+    return namespace["EVALUATORS"]["base"]  # type: ignore[index, no-any-return]
 
 
 def _check_equal(candidates: dict[str, Callable[[], object]], facts: list,  # type: ignore[type-arg]

@@ -11,6 +11,7 @@ import decimal
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from . import ast
@@ -82,8 +83,15 @@ def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) 
         {k: kpis[k].direction or "higher" for k in layout.kpis},
         {k: kpis[k].group for k in layout.kpis},
         line_curves, band_texts, dict(variant.facts), defaults, tuple(needs),
-        monthly_defaults, by_month,
+        monthly_defaults, by_month, partial(_traced, checked, variant.name),
     )
+
+
+def _traced(checked: CheckedRuleset, name: str) -> Any:
+    """The variant's evaluator that records a trace (compiled once per scheme, cached)."""
+    from .loader import compile_ruleset
+
+    return compile_ruleset(checked, trace=True).evaluators[name]
 
 
 def seasonal_constants(variant: Variant) -> set[str]:

@@ -15,6 +15,7 @@ need to name the raw values) live here too, beside the records they describe, so
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -93,3 +94,5 @@ class VariantInfo:
     # facts whose default is a seasonal constant: month → default (prepare picks the month's)
     monthly_defaults: dict[str, dict[int, Decimal]] = field(default_factory=dict)
     constants_by_month: dict[int, dict[str, Decimal]] = field(default_factory=dict)
+    # the same evaluator recording a trace: compiled on the first call (kpidsl/trace.py)
+    traced: Callable[[], Any] | None = None

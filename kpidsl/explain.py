@@ -4,11 +4,15 @@
     ...
     Итого: 60 000 + 58 000 + 1 800 = 119 800
 
-The amounts shown are the Result's own (the evaluator's), never recomputed here; the
-arithmetic in front of them is rebuilt from the checked scheme (bands, formulas, constants)
-with the employee's numbers substituted. Where the exact product differs from the rounded
-amount the line says "≈". Labels come from the scheme; the explanation's own words
-(attainment, coefficient, pool, total...) come from WORDS in the chosen language.
+The numbers shown are the evaluator's: the Result's amounts, and every intermediate value
+from the evaluator's trace (`Result.trace()`, kpidsl/trace.py): the constants of the
+result's month, the facts with the defaults used, each KPI's exact value and attainment,
+each curve's value in the band that applied and before its cap or floor, each line's
+amount before its gates, each formula payment's exact value before rounding. The formulas
+in front of them are written from the checked scheme with those values substituted. Where
+the exact value differs from the rounded one shown the line says "≈". Labels come from the
+scheme; the explanation's own words (attainment, coefficient, pool, total...) come from
+WORDS in the chosen language.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from typing import TYPE_CHECKING
 
 from . import ast, numbers
 from .checks.fold import fold
+from .checks.walk import nodes
 from .exprtext import describe_expr
 from .i18n import LANGUAGES, section
 from .labels import label_in
 from .runtime import CONTEXT
+from .trace import Trace, shown
 from .units import Unit
 
 if TYPE_CHECKING:
@@ -36,6 +42,9 @@ if TYPE_CHECKING:
 # the words of an explanation, by language (kpidsl/i18n, section EXPLAIN)
 WORDS: dict[str, dict[str, str]] = {lang: section("EXPLAIN", lang) for lang in LANGUAGES}
 
+# a comparison that did not hold, said the other way round: `x >= 100%` → 'x is below 100%'
+_NEGATED = {">=": "below", ">": "at_most", "<=": "above", "<": "at_least", "=": "is_not",
+            "!=": "is"}
 _COMPARE = {">=": "≥", "<=": "≤", "!=": "≠", "=": "=", ">": ">", "<": "<"}
 _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
 _SIGN = {"+": "+", "-": "−", "*": "×", "/": "/"}
@@ -81,10 +90,10 @@ class _Explainer:
         self.lang = lang
         self.words = WORDS[lang]
         self.variant: Variant = ruleset.checked.variants[result.grade]
-        info = ruleset.infos[result.grade]
-        # a seasonal constant is the value of the result's month, as the evaluator used it
-        self.constants = info.constants_by_month.get(result.month or 0,
-                                                     self.variant.constant_values)
+        self.trace: Trace = result.trace()
+        # the constants as the evaluator used them (a seasonal one is the result's month's)
+        self.constants = {name: value for name, exact in self.trace.lets.items()
+                          if (value := shown(exact)) is not None}
         self.out: list[ExplainLine] = []
         self.approximate = False  # did a number shown on the current line lose digits?
 
@@ -162,36 +171,42 @@ class _Explainer:
             decl = self.variant.kpis[k.name]
             parts = []
             value = self.value(k.value, k.unit)
+            traced = self.trace.kpis[k.name]
             if decl.formula is not None and not isinstance(decl.formula, ast.Ref):
-                text, exact = self.sub(decl.formula)
+                text, _value = self.sub(decl.formula)
                 parts.append(f"{self.formula(decl.formula)} = {self.functions(text)} "
-                             f"{self.eq(exact, k.value)} "
+                             f"{self.eq(shown(traced.value), k.value)} "
                              f"{value}")
+            # before `round attainment`, as the evaluator had it, to the digits shown (34)
+            exact = shown(traced.unrounded)
             if k.attainment is None:
                 parts.append(value if not parts else self.words["no_attainment"])
             elif decl.attainment is not None:
-                text, exact = self.sub(decl.attainment)
+                text, _value = self.sub(decl.attainment)
                 parts.append(f"{text} {self.eq_pct(exact, k.attainment)} {self.pct(k.attainment)}")
             elif k.plan is not None:
                 plan = self.value(k.plan, k.unit)
                 if k.direction == "lower":
-                    exact = Decimal(2) - k.value / k.plan if k.plan else None
+                    # the text shows 2 − value ÷ plan, before "at least 0": '≈' when that
+                    # clamp (or a rounding) changed it
+                    if traced.value is not None and traced.plan:
+                        exact = shown(2 - traced.value / traced.plan)
                     parts.append(f"2 − {value} / {plan} {self.eq_pct(exact, k.attainment)} "
                                  f"{self.pct(k.attainment)} ({self.words['lower']})")
                 else:
-                    exact = k.value / k.plan if k.plan else None
                     parts.append(f"{value} / {plan} {self.eq_pct(exact, k.attainment)} "
                                  f"{self.pct(k.attainment)}")
             self.add(1, f"{label_in(decl, self.lang)}: {'; '.join(parts)}", "kpi")
+            self.curve_calls(f"kpi:{k.name}", decl.formula, 2)
 
-    def eq(self, exact: Decimal | None, shown: Decimal | None) -> str:
+    def eq(self, exact: Decimal | Fraction | None, shown: Decimal | None) -> str:
         """'=' when the arithmetic shown gives exactly the amount shown, else '≈'."""
         approximate, self.approximate = self.approximate, False
         if approximate:
             return "≈"
         return "=" if exact is None or shown is None or exact == shown else "≈"
 
-    def eq_pct(self, exact: Decimal | None, shown: Decimal | None) -> str:
+    def eq_pct(self, exact: Decimal | Fraction | None, shown: Decimal | None) -> str:
         """'≈' also when the percentage shown is rounded (2/3 → 66.6667 %)."""
         if shown is not None and _shown_percent(shown) != shown * 100:
             self.approximate = False
@@ -213,7 +228,7 @@ class _Explainer:
         text = f"{label}: {sum_text} = {self.amount(total)}" if len(lines) > 1 else \
             f"{label}: {self.amount(total)}"
         if total != amount:
-            text += f"; {self.gate_words(pay.gates, amount)}: {self.amount(amount)}"
+            text += f"; {self.gate_words(pay, amount)}: {self.amount(amount)}"
         self.add(1, text, "component")
 
     def pool_line(self, line: Line, item: ast.PoolItem | None) -> str:
@@ -223,34 +238,31 @@ class _Explainer:
         if x is None or curve is None:
             return f"{head}: {self.amount(line.share)} × {self.num(line.factor)} = " \
                    f"{self.amount(line.amount)}"
-        factor_text, raw = self.factor(curve, line, x)
+        traced = self.trace.lines[(line.payment, line.kpi)]
+        factor_text = self.factor(curve, line, x)
         coefficient = self.coefficient(curve, line)
         head = f"{head}: {self.band_words(curve, line, x)}"
         if coefficient is not None:
             head += f", {self.words['coefficient']} {self.num(coefficient)}"
         share = self.amount(line.share)
         steps = f"{share} × {factor_text}"
-        curve_value = raw
-        if raw is not None:
-            clamped = raw
-            if curve.cap is not None and (cap := fold(curve.cap, self.constants)) is not None \
-                    and raw > cap:
-                clamped = cap
-                steps += f" = {share} × {self.num(raw)}, {self.words['curve_cap'].format(limit=self.limit(cap))}: {share} × {self.num(cap)}"  # noqa: E501
-            elif curve.floor is not None and \
-                    (low := fold(curve.floor, self.constants)) is not None and raw < low:
-                clamped = low
-                steps += f" = {share} × {self.num(raw)}, {self.words['curve_floor'].format(limit=self.limit(low))}: {share} × {self.num(low)}"  # noqa: E501
-            curve_value = clamped
+        applied = traced.curve
+        if curve.kind == "bands" and line.band and applied is not None and \
+                applied.value is not None and applied.value != applied.raw:
+            # the band's value, then the curve's own cap or floor, as the evaluator had them
+            raw, limit = shown(applied.raw), shown(applied.value)
+            assert raw is not None and limit is not None
+            words = self.words["curve_cap" if limit < raw else "curve_floor"]
+            steps += f" = {share} × {self.num(raw)}, " \
+                     f"{words.format(limit=self.limit(limit))}: {share} × {self.num(limit)}"
         if line.gate:
             gate_text = self.item_gate(line, item)
-            before = line.share * curve_value if curve_value is not None else None
-            rounded = _round(before, self.ruleset)
-            shown = self.amount(rounded) if rounded is not None else "?"
-            return f"{head}: {steps} {self.eq(before, rounded)} {shown}; " \
+            rounded = traced.rounded_before_gates
+            text = self.amount(rounded) if rounded is not None else "?"
+            return f"{head}: {steps} {self.eq(traced.before_gates, rounded)} {text}; " \
                    f"{gate_text}: {self.amount(line.amount)}"
-        exact = line.share * curve_value if curve_value is not None else None
-        return f"{head}: {steps} {self.eq(exact, line.amount)} {self.amount(line.amount)}"
+        return f"{head}: {steps} {self.eq(traced.before_gates, line.amount)} " \
+               f"{self.amount(line.amount)}"
 
     def limit(self, value: Decimal) -> str:
         return self.pct(value)
@@ -285,13 +297,12 @@ class _Explainer:
             return f"{self.pct(a)} ≤ {at} ≤ {self.pct(b)}"
         return f"{at}, {self.words['tier']} {line.band} ({line.band_text})"
 
-    def factor(self, curve: ast.Curve, line: Line, x: Decimal) -> tuple[str, Decimal | None]:
-        """The band's `pays` with the attainment substituted, and its value before limits."""
+    def factor(self, curve: ast.Curve, line: Line, x: Decimal) -> str:
+        """The band's `pays` with the attainment substituted (its value is the trace's)."""
         if curve.kind != "bands" or not line.band:
-            return self.num(line.factor), line.factor if not line.gate else None
+            return self.num(line.factor)
         band = curve.bands[line.band - 1]
-        text, value = self.sub(band.pays, curve_input=x, top=6)
-        return text, value
+        return self.sub(band.pays, curve_input=x, top=6)[0]
 
     def coefficient(self, curve: ast.Curve, line: Line) -> Decimal | None:
         if curve.kind != "bands" or not line.band:
@@ -306,12 +317,25 @@ class _Explainer:
         return None
 
     def item_gate(self, line: Line, item: ast.PoolItem | None) -> str:
+        """The gate the evaluator applied last to the line (its trace says which), in words."""
         kind = {"withheld": "only_if", "capped": "cap", "floored": "floor"}.get(line.gate, "")
-        gate = next((g for g in (item.gates if item else ()) if g.kind == kind), None)
-        return self.gate_text(gate, line.gate)
+        if not kind:  # a budget scaled it: said with the payment
+            return line.gate
+        pay = self.variant.pays[line.payment]
+        # the line's gates as the evaluator has them: the payment's `only if` first
+        gates = [g for g in pay.gates if g.kind == "only_if"] + list(item.gates if item else ())
+        applied = [gates[i] for i in self.trace.lines[(line.payment, line.kpi)].gates
+                   if i < len(gates) and gates[i].kind == kind]
+        return self.gate_text(applied[-1] if applied else None, line.gate)
 
-    def gate_words(self, gates: tuple[ast.Gate, ...], amount: Decimal) -> str:
-        for gate in gates:
+    def gate_words(self, pay: ast.Pay, amount: Decimal) -> str:
+        traced = self.trace.payments.get(pay.name)
+        own = [g for g in pay.gates if not (pay.items and g.kind == "only_if")]
+        if traced is not None and traced.gates and traced.gates[-1] < len(own):
+            gate = own[traced.gates[-1]]  # the last the evaluator applied
+            return self.gate_text(gate, {"only_if": "withheld", "cap": "capped"}.get(
+                gate.kind, "floored"))
+        for gate in pay.gates:
             if gate.kind == "only_if" and amount == 0:
                 return self.gate_text(gate, "withheld")
             if gate.kind in ("cap", "floor"):
@@ -326,7 +350,24 @@ class _Explainer:
         text, value = self.sub(gate.value)
         limit = text if value is None else (self.pct(value) if self._is_ratio(gate.value)
                                             else self.amount(value))
-        return self.words["capped" if what == "capped" else "floored"].format(limit=limit)
+        said = self.words["capped" if what == "capped" else "floored"].format(limit=limit)
+        if gate.unless is not None:  # why it applied: its `unless` did not hold
+            said += f" ({self.not_holding(gate.unless)})"
+        return said
+
+    def not_holding(self, condition: ast.Expr) -> str:
+        """A condition that did not hold, with the employee's numbers: 'Revenue attainment
+        96% is below 100%'."""
+        if isinstance(condition, ast.Compare) and str(condition.op) in _NEGATED:
+            (left, _lv), (right, _rv) = self.sub(condition.left), self.sub(condition.right)
+            kpi = self.variant.kpis.get(getattr(condition.left, "name", ""))
+            name = self.words["attainment_of"].format(kpi=label_in(kpi, self.lang)) \
+                if isinstance(condition.left, ast.AttainmentOf) and kpi is not None \
+                else self.formula(condition.left)
+            if name != left:
+                left = f"{name} {left}"
+            return f"{left} {self.words[_NEGATED[str(condition.op)]]} {right}"
+        return self.words["not_met"].format(cond=self.sub(condition)[0])
 
     def _is_ratio(self, expr: ast.Expr) -> bool:
         return isinstance(expr, ast.Literal) and expr.unit is Unit.PERCENT
@@ -354,17 +395,48 @@ class _Explainer:
             self.add(0, f"{label}: {self.amount(amount)}", "component")
             return
         text, _shown = self.sub(formula)
-        # the value the evaluator rounded: exact arithmetic (fractions), rounded once
-        exact = _Substitute(self, None, exact=True).text(formula)[1]
-        rounded = _round_exact(exact, self.ruleset) if exact is not None else None
+        # the exact value the evaluator rounded, and what it rounded it to (its trace)
+        traced = self.trace.payments.get(pay.name)
+        exact = traced.exact if traced is not None else None
+        rounded = traced.rounded if traced is not None else None
         if isinstance(formula, ast.Literal) or text == describe_expr(formula):
             self.add(0, f"{label}: {self.amount(amount if rounded is None else rounded)}"
                      + self._gated(pay, rounded, amount), "component")
+            self.curve_calls(f"pay:{pay.name}", formula, 1)
             return
         self.add(0, f"{label}: {self.formula(formula)}", "component")
+        self.curve_calls(f"pay:{pay.name}", formula, 1)
         shown = rounded if rounded is not None else amount
         self.add(1, f"= {self.functions(text)} {self.eq(exact, shown)} {self.amount(shown)}"
                  + self._gated(pay, rounded, amount), "component")
+
+    def curve_calls(self, context: str, formula: ast.Expr | None, depth: int) -> None:
+        """Each curve the formula called, with the value it gave (the trace's): the band, or
+        a marginal curve's slices (100,000 × 5% = 5,000; 25,000 × 6% = 1,500)."""
+        calls = [(name, call) for name, where, call in self.trace.calls if where == context]
+        if not calls or formula is None:
+            return
+        from .checks.types import UnitChecker
+
+        units = UnitChecker(self.variant, self.ruleset.checked.source, self.ruleset.currency)
+        args = {n.curve: n.arg for n in nodes(formula) if isinstance(n, ast.CurveCall)}
+        for name, call in calls:
+            curve = self.variant.curves[name]
+            arg = args.get(name)
+            unit = units.infer(arg) if arg is not None else Unit.NUMBER
+            x, value = shown(call.curve_input), shown(call.paid)
+            assert x is not None and value is not None
+            head = f"{label_in(curve, self.lang)} ({self.value(x, unit)})"
+            if call.slices:
+                parts = [f"{self.value(shown(s.high - s.low), unit)} × {self.pct(s.rate)} = "  # type: ignore[arg-type]
+                         f"{self.value(shown(s.pays), unit)}" for s in call.slices]  # type: ignore[arg-type]
+                total = f"; {self.words['in_all']} {self.value(value, unit)}" \
+                    if len(parts) > 1 else ""
+                self.add(depth, f"{head}: {'; '.join(parts)}{total}", "line")
+            else:
+                band = f"{self.words['band']} {call.band}" if call.band else \
+                    self.words["outside"]
+                self.add(depth, f"{head}: {band} → {self.num(value)}", "line")
 
     def _budgets(self) -> list[tuple[ast.Budget, Decimal, str]]:
         """The budgets that scaled one of this result's payments: (budget, cap, note)."""
@@ -385,7 +457,7 @@ class _Explainer:
                 return f"; {words}: {self.amount(amount)}"
         if computed is None or computed == amount:
             return ""
-        return f"; {self.gate_words(pay.gates, amount)}: {self.amount(amount)}"
+        return f"; {self.gate_words(pay, amount)}: {self.amount(amount)}"
 
     # ---- expressions with the employee's numbers in them
     def sub(self, expr: ast.Expr | None, curve_input: Decimal | None = None,
@@ -403,38 +475,18 @@ def _shown_percent(fraction: Decimal) -> Decimal:
     return scaled
 
 
-def _round(value: Decimal | None, ruleset: Ruleset) -> Decimal | None:
-    if value is None:
-        return None
-    from .runtime import ROUNDING_MODES
-
-    step = ruleset.checked.payout_step
-    mode = ROUNDING_MODES[ruleset.checked.payout_mode]
-    return (value / step).to_integral_value(rounding=mode) * step
-
-
-def _round_exact(value: Decimal | Fraction, ruleset: Ruleset) -> Decimal:
-    """An exact value (a fraction) rounded once to the payout step, as the evaluator does."""
-    from .runtime import ODD, round_ratio
-
-    value = Fraction(value)
-    with decimal.localcontext(ODD):
-        return round_ratio(Decimal(value.numerator), Decimal(value.denominator),
-                           ruleset.checked.payout_step, ruleset.checked.payout_mode)
-
-
 class _Substitute:
-    """An expression written with values in place of names, and its value (None if unknown);
-    with `exact`, the value is computed over fractions (what the evaluator pays)."""
+    """An expression written with values in place of names (the trace's values of facts,
+    constants and KPIs). Its value, where it can be read off those, picks which branch of
+    an `if` the text shows; the amounts and the '=' or '≈' in front of them come from the
+    trace, never from here."""
 
-    def __init__(self, owner: _Explainer, curve_input: Decimal | None,
-                 exact: bool = False) -> None:
-        self.exact = exact
+    def __init__(self, owner: _Explainer, curve_input: Decimal | None) -> None:
         self.o = owner
         self.x = curve_input
         r = owner.result
         self.kpis = r.kpis
-        self.facts = r.facts
+        self.facts = owner.trace.facts  # with the defaults the evaluator used
         self.units = owner.variant.units
         self.constants = owner.constants
 
@@ -482,8 +534,6 @@ class _Substitute:
             (lt, lv), (rt, rv) = self.text(e.left, own), self.text(e.right, own + 1)
             value = None
             if lv is not None and rv is not None:
-                if self.exact:
-                    lv, rv = Fraction(lv), Fraction(rv)  # type: ignore[assignment]
                 value = lv + rv if e.op == "+" else lv - rv if e.op == "-" else lv * rv
             return f"{lt} {_SIGN[e.op]} {rt}", value, own
         if isinstance(e, ast.Division):
@@ -491,8 +541,6 @@ class _Substitute:
             if rv == 0 and e.otherwise is not None:
                 ot, ov = self.text(e.otherwise, 7)
                 return f"{lt} / {rt} → {ot}", ov, 6
-            if self.exact and lv is not None and rv:
-                return f"{lt} / {rt}", Fraction(lv) / Fraction(rv), 6  # type: ignore[return-value]
             value = lv / rv if lv is not None and rv else None
             return f"{lt} / {rt}", value, 6
         if isinstance(e, ast.Call):
@@ -510,15 +558,7 @@ class _Substitute:
             if value is not None and step:
                 from .runtime import ROUNDING_MODES
 
-                if self.exact:
-                    units = Fraction(value) / Fraction(step)
-                    from .runtime import ODD, round_ratio
-
-                    with decimal.localcontext(ODD):
-                        rounded = round_ratio(Decimal(units.numerator) * step,
-                                              Decimal(units.denominator), step, e.mode)
-                else:
-                    rounded = (value / step).to_integral_value(ROUNDING_MODES[e.mode]) * step
+                rounded = (value / step).to_integral_value(ROUNDING_MODES[e.mode]) * step
             return f"round({text}, {describe_expr(e.step)})", rounded, 9
         if isinstance(e, ast.Compare):
             (lt, lv), (rt, rv) = self.text(e.left, 5), self.text(e.right, 5)

@@ -60,8 +60,10 @@ _CACHE: OrderedDict[str, Compiled] = OrderedDict()
 CACHE_SIZE = 64
 
 
-def compile_ruleset(checked: CheckedRuleset) -> Compiled:
-    generated = generate(checked)
+def compile_ruleset(checked: CheckedRuleset, trace: bool = False) -> Compiled:
+    """The scheme's evaluators; with `trace`, the ones that record a trace (a module of its
+    own, compiled when first asked for)."""
+    generated = generate(checked, trace)
     key = hashlib.sha256(generated.source.encode("utf-8")).hexdigest()
     cached = _CACHE.get(key)
     if cached is not None:

@@ -15,11 +15,14 @@ import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .evaluator import EvaluatorOutput, VariantInfo
 from .runtime import CONTEXT, ODD, SHOWN, shown
 from .units import Unit
+
+if TYPE_CHECKING:
+    from .trace import Trace
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,19 @@ class Result:
             with decimal.localcontext(ODD):
                 self._raw = self.info.function(self.facts, self._team, self._month)
         return self._raw
+
+    def trace(self) -> Trace:
+        """Every intermediate value of this result (kpidsl/trace.py), from the evaluator that
+        records them: run once, on request, with the same facts, team and month; the
+        evaluators a run uses never record anything."""
+        from .trace import Trace
+
+        if self.info.traced is None:
+            raise ValueError("this result's evaluator records no trace")
+        trace = Trace()
+        with decimal.localcontext(ODD):
+            self.info.traced()(self.facts, self._team, self._month, trace)
+        return trace
 
     def __repr__(self) -> str:
         return f"Result(employee={self.employee!r}, grade={self.grade!r}, total={self.total})"

@@ -21,7 +21,7 @@ IVANOV = {"revenue": Decimal(3_300_000), "avg_check": Decimal(142_500),
           "conversion": Decimal("0.021"), "calls": Decimal(950)}
 # the modules that make and read an evaluation: none may need another that needs it back
 EVALUATION = ("evaluator", "runtime", "backends.python", "optimise", "loader", "evaluate",
-              "results", "lower")
+              "results", "lower", "trace")
 
 
 def _imports(module: str) -> set[str]:

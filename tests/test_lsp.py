@@ -346,7 +346,8 @@ def test_formatting_outline_and_quick_fixes(client: Client) -> None:
     for name, title, fixed in (
             ("undefined_name.kpi", "Change 'revenu' to 'revenue'", "revenue / deals"),
             ("unknown_curve.kpi", "Change 'standart' to 'standard'", "curve standard"),
-            ("division_by_zero.kpi", "Add 'otherwise 0'", "revenue / deals otherwise 0")):
+            ("division_by_zero.kpi", "Add 'otherwise 0'", "revenue / deals otherwise 0"),
+            ("weight_without_percent.kpi", "Write 60%", "for revenue weight 60% curve")):
         path = ROOT / "tests" / "fixtures" / "checks" / name
         source = path.read_text(encoding="utf-8")
         client.open(path.resolve().as_uri(), source)
@@ -359,6 +360,8 @@ def test_formatting_outline_and_quick_fixes(client: Client) -> None:
         assert fixed in result
         assert not any(d.code == found[0]["code"]
                        for d in check_source(SourceFile(name, result))[1])
+    assert result.count("%") == source.count("%") + 1  # the '%' is inserted, nothing else
+    assert check_source(SourceFile(name, result))[1] == []
 
 
 def test_plan_document_in_both_languages(client: Client) -> None:

@@ -34,6 +34,7 @@ from ..runtime import CONTEXT, ROUNDING_MODES, is_fraction_step, round_to
 FLAT_BANDS = 64
 
 _SAFE_COMMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_LITERAL = re.compile(r"D[0-9]+")  # a hoisted Decimal literal's name
 
 
 @dataclass
@@ -81,6 +82,15 @@ class _Literals:
     def __init__(self) -> None:
         self.names: dict[str, str] = {}
         self.values: dict[str, Decimal] = {}
+        self.tuples: dict[str, str] = {}  # "(D1, D2, )" → T0
+
+    def tuple_of(self, codes: list[str]) -> str:
+        """A tuple of literals, built once at module level (an evaluation returns it as it
+        is instead of building it: measured, ~0.1 µs an employee on b2b_manager)."""
+        code = f"({''.join(c + ', ' for c in codes)})"
+        if code not in self.tuples:
+            self.tuples[code] = f"T{len(self.tuples)}"
+        return self.tuples[code]
 
     def get(self, value: Decimal) -> str:
         text = str(value)
@@ -90,13 +100,20 @@ class _Literals:
         return self.names[text]
 
 
-def generate(checked: CheckedRuleset) -> Generated:
+def generate(checked: CheckedRuleset, trace: bool = False) -> Generated:
     """Lower, optimise and print a checked (error-free) scheme."""
-    return print_program(lo.lower(checked), checked.source.name)
+    return print_program(lo.lower(checked), checked.source.name, trace)
 
 
-def print_program(program: lo.Program, source_name: str = "") -> Generated:
-    """The module of a lowered program: one evaluator function per variant."""
+def print_program(program: lo.Program, source_name: str = "", trace: bool = False
+                  ) -> Generated:
+    """The module of a lowered program: one evaluator function per variant.
+
+    With `trace`, each function takes a fourth argument, `trace(kind, key, *values)`, and
+    calls it with every intermediate value it computes (kpidsl/trace.py reads them). That
+    is a module of its own, compiled only when a trace is asked for: the evaluators every
+    run uses are printed without a single trace call, so tracing costs them nothing.
+    """
     w = Writer()
     literals = _Literals()
     body = Writer()
@@ -106,9 +123,10 @@ def print_program(program: lo.Program, source_name: str = "") -> Generated:
         function = f"evaluate_{index}"
         functions[name] = function
         layouts[name] = _VariantWriter(program, optimise(variant), body, literals,
-                                       index).write(function)
+                                       index, trace).write(function)
     w.line(f"# Evaluator for scheme {label_comment(program.scheme)} "
-           f"(generated from {label_comment(_basename(source_name))}).")
+           f"(generated from {label_comment(_basename(source_name))})"
+           + (", recording a trace." if trace else "."))
     w.line("# Generated code: review it, do not edit it. "
            "Comments give the .kpi line of each block.")
     w.line("from decimal import Decimal")
@@ -119,6 +137,8 @@ def print_program(program: lo.Program, source_name: str = "") -> Generated:
     w.line(f"CURRENCY = {program.currency!r}")
     for text, ident in literals.names.items():
         w.line(f"{ident} = Decimal({text!r})")
+    for code, ident in literals.tuples.items():
+        w.line(f"{ident} = {code}")
     w.line("")
     offset = len(w.lines)
     w.lines.extend(body.lines)
@@ -135,7 +155,9 @@ def _basename(name: str) -> str:
 
 class _VariantWriter:
     def __init__(self, program: lo.Program, optimised: Optimised, w: Writer,
-                 literals: _Literals, index: int) -> None:
+                 literals: _Literals, index: int, trace: bool = False) -> None:
+        self.trace = trace
+        self.context = ""  # what a traced curve call is part of: "kpi:name", "pay:name"
         self.program = program
         self.optimised = optimised
         self.variant = optimised.variant
@@ -148,6 +170,16 @@ class _VariantWriter:
         self.quotients: dict[str, Q] = {}  # named values kept as exact fractions
         self.temps = 0
         self.line_columns: dict[str, dict[str, str]] = {}  # line → column → code
+        self.known: dict[str, str] = {}  # a name assigned a literal once → the literal
+
+    def record(self, kind: str, key: object, *codes: str) -> None:
+        """In a tracing module: `trace(kind, key, values...)` (nothing otherwise)."""
+        if self.trace:
+            self.w.line(f"trace({kind!r}, {key!r}{''.join(', ' + c for c in codes)})")
+
+    def record_q(self, ident: str) -> tuple[str, str]:
+        q = self.named(ident)
+        return q.n, q.den
 
     def ident(self, kind: str, name: str) -> str:
         key = (kind, name)
@@ -188,6 +220,8 @@ class _VariantWriter:
         w = self.w
         if q.d is None:
             w.line(f"{ident} = {q.n}")
+            if _LITERAL.fullmatch(q.n):
+                self.known[ident] = q.n
             return
         w.line(f"{ident}_n, {ident}_d = {q.n}, {q.d}")
         self.quotients[ident] = Q(f"{ident}_n", f"{ident}_d", q.dv)
@@ -209,17 +243,28 @@ class _VariantWriter:
         curve_functions = {name: self.write_curve(curve) for name, curve in v.curves.items()}
         self.curve_functions = curve_functions
         w.current = 0
-        w.line(f"def {function}(facts, team, month):")
+        w.line(f"def {function}(facts, team, month{', trace' if self.trace else ''}):")
         w.indent += 1
         w.line(f"# grade {label_comment(v.name)}")
         for let in v.lets:
+            self.context = f"let:{let.name}"
             w.at(let.line)
+            ident = self.ident("c", let.name)
+            inlined = self.optimised.inlined.get(let.name)
+            if inlined is not None:  # a number: written where it is read (the optimiser's)
+                w.comment(f"constant {label_comment(let.name)} = {self.lit(inlined)}, "
+                          "written where it is read")
+                self.record("let", let.name, self.lit(inlined), "rt.ONE")
+                continue
             w.comment(f"constant {label_comment(let.name)}")
-            self.assign(self.ident("c", let.name), self.monthly(let.value))
+            self.assign(ident, self.monthly(let.value))
+            self.record("let", let.name, *self.record_q(ident))
         for fact in v.facts:
             w.at(fact.line)
             w.line(f"{self.ident('f', fact.name)} = facts[{fact.name!r}]")
+            self.record("fact", fact.name, self.ident("f", fact.name))
         for kpi in v.kpis:
+            self.context = f"kpi:{kpi.name}"
             w.at(kpi.line)
             w.comment(f"kpi {label_comment(kpi.name)}")
             # A formula may read its own plan (`kpi x = plan of x`): then the plan comes first,
@@ -235,9 +280,13 @@ class _VariantWriter:
             w.at(kpi.attainment.line if kpi.attainment_rule is lo.AttainmentRule.FORMULA
                  and kpi.attainment is not None else kpi.line)
             self.write_attainment(kpi)
+            self.record("kpi", kpi.name, *self.record_q(self.ident("k", kpi.name)),
+                        *self.record_q(self.ident("p", kpi.name)),
+                        *self.record_q(self.ident("a", kpi.name)))
         lines: list[tuple[str, str]] = []
         pays: list[str] = []
         for pay in v.payments:
+            self.context = f"pay:{pay.name}"
             w.at(pay.line)
             w.comment(f"pay {label_comment(pay.name)}")
             target = self.ident("pay", pay.name)
@@ -249,33 +298,38 @@ class _VariantWriter:
                 w.at(pay.line)
                 w.line(f"{target} = {' + '.join(p + '_amount' for p in parts)}")
             else:
-                code = self.round_q(self.value(pay.formula), self.payout)
+                formula = self.value(pay.formula)
+                if self.trace:  # the exact value before rounding, computed once
+                    w.line(f"{target}_n, {target}_d = {formula.n}, {formula.den}")
+                    formula = Q(f"{target}_n", f"{target}_d")
+                code = self.round_q(formula, self.payout)
                 value = self.static_round(self.static(pay.formula))
                 w.line(code if value is None else f"{self.lit(value)}  # = {code}, computed once",
                        prefix=f"{target} = ")
-            for gate in pay.gates:
-                self.write_gate(gate, target)
+                self.record("pay", pay.name, formula.n, formula.den, target)
+            for index, gate in enumerate(pay.gates):
+                self.write_gate(gate, target, index, pay.name)
             pays.append(pay.name)
         w.current = 0
         names = [k.name for k in v.kpis]
         w.line("return rt.output((")
         w.indent += 1
-        w.line(f"({''.join(self.output(self.ident('k', k)) + ', ' for k in names)}),  # KPI values")
-        w.line(f"({''.join(self.output(self.ident('p', k)) + ', ' for k in names)}),  # plans")
-        w.line(f"({''.join(self.output(self.ident('a', k)) + ', ' for k in names)}),  "
-               "# attainments")
+        w.line(self.tuple_code([self.output(self.ident("k", k)) for k in names], "KPI values"))
+        w.line(self.tuple_code([self.output(self.ident("p", k)) for k in names], "plans"))
+        w.line(self.tuple_code([self.output(self.ident("a", k)) for k in names],
+                               "attainments"))
         dens = [self.denominator(self.ident(kind, k)) for kind in "kpa" for k in names]
         line_ids = [self.ident("line", f"{p}\x00{k}") for p, k in lines]
         for column, suffix in (("shares", "_share"), ("factors", "_factor"),
                                ("factor denominators", "_factor_d"), ("bands", "_band"),
                                ("amounts", "_amount"), ("gates", "_gate")):
             values = [self.line_columns[i][suffix] for i in line_ids]
-            w.line(f"({''.join(v + ', ' for v in values)}),  # lines: {column}")
-        w.line(f"({''.join(self.ident('pay', p) + ', ' for p in pays)}),  # payments")
+            w.line(self.tuple_code(values, f"lines: {column}"))
+        w.line(self.tuple_code([self.ident("pay", p) for p in pays], "payments"))
         total = " + ".join(self.ident("pay", p) for p in pays) or "rt.ZERO"
         w.line(f"{total},  # total")
         if any(d != "None" for d in dens):  # the values above that are numerators
-            w.line(f"({''.join(d + ', ' for d in dens)}),  # denominators")
+            w.line(self.tuple_code(dens, "denominators"))
         else:
             w.line("None,  # denominators: every value above is exact")
         w.indent -= 1
@@ -283,6 +337,15 @@ class _VariantWriter:
         w.indent -= 1
         w.line("")
         return Layout(names, lines, pays, dict(curve_functions))
+
+    def tuple_code(self, codes: list[str], what: str) -> str:
+        """`(a, b, ),  # what`; a tuple whose every item is known while compiling is built
+        once at module level (`T0,  # what: (D1, D2, ), known while compiling`)."""
+        known = [c if c == "None" else self.known.get(c, "") for c in codes]
+        if codes and all(known):
+            items = ''.join(c + ', ' for c in codes)
+            return f"{self.literals.tuple_of(known)},  # {what}: ({items}), known while compiling"
+        return f"({''.join(c + ', ' for c in codes)}),  # {what}"
 
     def monthly(self, monthly: lo.Monthly) -> Q:
         default = self.value(monthly.value)
@@ -303,6 +366,7 @@ class _VariantWriter:
             self.assign(plan, self.monthly(kpi.plan))
         else:
             self.w.line(f"{plan} = None")
+            self.known[plan] = "None"
 
     def write_attainment(self, kpi: lo.Kpi) -> None:
         """Value ÷ plan kept as a fraction (shown by Results): nothing to compute at all when
@@ -329,6 +393,8 @@ class _VariantWriter:
             else:
                 q = Q(f"{target}_n", f"{target}_d")  # a zero plan fails here, as `/` does
                 w.line(f"{target}_n, {target}_d = {writer.quotient(value, plan.n, plan)}")
+        if self.trace:  # before `round attainment`
+            self.record("attainment", kpi.name, q.n, q.den)
         if kpi.rounding is not None:
             w.line(f"{target} = {self.round_q(q, kpi.rounding)}")
         elif q.d is not None and q.stable:
@@ -362,13 +428,15 @@ class _VariantWriter:
         w.at(item.line)
         line = self.ident("line", f"{pay.name}\x00{item.kpi}")
         pool = f"{self.ident('pay', pay.name)}_pool"
-        if item.weight is not None and not self._pool_written(pay):
+        if item.weight is not None and not self._pool_written(pay) and \
+                not isinstance(pay.pool, lo.Number):  # a number is written where it is read
             assert pay.pool is not None
             w.at(pay.pool.line)
             self.assign(pool, self.value(pay.pool))
             w.at(item.line)
+        pool_q = self.value(pay.pool) if isinstance(pay.pool, lo.Number) else self.named(pool)
         share_q = self.value(item.share) if item.weight is None else \
-            _ExprWriter(self).product(self.value(item.weight), self.named(pool))
+            _ExprWriter(self).product(self.value(item.weight), pool_q)
         curve = self.curve_functions[item.curve]
         w.comment(f"line {label_comment(pay.name)} for {label_comment(item.kpi)}")
         value = self.static(item.share)
@@ -376,6 +444,7 @@ class _VariantWriter:
         if value is not None:
             share_code = _ExprWriter(self).shown(share_q)
             w.line(f"{share_id} = {self.lit(value)}  # = {share_code}, computed once")
+            self.known[share_id] = self.lit(value)
             share = Q(share_id)
         else:
             self.assign(share_id, share_q)
@@ -395,11 +464,19 @@ class _VariantWriter:
             self.write_cap_floor(curve_form, factor_id, factor)
             w.at(item.line)
         else:
-            w.line(f"{factor_id}, {factor_id}_d, {line}_band = {curve}_q({x.n}, {x.den})")
+            traced = f", trace, {(pay.name, item.kpi)!r}" if self.trace else ""
+            w.line(f"{factor_id}, {factor_id}_d, {line}_band = "
+                   f"{curve}_q({x.n}, {x.den}{traced})")
             factor = Q(factor_id, f"{factor_id}_d")
-        w.line(f"{line}_gate = ''")
-        for gate in item.gates:
-            factor = self.write_item_gate(gate, line, factor)
+        key = (pay.name, item.kpi)
+        if self.trace:  # the factor and the amount before the line's gates
+            product = _ExprWriter(self).product(share, factor)
+            self.record("factor", key, factor.n, factor.den, product.n, product.den,
+                        self.round_q(product, self.payout))
+        if item.gates:
+            w.line(f"{line}_gate = ''")
+        for index, gate in enumerate(item.gates):
+            factor = self.write_item_gate(gate, line, factor, key, index)
         w.at(item.line)
         shown_share = share.n if share.d is None else f"({share.n}, {share.d})"  # rare
         amount = self.round_q(_ExprWriter(self).product(share, factor), self.payout)
@@ -409,12 +486,16 @@ class _VariantWriter:
             w.line(f"{line}_factor_d = {factor.d}")
             factor_d = f"{line}_factor_d"
         w.line(f"{line}_amount = {amount}")
+        if self.trace:
+            self.record("line", key, share.n, share.den, x.n, x.den, factor.n, factor.den,
+                        f"{line}_band", f"{line}_amount")
         self.line_columns[line] = {"_share": shown_share, "_factor": factor.n,
                                    "_factor_d": factor_d, "_band": f"{line}_band",
-                                   "_amount": f"{line}_amount", "_gate": f"{line}_gate"}
-        for gate in item.gates:
+                                   "_amount": f"{line}_amount",
+                                   "_gate": f"{line}_gate" if item.gates else "''"}
+        for index, gate in enumerate(item.gates):
             if gate.target is lo.GateTarget.AMOUNT:
-                self.write_money_gate_on_line(gate, line)
+                self.write_money_gate_on_line(gate, line, key, index)
         return line
 
     def _pool_written(self, pay: lo.Payment) -> bool:
@@ -424,7 +505,15 @@ class _VariantWriter:
         self.ids[key] = "written"
         return False
 
-    def write_item_gate(self, gate: lo.Gate, line: str, factor: Q) -> Q:
+    def gate_applied(self, key: object, index: int) -> None:
+        """Inside a gate's `if`: the trace says which gate applied."""
+        if self.trace:
+            self.w.indent += 1
+            self.record("gate", key, str(index))
+            self.w.indent -= 1
+
+    def write_item_gate(self, gate: lo.Gate, line: str, factor: Q, key: object = None,
+                        index: int = 0) -> Q:
         """A gate on a line's factor; returns the factor as the code after it reads it."""
         w = self.w
         w.at(gate.line)
@@ -432,6 +521,7 @@ class _VariantWriter:
         if gate.target is lo.GateTarget.LINE:
             w.line(f"if not ({self.expr(gate.value)}):")
             w.line(f"    {factor_id}, {line}_gate = rt.ZERO, 'withheld'")
+            self.gate_applied(key, index)
             return factor
         if gate.target is lo.GateTarget.AMOUNT:
             return factor  # applied to the amount once it is computed
@@ -444,6 +534,7 @@ class _VariantWriter:
             w.line(f"{factor_id}_d = {factor.d}")
             factor = Q(factor_id, f"{factor_id}_d")
         w.line(f"if {writer.compare(factor, compare, limit)}{unless}:")
+        self.gate_applied(key, index)
         if factor.d is None and limit.d is None:
             w.line(f"    {factor_id}, {line}_gate = {limit.n}, {word!r}")
             return factor
@@ -453,26 +544,30 @@ class _VariantWriter:
         w.line(f"    {factor_id}, {factor_id}_d, {line}_gate = {limit.n}, {limit.den}, {word!r}")
         return factor
 
-    def write_money_gate_on_line(self, gate: lo.Gate, line: str) -> None:
+    def write_money_gate_on_line(self, gate: lo.Gate, line: str, key: object = None,
+                                 index: int = 0) -> None:
         w = self.w
         w.at(gate.line)
         limit = self.round_q(self.value(gate.value), self.payout)
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
         compare, word = (">", "capped") if gate.kind is lo.GateKind.CAP else ("<", "floored")
         w.line(f"if {line}_amount {compare} {limit}{unless}:")
+        self.gate_applied(key, index)
         w.line(f"    {line}_amount, {line}_gate = {limit}, {word!r}")
 
-    def write_gate(self, gate: lo.Gate, target: str) -> None:
+    def write_gate(self, gate: lo.Gate, target: str, index: int = 0, key: str = "") -> None:
         w = self.w
         w.at(gate.line)
         if gate.kind is lo.GateKind.ONLY_IF:
             w.line(f"if not ({self.expr(gate.value)}):")
+            self.gate_applied(key, index)
             w.line(f"    {target} = {self.round_payout('rt.ZERO')}")
             return
         limit = self.round_q(self.value(gate.value), self.payout)
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
         compare = ">" if gate.kind is lo.GateKind.CAP else "<"
         w.line(f"if {target} {compare} {limit}{unless}:")
+        self.gate_applied(key, index)
         w.line(f"    {target} = {limit}")
 
     # ---- curves
@@ -484,7 +579,7 @@ class _VariantWriter:
         self.ids[("curve", curve.name)] = name
         w.at(curve.line)
         w.comment(f"curve {label_comment(curve.name)}")
-        w.line(f"def {name}_q(x, x_d):")
+        w.line(f"def {name}_q(x, x_d{', trace=None, key=None' if self.trace else ''}):")
         w.indent += 1
         kind = curve.kind.name
         if kind == "linear":
@@ -495,6 +590,9 @@ class _VariantWriter:
             tiers = [f"({self._bound(b.lower)}, {self._bound(b.upper)}, "
                      f"{self.lit(self._const(b.pays))})" for b in curve.bands]
             w.line(f"value, value_d, band = rt.tiers_marginal_q(x, x_d, ({', '.join(tiers)},))")
+            if self.trace:
+                w.line("if trace is not None:")
+                w.line(f"    trace('slices', key, rt.tier_slices(x, x_d, ({', '.join(tiers)},)))")
             factor = Q("value", "value_d")
         elif kind == "whole":
             tiers = [f"({self._bound(b.lower)}, {b.lower_inclusive}, "
@@ -504,7 +602,13 @@ class _VariantWriter:
             factor = Q("value", "value_d")
         else:
             factor = self.write_bands(curve, "value", "band", Q("x", "x_d"))
+        if self.trace:
+            w.line("if trace is not None:")
+            w.line(f"    trace('curve', key, x, x_d, value, {factor.den}, band)")
         factor = self.write_cap_floor(curve, "value", factor)
+        if self.trace and (curve.cap is not None or curve.floor is not None):
+            w.line("if trace is not None:")
+            w.line(f"    trace('limited', key, value, {factor.den})")
         w.line(f"return value, {factor.den}, band")
         w.indent -= 1
         w.line(f"{name} = rt.shown_curve({name}_q)")
@@ -520,7 +624,7 @@ class _VariantWriter:
     def inlinable(self, curve: lo.Curve) -> bool:
         """A curve of bands paying only numbers and the attainment is written out where a pay
         line uses it (no call, no tuple per line); anything else is called."""
-        if curve.kind.name != "bands":
+        if curve.kind.name != "bands" or self.trace:  # a trace has the curve call record it
             return False
         allowed = (lo.Number, lo.CurveInput, lo.Negate, lo.Binary)
         return all(isinstance(n, allowed) for band in curve.bands for n in lo.walk(band.pays))
@@ -685,6 +789,9 @@ class _ExprWriter:
             case lo.Number():
                 return Q(o.lit(e.value))
             case lo.ConstantValue():
+                inlined = o.optimised.inlined.get(e.name)
+                if inlined is not None:
+                    return Q(o.lit(inlined))
                 return o.named(o.ident("c", e.name))
             case lo.KpiValue():
                 return o.named(o.ident("k", e.name))
@@ -734,7 +841,8 @@ class _ExprWriter:
             case lo.CurveValue():
                 arg = self.value(e.arg)
                 function = o.ids[("curve", e.curve)]
-                return self.pair_call(f"{function}_q({arg.n}, {arg.den})")
+                traced = f", trace, {('call', e.curve, o.context)!r}" if o.trace else ""
+                return self.pair_call(f"{function}_q({arg.n}, {arg.den}{traced})")
         raise TypeError(type(e).__name__)
 
     def product(self, a: Q, b: Q) -> Q:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .. import ast
 from ..diagnostics import Diagnostic, did_you_mean, error, warning
 from ..exprtext import literal_text
 from ..source import SourceFile
@@ -28,6 +29,8 @@ def check_pools(variant: Variant, source: SourceFile, currency: str = "RUB") -> 
                              hint=hint))
         weights: list[Decimal] = []
         all_constant = True
+        plain = _plain_weights(pay, source)
+        out += plain
         seen: set[str] = set()
         for item in pay.items:
             if item.kpi in seen:
@@ -64,7 +67,7 @@ def check_pools(variant: Variant, source: SourceFile, currency: str = "RUB") -> 
                     all_constant = False
                 else:
                     weights.append(value)
-        if weights and all_constant:
+        if weights and all_constant and not plain:  # KPI308 says why they do not add up
             total = sum(weights, Decimal(0))
             if total != 1:
                 where = f" in grade '{variant.name}'" if variant.parent else ""
@@ -89,4 +92,20 @@ def check_pools(variant: Variant, source: SourceFile, currency: str = "RUB") -> 
             out.append(error("KPI609", f"budget '{budget.name}' has a negative cap ({amount}): "
                              "no amount can fit it", source, budget.cap.span,
                              hint="a cap is the most that may be paid in all: 0 or more"))
+    return out
+
+
+def _plain_weights(pay: ast.Pay, source: SourceFile) -> list[Diagnostic]:
+    """`weight 40` (the '%' forgotten) is 40 times the pool: no weight is above 100 %, so a
+    plain number above 1 is refused with the one fix it needs."""
+    out = []
+    for item in pay.items:
+        weight = item.weight
+        if isinstance(weight, ast.Literal) and weight.unit in (Unit.ANY, Unit.NUMBER) \
+                and weight.value > 1:
+            text = weight.text or str(weight.value)
+            out.append(error("KPI308", f"the weight of '{item.kpi}' in '{pay.name}' is the "
+                             f"plain number {text}: {literal_text(weight.value, Unit.PERCENT)} "
+                             f"of the pool as written, or {text}% meant", source, weight.span,
+                             hint=f"a weight or threshold is a percentage: write {text}%"))
     return out

@@ -379,6 +379,16 @@ EXPLAIN: dict[str, str] = {
     "pay_withheld": "not paid: the condition {cond} is not met",
     "no_attainment": "no plan, no attainment",
     "scaled": "scaled pro rata to fit {fund} ({cap})",
+    "below": "is below",
+    "above": "is above",
+    "at_most": "is at most",
+    "at_least": "is at least",
+    "is": "is",
+    "is_not": "is not",
+    "not_met": "{cond} does not hold",
+    "band": "band",
+    "in_all": "in all",
+    "attainment_of": "{kpi} attainment",
 }
 
 # the ledger: `kpidsl close` and `kpidsl ledger` (kpidsl/ledger/)

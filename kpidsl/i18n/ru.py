@@ -378,6 +378,16 @@ EXPLAIN: dict[str, str] = {
     "pay_withheld": "не выплачивается: не выполнено условие {cond}",
     "no_attainment": "без плана",
     "scaled": "уменьшено пропорционально, чтобы уложиться в «{fund}» ({cap})",
+    "below": "ниже",
+    "above": "выше",
+    "at_most": "не больше",
+    "at_least": "не меньше",
+    "is": "равно",
+    "is_not": "не равно",
+    "not_met": "не выполнено условие {cond}",
+    "band": "диапазон",
+    "in_all": "всего",
+    "attainment_of": "выполнение плана «{kpi}»",
 }
 
 # реестр выплат: `kpidsl close` и `kpidsl ledger` (kpidsl/ledger/)

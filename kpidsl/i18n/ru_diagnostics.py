@@ -604,6 +604,14 @@ MESSAGES: dict[str, Table] = {
         ("add e.g. 'curve standard' after its share",
          "добавьте после доли, например, 'curve standard'"),
     ),
+    "KPI308": (
+        ("the weight of '{kpi}' in '{pay}' is the plain number {number}: {total} of the pool "
+         "as written, or {value}% meant",
+         "вес '{kpi}' в '{pay}' записан простым числом {number}: как написано, это {total} "
+         "фонда, а возможно, имелось в виду {value}%"),
+        ("a weight or threshold is a percentage: write {value}%",
+         "вес или порог — это процент: напишите {value}%"),
+    ),
     # ---- KPI4xx curves
     "KPI401": (
         ("bands are out of order: list them from the lowest attainment up",

@@ -4,8 +4,9 @@ Diagnostics come from the same `parse` and `check_ruleset` as `kpidsl check`. A 
 is parsed statement by statement and each statement's syntax tree is kept, keyed by its text
 and first line, so after a one-character edit only the edited statement is parsed again;
 whenever a statement does not parse on its own (a syntax error, or a line that only looks
-like the start of a statement) the whole text is parsed as `check` parses it, so the
-diagnostics are always `check`'s.
+like the start of a statement) the whole text is parsed as `check` parses it. Such a
+scheme is then checked again only where the edit reaches (incremental.py); the diagnostics
+are always `check`'s.
 
 Positions here are 0-based lines and 0-based columns counted in code points; positions.py
 turns them into the client's units.
@@ -17,9 +18,8 @@ import decimal
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Any
 
 from .. import ast
 from ..checks import BASE, CheckedRuleset, Variant, check_ruleset
@@ -31,6 +31,8 @@ from ..parser import RESERVED_WORDS, STATEMENT_WORDS, parse
 from ..runtime import CONTEXT
 from ..source import SourceFile, Span
 from ..units import Unit, describe
+from .incremental import IncrementalCheck
+from .moving import moved_tree
 
 NAME = re.compile(r"[^\W\d]\w*")
 # what a scheme's text is made of, for finding names: labels and comments are skipped whole
@@ -107,7 +109,16 @@ class ParseCache:
     def __init__(self) -> None:
         self._chunks: dict[str, tuple[int, ast.Ruleset]] = {}
         self.lock = threading.Lock()
+        self.checker = IncrementalCheck()
         self.parsed = 0  # statements parsed by the last call, for tests and measurements
+        self._last_chunks: tuple[str, list[tuple[int, int]] | None] = ("", None)
+
+    def chunks(self, text: str) -> list[tuple[int, int]] | None:
+        """Where each statement starts and ends (the last text's, kept: 600 000 characters
+        take some 15 ms to split)."""
+        if self._last_chunks[0] is not text:
+            self._last_chunks = (text, self._chunks_of(text))
+        return self._last_chunks[1]
 
     @staticmethod
     def _chunks_of(text: str) -> list[tuple[int, int]] | None:
@@ -121,7 +132,7 @@ class ParseCache:
 
     def seed(self, source: SourceFile, ruleset: ast.Ruleset) -> None:
         """Fill the cache from a whole parse: each statement under the text it was read from."""
-        chunks = self._chunks_of(source.text)
+        chunks = self.chunks(source.text)
         by_line: dict[int, ast.Ruleset] = {ruleset.header.span.line: ast.Ruleset(
             header=ruleset.header)}
         for statement in ruleset.statements:
@@ -150,14 +161,23 @@ class ParseCache:
 
     def parse(self, source: SourceFile) -> ast.Ruleset | None:
         """The scheme's AST from cached statements, or None when only a whole parse will do."""
+        found = self.parse_lazily(source)
+        return None if found is None else moved(*found)
+
+    def parse_lazily(self, source: SourceFile) -> tuple[ast.Ruleset, list[int]] | None:
+        """`parse`, but a statement that moved keeps the lines it was parsed at, and the
+        second value says by how many lines each statement of the scheme moved (`moved`
+        applies them). A line typed above 10 000 statements moves all of them: copying
+        their trees took ~400 ms, and an edit's check needs a few of them."""
         text = source.text
-        chunks = self._chunks_of(text)
+        chunks = self.chunks(text)
         if chunks is None or not self._chunks:
             return None
         kept: dict[str, tuple[int, ast.Ruleset]] = {}
         self.parsed = 0
         header: ast.Header | None = None
         statements: list[ast.Statement] = []
+        shifts: list[int] = []
         grades: list[ast.GradeSection] = []
         grade_head: ast.GradeSection | None = None
         grade_statements: list[ast.Statement] = []
@@ -165,8 +185,16 @@ class ParseCache:
             chunk = text[start:end]
             line = source.position(start)[0]
             cached = self._chunks.get(chunk) or kept.get(chunk)
+            shift = 0
             if cached is not None:
-                tree = cached[1] if cached[0] == line else _moved(cached[1], line - cached[0])
+                tree = cached[1]
+                if cached[0] != line and (index == 0 or tree.grades or grade_head is not None):
+                    # the header and grades move now; a statement of the scheme when asked
+                    tree = moved_tree(tree, line - cached[0]) if index == 0 else replace(
+                        tree, statements=moved_tree(tree.statements, line - cached[0]),
+                        grades=moved_tree(tree.grades, line - cached[0]))
+                    cached = (line, tree)
+                shift = line - cached[0]
             else:
                 self.parsed += 1
                 if self.parsed > self.MAX_PARSED:
@@ -175,7 +203,8 @@ class ParseCache:
                 if parsed is None:
                     return None
                 tree = parsed
-            kept[chunk] = (line, tree)
+                cached = (line, tree)
+            kept[chunk] = cached
             if index == 0:
                 if tree.statements or tree.grades:
                     return None
@@ -185,8 +214,11 @@ class ParseCache:
                     grades.append(replace(grade_head, statements=tuple(grade_statements)))
                 grade_head, grade_statements = tree.grades[0], []
             elif len(tree.statements) == 1 and not tree.grades:
-                (grade_statements if grade_head is not None else statements).append(
-                    tree.statements[0])
+                if grade_head is not None:
+                    grade_statements.append(tree.statements[0])
+                else:
+                    statements.append(tree.statements[0])
+                    shifts.append(shift)
             else:
                 return None
         if grade_head is not None:
@@ -196,7 +228,7 @@ class ParseCache:
         comments = tuple((source.position(m.start())[0], m.group(0))
                          for m in _COMMENT_OR_LABEL.finditer(text) if m.group(0)[0] == "#")
         return ast.Ruleset(source.span(0, len(text)), header, tuple(statements), tuple(grades),
-                           source, comments)
+                           source, comments), shifts
 
     @staticmethod
     def _parse_chunk(name: str, chunk: str, line: int, first: bool) -> ast.Ruleset | None:
@@ -217,15 +249,20 @@ class Analysis:
     def __init__(self, text: str, name: str = "<string>", cache: ParseCache | None = None
                  ) -> None:
         self.source = SourceFile(name, text)
-        self.incremental = False
+        self.incremental = False  # parsed from the statement cache
+        self.rechecked: int | None = None  # statements checked again (None: the whole scheme)
         ruleset: ast.Ruleset | None = None
-        self.ruleset: ast.Ruleset | None = None
-        self.checked: CheckedRuleset | None = None
+        self._ruleset: ast.Ruleset | None = None
+        self._unmoved: tuple[ast.Ruleset, list[int]] | None = None
+        self._checked: CheckedRuleset | None = None
         self.diagnostics: list[Diagnostic] = []
         incremental = cache is not None and len(text) >= INCREMENTAL_FROM
+        shifts: list[int] | None = None
         if cache is not None and incremental:
             with cache.lock:
-                ruleset = cache.parse(self.source)
+                found = cache.parse_lazily(self.source)
+            if found is not None:
+                ruleset, shifts = found
             self.incremental = ruleset is not None
         if ruleset is None:
             with decimal.localcontext(CONTEXT):
@@ -236,10 +273,43 @@ class Analysis:
             if cache is not None and incremental:
                 with cache.lock:
                     cache.seed(self.source, ruleset)
+        if shifts is not None and any(shifts):
+            self._unmoved = (ruleset, shifts)
+        else:
+            self._ruleset = ruleset
+        result: list[Diagnostic] | None = None
+        chunks = cache.chunks(text) if cache is not None and incremental else None
         with decimal.localcontext(CONTEXT):
-            checked = check_ruleset(ruleset, self.source)
-        self.ruleset, self.checked = ruleset, checked
-        self.diagnostics = checked.diagnostics
+            if cache is not None and chunks is not None and shifts is not None:
+                with cache.lock:
+                    result = cache.checker.check(self.source, ruleset, chunks, shifts)
+                    self.rechecked = cache.checker.checked if result is not None else None
+            if result is None:
+                whole = self.ruleset
+                assert whole is not None
+                self._checked = check_ruleset(whole, self.source)
+                result = self._checked.diagnostics
+                if cache is not None and chunks is not None:
+                    with cache.lock:
+                        cache.checker.remember(self.source, whole, chunks, result)
+        self.diagnostics = result
+
+    @property
+    def ruleset(self) -> ast.Ruleset | None:
+        """The scheme's syntax tree (statements that moved get their lines when first asked)."""
+        if self._ruleset is None and self._unmoved is not None:
+            self._ruleset = moved(*self._unmoved)
+            self._unmoved = None
+        return self._ruleset
+
+    @property
+    def checked(self) -> CheckedRuleset | None:
+        """The whole scheme checked (hover reads units and pay from it); after an edit that
+        was checked statement by statement, this checks the whole scheme once."""
+        if self._checked is None and self.ruleset is not None:
+            with decimal.localcontext(CONTEXT):
+                self._checked = check_ruleset(self.ruleset, self.source)
+        return self._checked
 
     @property
     def text(self) -> str:
@@ -476,23 +546,13 @@ def _pay_lines(node: ast.Pay) -> Iterator[str]:
         yield f"- for `{item.kpi}` {share}{curve}".rstrip()
 
 
-def _moved(node: Any, lines: int) -> Any:
-    """A syntax tree with every span `lines` lines further down (up when negative)."""
-    if isinstance(node, Span):
-        if not node.line:
-            return node
-        return Span(node.start, node.end, node.line + lines, node.column,
-                    node.end_line + lines, node.end_column)
-    if isinstance(node, tuple):
-        return tuple(_moved(item, lines) for item in node)
-    if isinstance(node, ast.Expr | ast.Node | ast.Header):
-        changes = {}
-        for spec in fields(node):
-            value = getattr(node, spec.name)
-            if isinstance(value, Span | tuple | ast.Expr | ast.Node):
-                changes[spec.name] = _moved(value, lines)
-        return replace(node, **changes)
-    return node
+def moved(ruleset: ast.Ruleset, shifts: list[int]) -> ast.Ruleset:
+    """The scheme with each statement `shifts[i]` lines further down (`parse_lazily`)."""
+    if not any(shifts):
+        return ruleset
+    return replace(ruleset, statements=tuple(
+        moved_tree(statement, shift) if shift else statement
+        for statement, shift in zip(ruleset.statements, shifts, strict=True)))
 
 
 def _offset_of_line(text: str, line: int) -> int:

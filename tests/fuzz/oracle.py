@@ -64,7 +64,7 @@ ALLOWED_NAMES = frozenset({
     *runtime.exported,
 })
 GENERATED_NAME = re.compile(
-    r"(?:D|c|f|k|p|a|pay|line|t|g|b)\d+(?:_[a-z]+)*|v\d+_curve\d+(?:_q)?|evaluate_\d+|_d\d+")
+    r"(?:D|T|c|f|k|p|a|pay|line|t|g|b)\d+(?:_[a-z]+)*|v\d+_curve\d+(?:_q)?|evaluate_\d+|_d\d+")
 
 
 @cache
