@@ -453,10 +453,14 @@ class _Builder:
         return ast.FieldTest(self.span(tree), str(name), op, values)
 
     def field_value(self, tree: Tree) -> ast.Expr | str:
-        value = tree.children[0]
+        value = tree.children[-1]
         if isinstance(value, Token):
             return _unquote(value) if value.type == "STRING" else str(value)  # text or a date
-        return self.expr(value)
+        made = self.expr(value)
+        sign = tree.children[0] if len(tree.children) > 1 else None
+        if sign is not None and str(sign) in ("-", "−") and isinstance(made, ast.Literal):
+            made = replace(made, value=-made.value, text="-" + made.text)
+        return made
 
     def s_constant_decl(self, tree: Tree) -> ast.Constant:
         name, label, rest = self._named(tree)

@@ -61,6 +61,11 @@ class FactsOptions:
                 raise FactsFileError(error("KPI507", exc.message, hint=exc.hint)) from None
         id_column = self.id_column if self.id_column != "employee" else \
             saved.get("id", self.id_column)
+        if Path(path).suffix.lower() == ".parquet":  # read by DuckDB, as CSV text
+            from .sql.parquet import parquet_reader
+
+            return parquet_reader(Path(path), lambda text: self.reader(text, specs,
+                                                                       several=several))
         return read_facts(path, specs, id_column=id_column, mapping=self.mapping,
                           sheet=self.sheet or saved.get("sheet"),
                           columns=saved.get("columns"),
@@ -111,6 +116,7 @@ class Run:
     items: Iterator[Evaluated]
     failures: list[RowFailure]
     counts: Counts
+    native: Any = None  # a NativeRun when DuckDB reads the file itself (kpidsl/sql/native.py)
 
     # every item's `extra` has the same keys in the same order (one CSV file: its header
     # says them), so a CSV of the results can be written from its first row on
@@ -191,13 +197,45 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
         record(RowFailure(file, row, employee, "", "", tuple(
             _at_row(d, file, row) if d.code == "KPI905" else d for d in diagnostics)))
 
+    chosen = engine
+    if engine == "auto":
+        from .sql.engine import choose_engine
+
+        chosen = choose_engine(ruleset, paths)
+    native = None
+    if chosen == "duckdb" and len(readers) == 1 and only is None and not facts.grade:
+        from .sql.native import Hooks, native_run
+
+        def count(n: int) -> None:
+            counts.rows_read += n
+            if on_row is not None:
+                on_row(counts.rows_read)
+
+        def evaluated(n: int) -> None:
+            counts.evaluated += n
+
+        def remember(employee: str, file: str, extra: dict[str, str]) -> None:
+            pending[employee] = (file, extra)
+
+        def forget(employee: str) -> None:
+            pending.pop(employee, None)
+
+        # DuckDB reads a plain file itself; any other is read by the Python reader
+        native = native_run(ruleset, readers[0], month, Hooks(
+            warn, count, evaluated, remember, forget, on_error))
+        if native is None and engine == "auto":
+            chosen = "python"  # the Python reader reads it: the Python engine is faster
+
     def results() -> Iterator[Evaluated]:
         try:
-            chosen = engine
-            if engine == "auto":
-                from .sql.engine import choose_engine
-
-                chosen = choose_engine(ruleset, paths)
+            if native is not None:
+                try:
+                    for result, descriptive in native.results():
+                        counts.evaluated += 1
+                        yield Evaluated(result, descriptive)
+                finally:
+                    native.close()
+                return
             for result in ruleset.evaluate_many(rows(), facts.grade, month=month,
                                                 on_error=on_error, engine=chosen):
                 if per_team:  # one result for the team's rows: each row is evaluated
@@ -216,7 +254,7 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
             if on_done is not None:
                 on_done()
 
-    return Run(ruleset, results(), failures, counts,
+    return Run(ruleset, results(), failures, counts, native,
                uniform_extra=len(readers) == 1 and readers[0].format == "csv")
 
 

@@ -214,6 +214,11 @@ def _check_each(variant: Variant, pay: ast.Pay, each: ast.EachDeal,
             out += check_condition(src, each.where, source)
         for name in each.order:
             _field(src, name, each.span, source, out, ORDER_WORDS)
+        if each.order and each.order not in (("date",), ("date", "key")):
+            out.append(error("KPI645", f"payment '{pay.name}' is paid in order of "
+                             f"{', '.join(each.order)}, but deals are paid in order of date, "
+                             "then key (then the row): the one order both engines keep",
+                             source, each.span, hint="write: in order of date, key"))
         if "key" in each.order and not src.key_column:
             out.append(error("KPI645", f"'in order of … key', but source '{src.name}' has no key "
                              "column", source, each.span, hint='write: key column "ID"'))
@@ -267,8 +272,11 @@ def _lower_each(variant: Variant, pay: ast.Pay) -> None:
     sources stage; an employee without deals is paid 0."""
     assert pay.each is not None
     name = per_deal_fact(pay)
+    words = {"ru": "по сделкам"}
     variant.facts[name] = ast.Fact(
-        pay.span, name, pay.label, name_span=pay.name_span, translations=pay.translations,
+        pay.span, name, f"{pay.label or pay.name}, deal by deal", name_span=pay.name_span,
+        translations=tuple((lang, f"{text}, {words.get(lang, 'deal by deal')}")
+                           for lang, text in pay.translations),
         unit=Unit.MONEY, if_missing=ast.Literal(pay.span, Decimal(0), Unit.ANY, "0"),
         aggregate=ast.SourceAggregate(pay.each.span, "pay", pay.each.source))
     variant.pays[pay.name] = replace(pay, formula=ast.Ref(pay.each.span, name))

@@ -238,7 +238,8 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         with _output(output, inputs, binary=fmt == "pdf") as stream:
             scheme = load_ruleset(ruleset)
             check_grade(scheme, facts.grade)
-            run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+            run = run_facts(scheme, facts_paths, facts, month=month, only=employee,
+                            period=period)
             found = list(run.items)
             if not found:
                 if run.failures:
@@ -252,7 +253,7 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         sys.exit(FINDINGS if run.failures else OK)
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    run = run_facts(scheme, facts_paths, facts, month=month)
+    run = run_facts(scheme, facts_paths, facts, month=month, period=period)
     items, failures = run.items, run.failures
     directory = Path(output)  # type: ignore[arg-type]
     if directory.exists() and not directory.is_dir():

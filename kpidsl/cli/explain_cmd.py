@@ -33,10 +33,14 @@ from .options import month_option
                    "statement, its corrections and the balances carried in and out.")
 @facts_options
 @month_option
+@click.option("--period", default=None, metavar="YYYY-MM",
+              help="The period whose rows of the scheme's sources (deal and call exports) "
+                   "are counted: 2025-07.")
 @lang_option
 @handle_errors
 def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: FactsOptions,
-            month: int | None, lang: str, ledger_path: str | None = None) -> None:
+            month: int | None, lang: str, period: str | None = None,
+            ledger_path: str | None = None) -> None:
     """Explain one employee's pay: every KPI, band, coefficient, component and the total.
 
     Exit 1 when that employee's row is bad (the problem is printed), 2 when no row has
@@ -52,7 +56,7 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
 
     scheme = load_ruleset(ruleset)
     check_grade(scheme, facts.grade)
-    run = run_facts(scheme, facts_paths, facts, month=month, only=employee)
+    run = run_facts(scheme, facts_paths, facts, month=month, only=employee, period=period)
     found = list(run)
     if run.failures:
         sys.exit(FINDINGS)
@@ -64,6 +68,11 @@ def explain(ruleset: str, facts_paths: tuple[str, ...], employee: str, facts: Fa
         # each line one line: an id or name from the CRM cannot add or hide lines
         click.echo("\n".join(visible(line) for line in explain_result(scheme, item.result,
                                                                        lang)))
+        if item.result.deals:  # per-deal payments: each deal, its running total, its tiers
+            from ..sources.explain import explain_deals
+
+            click.echo("\n".join(visible(line) for line in explain_deals(
+                scheme, item.result, lang)))
     if ledger_path is not None:
         _history(ledger_path, found[0].result.employee, lang)
     sys.exit(OK)

@@ -355,10 +355,20 @@ def statement_context(ruleset: Ruleset, result: Result, lang: str = "en", *,
         "intro": w("statement_intro", employee=who,
                    period=meta.get(w("paid_for"), period_word)),
         "calc": calc, "explain": _explain(ruleset, result, lang),
+        "deals": _deals(ruleset, result, lang),
         "chart": _employee_chart(ruleset, say, variant, result),
         "source": _source(ruleset, w), "_result": result,
         "footer": _statement_footer(ruleset, result, say, generated),
     }
+
+
+def _deals(ruleset: Ruleset, result: Result, lang: str) -> dict[str, Any] | None:
+    """Per-deal payments (kpidsl/sources/): a line per deal, or None without deals."""
+    if not result.deals:
+        return None
+    from ..sources.explain import deal_table
+
+    return deal_table(ruleset, result, lang)
 
 
 def check_code(ruleset: Ruleset, result: Result) -> str:

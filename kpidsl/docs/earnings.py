@@ -271,10 +271,36 @@ def earnings(ruleset: Ruleset, grade: str | None = None,
                 facts[level][fact] = value
             for other in _facts_in(expr, variant):  # what this KPI reads stays as it is now
                 fixed_by.setdefault(other, kpi)
+    for fact, kpi in _per_deal(ruleset, variant, facts, plans):
+        fixed_by[fact] = kpi
     out.base_facts = {f: sources[f] for f in variant.facts if f not in fixed_by}
     for level in levels:
         out.rows.append(_row(ruleset, variant, level, facts[level], plans, out))
     return out
+
+
+def _per_deal(ruleset: Ruleset, variant: Variant, facts: dict[Decimal, dict[str, Decimal]],
+              plans: dict[str, Decimal]) -> list[tuple[str, str]]:
+    """A payment paid deal by deal (kpidsl/sources/) is shown as if the period's credit came
+    in one deal: its tiers applied to the KPI's fact, rounded once; 0 would misstate it."""
+    from ..sources.plan import plan_of
+    from ..sources.transactions import as_one_deal
+
+    fixed = []
+    for pay in plan_of(ruleset.checked).pays.values():
+        if pay.payment not in variant.pays or pay.fact not in variant.facts:
+            continue
+        plan_value = plans.get(pay.kpi) if pay.running == "attainment" else None
+        if pay.running == "attainment" and not plan_value:
+            continue
+        for level_facts in facts.values():
+            credit = level_facts.get(pay.kpi)
+            if credit is not None:
+                level_facts[pay.fact] = as_one_deal(
+                    pay, credit, plan_value, ruleset.checked.payout_step,
+                    ruleset.checked.payout_mode)
+        fixed.append((pay.fact, pay.kpi))
+    return fixed
 
 
 def _choose(variant: Variant, kpi: str, expr: ast.Expr, free: list[str],

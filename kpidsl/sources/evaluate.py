@@ -126,6 +126,7 @@ class Stage:
     # fact → employee (or EVERYONE) → the diagnostics of the rows it rests on
     failed: dict[str, dict[str, list[Diagnostic]]] = field(default_factory=dict)
     bad_rows: list[SourceRow] = field(default_factory=list)
+    harmless: list[SourceRow] = field(default_factory=list)  # unreadable, but nothing rests on it
     periods_seen: set[str] = field(default_factory=set)
     rows_read: int = 0
     splits: dict[tuple[str, str], list[tuple[int, SourceRow]]] = field(default_factory=dict)
@@ -193,17 +194,29 @@ class Stage:
         return found
 
     def _fail(self, row: SourceRow, facts: list[FactPlan], pays: list[PayPlan]) -> None:
-        """The facts this row could belong to fail for its employee (or everyone)."""
-        self.bad_rows.append(row)
+        """The facts this row could belong to fail for its employee (or everyone). A row
+        that no fact rests on — outside the period, or left out by every `where` on the
+        cells that were read (an open deal without a close date) — is evaluated: it counts
+        for nothing whatever its unreadable cell holds, and is only warned about."""
         who = EVERYONE if "employee" in row.problems else row.employee
         if who:
             self._employee(row)
+        if not self._rests_on(row, who, facts, pays):
+            self.harmless.append(row)
+            if who:
+                self.employees[who].rows += 1
+            return
+        self.bad_rows.append(row)
+
+    def _rests_on(self, row: SourceRow, who: str, facts: list[FactPlan],
+                  pays: list[PayPlan]) -> bool:
         in_period = True
         if "date" not in row.problems and row.date is not None and self.period is not None:
             in_period = self.period[0] <= row.date < self.period[1]
         if not in_period:
-            return
+            return False
         diagnostics = list(row.problems.values())
+        found = False
         plans: list[FactPlan | PayPlan] = [*facts, *pays]
         for plan in plans:
             needs = set(plan.needs) | {"date", "employee", "share"}
@@ -215,6 +228,8 @@ class Stage:
                 continue  # excluded on the cells that were read: it rests on nothing here
             name = plan.fact
             self.failed.setdefault(name, {}).setdefault(who, []).extend(diagnostics)
+            found = True
+        return found
 
     def failures_of(self, employee: str, facts: Iterable[str]) -> dict[str, list[Diagnostic]]:
         out = {}

@@ -9,6 +9,7 @@ Text is compared ignoring case and runs of spaces ("Успешно  реализ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ Predicate = Callable[[SourceRow], "bool | None"]
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=4096)  # a stage column holds a handful of texts, repeated
 def text_key(text: str) -> str:
     """Text as compared: lower case, runs of spaces as one, trimmed (DuckDB: the same)."""
     return _SPACES.sub(" ", text).strip().lower()

@@ -252,7 +252,6 @@ class SourceReader:
             return cells[index] if index < len(cells) else None
 
         problems: dict[str, Diagnostic] = {}
-        text = ";".join(show(c) for c in cells)
 
         def problem(what: str, name: str, raw: object, exc: FactValueError, hint: str) -> None:
             index = positions[name]
@@ -265,7 +264,7 @@ class SourceReader:
             self.warnings.append(dataclasses.replace(
                 warning("KPI523", f"row {row}: '{employee}' is a totals row, not a deal; skipped",
                         hint="remove the totals row from the export"),
-                file=self.file, line=row, source_line=text[:200]))
+                file=self.file, line=row, source_line=";".join(map(show, cells))[:200]))
             return None
         if not employee:
             problem("employee", "employee", "", FactValueError("missing employee", "KPI502"),

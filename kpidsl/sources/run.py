@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..diagnostics import Diagnostic, KpiError, error
+from ..diagnostics import Diagnostic, KpiError, Severity, error
 from ..facts import FactRow
 from ..runtime import CONTEXT
 from .dates import period_bounds
@@ -95,6 +95,7 @@ class SourceResult:
     failed: dict[str, list[Diagnostic]]
     deals: tuple[DealLine, ...]
     rows: int
+    plans: dict[str, Decimal | None] = dataclasses.field(default_factory=dict)  # by payment
 
 
 def evaluate_sources(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *,
@@ -146,23 +147,27 @@ def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None
                       facts_row.team if facts_row else None, values,
                       dict(facts_row.extra) if facts_row else {})
         deals: list[DealLine] = []
+        plans: dict[str, Decimal | None] = {}
         if employee is not None and plan.pays and not failed:
-            deals, problem = _deal_lines(ruleset, plan, employee.deals, row, grade, month)
+            deals, problem, plans = _deal_lines(ruleset, plan, employee.deals, row, grade,
+                                                month)
             if problem is not None:
                 failed.setdefault("", []).append(problem)
             for pay in plan.pays.values():
                 total = sum((d.amount for d in deals if d.payment == pay.payment), Decimal(0))
                 if any(d.payment == pay.payment for d in deals):
                     row.values[pay.fact] = total
-        yield SourceResult(row, failed, tuple(deals), employee.rows if employee else 0)
+        yield SourceResult(row, failed, tuple(deals), employee.rows if employee else 0, plans)
 
 
 def _deal_lines(ruleset: Ruleset, plan: SourcePlan, deals: dict[str, list[Any]], row: FactRow,
-                grade: str | None, month: int | None) -> tuple[list[DealLine], Diagnostic | None]:
+                grade: str | None, month: int | None,
+                ) -> tuple[list[DealLine], Diagnostic | None, dict[str, Decimal | None]]:
     """The employee's per-deal lines; the plan of a running attainment comes from the
     scheme's own evaluation of the employee (a plan may be a fact or a seasonal value)."""
     lines: list[DealLine] = []
-    plans: dict[str, Decimal | None] = {}
+    plans: dict[str, Decimal | None] = {}  # by KPI
+    used: dict[str, Decimal | None] = {}  # by payment
     for pay in plan.pays.values():
         own = deals.get(pay.payment, [])
         if not own:
@@ -176,20 +181,21 @@ def _deal_lines(ruleset: Ruleset, plan: SourcePlan, deals: dict[str, list[Any]],
                     plans[pay.kpi] = result.kpis[pay.kpi].plan if pay.kpi in result.kpis \
                         else None
                 except KpiError as exc:
-                    return [], exc.diagnostics[0]
+                    return [], exc.diagnostics[0], used
             plan_value = plans[pay.kpi]
             if plan_value is None or not plan_value:
                 return [], error("KPI901", f"employee '{row.employee}': payment "
                                  f"'{pay.payment}' is paid on the running attainment of "
-                                 f"'{pay.kpi}', whose plan is {plan_value or 'missing'}")
+                                 f"'{pay.kpi}', whose plan is {plan_value or 'missing'}"), used
         try:
             with decimal.localcontext(CONTEXT):
                 lines += walk(pay, row.employee, own, plan_value, plan.payout_step,
                               plan.payout_mode)
         except decimal.DecimalException:
             return [], error("KPI902", f"employee '{row.employee}': payment '{pay.payment}' "
-                             "needs more digits than an exact amount can hold")
-    return lines, None
+                             "needs more digits than an exact amount can hold"), used
+        used[pay.payment] = plan_value
+    return lines, None, used
 
 
 # ---------------------------------------------------------------- the run layer's side
@@ -241,6 +247,14 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
             if "column '" in first.message else ""
         record(RowFailure(bad.file, bad.row, bad.employee or None, column,
                           first.source_line or "", tuple(bad.problems.values())))
+    harmless = []  # an empty cell nothing rests on (an open deal's close date) is no news
+    for row in stage.harmless:
+        if not row.employee:
+            counts.evaluated += 1  # no employee to count it with
+        harmless += [dataclasses.replace(d, severity=Severity.WARNING)
+                     for d in row.problems.values() if d.code != "KPI502"]
+    if harmless:
+        warn(harmless)
     wanted = look_alike_key(only) if only is not None else None
     good: dict[str, SourceResult] = {}
     for item in results:

@@ -98,15 +98,30 @@ class Deal:
     share: Decimal | None
 
 
-def order_key(date: dt.datetime, key: str, file_index: int, row: int) -> tuple[object, ...]:
-    """Date, then key (numbers by value before other text), then where the row is: total."""
+_KEY_STEP = Decimal("1e-10")
+
+
+def key_number(key: str) -> Decimal | None:
+    """A key that is a plain number (at most 10 decimals, under 10^27: what DECIMAL(38, 10)
+    holds) orders by value; any other key by its text, after the numbers."""
+    if not key or not (key[0].isdigit() or key[0] in "+-."):
+        return None
     try:
-        number: tuple[int, Decimal | str] = (0, Decimal(key))
-        if not number[1].is_finite():  # type: ignore[union-attr]
-            raise ValueError
-    except (ArithmeticError, ValueError):
-        number = (1, key)
-    return (date, number, file_index, row)
+        number = Decimal(key)
+    except ArithmeticError:
+        return None
+    if not number.is_finite() or "e" in key.lower() or abs(number) >= 10 ** 27 or \
+            number != number.quantize(_KEY_STEP):
+        return None
+    return number
+
+
+def order_key(date: dt.datetime, key: str, file_index: int, row: int) -> tuple[object, ...]:
+    """Date, then key (numbers by value, then as written, before other text), then where the
+    row is: a total order, the same as DuckDB's ORDER BY date, number NULLS LAST, key, file,
+    row (kpidsl/sources/duck.py)."""
+    number = key_number(key)
+    return (date, (0, number, key) if number is not None else (1, key), file_index, row)
 
 
 def walk(plan: PayPlan, employee: str, deals: list[Deal], plan_value: Decimal | None,
@@ -145,6 +160,14 @@ def walk(plan: PayPlan, employee: str, deals: list[Deal], plan_value: Decimal | 
                                   deal.file, deal.row, deal.credit, deal.share, before, after,
                                   attained[0], attained[1], tuple(slices), exact, amount))
     return lines
+
+
+def as_one_deal(plan: PayPlan, credit: Decimal, plan_value: Decimal | None, step: Decimal,
+                mode: str) -> Decimal:
+    """What a period's whole credit pays when it comes as one deal (earnings tables)."""
+    day = dt.datetime(2000, 1, 1)
+    deal = Deal(order_key(day, "1", 0, 0), "1", day, "", 0, credit, None)
+    return walk(plan, "", [deal], plan_value, step, mode)[0].amount
 
 
 def _attainments(before: Decimal, after: Decimal, plan: Decimal) -> tuple[Decimal, Decimal]:

@@ -179,21 +179,41 @@ def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
         yield {k: ("" if v is None else v) for k, v in row.items()}
 
 
-# Above this many bytes of facts DuckDB would be faster end to end. bench/sql.py measured no
-# crossover while rows go through the Python facts reader (about 80 µs a row of a 100 k-row
-# file, against 7 µs for the Python evaluator and 31 µs for loading into DuckDB and building
-# the results): auto keeps the Python engine until DuckDB reads the files itself.
-CROSSOVER_BYTES: int | None = None
+# Above this many rows DuckDB is faster end to end (`--engine auto`), on a file DuckDB reads
+# itself (kpidsl/sql/native.py). Measured with `bench/sql.py --crossover` (medians of 3, CPU
+# time, table format, b2b_manager): DuckDB's fixed cost (its import, the survey pass,
+# building and planning the query, the first 1 000 table rows through the renderer) makes
+# it 0.47x the Python engine at 100 rows, 0.62x at 3 000, 1.01x at 10 000, 1.88x at 30 000.
+CROSSOVER_ROWS = 10_000
+SAMPLE = 64 * 1024  # bytes read to estimate a file's rows from its size
+
+
+def estimated_rows(path: Any) -> int:
+    """A file's rows from its size and the length of its first lines (no full read)."""
+    from pathlib import Path
+
+    file = Path(path)
+    size = file.stat().st_size
+    with file.open("rb") as handle:
+        head = handle.read(SAMPLE)
+    lines = head.count(b"\n")
+    return size * max(lines, 1) // max(len(head), 1)
 
 
 def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
-    """`--engine auto`: DuckDB for large facts files the SQL backend can compute exactly."""
+    """`--engine auto`: DuckDB for a facts file above the crossover that DuckDB can read
+    itself and the SQL backend can compute exactly; the run layer falls back to the Python
+    engine when the file turns out to need the Python reader."""
     from pathlib import Path
 
     from ..diagnostics import KpiError
+    from .native import applicable
 
-    size = sum(Path(p).stat().st_size for p in paths if Path(p).is_file())
-    if CROSSOVER_BYTES is None or size < CROSSOVER_BYTES:
+    paths = [Path(p) for p in paths]
+    if len(paths) != 1 or not paths[0].is_file() or paths[0].suffix.lower() not in (
+            ".csv", ".txt", ".tsv", ".parquet"):
+        return "python"
+    if estimated_rows(paths[0]) < CROSSOVER_ROWS or not applicable(ruleset):
         return "python"
     try:
         queries(ruleset.checked, "duckdb", budgets=False)

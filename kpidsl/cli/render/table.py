@@ -40,6 +40,11 @@ class TableRenderer(Renderer):
         if self.options.limit is not None:
             self.write(limited_table(ruleset, items, self.options.limit, self.lang) + "\n")
         else:
+            if getattr(items, "native", None) is not None:  # DuckDB writes the rows
+                from ...sql.native import write_table
+
+                if write_table(self.write, ruleset, items, self.lang):
+                    return
             write_results(self.write, ruleset, items, self.lang)
 
     def leaderboard(self, ruleset: Ruleset, items: list[Evaluated], by: str) -> None:

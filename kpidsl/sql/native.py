@@ -1,0 +1,642 @@
+"""`--engine duckdb` reading the facts file itself: CSV and Parquet scanned by DuckDB.
+
+Every row passing the Python facts reader cost about 80 µs, more than the rest of the
+DuckDB engine together (docs/sql.md). Here DuckDB reads the file, and one aggregate pass
+(the survey) checks that every cell is in a grammar whose reading does not depend on the
+rest of the file, on the locale or on anything the Python reader would warn about or
+refuse: ASCII ids without duplicates (ignoring case) or totals words, numbers with at most
+12 integer and 6 decimal digits, a decimal point or comma, thousands grouped by spaces, a
+sign where the unit allows one, '%' where the unit allows one, bare numbers in a percent
+column only when the column says how they are written or none is above 1. A file with any
+cell outside it, or anything else unusual (title rows, blank lines, a quoted cell over two
+lines, ragged rows, another encoding than UTF-8 or cp1251, several files, grades, teams
+the scheme aggregates), is read by the Python reader as before, so every diagnostic about
+it is the Python reader's by construction.
+
+On a plain file the facts are cast to DECIMAL(18, 6) in SQL, the generated query computes
+every payment, and results are streamed out in batches (memory flat in the row count).
+Each Result keeps the facts as the Python reader gives them (the same Decimal digits), so
+formats that show KPIs recompute them with the Python evaluator, byte for byte the Python
+engine's output.
+"""
+
+from __future__ import annotations
+
+import codecs
+import decimal
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import reduce
+from operator import add
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..diagnostics import Diagnostic, KpiError
+from ..results import Result
+from ..runtime import CONTEXT, ZERO, is_fraction_step
+from ..units import Unit
+from . import queries
+
+if TYPE_CHECKING:
+    from ..api import Ruleset
+    from ..facts import FactsReader
+
+BATCH = 50_000  # rows fetched from DuckDB at a time
+HEAD = 4_096  # rows fetched at a time for results built in Python (a table's first rows)
+MEMORY = "1GB"  # DuckDB spills the survey's id hash table to disk beyond this
+
+_NON_NEGATIVE = (Unit.COUNT, Unit.MINUTES, Unit.HOURS, Unit.DAYS)
+_PERCENT_SIGN = (Unit.PERCENT, Unit.RATIO, Unit.NUMBER)
+_GROUP = "[ \u00a0\u202f\u2009\u2007]"  # the spaces the Python reader takes as thousands
+
+
+@dataclass
+class Column:
+    """A column of the file and what the Python reader makes of it."""
+
+    sql: str  # the column's name in the DuckDB scan (c0, c1, … or the Parquet name)
+    role: str  # id | team | fact | extra | ignored | grade
+    key: str  # the fact or extra name
+    percent: str | None = None  # a percent fact's reading of bare numbers
+    simple: bool = False  # no sign, comma or space in any cell (the survey says)
+    fraction: int = 6  # decimals a cell may have (4 when bare numbers are points)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Unusual(Exception):
+    """The file is not plain: the Python reader reads it."""
+
+
+def _grammar(unit: Unit, comma: bool) -> tuple[str, str]:
+    """(bare, with percent sign) regular expressions of a plain cell of `unit`."""
+    sign = "" if unit in _NON_NEGATIVE else "-?"
+    if unit is Unit.COUNT:
+        return "[0-9]{1,12}", ""
+    dec = "[.,]" if comma else "[.]"
+    body = f"([0-9]{{1,12}}|[0-9]{{1,3}}({_GROUP}[0-9]{{3}}){{1,3}})({dec}[0-9]{{1,6}})?"
+    bare = sign + body
+    pct = f"{sign}([0-9]{{1,12}}|[0-9]{{1,3}}({_GROUP}[0-9]{{3}}){{1,3}})({dec}[0-9]{{1,4}})? ?%" \
+        if unit in _PERCENT_SIGN else ""
+    return bare, pct
+
+
+def _plain_text(cell: str) -> str:
+    """SQL: a plain cell as text Decimal() reads to the Python reader's digits (before the
+    percent shift): no grouping spaces, a decimal point, no sign on a zero."""
+    stripped = f"regexp_replace(regexp_replace(trim({cell}), ' ?%$', ''), '{_GROUP}', '', 'g')"
+    text = f"replace({stripped}, ',', '.')"
+    return f"(CASE WHEN regexp_full_match({text}, '-[0.]+') THEN substr({text}, 2) ELSE {text} END)"
+
+
+def cell_sql(cell: str, unit: Unit, percent: str | None, comma: bool, simple: bool = False
+             ) -> tuple[str, str, str]:
+    """SQL for one cell of a fact: (is it plain, its text for Decimal(), is that text to be
+    divided by 100). `percent` is a percent fact's reading of bare numbers; `comma` whether a
+    comma may be the decimal separator (not under --locale en); `simple` that the survey
+    found no sign, comma or space in the column (then the text is the cell, without '%')."""
+    bare, pct = _grammar(unit, comma)
+    if unit is Unit.PERCENT and percent == "points":
+        bare = bare.replace("[0-9]{1,6}", "[0-9]{1,4}")  # ÷100 must fit 6 decimals
+    ok = f"regexp_full_match(trim({cell}), '{bare}')"
+    if pct:
+        ok = f"({ok} OR regexp_full_match(trim({cell}), '{pct}'))"
+    shifted = f"regexp_matches(trim({cell}), '%$')" if pct else "false"
+    text = f"nullif({_plain_text(cell)}, '')"
+    if simple:  # 3 regular expressions a cell fewer: a third of the query's time (1 M rows)
+        shifted = f"ends_with({cell}, '%')" if pct else "false"
+        text = f"nullif(replace({cell}, '%', ''), '')" if pct else f"nullif({cell}, '')"
+    if unit is Unit.PERCENT and percent == "points":
+        shifted = "true"
+    return ok, text, shifted
+
+
+# A plain cell with none of these is its own text for Decimal() (apart from a '%')
+NOT_SIMPLE = "[-, \u00a0\u202f\u2009\u2007]"
+
+
+class NativeFile:
+    """A plain facts file scanned by DuckDB, or Unusual."""
+
+    def __init__(self, ruleset: Ruleset, reader: FactsReader, path: Path, con: Any) -> None:
+        self.ruleset = ruleset
+        self.reader = reader
+        self.path = path
+        self.con = con
+        self.columns: list[Column] = []
+        self.warnings: list[Diagnostic] = []
+        self.temporary: Path | None = None
+        self.scan = ""
+
+    # ---------------------------------------------------------------- the header
+    def open_csv(self) -> None:
+        from ..facts import _blank  # the reader's own notion of a blank cell
+        from ..records import Unclosed
+
+        reader = self.reader
+        reader._reset()
+        records = reader._headed(reader._records())
+        header = next(records, None)
+        if header is None or isinstance(header[1], Unclosed) or header[0] != 1:
+            raise Unusual("no header on line 1")
+        row, cells = header
+        assert not isinstance(cells, Unclosed)
+        if all(_blank(c) for c in cells):
+            raise Unusual("blank header")
+        reader._read_header(cells, row, (reader.delimiter or "\t").join(map(str, cells)))
+        first = next(records, None)  # a merged second header row shows as data on line 3
+        if first is None or first[0] != 2:
+            raise Unusual("the first row is not on line 2")
+        if reader.encoding not in ("utf-8-sig", "utf-8", "cp1251") or reader.notes:
+            raise Unusual("encoding")
+        self.warnings = list(reader.warnings)
+        if any(w.code != "KPI505" for w in self.warnings):
+            raise Unusual("warnings")
+        source = self.path
+        if reader.encoding == "cp1251":
+            source = self._utf8_copy()
+        width = len(reader._cols)
+        for col in reader._cols:
+            self.columns.append(Column(f"c{col.index - 1}", col.role, col.key))
+        names = ", ".join(f"{_lit(c.sql)}: 'VARCHAR'" for c in self.columns)
+        delimiter = reader.delimiter or ","
+        self.scan = (f"read_csv({_lit(str(source))}, delim = {_lit(delimiter)}, quote = '\"', "
+                     f"escape = '\"', header = false, skip = 1, auto_detect = false, "
+                     f"strict_mode = true, null_padding = false, columns = {{{names}}})")
+        self._lines_expected = self._count_lines(source)
+        assert width == len(self.columns)
+
+    def _utf8_copy(self) -> Path:
+        """DuckDB reads UTF-8: a cp1251 export is decoded once into a temporary copy."""
+        handle, name = tempfile.mkstemp(prefix="kpidsl-facts-", suffix=".csv")
+        self.temporary = Path(name)
+        decoder = codecs.getincrementaldecoder("cp1251")()
+        with open(self.path, "rb") as source, os.fdopen(handle, "w", encoding="utf-8",
+                                                         newline="") as target:
+            while chunk := source.read(1 << 20):
+                target.write(decoder.decode(chunk))
+            target.write(decoder.decode(b"", final=True))
+        return self.temporary
+
+    @staticmethod
+    def _count_lines(path: Path) -> int:
+        lines, last = 0, b"\n"
+        with open(path, "rb") as file:
+            while chunk := file.read(1 << 22):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        return lines + (last != b"\n")
+
+    def close(self) -> None:
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
+
+    # ---------------------------------------------------------------- the survey
+    def readings(self) -> None:
+        """Each fact column's reading, as the Python reader decides it from its header, the
+        scheme and the command line; cells whose reading the file decides are not plain."""
+        reader = self.reader
+        for col in self.columns:
+            if col.role != "fact":
+                continue
+            spec = reader.specs[col.key]
+            declared = reader.percent or spec.percent
+            header = next(c.header for c in reader._cols if f"c{c.index - 1}" == col.sql)
+            col.percent = declared or ("points" if "%" in header else None)
+            if spec.unit is Unit.PERCENT and col.percent == "points":
+                col.fraction = 4
+
+    def survey(self) -> None:
+        reader = self.reader
+        checks = ["count(*) AS n"]
+        simple_at: dict[int, Column] = {}  # where the survey counts a column's other cells
+        ids = [c for c in self.columns if c.role == "id"]
+        if len(ids) != 1 or any(c.role == "grade" for c in self.columns):
+            raise Unusual("grades")
+        emp = _q(ids[0].sql)
+        checks.append(f"count(*) FILTER (WHERE {emp} IS NULL OR NOT regexp_full_match({emp}, "
+                      f"'[!-~]([ -~]*[!-~])?') OR regexp_full_match(lower({emp}), "
+                      f"'(total|totals|grand +total|sum)[:.]*')) AS bad_ids")
+        checks.append(f"count(DISTINCT lower({emp})) AS ids")
+        comma = reader.locale != "en"
+        for col in self.columns:
+            if col.role != "fact":
+                continue
+            spec = reader.specs[col.key]
+            cell = _q(col.sql)
+            ok, text, shifted = cell_sql(cell, spec.unit, col.percent, comma)
+            blank = f"({cell} IS NULL OR trim({cell}) = '')"
+            if spec.required:
+                checks.append(f"count(*) FILTER (WHERE {blank} OR NOT {ok})")
+            else:
+                checks.append(f"count(*) FILTER (WHERE NOT {blank} AND NOT {ok})")
+            simple_at[len(checks)] = col
+            checks.append(f"count(*) FILTER (WHERE regexp_matches({cell}, '{NOT_SIMPLE}'))")
+            if spec.unit is Unit.PERCENT and col.percent is None:
+                # undeclared: bare numbers are fractions only when none is above 1
+                value = f"abs(TRY_CAST({text} AS DECIMAL(18, 6)))"
+                checks.append(f"coalesce(max({value}) FILTER (WHERE {ok} AND NOT {shifted})"
+                              f" > 1, false)::INTEGER")
+        try:
+            found = self.con.execute(f"SELECT {', '.join(checks)} FROM {self.scan}").fetchone()
+        except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
+            raise Unusual(str(exc)) from None
+        for at, col in simple_at.items():
+            col.simple = found[at] == 0
+        n, bad_ids, distinct, *bad = (v for at, v in enumerate(found) if at not in simple_at)
+        if n == 0 or bad_ids or distinct != n or any(bad):
+            raise Unusual("cells outside the plain grammar")
+        if n + 1 != self._lines_expected:
+            raise Unusual("blank lines or cells over several lines")
+        self.rows = n
+
+    # ---------------------------------------------------------------- the query
+    def facts_view(self) -> str:
+        """The scan as the generated query's facts table, with the raw texts carried."""
+        reader = self.reader
+        parts = []
+        present = set()
+        for col in self.columns:
+            cell = _q(col.sql)
+            if col.role == "id":
+                parts.append(f"{cell} AS _employee")
+            elif col.role == "team":
+                parts.append(f"{cell} AS _team_text")
+            elif col.role == "extra":
+                parts.append(f"coalesce({cell}, '') AS {_q('_x_' + col.sql)}")
+            elif col.role == "fact":
+                present.add(col.key)
+                spec = reader.specs[col.key]
+                _ok, text, shifted = cell_sql(cell, spec.unit, col.percent,
+                                              reader.locale != "en", col.simple)
+                parts.append(f"{text} AS {_q('_t_' + col.key)}")
+                parts.append(f"{shifted} AS {_q('_s_' + col.key)}")
+                number = f"CAST({text} AS DECIMAL(18, 6))"
+                parts.append(f"CAST(CASE WHEN {shifted} THEN CAST({number} * 0.01 AS "
+                             f"DECIMAL(18, 6)) ELSE {number} END AS DECIMAL(18, 6)) AS "
+                             f"{_q(col.key)}")
+        if not any(c.role == "team" for c in self.columns):
+            parts.append("NULL::VARCHAR AS _team_text")
+        parts.append("_team_text AS team")
+        for fact in reader.specs:
+            if fact not in present:
+                parts.append(f"NULL::DECIMAL(18, 6) AS {_q(fact)}")
+        return f"SELECT {', '.join(parts)} FROM {self.scan}"
+
+
+def plain_file(ruleset: Ruleset, reader: FactsReader, con: Any) -> NativeFile | None:
+    """The file scanned by DuckDB when it is plain, else None (the Python reader reads it)."""
+    native = NativeFile(ruleset, reader, Path(reader.path), con)
+    try:
+        if reader.format != "csv" or reader._text is not None:
+            raise Unusual("format")
+        native.open_csv()
+        native.readings()
+        native.survey()
+    except Unusual:
+        native.close()
+        return None
+    except Exception:  # anything the Python reader reports better: it reads the file
+        native.close()
+        return None
+    return native
+
+
+def applicable(ruleset: Ruleset) -> bool:
+    """Schemes the native path computes: one grade, no team aggregates, budgets or team pay."""
+    from ..evaluate import uses_team
+
+    checked = ruleset.checked
+    if checked.header.per_team or checked.base.budgets or len(checked.variants) != 1:
+        return False
+    return not any(uses_team(i, checked) for i in ruleset._evaluation.infos.values())
+
+
+@dataclass
+class Hooks:
+    """How the run layer hears of rows: read (`count`), evaluated, failed, warnings, and a
+    row registered before the Python engine evaluates it (`remember`, for its file)."""
+
+    warn: Callable[[list[Diagnostic]], None]
+    count: Callable[[int], None]
+    evaluated: Callable[[int], None]
+    remember: Callable[[str, str, dict[str, str]], None]
+    forget: Callable[[str], None]
+    on_error: Callable[[str, int, list[Diagnostic]], None]
+
+
+def native_run(ruleset: Ruleset, reader: FactsReader, month: int | None,
+               hooks: Hooks) -> NativeRun | None:
+    """The run of a plain file on DuckDB; None when the file or the scheme is not for this
+    path (the Python reader then reads it)."""
+    import duckdb
+
+    if not applicable(ruleset):
+        return None
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{MEMORY}'")
+    con.execute(f"SET temp_directory = {_lit(tempfile.gettempdir())}")
+    native = plain_file(ruleset, reader, con)
+    if native is None:
+        con.close()
+        return None
+    try:
+        return NativeRun(ruleset, native, month, hooks)
+    except KpiError:
+        native.close()
+        con.close()
+        return None
+
+
+class NativeRun:
+    """The rows of a plain file, evaluated by the generated query, in file order."""
+
+    def __init__(self, ruleset: Ruleset, native: NativeFile, month: int | None,
+                 hooks: Hooks) -> None:
+        self.ruleset, self.native, self.month, self.hooks = ruleset, native, month, hooks
+        self.facts = [c.key for c in native.columns if c.role == "fact"]
+        extras = [(c.key, "_x_" + c.sql) for c in native.columns if c.role == "extra"]
+        self.extras = [k for k, _x in extras]
+        self.carry = ("_employee", "_team_text", *(x for _k, x in extras),
+                      *("_t_" + f for f in self.facts), *("_s_" + f for f in self.facts))
+        self.query = queries(ruleset.checked, "duckdb", table="facts", month=month,
+                             carry=self.carry, budgets=False)[0]
+        self.pays = [p for p, _u in self.query.output.pays]
+        self.bound = sum(u.bound for _p, u in self.query.output.pays)  # of any amount in steps
+        self.consumed = 0  # file rows handed out so far
+        python = ruleset._evaluation
+        self.python = python
+        self.info = next(iter(python.infos.values()))
+        specs = native.reader.specs
+        self.defaults = {f: s.default for f, s in specs.items()
+                         if not s.required and s.default is not None}
+        self.absent = {f: d for f, d in self.defaults.items() if f not in self.facts}
+        step = ruleset.checked.payout_step
+        exponent = step.normalize().as_tuple().exponent
+        self.step = step
+        self.exponent = exponent if isinstance(exponent, int) else 0
+        self.fraction = is_fraction_step(step)
+        self.warned = False
+
+    def sql(self, extra: Sequence[str] = (), offset: int = 0) -> str:
+        selected = [*(_q(c) for c in self.carry), '"fails"',
+                    *(f'CAST("{p}_units" AS VARCHAR)' for p in self.pays), *extra]
+        tail = f" OFFSET {offset}" if offset else ""
+        return (f"WITH facts AS ({self.native.facts_view()}) SELECT {', '.join(selected)} "
+                f"FROM ({self.query.sql(pretty=False)}) AS q{tail}")
+
+    def money(self, units: str) -> Decimal:
+        if self.fraction:
+            return Decimal(units).scaleb(self.exponent)
+        with decimal.localcontext(CONTEXT):
+            return Decimal(units) * self.step
+
+    def close(self) -> None:
+        self.native.close()
+        self.native.con.close()
+
+    def _warn(self) -> None:
+        if not self.warned and self.native.warnings:
+            self.hooks.warn(self.native.warnings)
+        self.warned = True
+
+    def evaluate(self, record: Sequence[Any], number: int) -> tuple[Result | None,
+                                                                    dict[str, str]]:
+        """One row of the query as the Python engine gives it: its Result (None when it
+        fails; the failure is reported), and its descriptive cells."""
+        from ..ids import normalise
+
+        facts, n_fact = self.facts, len(self.facts)
+        first_fact = 2 + len(self.extras)
+        employee = normalise(record[0])
+        team_text = record[1]
+        team = (team_text.strip() or None) if team_text is not None else None
+        extra = dict(zip(self.extras, record[2:first_fact], strict=True)) if self.extras else {}
+        values: dict[str, Decimal] = dict(self.absent) if self.absent else {}
+        for i, fact in enumerate(facts):
+            cell = record[first_fact + i]
+            if cell is None:
+                default = self.defaults.get(fact)
+                if default is not None:
+                    values[fact] = default
+                continue
+            value = Decimal(cell)
+            values[fact] = value.scaleb(-2) if record[first_fact + n_fact + i] else value
+        at = first_fact + 2 * n_fact
+        hooks, python, info, month = self.hooks, self.python, self.info, self.month
+        try:
+            with decimal.localcontext(CONTEXT):
+                prepared = python.prepare(info, values, employee, month)
+        except KpiError as exc:
+            hooks.remember(employee, self.native.reader.file, extra)
+            hooks.on_error(employee, number, exc.diagnostics)
+            return None, extra
+        if record[at]:  # flagged by the query: the Python engine decides
+            hooks.remember(employee, self.native.reader.file, extra)
+            with decimal.localcontext(CONTEXT):
+                result = python._guarded(info, prepared, employee, team, None, month, number,
+                                         hooks.on_error)
+            if result is not None:
+                hooks.forget(employee)
+            return result, extra
+        amounts = tuple(self.money(u) for u in record[at + 1:at + 1 + len(self.pays)])
+        total = reduce(add, amounts) if amounts else ZERO
+        result = Result(info, (None, None, None, None, amounts, total), employee, prepared,
+                        team, number, recomputable=True, month=month)
+        result.release_details()
+        return result, extra
+
+    def results(self) -> Iterator[tuple[Result, dict[str, str]]]:
+        """(result, extra) of every row from `consumed` on, in file order."""
+        self._warn()
+        cursor = self.native.con.cursor()  # each query its own: DuckDB 2 refuses a second
+        cursor.execute(self.sql(offset=self.consumed))
+        count = self.hooks.count
+        while True:
+            batch = cursor.fetchmany(HEAD)
+            if not batch:
+                break
+            for record in batch:
+                self.consumed += 1
+                count(1)
+                result, extra = self.evaluate(record, self.consumed + 1)
+                if result is not None:
+                    yield result, extra
+
+    # ---------------------------------------------------------------- the table format
+    def amount_sql(self, units: str, lang: str) -> str | None:
+        """SQL: amount_text of an amount given in steps, as kpidsl/cli/render writes it."""
+        if not self.fraction or self.exponent > 0:
+            return None
+        scale = -self.exponent
+        whole = f"abs({units}) // {10 ** scale}"
+        # format() of a HUGEINT costs 7x that of a BIGINT (measured): BIGINT where it fits
+        whole = f"(CASE WHEN abs({units}) < {2**62} THEN format('{{:,}}', CAST({whole} AS " \
+                f"BIGINT)) ELSE format('{{:,}}', {whole}) END)"
+        text = f"(CASE WHEN {units} < 0 THEN '-' ELSE '' END || {whole}"
+        if scale:
+            text += f" || '.' || lpad(CAST(abs({units}) % {10 ** scale} AS VARCHAR), {scale}, '0')"
+        text += ")"
+        if lang == "ru":  # '119 800,00' with a no-break space
+            text = f"replace(replace({text}, ',', chr(160)), '.', ',')"
+        return text
+
+    def line_sql(self, keys: Sequence[str], widths: Sequence[int], right: Sequence[bool],
+                 lang: str) -> tuple[str, list[str], str] | None:
+        """SQL: (a table row exactly as the renderer pads it, the amount texts it reads, and
+        the condition that the row's cells are plain enough to measure in SQL), or None when
+        the table has a column SQL does not write."""
+        cells: list[str] = []
+        texts: list[str] = []
+        plain = ["true"]
+        for key, width, to_right in zip(keys, widths, right, strict=True):
+            if key == "employee":
+                text = '"_employee"'
+            elif key.startswith("extra:"):
+                column = next((c for c in self.native.columns if c.role == "extra"
+                               and c.key == key[6:]), None)
+                if column is None:
+                    text = "''"
+                else:
+                    text = f"coalesce({_q('_x_' + column.sql)}, '')"
+                    # ASCII and Cyrillic letters: one column each, nothing to escape
+                    plain.append(f"regexp_full_match({text}, '[ -~\u0400-\u04ff]*')")
+            elif key == "total" or key.startswith("component:"):
+                name = "total" if key == "total" else key[len("component:"):]
+                if name != "total" and name not in self.pays:
+                    return None
+                amount = self.amount_sql(f'"{name}_units"', lang)
+                if amount is None:
+                    return None
+                text = _q(f"_a_{len(texts)}")
+                texts.append(f"{amount} AS {text}")
+            else:
+                return None
+            pad = "lpad" if to_right else "rpad"
+            cells.append(f"{pad}({text}, CAST(greatest({width}, length({text})) AS INTEGER), ' ')")
+        line = "rtrim(" + " || '  ' || ".join(cells) + ")"
+        return line, texts, " AND ".join(plain)
+
+    def table_tail(self, write: Callable[[str], None], keys: Sequence[str],
+                   widths: Sequence[int], right: Sequence[bool], lang: str,
+                   row_line: Callable[[Result, dict[str, str]], str]
+                   ) -> dict[str, Decimal] | None:
+        """Write the rows from `consumed` on as table lines; the sums of the amount columns
+        (None when this table cannot be written from SQL: the renderer writes it)."""
+        import pyarrow.compute as pc
+
+        found = self.line_sql(keys, widths, right, lang)
+        if found is None:
+            return None
+        line, texts, plain = found
+        amounts = [k for k in keys if k == "total" or k.startswith("component:")]
+        # the raw cells only where the renderer writes the row (flagged, or not plain)
+        python = f"(fails OR NOT ({plain}))"
+        columns = [f"CASE WHEN {python} THEN {_q(c)} END AS {_q(c)}" for c in self.carry]
+        columns += [f"{python} AS fails"]
+        columns += [f'CASE WHEN {python} THEN CAST("{p}_units" AS VARCHAR) END' for p in self.pays]
+        columns += [f"CASE WHEN NOT {python} THEN {line} END AS _line"]
+        columns += [f'CAST("{"total" if k == "total" else k[len("component:"):]}_units" AS '
+                    f'DECIMAL(38, 0)) AS {_q("_u_" + k)}' for k in amounts]
+        tail = f" OFFSET {self.consumed}" if self.consumed else ""
+        sql = (f"WITH facts AS ({self.native.facts_view()}) SELECT {', '.join(columns)} FROM "
+               f"(SELECT *, {', '.join(texts)} FROM ({self.query.sql(pretty=False)}) AS q) "
+               f"AS q{tail}")
+        self._warn()
+        relation = self.native.con.cursor().sql(sql)
+        sums = dict.fromkeys(amounts, 0)
+        # DuckDB 2 calls it to_arrow_reader, 1.x fetch_arrow_reader
+        stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+        hooks = self.hooks
+        base = len(self.carry)
+        for batch in stream(BATCH):
+            n = batch.num_rows
+            hooks.count(n)
+            for k in amounts:
+                sums[k] += int(pc.sum(batch.column("_u_" + k)).as_py() or 0)
+            flagged = batch.column("fails")
+            if not pc.any(flagged).as_py():
+                write("\n".join(batch.column("_line").to_pylist()) + "\n")
+                hooks.evaluated(n)
+                self.consumed += n
+                continue
+            out = []
+            for record in (tuple(r.values()) for r in batch.to_pylist()):
+                self.consumed += 1
+                if not record[base]:
+                    out.append(record[base + 1 + len(self.pays)])
+                    hooks.evaluated(1)
+                    continue
+                for i, k in enumerate(amounts):  # the renderer's amounts count instead
+                    sums[k] -= int(record[-len(amounts) + i] or 0)
+                result, extra = self.evaluate(record, self.consumed + 1)
+                if result is None:
+                    continue
+                hooks.evaluated(1)
+                out.append(row_line(result, extra))
+                for k in amounts:
+                    value = result.total if k == "total" else \
+                        result.components[k[len("component:"):]]
+                    sums[k] += int(value.scaleb(-self.exponent))
+            if out:
+                write("\n".join(out) + "\n")
+        return {k: Decimal(v).scaleb(self.exponent) for k, v in sums.items()}
+
+
+def write_table(write: Callable[[str], None], ruleset: Ruleset, run: Any, lang: str) -> bool:
+    """`eval --format table` of a run DuckDB reads: the first rows through the renderer (they
+    set the widths, as kpidsl/cli/render/table.py does), the rest as lines the query writes.
+    False when this table cannot come from SQL: the renderer then writes it all."""
+    from itertools import islice
+
+    from ..cli.render import _pad, _width
+    from ..cli.render.model import flat_row, title
+    from ..cli.render.table import BUFFER, _add, _cells, _layout, _total_row, results_table
+    from ..run import Evaluated
+
+    native: NativeRun = run.native
+    for with_name in (False, True):
+        columns, _header = _layout(ruleset, with_name, lang)
+        if native.line_sql([c.key for c in columns], [0] * len(columns),
+                           [c.kind == "amount" for c in columns], lang) is None:
+            return False
+    head = list(islice(run.items, BUFFER + 1))
+    if len(head) <= BUFFER:
+        write(results_table(ruleset, head, lang) + "\n")
+        return True
+    columns, header = _layout(ruleset, any("name" in i.extra for i in head), lang)
+    right = [c.kind == "amount" for c in columns]
+    rows = [flat_row(i) for i in head]
+    cells = [header, *(_cells(r, columns, lang) for r in rows)]
+    widths = [max(_width(row[i]) for row in cells) + (3 if right[i] else 0)
+              for i in range(len(header))]
+
+    def line(row: list[str]) -> str:
+        return "  ".join(_pad(text, widths[i], right[i]) for i, text in enumerate(row)).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    sums: dict[str, Any] = {}
+    write(title(ruleset, lang) + "\n\n" + line(header) + "\n" + rule + "\n")
+    for row in rows:
+        _add(sums, row, columns)
+    write("".join(line(_cells(row, columns, lang)) + "\n" for row in rows))
+
+    def row_line(result: Result, extra: dict[str, str]) -> str:
+        return line(_cells(flat_row(Evaluated(result, extra)), columns, lang))
+
+    tail = native.table_tail(write, [c.key for c in columns], widths, right, lang, row_line)
+    assert tail is not None
+    run.items.close()  # the run is over: its progress meter closes, as after the last row
+    for key, value in tail.items():
+        sums[key] = sums.get(key, Decimal(0)) + value
+    write(rule + "\n" + line(_total_row(sums, run.counts.evaluated, columns, lang)) + "\n")
+    return True

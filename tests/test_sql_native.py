@@ -1,0 +1,270 @@
+"""`eval --engine duckdb` with DuckDB reading the facts file: plain files are read by DuckDB
+and give the Python engine's output byte for byte; every unusual file is read by the Python
+reader (the same diagnostics by construction), and each cell the survey calls plain is read
+to the same Decimal as the Python reader's rules."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kpidsl
+from kpidsl.cli import main
+from kpidsl.run import FactsOptions
+from kpidsl.sql.native import NOT_SIMPLE, applicable, cell_sql, plain_file
+from kpidsl.units import Unit
+from kpidsl.values import FactValueError, Reading, parse_value
+
+ROOT = Path(__file__).resolve().parents[1]
+RULESETS = ROOT / "rulesets"
+B2B = RULESETS / "b2b_manager.kpi"
+PLAIN = [p for p in sorted(RULESETS.glob("*.kpi")) if applicable(kpidsl.load(p))]
+FORMATS = ["table", "csv", "json", "jsonl"]
+
+
+def _eval(scheme: Path, facts: Path, fmt: str, engine: str, *extra: str
+          ) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["eval", str(scheme), str(facts), "--format", fmt,
+                                       "--engine", engine, *extra], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _same(scheme: Path, facts: Path, fmt: str, *extra: str) -> tuple[int, str, str]:
+    python = _eval(scheme, facts, fmt, "python", *extra)
+    duck = _eval(scheme, facts, fmt, "duckdb", *extra)
+    assert duck == python
+    assert "Traceback" not in duck[2]
+    return duck
+
+
+def _native(scheme: Path, facts: Path, **options: object) -> bool:
+    ruleset = kpidsl.load(scheme)
+    reader = FactsOptions(**options).reader(facts, ruleset.fact_specs)  # type: ignore[arg-type]
+    found = plain_file(ruleset, reader, duckdb.connect())
+    if found is not None:
+        found.close()
+    return found is not None
+
+
+def test_schemes_with_teams_grades_or_budgets_are_not_for_this_path() -> None:
+    names = {p.stem for p in PLAIN}
+    assert names == {"b2b_manager", "b2b_manager_raw", "infobiz_manager", "long_cycle_b2b"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("scheme", PLAIN, ids=lambda p: p.stem)
+def test_bundled_facts_are_read_by_duckdb_and_written_byte_for_byte(scheme: Path,
+                                                                    fmt: str) -> None:
+    facts = scheme.with_suffix(".facts.csv")
+    assert _native(scheme, facts)
+    code, out, _err = _same(scheme, facts, fmt)
+    assert code == 0 and out
+
+
+def _rows(n: int, rng: random.Random) -> list[list[str]]:
+    rows = []
+    for i in range(n):
+        rows.append([f"m{i}", rng.choice(["Иван Петров", "Ann Lee", "李雷", " spaced "]),
+                     f"{rng.randrange(180_000_000, 420_000_001) / 100:.2f}",
+                     str(rng.randrange(90_000, 210_001)),
+                     f"{rng.randrange(120, 281) / 100:.2f}%", str(rng.randrange(600, 1401))])
+    return rows
+
+
+def _write(path: Path, rows: list[list[str]], delimiter: str = ",", encoding: str = "utf-8",
+           header: str = "employee,name,revenue,avg_check,conversion,calls") -> Path:
+    text = header.replace(",", delimiter) + "\n" + "".join(
+        delimiter.join(r) + "\n" for r in rows)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_long_table_is_written_by_the_query_past_its_first_rows(tmp_path: Path,
+                                                                  lang: str) -> None:
+    """Past 1 000 rows the table's lines come from SQL; names in wide characters are
+    measured by the renderer. The widths, the sums and the counts are the renderer's."""
+    rows = _rows(1_300, random.Random(7))
+    facts = _write(tmp_path / "long.csv", rows)
+    assert _native(B2B, facts)
+    code, out, err = _same(B2B, facts, "table", "--lang", lang)
+    assert code == 0 and "1300" in out and "1300" in err
+
+
+def test_rows_the_query_flags_get_the_python_diagnostics_in_a_long_table(tmp_path: Path) -> None:
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text("scheme s\n fact revenue money\n fact target money\n"
+                      "curve c\n  from 0% pays attainment\n"
+                      "kpi revenue plan target\n"
+                      "pay bonus pool 1000 RUB\n  for revenue weight 100% curve c\n",
+                      encoding="utf-8")
+    rng = random.Random(3)
+    rows = [[f"e{i}", str(rng.randrange(0, 10**6)),
+             "0" if i in (5, 1100, 1299) else str(rng.randrange(1, 10**6))]
+            for i in range(1_300)]
+    facts = _write(tmp_path / "f.csv", rows, header="employee,revenue,target")
+    assert _native(scheme, facts)
+    for fmt in ("table", "csv"):
+        code, _out, err = _same(scheme, facts, fmt)
+        assert code == 1 and "KPI901" in err and "1297 evaluated, 3 failed" in err
+
+
+def test_russian_exports_are_read_by_duckdb(tmp_path: Path) -> None:
+    """';', cp1251, decimal commas, no-break-space thousands and quoted cells."""
+    rng = random.Random(11)
+    rows = []
+    for i in range(40):
+        revenue = f"{rng.randrange(1_800_000, 4_200_000):,}".replace(",", "\u00a0")
+        rows.append([f"m{i}", f'"Сотрудник {i}; отдел"', f"{revenue},{rng.randrange(10, 99)}",
+                     f'"{rng.randrange(90_000, 210_000)},5"', f"{rng.randrange(12, 28)},1%",
+                     str(rng.randrange(600, 1401))])
+    facts = _write(tmp_path / "ru.csv", rows, ";", "cp1251")
+    assert _native(B2B, facts)
+    for fmt in FORMATS:
+        assert _same(B2B, facts, fmt)[0] == 0
+
+
+UNUSUAL = {  # what the file has → (header, rows): each read by the Python reader
+    "an ambiguous bare percent": ["m1,a,3300000,142500,2.1,950"],
+    "a comma that may group thousands": ["m1,a,\"1,234,567\",142500,2%,950",
+                                         "m2,b,\"142,500\",142500,2%,950"],
+    "a totals row": ["m1,a,3300000,142500,2%,950", "Total,,3300000,142500,2%,950"],
+    "a totals row without an id": ["m1,a,3300000,142500,2%,950", ",,3300000,142500,,950"],
+    "look-alike ids": ["ivanov,a,3300000,142500,2%,950", "іvanov,b,3300000,142500,2%,950"],
+    "a duplicate id in another case": ["ivanov,a,3300000,142500,2%,950",
+                                       "Ivanov,b,3300000,142500,2%,950"],
+    "a duplicate id": ["m1,a,3300000,142500,2%,950", "m1,b,3300000,142500,2%,950"],
+    "a missing id": [",a,3300000,142500,2%,950"],
+    "a blank line": ["m1,a,3300000,142500,2%,950", "", "m2,b,3300000,142500,2%,950"],
+    "a ragged row": ["m1,a,3300000,142500,2%", "m2,b,3300000,142500,2%,950"],
+    "a currency sign": ["m1,a,3300000 ₽,142500,2%,950"],
+    "a missing required fact": ["m1,a,,142500,2%,950"],
+    "a cell over two lines": ["m1,\"a\nb\",3300000,142500,2%,950"],
+    "a formula": ["m1,a,=A1*2,142500,2%,950"],
+    "a fractional count": ["m1,a,3300000,142500,2%,950.5"],
+    "a negative count": ["m1,a,3300000,142500,2%,-950"],
+    "seven decimals": ["m1,a,3300000.1234567,142500,2%,950"],
+}
+
+NOT_FINDINGS = {"a blank line", "a cell over two lines", "a currency sign", "seven decimals"}
+
+
+@pytest.mark.parametrize("case", sorted(UNUSUAL))
+def test_unusual_files_are_read_by_the_python_reader_with_its_diagnostics(
+        tmp_path: Path, case: str) -> None:
+    facts = tmp_path / "f.csv"
+    facts.write_text("employee,name,revenue,avg_check,conversion,calls\n"
+                     + "\n".join(UNUSUAL[case]) + "\n", encoding="utf-8")
+    assert not _native(B2B, facts)
+    code, _out, err = _same(B2B, facts, "csv")
+    if case not in NOT_FINDINGS:
+        assert code == 1 or "KPI5" in err
+
+
+def test_a_title_row_above_the_header_is_for_the_python_reader(tmp_path: Path) -> None:
+    facts = tmp_path / "f.csv"
+    facts.write_text("Отчёт за март\nemployee,name,revenue,avg_check,conversion,calls\n"
+                     "m1,a,3300000,142500,2%,950\n", encoding="utf-8")
+    assert not _native(B2B, facts)
+    _same(B2B, facts, "json")
+
+
+def test_locale_en_reads_commas_with_the_python_reader(tmp_path: Path) -> None:
+    facts = tmp_path / "f.csv"
+    facts.write_text("employee,name,revenue,avg_check,conversion,calls\n"
+                     "m1,a,\"3300000,5\",142500,2%,950\n", encoding="utf-8")
+    assert _native(B2B, facts)
+    assert not _native(B2B, facts, locale="en")
+    _same(B2B, facts, "csv", "--locale", "en")
+
+
+# ---------------------------------------------------------------- one cell, both readers
+
+UNITS = [Unit.MONEY, Unit.COUNT, Unit.PERCENT, Unit.RATIO, Unit.NUMBER, Unit.DAYS]
+cells = st.text(alphabet="0123456789.,-% \u00a0", min_size=1, max_size=14) | st.from_regex(
+    r"-?[0-9]{1,3}([ \u00a0][0-9]{3}){0,3}([.,][0-9]{1,7})?%?", fullmatch=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(cells, min_size=1, max_size=40), st.sampled_from(UNITS),
+       st.sampled_from([None, "points", "fraction"]), st.booleans())
+def test_a_plain_cell_reads_to_the_python_readers_decimal(texts: list[str], unit: Unit,
+                                                         percent: str | None,
+                                                         comma: bool) -> None:
+    if unit is not Unit.PERCENT:
+        percent = None
+    ok, text, shifted = cell_sql('"c"', unit, percent, comma)
+    _ok, simple_text, simple_shifted = cell_sql('"c"', unit, percent, comma, simple=True)
+    con = duckdb.connect()
+    rows = con.execute(f"SELECT c, {ok}, {text}, {shifted}, regexp_matches(c, '{NOT_SIMPLE}'), "
+                       f"{simple_text}, {simple_shifted} FROM (SELECT unnest(?) AS c)",
+                       [texts]).fetchall()
+    reading = Reading(locale=None if comma else "en", percent=percent)
+    for cell, plain, canonical, shift, not_simple, simple, simple_shift in rows:
+        if not plain:
+            continue
+        if not not_simple:  # a column of such cells reads them the simple way
+            assert (simple, simple_shift) == (canonical, shift), cell
+        value = Decimal(canonical)
+        if shift:
+            value = value.scaleb(-2)
+        if unit is Unit.PERCENT and percent is None and abs(value) > 1 and not shift:
+            continue  # the survey refuses the file (a bare number above 1)
+        try:
+            expected = parse_value(cell, unit, reading)
+        except FactValueError as exc:
+            raise AssertionError(f"{cell!r} ({unit}) is plain in SQL, refused: {exc}") from None
+        assert str(value) == str(expected), cell
+        assert value.as_tuple().exponent >= -6  # fits DECIMAL(18, 6)
+
+
+# ---------------------------------------------------------------- Parquet
+
+def _parquet(tmp_path: Path, select: str) -> Path:
+    target = tmp_path / "facts.parquet"
+    source = RULESETS / "b2b_manager.facts.csv"
+    duckdb.connect().execute(f"COPY (SELECT {select} FROM read_csv('{source}', all_varchar = "
+                             f"true)) TO '{target}' (FORMAT parquet)")
+    return target
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_parquet_is_paid_as_its_csv_export_on_both_engines(tmp_path: Path, fmt: str) -> None:
+    facts = _parquet(tmp_path, "employee, name, CAST(revenue AS DECIMAL(18, 0)) AS revenue, "
+                               "CAST(avg_check AS BIGINT) AS avg_check, conversion, "
+                               "CAST(calls AS INTEGER) AS calls")
+    code, out, err = _same(B2B, facts, fmt)
+    _code, csv_out, _err = _eval(B2B, RULESETS / "b2b_manager.facts.csv", fmt, "python")
+    assert code == 0 and out == csv_out and "rows read" in err
+
+
+def test_a_float_column_for_a_fact_is_refused(tmp_path: Path) -> None:
+    facts = _parquet(tmp_path, "employee, CAST(revenue AS DOUBLE) AS revenue, avg_check, "
+                               "conversion, calls")
+    code, out, err = _same(B2B, facts, "csv")
+    assert code != 0 and not out
+    assert err.startswith(f"{facts}: error KPI507: column 'revenue' of the Parquet file is "
+                          "DOUBLE: a float is not exact")
+
+
+# ---------------------------------------------------------------- --engine auto
+
+def test_auto_picks_duckdb_above_the_crossover_on_a_file_duckdb_reads(tmp_path: Path) -> None:
+    from kpidsl.sql.engine import CROSSOVER_ROWS, choose_engine, estimated_rows
+
+    ruleset = kpidsl.load(B2B)
+    rng = random.Random(5)
+    small = _write(tmp_path / "small.csv", _rows(100, rng))
+    large = _write(tmp_path / "large.csv", _rows(CROSSOVER_ROWS + 500, rng))
+    assert abs(estimated_rows(large) - (CROSSOVER_ROWS + 501)) < 200
+    assert choose_engine(ruleset, [small]) == "python"
+    assert choose_engine(ruleset, [large]) == "duckdb"
+    assert choose_engine(ruleset, [large, small]) == "python"  # joined: the Python reader
+    assert choose_engine(kpidsl.load(RULESETS / "hunter.kpi"), [large]) == "python"  # grades
