@@ -190,9 +190,19 @@ class Resolved:
     month: int | None
     warnings: list[Diagnostic]
 
-    def note(self) -> str:
-        """What `eval` prints to say which version it used."""
-        return f"using {self.version.describe()}" if self.version else ""
+    def note(self, lang: str = "en") -> str:
+        """What `eval` prints to say which version it used, in the command's language."""
+        if self.version is None:
+            return ""
+        from .i18n import section
+
+        words, v = section("RUN", lang), self.version
+        start = v.start.isoformat() if v.start else words["the_beginning"]
+        period = words["in_force_between"].format(start=start, end=v.end.isoformat()) \
+            if v.end else words["in_force_since"].format(start=start)
+        return words["using_version"].format(
+            scheme=v.scheme, version=f" {v.header.version}" if v.header.version else "",
+            file=v.path.name, period=period)
 
 
 def resolve(path: str | Path, period: str | None = None, scheme: str | None = None, *,

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEME = RULESETS / "b2b_manager.kpi"
 FACTS = RULESETS / "b2b_manager.facts.csv"
 BAD = ROOT / "tests" / "fixtures" / "cli" / "crm_export.csv"
+EXPORTS = RULESETS / "exports"
 MAP = ["--id", "Сотрудник", "--map", "Выручка=revenue", "--map", "Средний чек=avg_check",
        "--map", "Конверсия=conversion", "--map", "Звонки=calls"]
 # not English: codes and units the reader knows as they are
@@ -102,6 +103,21 @@ COMMANDS = {
                       "--lang", "ru"],
     "statement-all-bad": ["statement", str(SCHEME), str(BAD), *MAP, "--all", "-o", "OUT",
                           "--lang", "ru"],
+    "test-coverage": ["test", str(SCHEME), "--coverage", "--lang", "ru"],
+    "test-coverage-missing": ["test", str(ROOT / "tests" / "fixtures" / "cli" / "failing.kpi"),
+                              "--coverage", "--lang", "ru"],
+    "eval-period": ["eval", str(SCHEME), str(FACTS), "--period", "2025-07", "--lang", "ru"],
+    "close": ["close", str(SCHEME), str(FACTS), "--period", "2025-07", "--ledger", "DB",
+              "--lang", "ru"],
+    "ledger": ["close", str(SCHEME), str(FACTS), "--period", "2025-07", "--ledger", "DB",
+               "THEN", "ledger", "DB", "--lang", "ru"],
+    "ledger-employee": ["close", str(SCHEME), str(FACTS), "--period", "2025-07", "--ledger",
+                        "DB", "THEN", "ledger", "DB", "-e", "ivanov", "--lang", "ru"],
+    "explain-ledger": ["close", str(SCHEME), str(FACTS), "--period", "2025-07", "--ledger",
+                       "DB", "THEN", "explain", str(SCHEME), str(FACTS), "-e", "ivanov",
+                       "--period", "2025-08", "--ledger", "DB", "--lang", "ru"],
+    "eval-sources": ["eval", str(EXPORTS / "b2b_deals.kpi"), str(EXPORTS / "b2b_deals.deals.csv"),
+                     str(EXPORTS / "b2b_deals.calls.csv"), "--period", "2025-07", "--lang", "ru"],
 }
 # every bundled scheme's explanations: the word table (caps, floors, tiers, team...)
 for _path in sorted(RULESETS.glob("*.kpi")):
@@ -133,8 +149,12 @@ def test_russian_output_has_no_english(name: str, tmp_path: Path) -> None:
     pilot = tmp_path / "pilot.kpi"
     pilot.write_text(SCHEME.read_text("utf-8").replace("attainment × 1.2", "attainment × 1.5"),
                      "utf-8")
-    args = [str(pilot) if a == "PILOT" else str(tmp_path / "out") if a == "OUT" else a
-            for a in COMMANDS[name]]
+    places = {"PILOT": str(pilot), "OUT": str(tmp_path / "out"), "DB": str(tmp_path / "pay.db")}
+    args = [places.get(a, a) for a in COMMANDS[name]]
+    while "THEN" in args:  # an earlier command (a closed month) the one under test reads
+        before = args[:args.index("THEN")]
+        args = args[args.index("THEN") + 1:]
+        assert CliRunner().invoke(main, before).exit_code == 0
     result = CliRunner().invoke(main, args)
     assert result.exit_code in (0, 1), result.output
     allowed = every_name() | ALLOWED | BROKEN_NAMES

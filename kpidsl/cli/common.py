@@ -256,7 +256,9 @@ def load_scheme(path: str, plan: PlanOptions, month: int | None, *,
     if warnings:
         click.echo(diagnostics_text(warnings), err=True)
     if resolved.version is not None:
-        click.echo(resolved.note(), err=True)
+        from .render import current_lang as _lang
+
+        click.echo(resolved.note(_lang()), err=True)
     if month is None:
         month = resolved.month or (plan.as_of.month if plan.as_of else None)
     return resolved.ruleset, month

@@ -73,7 +73,7 @@ def test_command(paths: tuple[str, ...], show_coverage: bool, min_coverage: floa
             boundaries = boundary_coverage(ruleset, outcomes)
             percent = coverage_percent(boundaries)
             if show_coverage:
-                reports.append(coverage_text(str(path), boundaries, percent))
+                reports.append(coverage_text(str(path), boundaries, percent, lang))
             if min_coverage is not None and percent < Decimal(str(min_coverage)):
                 below.append(words["below_minimum"].format(
                     path=path, percent=percent, minimum=_plain(Decimal(str(min_coverage)))))
@@ -161,33 +161,35 @@ def failure_text(ruleset, outcome, path: str, lang: str) -> str:  # type: ignore
     return "\n".join(lines)
 
 
-def coverage_text(path: str, boundaries, percent: Decimal) -> str:  # type: ignore[no-untyped-def]
+def coverage_text(path: str, boundaries, percent: Decimal,  # type: ignore[no-untyped-def]
+                  lang: str = "en") -> str:
     """The boundary table: one row per curve threshold, with what is still missing."""
+    from ..i18n import section
     from .render import grid, percent_text
 
+    words = section("TEST", lang)
     covered = sum(b.covered for b in boundaries)
-    head = f"Boundary coverage of {path}: {covered} of {3 * len(boundaries)} ({percent} %)"
+    head = words["coverage_head"].format(path=path, covered=covered, total=3 * len(boundaries),
+                                         percent=percent if lang == "en"
+                                         else str(percent).replace(".", ","))
     if not boundaries:
-        return head + "\n  no curve thresholds"
-    cells = [["curve", "threshold", "line", "just below", "at", "just above"]]
+        return head + "\n  " + words["no_thresholds"]
+    cells = [words["columns"].split("|")]
     missing = []
     for b in boundaries:
         amounts = abs(b.threshold) > 10
-        shown = _plain(b.threshold) if amounts else percent_text(b.threshold)
-        cells.append([b.curve, shown, str(b.line), _mark(b.below), _mark(b.at), _mark(b.above)])
-        near = "1 %" if amounts else "one point"
-        for flag, where in ((b.below, "just below"), (b.at, "exactly at"),
-                            (b.above, "just above")):
+        shown = _plain(b.threshold) if amounts else percent_text(b.threshold, lang)
+        cells.append([b.curve, shown, str(b.line), *(words["yes"] if flag else "-"
+                                                      for flag in (b.below, b.at, b.above))])
+        near = words["near_amount" if amounts else "near_percent"]
+        for flag, where in ((b.below, "where_below"), (b.at, "where_at"),
+                            (b.above, "where_above")):
             if not flag:
-                missing.append(f"  add an example {where} {shown} on curve {b.curve} "
-                               f"(line {b.line}; within {near})")
+                missing.append("  " + words["add_example"].format(
+                    where=words[where], threshold=shown, curve=b.curve, line=b.line, near=near))
     table = grid(cells, [False, True, True, False, False, False])
     body = "\n".join("  " + line for line in table.splitlines())
     return "\n".join([head, body, *missing])
-
-
-def _mark(flag: bool) -> str:
-    return "yes" if flag else "-"
 
 
 COMMANDS = [test_command]

@@ -323,6 +323,10 @@ TARGET: dict[str, str] = {
 
 # the closing lines and problems of a run (every command that reads facts)
 RUN: dict[str, str] = {
+    "using_version": "using {scheme}{version} ({file}), in force {period}",
+    "in_force_between": "from {start} to {end}",
+    "in_force_since": "from {start} on",
+    "the_beginning": "the beginning",
     "counts": "facts: {rows} read, {evaluated} evaluated, {failed} failed",
     "rows_one": "{n} row",
     "rows_many": "{n} rows",
@@ -356,6 +360,17 @@ TEST: dict[str, str] = {
     "what_attainment": "attainment of {name}",
     "what_plan": "plan of {name}",
     "what_line": "{pay} for {kpi}",
+    "coverage_head": "Boundary coverage of {path}: {covered} of {total} ({percent} %)",
+    "no_thresholds": "no curve thresholds",
+    "columns": "curve|threshold|line|just below|at|just above",
+    "yes": "yes",
+    "add_example": "add an example {where} {threshold} on curve {curve} (line {line}; "
+                   "within {near})",
+    "where_below": "just below",
+    "where_at": "exactly at",
+    "where_above": "just above",
+    "near_amount": "1 %",
+    "near_percent": "one point",
 }
 
 # explain: the calculation line by line

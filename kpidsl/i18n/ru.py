@@ -322,6 +322,10 @@ TARGET: dict[str, str] = {
 
 # the closing lines and problems of a run (every command that reads facts)
 RUN: dict[str, str] = {
+    "using_version": "расчёт по версии {scheme}{version} ({file}), действующей {period}",
+    "in_force_between": "с {start} по {end}",
+    "in_force_since": "с {start}",
+    "the_beginning": "начала",
     "counts": "факты: прочитано строк: {rows}, рассчитано: {evaluated}, с ошибками: {failed}",
     "rows_one": "{n}",
     "rows_many": "{n}",
@@ -355,6 +359,17 @@ TEST: dict[str, str] = {
     "what_attainment": "выполнение {name}",
     "what_plan": "план {name}",
     "what_line": "{pay} за {kpi}",
+    "coverage_head": "Покрытие порогов в {path}: {covered} из {total} ({percent} %)",
+    "no_thresholds": "у шкал нет порогов",
+    "columns": "шкала|порог|строка|чуть ниже|ровно|чуть выше",
+    "yes": "да",
+    "add_example": "добавьте пример {where} {threshold} на шкале {curve} (строка {line}; "
+                   "в пределах {near})",
+    "where_below": "чуть ниже порога",
+    "where_at": "ровно на пороге",
+    "where_above": "чуть выше порога",
+    "near_amount": "1 %",
+    "near_percent": "одного процентного пункта",
 }
 
 # explain: расчёт построчно
