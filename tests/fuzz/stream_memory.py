@@ -8,7 +8,10 @@ process reads it with `kpidsl.facts.read_facts`, evaluates it with `Ruleset.eval
 and writes one CSV line per result to /dev/null. The child reports its own peak resident set
 (VmHWM from /proc/self/status); the parent checks that rows read = evaluated + failed and
 prints the Markdown table docs/reliability.md quotes. Exit status 1 when memory is not flat
-(the largest run's peak above --limit times the smallest's) or a row went missing.
+or a row went missing. Flat means: the largest run's peak at most --limit times the peak of
+the smallest run that is past the duplicate-id index's fixed in-memory part (50 000 ids,
+about 13 MB, kept in a dict before it spills to disk: 10 000 rows peak at ~31 MiB, 100 000
+and 1 000 000 at ~48-49 MiB); with no run that large, the smallest run.
 """
 
 from __future__ import annotations
@@ -122,8 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         for rows in args.rows:
             results.append(measure(rows, Path(tmp), args.cli))
             print(f"  {rows} rows done", file=sys.stderr, flush=True)
-    base = results[0]["peak_kb"]
-    print("| rows | read | evaluated | failed | peak RSS (MiB) | × smallest | seconds "
+    from kpidsl.ids import SeenIds
+
+    past = [r for r in results if r["rows"] >= SeenIds.SPILL]
+    base = (past or results)[0]["peak_kb"]
+    print("| rows | read | evaluated | failed | peak RSS (MiB) | × base | seconds "
           "| rows/s |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     ok = True
@@ -136,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['rows'] / r['seconds']:,.0f} |".replace(",", " ")
               + ("" if adds_up else "  ← counts do not add up"))
     ratio = results[-1]["peak_kb"] / base
-    print(f"\nLargest ÷ smallest peak: {ratio:.2f} (limit {args.limit}).")
+    print(f"\nLargest ÷ smallest peak past the in-memory id index ({SeenIds.SPILL:,} ids): "
+          f"{ratio:.2f} (limit {args.limit}).".replace(",", " "))
     return 0 if ok and ratio <= args.limit else 1
 
 
