@@ -58,14 +58,22 @@ class Version:
         """The `effective` clause in the header (the header itself when there is none)."""
         return effective_span(self.source, self.header)
 
-    def period_text(self) -> str:
-        start = self.start.isoformat() if self.start else "the beginning"
-        return f"from {start} to {self.end.isoformat()}" if self.end else f"from {start} on"
+    def period_text(self, lang: str = "en") -> str:
+        """'from 2025-07-01 to 2025-12-31' / 'с 2025-07-01 по 2025-12-31'."""
+        from .i18n import section
 
-    def describe(self) -> str:
+        words = section("RUN", lang)
+        start = self.start.isoformat() if self.start else words["the_beginning"]
+        return words["in_force_between"].format(start=start, end=self.end.isoformat()) \
+            if self.end else words["in_force_since"].format(start=start)
+
+    def describe(self, lang: str = "en") -> str:
         """'b2b_seasonal 2025.2 (h2.kpi), in force from 2025-07-01 to 2025-12-31'."""
-        version = f" {self.header.version}" if self.header.version else ""
-        return f"{self.scheme}{version} ({self.path.name}), in force {self.period_text()}"
+        from .i18n import section
+
+        return section("RUN", lang)["version_in_force"].format(
+            scheme=self.scheme, version=f" {self.header.version}" if self.header.version else "",
+            file=self.path.name, period=self.period_text(lang))
 
     def load(self) -> Ruleset:
         return load(self.path)
@@ -192,17 +200,10 @@ class Resolved:
 
     def note(self, lang: str = "en") -> str:
         """What `eval` prints to say which version it used, in the command's language."""
-        if self.version is None:
-            return ""
         from .i18n import section
 
-        words, v = section("RUN", lang), self.version
-        start = v.start.isoformat() if v.start else words["the_beginning"]
-        period = words["in_force_between"].format(start=start, end=v.end.isoformat()) \
-            if v.end else words["in_force_since"].format(start=start)
-        return words["using_version"].format(
-            scheme=v.scheme, version=f" {v.header.version}" if v.header.version else "",
-            file=v.path.name, period=period)
+        return section("RUN", lang)["using_version"].format(
+            version=self.version.describe(lang)) if self.version else ""
 
 
 def resolve(path: str | Path, period: str | None = None, scheme: str | None = None, *,

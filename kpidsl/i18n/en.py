@@ -323,7 +323,8 @@ TARGET: dict[str, str] = {
 
 # the closing lines and problems of a run (every command that reads facts)
 RUN: dict[str, str] = {
-    "using_version": "using {scheme}{version} ({file}), in force {period}",
+    "using_version": "using {version}",
+    "version_in_force": "{scheme}{version} ({file}), in force {period}",
     "in_force_between": "from {start} to {end}",
     "in_force_since": "from {start} on",
     "the_beginning": "the beginning",

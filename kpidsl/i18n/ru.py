@@ -322,7 +322,8 @@ TARGET: dict[str, str] = {
 
 # the closing lines and problems of a run (every command that reads facts)
 RUN: dict[str, str] = {
-    "using_version": "расчёт по версии {scheme}{version} ({file}), действующей {period}",
+    "using_version": "расчёт по версии {version}",
+    "version_in_force": "{scheme}{version} ({file}), действующей {period}",
     "in_force_between": "с {start} по {end}",
     "in_force_since": "с {start}",
     "the_beginning": "начала",
