@@ -595,6 +595,8 @@ def evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRead
     import duckdb
 
     plan = source_plan(ruleset)
+    if any(p.minimum is not None for p in plan.pays.values()):
+        raise Unusual("a per-deal minimum")  # lifted lines: the Python walk pays them
     bounds = period_bounds(period, plan.period) if period else None
     con = duckdb.connect()
     try:
