@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -105,19 +106,18 @@ _BAD = ["12,3,4", "", "07/08/2025", "итого", "abc"]
 
 def _runs(path: Path | list[Path], locale: str | None = None, ruleset: kpidsl.Ruleset = RULESET,
           ) -> dict[str, tuple[object, ...]]:
-    import json
-
     from kpidsl.sources import native
 
     used = []
-    made = native.Native.__init__
+    made = native.evaluate_sources_native
 
-    def spy(self: native.Native, *args: Any, **kwargs: Any) -> None:
-        made(self, *args, **kwargs)
-        used.append(self.rows)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        stage, results = made(*args, **kwargs)  # Unusual: the Python reader reads the files
+        used.append(stage.rows_read)
+        return stage, results
 
     out = {}
-    native.Native.__init__ = spy  # type: ignore[method-assign]
+    native.evaluate_sources_native = spy  # type: ignore[assignment]
     try:
         for engine in ("python", "duckdb"):
             run = evaluate_files(ruleset, path if isinstance(path, list) else [path],
@@ -131,7 +131,7 @@ def _runs(path: Path | list[Path], locale: str | None = None, ruleset: kpidsl.Ru
                                                                  f.diagnostics])
                                      for f in run.failures], run.counts)
     finally:
-        native.Native.__init__ = made  # type: ignore[method-assign]
+        native.evaluate_sources_native = made  # type: ignore[assignment]
     return {**out, "native": tuple(used)}
 
 
@@ -160,8 +160,6 @@ def test_duckdb_reading_the_export_agrees_with_python(
 
 
 def test_duckdb_reads_parquet_itself(tmp_path: Path) -> None:
-    import json
-
     import duckdb
 
     deals = tmp_path / "deals.parquet"
@@ -190,3 +188,59 @@ def test_duckdb_reads_the_amocrm_export_itself() -> None:
                  ruleset=scheme)
     assert runs["duckdb"] == runs["python"]
     assert runs["native"] == (2814,)
+
+
+def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
+    """Each employee's plan from a facts file: the tier bounds differ by employee (a table
+    joined in the window query); a plan of 0 fails its employee as the Python stage does."""
+    scheme = kpidsl.loads(SCHEME.replace('kpi revenue "Revenue" plan 100_000 RUB',
+                                         'fact quota money\nkpi revenue "Revenue" plan quota'))
+    deals, plans = tmp_path / "deals.csv", tmp_path / "plans.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;60000;won;1\n"
+                     "2;a;2025-07-10;30000,5;won;1\n3;b;2025-07-11;40000;won;1\n"
+                     "4;b;2025-07-12;-10000;won;1\n5;c;2025-07-12;10000;won;1\n",
+                     encoding="utf-8")
+    plans.write_text("employee;quota\na;100000\nb;33333,33\nc;0\n", encoding="utf-8")
+    runs = _runs([deals, plans], ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (5,)
+    first = json.loads(runs["duckdb"][0][1])  # type: ignore[index]
+    # 40 000 against a plan of 33 333.33: 26 666.664 at 1 %, 6 666.666 at 2.5 %, 6 666.67 at
+    # 3 % = 633.33329; back down 10 000: 6 666.67 at 3 % and 3 333.33 at 2.5 % = 283.33335
+    assert [d["amount"] for d in first["deals"]] == ["633.33", "-283.33"]
+    assert runs["duckdb"][1] == [(str(deals), 6, "", [  # type: ignore[index]
+        "division by zero while computing employee 'c'"])]
+
+
+def test_a_per_deal_minimum_goes_through_the_python_walk(tmp_path: Path) -> None:
+    scheme = kpidsl.loads(SCHEME.replace("pays rates on the running attainment of revenue",
+                                         "pays rates on the running attainment of revenue "
+                                         "with a minimum of 10 RUB"))
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;100;won;1\n"
+                     "2;a;2025-07-10;60000;won;1\n", encoding="utf-8")
+    runs = _runs(deals, ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == ()
+    assert '"total": "610.00"' in runs["duckdb"][0][0]  # type: ignore[index]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-10**30, 10**30), st.integers(-3, 12),
+       st.sampled_from(["half up", "half even", "half down", "up", "down", "ceiling",
+                        "floor"]))
+def test_rounding_in_integers_is_quantize(units: int, shift: int, mode: str) -> None:
+    """A whole number of 10^-shift steps rounded to whole steps in SQL, as Decimal.quantize
+    rounds it (the per-deal amounts of sources/native.py)."""
+    import decimal
+
+    import duckdb
+
+    from kpidsl.sources.native import rounding_sql
+    from kpidsl.sources.transactions import MODES
+
+    sql = rounding_sql(f"CAST('{units}' AS HUGEINT)", shift, mode)
+    (got,) = duckdb.connect().execute(f"SELECT CAST({sql} AS VARCHAR)").fetchone()  # type: ignore[misc]
+    with decimal.localcontext(decimal.Context(prec=60)):
+        want = Decimal(units).scaleb(-shift).quantize(Decimal(1), rounding=MODES[mode])
+    assert Decimal(got) == want

@@ -96,6 +96,9 @@ class SourceResult:
     deals: Sequence[DealLine]  # a tuple, or lines made when read (sources/native.py)
     rows: int
     plans: dict[str, Decimal | None] = dataclasses.field(default_factory=dict)  # by payment
+    # the plans were not evaluated before the run's evaluation (one constant plan, read by
+    # sources/native.py): a failure there is the one that first evaluation would have had
+    deferred: bool = False
 
 
 def evaluate_sources(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *,
@@ -280,6 +283,10 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
     def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
         item = good.pop(employee, None)
         rows = (item.rows + (employee in extra)) if item else 0
+        if item is not None and item.deferred:
+            record(_employee_failure(dataclasses.replace(item, failed={"": diagnostics[:1]}),
+                                     plan), rows)
+            return
         record(RowFailure(item.row.file if item else "", row, employee, "", "",
                           tuple(diagnostics)), rows)
 
