@@ -39,6 +39,7 @@ from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..units import Unit
 from . import queries
+from .engine import EXACT
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -396,7 +397,7 @@ class NativeRun:
 
     def money(self, units: str) -> Decimal:
         if self.fraction:
-            return Decimal(units).scaleb(self.exponent)
+            return Decimal(units).scaleb(self.exponent, EXACT)
         with decimal.localcontext(CONTEXT):
             return Decimal(units) * self.step
 
@@ -586,10 +587,10 @@ class NativeRun:
                 for k in amounts:
                     value = result.total if k == "total" else \
                         result.components[k[len("component:"):]]
-                    sums[k] += int(value.scaleb(-self.exponent))
+                    sums[k] += int(value.scaleb(-self.exponent, EXACT))
             if out:
                 write("\n".join(out) + "\n")
-        return {k: Decimal(v).scaleb(self.exponent) for k, v in sums.items()}
+        return {k: Decimal(v).scaleb(self.exponent, EXACT) for k, v in sums.items()}
 
 
 def write_table(write: Callable[[str], None], ruleset: Ruleset, run: Any, lang: str) -> bool:
