@@ -14,7 +14,8 @@ from fuzz.schemes import tie_case
 import kpidsl
 from kpidsl import numbers
 from kpidsl.diagnostics import KpiError
-from kpidsl.explain import explain
+from kpidsl.explain import _shown_percent, explain
+from kpidsl.labels import label_in
 from kpidsl.units import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,14 @@ def shows_what_was_paid(scheme: kpidsl.Ruleset, result: kpidsl.Result) -> None:
         assert numbers.amount(amount, "en").replace("-", "−") in text, (name, amount, lines)
     for line in result.lines:
         assert numbers.amount(line.amount, "en").replace("-", "−") in text, (line, lines)
+    for kpi in result.kpis.values():  # each KPI's line ends with its attainment as paid
+        if kpi.attainment is None:
+            continue
+        label = label_in(scheme.checked.variants[result.grade].kpis[kpi.name], "en")
+        shown = numbers.number(_shown_percent(kpi.attainment), "en").replace("-", "−")
+        assert any(x.startswith(f"  {label}: ") and (x.endswith(f" {shown}%") or
+                                                     f" {shown}% (" in x)
+                   for x in lines), (kpi, lines)
     total = numbers.amount(result.total, "en").replace("-", "−")
     assert any(x.startswith(("Total", "Income")) and x.endswith(total) for x in lines) or \
         len(result.components) == 1, (total, lines)
