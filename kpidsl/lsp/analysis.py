@@ -17,6 +17,8 @@ from __future__ import annotations
 import decimal
 import re
 import threading
+from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -25,7 +27,7 @@ from .. import ast
 from ..checks import BASE, CheckedRuleset, Variant, check_ruleset
 from ..checks.names import expressions
 from ..checks.walk import references
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, sort_key
 from ..exprtext import band_range_text, describe_expr
 from ..parser import RESERVED_WORDS, STATEMENT_WORDS, parse
 from ..runtime import CONTEXT
@@ -33,11 +35,13 @@ from ..source import SourceFile, Span
 from ..units import Unit, describe
 from .incremental import IncrementalCheck
 from .moving import moved_tree
+from .syntax import syntax_errors
 
 NAME = re.compile(r"[^\W\d]\w*")
 # what a scheme's text is made of, for finding names: labels and comments are skipped whole
 _LEXEME = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[^\W\d]\w*')
 _STATEMENT_START = re.compile(r"^[ \t]*(?:" + "|".join(STATEMENT_WORDS) + r")\b", re.M)
+_GRADE = re.compile(r"[ \t]*grade\b")
 _COMMENT_OR_LABEL = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 # Below this size the whole text is parsed on every change: at 20 000 characters (about
 # 150 KPIs) that takes some 40 ms, and it is exactly what `check` does.
@@ -112,6 +116,8 @@ class ParseCache:
         self.checker = IncrementalCheck()
         self.parsed = 0  # statements parsed by the last call, for tests and measurements
         self._last_chunks: tuple[str, list[tuple[int, int]] | None] = ("", None)
+        self.broken: list[int] = []  # the statements that did not parse alone, last call
+        self.lines: list[int] = []  # each statement's first line, last call
 
     def chunks(self, text: str) -> list[tuple[int, int]] | None:
         """Where each statement starts and ends (the last text's, kept: 600 000 characters
@@ -171,10 +177,12 @@ class ParseCache:
         their trees took ~400 ms, and an edit's check needs a few of them."""
         text = source.text
         chunks = self.chunks(text)
+        self.parsed = 0
+        self.broken = []
+        self.lines = []
         if chunks is None or not self._chunks:
             return None
         kept: dict[str, tuple[int, ast.Ruleset]] = {}
-        self.parsed = 0
         header: ast.Header | None = None
         statements: list[ast.Statement] = []
         shifts: list[int] = []
@@ -184,6 +192,7 @@ class ParseCache:
         for index, (start, end) in enumerate(chunks):
             chunk = text[start:end]
             line = source.position(start)[0]
+            self.lines.append(line)
             cached = self._chunks.get(chunk) or kept.get(chunk)
             shift = 0
             if cached is not None:
@@ -198,15 +207,20 @@ class ParseCache:
             else:
                 self.parsed += 1
                 if self.parsed > self.MAX_PARSED:
+                    self.broken = []
                     return None
                 parsed = self._parse_chunk(source.name, chunk, line, first=index == 0)
                 if parsed is None:
-                    return None
+                    self.broken.append(index)  # syntax.py finds its errors
+                    continue
                 tree = parsed
                 cached = (line, tree)
             kept[chunk] = cached
+            if self.broken:
+                continue
             if index == 0:
                 if tree.statements or tree.grades:
+                    self.broken = []
                     return None
                 header = tree.header
             elif tree.grades and not tree.statements and not tree.grades[0].statements:
@@ -220,7 +234,10 @@ class ParseCache:
                     statements.append(tree.statements[0])
                     shifts.append(shift)
             else:
+                self.broken = []
                 return None
+        if self.broken:
+            return None
         if grade_head is not None:
             grades.append(replace(grade_head, statements=tuple(grade_statements)))
         self._chunks = kept
@@ -229,6 +246,17 @@ class ParseCache:
                          for m in _COMMENT_OR_LABEL.finditer(text) if m.group(0)[0] == "#")
         return ast.Ruleset(source.span(0, len(text)), header, tuple(statements), tuple(grades),
                            source, comments), shifts
+
+    def syntax_errors(self, source: SourceFile) -> list[Diagnostic] | None:
+        """After `parse_lazily` found statements that do not parse alone: `check`'s syntax
+        errors, from those statements and their neighbours (syntax.py), or None when only
+        the whole parse will tell."""
+        chunks = self.chunks(source.text)
+        if not self.broken or chunks is None or len(self.lines) != len(chunks):
+            return None
+        grades = [i for i, (start, _end) in enumerate(chunks) if i and _GRADE.match(
+            source.text, start)]
+        return syntax_errors(source.text, source.name, chunks, self.lines, self.broken, grades)
 
     @staticmethod
     def _parse_chunk(name: str, chunk: str, line: int, first: bool) -> ast.Ruleset | None:
@@ -249,6 +277,7 @@ class Analysis:
     def __init__(self, text: str, name: str = "<string>", cache: ParseCache | None = None
                  ) -> None:
         self.source = SourceFile(name, text)
+        self._cache = cache
         self.incremental = False  # parsed from the statement cache
         self.rechecked: int | None = None  # statements checked again (None: the whole scheme)
         ruleset: ast.Ruleset | None = None
@@ -264,6 +293,12 @@ class Analysis:
             if found is not None:
                 ruleset, shifts = found
             self.incremental = ruleset is not None
+        if ruleset is None and cache is not None and incremental:
+            with cache.lock:
+                errors = cache.syntax_errors(self.source)
+            if errors is not None:  # statements that do not parse: their errors, at once
+                self.diagnostics = errors
+                return
         if ruleset is None:
             with decimal.localcontext(CONTEXT):
                 ruleset, diagnostics = parse(self.source)
@@ -293,6 +328,27 @@ class Analysis:
                     with cache.lock:
                         cache.checker.remember(self.source, whole, chunks, result)
         self.diagnostics = result
+
+    @cached_property
+    def statements(self) -> tuple[list[str], list[int]]:
+        """Each statement's text and first line (1-based), the header first: how an earlier
+        version's diagnostics are matched with this one's statements."""
+        text = self.text
+        chunks = self._cache.chunks(text) if self._cache is not None else None
+        if chunks is None:
+            chunks = ParseCache._chunks_of(text) or [(0, len(text))]
+        texts, lines, line, at = [], [], 1, 0
+        for start, end in chunks:
+            line += text.count("\n", at, start)
+            at = start
+            texts.append(text[start:end])
+            lines.append(line)
+        return texts, lines
+
+    @property
+    def parses(self) -> bool:
+        """The text parses (its diagnostics are the checker's, not syntax errors)."""
+        return self._ruleset is not None or self._unmoved is not None
 
     @property
     def ruleset(self) -> ast.Ruleset | None:
@@ -544,6 +600,31 @@ def _pay_lines(node: ast.Pay) -> Iterator[str]:
                  f"amount {describe_expr(item.amount)}" if item.amount is not None else "")
         curve = f" curve {item.curve}" if item.curve else ""
         yield f"- for `{item.kpi}` {share}{curve}".rstrip()
+
+
+def kept_diagnostics(earlier: Analysis, now: Analysis) -> list[Diagnostic]:
+    """While a statement does not parse, `check` reports only its syntax errors; the editor
+    keeps showing the other statements' diagnostics from the last version that parsed
+    (`earlier`): those of every statement whose text is unchanged, moved with it. The
+    broken statement's and any edited statement's are dropped (they may no longer hold)."""
+    if now.parses or not earlier.parses:
+        return []
+    old_texts, old_lines = earlier.statements
+    texts, lines = now.statements
+    where: dict[str, deque[int]] = {}
+    for index, text in enumerate(texts):
+        where.setdefault(text, deque()).append(index)
+    shift: dict[int, int] = {}
+    for index, text in enumerate(old_texts):
+        found = where.get(text)
+        if found:
+            shift[index] = lines[found.popleft()] - old_lines[index]
+    out = []
+    for d in earlier.diagnostics:
+        index = bisect_right(old_lines, d.line) - 1
+        if d.line and index in shift:
+            out.append(replace(d, line=d.line + shift[index]) if shift[index] else d)
+    return sorted(out, key=sort_key)
 
 
 def moved(ruleset: ast.Ruleset, shifts: list[int]) -> ast.Ruleset:

@@ -39,13 +39,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from .. import ast
-from ..checks import BASE, Variant, check_ruleset
-from ..checks import _unique as unique
+from ..checks import BASE, Variant, check_ruleset, unique
 from ..checks.examples import check_examples
 from ..checks.lookalikes import check_lookalikes
-from ..checks.methodology import MAX_KPIS_PER_EMPLOYEE
+from ..checks.methodology import kpis_per_employee
 from ..checks.resolve import resolve
-from ..diagnostics import Diagnostic, did_you_mean, warning
+from ..diagnostics import Diagnostic, did_you_mean
 from ..source import SourceFile
 from .moving import moved_tree as _moved
 
@@ -335,10 +334,9 @@ class IncrementalCheck:
                 if isinstance(statement, ast.Pay) and statement.name not in seen:
                     seen.add(statement.name)
                     pooled.update(item.kpi for item in statement.items)
-            if len(pooled) > MAX_KPIS_PER_EMPLOYEE:
-                out.append(warning("KPI704", f"an employee is paid on {len(pooled)} KPIs; the "
-                                   f"method advises at most {MAX_KPIS_PER_EMPLOYEE}", source,
-                                   ruleset.header.name_span))
+            too_many = kpis_per_employee(pooled, source, ruleset.header)
+            if too_many is not None:
+                out.append(too_many)
         return out
 
 
