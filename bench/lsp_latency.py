@@ -8,7 +8,8 @@ stays valid), into a name in a formula (an unknown name: KPI101) and deleted aga
 error gone), a digit typed into a formula and one into a plan, a line break at the
 end of a line (every later statement moves down a line), a '+' that leaves a formula
 unfinished (a syntax error), a letter typed into a fact's declared name (its users lose it),
-a new declaration pasted, and a digit typed into the one curve every pool pays by. Each edit
+a new declaration pasted, a digit typed into the one curve every pool pays by, and a letter
+typed into the scheme's label in its header (the last two are checked whole). Each edit
 is undone before the next (the undo is timed only for the misspelt name, as "fixed"). For
 each edit the server's CPU time (user + system, from /proc: what the edit cost, whatever else
 the machine was doing) and the wall time from sending `didChange` to receiving
@@ -42,7 +43,8 @@ KINDS = (("label", "a letter in a label (valid)"),
          ("syntax", "'+' after a formula (a syntax error)"),
          ("declared", "a letter in a fact's declared name (its users: KPI101)"),
          ("new", "a new declaration pasted (kpi … = …)"),
-         ("curve", "a digit in the curve every pool pays by"))
+         ("curve", "a digit in the curve every pool pays by"),
+         ("header", "a letter in the scheme's label (the header)"))
 
 
 def _edit(lines: list[str], kind: str, n: int, kpis: int) -> tuple[dict, str, dict]:
@@ -59,9 +61,12 @@ def _edit(lines: list[str], kind: str, n: int, kpis: int) -> tuple[dict, str, di
     if kind == "curve":
         index = next(i for i, line in enumerate(lines) if line.strip().startswith("cap "))
         line = lines[index]
+    if kind == "header":
+        index = 0
+        line = lines[index]
     where = {  # what to find on the line (typed after it), and what to type
         "label": ('"', 1, "x"), "name": ("= f", 3, "x"), "formula": ("otherwise ", 10, "1"),
-        "number": ("plan ", 6, "7"), "syntax": (" otherwise", 0, "+"),
+        "number": ("plan ", 6, "7"), "syntax": (" otherwise", 0, "+"), "header": ('"', 1, "x"),
         "declared": (f"fact f{odd}", len(f"fact f{odd}"), "x")}
     if kind in where:
         found, after, typed = where[kind]
