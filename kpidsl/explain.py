@@ -275,10 +275,14 @@ class _Explainer:
         at = self.pct(x)
         if not line.band:
             return f"{at}, {self.words['outside']}"
+        # the bounds the evaluator was compiled with (kpidsl/lower.py folds them with the
+        # scheme's constants once, not with the month's): a seasonal constant as a bound is
+        # its default in every month
+        bounds = self.variant.constant_values
         if curve.kind == "bands":
             band = curve.bands[line.band - 1]
-            low = fold(band.lower, self.constants) if band.lower is not None else None
-            high = fold(band.upper, self.constants) if band.upper is not None else None
+            low = fold(band.lower, bounds) if band.lower is not None else None
+            high = fold(band.upper, bounds) if band.upper is not None else None
             left = "≤" if band.lower_inclusive else "<"
             right = "≤" if band.upper_inclusive else "<"
             if low is not None and high is not None:
@@ -291,10 +295,10 @@ class _Explainer:
         if curve.kind == "linear":
             points = curve.points
             if line.band >= len(points):
-                last = fold(points[-1].at, self.constants)
+                last = fold(points[-1].at, bounds)
                 return at if last is None else f"{at} ≥ {self.pct(last)}"
-            a = fold(points[line.band - 1].at, self.constants)
-            b = fold(points[line.band].at, self.constants)
+            a = fold(points[line.band - 1].at, bounds)
+            b = fold(points[line.band].at, bounds)
             if a is None or b is None:
                 return at
             return f"{self.pct(a)} ≤ {at} ≤ {self.pct(b)}"
@@ -315,7 +319,10 @@ class _Explainer:
         if isinstance(pays, ast.Binary) and pays.op == "*":
             for side, other in ((pays.left, pays.right), (pays.right, pays.left)):
                 if isinstance(side, ast.CurveInput):
-                    k = fold(other, self.constants)
+                    # a number written in the band, or a constant as the evaluator read it
+                    # (the month's); anything else is said by the band's formula itself
+                    k = other.value if isinstance(other, ast.Literal) else \
+                        self.constants.get(other.name) if isinstance(other, ast.Ref) else None
                     if k is not None and k != 1:
                         return k
         return None
