@@ -366,6 +366,7 @@ class EachDeal(Node):
     source_span: Span = field(default=NO_SPAN, compare=False, repr=False)
     curve_span: Span = field(default=NO_SPAN, compare=False, repr=False)
     kpi_span: Span = field(default=NO_SPAN, compare=False, repr=False)
+    minimum: Expr | None = None  # `with a minimum of 10 RUB`: the least a deal pays
 
 
 @dataclass(frozen=True)

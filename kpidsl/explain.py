@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING
 from . import ast, numbers
 from .checks.fold import fold
 from .checks.walk import nodes
-from .exprtext import describe_expr
+from .exprtext import Prec, Printer, describe_expr
 from .i18n import LANGUAGES, section
 from .labels import label_in
+from .lower import written_at
 from .runtime import CONTEXT
 from .trace import Trace, shown
 from .units import Unit
@@ -46,8 +47,6 @@ WORDS: dict[str, dict[str, str]] = {lang: section("EXPLAIN", lang) for lang in L
 _NEGATED = {">=": "below", ">": "at_most", "<=": "above", "<": "at_least", "=": "is_not",
             "!=": "is"}
 _COMPARE = {">=": "≥", "<=": "≤", "!=": "≠", "=": "=", ">": ">", "<": "<"}
-_PRECEDENCE = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
-_SIGN = {"+": "+", "-": "−", "*": "×", "/": "/"}
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ class _Explainer:
             value = self.value(k.value, k.unit)
             traced = self.trace.kpis[k.name]
             if decl.formula is not None and not isinstance(decl.formula, ast.Ref):
-                text, _value = self.sub(decl.formula)
+                text = self.sub(decl.formula)
                 parts.append(f"{self.formula(decl.formula)} = {self.functions(text)} "
                              f"{self.eq(shown(traced.value), k.value)} "
                              f"{value}")
@@ -182,15 +181,15 @@ class _Explainer:
             if k.attainment is None:
                 parts.append(value if not parts else self.words["no_attainment"])
             elif decl.attainment is not None:
-                text, _value = self.sub(decl.attainment)
+                text = self.sub(decl.attainment)
                 parts.append(f"{text} {self.eq_pct(exact, k.attainment)} {self.pct(k.attainment)}")
             elif k.plan is not None:
                 plan = self.value(k.plan, k.unit)
                 if k.direction == "lower":
                     # the text shows 2 − value ÷ plan, before "at least 0": '≈' when that
                     # clamp (or a rounding) changed it
-                    if traced.value is not None and traced.plan:
-                        exact = shown(2 - traced.value / traced.plan)
+                    if traced.unclamped is not None:
+                        exact = shown(traced.unclamped)
                     parts.append(f"2 − {value} / {plan} {self.eq_pct(exact, k.attainment)} "
                                  f"{self.pct(k.attainment)} ({self.words['lower']})")
                 else:
@@ -216,14 +215,18 @@ class _Explainer:
     # ---- pools
     def pool(self, pay: ast.Pay, lines: list[Line], amount: Decimal) -> None:
         label = label_in(pay, self.lang)
-        pool_value = self.sub(pay.pool)[1] if pay.pool is not None else None
+        traced = self.trace.payments.get(pay.name)
+        pool_value = shown(traced.pool) if traced is not None else None
         heading = f"{label} ({self.words['pool']} {self.amount(pool_value)})" \
             if pool_value is not None else label
         self.add(0, f"{heading}:", "heading")
         items = {item.kpi: item for item in pay.items}
         for line in lines:
             self.add(1, self.pool_line(line, items.get(line.kpi)), "line")
-        total = sum((line.amount for line in lines), Decimal(0))
+        # the lines' sum as the evaluator had it, before the payment's own gates; lines a
+        # budget scaled add up to the amount paid (Result.scale_component)
+        total = traced.rounded if traced is not None and traced.rounded is not None and \
+            not any(line.gate == "scaled" for line in lines) else amount
         sum_text = " + ".join(self.amount(line.amount) for line in lines)
         text = f"{label}: {sum_text} = {self.amount(total)}" if len(lines) > 1 else \
             f"{label}: {self.amount(total)}"
@@ -289,17 +292,20 @@ class _Explainer:
         pay = self.variant.pays[line.payment]
         # the line's gates as the evaluator has them: the payment's `only if` first
         gates = [g for g in pay.gates if g.kind == "only_if"] + list(item.gates if item else ())
-        applied = [gates[i] for i in self.trace.lines[(line.payment, line.kpi)].gates
-                   if i < len(gates) and gates[i].kind == kind]
-        return self.gate_text(applied[-1] if applied else None, line.gate)
+        traced = self.trace.lines[(line.payment, line.kpi)]
+        applied = [i for i in traced.gates if i < len(gates) and gates[i].kind == kind]
+        if not applied:
+            return self.gate_text(None, line.gate)
+        return self.gate_text(gates[applied[-1]], line.gate, traced.limits.get(applied[-1]))
 
     def gate_words(self, pay: ast.Pay, amount: Decimal) -> str:
         traced = self.trace.payments.get(pay.name)
         own = [g for g in pay.gates if not (pay.items and g.kind == "only_if")]
         if traced is not None and traced.gates and traced.gates[-1] < len(own):
-            gate = own[traced.gates[-1]]  # the last the evaluator applied
+            index = traced.gates[-1]
+            gate = own[index]  # the last the evaluator applied
             return self.gate_text(gate, {"only_if": "withheld", "cap": "capped"}.get(
-                gate.kind, "floored"))
+                gate.kind, "floored"), traced.limits.get(index))
         for gate in pay.gates:
             if gate.kind == "only_if" and amount == 0:
                 return self.gate_text(gate, "withheld")
@@ -307,14 +313,17 @@ class _Explainer:
                 return self.gate_text(gate, "capped" if gate.kind == "cap" else "floored")
         return ""
 
-    def gate_text(self, gate: ast.Gate | None, what: str) -> str:
+    def gate_text(self, gate: ast.Gate | None, what: str,
+                  traced: Fraction | None = None) -> str:
+        """A gate in words, with the limit the evaluator applied (`traced`, its trace's);
+        without it, the limit's formula with the employee's numbers in it."""
         if gate is None:
             return what
         if what == "withheld":
             return self.words["withheld"].format(cond=describe_expr(gate.value))
-        text, value = self.sub(gate.value)
-        limit = text if value is None else (self.pct(value) if self._is_ratio(gate.value)
-                                            else self.amount(value))
+        value = shown(traced)
+        limit = self.sub(gate.value) if value is None else (
+            self.pct(value) if self._is_ratio(gate.value) else self.amount(value))
         said = self.words["capped" if what == "capped" else "floored"].format(limit=limit)
         if gate.unless is not None:  # why it applied: its `unless` did not hold
             said += f" ({self.not_holding(gate.unless)})"
@@ -324,7 +333,7 @@ class _Explainer:
         """A condition that did not hold, with the employee's numbers: 'Revenue attainment
         96% is below 100%'."""
         if isinstance(condition, ast.Compare) and str(condition.op) in _NEGATED:
-            (left, _lv), (right, _rv) = self.sub(condition.left), self.sub(condition.right)
+            left, right = self.sub(condition.left), self.sub(condition.right)
             kpi = self.variant.kpis.get(getattr(condition.left, "name", ""))
             name = self.words["attainment_of"].format(kpi=label_in(kpi, self.lang)) \
                 if isinstance(condition.left, ast.AttainmentOf) and kpi is not None \
@@ -332,7 +341,7 @@ class _Explainer:
             if name != left:
                 left = f"{name} {left}"
             return f"{left} {self.words[_NEGATED[str(condition.op)]]} {right}"
-        return self.words["not_met"].format(cond=self.sub(condition)[0])
+        return self.words["not_met"].format(cond=self.sub(condition))
 
     def _is_ratio(self, expr: ast.Expr) -> bool:
         return isinstance(expr, ast.Literal) and expr.unit is Unit.PERCENT
@@ -359,7 +368,7 @@ class _Explainer:
         if formula is None:
             self.add(0, f"{label}: {self.amount(amount)}", "component")
             return
-        text, _shown = self.sub(formula)
+        text = self.sub(formula)
         # the exact value the evaluator rounded, and what it rounded it to (its trace)
         traced = self.trace.payments.get(pay.name)
         exact = traced.exact if traced is not None else None
@@ -426,10 +435,12 @@ class _Explainer:
 
     # ---- expressions with the employee's numbers in them
     def sub(self, expr: ast.Expr | None, curve_input: Decimal | None = None,
-            top: int = 0) -> tuple[str, Decimal | None]:
+            top: Prec = Prec.CONDITIONAL, scope: tuple[str, ...] | None = None) -> str:
+        """`expr` with the evaluator's values in it (`scope`: the line a curve's band is
+        written for); parenthesised where it stands in a place binding at `top`."""
         if expr is None:
-            return "", None
-        return _Substitute(self, curve_input).text(expr, top)
+            return ""
+        return _Substitute(self, curve_input, scope).operand(expr, top)
 
 
 def _shown_percent(fraction: Decimal) -> Decimal:
@@ -440,113 +451,98 @@ def _shown_percent(fraction: Decimal) -> Decimal:
     return scaled
 
 
-class _Substitute:
-    """An expression written with values in place of names (the trace's values of facts,
-    constants and KPIs). Its value, where it can be read off those, picks which branch of
-    an `if` the text shows; the amounts and the '=' or '≈' in front of them come from the
-    trace, never from here."""
+class _Substitute(Printer):
+    """An expression written with the evaluator's values in place of names: the trace's
+    facts (with the defaults used), constants (the month's) and KPIs; an `if` as the branch
+    the evaluator took, a division as its `otherwise` when that was taken (the trace's
+    `branches`). It computes nothing: where the trace holds no choice (a branch the
+    evaluator never reached), the whole `if` is written. Structure, precedence and
+    parentheses are the one printer's (kpidsl/exprtext.py)."""
 
-    def __init__(self, owner: _Explainer, curve_input: Decimal | None) -> None:
+    def __init__(self, owner: _Explainer, curve_input: Decimal | None,
+                 scope: tuple[str, ...] | None) -> None:
+        super().__init__()
         self.o = owner
         self.x = curve_input
-        r = owner.result
-        self.kpis = r.kpis
+        self.scope = scope  # a curve's band: the line whose curve it is
+        self.kpis = owner.result.kpis
         self.facts = owner.trace.facts  # with the defaults the evaluator used
         self.units = owner.variant.units
         self.constants = owner.constants
 
-    def text(self, expr: ast.Expr, context: int = 0) -> tuple[str, Decimal | None]:
-        text, value, own = self._node(expr)
-        return (f"({text})" if own < context else text), value
+    def taken(self, at: tuple[int, int] | None) -> bool | None:
+        """The way the evaluator went at the choice written at `at` (None: not traced)."""
+        return None if at is None else self.o.trace.branches.get((self.scope, at))
 
-    def _name(self, name: str) -> tuple[str, Decimal | None, int]:
+    def branch(self, e: ast.Expr) -> ast.Expr:
+        """An `if` the evaluator decided stands for the branch it took (nested too)."""
+        while isinstance(e, ast.IfThenElse):
+            taken = self.taken(written_at(e))
+            if taken is None:
+                return e
+            e = e.then if taken else e.otherwise
+        return e
+
+    def operand(self, e: ast.Expr, place: Prec) -> str:
+        return super().operand(self.branch(e), place)
+
+    # ---- words
+    def literal(self, e: ast.Literal) -> str:
+        if e.unit is Unit.PERCENT:
+            return self.o.pct(e.value)
+        return self.o.amount(e.value) if e.unit is Unit.MONEY else self.o.num(e.value)
+
+    def name(self, name: str) -> str:
         o = self.o
         if name in self.constants:
-            value = self.constants[name]
-            return o.value(value, self.units.get(name, Unit.NUMBER)), value, 9
+            return o.value(self.constants[name], self.units.get(name, Unit.NUMBER))
         if name in self.kpis:
             k = self.kpis[name]
-            return o.value(k.value, k.unit), k.value, 9
+            return o.value(k.value, k.unit)
         if name in self.facts:
-            value = self.facts[name]
-            return o.value(value, self.units.get(name, Unit.NUMBER)), value, 9
-        return name, None, 9
+            return o.value(self.facts[name], self.units.get(name, Unit.NUMBER))
+        return name
 
-    def _node(self, e: ast.Expr) -> tuple[str, Decimal | None, int]:
-        o = self.o
-        if isinstance(e, ast.Literal):
-            if e.unit is Unit.PERCENT:
-                return o.pct(e.value), e.value, 9
-            return (o.amount(e.value) if e.unit is Unit.MONEY else o.num(e.value)), e.value, 9
-        if isinstance(e, ast.Ref):
-            return self._name(e.name)
-        if isinstance(e, ast.CurveInput):
-            return ("attainment", None, 9) if self.x is None else (o.num(self.x), self.x, 9)
-        if isinstance(e, ast.PlanOf | ast.AttainmentOf):
-            k = self.kpis.get(e.name)
-            value = None if k is None else (k.plan if isinstance(e, ast.PlanOf) else k.attainment)
-            if value is None or k is None:
-                return describe_expr(e), None, 9
-            return (o.value(value, k.unit) if isinstance(e, ast.PlanOf) else o.pct(value)), \
-                value, 9
-        if isinstance(e, ast.Unary):
-            text, value = self.text(e.operand, 7)
-            if e.op == "+":  # the value itself
-                return f"+{text}", value, 7
-            return f"−{text}", (None if value is None else -value), 7
-        if isinstance(e, ast.Binary):
-            own = _PRECEDENCE[e.op]
-            (lt, lv), (rt, rv) = self.text(e.left, own), self.text(e.right, own + 1)
-            value = None
-            if lv is not None and rv is not None:
-                value = lv + rv if e.op == "+" else lv - rv if e.op == "-" else lv * rv
-            return f"{lt} {_SIGN[e.op]} {rt}", value, own
-        if isinstance(e, ast.Division):
-            (lt, lv), (rt, rv) = self.text(e.left, 6), self.text(e.right, 7)
-            if rv == 0 and e.otherwise is not None:
-                ot, ov = self.text(e.otherwise, 7)
-                return f"{lt} / {rt} → {ot}", ov, 6
-            value = lv / rv if lv is not None and rv else None
-            return f"{lt} / {rt}", value, 6
-        if isinstance(e, ast.Call):
-            args = [self.text(a) for a in e.args]
-            values = [v for _, v in args if v is not None]
-            value = None
-            if len(values) == len(args):
-                value = abs(values[0]) if e.function == "abs" else \
-                    (min if e.function == "min" else max)(values)
-            return f"{e.function}({', '.join(t for t, _ in args)})", value, 9
-        if isinstance(e, ast.Round):
-            text, value = self.text(e.value)
-            step = fold(e.step, self.constants)
-            rounded = None
-            if value is not None and step:
-                from .runtime import ROUNDING_MODES
+    def sign(self, op: ast.UnaryOp | ast.BinaryOp | ast.CompareOp) -> str:
+        return _COMPARE.get(op) or super().sign(op)
 
-                rounded = (value / step).to_integral_value(ROUNDING_MODES[e.mode]) * step
-            return f"round({text}, {describe_expr(e.step)})", rounded, 9
-        if isinstance(e, ast.Compare):
-            (lt, lv), (rt, rv) = self.text(e.left, 5), self.text(e.right, 5)
-            truth = None if lv is None or rv is None else Decimal(_compare(e.op, lv, rv))
-            return f"{lt} {_COMPARE.get(e.op, e.op)} {rt}", truth, 4
-        if isinstance(e, ast.Logical):
-            own = _PRECEDENCE[e.op]
-            (lt, lv), (rt, rv) = self.text(e.left, own), self.text(e.right, own + 1)
-            truth = None
-            if lv is not None and rv is not None:
-                truth = Decimal(bool(lv and rv) if e.op == "and" else bool(lv or rv))
-            return f"{lt} {e.op} {rt}", truth, own
-        if isinstance(e, ast.Not):
-            text, value = self.text(e.operand, 3)
-            return f"not {text}", None if value is None else Decimal(not value), 3
-        if isinstance(e, ast.IfThenElse):
-            cond, truth = self.text(e.condition)
-            if truth is not None:  # show the branch taken, as a person would
-                return self._node(e.then if truth else e.otherwise)
-            (tt, _), (et, _) = self.text(e.then), self.text(e.otherwise)
-            return f"if {cond} then {tt} else {et}", None, 0
-        return o.formula(e), None, 9  # team figures: in the reader's words
+    def rounding(self, e: ast.Round, value: str) -> str:
+        return f"round({value}, {describe_expr(e.step)})"
 
+    # ---- the kinds whose text is a value, a choice, or the reader's words
+    def visit_CurveInput(self, e: ast.CurveInput) -> str:
+        return "attainment" if self.x is None else self.o.num(self.x)
 
-def _compare(op: str, a: Decimal, b: Decimal) -> bool:
-    return {">=": a >= b, "<=": a <= b, "!=": a != b, "=": a == b, ">": a > b, "<": a < b}[op]
+    def visit_PlanOf(self, e: ast.PlanOf) -> str:
+        k = self.kpis.get(e.name)
+        if k is None or k.plan is None:
+            return describe_expr(e)
+        return self.o.value(k.plan, k.unit)
+
+    def visit_AttainmentOf(self, e: ast.AttainmentOf) -> str:
+        k = self.kpis.get(e.name)
+        if k is None or k.attainment is None:
+            return describe_expr(e)
+        return self.o.pct(k.attainment)
+
+    def visit_Division(self, e: ast.Division) -> str:
+        left = self.operand(e.left, Prec.PRODUCT)
+        right = self.operand(e.right, Prec.SIGNED)
+        if e.otherwise is not None and self.taken(written_at(e)) is False:
+            return f"{left} / {right} → {self.operand(e.otherwise, Prec.SIGNED)}"
+        return f"{left} / {right}"
+
+    def visit_IfThenElse(self, e: ast.IfThenElse) -> str:
+        chosen = self.branch(e)
+        if chosen is not e:
+            return self.visit(chosen)
+        return super().visit_IfThenElse(e)
+
+    def visit_TeamAggregate(self, e: ast.TeamAggregate) -> str:
+        return self.o.formula(e)  # team figures: in the reader's words
+
+    def visit_TeamSize(self, e: ast.TeamSize) -> str:
+        return self.o.formula(e)
+
+    def visit_CurveCall(self, e: ast.CurveCall) -> str:
+        return self.o.formula(e)  # its value is said on a line of its own (`curve_calls`)

@@ -168,6 +168,9 @@ class Division(Expr):
     left: Expr
     right: Expr
     otherwise: Expr | None = None  # the value when `right` is zero; None: zero fails
+    # where the scheme writes it (start and end offsets): a trace records by it whether
+    # `otherwise` was taken (None: a division the lowering made, or a node with no span)
+    at: tuple[int, int] | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,8 @@ class Choose(Expr):
     condition: Expr
     then: Expr
     otherwise: Expr
+    # where the scheme writes it: a trace records by it which branch was taken
+    at: tuple[int, int] | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,12 @@ class CurveValue(Expr):
 
     curve: str
     arg: Expr
+
+
+def written_at(e: ast.Expr) -> tuple[int, int] | None:
+    """Where an expression is written (start and end offsets in the scheme's text), the key
+    under which a trace records the choice it made there; None for a node with no span."""
+    return (e.span.start, e.span.end) if e.span.end > e.span.start else None
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -483,7 +494,8 @@ class _Lowering:
                 return Binary(BinaryOp(e.op), x(e.left), x(e.right))
             case ast.Division():
                 return Division(x(e.left), x(e.right),
-                                x(e.otherwise) if e.otherwise is not None else None)
+                                x(e.otherwise) if e.otherwise is not None else None,
+                                at=written_at(e))
             case ast.Compare():
                 return Compare(CompareOp(e.op), x(e.left), x(e.right))
             case ast.Logical():
@@ -491,7 +503,7 @@ class _Lowering:
             case ast.Not():
                 return Not(x(e.operand))
             case ast.IfThenElse():
-                return Choose(x(e.condition), x(e.then), x(e.otherwise))
+                return Choose(x(e.condition), x(e.then), x(e.otherwise), at=written_at(e))
             case ast.Call():
                 return Call(Function(e.function), tuple(x(a) for a in e.args))
             case ast.Round():

@@ -566,10 +566,12 @@ class _Builder:
                 where = self.condition(part.children[0])
             else:
                 order = tuple(str(n) for n in part.children)
+        minimum = self.expr(rest.pop().children[0]) \
+            if isinstance(rest[-1], Tree) and rest[-1].data == "each_minimum" else None
         curve, running, kpi = rest
         return ast.EachDeal(self.span(tree), str(noun), str(source), where, order, str(curve),
                             str(running), str(kpi), self.span(source), self.span(curve),
-                            self.span(kpi))
+                            self.span(kpi), minimum)
 
     def pool_item(self, tree: Tree) -> ast.PoolItem:
         kpi = tree.children[0]

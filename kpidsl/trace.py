@@ -68,14 +68,17 @@ class LineTrace:
     band: int = 0
     amount: Decimal | None = None  # rounded, before the gates on the amount
     gates: list[int] = field(default_factory=list)  # the line's gates that applied, by index
+    limits: dict[int, Fraction] = field(default_factory=dict)  # gate index → its limit
 
 
 @dataclass
 class PaymentTrace:
     name: str
-    exact: Fraction | None = None  # a formula's exact value before rounding
-    rounded: Decimal | None = None
+    exact: Fraction | None = None  # a formula's exact value before rounding; a pool's sum
+    rounded: Decimal | None = None  # a formula rounded, a pool's sum; before the gates
     gates: list[int] = field(default_factory=list)
+    limits: dict[int, Fraction] = field(default_factory=dict)  # gate index → its limit
+    pool: Fraction | None = None  # a pool's amount (its lines' shares are weight × pool)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class KpiTrace:
     plan: Fraction | None
     attainment: Fraction | None  # as paid (after `round attainment`)
     unrounded: Fraction | None = None  # before `round attainment`
+    unclamped: Fraction | None = None  # lower is better: 2 − value ÷ plan, before "at least 0"
 
 
 @dataclass
@@ -95,6 +99,10 @@ class Trace:
     payments: dict[str, PaymentTrace] = field(default_factory=dict)
     # curve(x) in formulas, in the order computed: (curve, "kpi:name" or "pay:name", value)
     calls: list[tuple[str, str, CurveTrace]] = field(default_factory=list)
+    # each choice made, under (scope, where the scheme writes it): True when an `if` took
+    # `then` or a division with `otherwise` divided, False when it took the other way;
+    # scope is None, or inside a curve the line's (payment, kpi) or ("call", curve, where)
+    branches: dict[tuple[Any, tuple[int, int]], bool] = field(default_factory=dict)
     _pending: dict[Any, Any] = field(default_factory=dict, repr=False)  # until its record ends
 
     def record(self, kind: str, key: Any, *values: Any) -> None:
@@ -103,13 +111,15 @@ class Trace:
             self.lets[key] = exact(*values)
         elif kind == "fact":
             self.facts[key] = values[0]
-        elif kind == "attainment":
-            self._pending[("attainment", key)] = exact(*values)
+        elif kind == "branch":
+            self.branches[key] = bool(values[0])
+        elif kind in ("attainment", "unclamped"):
+            self._pending[(kind, key)] = exact(*values)
         elif kind == "kpi":
             v, vd, p, pd, a, ad = values
             unrounded = self._pending.pop(("attainment", key), None)
             self.kpis[key] = KpiTrace(exact(v, vd), exact(p, pd), exact(a, ad),
-                                      unrounded)
+                                      unrounded, self._pending.pop(("unclamped", key), None))
         elif kind == "slices":
             self._pending[key] = [Slice(Fraction(lo), Fraction(hi), rate, Fraction(pays))
                                   for lo, hi, rate, pays in values[0]]
@@ -139,10 +149,13 @@ class Trace:
             line.share, line.attainment = exact(share, share_d), exact(x, x_d)
             line.gated_factor, line.band, line.amount = exact(f, f_d), band, amount
         elif kind == "gate":
-            if isinstance(key, tuple):
-                self.line(key).gates.append(values[0])
-            else:
-                self.payment(key).gates.append(values[0])
+            applied: LineTrace | PaymentTrace = \
+                self.line(key) if isinstance(key, tuple) else self.payment(key)
+            applied.gates.append(values[0])
+            if len(values) == 3:  # a cap or floor: the limit it applied
+                applied.limits[values[0]] = exact(values[1], values[2])  # type: ignore[assignment]
+        elif kind == "pool":
+            self.payment(key).pool = exact(*values)
         elif kind == "pay":
             n, d, rounded = values
             payment = self.payment(key)

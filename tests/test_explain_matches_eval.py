@@ -94,3 +94,20 @@ def test_a_formula_on_half_a_kopeck_is_explained_as_paid() -> None:
     shows_what_was_paid(scheme, result)
     lines = explain(scheme, result)
     assert not any("0.95" in x for x in lines), lines
+
+
+@pytest.mark.parametrize("month", [None, 12])
+def test_an_if_is_explained_as_the_branch_paid(month: int | None) -> None:
+    """Revenues around a condition on a rounded value (95.50 lands exactly on half a
+    kopeck, where 34-digit arithmetic would choose the other branch) and a seasonal
+    threshold: the branch written in the explanation is the amount paid."""
+    scheme = kpidsl.load(ROOT / "tests" / "fixtures" / "chosen_branches.kpi")
+    for cents in range(9_400, 9_700, 7):
+        revenue = Decimal(cents) / 100
+        result = scheme.evaluate({"revenue": revenue}, employee="e1", month=month)
+        shows_what_was_paid(scheme, result)
+        lines = explain(scheme, result)
+        base = numbers.amount(result.components["base"], "en")
+        assert f"  = {base} = {base}" in lines, lines
+        check = result.kpis["check"].value
+        assert f"else 0 RUB = {numbers.number(check.normalize(), 'en')} = " in lines[2], lines

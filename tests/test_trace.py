@@ -90,3 +90,76 @@ def test_a_gate_says_why_it_applied() -> None:
     # at plan the `unless` holds: no cap
     assert "capped" not in "\n".join(explain(scheme, scheme.evaluate(facts(100_000),
                                                                       employee="e1")))
+
+
+BRANCHES = ROOT / "tests" / "fixtures" / "chosen_branches.kpi"
+
+
+def test_the_trace_records_which_way_each_choice_went() -> None:
+    """revenue 95.50: round(revenue / 9 × 9%, 0.01) is 0.96 exactly (0.95 at 34 digits), so
+    both `if`s take `then`; in December the seasonal threshold is 2 RUB and they take
+    `else`. The `if` in the curve's band is recorded under the line it was computed for."""
+    scheme = kpidsl.load(BRANCHES)
+    text = scheme.checked.source.text
+
+    def at(snippet: str) -> int:
+        return text.index(snippet, text.index("\nkpi "))
+
+    result = scheme.evaluate({"revenue": "95.50"}, employee="e1")
+    branches = result.trace().branches
+    assert {(scope, start): taken for (scope, (start, _end)), taken in branches.items()} == {
+        (None, at("if round")): True,
+        (None, text.index("if round", text.index("pay base"))): True,
+        (None, at("revenue / calls")): False,  # no calls: `otherwise` was taken
+        (("bonus", "check"), at("if attainment")): True,
+    }
+    december = scheme.evaluate({"revenue": "95.50", "calls": "3"}, employee="e1", month=12)
+    assert sorted(december.trace().branches.values()) == [False, False, True]
+    assert december.components == {"base": Decimal("10.00"), "per_call": Decimal("31.83"),
+                                   "bonus": Decimal("0.00")}
+
+
+def test_the_generated_trace_calls_are_only_in_the_tracing_module() -> None:
+    from kpidsl.backends.python import generate
+
+    scheme = kpidsl.load(BRANCHES)
+    plain, traced = generate(scheme.checked), generate(scheme.checked, trace=True)
+    assert "'branch'" not in plain.source
+    assert traced.source.count("trace('branch'") == 4
+
+
+def test_an_explanation_shows_the_branch_paid() -> None:
+    scheme = kpidsl.load(BRANCHES)
+    result = scheme.evaluate({"revenue": "95.50"}, employee="e1")
+    assert result.total == Decimal("1960.00")
+    assert explain(scheme, result) == [
+        "Calculation for e1 (Chosen branches)",
+        "Attainment:",
+        "  Check: if round(revenue / 9 × 9%, 0.01, half up) >= threshold then revenue else "
+        "0 RUB = 95.5 = 95.50; 95.50 / 100 = 95.5%",
+        "Base: if round(revenue / 9 × 9%, 0.01, half up) >= threshold then 1000 RUB else "
+        "10 RUB",
+        "  = 1,000 = 1,000",
+        "Per call: revenue / calls otherwise 5 RUB",
+        "  = 95.5 / 0 → 5 = 5",
+        "Bonus (pool 1,000):",
+        "  Check: 95.5% ≥ 50%: 1,000 × 0.955 = 955",
+        "  Bonus: 955",
+        "Total: 1,000 + 5 + 955 = 1,960",
+    ]
+    december = scheme.evaluate({"revenue": "95.50"}, employee="e1", month=12)
+    assert explain(scheme, december, "ru") == [
+        "Расчёт: e1 (Chosen branches)",
+        "Выполнение плана:",
+        "  Check: если округл(Revenue ÷ 9 × 9 % до 0,01, по правилам арифметики, половина — "
+        "вверх) ≥ Threshold, то Revenue, иначе 0 ₽ = 0 = 0; 0 / 100 = 0 %",
+        "Base: если округл(Revenue ÷ 9 × 9 % до 0,01, по правилам арифметики, половина — "
+        "вверх) ≥ Threshold, то 1 000 ₽, иначе 10 ₽",
+        "  = 10 = 10",
+        "Per call: Revenue ÷ Calls (или 5 ₽, если Calls равно 0)",
+        "  = 95,5 / 0 → 5 = 5",
+        "Bonus (фонд 1 000):",
+        "  Check: 0 % < 50 %: 1 000 × 0 = 0",
+        "  Bonus: 0",
+        "Итого: 10 + 5 + 0 = 15",
+    ]

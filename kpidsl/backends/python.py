@@ -158,6 +158,10 @@ class _VariantWriter:
                  literals: _Literals, index: int, trace: bool = False) -> None:
         self.trace = trace
         self.context = ""  # what a traced curve call is part of: "kpi:name", "pay:name"
+        # what a traced choice is recorded under, besides where it is written: None in the
+        # variant's function, the caller's key inside a curve (one curve serves many lines)
+        self.scope = "None"
+        self.pools_traced: set[str] = set()
         self.program = program
         self.optimised = optimised
         self.variant = optimised.variant
@@ -297,6 +301,7 @@ class _VariantWriter:
                     lines.append((pay.name, item.kpi))
                 w.at(pay.line)
                 w.line(f"{target} = {' + '.join(p + '_amount' for p in parts)}")
+                self.record("pay", pay.name, target, "rt.ONE", target)  # before its gates
             else:
                 formula = self.value(pay.formula)
                 if self.trace:  # the exact value before rounding, computed once
@@ -385,6 +390,10 @@ class _VariantWriter:
             q = Q(f"{target}_n", f"{target}_d")
             w.line(f"{target}_n, {target}_d = rt.lower_is_better_q({value.n}, {value.den}, "
                    f"{plan.n}, {plan.den})")
+            if self.trace:  # 2 − value ÷ plan before "at least 0", as (numerator, denominator)
+                self.record("unclamped", kpi.name,
+                            f"{self.lit(Decimal(2))} * {value.den} * {plan.n} - {value.n} * "
+                            f"{plan.den}", f"{value.den} * {plan.n}")
         else:
             assert kpi.plan is not None
             static = self.static(kpi.plan.value) if not kpi.plan.by_month else None
@@ -437,6 +446,9 @@ class _VariantWriter:
         pool_q = self.value(pay.pool) if isinstance(pay.pool, lo.Number) else self.named(pool)
         share_q = self.value(item.share) if item.weight is None else \
             _ExprWriter(self).product(self.value(item.weight), pool_q)
+        if self.trace and item.weight is not None and pay.name not in self.pools_traced:
+            self.pools_traced.add(pay.name)
+            self.record("pool", pay.name, pool_q.n, pool_q.den)
         curve = self.curve_functions[item.curve]
         w.comment(f"line {label_comment(pay.name)} for {label_comment(item.kpi)}")
         value = self.static(item.share)
@@ -505,11 +517,12 @@ class _VariantWriter:
         self.ids[key] = "written"
         return False
 
-    def gate_applied(self, key: object, index: int) -> None:
-        """Inside a gate's `if`: the trace says which gate applied."""
+    def gate_applied(self, key: object, index: int, *limit: str) -> None:
+        """Inside a gate's `if`: the trace says which gate applied, and at what limit (the
+        limit's numerator and denominator; a money limit rounded to the payout step)."""
         if self.trace:
             self.w.indent += 1
-            self.record("gate", key, str(index))
+            self.record("gate", key, str(index), *limit)
             self.w.indent -= 1
 
     def write_item_gate(self, gate: lo.Gate, line: str, factor: Q, key: object = None,
@@ -534,7 +547,7 @@ class _VariantWriter:
             w.line(f"{factor_id}_d = {factor.d}")
             factor = Q(factor_id, f"{factor_id}_d")
         w.line(f"if {writer.compare(factor, compare, limit)}{unless}:")
-        self.gate_applied(key, index)
+        self.gate_applied(key, index, limit.n, limit.den)
         if factor.d is None and limit.d is None:
             w.line(f"    {factor_id}, {line}_gate = {limit.n}, {word!r}")
             return factor
@@ -552,7 +565,7 @@ class _VariantWriter:
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
         compare, word = (">", "capped") if gate.kind is lo.GateKind.CAP else ("<", "floored")
         w.line(f"if {line}_amount {compare} {limit}{unless}:")
-        self.gate_applied(key, index)
+        self.gate_applied(key, index, limit, "rt.ONE")
         w.line(f"    {line}_amount, {line}_gate = {limit}, {word!r}")
 
     def write_gate(self, gate: lo.Gate, target: str, index: int = 0, key: str = "") -> None:
@@ -567,7 +580,7 @@ class _VariantWriter:
         unless = f" and not ({self.expr(gate.unless)})" if gate.unless is not None else ""
         compare = ">" if gate.kind is lo.GateKind.CAP else "<"
         w.line(f"if {target} {compare} {limit}{unless}:")
-        self.gate_applied(key, index)
+        self.gate_applied(key, index, limit, "rt.ONE")
         w.line(f"    {target} = {limit}")
 
     # ---- curves
@@ -581,6 +594,7 @@ class _VariantWriter:
         w.comment(f"curve {label_comment(curve.name)}")
         w.line(f"def {name}_q(x, x_d{', trace=None, key=None' if self.trace else ''}):")
         w.indent += 1
+        self.scope = "key"
         factor = curve.kind.write_python(self, curve)  # the kind's own code (kpidsl/curvekinds)
         if self.trace:
             w.line("if trace is not None:")
@@ -590,6 +604,7 @@ class _VariantWriter:
             w.line("if trace is not None:")
             w.line(f"    trace('limited', key, value, {factor.den})")
         w.line(f"return value, {factor.den}, band")
+        self.scope = "None"
         w.indent -= 1
         w.line(f"{name} = rt.shown_curve({name}_q)")
         w.line("")
@@ -759,6 +774,18 @@ class _ExprWriter:
     def shown(self, q: Q) -> str:
         return q.n if q.d is None else f"({q.n} / {q.d})"
 
+    def chosen(self, at: tuple[int, int] | None, test: str) -> str:
+        """A choice's test; in a tracing module it also records which way the choice went
+        (`trace('branch', (scope, at), value)`: true took `then`, or divided)."""
+        o = self.owner
+        if not o.trace or at is None:
+            return test
+        temp = self.temp()
+        call = f"trace('branch', ({o.scope}, {at!r}), {temp})"
+        if o.scope != "None":  # a curve is also called without a trace (charts, tables)
+            call = f"trace is not None and {call}"
+        return f"(({temp} := {test}), {call})[0]"
+
     def pair_call(self, code: str) -> Q:
         temp = self.temp()
         return Q(f"({temp} := {code})[0]", f"{temp}[1]", stable=False)
@@ -807,7 +834,7 @@ class _ExprWriter:
             case lo.Not():
                 return Q(f"(not {self.write(e.operand)})")
             case lo.Choose():
-                condition = self.write(e.condition)
+                condition = self.chosen(e.at, self.write(e.condition))
                 then, otherwise = self.value(e.then), self.value(e.otherwise)
                 if then.d is None and otherwise.d is None:
                     return Q(f"({then.n} if {condition} else {otherwise.n})")
@@ -888,8 +915,9 @@ class _ExprWriter:
         otherwise = self.value(e.otherwise)
         zero = self.temp()
         temp = self.temp()
+        test = self.chosen(e.at, f"({zero} := {right.n})")
         return Q(f"({temp} := ({self.quotient(left, zero, right)} "
-                 f"if ({zero} := {right.n}) else ({otherwise.n}, {otherwise.den})))[0]",
+                 f"if {test} else ({otherwise.n}, {otherwise.den})))[0]",
                  f"{temp}[1]", stable=False)
 
     def quotient(self, left: Q, right_n: str, right: Q) -> str:

@@ -16,7 +16,7 @@ from .model import BASE, Change, CheckedRuleset, Variant
 from .names import check_cycles, check_names, check_per_team
 from .pools import check_pools
 from .resolve import resolve
-from .sources import check_sources
+from .sources import check_deal_minimums, check_sources
 from .types import check_units
 
 __all__ = ["BASE", "Change", "CheckedRuleset", "Variant", "check_ruleset"]
@@ -35,6 +35,7 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
         variant.constant_order = [name for kind, name in order if kind == "constant"]
         variant.kpi_order = [name for kind, name in order if kind == "value"]
         found += check_units(variant, source, currency, order)
+        found += check_deal_minimums(variant, source, currency)
         # pools and curves run on whatever resolved, so a misspelt name hides nothing else
         found += check_pools(variant, source, currency)
         found += check_curves(variant, source, currency)

@@ -252,6 +252,32 @@ def _check_each(variant: Variant, pay: ast.Pay, each: ast.EachDeal,
     return out
 
 
+def check_deal_minimums(variant: Variant, source: SourceFile,
+                        currency: str) -> list[Diagnostic]:
+    """`with a minimum of 10 RUB`: a constant amount of money, not negative (KPI645); run
+    once the constants are known."""
+    from .fold import fold
+
+    out: list[Diagnostic] = []
+    for pay in variant.pays.values():
+        each = pay.each
+        if each is None or each.minimum is None:
+            continue
+        expr = each.minimum
+        value = fold(expr, variant.constant_values)
+        unit = expr.unit if isinstance(expr, ast.Literal) else Unit.ANY
+        written = expr.currency if isinstance(expr, ast.Literal) else ""
+        if value is None or value < 0:
+            out.append(error("KPI645", f"payment '{pay.name}': the minimum a {each.noun} pays "
+                             "must be a constant amount, not negative", source, expr.span,
+                             hint="e.g. with a minimum of 10 RUB"))
+        elif unit not in (Unit.ANY, Unit.MONEY) or (written and written != currency):
+            out.append(error("KPI645", f"payment '{pay.name}': the minimum a {each.noun} pays "
+                             f"is money in {currency}", source, expr.span,
+                             hint=f"e.g. with a minimum of 10 {currency}"))
+    return out
+
+
 def _check_tier_units(variant: Variant, curve: ast.Curve, each: ast.EachDeal,
                       source: SourceFile) -> list[Diagnostic]:
     """Tiers in percent go with a running attainment, tiers in money with a running total."""

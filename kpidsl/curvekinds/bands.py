@@ -50,8 +50,9 @@ class BandsKind(CurveKind):
     def explain_factor(self, ex: _Explainer, curve: ast.Curve, line: Line,
                        x: Decimal) -> str | None:
         """The band's `pays` with the attainment substituted (its value is the trace's)."""
+        from ..exprtext import Prec
         band = curve.bands[line.band - 1]
-        return ex.sub(band.pays, curve_input=x, top=6)[0]
+        return ex.sub(band.pays, curve_input=x, top=Prec.PRODUCT, scope=(line.payment, line.kpi))
 
     def explain_coefficient(self, ex: _Explainer, curve: ast.Curve,
                             line: Line) -> Decimal | None:

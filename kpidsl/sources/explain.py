@@ -24,14 +24,18 @@ WORDS = {
            "share": " (share {share})", "running": ", running {before} → {after}",
            "slice": "{credit} {tier} × {rate} = {amount}",
            "total": "= {amount} (rounded once from {exact})", "total_exact": "= {amount}",
-           "sum": "{payment}: {amount} for {count} deals"},
+           "sum": "{payment}: {amount} for {count} deals",
+           "lifted": "+ {lifted} to the minimum a deal pays",
+           "dropped": "{lifted}: the minimum paid on the deal, taken back with it"},
     "ru": {"title": "{payment}: по сделкам (по дате, затем по номеру):",
            "columns": "Сделка|Дата|Сумма|Нарастающим итогом|Ступени|Выплата",
            "deal": "сделка {key}, {date} ({file}, строка {row}): {credit}",
            "share": " (доля {share})", "running": ", нарастающим итогом {before} → {after}",
            "slice": "{credit} {tier} × {rate} = {amount}",
            "total": "= {amount} (округлено один раз из {exact})", "total_exact": "= {amount}",
-           "sum": "{payment}: {amount}, сделок: {count}"},
+           "sum": "{payment}: {amount}, сделок: {count}",
+           "lifted": "+ {lifted} до минимальной выплаты за сделку",
+           "dropped": "{lifted}: минимальная выплата за сделку, отменённая вместе с ней"},
 }
 
 
@@ -67,11 +71,18 @@ def deal_lines_text(deals: Iterable[DealLine], labels: dict[str, str], currency:
                     tier=tiers(payment, part.tier) if tiers else part.tier_text,
                     rate=percent(part.rate, lang), amount=_exact(part.amount, currency, lang)))
             shown = money(line.amount, currency, lang)
-            if line.exact == line.amount:
-                out.append("    " + words["total_exact"].format(amount=shown))
+            rounded = line.amount - line.lifted
+            if line.exact == rounded:
+                if not line.lifted:
+                    out.append("    " + words["total_exact"].format(amount=shown))
             else:
                 out.append("    " + words["total"].format(
-                    amount=shown, exact=_exact(line.exact, currency, lang)))
+                    amount=money(rounded, currency, lang),
+                    exact=_exact(line.exact, currency, lang)))
+            if line.lifted:
+                out.append("    " + words["lifted" if line.lifted > 0 else "dropped"].format(
+                    lifted=money(line.lifted, currency, lang)))
+                out.append("    " + words["total_exact"].format(amount=shown))
         total = sum((line.amount for line in lines), Decimal(0))
         out.append("  " + words["sum"].format(payment=name, amount=money(total, currency, lang),
                                               count=len(lines)))
@@ -131,6 +142,9 @@ def deal_table(ruleset: Any, result: Any, lang: str = "en") -> dict[str, Any]:
             running = f"{money(line.before, currency, lang)} → {money(line.after, currency, lang)}"
         tiers = " + ".join(f"{money(s.credit, currency, lang)} ({band_words(say, curve, s.tier)})"
                            f" × {percent(s.rate, lang)}" for s in line.slices)
+        if line.lifted:
+            tiers = (tiers or "—") + "; " + words["lifted" if line.lifted > 0 else "dropped"] \
+                .format(lifted=money(line.lifted, currency, lang))
         rows.append([line.key, _date(line), money(line.credit, currency, lang), running,
                      tiers or "—", money(line.amount, currency, lang)])
     return {"title": words["title"].format(payment=", ".join(names)).rstrip(":"),

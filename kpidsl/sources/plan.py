@@ -73,6 +73,7 @@ class PayPlan:
     running: str  # attainment | total
     kpi: str
     curve: str
+    minimum: Decimal | None = None  # `with a minimum of 10 RUB`: the least a deal pays
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ def plan_of(checked: CheckedRuleset) -> SourcePlan:
             pays[pay.name] = PayPlan(pay.name, pay.label or pay.name, per_deal_fact(pay),
                                      each.source, kpi_fact.of, each.noun, where, needs,
                                      predicate(where), order, tuple(tiers), each.running,
-                                     each.kpi, each.curve)
+                                     each.kpi, each.curve,
+                                     fold_expr(each.minimum, variant.constant_values)
+                                     if each.minimum is not None else None)
     fields: dict[str, list[str]] = {name: [] for name in sources}
     plans: list[FactPlan | PayPlan] = [*facts.values(), *pays.values()]
     for plan in plans:

@@ -48,8 +48,13 @@ def each_text(each: ast.EachDeal) -> tuple[str, str]:
     """The two lines of a per-deal payment: which deals, and what they pay."""
     where = f" where {condition_text(each.where)}" if each.where is not None else ""
     order = f" in order of {', '.join(each.order)}" if each.order else ""
+    minimum = ""
+    if each.minimum is not None:
+        from ..formatter import write_expr
+
+        minimum = f" with a minimum of {write_expr(each.minimum)}"
     return (f"for each {each.noun} in {each.source}{where}{order}",
-            f"pays {each.curve} on the running {each.running} of {each.kpi}")
+            f"pays {each.curve} on the running {each.running} of {each.kpi}{minimum}")
 
 
 def source_lines(src: ast.Source) -> list[str]:

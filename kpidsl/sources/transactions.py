@@ -67,6 +67,8 @@ class DealLine:
     slices: tuple[Slice, ...]
     exact: Decimal
     amount: Decimal
+    # what `with a minimum of` added: the line pays the minimum, its slices pay `exact`
+    lifted: Decimal = Decimal(0)
 
     def to_dict(self) -> dict[str, object]:
         def text(value: Decimal | None) -> str | None:
@@ -82,7 +84,7 @@ class DealLine:
             "slices": [{"tier": s.tier, "tier_text": s.tier_text, "credit": text(s.credit),
                         "rate": text(s.rate), "amount": text(s.amount)} for s in self.slices],
             "amount": text(self.amount),
-        }
+        } | ({"minimum_added": text(self.lifted)} if self.lifted else {})
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def walk(plan: PayPlan, employee: str, deals: list[Deal], plan_value: Decimal | 
             bounds.append((lower, upper, tier))
         lines = []
         running = Decimal(0)
+        lifts: dict[str, list[Decimal]] = {}  # key → [credit so far, minimum added so far]
         for deal in sorted(deals, key=lambda d: d.order):
             before, after = running, running + deal.credit
             low, high = min(before, after), max(before, after)
@@ -156,9 +159,20 @@ def walk(plan: PayPlan, employee: str, deals: list[Deal], plan_value: Decimal | 
             attained = (None, None) if scale is None or not scale else \
                 _attainments(before, after, scale)
             amount = exact.quantize(step, rounding=MODES[mode], context=CONTEXT) + 0
+            lifted = Decimal(0)
+            if plan.minimum is not None:
+                seen = lifts.setdefault(deal.key, [Decimal(0), Decimal(0)])
+                seen[0] += deal.credit
+                if deal.credit > 0 and amount < plan.minimum:
+                    lifted = plan.minimum - amount
+                elif deal.credit < 0 and seen[0] <= 0 and seen[1]:
+                    lifted = -seen[1]  # the deal reversed in full: its minimum goes too
+                seen[1] += lifted
+                amount += lifted
             lines.append(DealLine(plan.payment, employee, plan.source, deal.key, deal.date,
                                   deal.file, deal.row, deal.credit, deal.share, before, after,
-                                  attained[0], attained[1], tuple(slices), exact, amount))
+                                  attained[0], attained[1], tuple(slices), exact, amount,
+                                  lifted))
     return lines
 
 

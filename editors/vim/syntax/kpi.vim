@@ -12,7 +12,7 @@ syn keyword kpiKeyword rate round sector size team then through tiers to total u
 syn keyword kpiKeyword points fraction
 syn keyword kpiKeyword version weight
 syn keyword kpiKeyword date each employee field in key one order running share the where
-syn keyword kpiKeyword a balance carry clawback draw negative original recovered within
+syn keyword kpiKeyword a balance carry clawback draw negative original recovered within with minimum
 syn keyword kpiFunction min max abs
 syn keyword kpiUnit money count percent ratio number minutes hours days
 syn keyword kpiWord quarter year week b2b b2c infobusiness payouts up down ceiling higher lower
