@@ -38,7 +38,7 @@ RESERVED_WORDS = frozenset(
     floor kpi plan is better attainment group pay pool for weight amount curve only unless
     budget example grade given expect total of drop based on then else or and not size min
     max abs otherwise higher lower money count percent ratio number minutes hours days
-    activity efficiency result marginal whole average uncapped""".split()
+    activity efficiency result marginal whole average uncapped steps step plus""".split()
 )
 
 
