@@ -19,8 +19,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from babel import Locale
-
 from .. import ast
 from ..diagnostics import error, warning
 from ..exprtext import describe_expr, literal_text
@@ -113,6 +111,8 @@ WORDS: dict[str, dict[str, str]] = {
 
 def _steps_word(lang: str, n: int) -> str:
     """'step'/'steps', 'шаг'/'шага'/'шагов' by the language's plural rule (CLDR, Babel)."""
+    from babel import Locale  # not at import: `kpidsl check` loads no Babel (test_cli.py)
+
     words = WORDS[lang]
     form = Locale.parse(lang).plural_form(n)
     return words.get(form, words["many"]) if form != "one" else words["one"]
