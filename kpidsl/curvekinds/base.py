@@ -58,6 +58,9 @@ class CurveKind:
     inlinable = False
     # a trace of this kind shows the band's value before the curve's cap or floor
     explains_limit = False
+    # the kind's own words of documents and explanations, by language (`kpidsl.i18n`'s
+    # languages, the same keys and placeholders in each: tests/test_curvekinds.py)
+    words: dict[str, dict[str, str]] = {}  # noqa: RUF012 (read only)
     # helpers the generated evaluator may call as `rt.NAME` (kpidsl/runtime.py exports them)
     runtime: dict[str, Any] = {}  # noqa: RUF012 (read only)
     # its diagnostics in other languages: {"ru": {CODE: ((English, Russian), ...)}}, the

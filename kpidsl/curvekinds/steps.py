@@ -84,7 +84,8 @@ def steps_q(x: Decimal, x_d: Decimal, start: Decimal, step: Decimal, base: Decim
     return base + each * n, ONE, int(n) + 1
 
 
-# Words of documents and explanations, by language (every language of kpidsl.i18n).
+# Words of documents and explanations, by language (every language of kpidsl.i18n; the
+# same keys and placeholders in each: tests/test_curvekinds.py).
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "intro": "Below the threshold the curve pays 0; from the threshold it pays the first "
@@ -93,8 +94,7 @@ WORDS: dict[str, dict[str, str]] = {
         "from": "from {start}",
         "each": "each full step of {step} above {start}",
         "band": "from {low} to under {high} ({n} {steps} of {step} above {start})",
-        "counted": "{n} full {steps} of {step}",
-        "one": "step", "many": "steps",
+        "counted": "{n} {full} of {step}",
     },
     "ru": {
         "intro": "Ниже порога шкала платит 0; с порога — первое значение и ещё столько же за "
@@ -103,28 +103,25 @@ WORDS: dict[str, dict[str, str]] = {
         "from": "от {start} и выше",
         "each": "за каждый полный шаг {step} сверх {start}",
         "band": "от {low} до {high}, не включая {high} ({n} {steps} по {step} сверх {start})",
-        "counted": "{n} полных {steps} по {step}",
-        "one": "шаг", "few": "шага", "many": "шагов",
+        "counted": "{n} {full} по {step}",
     },
+}
+# 'steps' and 'full steps' after a number, by the language's plural rule (CLDR forms)
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {"steps": {"one": "step", "other": "steps"},
+           "full": {"one": "full step", "other": "full steps"}},
+    "ru": {"steps": {"one": "шаг", "few": "шага", "many": "шагов", "other": "шага"},
+           "full": {"one": "полный шаг", "few": "полных шага", "many": "полных шагов",
+                    "other": "полного шага"}},
 }
 
 
-def _steps_word(lang: str, n: int) -> str:
-    """'step'/'steps', 'шаг'/'шага'/'шагов' by the language's plural rule (CLDR, Babel)."""
+def plural(lang: str, word: str, n: int) -> str:
+    """`word` ('steps', 'full') after the number n: 1 step, 2 steps; 1 шаг, 2 шага, 5 шагов."""
     from babel import Locale  # not at import: `kpidsl check` loads no Babel (test_cli.py)
 
-    words = WORDS[lang]
-    form = Locale.parse(lang).plural_form(n)
-    return words.get(form, words["many"]) if form != "one" else words["one"]
-
-
-def _counted(lang: str, n: int, step: str) -> str:
-    words = WORDS[lang]
-    plural = _steps_word(lang, n)
-    if lang == "ru":  # 'полных шагов' agrees with the number: 1 полный шаг, 2 полных шага
-        return f"{n} полный шаг по {step}" if plural == words["one"] else \
-            words["counted"].format(n=n, steps=plural, step=step)
-    return words["counted"].format(n=n, steps=plural, step=step)
+    forms = PLURALS[lang][word]
+    return forms.get(Locale.parse(lang).plural_form(n), forms["other"])
 
 
 class StepsKind(CurveKind):
@@ -132,6 +129,7 @@ class StepsKind(CurveKind):
     description = ("0 below the start; from it the first value plus the same step more for "
                    "each full step of the input above it")
     explains_limit = True
+    words = WORDS
     runtime = {"steps_q": steps_q}  # noqa: RUF012 (read only)
     messages = {"ru": {  # noqa: RUF012 (read only)
         "KPI412": (
@@ -257,7 +255,7 @@ class StepsKind(CurveKind):
         def at(value: Decimal) -> str:
             return say.percent_exact(value) if percent_like else say.number(value)
 
-        steps = _steps_word(say.lang, n)
+        steps = plural(say.lang, "steps", n)
         return WORDS[say.lang]["band"].format(
             low=at(start + step * n), high=at(start + step * (n + 1)), n=n, steps=steps,
             step=at(step), start=at(start))
@@ -283,7 +281,10 @@ class StepsKind(CurveKind):
         if numbers is None:
             return ex.pct(x)
         step, start, _base, _each = numbers
-        return f"{ex.pct(x)} ≥ {ex.pct(start)}: {_counted(ex.lang, line.band - 1, ex.pct(step))}"
+        n = line.band - 1
+        counted = WORDS[ex.lang]["counted"].format(n=n, full=plural(ex.lang, "full", n),
+                                                   step=ex.pct(step))
+        return f"{ex.pct(x)} ≥ {ex.pct(start)}: {counted}"
 
     def explain_factor(self, ex: _Explainer, curve: ast.Curve, line: Line,
                        x: Decimal) -> str | None:
@@ -366,7 +367,7 @@ class _BandTexts(Mapping[int, str]):
 
         return WORDS["en"]["band"].format(low=text(start + step * n),
                                           high=text(start + step * (n + 1)), n=n,
-                                          steps=_steps_word("en", n), step=text(step),
+                                          steps=plural("en", "steps", n), step=text(step),
                                           start=text(start))
 
     def __iter__(self) -> Iterator[int]:
