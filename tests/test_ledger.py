@@ -173,8 +173,9 @@ def _draw_model(revenues: list[int], recoverable: bool) -> list[tuple[Decimal, D
     return out
 
 
-def _ytd_model(revenues: list[int], carry: bool) -> list[tuple[Decimal, Decimal]]:
-    """(paid, year balance) month by month: year to date minus what counts as paid."""
+def _ytd_model(revenues: list[int], carry: bool) -> list[tuple[Decimal, Decimal, Decimal]]:
+    """(paid, year balance, counted as paid this year) month by month: year to date minus
+    what counts as paid."""
     counted, out = Fraction(0), []
     for revenue in revenues:
         earned = Fraction(cents(Fraction(revenue) * 2 / 100))
@@ -184,8 +185,31 @@ def _ytd_model(revenues: list[int], carry: bool) -> list[tuple[Decimal, Decimal]
         else:
             paid = Fraction(0)
             counted = counted if carry else earned
-        out.append((cents(paid), cents(earned - counted)))
+        out.append((cents(paid), cents(earned - counted), cents(counted)))
     return out
+
+
+def statement_ledger(scheme: Path, facts_file: Path, db: Path, period: str,
+                     lang: str = "en") -> tuple[Decimal, dict[str, tuple[Decimal, Decimal]]]:
+    """What the statement document (kpidsl statement --ledger, Markdown) says is paid, and
+    each balance it shows carried in and out, read back from its text."""
+    text = run(["statement", scheme, facts_file, "-e", "ivanov", "--period", period,
+                "--ledger", db, "--lang", lang], OK).stdout
+
+    def amount(cell: str) -> Decimal:
+        cell = cell.strip(" |*").replace("RUB", "").replace("\xa0", "").replace(",", "")
+        return Decimal(cell.replace(" ", ""))
+
+    part = text.split("as closed in the ledger:")[1]
+    paid_row = next(line for line in part.splitlines() if line.startswith("| **Paid"))
+    balances: dict[str, tuple[Decimal, Decimal]] = {}
+    if "\nBalances:\n" in part:
+        for line in part.split("\nBalances:\n")[1].splitlines()[3:]:
+            if not line.startswith("| "):
+                break
+            name, carried_in, carried_out = line.strip("| ").split(" | ")
+            balances[name] = (amount(carried_in), amount(carried_out))
+    return amount(paid_row.split(" | ")[1]), balances
 
 
 REVENUES = [41_234, 60_001, 99_999, 12_345, 50_000, 77_777, 48_888, 123_456, 0, 51_005,
@@ -203,10 +227,18 @@ def test_twelve_months_of_draws_against_the_plan(tmp_path: Path, kind: str) -> N
         period = f"2025-{month:02d}"
         run(["close", scheme, facts(tmp_path, f"{period}.csv", {"ivanov": revenue}),
              "--period", period, "--ledger", db], OK)
+    owed_before = Decimal("0.00")
     for month, (paid, owed) in enumerate(expected, start=1):
         statement = current(db, f"2025-{month:02d}")["ivanov"]
         assert statement.paid == paid, month
         assert statement.balances.get("draw", (Decimal(0), Decimal(0)))[1] == owed, month
+        # the statement document shows the same: paid, and the draw owed carried in and out
+        shown_paid, shown = statement_ledger(scheme, tmp_path / f"2025-{month:02d}.csv", db,
+                                             f"2025-{month:02d}")
+        assert shown_paid == paid, month
+        assert shown == ({"draw owed": (owed_before, owed)} if kind == "recoverable"
+                         else {}), month
+        owed_before = owed
         if month > 1:  # what a month carries in is what the month before carried out
             before = current(db, f"2025-{month - 1:02d}")["ivanov"].balances
             assert statement.balances.get("draw", (0, 0))[0] == \
@@ -224,11 +256,20 @@ def test_twelve_months_year_to_date_against_the_plan(tmp_path: Path, carry: bool
              "--period", period, "--ledger", db], OK)
     expected = _ytd_model(YTD_REVENUES, carry)
     total = Decimal(0)
-    for month, (paid, year_balance) in enumerate(expected, start=1):
+    before = (Decimal("0.00"), Decimal("0.00"))  # year balance, counted as paid
+    for month, (paid, year_balance, counted) in enumerate(expected, start=1):
         statement = current(db, f"2025-{month:02d}")["ivanov"]
         assert statement.paid == paid, month
         assert statement.balances["year"][1] == year_balance, month
         total += statement.paid
+        # the statement document shows what was paid so far this year and the year's
+        # balance (negative: paid ahead of the year to date), carried in and out
+        shown_paid, shown = statement_ledger(scheme, tmp_path / f"2025-{month:02d}.csv", db,
+                                             f"2025-{month:02d}")
+        assert shown_paid == paid, month
+        assert shown == {"counted as paid this year": (before[1], counted),
+                         "year to date earned − paid": (before[0], year_balance)}, month
+        before = (year_balance, counted)
     final = cents(Fraction(YTD_REVENUES[-1]) * 2 / 100)
     if carry:  # what the year paid is what it earned: lower months were netted later
         assert total == final
@@ -469,12 +510,14 @@ def test_ledger_json_and_russian(tmp_path: Path) -> None:
     period = data["periods"][0]
     assert (period["period"], period["paid"], period["draws"]) == \
         ("2025-07", "5000.00", "1000.00")
+    # a total of no lines is an amount like the others, with its kopecks
+    assert (period["recovered"], period["clawed_back"]) == ("0.00", "0.00")
     revision = period["revisions"][0]
     assert revision["scheme_sha256"] == __import__("hashlib").sha256(
         scheme.read_bytes()).hexdigest()
     assert revision["inputs"][0]["role"] == "facts"
     statement = period["statements"][0]
-    assert statement["balances"] == {"draw": {"carried_in": "0", "carried_out": "1000.00"}}
+    assert statement["balances"] == {"draw": {"carried_in": "0.00", "carried_out": "1000.00"}}
     assert statement["facts"] == {"revenue": "40000"}
     ru = run(["ledger", db, "--employee", "ivanov", "--lang", "ru"], OK).stdout.replace(
         "\u00a0", " ")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import decimal
 import json
+from decimal import Decimal
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 import kpidsl
 from kpidsl.facts import RowError, read_facts
+from kpidsl.results import plain_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = [(kpi, kpi.with_suffix(".facts.csv")) for kpi in sorted((ROOT / "rulesets").glob("*.kpi"))
@@ -39,3 +44,13 @@ def test_ivanov_in_the_bundled_facts() -> None:
     assert totals["ivanov"] == "119800.00"
     assert totals["petrova"] == "110000.00"      # exactly at plan everywhere
     assert totals["kuznetsova"] == "60000.00"    # 79.9 % everywhere: salary only
+
+
+@hypothesis.given(st.decimals(allow_nan=False, allow_infinity=False) | st.builds(
+    lambda digits, exponent: Decimal(digits).scaleb(exponent), st.integers(-10**40, 10**40),
+    st.integers(-60, 60)), st.sampled_from([0, 1]))
+def test_plain_text_is_format_f(value: Decimal, capitals: int) -> None:
+    """The digits every output writes: `str` where it has no exponent, else format 'f'."""
+    with decimal.localcontext(capitals=capitals):
+        assert plain_text(value) == format(value, "f")
+    assert plain_text(None) is None

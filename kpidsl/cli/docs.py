@@ -198,22 +198,28 @@ def _as_period(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @month_option
 @click.option("--period", default=None, metavar="YYYY-MM", callback=_as_period,
               help="The month paid, shown on every statement (sets --month when not given).")
+@click.option("--ledger", "ledger_path", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False),
+              help="Show the --period as this ledger closed it: draws, year to date, "
+                   "clawbacks with the lines they reverse, balances carried in and out.")
 @lang_option
 @document_options
 @handle_errors
 @_template_errors
 def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, every: bool,
               output: str | None, facts: FactsOptions, month: int | None, period: str | None,
-              lang: str, fmt: str, template_dir: str | None) -> None:
+              ledger_path: str | None, lang: str, fmt: str, template_dir: str | None) -> None:
     """Render employee statements: facts, each KPI line, the calculation and the total.
 
     Exit 1 when a facts row is bad (it is reported; the other statements are still
-    written), 2 on a usage error or when no row has the id.
+    written), 2 on a usage error or when no row has the id. With --ledger, the period must
+    be closed in the ledger with the amounts the facts give (exit 2 otherwise).
 
     \b
     Example:
       kpidsl statement rulesets/b2b_manager.kpi rulesets/b2b_manager.facts.csv -e ivanov
       kpidsl statement scheme.kpi march.csv --all -o statements/ --lang ru --format html
+      kpidsl statement scheme.kpi aug.csv -e ivanov --period 2025-08 --ledger pay.db
     """
     import datetime as dt
 
@@ -232,7 +238,19 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
         fail("--all writes one file per employee: give the directory with -o DIR")
     if fmt == "pdf" and output is None:
         fail("--format pdf writes a file: give it with -o FILE")
-    inputs = [ruleset, *facts_paths, *([template_dir] if template_dir else []),
+    if ledger_path is not None and period is None:
+        fail("--ledger shows a closed period: give it with --period YYYY-MM")
+
+    def from_ledger(result: Any) -> dict[str, Any] | None:
+        if ledger_path is None or period is None:
+            return None
+        from ..ledger.document import ledger_context
+
+        return ledger_context(ledger_path, dict(result.components), result.employee, period,
+                              scheme.currency, lang)
+
+    inputs = [ruleset, *facts_paths, *([ledger_path] if ledger_path else []),
+              *([template_dir] if template_dir else []),
               *([facts.mapping_file] if facts.mapping_file else [])]
     if employee is not None:
         with _output(output, inputs, binary=fmt == "pdf") as stream:
@@ -248,7 +266,8 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
             item = found[0]
             text = render_statement(scheme, item.result, lang, _source_format(fmt),
                                     template_dir, name=item.extra.get("name", ""),
-                                    month=month, period=period, generated=today)
+                                    month=month, period=period, generated=today,
+                                    ledger=from_ledger(item.result))
             _write(_document(text, fmt), stream)
         sys.exit(FINDINGS if run.failures else OK)
     scheme = load_ruleset(ruleset)
@@ -266,7 +285,7 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
     for item in items:
         text = render_statement(scheme, item.result, lang, _source_format(fmt), template_dir,
                                 name=item.extra.get("name", ""), month=month, period=period,
-                                generated=today)
+                                generated=today, ledger=from_ledger(item.result))
         path = directory / _file_name(item.result.employee, fmt, taken)
         try:
             document = _document(text, fmt)

@@ -88,12 +88,14 @@ def render_plan(ruleset: Ruleset, grade: str | None = None, lang: str = "en", fm
 def render_statement(ruleset: Ruleset, result: Result, lang: str = "en", fmt: str = "md",
                      template_dir: str | Path | None = None, *, name: str = "",
                      month: int | None = None, period: str | None = None,
-                     generated: str | None = None) -> str:
+                     generated: str | None = None, ledger: dict[str, Any] | None = None) -> str:
     """One employee's statement from a Result the evaluator returned; `period` ('2025-03')
-    is the month paid, `generated` ('2025-04-02') the date in its footer."""
+    is the month paid, `generated` ('2025-04-02') the date in its footer; `ledger` the
+    period as a ledger closed it (kpidsl.ledger.document.ledger_context)."""
     _check_lang(lang)
     context = statement_context(ruleset, result, lang, name=name, month=month, period=period,
                                 generated=generated)
+    context["ledger"] = ledger
     return _render("statement", fmt, context, template_dir)
 
 

@@ -495,4 +495,30 @@ LEDGER: dict[str, str] = {
     "note_scheme": "the scheme differs from the one {period} was closed with ({file}, SHA-256 "
                    "{sha}…)",
     "note_inputs": "the input files differ from those {period} was closed with",
+    "kind_reversal_row": "deal {name} reversed in the export ({file} row {row}, credit "
+                         "{credit}): taken back by its clawback, not by the commission",
+    "short_reversal_row": "deal {name} reversed in the export",
+    "note_negative": "{employee} is paid {paid} for {period}: the clawbacks take back more "
+                     "than the month pays; the difference is owed by the employee",
+    # the ledger's part of a statement document (kpidsl statement --ledger)
+    "doc_title": "Paid for {period}, as closed in the ledger",
+    "doc_line": "Line",
+    "doc_amount": "Amount",
+    "doc_earned": "Earned under the scheme (above)",
+    "doc_paid": "Paid for the period",
+    "doc_clawbacks": "Clawbacks: each deal taken back, with the line it reverses",
+    "doc_clawback_columns": "Paid in|Deal|Line paid|Credit|Rate|Taken back",
+    "doc_outside": "0.00 (outside the {window}-day window)",
+    "doc_balances": "Balances",
+    "doc_balance_columns": "Balance|Carried in|Carried out",
+    "doc_source": "From the ledger {ledger}: {period} closed on {date}{revisions}.",
+    "doc_revisions": ", corrected {count} times (latest: {reason})",
+    "doc_not_closed": "{period} is not closed in the ledger {ledger}",
+    "doc_not_closed_hint": "a statement with --ledger shows a closed period; close it first: "
+                           "kpidsl close SCHEME FACTS --period {period} --ledger {ledger}",
+    "doc_not_in": "the ledger {ledger} has no statement of '{employee}' for {period}",
+    "doc_differs": "the facts give {name} = {now}, but {period} was closed in {ledger} with "
+                   "{recorded}",
+    "doc_differs_hint": "run kpidsl close ... --period {period} to compare, and --reopen "
+                        "--reason to correct the ledger",
 }

@@ -496,4 +496,30 @@ LEDGER: dict[str, str] = {
     "note_scheme": "схема отличается от той, с которой закрыт {period} ({file}, SHA-256 "
                    "{sha}…)",
     "note_inputs": "входные файлы отличаются от тех, с которыми закрыт {period}",
+    "kind_reversal_row": "сделка {name} отменена в выгрузке ({file}, строка {row}, зачтено "
+                         "{credit}): удерживается сторно, а не комиссией",
+    "short_reversal_row": "сделка {name} отменена в выгрузке",
+    "note_negative": "{employee}: к выплате за {period} {paid} — сторно удерживает больше, "
+                     "чем начислено за месяц; разница — долг сотрудника",
+    "doc_title": "К выплате за {period} по данным реестра",
+    "doc_line": "Строка",
+    "doc_amount": "Сумма",
+    "doc_earned": "Начислено по схеме (см. выше)",
+    "doc_paid": "К выплате за период",
+    "doc_clawbacks": "Сторно: каждая удержанная сделка и строка, которую оно отменяет",
+    "doc_clawback_columns": "Выплачена в|Сделка|Выплачено|Зачтено|Ставка|Удержано",
+    "doc_outside": "0,00 (за пределами срока {window} дн.)",
+    "doc_balances": "Сальдо",
+    "doc_balance_columns": "Сальдо|Входящее|Исходящее",
+    "doc_source": "По данным реестра {ledger}: {period} закрыт {date}{revisions}.",
+    "doc_revisions": ", исправлений: {count} (последнее: {reason})",
+    "doc_not_closed": "период {period} не закрыт в реестре {ledger}",
+    "doc_not_closed_hint": "расчётный лист с --ledger показывает закрытый период; сначала "
+                           "закройте его: kpidsl close СХЕМА ФАКТЫ --period {period} "
+                           "--ledger {ledger}",
+    "doc_not_in": "в реестре {ledger} нет расчёта сотрудника '{employee}' за {period}",
+    "doc_differs": "по фактам {name} = {now}, а период {period} закрыт в {ledger} с суммой "
+                   "{recorded}",
+    "doc_differs_hint": "kpidsl close ... --period {period} покажет расхождения, --reopen "
+                        "--reason запишет исправление в реестр",
 }

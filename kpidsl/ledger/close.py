@@ -37,6 +37,7 @@ from .memory import (
     DEAL_LINE,
     DRAW_BALANCE,
     PAID_THIS_YEAR,
+    REVERSAL_ROW,
     YEAR_BALANCE,
     ZERO,
     Carried,
@@ -45,9 +46,10 @@ from .memory import (
     Original,
     Reversal,
     Settlement,
+    clawback_value,
     settle,
 )
-from .store import Ledger, Writer, ledger_error
+from .store import Ledger, Writer, amount_text, ledger_error
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -159,9 +161,10 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
                        "the scheme's header", code="KPI664")
     run = evaluate_files(ruleset, facts_paths, facts, month=month, on_failure=on_failure,
                          on_warning=on_warning, period=period)
-    results = [(item.result.employee, item.result.grade, dict(item.result.components),
-                dict(item.result.facts), _pool_lines(item.result), _deal_lines(item.result))
-               for item in run]
+    evaluated = [item.result for item in run]
+    computed = {result.employee: result for result in evaluated}
+    results = [(result.employee, result.grade, dict(result.components), dict(result.facts),
+                _pool_lines(result), _deal_lines(result)) for result in evaluated]
     if run.failures:
         return Outcome("failed", period, -1, [], failures=list(run.failures))
     scheme_file = ruleset.checked.source.name
@@ -186,6 +189,9 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
         notes: list[tuple[str, dict[str, str]]] = []
         carried = _carried(ledger, period)
         originals = _originals(ledger, period, reversals)
+        linked, reversal_rows = _export_reversals(ledger, period, results, reversals, memory,
+                                                  step, mode, ruleset, computed)
+        originals += linked
         by_employee: dict[str, list[DealLine]] = defaultdict(list)
         for deal in deals:
             by_employee[deal.employee].append(deal)
@@ -202,7 +208,7 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
             claws = [(r, o) for r, o in originals if o.employee == employee]
             settlement = settle(employee, components, memory, draw,
                                 carried.get(employee, Carried()), by_employee[employee], claws,
-                                step, mode, paid_deals)
+                                step, mode, paid_deals, reversal_rows.get(employee))
             settlements.append(settlement)
             facts_of[employee] = {k: format(v, "f") for k, v in row_facts.items()}
             details[employee] = {"grade": grade, "lines": lines}
@@ -213,6 +219,11 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
                            f"{'is' if len(strays) == 1 else 'are'} not in the facts",
                            "a clawback is taken in the period of the reversal from the "
                            "employee's statement: give that employee's facts row")
+        for settlement in settlements:  # never negative silently (docs/real-life.md#clawbacks)
+            if settlement.paid < 0:
+                notes.append(("note_negative", {"employee": settlement.employee,
+                                                "paid": amount_text(settlement.paid),
+                                                "period": period}))
         closings = ledger.closings(period)
         meta = _Meta(period, ruleset, scheme_file, scheme_sha, inputs, reason)
         if not closings:
@@ -350,7 +361,8 @@ def _originals(ledger: Ledger, period: str,
                            "close it with that period", "KPI664", reversal.where)
         lines = [line for kind in (DEAL, DEAL_LINE)
                  for line in ledger.lines(kind=kind, name=reversal.deal)
-                 if not reversal.employee or line.employee == reversal.employee]
+                 if (not reversal.employee or line.employee == reversal.employee)
+                 and not _reverses(line)]
         if not lines:
             raise _problem(f"deal '{reversal.deal}' is in no closed period of the ledger",
                            "a deal is taken back only after it was paid; check the key",
@@ -385,6 +397,132 @@ def _originals(ledger: Ledger, period: str,
                 Decimal(first.detail["rate"]), sum((line.amount for line in group), ZERO),
                 Decimal(first.detail["exact"]) if "exact" in first.detail else None)))
     return found
+
+
+def _reverses(line: Any) -> bool:
+    """A deal line of negative credit: a reversal row of an export, not a payment."""
+    return line.kind == DEAL_LINE and Decimal(line.detail.get("credit", "0")) < 0
+
+
+def _payment_total(ruleset: Ruleset, result: Any, payment: str,
+                   left_out: set[tuple[str, int]]) -> Decimal:
+    """What a per-deal payment's deals pay walked again without some rows (file, row)."""
+    import decimal
+
+    from ..runtime import CONTEXT
+    from ..sources.run import source_plan
+    from ..sources.transactions import Deal, walk
+
+    plan = source_plan(ruleset)
+    pay = plan.pays[payment]
+    kept = [Deal((index,), d.key, d.date, d.file, d.row, d.credit, d.share)
+            for index, d in enumerate(d for d in result.deals if d.payment == payment)
+            if (d.file, d.row) not in left_out]
+    kpi = result.kpis.get(pay.kpi)
+    plan_value = kpi.plan if pay.running == "attainment" and kpi is not None else None
+    with decimal.localcontext(CONTEXT):
+        lines = walk(pay, result.employee, kept, plan_value, plan.payout_step, plan.payout_mode)
+    return sum((line.amount for line in lines), ZERO)
+
+
+def _export_reversals(ledger: Ledger, period: str, results: list[Any],
+                      reversals: list[Reversal], memory: Any, step: Decimal, mode: str,
+                      ruleset: Ruleset, computed: dict[str, Any]
+                      ) -> tuple[list[tuple[Reversal, Original]], dict[str, list[Entry]]]:
+    """Negative rows of a deals export that reverse a deal paid in an earlier closed period.
+
+    The scheme's per-deal pay walks such a row back on this month's running total, which
+    is neither of the values a clawback clause names (and often 0: the month's running
+    total starts below the tier). Each such row is the deal's reversal: its clawback is
+    taken as the scheme says, and a line of its own gives back what the walk took, so the
+    deal is taken back once. A reading that could go two ways is refused (KPI664) with both:
+    no clawback clause, the deal also in --reversals, a credit other than the deal's, a deal
+    paid to someone else, or one reversed already."""
+    found: list[tuple[Reversal, Original]] = []
+    rows: dict[str, list[Entry]] = defaultdict(list)
+    given = {(r.employee, r.deal) for r in reversals}
+    for employee, _grade, _components, _facts, _lines, paid_deals in results:
+        left_out: dict[str, set[tuple[str, int]]] = defaultdict(set)  # by payment
+        for entry in paid_deals:
+            credit = Decimal(entry.detail["credit"])
+            if credit >= 0:
+                continue
+            key = entry.name
+            earlier = [line for kind in (DEAL, DEAL_LINE)
+                       for line in ledger.lines(kind=kind, name=key)
+                       if line.period < period and not _reverses(line)]
+            if not earlier:
+                continue  # not paid in a closed period: the payment's own walk is all there is
+            where = f"{entry.detail['file']}:{entry.detail['row']}"
+            row_text = f"the row of deal '{key}' (credit {credit:f})"
+            # what the row took from its payment: its own line, and what it did to the
+            # running total of the deals after it (a hole below a tier's start pays nothing)
+            payment, before = entry.detail["payment"], left_out[entry.detail["payment"]]
+            without = {*before, (entry.detail["file"], entry.detail["row"])}
+            walked = _payment_total(ruleset, computed[employee], payment, before) - \
+                _payment_total(ruleset, computed[employee], payment, without)  # ≤ 0: taken
+            mine = [line for line in earlier if line.employee == employee]
+            if not mine:
+                paid_to = sorted({(line.employee, line.period) for line in earlier})
+                raise _problem(
+                    f"{row_text} is credited to '{employee}', but the deal was paid to "
+                    + ", ".join(f"'{e}' in {p}" for e, p in paid_to) + ": read as its "
+                    f"reversal it is taken back from '{paid_to[0][0]}'; read as a deal of "
+                    f"'{employee}' it pays {walked:f}", "correct the row's employee, or give "
+                    "the deal another key", "KPI664", where)
+            taken = [line for kind in (CLAWBACK, CLAWBACK_OUTSIDE)
+                     for line in ledger.lines(kind=kind, name=key, employee=employee)
+                     if line.period < period]
+            if taken:
+                raise _problem(f"{row_text} reverses a deal of '{employee}' reversed already, "
+                               f"in {taken[0].period}", "a deal is taken back once: leave "
+                               "the row out of the export", "KPI664", where)
+            periods = sorted({line.period for line in mine})
+            if len(periods) > 1:
+                raise _problem(f"{row_text}: the deal was paid in {' and '.join(periods)}; "
+                               "which payment does it reverse?", "give each deal its own key",
+                               "KPI664", where)
+            first = mine[0]
+            original = Original(
+                employee, key, periods[0], first.id, dt.date.fromisoformat(first.detail["date"]),
+                Decimal(first.detail["credit"]), Decimal(first.detail["rate"]),
+                sum((line.amount for line in mine), ZERO),
+                Decimal(first.detail["exact"]) if "exact" in first.detail else None)
+            at_rate = clawback_value(original, "rate", step, mode)
+            readings = (f"read as the scheme's per-deal pay it takes back "
+                        f"{amount_text(-walked)} (walked back on {period}'s running total); "
+                        f"read as a clawback of the line "
+                        f"paid in {original.period} ({original.paid:f}) it takes back "
+                        f"{at_rate:f} at the original rate or {original.paid:f} as paid")
+            clause = memory.clawback if memory is not None else None
+            if clause is None:
+                raise _problem(f"{row_text} reverses a deal paid in {original.period}: "
+                               f"{readings}", "say how the scheme takes a reversed deal back: "
+                               "'clawback at original rate' or 'clawback amount paid' in the "
+                               "header", "KPI664", where)
+            value = clawback_value(original, clause.basis, step, mode)
+            if (employee, key) in given or ("", key) in given:
+                raise _problem(f"{row_text} reverses a deal paid in {original.period}, and "
+                               f"--reversals reverses it too: taken back once it is {value:f}; "
+                               f"as both, the payment's walk-back and the clawback, "
+                               f"{amount_text(value - walked)}", "give a reversal "
+                               "once: in the export or in --reversals", "KPI664", where)
+            if -credit != original.credit:
+                raise _problem(f"{row_text} takes back part of a deal paid in "
+                               f"{original.period} on a credit of {original.credit:f}: read as "
+                               f"the deal's reversal the clawback takes back {value:f}; read as "
+                               f"a partial refund the scheme's per-deal pay takes back "
+                               f"{amount_text(-walked)}", "a clawback takes a whole deal back: "
+                               "give the refund as its own deal key, or the whole credit", "KPI664",
+                               where)
+            left_out[payment] = without
+            found.append((Reversal(key, dt.date.fromisoformat(entry.detail["date"]), employee,
+                                   original.period, where), original))
+            rows[employee].append(Entry(REVERSAL_ROW, key, -walked, {
+                "file": entry.detail["file"], "row": entry.detail["row"],
+                "credit": format(credit, "f"), "walked": format(walked, "f"),
+                "original_period": original.period}))
+    return found, rows
 
 
 def _recorded(ledger: Ledger, period: str) -> dict[Key, Decimal]:

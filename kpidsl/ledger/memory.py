@@ -39,9 +39,14 @@ COMPONENT, DEAL, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN = (
 # recorded so that a later reversal finds it; not added again to what is paid
 DEAL_LINE = "deal_line"
 CLAWBACK, CLAWBACK_OUTSIDE, DRAW, RECOVERY = "clawback", "clawback_outside", "draw", "recovery"
-PAID_KINDS = (COMPONENT, DEAL, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, CLAWBACK, DRAW, RECOVERY)
-KINDS = (COMPONENT, DEAL_LINE, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, DEAL, CLAWBACK,
-         CLAWBACK_OUTSIDE, DRAW, RECOVERY)
+# a negative row of a deals export that reverses a deal paid in an earlier period: what the
+# payment's walk took back for it is given back here, and the deal's clawback takes it back
+# once, as the scheme's clause values it
+REVERSAL_ROW = "reversal_row"
+PAID_KINDS = (COMPONENT, DEAL, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, REVERSAL_ROW, CLAWBACK,
+              DRAW, RECOVERY)
+KINDS = (COMPONENT, DEAL_LINE, YTD_PRIOR, YTD_DEFERRED, YTD_FORGIVEN, DEAL, REVERSAL_ROW,
+         CLAWBACK, CLAWBACK_OUTSIDE, DRAW, RECOVERY)
 
 # balances carried from period to period
 DRAW_BALANCE = "draw"  # recoverable draws not yet recovered: owed by the employee
@@ -124,14 +129,26 @@ class Settlement:
         return sum((e.amount for e in self.entries if e.kind in PAID_KINDS), ZERO)
 
 
+def clawback_value(original: Original, basis: str, step: Decimal, mode: str) -> Decimal:
+    """What a clawback takes back (positive): at the original rate (the exact amount of the
+    deal's calculation, rounded as pay lines are) or the amount paid."""
+    if basis == "rate":
+        exact = original.exact if original.exact is not None else \
+            original.credit * original.rate
+        return round_to(exact, step, mode)
+    return original.paid
+
+
 def settle(employee: str, components: dict[str, Decimal], memory: ast.Memory | None,
            draw: tuple[Decimal, Decimal | None] | None, carried: Carried,
            deals: list[DealLine], clawbacks: list[tuple[Reversal, Original]],
-           step: Decimal, mode: str, paid_by_scheme: list[Entry] | None = None) -> Settlement:
+           step: Decimal, mode: str, paid_by_scheme: list[Entry] | None = None,
+           reversal_rows: list[Entry] | None = None) -> Settlement:
     """The period's statement for one employee (see the module's docstring for the order).
 
     `draw` is (amount, most recovered a period) folded from the scheme; `clawbacks` pairs
-    each reversal with the original line it reverses."""
+    each reversal with the original line it reverses; `reversal_rows` give back what the
+    scheme's own per-deal pay took for a reversal that a clawback takes instead."""
     entries = [Entry(COMPONENT, name, amount) for name, amount in components.items()]
     entries += paid_by_scheme or []
     earned = sum(components.values(), ZERO)
@@ -155,6 +172,9 @@ def settle(employee: str, components: dict[str, Decimal], memory: ast.Memory | N
         entries.append(Entry(DEAL, deal.deal, deal.paid, {
             "date": deal.date.isoformat(), "credit": str(deal.credit), "rate": str(deal.rate)}))
         net += deal.paid
+    for row in reversal_rows or []:
+        entries.append(row)
+        net += row.amount
     for reversal, original in clawbacks:
         basis = memory.clawback if memory is not None and memory.clawback else None
         days = (reversal.date - original.date).days
@@ -168,12 +188,7 @@ def settle(employee: str, components: dict[str, Decimal], memory: ast.Memory | N
             detail["window_days"] = window
             entries.append(Entry(CLAWBACK_OUTSIDE, original.deal, ZERO, detail))
             continue
-        if basis is not None and basis.basis == "rate":
-            exact = original.exact if original.exact is not None else \
-                original.credit * original.rate
-            amount = round_to(exact, step, mode)
-        else:
-            amount = original.paid
+        amount = clawback_value(original, basis.basis if basis else "paid", step, mode)
         if window is not None:
             detail["window_days"] = window
         entries.append(Entry(CLAWBACK, original.deal, -amount, detail))

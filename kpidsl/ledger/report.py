@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..i18n import Words
@@ -179,6 +180,9 @@ def line_text(line: StatementLine, w: Words) -> str:
         return w("kind_clawback", name=line.name, date=d["reversed_on"],
                  original=d["original_period"], line=d["original_line"],
                  paid=money(Decimal(d["original_paid"]), lang), basis=basis)
+    if line.kind == "reversal_row":
+        return w("kind_reversal_row", name=line.name, file=Path(d["file"]).name, row=d["row"],
+                 credit=money(Decimal(d["credit"]), lang))
     if line.kind == "clawback_outside":
         return w("kind_clawback_outside", name=line.name, date=d["reversed_on"],
                  days=d["days"], window=d.get("window_days", ""))

@@ -19,6 +19,7 @@ What makes it a ledger rather than a table of amounts:
 
 from __future__ import annotations
 
+import decimal
 import json
 import os
 import sqlite3
@@ -353,7 +354,12 @@ class Writer:
 
 
 def amount_text(value: Decimal) -> str:
-    """An exact decimal as text: '1000.00', never '1E+3', never '-0.00'."""
+    """An exact decimal as text with at least the kopecks: '1000.00', '0.00' (a total of
+    no lines), '0.125' (kept exact), never '1E+3', never '-0.00'."""
     if value == 0:
         value = abs(value)
+    _sign, digits, exponent = value.as_tuple()
+    if isinstance(exponent, int) and exponent > -2:  # exact: only zeros are added
+        value = value.quantize(Decimal("0.01"),
+                               context=decimal.Context(prec=len(digits) + max(exponent, 0) + 2))
     return format(value, "f")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
+from ...results import plain_text
 from . import cell_text
 from .base import Renderer
 from .model import (
@@ -76,15 +77,13 @@ def flat_cells(ruleset: Ruleset, columns: list[Column]) -> Callable[[Evaluated],
         values, _plans, attainments, payouts = result.kpi_figures()
         for where, value, attainment, payout in zip(kpis, values, attainments, payouts,
                                                     strict=True):
-            if where is not None:  # _text, written out: three calls fewer a KPI
-                row[where[0]] = format(value, "f") if type(value) is Decimal else _text(value)
-                row[where[1]] = format(attainment, "f") if type(attainment) is Decimal \
-                    else _text(attainment)
-                row[where[2]] = format(payout, "f") if type(payout) is Decimal \
-                    else _text(payout)
+            if where is not None:
+                row[where[0]] = _text(value)
+                row[where[1]] = _text(attainment)
+                row[where[2]] = _text(payout)
         for at_pay, amount in zip(pays, result.component_amounts(), strict=True):
             if at_pay is not None:
-                row[at_pay] = format(amount, "f") if type(amount) is Decimal else _text(amount)
+                row[at_pay] = _text(amount)
         row[total_at] = _text(result.total)
         return row
 
@@ -93,9 +92,11 @@ def flat_cells(ruleset: Ruleset, columns: list[Column]) -> Callable[[Evaluated],
 
 def _text(value: object) -> str:
     """write_csv's cell: '' for None, a Decimal in plain digits, anything else as str."""
+    if type(value) is Decimal:
+        return plain_text(value)  # type: ignore[return-value]
     if value is None:
         return ""
-    return format(value, "f") if type(value) is Decimal else cell_text(value)
+    return cell_text(value)
 
 
 def write_excel_csv(stream: IO[str], columns: list[Column], rows: Iterable[dict[str, Any]],
