@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import ast
+from .ast import Aggregate, BinaryOp, CompareOp, Function, LogicOp, RoundingMode
 from .checks import CheckedRuleset, Variant
 from .checks.curves import band_bounds
 from .checks.fold import fold
@@ -42,47 +43,12 @@ from .units import Unit
 # ---------------------------------------------------------------- expressions
 
 
-class BinaryOp(enum.Enum):
-    ADD = "+"
-    SUB = "-"
-    MUL = "*"
-
-
-class CompareOp(enum.Enum):
-    EQ = "="
-    NE = "!="
-    LT = "<"
-    LE = "<="
-    GT = ">"
-    GE = ">="
-
-
-class LogicOp(enum.Enum):
-    AND = "and"
-    OR = "or"
-
-
-class Function(enum.Enum):
-    MIN = "min"
-    MAX = "max"
-    ABS = "abs"
-
-
-class Aggregate(enum.Enum):
-    TOTAL = "total"
-    AVERAGE = "average"  # exact: the members' sum ÷ how many have the fact
-    MIN = "min"
-    MAX = "max"
-
-
-class RoundingMode(enum.Enum):
-    HALF_UP = "half up"
-    HALF_EVEN = "half even"
-    HALF_DOWN = "half down"
-    UP = "up"  # away from zero
-    DOWN = "down"  # toward zero
-    CEILING = "ceiling"
-    FLOOR = "floor"
+# The operators and fixed words are ast.py's enums (BinaryOp, CompareOp, LogicOp, Function,
+# Aggregate, RoundingMode), one set for the tree, the lowered form and every backend. They
+# are `str` enums: a member equals, hashes and prints as its text (`BinaryOp.ADD == "+"`),
+# so a backend may key a dict by either; `is` compares them as before. Backends read them
+# only while compiling: the generated evaluators hold none of them (their speed is the
+# same, tests/golden/codegen byte-identical).
 
 
 @dataclass(frozen=True)

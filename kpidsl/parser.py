@@ -62,17 +62,8 @@ def parse(source: SourceFile) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     parentheses = _too_many_parentheses(text, source)
     if parentheses:
         return None, [*diagnostics, parentheses]
-    tree = None
-    for _ in range(MAX_SYNTAX_ERRORS):
-        try:
-            tree = parser().parse(text)
-            break
-        except lark.exceptions.UnexpectedInput as exc:
-            diagnostics.append(_syntax_diagnostic(exc, source))
-            blanked = _blank_statement(text, getattr(exc, "pos_in_stream", None) or 0)
-            if blanked == text:
-                break
-            text = blanked
+    tree, found, _stuck = parse_tree(source, text)
+    diagnostics += found
     if diagnostics or tree is None:
         return None, diagnostics
     depth_problem = _too_deep(tree, source)
@@ -83,6 +74,25 @@ def parse(source: SourceFile) -> tuple[ast.Ruleset | None, list[Diagnostic]]:
     except ParseFailure as failure:
         return None, failure.diagnostics
     return ruleset, []
+
+
+def parse_tree(source: SourceFile, text: str, limit: int = MAX_SYNTAX_ERRORS
+               ) -> tuple[Tree | None, list[Diagnostic], bool]:
+    """Lark's tree of `text` (the source's text, NUL bytes blanked), or its syntax errors:
+    after each one the failing statement is blanked out and the text parsed again, at most
+    `limit` times. The flag says the search stopped early, blanking having changed nothing.
+    Public for the language server, which runs it on the statements an edit broke."""
+    diagnostics: list[Diagnostic] = []
+    for _ in range(limit):
+        try:
+            return parser().parse(text), diagnostics, False
+        except lark.exceptions.UnexpectedInput as exc:
+            diagnostics.append(_syntax_diagnostic(exc, source))
+            blanked = _blank_statement(text, getattr(exc, "pos_in_stream", None) or 0)
+            if blanked == text:
+                return None, diagnostics, True
+            text = blanked
+    return None, diagnostics, False
 
 
 def _blank_statement(text: str, offset: int) -> str:

@@ -4,17 +4,24 @@ over the tie corpus where 34-digit arithmetic would round a kopeck the other way
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from fuzz.schemes import tie_case
 
 import kpidsl
-from kpidsl import numbers
+from kpidsl import ast, numbers
+from kpidsl.checks.names import expressions
+from kpidsl.checks.walk import nodes
 from kpidsl.diagnostics import KpiError
-from kpidsl.explain import explain
+from kpidsl.explain import _Explainer, _shown_percent, explain
+from kpidsl.labels import label_in
+from kpidsl.trace import Slice, shown
 from kpidsl.units import Unit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +59,14 @@ def shows_what_was_paid(scheme: kpidsl.Ruleset, result: kpidsl.Result) -> None:
         assert numbers.amount(amount, "en").replace("-", "−") in text, (name, amount, lines)
     for line in result.lines:
         assert numbers.amount(line.amount, "en").replace("-", "−") in text, (line, lines)
+    for kpi in result.kpis.values():  # each KPI's line ends with its attainment as paid
+        if kpi.attainment is None:
+            continue
+        label = label_in(scheme.checked.variants[result.grade].kpis[kpi.name], "en")
+        shown = numbers.number(_shown_percent(kpi.attainment), "en").replace("-", "−")
+        assert any(x.startswith(f"  {label}: ") and (x.endswith(f" {shown}%") or
+                                                     f" {shown}% (" in x)
+                   for x in lines), (kpi, lines)
     total = numbers.amount(result.total, "en").replace("-", "−")
     assert any(x.startswith(("Total", "Income")) and x.endswith(total) for x in lines) or \
         len(result.components) == 1, (total, lines)
@@ -111,3 +126,81 @@ def test_an_if_is_explained_as_the_branch_paid(month: int | None) -> None:
         assert f"  = {base} = {base}" in lines, lines
         check = result.kpis["check"].value
         assert f"else 0 RUB = {numbers.number(check.normalize(), 'en')} = " in lines[2], lines
+
+
+# a number as an explanation writes it: 1,000 / 0.955 / 95.5% / −5
+NUMBER = re.compile(r"(?<![\w.])−?\d{1,3}(?:,\d{3})*(?:\.\d+)?%?")
+
+
+def _values_of(obj: object, out: set[Decimal]) -> None:
+    """Every value a Result or a trace holds (fractions as the evaluator shows them)."""
+    if isinstance(obj, Fraction):
+        out.add(shown(obj))  # type: ignore[arg-type]
+    elif isinstance(obj, Decimal):
+        out.add(obj)
+    elif isinstance(obj, list | tuple):
+        for x in obj:
+            _values_of(x, out)
+    elif isinstance(obj, dict):
+        for x in obj.values():
+            _values_of(x, out)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            _values_of(getattr(obj, f.name), out)
+        if isinstance(obj, Slice):
+            out.add(shown(obj.high - obj.low))  # type: ignore[arg-type]
+
+
+def numbers_not_paid(scheme: kpidsl.Ruleset, result: kpidsl.Result) -> list[tuple[str, str]]:
+    """The numbers an explanation writes that are neither a value the evaluator had (the
+    Result's, the trace's) nor a number written in the scheme."""
+    explainer = _Explainer(scheme, result, "en")
+    values: set[Decimal] = set()
+    _values_of(explainer.trace, values)
+    _values_of([result.facts, result.components, result.total], values)
+    for k in result.kpis.values():
+        values |= {v for v in (k.value, k.plan, k.attainment) if v is not None}
+    for line in result.lines:
+        values |= {v for v in (line.share, line.factor, line.amount, line.attainment)
+                   if v is not None}
+    variant = scheme.checked.variants[result.grade]
+    values |= set(variant.constant_values.values())
+    written = [e for _where, e, _scope in expressions(variant) if e is not None]
+    for pay in variant.pays.values():
+        written += [e for e in (pay.pool, pay.formula) if e is not None]
+        for gate in (*pay.gates, *(g for item in pay.items for g in item.gates)):
+            written += [e for e in (gate.value, gate.unless) if e is not None]
+    values |= {n.value for e in written for n in nodes(e) if isinstance(n, ast.Literal)}
+    texts = {str(i) for i in range(30)}  # band and tier numbers
+    for value in values:
+        texts |= {explainer.num(value), explainer.amount(value), explainer.pct(value)}
+    return [(number, line) for line in explain(scheme, result)[1:]
+            for number in NUMBER.findall(line) if number not in texts]
+
+
+@pytest.mark.parametrize("path", [*RULESETS, ROOT / "tests" / "fixtures" /
+                                  "chosen_branches.kpi"], ids=lambda p: p.stem)
+def test_every_number_explained_is_one_the_evaluator_had(path: Path) -> None:
+    scheme = kpidsl.load(path)
+    rnd = random.Random(f"numbers {path.stem}")
+    for grade in scheme.checked.variants:
+        for _ in range(4):
+            facts = random_facts(scheme, grade, rnd)
+            try:
+                result = scheme.evaluate(facts, None if grade == "base" else grade,
+                                         month=rnd.randint(1, 12))
+            except KpiError:
+                continue
+            assert numbers_not_paid(scheme, result) == []
+
+
+def test_a_number_the_evaluator_did_not_have_is_caught(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """The check above can fail: an explanation that shifted the trace's values by 0.37."""
+    import kpidsl.explain as explaining
+
+    scheme = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi")
+    result = scheme.evaluate(random_facts(scheme, "base", random.Random(1)))
+    monkeypatch.setattr(explaining, "shown", lambda v: None if v is None else
+                        shown(v) + Decimal("0.37"))  # type: ignore[operator]
+    assert ("50,000.37", "Bonus (pool 50,000.37):") in numbers_not_paid(scheme, result)

@@ -182,6 +182,20 @@ def test_diagnostics_follow_edits_with_debounce() -> None:
             ("KPI101", "unknown name 'revenuex' in payment commission")]
         assert found[0]["message"].endswith("hint: did you mean 'revenue'?")
         assert found[0]["range"]["start"] == {"line": where["line"], "character": 8}
+        # a statement left unfinished above it: check's syntax error, and the misspelt
+        # name's diagnostic kept from the version that parsed, one line further down
+        kpi = _at(text, "kpi calls", offset=0)
+        c.change(uri, [{"range": {"start": kpi, "end": kpi}, "text": "kpi unfinished = calls +\n"}])
+        shown = c.diagnostics(uri)
+        at = text.index("max(revenue") + 11
+        now = text[:at] + "x" + text[at:]
+        at = now.index("kpi calls")
+        now = now[:at] + "kpi unfinished = calls +\n" + now[at:]
+        expected = check_source(SourceFile("edited.kpi", now))[1]
+        assert expected[0].code == "KPI001"
+        assert [(d["code"], d["range"]["start"]["line"]) for d in shown] == sorted(
+            [(d.code, d.line - 1) for d in expected] + [("KPI101", where["line"] + 1)],
+            key=lambda pair: pair[1])
     finally:
         c.close()
 

@@ -24,6 +24,8 @@ from scaling import generated_scheme  # noqa: E402
 SCHEMES = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "rulesets").glob("*.kpi"))
            if not re.search(r"^grade ", p.read_text(encoding="utf-8"), re.M)}
 SCHEMES["generated.kpi"] = generated_scheme(40)
+# opened with an error: the method's lints are not shown until it is fixed
+SCHEMES["misspelt.kpi"] = generated_scheme(40).replace("= f14 / f15", "= f14 / f15x", 1)
 _DECLARED = re.compile(r"^(fact|constant|curve|kpi|pay|budget) (\w+)", re.M)
 _NAME = re.compile(r"(?<![\w\"])[^\W\d]\w*")
 
@@ -66,17 +68,24 @@ def _edit(text: str, where: int, kind: int, pick: int) -> str:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(scheme=st.sampled_from(sorted(SCHEMES)),
-       edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 7),
+       edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 8),
                                 st.integers(0, 10_000)), min_size=1, max_size=6))
 def test_incremental_diagnostics_equal_a_fresh_check(scheme: str,
                                                      edits: list[tuple[int, int, int]],
                                                      monkeypatch) -> None:
+    """Kind 8 undoes the last edit (a misspelling fixed: the last error gone)."""
     monkeypatch.setattr("kpidsl.lsp.analysis.INCREMENTAL_FROM", 0)
     text = SCHEMES[scheme]
     cache = ParseCache()
     Analysis(text, scheme, cache)
+    history = [text]
     for where, kind, pick in edits:
-        text = _edit(text, where, kind, pick)
+        if kind == 8 and len(history) > 1:
+            history.pop()
+            text = history[-1]
+        else:
+            text = _edit(text, where, kind, pick)
+            history.append(text)
         analysis = Analysis(text, scheme, cache)
         expected = check_source(SourceFile(scheme, text))[1]
         assert [d.render() for d in analysis.diagnostics] == [d.render() for d in expected], (
@@ -84,8 +93,9 @@ def test_incremental_diagnostics_equal_a_fresh_check(scheme: str,
 
 
 def test_an_edit_rechecks_only_what_depends_on_it(monkeypatch) -> None:
-    """A letter in a label, then a misspelt fact: a few statements are checked again (the
-    KPI, its facts, its payment and what that pays on), and the diagnostics are check's."""
+    """A letter in a label, a misspelt fact, the misspelling fixed, a line added: each time a
+    few statements are checked again (the KPI, its facts, its payment and what that pays on),
+    and the diagnostics are check's."""
     monkeypatch.setattr("kpidsl.lsp.analysis.INCREMENTAL_FROM", 0)
     text = generated_scheme(200)
     cache = ParseCache()
@@ -97,10 +107,8 @@ def test_an_edit_rechecks_only_what_depends_on_it(monkeypatch) -> None:
         analysis = Analysis(text, "g.kpi", cache)
         expected = check_source(SourceFile("g.kpi", text))[1]
         assert [d.render() for d in analysis.diagnostics] == [d.render() for d in expected]
-        if new == "= f14 / f15":  # the last error is gone: the method's lints, checked whole
-            assert analysis.rechecked is None
-            assert cache.checker.reason.startswith("the last error is gone")
-            continue
+        # the last error gone too: the method's lints (KPI70x, shown only when a scheme has no
+        # error) were found for every statement all along
         assert analysis.rechecked is not None, cache.checker.reason
         assert analysis.rechecked < statements // 10
         if new == "= f14 / f15x":

@@ -163,3 +163,18 @@ def test_an_explanation_shows_the_branch_paid() -> None:
         "  Bonus: 0",
         "Итого: 10 + 5 + 0 = 15",
     ]
+
+
+def test_a_seasonal_band_bound_is_explained_as_the_evaluator_used_it() -> None:
+    """The evaluator's band bounds are folded once when compiling, with a seasonal
+    constant's default: in December it still paid from 80%, and the explanation said
+    '85% ≥ 90%' (the month's value), a comparison that is false."""
+    scheme = kpidsl.loads(
+        'scheme t "T"\n  currency RUB\nfact revenue money "Revenue"\n'
+        'constant entry "Entry" = 80% by month dec 90%\n'
+        'kpi revenue "Revenue" plan 100 RUB\n'
+        'curve standard "Standard"\n  below entry pays 0\n  from entry pays attainment\n'
+        'pay bonus "Bonus" pool 1_000 RUB\n  for revenue weight 100% curve standard\n')
+    december = scheme.evaluate({"revenue": "85"}, employee="e1", month=12)
+    assert december.components == {"bonus": Decimal("850.00")}
+    assert explain(scheme, december)[4] == "  Revenue: 85% ≥ 80%: 1,000 × 0.85 = 850"

@@ -19,7 +19,7 @@ from .resolve import resolve
 from .sources import check_deal_minimums, check_sources
 from .types import check_units
 
-__all__ = ["BASE", "Change", "CheckedRuleset", "Variant", "check_ruleset"]
+__all__ = ["BASE", "Change", "CheckedRuleset", "Variant", "check_ruleset", "unique"]
 
 
 def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
@@ -46,7 +46,7 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
     diagnostics += check_examples(examples, variants, source)
     if BASE in variants:
         diagnostics += check_memory(ruleset.header, variants[BASE], source)
-    checked = CheckedRuleset(ruleset, source, variants, examples, _unique(diagnostics))
+    checked = CheckedRuleset(ruleset, source, variants, examples, unique(diagnostics))
     _rounding(checked)
     return checked
 
@@ -66,8 +66,10 @@ def _rounding(checked: CheckedRuleset) -> None:
             checked.attainment_step, checked.attainment_mode = step, rule.mode
 
 
-def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-    """Grades share most statements: report a problem in a shared line once."""
+def unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in `check`'s order, each once: grades share most statements, so a problem
+    in a shared line is reported once (the language server assembles its diagnostics from
+    parts of a scheme and puts them in this order too)."""
     seen: set[tuple[object, ...]] = set()
     out = []
     for d in sorted(diagnostics, key=sort_key):

@@ -31,11 +31,10 @@ def check_methodology(variant: Variant, source: SourceFile, header: ast.Header,
         if fact.name not in used and (own is None or fact.name in own):
             out.append(warning("KPI703", f"fact '{fact.name}' is never used", source,
                                fact.name_span, hint="remove it or use it in a KPI"))
-    pooled = [item.kpi for _pay, item in variant.pooled_kpis()]
-    if len(set(pooled)) > MAX_KPIS_PER_EMPLOYEE:
-        who = f"an employee of grade '{variant.name}'" if variant.parent else "an employee"
-        out.append(warning("KPI704", f"{who} is paid on {len(set(pooled))} KPIs; the method "
-                           f"advises at most {MAX_KPIS_PER_EMPLOYEE}", source, header.name_span))
+    too_many = kpis_per_employee({item.kpi for _pay, item in variant.pooled_kpis()}, source,
+                                 header, variant.name if variant.parent else "")
+    if too_many is not None:
+        out.append(too_many)
     for pay in variant.pays.values():
         groups = [variant.kpis[i.kpi].group for i in pay.items if i.kpi in variant.kpis]
         if any(groups) and "result" not in groups:
@@ -46,6 +45,18 @@ def check_methodology(variant: Variant, source: SourceFile, header: ast.Header,
     if header.sector == "infobusiness":
         out += _activity_counts(variant, source)
     return out
+
+
+def kpis_per_employee(pooled: set[str], source: SourceFile, header: ast.Header,
+                      grade: str = "") -> Diagnostic | None:
+    """KPI704 when an employee (of `grade`, '' for the base scheme) is paid on more KPIs than
+    the method advises; public because the language server counts the KPIs over the whole
+    scheme itself while it checks only part of it again."""
+    if len(pooled) <= MAX_KPIS_PER_EMPLOYEE:
+        return None
+    who = f"an employee of grade '{grade}'" if grade else "an employee"
+    return warning("KPI704", f"{who} is paid on {len(pooled)} KPIs; the method advises at most "
+                   f"{MAX_KPIS_PER_EMPLOYEE}", source, header.name_span)
 
 
 def _activity_counts(variant: Variant, source: SourceFile) -> list[Diagnostic]:

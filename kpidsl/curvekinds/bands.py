@@ -34,9 +34,13 @@ class BandsKind(CurveKind):
         """'110 % > 100 %', '80 % ≤ 95 % ≤ 100 %'."""
         from ..checks.fold import fold
         at = ex.pct(x)
+        # the bounds the evaluator was compiled with (kpidsl/lower.py folds them with the
+        # scheme's constants once, not with the month's): a seasonal constant as a bound is
+        # its default in every month
+        bounds = ex.variant.constant_values
         band = curve.bands[line.band - 1]
-        low = fold(band.lower, ex.constants) if band.lower is not None else None
-        high = fold(band.upper, ex.constants) if band.upper is not None else None
+        low = fold(band.lower, bounds) if band.lower is not None else None
+        high = fold(band.upper, bounds) if band.upper is not None else None
         left = "≤" if band.lower_inclusive else "<"
         right = "≤" if band.upper_inclusive else "<"
         if low is not None and high is not None:
@@ -56,12 +60,14 @@ class BandsKind(CurveKind):
 
     def explain_coefficient(self, ex: _Explainer, curve: ast.Curve,
                             line: Line) -> Decimal | None:
-        from ..checks.fold import fold
         pays = curve.bands[line.band - 1].pays
         if isinstance(pays, ast.Binary) and pays.op == "*":
             for side, other in ((pays.left, pays.right), (pays.right, pays.left)):
                 if isinstance(side, ast.CurveInput):
-                    k = fold(other, ex.constants)
+                    # a number written in the band, or a constant as the evaluator read it
+                    # (the month's); anything else is said by the band's formula itself
+                    k = other.value if isinstance(other, ast.Literal) else \
+                        ex.constants.get(other.name) if isinstance(other, ast.Ref) else None
                     if k is not None and k != 1:
                         return k
         return None

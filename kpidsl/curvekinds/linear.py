@@ -91,12 +91,13 @@ class LinearKind(CurveKind):
         """'80 % ≤ 95 % ≤ 100 %', or '130 % ≥ 120 %' above the last point."""
         from ..checks.fold import fold
         at = ex.pct(x)
+        bounds = ex.variant.constant_values  # as compiled (see bands.py)
         points = curve.points
         if line.band >= len(points):
-            last = fold(points[-1].at, ex.constants)
+            last = fold(points[-1].at, bounds)
             return at if last is None else f"{at} ≥ {ex.pct(last)}"
-        a = fold(points[line.band - 1].at, ex.constants)
-        b = fold(points[line.band].at, ex.constants)
+        a = fold(points[line.band - 1].at, bounds)
+        b = fold(points[line.band].at, bounds)
         if a is None or b is None:
             return at
         return f"{ex.pct(a)} ≤ {at} ≤ {ex.pct(b)}"

@@ -277,7 +277,7 @@ class StepsKind(CurveKind):
 
     def explain_band(self, ex: _Explainer, curve: ast.Curve, line: Line, x: Decimal) -> str:
         """'92.5% ≥ 90%: 2 full steps of 1%' — the steps the evaluator counted (the band)."""
-        numbers = self.numbers(curve, ex.constants)
+        numbers = self.numbers(curve, ex.variant.constant_values)
         if numbers is None:
             return ex.pct(x)
         step, start, _base, _each = numbers
@@ -289,7 +289,7 @@ class StepsKind(CurveKind):
     def explain_factor(self, ex: _Explainer, curve: ast.Curve, line: Line,
                        x: Decimal) -> str | None:
         """'(15% + 2 × 5%)': the first value and the steps counted."""
-        numbers = self.numbers(curve, ex.constants)
+        numbers = self.numbers(curve, ex.variant.constant_values)
         if numbers is None:
             return None
         _step, _start, base, each = numbers

@@ -21,32 +21,34 @@ diagnostics are not taken from it: its users are not all there).
 
 What depends on the whole scheme is computed on the whole scheme: look-alike names
 (KPI106), examples (KPI8xx), the header (effective dates, rounding), how many KPIs an
-employee is paid on (KPI704); the method's lints (KPI70x) run only when no statement has an
-error, as in `check`. "Did you mean" compares a misspelt name with every name of its kind:
-when the smaller scheme has such a diagnostic it is checked again with every other
-declaration present as a stub (its name, nothing to check). Where any of this could differ
-from `check` (grades, a team part of the bonus, an edit that removes the last error, a
-rounding step that is not a number ...) the whole scheme is checked instead; `reason` says
-why, for tests and measurements.
+employee is paid on (KPI704, through checks.methodology.kpis_per_employee); the method's
+lints (KPI70x) are shown only when no statement has an error, as in `check`, but each
+statement's (KPI703, KPI705, KPI707) are found whenever it is checked again, errors or not,
+so that the edit that removes the last error shows them without checking the whole scheme.
+"Did you mean" compares a misspelt name with every name of its kind: when the smaller scheme
+has such a diagnostic it is checked again with every other declaration present as a stub
+(its name, nothing to check). Where any of this could differ from `check` (grades, a team
+part of the bonus, a rounding step that is not a number ...) the whole scheme is checked
+instead; `reason` says why, for tests and measurements.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import compress
 
 from .. import ast
-from ..checks import BASE, Variant, check_ruleset
-from ..checks import _unique as unique
+from ..checks import BASE, CheckedRuleset, Variant, check_ruleset, unique
 from ..checks.examples import check_examples
 from ..checks.lookalikes import check_lookalikes
-from ..checks.methodology import MAX_KPIS_PER_EMPLOYEE
+from ..checks.methodology import check_methodology, kpis_per_employee
 from ..checks.resolve import resolve
 from ..curvekinds import BANDS
-from ..diagnostics import Diagnostic, did_you_mean, warning
+from ..diagnostics import Diagnostic, did_you_mean
 from ..source import SourceFile
 from .moving import moved_tree as _moved
 
@@ -74,9 +76,13 @@ class _Version:
     chunks: list[str]  # the text of each statement, the header first
     lines: list[int]  # the first line of each
     diagnostics: list[list[Diagnostic]]  # each statement's own (not the whole scheme's)
+    # each statement's lints of the method (KPI703, KPI705, KPI707), found even while an error
+    # elsewhere keeps `check` from showing them; None where they are not known
+    lints: list[list[Diagnostic]] | None
     declared: list[str]  # the name each statement declares ('' for the header, examples)
     facts: set[str]
     method_runs: bool  # no error anywhere: the method's lints were run
+    nonempty: list[int]  # the statements with diagnostics or lints
 
 
 class IncrementalCheck:
@@ -84,7 +90,9 @@ class IncrementalCheck:
 
     def __init__(self) -> None:
         self._last: _Version | None = None
-        self._words: dict[str, frozenset[str]] = {}
+        self._words: dict[str, frozenset[str]] = {}  # what each statement's text writes
+        self._names: dict[str, str] = {}  # the name it declares
+        self._facts: dict[str, bool] = {}  # whether it declares a fact
         self.reason = ""  # why the last call checked the whole scheme ('' when it did not)
         self._looked: tuple[object, list[Diagnostic]] = ((), [])
         self._variants: tuple[ast.Ruleset, dict[str, Variant], list[ast.Example]] | None = None
@@ -92,8 +100,10 @@ class IncrementalCheck:
 
     # ---- the whole scheme, and what is kept of it
     def remember(self, source: SourceFile, ruleset: ast.Ruleset,
-                 chunks: list[tuple[int, int]], diagnostics: list[Diagnostic]) -> None:
-        """Keep what the next edit needs from a whole check of this version."""
+                 chunks: list[tuple[int, int]], diagnostics: list[Diagnostic],
+                 checked: CheckedRuleset | None = None) -> None:
+        """Keep what the next edit needs from a whole check of this version (`checked`, when
+        given, tells the method's lints where an error kept `check` from running them)."""
         self._last = None
         reason = self.reason
         layout = self._layout(source, ruleset, chunks, [0] * len(ruleset.statements))
@@ -105,24 +115,38 @@ class IncrementalCheck:
         for d in diagnostics:
             if not d.line:
                 return
-            if d.code in _WHOLE:
+            if d.code in _WHOLE or d.code in _METHOD:
                 continue
             own[_index(lines, d.line)].append(d)
-        self._keep(source, ruleset, texts, lines, own,
-                   not any(_stops_method(d, lines) for d in diagnostics))
+        method_runs = not any(_stops_method(d, lines) for d in diagnostics)
+        lints: list[list[Diagnostic]] | None = None
+        if method_runs:
+            lints = _lints(diagnostics, lines, len(texts))
+        elif checked is not None and BASE in checked.variants:
+            lints = _lints(check_methodology(checked.base, source, ruleset.header,
+                                             checked.examples), lines, len(texts))
+        self._keep(source, ruleset, texts, lines, own, lints, method_runs)
 
     def _keep(self, source: SourceFile, ruleset: ast.Ruleset, texts: list[str],
-              lines: list[int], own: list[list[Diagnostic]], method_runs: bool) -> None:
-        declared = [""] + [s.name if isinstance(s, _CHECKED) else "" for s in ruleset.statements]
+              lines: list[int], own: list[list[Diagnostic]],
+              lints: list[list[Diagnostic]] | None, method_runs: bool) -> None:
+        declared = ["", *map(_declared, ruleset.statements)]
         facts = {s.name for s in ruleset.statements if isinstance(s, ast.Fact)}
         for index in (0, *(i for i, s in enumerate(ruleset.statements, 1)
                             if isinstance(s, ast.Example))):
             own[index] = []  # the header's and the examples' are the whole scheme's
-        self._last = _Version(texts, lines, own, declared, facts, method_runs)
+            if lints is not None:
+                lints[index] = []
+        nonempty = [i for i, ds in enumerate(own) if ds or (lints is not None and lints[i])]
+        self._last = _Version(texts, lines, own, lints, declared, facts, method_runs, nonempty)
         self._words = {t: self._words[t] if t in self._words else _words(t) for t in texts}
+        self._names = dict(zip(texts, declared, strict=True))
+        self._facts = {t: isinstance(s, ast.Fact) for t, s in zip(
+            texts, (None, *ruleset.statements), strict=True)}
 
     def _layout(self, source: SourceFile, ruleset: ast.Ruleset, chunks: list[tuple[int, int]],
-                shifts: list[int]) -> tuple[list[str], list[int]] | None:
+                shifts: list[int], known: tuple[list[str], list[int]] | None = None
+                ) -> tuple[list[str], list[int]] | None:
         """Each statement's text and first line, when every statement is one this module
         knows (no grades, no `drop`) and each starts its own piece of text."""
         self.reason = ""
@@ -138,6 +162,8 @@ class IncrementalCheck:
         if len(chunks) != len(ruleset.statements) + 1:
             self.reason = "statements that do not start their own lines"
             return None
+        if known is not None and len(known[0]) == len(known[1]) == len(chunks):
+            return known  # the statement cache's: each chunk is one statement, at its line
         texts = [source.text[start:end] for start, end in chunks]
         lines = [source.position(start)[0] for start, _end in chunks]
         if any(s.span.line + shift != line for s, shift, line in zip(
@@ -148,13 +174,14 @@ class IncrementalCheck:
 
     # ---- after an edit
     def check(self, source: SourceFile, ruleset: ast.Ruleset, chunks: list[tuple[int, int]],
-              shifts: list[int]) -> list[Diagnostic] | None:
+              shifts: list[int], layout: tuple[list[str], list[int]] | None = None
+              ) -> list[Diagnostic] | None:
         """`check`'s diagnostics for this version, or None when only the whole check will do
         (`reason` says why; call `remember` with its result). Statement i of `ruleset` has
         the lines it was parsed at: it is `shifts[i]` lines further down now (what is read
         here is moved as it is read: a line break above 10 000 statements moves them all)."""
         last = self._last
-        layout = self._layout(source, ruleset, chunks, shifts)
+        layout = self._layout(source, ruleset, chunks, shifts, layout)
         if layout is None:
             return None
         if last is None:
@@ -165,26 +192,34 @@ class IncrementalCheck:
             self.reason = "the header changed"
             return None
         statements = ruleset.statements
-        # the same text, in order, is the same statement (moved, perhaps)
-        earlier: dict[str, deque[int]] = {}
-        for index, text in enumerate(last.chunks):
-            earlier.setdefault(text, deque()).append(index)
-        was: list[int | None] = [0]
-        for text in texts[1:]:
-            found = earlier.get(text)
-            was.append(found.popleft() if found else None)
-        removed = [i for queue in earlier.values() for i in queue]
+        # The same text, in order, is the same statement (moved, perhaps). What is known of
+        # each text is looked up with map() and zip(), which go over 10 000 statements in C:
+        # Python loops over them took ~60 ms of an edit's ~100 on 5 000 KPIs.
+        was, removed = _matched(last.chunks, texts)
         edited = [i for i, old in enumerate(was) if old is None]
         if len(edited) + len(removed) > MAX_EDITED:
             self.reason = "too many statements changed"
             return None
-        words = [self._words.get(t) or _words(t) for t in texts]
-        declared = [""] + [s.name if isinstance(s, _CHECKED) else "" for s in statements]
-        facts = {s.name for s in statements if isinstance(s, ast.Fact)}
-        declarers: dict[str, list[int]] = {}
-        for index, name in enumerate(declared):
-            if name:
-                declarers.setdefault(name, []).append(index)
+        words: list[frozenset[str]] = list(map(self._words.get, texts))  # type: ignore[arg-type]
+        for index in edited:
+            words[index] = _words(texts[index])
+        declared: list[str] = list(map(self._names.get, texts))  # type: ignore[arg-type]
+        for index in edited:
+            declared[index] = _declared(statements[index - 1]) if index else ""
+            self._names[texts[index]] = declared[index]
+            self._facts[texts[index]] = index > 0 and isinstance(statements[index - 1],
+                                                                 ast.Fact)
+        facts = set(compress(declared, map(self._facts.get, texts)))
+        counts = Counter(declared)
+        single = dict(zip(declared, range(len(declared)), strict=True))
+
+        def declarers(name: str) -> list[int]:
+            """The statements that declare a name (a scan for a name declared twice)."""
+            if counts.get(name, 0) > 1:
+                return [i for i, n in enumerate(declared) if n == name]
+            return [single[name]] if name in single and name else []
+
+        inverse = dict(zip(was, range(len(was)), strict=True))  # last version's → this one's
         # what the edit touched: names declared, and facts written, before and after it
         names: set[str] = set()
         facts_written: set[str] = set()
@@ -205,14 +240,17 @@ class IncrementalCheck:
 
         affected = set(edited)
         for name in names | facts_written:
-            affected.update(declarers.get(name, ()))
+            affected.update(declarers(name))
         affected.update(users(names))
-        for index, old in enumerate(was):
-            if index and old is not None and lines[index] != last.lines[old] and any(
+        now = [inverse.get(old) for old in last.nonempty]
+        moved_with_diagnostics = [(index, old) for index, old in zip(now, last.nonempty,
+                                                                     strict=True) if index]
+        for index, old in moved_with_diagnostics:
+            if lines[index] != last.lines[old] and any(
                     _LINE_NUMBER.search(d.message + d.hint) for d in last.diagnostics[old]):
                 affected.add(index)
         if declared != last.declared:  # "did you mean" looks at every name of a kind
-            affected.update(i for i, old in enumerate(was) if i and old is not None and any(
+            affected.update(index for index, old in moved_with_diagnostics if any(
                 d.code in _HINTED for d in last.diagnostics[old]))
         affected -= examples | {0}
         frontier = set(affected)
@@ -221,7 +259,7 @@ class IncrementalCheck:
             frontier = set(users(written)) - affected - examples if written else set()
             affected |= frontier
         context = set(affected)
-        _close(context, lambda i: (d for w in words[i] for d in declarers.get(w, ())))
+        _close(context, lambda i: (d for w in words[i] for d in declarers(w)))
         context -= examples
         self.checked = len(context)
         if len(context) > MAX_SHARE * len(statements) + 8:
@@ -229,7 +267,8 @@ class IncrementalCheck:
             return None
 
         # the affected statements, checked in a scheme of those and what they depend on
-        def part(stubs: bool) -> list[Diagnostic] | None:
+        def part(stubs: bool) -> tuple[list[Diagnostic], list[Diagnostic] | None] | None:
+            """The affected statements' diagnostics and the method's lints of them."""
             kept = []
             for index, (statement, shift) in enumerate(zip(statements, shifts, strict=True), 1):
                 if index in context:
@@ -240,49 +279,83 @@ class IncrementalCheck:
             smaller = ast.Ruleset(ruleset.span, ruleset.header, tuple(kept), (), source,
                                   ruleset.comments)
             found = []
-            for d in check_ruleset(smaller, source).diagnostics:
+            checked = check_ruleset(smaller, source)
+            for d in checked.diagnostics:
                 if not d.line:
                     return None
-                if d.code not in _WHOLE and _index(lines, d.line) in affected:
+                if d.code not in _WHOLE and d.code not in _METHOD and \
+                        _index(lines, d.line) in affected:
                     found.append(d)
-            return found
+            # the method's lints of the affected statements, run here even when an error
+            # keeps `check` from running them: they show once the last error is gone
+            lints = None if BASE not in checked.variants else [
+                d for d in check_methodology(checked.base, source, ruleset.header,
+                                             checked.examples)
+                if d.code not in _WHOLE and d.line and _index(lines, d.line) in affected]
+            return found, lints
 
-        fresh = part(stubs=False)
-        if fresh is not None and any(d.code in _HINTED for d in fresh):
+        checked = part(stubs=False)
+        if checked is not None and any(d.code in _HINTED for d in checked[0]):
             variants = self._resolved(ruleset, shifts, source)
-            hinted = [_hinted(d, variants[BASE]) for d in fresh]
+            hinted = [_hinted(d, variants[BASE]) for d in checked[0]]
             if all(d is not None for d in hinted):
-                fresh = [d for d in hinted if d is not None]
+                checked = [d for d in hinted if d is not None], checked[1]
             else:  # a message this module does not know: every other name present as a stub
-                fresh = part(stubs=True)
-        if fresh is None:
+                checked = part(stubs=True)
+        if checked is None:
             self.reason = "a diagnostic without a place"
             return None
+        fresh, fresh_lints = checked
         own: list[list[Diagnostic]] = [[] for _ in texts]
         for d in fresh:
             own[_index(lines, d.line)].append(d)
-        for index, old in enumerate(was):
-            if index and index not in affected and old is not None:
+        lints = _lints(fresh_lints, lines, len(texts)) if fresh_lints is not None else None
+        nonempty = {_index(lines, d.line) for d in [*fresh, *(fresh_lints or ())]}
+        for index, old in moved_with_diagnostics:  # the others' are empty
+            if index not in affected:
                 shift = lines[index] - last.lines[old]
                 own[index] = [replace(d, line=d.line + shift) if shift else d
                               for d in last.diagnostics[old]]
-        method_runs = not any(_stops_method(d, lines) for ds in own for d in ds)
-        if method_runs and not last.method_runs:
-            self.reason = "the last error is gone: the method's lints judge the whole scheme"
+                if lints is not None and last.lints is not None:
+                    lints[index] = [replace(d, line=d.line + shift) if shift else d
+                                    for d in last.lints[old]]
+                nonempty.add(index)
+        if last.lints is None:
+            lints = None
+        method_runs = not any(_stops_method(d, lines) for i in nonempty for d in own[i])
+        if method_runs and lints is None:
+            self.reason = "the last error is gone, and the method's lints were not known"
             return None
         whole = self._whole(source, ruleset, shifts, method_runs, words)
         if whole is None:
             return None
-        if not method_runs:
-            own = [[d for d in ds if d.code not in _METHOD] for ds in own]
-        self._last = _Version(texts, lines, own, declared, facts, method_runs)
-        self._words = dict(zip(texts, words, strict=True))
-        return unique([*whole, *(d for ds in own for d in ds)])
+        self._last = _Version(texts, lines, own, lints, declared, facts, method_runs,
+                              sorted(nonempty))
+        for index in edited:
+            self._words[texts[index]] = words[index]
+        self._forget(texts)
+        shown = [*whole, *(d for i in nonempty for d in own[i])]
+        if method_runs and lints is not None:
+            shown += (d for i in nonempty for d in lints[i])
+        return unique(shown)
+
+    def _forget(self, texts: list[str]) -> None:
+        """What is known of texts no longer in the scheme goes, once it is most of it."""
+        if len(self._words) > 2 * len(texts) + 1000:
+            self._words = {t: self._words[t] for t in texts if t in self._words}
+            self._names = {t: self._names[t] for t in texts if t in self._names}
+            self._facts = {t: self._facts[t] for t in texts if t in self._facts}
 
     def _lookalikes(self, ruleset: ast.Ruleset, shifts: list[int], source: SourceFile
                     ) -> list[Diagnostic]:
         """KPI106 over every name, again only when a name or where it is written changed (or
         only a name, when no two names looked alike)."""
+        if ruleset.header.name.isascii() and "".join(s.name for s in ruleset.statements
+                                                     ).isascii():
+            # two names in ASCII letters look alike only if they are one name (and are then
+            # reported as declared twice): KPI106 needs a letter of another alphabet
+            self._looked = ((), [])
+            return []
         names = tuple((type(s), s.name) for s in ruleset.statements)
         key = (names, tuple(s.name_span.line + shift for s, shift in zip(
             ruleset.statements, shifts, strict=True))) if self._looked[1] else (names, ())
@@ -336,10 +409,9 @@ class IncrementalCheck:
                 if isinstance(statement, ast.Pay) and statement.name not in seen:
                     seen.add(statement.name)
                     pooled.update(item.kpi for item in statement.items)
-            if len(pooled) > MAX_KPIS_PER_EMPLOYEE:
-                out.append(warning("KPI704", f"an employee is paid on {len(pooled)} KPIs; the "
-                                   f"method advises at most {MAX_KPIS_PER_EMPLOYEE}", source,
-                                   ruleset.header.name_span))
+            too_many = kpis_per_employee(pooled, source, ruleset.header)
+            if too_many is not None:
+                out.append(too_many)
         return out
 
 
@@ -351,6 +423,37 @@ def _name_moved(statement: ast.Statement, shift: int) -> ast.Statement:
     copy.__dict__.update(statement.__dict__)
     copy.__dict__["name_span"] = _moved(statement.name_span, shift)
     return copy
+
+
+def _lints(found: list[Diagnostic], lines: list[int], count: int) -> list[list[Diagnostic]]:
+    """The method's lints of each statement (none yet where `found` has none)."""
+    lints: list[list[Diagnostic]] = [[] for _ in range(count)]
+    for d in found:
+        if d.code in _METHOD and d.code not in _WHOLE and d.line:
+            lints[_index(lines, d.line)].append(d)
+    return lints
+
+
+def _declared(statement: ast.Statement) -> str:
+    return statement.name if isinstance(statement, _CHECKED) else ""
+
+
+def _matched(earlier: list[str], texts: list[str]) -> tuple[list[int | None], list[int]]:
+    """For each statement, the index of the same text in the last version (None for an
+    edited one), and the last version's statements not found (removed or edited)."""
+    index = dict(zip(earlier, range(len(earlier)), strict=True))
+    if len(index) == len(earlier) and len(set(texts)) == len(texts):
+        was: list[int | None] = [0, *map(index.get, texts[1:])]
+        removed = sorted(set(range(1, len(earlier))).difference(was))
+        return was, removed
+    found: dict[str, deque[int]] = {}  # a text written twice: matched in order
+    for i, text in enumerate(earlier):
+        found.setdefault(text, deque()).append(i)
+    was = [0]
+    for text in texts[1:]:
+        queue = found.get(text)
+        was.append(queue.popleft() if queue else None)
+    return was, sorted(i for queue in found.values() for i in queue if i)
 
 
 def _words(text: str) -> frozenset[str]:
