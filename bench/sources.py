@@ -1,22 +1,26 @@
-"""Sources: deal rows per second through the Python stage and through DuckDB.
+"""Sources: deal rows per second, end to end, through the Python engine and through DuckDB.
 
     python bench/sources.py                  # 200 000 deals, 2 000 employees
-    python bench/sources.py --rows 10000000 --employees 100000 --only duckdb
+    python bench/sources.py --rows 10000000 --employees 100000   # the 10 M check (hours)
+    python bench/sources.py --rows 1000000 --only duckdb
 
-The same random deals (a tenth lost, a twentieth reversed) are written once as CSV (`;`,
-decimal commas: the Python path reads it with the facts files' rules) and once as Parquet
-(typed DECIMAL and TIMESTAMP: DuckDB reads it itself). Each path computes the scheme's
-revenue, won deals, average check and the per-deal commission of every deal:
+The same random deals (a tenth lost, a twentieth reversed) are written under the system's
+temporary directory once as CSV (`;`, decimal commas, `2025-07-01 02:11:59`) and once as
+Parquet (DECIMAL(18, 2), TIMESTAMP, BIGINT keys). Each run is `kpidsl.evaluate_files` to the
+last result (revenue, won deals, average check and the per-deal commission of every deal,
+summed per employee), in the same process:
 
-- *Python*: `kpidsl.sources` (read, fold, walk), the oracle, one pass in memory that grows
-  with the employees and the deals held for ordering, not with the file; its baseline is the
-  `csv` module splitting the same file into cells, nothing else.
-- *DuckDB*: the generated queries (GROUP BY with FILTERs; SUM OVER PARTITION BY employee
-  ORDER BY date, key) over `read_parquet`; its baseline is `SELECT count(*)` of the file.
+- *Python*: `--engine python` over the CSV (read with the facts files' rules, fold, walk),
+  the oracle; its baseline is the `csv` module splitting the same file into cells.
+- *DuckDB*: `--engine duckdb` over the CSV and over the Parquet: DuckDB reads the file itself
+  (kpidsl/sources/native.py), GROUP BY with FILTERs, SUM OVER PARTITION BY employee ORDER BY
+  date, key, integer slices per tier; its baseline is DuckDB's `SELECT count(*)` of the
+  same file.
 
-Before timing, on the first 20 000 deals, both paths' facts and every deal's exact amount
-are checked equal. Times are best of N, interleaved; ratios are to the baseline of the same
-path in the same run.
+When both engines run, every employee's facts and total are checked equal (Python and
+DuckDB over the CSV, DuckDB over the Parquet), to the kopeck, before the table is printed;
+the per-deal lines of the first 200 employees are compared too. Times are best of N,
+interleaved; ratios are to the baseline of the same reader in the same run.
 """
 
 from __future__ import annotations
@@ -32,8 +36,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import kpidsl
-from kpidsl.sources.duck import deals_query, facts_query
-from kpidsl.sources.plan import plan_of
 
 SCHEME = '''scheme bench_sources "Bench"
 source deals "Deals"
@@ -59,30 +61,34 @@ pay commission "Commission"
 def write(folder: Path, rows: int, employees: int) -> tuple[Path, Path]:
     import duckdb
 
-    select = f"""SELECT 'e' || (i % {employees}) AS employee,
-        TIMESTAMP '2025-07-01' + TO_SECONDS(((i * 7919) % 2678400)::BIGINT) AS date,
-        CAST(i AS VARCHAR) AS key, CAST(i AS DECIMAL(38, 10)) AS knum, 0::BIGINT AS file,
-        'deals' AS path, (i + 2)::BIGINT AS row,
+    select = f"""SELECT i AS "ID", 'e' || (i % {employees}) AS "Manager",
+        TIMESTAMP '2025-07-01' + TO_SECONDS(((i * 7919) % 2678400)::BIGINT) AS "Closed",
         CAST(((i * 104729) % 9000000) / 100 * (CASE WHEN i % 20 = 7 THEN -1 ELSE 1 END)
-             AS DECIMAL(38, 10)) AS f_amount,
-        CASE WHEN i % 10 = 3 THEN 'lost' ELSE 'won' END AS f_stage
+             AS DECIMAL(18, 2)) AS "Amount",
+        CASE WHEN i % 10 = 3 THEN 'lost' ELSE 'won' END AS "Stage"
         FROM range({rows}) t(i)"""
     parquet, text = folder / "deals.parquet", folder / "deals.csv"
     con = duckdb.connect()
     con.execute(f"COPY ({select}) TO '{parquet}' (FORMAT parquet)")
-    con.execute(f"""COPY (SELECT key AS "ID", employee AS "Manager",
-        strftime(date, '%Y-%m-%d %H:%M:%S') AS "Closed",
-        replace(CAST(CAST(f_amount AS DECIMAL(18, 2)) AS VARCHAR), '.', ',') AS "Amount",
-        f_stage AS "Stage" FROM read_parquet('{parquet}')) TO '{text}'
-        (HEADER, DELIMITER ';')""")
+    con.execute(f"""COPY (SELECT "ID", "Manager", strftime("Closed", '%Y-%m-%d %H:%M:%S')
+        AS "Closed", replace(CAST("Amount" AS VARCHAR), '.', ',') AS "Amount", "Stage"
+        FROM read_parquet('{parquet}')) TO '{text}' (HEADER, DELIMITER ';')""")
     return text, parquet
 
 
-def python_path(ruleset: kpidsl.Ruleset, text: Path) -> dict[str, tuple[object, ...]]:
+def engine_run(ruleset: kpidsl.Ruleset, path: Path, engine: str,
+               deals: int = 0) -> dict[str, tuple[object, ...]]:
+    """Every employee's facts and total (and the per-deal amounts of the first `deals`)."""
     from kpidsl.run import FactsOptions, evaluate_files
 
-    run = evaluate_files(ruleset, [text], FactsOptions(locale="ru"), period="2025-07")
-    return {r.employee: (r.facts["revenue"], r.facts["won"], r.total) for r in run.results()}
+    run = evaluate_files(ruleset, [path], FactsOptions(locale="ru"), period="2025-07",
+                         engine=engine)
+    out = {}
+    for i, r in enumerate(run.results()):
+        out[r.employee] = (dict(r.facts), r.total,
+                           [d.amount for d in r.deals] if i < deals else None)
+    assert run.counts.rows_read == run.counts.evaluated + run.counts.failed
+    return out
 
 
 def csv_baseline(text: Path) -> int:
@@ -90,50 +96,38 @@ def csv_baseline(text: Path) -> int:
         return sum(1 for _ in csv.reader(stream, delimiter=";"))
 
 
-def duckdb_path(plan: object, parquet: Path) -> tuple[list[tuple[object, ...]], list[object]]:
+def duckdb_count(path: Path) -> int:
     import duckdb
 
-    con = duckdb.connect()
-    table = f"read_parquet('{parquet}')"
-    query, _facts = facts_query(plan, "deals", table, None)  # type: ignore[arg-type]
-    facts = con.execute(query).fetchall()
-    plans = "(SELECT DISTINCT employee, CAST(100000 AS DECIMAL(38, 10)) AS s FROM " + table + ")"
-    pay = plan.pays["commission"]  # type: ignore[attr-defined]
-    deals = con.execute(f"SELECT employee, SUM(ROUND(amount, 2)) FROM "
-                        f"({deals_query(plan, pay, table, None, plans)}) GROUP BY employee"
-                        ).fetchall()  # type: ignore[arg-type]
-    return facts, deals
+    scan = f"read_parquet('{path}')" if path.suffix == ".parquet" else \
+        f"read_csv('{path}', delim = ';', header = true, all_varchar = true)"
+    return duckdb.connect().execute(f"SELECT count(*) FROM {scan}").fetchone()[0]  # type: ignore[index]
 
 
-def duckdb_baseline(parquet: Path) -> int:
-    import duckdb
-
-    return duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{parquet}')"
-                                    ).fetchone()[0]  # type: ignore[index]
-
-
-def best(run: object, rounds: int) -> float:
-    times = []
+def timed(candidates: dict[str, object], rounds: int) -> dict[str, float]:
+    """Best of `rounds`, the candidates interleaved."""
+    best = dict.fromkeys(candidates, float("inf"))
     for _ in range(rounds):
-        start = time.perf_counter()
-        run()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, run in candidates.items():
+            start = time.perf_counter()
+            run()  # type: ignore[operator]
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
 
 
-def check(ruleset: kpidsl.Ruleset, folder: Path) -> None:
-    """Python and DuckDB agree on 20 000 deals: every fact and total, every deal."""
-    from kpidsl.run import FactsOptions, evaluate_files
+def native_used(ruleset: kpidsl.Ruleset, path: Path) -> bool:
+    """Whether DuckDB reads the file itself (else the Python reader reads it for DuckDB)."""
+    from kpidsl.run import FactsOptions
+    from kpidsl.sources import native
+    from kpidsl.sources.run import bind, source_plan
+    from kpidsl.sql.native import Unusual
 
-    sub = folder / "check"
-    sub.mkdir()
-    text, _parquet = write(sub, 20_000, 200)
-    runs = {e: {r.employee: (r.facts, r.total, [d.amount for d in r.deals]) for r in
-                evaluate_files(ruleset, [text], FactsOptions(locale="ru"), period="2025-07",
-                               engine=e).results()} for e in ("python", "duckdb")}
-    assert runs["python"] == runs["duckdb"], "DuckDB and Python disagree"
-    print(f"checked: {len(runs['python'])} employees, the same facts, totals and deals in "
-          "both engines")
+    readers, _ = bind(source_plan(ruleset), [path], {}, FactsOptions(locale="ru"), "RUB")
+    try:
+        native.evaluate_sources_native(ruleset, readers, period="2025-07")
+    except Unusual:
+        return False
+    return True
 
 
 def main() -> None:
@@ -144,33 +138,46 @@ def main() -> None:
     parser.add_argument("--only", choices=["python", "duckdb"], default=None)
     args = parser.parse_args()
     ruleset = kpidsl.loads(SCHEME)
-    plan = plan_of(ruleset.checked)
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        check(ruleset, folder)
-        text, parquet = write(folder, args.rows, args.employees)
-        print(f"\n{args.rows:,} deals of {args.employees:,} employees\n")
-        print("| path | time | rows/s | × its baseline |\n|---|---:|---:|---:|")
+        text, parquet = write(Path(tmp), args.rows, args.employees)
+        assert native_used(ruleset, text) and native_used(ruleset, parquet)
+        if args.only is None:  # the same facts, totals and first deals, to the kopeck
+            python = engine_run(ruleset, text, "python", 200)
+            for path in (text, parquet):
+                assert engine_run(ruleset, path, "duckdb", 200) == python, path
+            print(f"checked: {len(python):,} employees, the same facts and totals in both "
+                  "engines (CSV and Parquet), and every deal of the first 200")
+        candidates: dict[str, object] = {}
         if args.only != "duckdb":
-            base = best(lambda: csv_baseline(text), args.rounds)
-            took = best(lambda: python_path(ruleset, text), max(1, args.rounds - 2))
-            print(f"| csv module, cells only (baseline) | {base:.2f} s | "
-                  f"{args.rows / base:,.0f} | 1.00× |")
-            print(f"| kpidsl sources, Python | {took:.2f} s | {args.rows / took:,.0f} | "
-                  f"{took / base:.2f}× |")
+            candidates["csv module, cells only"] = lambda: csv_baseline(text)
+            candidates["Python engine, CSV"] = lambda: engine_run(ruleset, text, "python")
+        if args.only != "python":
+            candidates["DuckDB count(*), CSV"] = lambda: duckdb_count(text)
+            candidates["DuckDB engine, CSV"] = lambda: engine_run(ruleset, text, "duckdb")
+            candidates["DuckDB count(*), Parquet"] = lambda: duckdb_count(parquet)
+            candidates["DuckDB engine, Parquet"] = lambda: engine_run(ruleset, parquet,
+                                                                      "duckdb")
+        rounds = args.rounds if args.only == "duckdb" or args.rows <= 200_000 else 1
+        best = timed(candidates, rounds)
+        print(f"\n{args.rows:,} deals of {args.employees:,} employees, best of {rounds}\n")
+        print("| run | time | rows/s | × its baseline |\n|---|---:|---:|---:|")
+        baselines = {"Python engine, CSV": "csv module, cells only",
+                     "DuckDB engine, CSV": "DuckDB count(*), CSV",
+                     "DuckDB engine, Parquet": "DuckDB count(*), Parquet"}
+        for name, took in best.items():
+            base = baselines.get(name)
+            ratio = f"{took / best[base]:.2f}×" if base else "1.00× (baseline)"
+            print(f"| {name} | {took:.2f} s | {args.rows / took:,.0f} | {ratio} |")
+        if "Python engine, CSV" in best and "DuckDB engine, CSV" in best:
+            print(f"\nDuckDB engine / Python engine on the CSV: "
+                  f"{best['DuckDB engine, CSV'] / best['Python engine, CSV']:.3f}×")
+        if args.only != "duckdb" and args.rows <= 1_000_000:
             tracemalloc.start()
-            python_path(ruleset, text)
+            engine_run(ruleset, text, "python")
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
-            print(f"| (Python peak traced memory) | {peak / 2**20:.1f} MiB | "
-                  f"{peak / args.rows:.0f} B/deal | |")
-        if args.only != "python":
-            base = best(lambda: duckdb_baseline(parquet), args.rounds)
-            took = best(lambda: duckdb_path(plan, parquet), args.rounds)
-            print(f"| DuckDB count(*) of the Parquet (baseline) | {base:.2f} s | "
-                  f"{args.rows / base:,.0f} | 1.00× |")
-            print(f"| kpidsl sources, DuckDB | {took:.2f} s | {args.rows / took:,.0f} | "
-                  f"{took / base:.2f}× |")
+            print(f"Python engine peak traced memory: {peak / 2**20:.1f} MiB "
+                  f"({peak / args.rows:.0f} B a deal)")
 
 
 if __name__ == "__main__":

@@ -1,21 +1,32 @@
 """Benchmark: `kpidsl eval --engine duckdb` against the Python engine and a hand-written
 DuckDB query doing the same work, end to end from a CSV or Parquet file.
 
-    python bench/sql.py [--sizes 1M,10M] [--python-size 100k] [--rounds 3] [--format table]
+    python bench/sql.py [--rows 1M,10M] [--python-rows 100k] [--rounds 3] [--format table]
+    python bench/sql.py --phases [--rows 1M] [--format table]
+    python bench/sql.py --query [--rows 1M] [--rounds 5]
     python bench/sql.py --crossover [--rounds 3]
 
 Each command runs as a fresh process writing to /dev/null; the table shows the median over
 the rounds of wall time and of CPU time (user + system of the process and its threads: on a
 shared machine wall time measures the neighbours too), rows per second, peak memory, and the
 ratios measured in the same run. The Python engine streams at a rate flat in the row count
-and takes about 4 minutes of CPU per million rows, so it is measured at `--python-size` and
-its rows per second is the baseline of every size. The hand-written query reads the file
-with DuckDB's own reader and computes the b2b_manager payments with DECIMAL arithmetic and
-one cast per line (what a careful analyst would write); it is the floor for any engine that
-also has to read the file. `NATIVE` runs the query kpidsl generates with DuckDB reading the
-file and nothing else (no output formats): the share of the generated SQL. `--crossover`
-times both kpidsl engines from 100 to 30 000 rows, for `--engine auto`.
-The outputs are not compared here (tests/test_sql_native.py holds the engines to each other).
+and takes about 4 minutes of CPU per million rows, so it is measured at `--python-rows`
+and its rows per second, extrapolated to every size (the table says so), is the baseline.
+The hand-written query reads the file with DuckDB's own reader and writes the table's
+columns (employee, salary, bonus, commission, total) for b2b_manager with DECIMAL
+arithmetic and one cast per pay line, so rounded half up once a line (what a careful
+analyst would write; DuckDB computes its DECIMAL ÷ DECIMAL in DOUBLE, so it is not exact):
+the floor for any engine that also has to read the file. `NATIVE` runs the query kpidsl
+generates with DuckDB reading the file and nothing else (no output formats): the share of
+the generated SQL. `--query` times the generated and the hand-written query alone over the
+same facts table in memory, on one thread. `--phases` runs the DuckDB engine once in this
+process and prints the CPU time of each phase. `--crossover` times both kpidsl engines from
+100 to 30 000 rows, for `--engine auto`.
+
+The facts files are generated once into `--data` (default: kpidsl-bench-sql under the
+system's temporary directory; ~40 MB of CSV per million rows, 10 M rows ~0.4 GB of CSV and
+its Parquet copy) and kept for the next run; `--clean` removes them afterwards. The outputs
+are not compared here (tests/test_sql_native.py holds the engines to each other).
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ import tempfile
 from pathlib import Path
 
 from end_to_end import facts_file, measure
-from harness import B2B, human, parse_sizes, table
+from harness import B2B, ROOT, human, parse_sizes, table
 
 HAND = """
 import duckdb, sys
@@ -53,12 +64,14 @@ COPY (
       CASE WHEN v < 800 THEN 0 WHEN v <= 1000 THEN v ELSE v * 1.2 END AS fv,
       CASE WHEN k < 800 THEN 0 WHEN k <= 1000 THEN k ELSE k * 1.2 END AS fk
     FROM a
+  ), l AS (
+    SELECT employee, CAST(60000 AS DECIMAL(18, 2)) AS salary,
+      CAST(20 * fr AS DECIMAL(18, 2)) + CAST(10 * fc AS DECIMAL(18, 2))
+        + CAST(10 * fv AS DECIMAL(18, 2)) + CAST(10 * fk AS DECIMAL(18, 2)) AS bonus,
+      CAST(greatest(revenue - 3000000, 0) * 0.006 AS DECIMAL(18, 2)) AS commission
+    FROM p
   )
-  SELECT employee,
-    CAST(20 * fr AS DECIMAL(18, 2)) + CAST(10 * fc AS DECIMAL(18, 2))
-      + CAST(10 * fv AS DECIMAL(18, 2)) + CAST(10 * fk AS DECIMAL(18, 2)) AS bonus,
-    CAST(greatest(revenue - 3000000, 0) * 0.006 AS DECIMAL(18, 2)) AS commission
-  FROM p
+  SELECT employee, salary, bonus, commission, salary + bonus + commission AS total FROM l
 ) TO '/dev/stdout' (FORMAT csv)
 '''.format(source='read_parquet(?)' if sys.argv[1].endswith('.parquet')
                 else 'read_csv(?, all_varchar = true)'), [sys.argv[1]])
@@ -99,18 +112,62 @@ con.execute(f'COPY (SELECT "_i", "fails", {pays} FROM ({query.sql(pretty=False)}
             "TO '/dev/stdout' (FORMAT csv)")
 """
 
+# The DuckDB engine in this process, each phase's CPU time (getrusage counts every thread).
+PHASES = r"""
+import functools, resource, sys, time
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+import kpidsl.sql.native as native
+spent = {}
+def timed(cls, name, label):
+    method = getattr(cls, name)
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        start = cpu()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            spent[label] = spent.get(label, 0) + cpu() - start
+    setattr(cls, name, run)
+timed(native.NativeFile, "open_csv", "header, line count")
+timed(native.NativeFile, "survey", "survey (reading rules)")
+timed(native.NativeRun, "__init__", "query generated")
+timed(native.NativeRun, "table_tail", "query, lines from SQL, writing")
+timed(native.NativeRun, "results", "query, rows through Python")
+from kpidsl.cli import main
+sys.argv = ["kpidsl", "eval", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+total = cpu()
+spent["start-up, scheme, the rest"] = total - sum(spent.values())
+for label, seconds in spent.items():
+    print(f"{label}\t{seconds:.2f}")
+print(f"total\t{total:.2f}")
+"""
+
 
 def parquet_file(csv: Path) -> Path:
     """The same facts as Parquet: money as DECIMAL(18, 2), calls as INTEGER."""
     import duckdb
 
     target = csv.with_suffix(".parquet")
+    if target.exists():
+        return target
     duckdb.connect().execute(
         f"COPY (SELECT employee, CAST(revenue AS DECIMAL(18, 2)) AS revenue, "
         f"CAST(avg_check AS DECIMAL(18, 2)) AS avg_check, conversion, "
         f"CAST(calls AS INTEGER) AS calls FROM read_csv('{csv}', all_varchar = true)) "
         f"TO '{target}' (FORMAT parquet)")
     return target
+
+
+def facts(folder: Path, size: int) -> Path:
+    """The facts file of `size` rows, generated once into `folder`."""
+    path = folder / f"facts-{size}-2025.csv"
+    return path if path.exists() else facts_file(folder, size)
 
 
 def kpidsl(path: Path, engine: str, fmt: str) -> list[str]:
@@ -127,7 +184,7 @@ def medians(command: list[str], rounds: int) -> tuple[float, float, int]:
 def crossover(folder: Path, rounds: int) -> str:
     rows = []
     for size in (100, 1_000, 3_000, 10_000, 30_000):
-        path = facts_file(folder, size)
+        path = facts(folder, size)
         times = {e: medians(kpidsl(path, e, "table"), rounds) for e in ("python", "duckdb")}
         rows.append((human(size), *(f"{times[e][1]:.2f}" for e in times),
                      *(f"{times[e][0]:.2f}" for e in times),
@@ -137,54 +194,141 @@ def crossover(folder: Path, rounds: int) -> str:
                   "CPU ratio"), rows)
 
 
+def phases(folder: Path, sizes: list[int], fmt: str, script: Path) -> str:
+    import subprocess
+
+    out = []
+    for size in sizes:
+        for path in (facts(folder, size), parquet_file(facts(folder, size))):
+            done = subprocess.run([sys.executable, str(script), str(B2B), str(path),
+                                   "--engine", "duckdb", "--format", fmt, "--output",
+                                   "/dev/null"], capture_output=True, text=True, check=True,
+                                  cwd=ROOT)
+            for line in done.stdout.splitlines():
+                label, seconds = line.split("\t")
+                out.append((human(size), path.suffix[1:], label, seconds))
+    return table(f"kpidsl eval --engine duckdb --format {fmt}: CPU s of each phase",
+                 ("rows", "file", "phase", "CPU s"), out)
+
+
+def query_only(folder: Path, sizes: list[int], rounds: int) -> str:
+    """The generated query against the hand-written one over the same facts table in
+    memory (DECIMAL(18, 6), one thread): the SQL's own share, without reading or writing."""
+    import resource
+
+    import duckdb
+
+    from kpidsl.api import load
+    from kpidsl.sql import queries
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    query = queries(load(B2B).checked, "duckdb", table="facts", budgets=False)[0]
+    units = ", ".join(f'sum("{p}_units")' for p, _u in query.output.pays)
+    generated = f"SELECT {units}, sum(total_units) FROM ({query.sql(pretty=False)})"
+    body = HAND[HAND.index("WITH f AS"):HAND.index(") TO '/dev/stdout'")]
+    body = body.replace("FROM {source}", "FROM raw")
+    hand = (f"SELECT sum(salary), sum(bonus), sum(commission), sum(total) FROM ({body}) AS h")
+    out = []
+    for size in sizes:
+        con = duckdb.connect()
+        con.execute("SET threads = 1")
+        path = facts(folder, size)
+        con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+        con.execute("CREATE TABLE facts AS SELECT employee, NULL::VARCHAR AS team, "
+                    "CAST(revenue AS DECIMAL(18, 6)) AS revenue, CAST(avg_check AS "
+                    "DECIMAL(18, 6)) AS avg_check, CAST(CAST(replace(conversion, '%', '') AS "
+                    "DECIMAL(18, 6)) * 0.01 AS DECIMAL(18, 6)) AS conversion, "
+                    "CAST(calls AS DECIMAL(18, 6)) AS calls FROM raw")
+        times: dict[str, list[float]] = {"generated": [], "hand-written": []}
+        for _ in range(rounds):
+            for name, sql in (("generated", generated), ("hand-written", hand)):
+                start = cpu()
+                con.execute(sql).fetchall()
+                times[name].append(cpu() - start)
+        gen, ref = (statistics.median(times[n]) for n in ("generated", "hand-written"))
+        out.append((human(size), f"{gen:.2f}", f"{ref:.2f}", f"{gen / ref:.2f}×"))
+        con.close()
+    return table(f"the queries alone over facts in memory, one thread (CPU s, medians of "
+                 f"{rounds})", ("rows", "generated", "hand-written", "ratio"), out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1M")
-    parser.add_argument("--python-size", default="100k")
+    parser.add_argument("--rows", "--sizes", dest="rows", default="1M")
+    parser.add_argument("--python-rows", "--python-size", dest="python_rows", default="100k")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    parser.add_argument("--format", default="table", choices=("table", "csv", "json", "jsonl"))
+    parser.add_argument("--data", type=Path,
+                        default=Path(tempfile.gettempdir()) / "kpidsl-bench-sql")
+    parser.add_argument("--clean", action="store_true", help="remove the facts files after")
     parser.add_argument("--crossover", action="store_true")
+    parser.add_argument("--phases", action="store_true")
+    parser.add_argument("--query", action="store_true",
+                        help="the generated and the hand-written query alone, in memory")
     args = parser.parse_args()
+    data = args.data
+    data.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="kpidsl-bench-sql-"))
-    hand = folder / "hand.py"
-    hand.write_text(HAND, encoding="utf-8")
-    native = folder / "native.py"
-    native.write_text(NATIVE, encoding="utf-8")
+    scripts = {name: folder / f"{name.lower()}.py" for name in ("HAND", "NATIVE", "PHASES")}
+    for name, path in scripts.items():
+        path.write_text(globals()[name], encoding="utf-8")
     try:
         if args.crossover:
-            print(crossover(folder, args.rounds))
+            print(crossover(data, args.rounds))
             return
-        small = parse_sizes(args.python_size)[0]
-        wall, cpu, rss = medians(kpidsl(facts_file(folder, small), "python", args.format),
+        if args.query:
+            print(query_only(data, parse_sizes(args.rows), args.rounds))
+            return
+        if args.phases:
+            print(phases(data, parse_sizes(args.rows), args.format, scripts["PHASES"]))
+            return
+        small = parse_sizes(args.python_rows)[0]
+        wall, cpu, rss = medians(kpidsl(facts(data, small), "python", args.format),
                                  args.rounds)
         base_wall, base_cpu = small / wall, small / cpu  # rows per second
         out = [(human(small), "python engine, CSV", f"{small / wall:,.0f}", f"{wall:.2f}",
                 f"{cpu:.2f}", f"{rss / 2**20:.0f} MB", "1.00×", "1.00×", "—")]
-        for size in parse_sizes(args.sizes):
-            path = facts_file(folder, size)
+        peaks: dict[str, dict[int, int]] = {}
+        for size in parse_sizes(args.rows):
+            path = facts(data, size)
             parquet = parquet_file(path)
+            out.append((human(size), "python engine (extrapolated)", f"{base_wall:,.0f}",
+                        f"{size / base_wall:.0f}", f"{size / base_cpu:.0f}", "—", "1.00×",
+                        "1.00×", "—"))
             commands = {
                 "duckdb engine, CSV": kpidsl(path, "duckdb", args.format),
                 "duckdb engine, Parquet": kpidsl(parquet, "duckdb", args.format),
-                "generated SQL only, CSV": [sys.executable, str(native), str(B2B), str(path)],
-                "hand-written DuckDB, CSV": [sys.executable, str(hand), str(path)],
-                "hand-written DuckDB, Parquet": [sys.executable, str(hand), str(parquet)],
+                "generated SQL only, CSV": [sys.executable, str(scripts["NATIVE"]), str(B2B),
+                                            str(path)],
+                "hand-written DuckDB, CSV": [sys.executable, str(scripts["HAND"]), str(path)],
+                "hand-written DuckDB, Parquet": [sys.executable, str(scripts["HAND"]),
+                                                 str(parquet)],
             }
             found = {name: medians(c, args.rounds) for name, c in commands.items()}
             for name, (wall, cpu, rss) in found.items():
-                hand_wall = found["hand-written DuckDB, " + name.rsplit(", ", 1)[1]][0]
+                peaks.setdefault(name, {})[size] = rss
+                hand = found["hand-written DuckDB, " + name.rsplit(", ", 1)[1]]
                 out.append((human(size), name, f"{size / wall:,.0f}", f"{wall:.2f}",
                             f"{cpu:.2f}", f"{rss / 2**20:.0f} MB",
                             f"{size / wall / base_wall:.1f}×", f"{size / cpu / base_cpu:.1f}×",
-                            f"{wall / hand_wall:.2f}×"))
-            path.unlink()
-            parquet.unlink()
+                            f"{wall / hand[0]:.2f}× / {cpu / hand[1]:.2f}×"))
+        notes = []
+        for name, by_size in peaks.items():
+            if len(by_size) > 1:
+                low, high = min(by_size), max(by_size)
+                notes.append(f"peak RSS of {name}: {human(high)} / {human(low)} rows = "
+                             f"{by_size[high] / by_size[low]:.2f}×")
         print(table(f"kpidsl eval --format {args.format}, b2b_manager (medians of "
-                    f"{args.rounds})", ("rows", "engine", "rows/s", "wall s", "CPU s",
+                    f"{args.rounds})", ("rows", "engine", "rows/s (wall)", "wall s", "CPU s",
                                         "peak RSS", "vs Python (wall)", "vs Python (CPU)",
-                                        "time vs hand-written"), out))
+                                        "vs hand-written (wall / CPU)"), out, notes))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if args.clean:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -330,9 +330,10 @@ def _lines_of_kpis(layout: Any) -> tuple[tuple[int, ...], ...]:
     return found[1]
 
 
-# the positions of the last tuple of denominators seen (a scheme's are mostly known while
-# compiling: one tuple, the same object, for every row)
-_DIVIDED: tuple[Any, tuple[tuple[int, Decimal], ...]] = (None, ())
+# for the last tuple of denominators seen, the positions to divide in each of the three
+# groups (a scheme's denominators are mostly known while compiling: one tuple, the same
+# object, for every row)
+_DIVIDED: tuple[Any, tuple[tuple[tuple[int, Decimal], ...], ...]] = (None, ())
 
 
 def _shown_values(details: EvaluatorOutput, context: decimal.Context | None = None,
@@ -341,24 +342,28 @@ def _shown_values(details: EvaluatorOutput, context: decimal.Context | None = No
     numerator in place and its denominator in `denominators` (None for the values that are
     exact). Divided in `context`, or by `/` in the current one: the context the values are
     shown in."""
-    groups = (details.kpis, details.plans, details.attainments)
+    global _DIVIDED
+    groups = [details.kpis, details.plans, details.attainments]
     dens = details.denominators
     if dens is None:
-        return groups
-    shown = [*groups[0], *groups[1], *groups[2]]
-    global _DIVIDED
+        return tuple(groups)
     last = _DIVIDED
     if last[0] is dens:
         divided = last[1]
     else:
-        divided = tuple((i, d) for i, d in enumerate(dens) if d is not None)
+        count = len(groups[0])
+        divided = tuple(tuple((i, d) for i, d in enumerate(dens[k * count:(k + 1) * count])
+                              if d is not None) for k in range(3))
         _DIVIDED = dens, divided
-    if context is None:
-        for i, d in divided:
-            shown[i] = shown[i] / d
-    else:
-        divide = context.divide
-        for i, d in divided:
-            shown[i] = divide(shown[i], d)
-    count = len(groups[0])
-    return tuple(shown[:count]), tuple(shown[count:2 * count]), tuple(shown[2 * count:])
+    divide = context.divide if context is not None else None
+    for k, where in enumerate(divided):
+        if where:  # a group with no fraction is returned as it is
+            shown = list(groups[k])
+            if divide is None:
+                for i, d in where:
+                    shown[i] = shown[i] / d
+            else:
+                for i, d in where:
+                    shown[i] = divide(shown[i], d)
+            groups[k] = tuple(shown)
+    return tuple(groups)

@@ -140,6 +140,15 @@ def test_a_deal_reversed_already_is_not_taken_back_again(tmp_path: Path) -> None
     assert out.splitlines()[-1] == ("note: ivanov is paid -10.00 for 2025-08: the clawbacks "
                                     "take back more than the month pays; the difference is "
                                     "owed by the employee")
+    for lang, warning in (("en", "**ivanov is paid -RUB 10.00 for 2025-08: the clawbacks take "
+                                 "back more than the month pays; the difference is owed by the "
+                                 "employee**"),
+                          ("ru", "**ivanov: к выплате за 2025-08 -10,00 ₽ — сторно удерживает "
+                                 "больше, чем начислено за месяц; разница — долг "
+                                 "сотрудника**")):
+        text = run(["statement", scheme, deals, "-e", "ivanov", "--period", "2025-08",
+                    "--ledger", db, "--lang", lang], OK).stdout.replace("\xa0", " ")
+        assert warning in text.splitlines(), lang
     write(deals, HEADER + JULY + "17;ivanov;2025-08-20;-100;won\n"
           "17;ivanov;2025-09-03;-100;won\n")
     err = run(["close", scheme, deals, "--period", "2025-09", "--ledger", db], USAGE).stderr

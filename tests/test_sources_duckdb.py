@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -79,3 +81,166 @@ def test_the_reference_case_in_duckdb(tmp_path: Path) -> None:
     (result,) = run.results()
     assert [d.amount for d in result.deals] == [Decimal("600.00"), Decimal("400.00"),
                                                Decimal("-400.00")]
+
+
+# ---------------------------------------------------------------- DuckDB reading the files
+
+def _spelt(cents: int, how: int) -> str:
+    """An amount as exports spell it: 1234.5, 1 234,50, 1234,500, -0,00 …"""
+    value = Decimal(cents) / 100
+    text = [f"{value:f}", f"{value:.2f}", f"{value:.3f}", f"{value:,.2f}".replace(",", " "),
+            f"{value:f}"][how]
+    return text.replace(".", ",") if how in (1, 3) else text
+
+
+cell = st.tuples(
+    st.sampled_from(["a", "b", "Дарья Ю.", "e 1"]),
+    st.sampled_from(["2025-07-01", "2025-07-02 09:15", "15.07.2025 10:30", "31.07.2025",
+                     "2025-07-31 23:59:59", "2025-06-30", "2025-08-01"]),
+    st.integers(1, 40),
+    st.integers(-20_000_00, 90_000_00), st.integers(0, 4),
+    st.sampled_from(["won", "WON ", "paid", "lost", "Успешно  реализовано"]),
+    st.sampled_from(["0", "3", "12", ""]))
+_BAD = ["12,3,4", "", "07/08/2025", "итого", "abc"]
+
+
+def _runs(path: Path | list[Path], locale: str | None = None, ruleset: kpidsl.Ruleset = RULESET,
+          ) -> dict[str, tuple[object, ...]]:
+    from kpidsl.sources import native
+
+    used = []
+    made = native.evaluate_sources_native
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        stage, results = made(*args, **kwargs)  # Unusual: the Python reader reads the files
+        used.append(stage.rows_read)
+        return stage, results
+
+    out = {}
+    native.evaluate_sources_native = spy  # type: ignore[assignment]
+    try:
+        for engine in ("python", "duckdb"):
+            run = evaluate_files(ruleset, path if isinstance(path, list) else [path],
+                                 FactsOptions(locale=locale),
+                                 period="2025-07", engine=engine)
+            # the facts as written digits too (1047.20, not 1047.2): str keeps the exponent
+            results = [json.dumps({**r.to_dict(), "facts": {k: str(v) for k, v in
+                                                            r.facts.items()}},
+                                  ensure_ascii=False, sort_keys=True) for r in run.results()]
+            out[engine] = (results, [(f.file, f.row, f.column, [d.message for d in
+                                                                 f.diagnostics])
+                                     for f in run.failures], run.counts)
+    finally:
+        native.evaluate_sources_native = made  # type: ignore[assignment]
+    return {**out, "native": tuple(used)}
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(cell, min_size=1, max_size=30), st.sampled_from(["utf-8", "cp1251"]),
+       st.one_of(st.none(), st.tuples(st.integers(0, 29), st.integers(0, 4))))
+def test_duckdb_reading_the_export_agrees_with_python(
+        tmp_path: Path, rows: list[tuple], encoding: str,  # type: ignore[type-arg]
+        bad: tuple[int, int] | None) -> None:
+    """DuckDB reads a plain export itself and gives the Python engine's JSON byte for byte;
+    an export with a cell outside the plain grammar goes through the Python reader, with its
+    diagnostics (file, row, column) and counts."""
+    lines = [[str(key), who, when, _spelt(cents, how), stage, calls]
+             for who, when, key, cents, how, stage, calls in rows]
+    if bad is not None:
+        at, what = bad[0] % len(lines), bad[1]
+        column = {0: 3, 1: 2, 2: 2, 3: 1, 4: 3}[what]
+        lines[at][column] = _BAD[what]
+    deals = tmp_path / "deals.csv"
+    deals.write_bytes(("ID;Manager;Closed;Amount;Stage;Calls\n" + "".join(
+        ";".join(line) + "\n" for line in lines)).encode(encoding))
+    runs = _runs(deals, "ru")
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (() if bad is not None else (len(lines),))
+
+
+def test_duckdb_reads_parquet_itself(tmp_path: Path) -> None:
+    import duckdb
+
+    deals = tmp_path / "deals.parquet"
+    duckdb.connect().execute(f"""COPY (SELECT * FROM (VALUES
+        (1, 'a', TIMESTAMP '2025-07-03 10:00', 60000.00::DECIMAL(18, 2), 'won', 1),
+        (2, 'a', TIMESTAMP '2025-07-10', 30000.50::DECIMAL(18, 2), 'won', 2),
+        (3, 'b', TIMESTAMP '2025-07-11', 500::DECIMAL(18, 2), 'lost', NULL),
+        (4, 'a', TIMESTAMP '2025-07-12', -30000.50::DECIMAL(18, 2), 'WON', 0))
+        t("ID", "Manager", "Closed", "Amount", "Stage", "Calls")) TO '{deals}'
+        (FORMAT parquet)""")
+    runs = _runs(deals)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (4,)
+    first = json.loads(runs["duckdb"][0][0])  # type: ignore[index]
+    assert first["total"] == "600.00"  # 600.00 + 450.01 − 450.01: the reversal walks back
+    assert [d["amount"] for d in first["deals"]] == ["600.00", "450.01", "-450.01"]
+    assert first["facts"]["revenue"] == "60000.00"  # 60000.00 + 30000.50 − 30000.50
+
+
+def test_duckdb_reads_the_amocrm_export_itself() -> None:
+    """The cp1251 amoCRM export (open deals without a close date, which no fact counts) and
+    the telephony export are read by DuckDB, with the Python engine's results."""
+    folder = Path(__file__).resolve().parent.parent / "rulesets" / "exports"
+    scheme = kpidsl.load(folder / "b2b_deals.kpi")
+    runs = _runs([folder / "b2b_deals.calls.csv", folder / "b2b_deals.deals.csv"],
+                 ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (2814,)
+
+
+def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
+    """Each employee's plan from a facts file: the tier bounds differ by employee (a table
+    joined in the window query); a plan of 0 fails its employee as the Python stage does."""
+    scheme = kpidsl.loads(SCHEME.replace('kpi revenue "Revenue" plan 100_000 RUB',
+                                         'fact quota money\nkpi revenue "Revenue" plan quota'))
+    deals, plans = tmp_path / "deals.csv", tmp_path / "plans.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;60000;won;1\n"
+                     "2;a;2025-07-10;30000,5;won;1\n3;b;2025-07-11;40000;won;1\n"
+                     "4;b;2025-07-12;-10000;won;1\n5;c;2025-07-12;10000;won;1\n",
+                     encoding="utf-8")
+    plans.write_text("employee;quota\na;100000\nb;33333,33\nc;0\n", encoding="utf-8")
+    runs = _runs([deals, plans], ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (5,)
+    first = json.loads(runs["duckdb"][0][1])  # type: ignore[index]
+    # 40 000 against a plan of 33 333.33: 26 666.664 at 1 %, 6 666.666 at 2.5 %, 6 666.67 at
+    # 3 % = 633.33329; back down 10 000: 6 666.67 at 3 % and 3 333.33 at 2.5 % = 283.33335
+    assert [d["amount"] for d in first["deals"]] == ["633.33", "-283.33"]
+    assert runs["duckdb"][1] == [(str(deals), 6, "", [  # type: ignore[index]
+        "division by zero while computing employee 'c'"])]
+
+
+def test_a_per_deal_minimum_goes_through_the_python_walk(tmp_path: Path) -> None:
+    scheme = kpidsl.loads(SCHEME.replace("pays rates on the running attainment of revenue",
+                                         "pays rates on the running attainment of revenue "
+                                         "with a minimum of 10 RUB"))
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;100;won;1\n"
+                     "2;a;2025-07-10;60000;won;1\n", encoding="utf-8")
+    runs = _runs(deals, ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == ()
+    assert '"total": "610.00"' in runs["duckdb"][0][0]  # type: ignore[index]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-10**30, 10**30), st.integers(-3, 12),
+       st.sampled_from(["half up", "half even", "half down", "up", "down", "ceiling",
+                        "floor"]))
+def test_rounding_in_integers_is_quantize(units: int, shift: int, mode: str) -> None:
+    """A whole number of 10^-shift steps rounded to whole steps in SQL, as Decimal.quantize
+    rounds it (the per-deal amounts of sources/native.py)."""
+    import decimal
+
+    import duckdb
+
+    from kpidsl.sources.native import rounding_sql
+    from kpidsl.sources.transactions import MODES
+
+    sql = rounding_sql(f"CAST('{units}' AS HUGEINT)", shift, mode)
+    (got,) = duckdb.connect().execute(f"SELECT CAST({sql} AS VARCHAR)").fetchone()  # type: ignore[misc]
+    with decimal.localcontext(decimal.Context(prec=60)):
+        want = Decimal(units).scaleb(-shift).quantize(Decimal(1), rounding=MODES[mode])
+    assert Decimal(got) == want

@@ -185,6 +185,6 @@ def test_a_seasonal_constant_in_a_curve_is_refused() -> None:
     found = [(d.code, d.line, d.message) for d in caught.value.diagnostics]
     message = ("curve 'standard' uses '{}', a constant that changes by month; a curve is "
                "the same in every month")
-    assert found == [("KPI412", 8, message.format("entry")),
-                     ("KPI412", 9, message.format("entry")),
-                     ("KPI412", 10, message.format("boost"))]
+    assert found == [("KPI413", 8, message.format("entry")),
+                     ("KPI413", 9, message.format("entry")),
+                     ("KPI413", 10, message.format("boost"))]

@@ -50,7 +50,7 @@ def check_seasonal_curves(variant: Variant, source: SourceFile) -> list[Diagnost
             for kind, name, node in references(expr):
                 if kind == "value" and name in seasonal:
                     out.append(error(
-                        "KPI412", f"curve '{curve.name}' uses '{name}', a constant that "
+                        "KPI413", f"curve '{curve.name}' uses '{name}', a constant that "
                         "changes by month; a curve is the same in every month", source,
                         node.span,
                         hint="give the month's value to the plan ('plan … by month'), the "

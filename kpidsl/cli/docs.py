@@ -244,10 +244,11 @@ def statement(ruleset: str, facts_paths: tuple[str, ...], employee: str | None, 
     def from_ledger(result: Any) -> dict[str, Any] | None:
         if ledger_path is None or period is None:
             return None
+        from ..ledger.close import paid_per
         from ..ledger.document import ledger_context
 
         return ledger_context(ledger_path, dict(result.components), result.employee, period,
-                              scheme.currency, lang)
+                              scheme.currency, lang, paid_per(scheme))
 
     inputs = [ruleset, *facts_paths, *([ledger_path] if ledger_path else []),
               *([template_dir] if template_dir else []),

@@ -6,6 +6,7 @@ The work is in `kpidsl.ledger`; here are the options, the exit codes and the out
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import click
@@ -36,7 +37,9 @@ def _echo(lines: list[str]) -> None:
 @click.argument("ruleset", type=click.Path())  # a scheme, or a directory of versions
 @click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
                 type=click.Path(dir_okay=False))
-@click.option("--period", required=True, metavar="YYYY-MM", help="The month to close.")
+@click.option("--period", required=True, metavar="PERIOD",
+              help="The period to close, as the scheme is paid: 2025-07 (a month), 2025-Q3 "
+                   "(a quarter), 2025 (a year).")
 @click.option("--ledger", "ledger_path", required=True, metavar="FILE",
               type=click.Path(dir_okay=False),
               help="The ledger (an SQLite file; created by the first close).")
@@ -77,9 +80,12 @@ def close_command(ruleset: str, facts_paths: tuple[str, ...], period: str, ledge
           --deals aug-deals.csv --reversals aug-reversals.csv
     """
     from ..ledger import close_period
+    from ..ledger.close import first_month
     from ..ledger.report import outcome_dict, outcome_text
 
-    scheme, month = load_scheme(ruleset, PlanOptions(period=period), None)
+    # a quarter or a year picks the version in force at its start
+    start = first_month(period) if re.fullmatch(r"\d{4}(-Q[1-4])?", period) else period
+    scheme, month = load_scheme(ruleset, PlanOptions(period=start), None)
     outcome = close_period(ledger_path, scheme, list(facts_paths), facts, period, month=month,
                            reopen=reopen, reason=reason, deal_files=list(deal_files),
                            reversal_files=list(reversal_files), on_failure=report_failure,

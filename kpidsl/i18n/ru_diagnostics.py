@@ -707,7 +707,7 @@ MESSAGES: dict[str, Table] = {
         ("keep the cap, or drop it and keep 'uncapped'",
          "оставьте потолок или уберите его и оставьте 'uncapped'"),
     ),
-    "KPI412": (
+    "KPI413": (
         ("curve '{curve}' uses '{name}', a constant that changes by month; a curve is the same "
          "in every month",
          "шкала '{curve}' использует '{name}' — константу, которая меняется по месяцам; шкала "

@@ -55,7 +55,10 @@ if TYPE_CHECKING:
     from ..api import Ruleset
     from ..run import FactsOptions, RowFailure
 
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# the label of a period closed, by what the scheme pays: 2025-07, 2025-Q3, 2025
+_PERIODS = {"month": (re.compile(r"\d{4}-(0[1-9]|1[0-2])"), "2025-07"),
+            "quarter": (re.compile(r"\d{4}-Q[1-4]"), "2025-Q3"),
+            "year": (re.compile(r"\d{4}"), "2025")}
 
 Key = tuple[str, str, str]  # employee, kind, name
 
@@ -100,10 +103,37 @@ def _problem(message: str, hint: str = "", code: str = "KPI663", where: str = ""
     return KpiError([Diagnostic(code, Severity.ERROR, message, "close", hint=hint)])
 
 
-def check_period(period: str) -> None:
-    if not _PERIOD.fullmatch(period or ""):
-        raise KpiError([Diagnostic("KPI623", Severity.ERROR, f"'{period}' is no month",
-                                   "--period", hint="a ledger closes months: --period 2025-07")])
+def paid_per(ruleset: Ruleset) -> str:
+    """What a close of this scheme closes: its period, or a month when it is paid monthly."""
+    header = ruleset.checked.header
+    memory = header.memory
+    return "month" if memory is not None and memory.paid_every else header.period or "month"
+
+
+def check_period(period: str, kind: str = "month") -> None:
+    pattern, example = _PERIODS.get(kind, _PERIODS["month"])
+    if not pattern.fullmatch(period or ""):
+        raise KpiError([Diagnostic("KPI623", Severity.ERROR, f"'{period}' is no {kind}",
+                                   "--period", hint=f"the scheme is paid per {kind}: "
+                                   f"--period {example}")])
+
+
+def first_month(period: str) -> str:
+    """The first month of a period closed: 2025-Q3 → 2025-07, 2025 → 2025-01."""
+    if len(period) == 4:
+        return f"{period}-01"
+    if period[5] == "Q":
+        return f"{period[:4]}-{(int(period[6]) - 1) * 3 + 1:02d}"
+    return period
+
+
+def label_of(month: str, kind: str) -> str:
+    """The period a month (YYYY-MM) falls in, as the ledger names it."""
+    import datetime as _dt
+
+    from ..sources.dates import period_of
+
+    return period_of(_dt.datetime(int(month[:4]), int(month[5:7]), 1), kind)
 
 
 def memory_of(ruleset: Ruleset) -> tuple[Any, tuple[Decimal, Decimal | None] | None]:
@@ -113,11 +143,11 @@ def memory_of(ruleset: Ruleset) -> tuple[Any, tuple[Decimal, Decimal | None] | N
 
     header = ruleset.checked.header
     memory = header.memory
-    period = header.period or "month"
-    if period != "month" and not (memory and memory.paid_every == "monthly"):
-        raise _problem(f"scheme '{ruleset.name}' is paid per {period}; a ledger closes months",
-                       "close a scheme with 'period month', or 'period year' and "
-                       "'paid monthly'", code="KPI660")
+    kind = paid_per(ruleset)
+    if kind not in _PERIODS:
+        raise _problem(f"scheme '{ruleset.name}' is paid per {kind}; a ledger closes months, "
+                       "quarters or years", "close a scheme paid per month, quarter or year",
+                       code="KPI660")
     if memory is None or memory.draw is None:
         return memory, None
     constants = ruleset.checked.base.constant_values
@@ -148,7 +178,8 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
     """
     from ..run import evaluate_files
 
-    check_period(period)
+    kind = paid_per(ruleset)
+    check_period(period, kind)
     if reopen and not reason.strip():
         raise _problem("a reopening needs a reason", "--reopen --reason \"late refund of "
                        "deal D-17\"", code="KPI665")
@@ -160,7 +191,7 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
                        "clawbacks", "add e.g. 'clawback at original rate within 90 days' to "
                        "the scheme's header", code="KPI664")
     run = evaluate_files(ruleset, facts_paths, facts, month=month, on_failure=on_failure,
-                         on_warning=on_warning, period=period)
+                         on_warning=on_warning, period=first_month(period))
     evaluated = [item.result for item in run]
     computed = {result.employee: result for result in evaluated}
     results = [(result.employee, result.grade, dict(result.components), dict(result.facts),
@@ -188,7 +219,7 @@ def close_period(ledger_path: str | os.PathLike[str], ruleset: Ruleset,
                                "each scheme keeps its own ledger file")
         notes: list[tuple[str, dict[str, str]]] = []
         carried = _carried(ledger, period)
-        originals = _originals(ledger, period, reversals)
+        originals = _originals(ledger, period, reversals, kind)
         linked, reversal_rows = _export_reversals(ledger, period, results, reversals, memory,
                                                   step, mode, ruleset, computed)
         originals += linked
@@ -347,15 +378,14 @@ def _carried(ledger: Ledger, period: str) -> dict[str, Carried]:
     return found
 
 
-def _originals(ledger: Ledger, period: str,
-               reversals: list[Reversal]) -> list[tuple[Reversal, Original]]:
+def _originals(ledger: Ledger, period: str, reversals: list[Reversal],
+               kind: str = "month") -> list[tuple[Reversal, Original]]:
     """Each reversal with the original deal line(s) it takes back (KPI664 when there is
     none, when it was taken back already, or when it is not of an earlier period)."""
-    year, month = int(period[:4]), int(period[5:])
     found: list[tuple[Reversal, Original]] = []
     seen: set[tuple[str, str]] = set()
     for reversal in reversals:
-        if (reversal.date.year, reversal.date.month) != (year, month):
+        if label_of(reversal.date.isoformat()[:7], kind) != period:
             raise _problem(f"deal '{reversal.deal}' was reversed on {reversal.date}, not in "
                            f"{period}", "a clawback is taken in the period of the reversal: "
                            "close it with that period", "KPI664", reversal.where)
@@ -623,4 +653,5 @@ def _write_corrections(writer: Writer, closing: int, recorded: dict[Key, Decimal
         _write_state(writer, closing, settlement, facts_of, details)
 
 
-__all__ = ["Difference", "Outcome", "close_period", "file_sha256", "memory_of"]
+__all__ = ["Difference", "Outcome", "check_period", "close_period", "file_sha256", "first_month",
+           "label_of", "memory_of", "paid_per"]

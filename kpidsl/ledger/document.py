@@ -48,12 +48,17 @@ def recorded_statement(ledger_path: str | os.PathLike[str], employee: str, perio
 
 
 def ledger_context(ledger_path: str | os.PathLike[str], components: dict[str, Decimal],
-                   employee: str, period: str, currency: str, lang: str) -> dict[str, Any]:
-    """What the statement templates show under `ledger`; KpiError (KPI661) when the period
-    is not closed, the employee is not in it, or the facts earn other amounts than the
-    ledger recorded."""
+                   employee: str, month: str, currency: str, lang: str,
+                   kind: str = "month") -> dict[str, Any]:
+    """What the statement templates show under `ledger` for the period closed (a month, or
+    the quarter or year the month YYYY-MM falls in, as the scheme is paid); KpiError
+    (KPI661) when the period is not closed, the employee is not in it, or the facts earn
+    other amounts than the ledger recorded."""
+    from .close import label_of
+
     w = Words(lang, "LEDGER")
     name = os.fspath(ledger_path)
+    period = label_of(month, kind)
     statement, closings = recorded_statement(ledger_path, employee, period, lang)
     recorded = {line.name: line.amount for line in statement.lines if line.kind == COMPONENT}
     for key in sorted(set(recorded) | set(components)):
@@ -95,8 +100,8 @@ def ledger_context(ledger_path: str | os.PathLike[str], components: dict[str, De
     last = closings[-1]
     revisions = w("doc_revisions", count=last.revision, reason=last.reason) \
         if last.revision else ""
-    year, month = period.split("-")
-    shown = f"{Words(lang).month(MONTH_KEYS[int(month) - 1])} {year}"
+    shown = f"{Words(lang).month(MONTH_KEYS[int(month[5:7]) - 1])} {month[:4]}" \
+        if kind == "month" else period
     return {
         "title": w("doc_title", period=shown),
         "titles": [w("doc_line"), w("doc_amount")],

@@ -63,17 +63,18 @@ def _key_sql(column: str) -> str:
     return f"lower(regexp_replace(trim({column}), '\\s+', ' ', 'g'))"
 
 
-def condition_sql(condition: Any, kinds: dict[str, str]) -> str:
-    """A `where` in SQL, three-valued like the Python predicate (rows read whole only)."""
+def condition_sql(condition: Any, kinds: dict[str, str], keyed: bool = False) -> str:
+    """A `where` in SQL, three-valued like the Python predicate (rows read whole only).
+    `keyed`: the table holds each text field's comparison key as "k_<field>"."""
     from .. import ast
 
     if condition is None:
         return "TRUE"
     if isinstance(condition, ast.BothOrEither):
-        return (f"({condition_sql(condition.left, kinds)} {condition.op.upper()} "
-                f"{condition_sql(condition.right, kinds)})")
+        return (f"({condition_sql(condition.left, kinds, keyed)} {condition.op.upper()} "
+                f"{condition_sql(condition.right, kinds, keyed)})")
     if isinstance(condition, ast.NotCondition):
-        return f"(NOT {condition_sql(condition.operand, kinds)})"
+        return f"(NOT {condition_sql(condition.operand, kinds, keyed)})"
     column = f'"f_{condition.name}"'
     kind = kinds[condition.name]
     values = [literal(v) for v in condition.values]
@@ -85,7 +86,9 @@ def condition_sql(condition: Any, kinds: dict[str, str]) -> str:
             return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
         return f"CAST('{value}' AS DECIMAL(38, {SCALE}))"
 
-    subject = _key_sql(column) if kind == "text" else column
+    subject = column
+    if kind == "text":
+        subject = f'"k_{condition.name}"' if keyed else _key_sql(column)
     op = {"is": "=", "is not": "!="}.get(condition.op, condition.op)
     if condition.op == "one of":
         test = f"{subject} IN ({', '.join(value_sql(v) for v in values)})"

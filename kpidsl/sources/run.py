@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -93,9 +93,12 @@ class SourceResult:
 
     row: FactRow
     failed: dict[str, list[Diagnostic]]
-    deals: tuple[DealLine, ...]
+    deals: Sequence[DealLine]  # a tuple, or lines made when read (sources/native.py)
     rows: int
     plans: dict[str, Decimal | None] = dataclasses.field(default_factory=dict)  # by payment
+    # the plans were not evaluated before the run's evaluation (one constant plan, read by
+    # sources/native.py): a failure there is the one that first evaluation would have had
+    deferred: bool = False
 
 
 def evaluate_sources(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *,
@@ -234,12 +237,22 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
     if month is None and period:
         month = int(period.split("-")[1])
     evaluate: Any = evaluate_sources
+    stage: Any = None
     if engine == "duckdb":
+        from ..sql.native import Unusual
         from .duck import evaluate_sources_duckdb
+        from .native import evaluate_sources_native
 
         evaluate = evaluate_sources_duckdb
-    stage, results = evaluate(ruleset, readers, period=period, grade=facts.grade, month=month,
-                              extra=extra, on_warning=warn)
+        try:  # DuckDB reads plain files itself; any other goes through the Python reader
+            stage, results = evaluate_sources_native(
+                ruleset, readers, period=period, grade=facts.grade, month=month, extra=extra,
+                on_warning=warn)
+        except Unusual:
+            stage = None
+    if stage is None:
+        stage, results = evaluate(ruleset, readers, period=period, grade=facts.grade,
+                                  month=month, extra=extra, on_warning=warn)
     counts.rows_read += stage.rows_read
     for bad in stage.bad_rows:
         first = min(bad.problems.values(), key=lambda d: d.column)
@@ -270,6 +283,10 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
     def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
         item = good.pop(employee, None)
         rows = (item.rows + (employee in extra)) if item else 0
+        if item is not None and item.deferred:
+            record(_employee_failure(dataclasses.replace(item, failed={"": diagnostics[:1]}),
+                                     plan), rows)
+            return
         record(RowFailure(item.row.file if item else "", row, employee, "", "",
                           tuple(diagnostics)), rows)
 
@@ -277,7 +294,7 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
                                         month=month, on_error=on_error):
         item = good.pop(result.employee, None)  # type: ignore[arg-type]
         if item is not None:
-            result.deals = item.deals
+            result.deals = item.deals  # type: ignore[assignment]
             counts.evaluated += item.rows + (result.employee in extra)
         yield Evaluated(result, item.row.extra if item else {})
 

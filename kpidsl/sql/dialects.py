@@ -24,6 +24,8 @@ LIMIT = 10**DIGITS - 1
 FACT_SCALE = 6
 FACT_DIGITS = 18
 
+INT64 = 2**63 - 1  # BIGINT's largest value
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -59,6 +61,10 @@ class Dialect:
     def remainder(self, n: exp.Expr, d: exp.Expr) -> exp.Expr:
         return exp.Mod(this=exp.Paren(this=n), expression=exp.Paren(this=d))
 
+    def divide_by_constant(self, n: exp.Expr, bound: int, d: int) -> exp.Expr:
+        """n ÷ d toward zero for n ≥ 0 and a constant d > 0 (|n| ≤ bound)."""
+        return self.truncating_division(n, self.literal(d))
+
     def fact(self, column: exp.Expr) -> exp.Expr:
         """A fact column (DECIMAL(18, 6) or an integer) as an integer count of 10**-6."""
         wide = exp.Cast(this=column, to=exp.DataType.build("DECIMAL(38, 6)", dialect=self.sqlglot))
@@ -79,6 +85,41 @@ class Dialect:
 @dataclass(frozen=True)
 class DuckDB(Dialect):
     """HUGEINT: `//` truncates toward zero exactly; DECIMAL ÷ DECIMAL would be DOUBLE."""
+
+    def fact(self, column: exp.Expr) -> exp.Expr:
+        # DECIMAL(38, 6) × 10**6 cast to an integer divides a HUGEINT by 10**6 in DuckDB:
+        # 0.4 s a column per million rows, two thirds of the whole query (measured). The
+        # whole part and the six decimals, each in 64 bits, are the same integer for 0.03 s.
+        def cast(e: exp.Expr, to: str) -> exp.Expr:
+            return exp.Cast(this=e, to=exp.DataType.build(to, dialect="duckdb"))
+
+        value = cast(column, "DECIMAL(18, 6)")
+        whole = exp.Anonymous(this="trunc", expressions=[value])
+        fraction = cast(exp.Paren(this=exp.Sub(this=value.copy(), expression=whole.copy())),
+                        "DECIMAL(7, 6)")
+        micro = cast(exp.Mul(this=fraction, expression=exp.Literal.number(10**FACT_SCALE)),
+                     "BIGINT")
+        scaled = exp.Add(this=exp.Mul(this=cast(whole.copy(), "BIGINT"),
+                                      expression=exp.Literal.number(10**FACT_SCALE)),
+                         expression=micro)
+        return self.to_integer(exp.Paren(this=scaled))
+
+    def divide_by_constant(self, n: exp.Expr, bound: int, d: int) -> exp.Expr:
+        # A HUGEINT division is a 128-bit long division in DuckDB: 0.3-0.5 s per million
+        # rows against 0.01 s for BIGINT (measured). Where n fits 63 bits it is divided as a
+        # BIGINT; larger values (possible, rare) take the HUGEINT division in their branch.
+        if d >= INT64:
+            return super().divide_by_constant(n, bound, d)
+
+        def small(e: exp.Expr) -> exp.Expr:
+            return exp.Cast(this=exp.IntDiv(this=exp.Cast(this=e, to=exp.DataType.build(
+                "BIGINT")), expression=exp.Literal.number(d)), to=self.integer_type())
+
+        if bound < INT64:
+            return small(n)
+        fits = exp.LT(this=exp.Paren(this=n.copy()), expression=self.literal(INT64))
+        return exp.Case().when(fits, small(n.copy())).else_(
+            exp.IntDiv(this=exp.Paren(this=n.copy()), expression=self.literal(d)))
 
 
 @dataclass(frozen=True)

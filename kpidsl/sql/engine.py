@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 BATCH = 200_000  # rows per query when no team links them: memory stays flat in the file size
 _LIMIT = Decimal(10) ** (FACT_DIGITS - FACT_SCALE)
+# scaleb rounds to its context's precision (28 digits by default): amounts from SQL have up
+# to 38 digits and sums of them more, so they are moved by this one, which never rounds them
+EXACT = decimal.Context(prec=120, Emin=-999_999, Emax=999_999)
 
 
 def fits(value: Decimal) -> bool:
@@ -66,7 +69,7 @@ class SqlEvaluation:
 
     def money(self, units: int) -> Decimal:
         if self._fraction:
-            return Decimal(units).scaleb(self._exponent)
+            return Decimal(units).scaleb(self._exponent, EXACT)
         with decimal.localcontext(CONTEXT):
             return Decimal(units) * self._step
 

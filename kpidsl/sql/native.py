@@ -39,6 +39,7 @@ from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..units import Unit
 from . import queries
+from .engine import EXACT
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -46,7 +47,9 @@ if TYPE_CHECKING:
 
 BATCH = 50_000  # rows fetched from DuckDB at a time
 HEAD = 4_096  # rows fetched at a time for results built in Python (a table's first rows)
-MEMORY = "1GB"  # DuckDB spills the survey's id hash table to disk beyond this
+# DuckDB spills the survey's id table to disk beyond this: 10 M rows peaked at 334 MB with
+# 256 MB (792 MB with 1 GB), 1 M rows at 178 MB (measured on the id check alone)
+MEMORY = "256MB"
 
 _NON_NEGATIVE = (Unit.COUNT, Unit.MINUTES, Unit.HOURS, Unit.DAYS)
 _PERCENT_SIGN = (Unit.PERCENT, Unit.RATIO, Unit.NUMBER)
@@ -120,8 +123,17 @@ def cell_sql(cell: str, unit: Unit, percent: str | None, comma: bool, simple: bo
     return ok, text, shifted
 
 
-# A plain cell with none of these is its own text for Decimal() (apart from a '%')
-NOT_SIMPLE = "[-, \u00a0\u202f\u2009\u2007]"
+def simple_grammar(unit: Unit, percent: str | None) -> str:
+    """The plain cells of `unit` without a sign, a comma or spaces: digits, a decimal point,
+    a '%' where the unit allows one. Such a cell is its own text for Decimal() (apart from
+    the '%'), and the plain grammar (`_grammar`) holds every one of them."""
+    if unit is Unit.COUNT:
+        return "[0-9]{1,12}"
+    fraction = 4 if unit is Unit.PERCENT and percent == "points" else 6
+    bare = f"[0-9]{{1,12}}([.][0-9]{{1,{fraction}}})?"
+    if unit in _PERCENT_SIGN:
+        return f"{bare}|[0-9]{{1,12}}([.][0-9]{{1,4}})?%"
+    return bare
 
 
 class NativeFile:
@@ -216,9 +228,13 @@ class NativeFile:
                 col.fraction = 4
 
     def survey(self) -> None:
+        """One aggregate pass over the file: ids, and each fact column against its *simple*
+        grammar (digits, a decimal point, a '%' where the unit allows one: one regular
+        expression a cell). Only a column with other cells (a sign, a comma, spaces) is
+        checked against the whole plain grammar, in a second pass: three expressions a cell
+        there, a third of the engine's time at 1 M rows when every column paid it."""
         reader = self.reader
         checks = ["count(*) AS n"]
-        simple_at: dict[int, Column] = {}  # where the survey counts a column's other cells
         ids = [c for c in self.columns if c.role == "id"]
         if len(ids) != 1 or any(c.role == "grade" for c in self.columns):
             raise Unusual("grades")
@@ -226,11 +242,61 @@ class NativeFile:
         checks.append(f"count(*) FILTER (WHERE {emp} IS NULL OR NOT regexp_full_match({emp}, "
                       f"'[!-~]([ -~]*[!-~])?') OR regexp_full_match(lower({emp}), "
                       f"'(total|totals|grand +total|sum)[:.]*')) AS bad_ids")
-        checks.append(f"count(DISTINCT lower({emp})) AS ids")
-        comma = reader.locale != "en"
+        quick: dict[int, Column] = {}  # where the pass counts a column's cells not simple
+        fatal: list[int] = []  # counts that make the file unusual whatever the column
         for col in self.columns:
             if col.role != "fact":
                 continue
+            spec = reader.specs[col.key]
+            cell = _q(col.sql)
+            quick[len(checks)] = col
+            checks.append(f"count(*) FILTER (WHERE {cell} IS NOT NULL AND {cell} <> '' AND NOT "
+                          f"regexp_full_match({cell}, '{simple_grammar(spec.unit, col.percent)}'))")
+            if spec.required:  # a blank required cell is outside the plain grammar too
+                fatal.append(len(checks))
+                checks.append(f"count(*) FILTER (WHERE {cell} IS NULL OR {cell} = '')")
+            if spec.unit is Unit.PERCENT and col.percent is None:
+                # undeclared: bare numbers are fractions only when none is above 1. A cell
+                # DuckDB reads as a number above 1 is that, or outside the plain grammar;
+                # plain cells it cannot read ('1,5') are not simple: the second pass has them
+                fatal.append(len(checks))
+                # (a CASE, not a FILTER: a filtered aggregate cast every cell, and a failed
+                # TRY_CAST costs 0.7 µs: 0.7 s per million rows of '2.42%', measured)
+                checks.append(f"coalesce(max(abs(CASE WHEN NOT ends_with({cell}, '%') THEN "
+                              f"TRY_CAST({cell} AS DECIMAL(18, 6)) END)) > 1, false)::INTEGER")
+        found = self._aggregate(checks)
+        n, bad_ids = found[0], found[1]
+        if n == 0 or bad_ids or any(found[at] for at in fatal):
+            raise Unusual("cells outside the plain grammar")
+        # ids equal ignoring case: a GROUP BY, which DuckDB spills to disk past its memory
+        # limit (count(DISTINCT …) held every id in memory: 635 MB at 10 M rows)
+        repeated = self.con.execute(f"SELECT count(*) FROM (SELECT lower({emp}) FROM "
+                                    f"{self.scan} GROUP BY 1 HAVING count(*) > 1)").fetchone()
+        if repeated is None or repeated[0]:
+            raise Unusual("ids repeated ignoring case")
+        if n + 1 != self._lines_expected:
+            raise Unusual("blank lines or cells over several lines")
+        self.rows = n
+        for at, col in quick.items():
+            col.simple = found[at] == 0
+        others = [col for col in quick.values() if not col.simple]
+        if others:
+            self._full_survey(others)
+
+    def _aggregate(self, checks: list[str]) -> tuple[Any, ...]:
+        try:
+            found = self.con.execute(f"SELECT {', '.join(checks)} FROM {self.scan}").fetchone()
+        except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
+            raise Unusual(str(exc)) from None
+        assert found is not None
+        return tuple(found)
+
+    def _full_survey(self, columns: list[Column]) -> None:
+        """The columns with cells outside the simple grammar, against the plain grammar."""
+        reader = self.reader
+        comma = reader.locale != "en"
+        checks = []
+        for col in columns:
             spec = reader.specs[col.key]
             cell = _q(col.sql)
             ok, text, shifted = cell_sql(cell, spec.unit, col.percent, comma)
@@ -239,25 +305,12 @@ class NativeFile:
                 checks.append(f"count(*) FILTER (WHERE {blank} OR NOT {ok})")
             else:
                 checks.append(f"count(*) FILTER (WHERE NOT {blank} AND NOT {ok})")
-            simple_at[len(checks)] = col
-            checks.append(f"count(*) FILTER (WHERE regexp_matches({cell}, '{NOT_SIMPLE}'))")
             if spec.unit is Unit.PERCENT and col.percent is None:
-                # undeclared: bare numbers are fractions only when none is above 1
                 value = f"abs(TRY_CAST({text} AS DECIMAL(18, 6)))"
-                checks.append(f"coalesce(max({value}) FILTER (WHERE {ok} AND NOT {shifted})"
+                checks.append(f"coalesce(max(CASE WHEN {ok} AND NOT {shifted} THEN {value} END)"
                               f" > 1, false)::INTEGER")
-        try:
-            found = self.con.execute(f"SELECT {', '.join(checks)} FROM {self.scan}").fetchone()
-        except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
-            raise Unusual(str(exc)) from None
-        for at, col in simple_at.items():
-            col.simple = found[at] == 0
-        n, bad_ids, distinct, *bad = (v for at, v in enumerate(found) if at not in simple_at)
-        if n == 0 or bad_ids or distinct != n or any(bad):
+        if any(self._aggregate(checks)):
             raise Unusual("cells outside the plain grammar")
-        if n + 1 != self._lines_expected:
-            raise Unusual("blank lines or cells over several lines")
-        self.rows = n
 
     # ---------------------------------------------------------------- the query
     def facts_view(self) -> str:
@@ -371,6 +424,10 @@ class NativeRun:
         self.query = queries(ruleset.checked, "duckdb", table="facts", month=month,
                              carry=self.carry, budgets=False)[0]
         self.pays = [p for p, _u in self.query.output.pays]
+        # amounts known when compiling (a salary): their text is written once, not per row
+        self.constant = {p: u.value for p, u in self.query.output.pays if u.value is not None}
+        if len(self.constant) == len(self.pays):
+            self.constant["total"] = sum(v for v in self.constant.values() if v is not None)
         self.bound = sum(u.bound for _p, u in self.query.output.pays)  # of any amount in steps
         self.consumed = 0  # file rows handed out so far
         python = ruleset._evaluation
@@ -396,7 +453,7 @@ class NativeRun:
 
     def money(self, units: str) -> Decimal:
         if self.fraction:
-            return Decimal(units).scaleb(self.exponent)
+            return Decimal(units).scaleb(self.exponent, EXACT)
         with decimal.localcontext(CONTEXT):
             return Decimal(units) * self.step
 
@@ -478,17 +535,23 @@ class NativeRun:
         if not self.fraction or self.exponent > 0:
             return None
         scale = -self.exponent
-        whole = f"abs({units}) // {10 ** scale}"
-        # format() of a HUGEINT costs 7x that of a BIGINT (measured): BIGINT where it fits
-        whole = f"(CASE WHEN abs({units}) < {2**62} THEN format('{{:,}}', CAST({whole} AS " \
-                f"BIGINT)) ELSE format('{{:,}}', {whole}) END)"
-        text = f"(CASE WHEN {units} < 0 THEN '-' ELSE '' END || {whole}"
-        if scale:
-            text += f" || '.' || lpad(CAST(abs({units}) % {10 ** scale} AS VARCHAR), {scale}, '0')"
-        text += ")"
+        one = 10 ** scale
+
+        def text(magnitude: str) -> str:
+            out = f"format('{{:,}}', {magnitude} // {one})"
+            if scale:  # the decimals: 100 + 7 → '107' → '07'
+                out += f" || '.' || substr(CAST({magnitude} % {one} + {one} AS VARCHAR), 2)"
+            return out
+
+        # BIGINT where it fits: HUGEINT's // and % are 128-bit long divisions (the four
+        # amounts of b2b_manager took 2.3 s per million rows that way, 1.2 s as BIGINT)
+        small = text(f"CAST(abs({units}) AS BIGINT)")
+        large = text(f"abs({units})")
+        sign = f"CASE WHEN {units} < 0 THEN '-' ELSE '' END"
+        out = (f"({sign} || CASE WHEN abs({units}) < {2**62} THEN {small} ELSE {large} END)")
         if lang == "ru":  # '119 800,00' with a no-break space
-            text = f"replace(replace({text}, ',', chr(160)), '.', ',')"
-        return text
+            out = f"replace(replace({out}, ',', chr(160)), '.', ',')"
+        return out
 
     def line_sql(self, keys: Sequence[str], widths: Sequence[int], right: Sequence[bool],
                  lang: str) -> tuple[str, list[str], str] | None:
@@ -514,11 +577,18 @@ class NativeRun:
                 name = "total" if key == "total" else key[len("component:"):]
                 if name != "total" and name not in self.pays:
                     return None
-                amount = self.amount_sql(f'"{name}_units"', lang)
+                value = self.constant.get(name)
+                amount = self.amount_sql(f'"{name}_units"' if value is None else str(value),
+                                         lang)
                 if amount is None:
                     return None
-                text = _q(f"_a_{len(texts)}")
-                texts.append(f"{amount} AS {text}")
+                if value is not None:  # 0.3 s per million rows formatting it in each row
+                    found = self.native.con.execute(f"SELECT {amount}").fetchone()
+                    assert found is not None
+                    text = _lit(found[0])
+                else:
+                    text = _q(f"_a_{len(texts)}")
+                    texts.append(f"{amount} AS {text}")
             else:
                 return None
             pad = "lpad" if to_right else "rpad"
@@ -549,7 +619,7 @@ class NativeRun:
                     f'DECIMAL(38, 0)) AS {_q("_u_" + k)}' for k in amounts]
         tail = f" OFFSET {self.consumed}" if self.consumed else ""
         sql = (f"WITH facts AS ({self.native.facts_view()}) SELECT {', '.join(columns)} FROM "
-               f"(SELECT *, {', '.join(texts)} FROM ({self.query.sql(pretty=False)}) AS q) "
+               f"(SELECT {', '.join(['*', *texts])} FROM ({self.query.sql(pretty=False)}) AS q) "
                f"AS q{tail}")
         self._warn()
         relation = self.native.con.cursor().sql(sql)
@@ -586,10 +656,10 @@ class NativeRun:
                 for k in amounts:
                     value = result.total if k == "total" else \
                         result.components[k[len("component:"):]]
-                    sums[k] += int(value.scaleb(-self.exponent))
+                    sums[k] += int(value.scaleb(-self.exponent, EXACT))
             if out:
                 write("\n".join(out) + "\n")
-        return {k: Decimal(v).scaleb(self.exponent) for k, v in sums.items()}
+        return {k: Decimal(v).scaleb(self.exponent, EXACT) for k, v in sums.items()}
 
 
 def write_table(write: Callable[[str], None], ruleset: Ruleset, run: Any, lang: str) -> bool:

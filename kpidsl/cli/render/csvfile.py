@@ -77,10 +77,14 @@ def flat_cells(ruleset: Ruleset, columns: list[Column]) -> Callable[[Evaluated],
         values, _plans, attainments, payouts = result.kpi_figures()
         for where, value, attainment, payout in zip(kpis, values, attainments, payouts,
                                                     strict=True):
-            if where is not None:
-                row[where[0]] = _text(value)
-                row[where[1]] = _text(attainment)
-                row[where[2]] = _text(payout)
+            if where is not None:  # _text written out (str where it has no exponent)
+                for at_cell, number in zip(where, (value, attainment, payout)):  # noqa: B905
+                    if type(number) is Decimal:
+                        text = str(number)
+                        row[at_cell] = format(number, "f") if "E" in text or "e" in text \
+                            else text
+                    else:
+                        row[at_cell] = _text(number)
         for at_pay, amount in zip(pays, result.component_amounts(), strict=True):
             if at_pay is not None:
                 row[at_pay] = _text(amount)
