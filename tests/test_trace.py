@@ -188,3 +188,9 @@ def test_a_seasonal_constant_in_a_curve_is_refused() -> None:
     assert found == [("KPI413", 8, message.format("entry")),
                      ("KPI413", 9, message.format("entry")),
                      ("KPI413", 10, message.format("boost"))]
+    steps = SEASONAL_CURVE.replace("  below entry pays 0\n  from entry pays attainment\n",
+                                   "  steps of 1% from entry pays 15% plus 5% per step\n")
+    with pytest.raises(kpidsl.KpiError) as caught:
+        kpidsl.loads(steps)
+    assert [(d.code, d.line) for d in caught.value.diagnostics] == [("KPI413", 8),
+                                                                   ("KPI413", 9)]

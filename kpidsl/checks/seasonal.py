@@ -10,6 +10,7 @@ works: the plan by month, the pool's amount, or the payment's formula.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 
 from .. import ast
 from ..diagnostics import Diagnostic, error
@@ -38,6 +39,9 @@ def _curve_expressions(curve: ast.Curve) -> Iterator[ast.Expr]:
     for point in curve.points:
         yield from (point.at, point.pays)
     yield from (e for e in (curve.cap, curve.floor) if e is not None)
+    if curve.spec is not None:  # what a kind keeps beyond bands and points (steps' numbers)
+        values = (getattr(curve.spec, f.name) for f in fields(curve.spec))
+        yield from (v for v in values if isinstance(v, ast.Expr))
 
 
 def check_seasonal_curves(variant: Variant, source: SourceFile) -> list[Diagnostic]:
