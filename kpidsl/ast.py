@@ -5,9 +5,13 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .source import NO_SPAN, SourceFile, Span
 from .units import Unit
+
+if TYPE_CHECKING:
+    from .curvekinds import CurveKind
 
 # ---------------------------------------------------------------- fixed words
 
@@ -394,11 +398,20 @@ class Point(Node):
     pays: Expr = field(default_factory=Expr)
 
 
+def _plain_bands() -> CurveKind:
+    from .curvekinds import BANDS
+    return BANDS
+
+
 @dataclass(frozen=True)
 class Curve(Decl):
-    kind: str = "bands"  # bands | linear | marginal | whole
+    # what kind of curve it is: an object that knows how the kind parses, checks, reads and
+    # pays (kpidsl/curvekinds); prints as the scheme's word ("bands", "linear", ...)
+    kind: CurveKind = field(default_factory=_plain_bands)
     bands: tuple[Band, ...] = ()
     points: tuple[Point, ...] = ()
+    # what a kind keeps beyond bands and points (a node its module defines), else None
+    spec: Node | None = None
     cap: Expr | None = None
     floor: Expr | None = None
     # `uncapped`: no cap, on purpose (the method lets accelerators exceed the pool); where written

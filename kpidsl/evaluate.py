@@ -23,7 +23,6 @@ from .checks.walk import nodes
 from .diagnostics import Diagnostic, KpiError, error
 from .evaluator import Layout as Layout  # re-exported: callers name it from here
 from .evaluator import VariantInfo
-from .exprtext import band_range_text
 from .loader import Compiled
 from .results import Result
 from .runtime import CONTEXT, ODD, SHOWN
@@ -40,23 +39,13 @@ _TEAM_SPLIT = "\x00"
 _END = object()
 
 
-def band_text(curve: ast.Curve, index: int) -> str:
-    """A band as the scheme writes it: 'from 80% through 100%'."""
-    if curve.kind == "linear":
-        return "between points" if index < len(curve.points) else "above the last point"
-    return band_range_text(curve.bands[index - 1])
-
-
 def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) -> VariantInfo:
     generated = compiled.generated
     layout = generated.layouts[variant.name]
     kpis = variant.kpis
     line_curves = {(pay.name, item.kpi): item.curve or "" for pay, item in variant.pooled_kpis()}
-    band_texts = {
-        name: {i: band_text(curve, i)
-               for i in range(1, max(len(curve.bands), len(curve.points)) + 1)}
-        for name, curve in variant.curves.items()
-    }
+    band_texts = {name: curve.kind.band_texts(curve, variant.constant_values)
+                  for name, curve in variant.curves.items()}
     defaults = {}
     seasonal = seasonal_constants(variant)
     by_month = {month: month_constants(variant, month) for month in range(1, 13)} \

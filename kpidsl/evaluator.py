@@ -15,7 +15,7 @@ need to name the raw values) live here too, beside the records they describe, so
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -87,7 +87,7 @@ class VariantInfo:
     kpi_directions: dict[str, str]
     kpi_groups: dict[str, str | None]
     line_curves: dict[tuple[str, str], str]
-    band_texts: dict[str, dict[int, str]]
+    band_texts: dict[str, Mapping[int, str]]  # by curve: its kind's band texts
     facts: dict[str, ast.Fact]
     defaults: dict[str, Decimal]
     team_needs: tuple[tuple[str, str], ...]  # (aggregate, fact)

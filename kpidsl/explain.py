@@ -250,7 +250,7 @@ class _Explainer:
         share = self.amount(line.share)
         steps = f"{share} × {factor_text}"
         applied = traced.curve
-        if curve.kind == "bands" and line.band and applied is not None and \
+        if curve.kind.explains_limit and line.band and applied is not None and \
                 applied.value is not None and applied.value != applied.raw:
             # the band's value, then the curve's own cap or floor, as the evaluator had them
             raw, limit = shown(applied.raw), shown(applied.value)
@@ -272,60 +272,17 @@ class _Explainer:
 
     def band_words(self, curve: ast.Curve, line: Line, x: Decimal) -> str:
         """Where the attainment sits, with it: '110 % > 100 %', '80 % ≤ 95 % ≤ 100 %'."""
-        at = self.pct(x)
         if not line.band:
-            return f"{at}, {self.words['outside']}"
-        # the bounds the evaluator was compiled with (kpidsl/lower.py folds them with the
-        # scheme's constants once, not with the month's): a seasonal constant as a bound is
-        # its default in every month
-        bounds = self.variant.constant_values
-        if curve.kind == "bands":
-            band = curve.bands[line.band - 1]
-            low = fold(band.lower, bounds) if band.lower is not None else None
-            high = fold(band.upper, bounds) if band.upper is not None else None
-            left = "≤" if band.lower_inclusive else "<"
-            right = "≤" if band.upper_inclusive else "<"
-            if low is not None and high is not None:
-                return f"{self.pct(low)} {left} {at} {right} {self.pct(high)}"
-            if low is not None:
-                return f"{at} {'≥' if band.lower_inclusive else '>'} {self.pct(low)}"
-            if high is not None:
-                return f"{at} {right} {self.pct(high)}"
-            return at
-        if curve.kind == "linear":
-            points = curve.points
-            if line.band >= len(points):
-                last = fold(points[-1].at, bounds)
-                return at if last is None else f"{at} ≥ {self.pct(last)}"
-            a = fold(points[line.band - 1].at, bounds)
-            b = fold(points[line.band].at, bounds)
-            if a is None or b is None:
-                return at
-            return f"{self.pct(a)} ≤ {at} ≤ {self.pct(b)}"
-        return f"{at}, {self.words['tier']} {line.band} ({line.band_text})"
+            return f"{self.pct(x)}, {self.words['outside']}"
+        return curve.kind.explain_band(self, curve, line, x)
 
     def factor(self, curve: ast.Curve, line: Line, x: Decimal) -> str:
         """The band's `pays` with the attainment substituted (its value is the trace's)."""
-        if curve.kind != "bands" or not line.band:
-            return self.num(line.factor)
-        band = curve.bands[line.band - 1]
-        return self.sub(band.pays, curve_input=x, top=Prec.PRODUCT,
-                        scope=(line.payment, line.kpi))
+        said = curve.kind.explain_factor(self, curve, line, x) if line.band else None
+        return self.num(line.factor) if said is None else said
 
     def coefficient(self, curve: ast.Curve, line: Line) -> Decimal | None:
-        if curve.kind != "bands" or not line.band:
-            return None
-        pays = curve.bands[line.band - 1].pays
-        if isinstance(pays, ast.Binary) and pays.op == "*":
-            for side, other in ((pays.left, pays.right), (pays.right, pays.left)):
-                if isinstance(side, ast.CurveInput):
-                    # a number written in the band, or a constant as the evaluator read it
-                    # (the month's); anything else is said by the band's formula itself
-                    k = other.value if isinstance(other, ast.Literal) else \
-                        self.constants.get(other.name) if isinstance(other, ast.Ref) else None
-                    if k is not None and k != 1:
-                        return k
-        return None
+        return curve.kind.explain_coefficient(self, curve, line) if line.band else None
 
     def item_gate(self, line: Line, item: ast.PoolItem | None) -> str:
         """The gate the evaluator applied last to the line (its trace says which), in words."""

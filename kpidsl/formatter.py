@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from . import ast
 from .diagnostics import KpiError
-from .exprtext import Printer, band_range_text, literal_text
+from .exprtext import Printer, literal_text
 from .parser import parse
 from .source import SourceFile
 from .units import Unit
@@ -411,23 +411,9 @@ class _Formatter:
 
     def s_curve(self, n: ast.Curve, indent: int, first: int, last: int) -> list[Row]:
         rows = _head(indent, f"curve {n.name}", n, "", first, first)
-        inner = indent + 2
-        bands: list[Row] = []
-        if n.kind == "linear":
-            rows.append(Row(inner, first, first, text="linear"))  # the word has no span
-            bands = [Row(inner + 2, p.span.line, p.span.end_line, "",
-                         [f"at {write_expr(p.at)}", f"pays {write_expr(p.pays)}"])
-                     for p in n.points]
-        else:
-            word = "rate" if n.kind in ("marginal", "whole") else "pays"
-            if n.kind != "bands":
-                rows.append(Row(inner, first, first, text=f"tiers {n.kind}"))
-                inner += 2
-            bands = [Row(inner, b.span.line, b.span.end_line, "",
-                         [band_range_text(b, write_expr), f"{word} {write_expr(b.pays)}"])
-                     for b in n.bands]
-        _align(bands, gap="   ")
-        rows += bands
+        body = n.kind.format_rows(n, indent + 2, first)  # the kind's lines (kpidsl/curvekinds)
+        _align([r for r in body if r.cells], gap="   ")
+        rows += body
         end = rows[-1].last
         for word, limit in (("cap", n.cap), ("floor", n.floor)):
             if limit is not None:

@@ -30,7 +30,6 @@ from decimal import Decimal
 from . import ast
 from .api import Ruleset
 from .checks import Variant
-from .checks.curves import band_bounds
 from .checks.fold import fold
 from .checks.walk import nodes, references
 from .diagnostics import KpiError, did_you_mean, error
@@ -152,15 +151,7 @@ def dependents(variant: Variant, fact: str) -> dict[str, bool]:
 
 
 def _curve_thresholds(curve: ast.Curve, constants: dict[str, Decimal]) -> set[Decimal]:
-    if curve.kind == "linear":
-        points = (fold(p.at, constants) for p in curve.points)
-        return {p for p in points if p is not None}
-    found: set[Decimal] = set()
-    for band in curve.bands:
-        for bound in band_bounds(band, constants):
-            if bound is not None and bound.is_finite():
-                found.add(bound)
-    return found
+    return set(curve.kind.thresholds(curve, constants))  # its kind knows where they are
 
 
 def thresholds(variant: Variant, kpis: Iterable[str]) -> tuple[dict[str, set[Decimal]],
@@ -454,7 +445,7 @@ def limits(result: Result, variant: Variant, kpis: Iterable[str]) -> list[Limit]
             out.append(Limit("capped", line.payment, line.kpi, line.curve))
         elif cap is not None and line.factor == cap:
             out.append(Limit("cap", line.payment, line.kpi, line.curve, cap))
-        elif curve is not None and curve.kind == "linear" and line.band == len(curve.points):
+        elif curve is not None and curve.kind.held_above(curve, line.band):
             out.append(Limit("last_point", line.payment, line.kpi, line.curve))
     return out
 

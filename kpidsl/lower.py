@@ -11,8 +11,8 @@ that used to be decided while printing Python decided here, once:
   (money): `Gate.target`;
 - a KPI's attainment is spelled out: value ÷ plan, 2 − value ÷ plan for lower-is-better, or
   the scheme's own formula, and whether it is rounded (`Rounding`);
-- a curve's kind is an object (`CurveKind`) that knows its thresholds, how its bands read
-  ("from 80% through 100%") and how it pays.
+- a curve's kind is an object (`kpidsl.curvekinds`, one module per kind) that knows its
+  thresholds, how its bands read ("from 80% through 100%") and how it pays.
 
 Semantics a backend must keep (docs/language.md, "Exact arithmetic"): every value is the
 exact rational result of the scheme's arithmetic; a `Rounding` is applied once, to the exact
@@ -36,6 +36,7 @@ from .ast import Aggregate, BinaryOp, CompareOp, Function, LogicOp, RoundingMode
 from .checks import CheckedRuleset, Variant
 from .checks.curves import band_bounds
 from .checks.fold import fold
+from .curvekinds import CurveKind
 from .exprtext import band_range_text
 from .units import Unit
 
@@ -238,66 +239,18 @@ class Point:
     pays: Decimal
 
 
-class CurveKind:
-    """How a kind of curve pays, reads and where its thresholds are. One object per kind;
-    `CURVE_KINDS` maps the scheme's word to it."""
-
-    name = ""
-    description = ""
-
-    def thresholds(self, curve: Curve) -> tuple[Decimal, ...]:
-        """The inputs at which the factor may change its formula or jump."""
-        out: set[Decimal] = set()
-        for band in curve.bands:
-            out.update(v for v in (band.lower, band.upper) if v is not None)
-        return tuple(sorted(out))
-
-    def band_text(self, curve: Curve, index: int) -> str:
-        """Band `index` (1-based) as the scheme writes it."""
-        return curve.bands[index - 1].text
-
-
-class BandsKind(CurveKind):
-    name = "bands"
-    description = ("the first band whose range holds the input pays its formula of the "
-                   "input; outside every band the factor is 0")
-
-
-class LinearKind(CurveKind):
-    name = "linear"
-    description = ("straight lines between points; below the first point 0, above the last "
-                   "the last point's value")
-
-    def thresholds(self, curve: Curve) -> tuple[Decimal, ...]:
-        return tuple(p.at for p in curve.points)
-
-    def band_text(self, curve: Curve, index: int) -> str:
-        return "between points" if index < len(curve.points) else "above the last point"
-
-
-class MarginalKind(CurveKind):
-    name = "marginal"
-    description = "each slice of the input pays its own tier's rate (like tax brackets)"
-
-
-class WholeKind(CurveKind):
-    name = "whole"
-    description = "the rate of the tier the input reaches applies to the whole input"
-
-
-CURVE_KINDS: dict[str, CurveKind] = {k.name: k for k in (BandsKind(), LinearKind(),
-                                                          MarginalKind(), WholeKind())}
-
-
 @dataclass(frozen=True)
 class Curve:
     name: str
+    # the kind (kpidsl/curvekinds) knows its thresholds, how its bands read and how it pays
     kind: CurveKind = field(compare=False)
     bands: tuple[Band, ...] = ()
     points: tuple[Point, ...] = ()
     cap: Decimal | None = None  # the factor is at most this
     floor: Decimal | None = None  # and at least this
     line: int = field(default=0, compare=False)
+    # what a kind keeps beyond bands and points (a record its module defines), else None
+    spec: object = None
 
 
 # ---------------------------------------------------------------- the variant
@@ -563,7 +516,10 @@ class _Lowering:
 
     # -- curves
     def curve(self, c: ast.Curve) -> Curve:
-        kind = CURVE_KINDS[c.kind]
+        return c.kind.lower(self, c)
+
+    def bands(self, c: ast.Curve) -> tuple[Band, ...]:
+        """A curve's bands with their bounds folded to Decimals (None: open)."""
         bands = []
         for band in c.bands:
             lower, upper = band_bounds(band, self.constants)
@@ -572,10 +528,13 @@ class _Lowering:
                               None if upper is None or not upper.is_finite() else upper,
                               band.upper_inclusive, self.expr(band.pays),
                               band_range_text(band), band.span.line))
-        points = tuple(Point(self.const(p.at), self.const(p.pays)) for p in c.points)
+        return tuple(bands)
+
+    def limits(self, c: ast.Curve) -> tuple[Decimal | None, Decimal | None]:
+        """A curve's cap and floor, folded."""
         cap = self.const(c.cap) if c.cap is not None else None
         floor = self.const(c.floor) if c.floor is not None else None
-        return Curve(c.name, kind, tuple(bands), points, cap, floor, c.span.line)
+        return cap, floor
 
     # -- payments: where the pay semantics are decided
     def gate(self, g: ast.Gate, on_line: bool, origin: GateOrigin = GateOrigin.LINE) -> Gate:
@@ -635,10 +594,7 @@ def dump(program: Program) -> str:
             limits = "".join(f" {w} {v}" for w, v in (("cap", curve.cap), ("floor", curve.floor))
                              if v is not None)
             out.append(f"  curve {curve.name}: {curve.kind.name}{limits}")
-            for band in curve.bands:
-                out.append(f"    {band.text}: {_text(band.pays)}")
-            for point in curve.points:
-                out.append(f"    at {point.at} pays {point.pays}")
+            out += curve.kind.lowered_lines(curve)
         for kpi in variant.kpis:
             plan = f", plan {_monthly(kpi.plan)}" if kpi.plan else ""
             rounded = f", rounded to {kpi.rounding.step} {kpi.rounding.mode.value}" \

@@ -17,6 +17,7 @@ import lark
 from lark import Token, Tree
 
 from . import ast
+from .curvekinds import for_body
 from .diagnostics import Diagnostic, error
 from .grammar import collector_paused, describe_terminal, parser
 from .numbers import bound_error
@@ -37,7 +38,7 @@ RESERVED_WORDS = frozenset(
     floor kpi plan is better attainment group pay pool for weight amount curve only unless
     budget example grade given expect total of drop based on then else or and not size min
     max abs otherwise higher lower money count percent ratio number minutes hours days
-    activity efficiency result marginal whole average uncapped""".split()
+    activity efficiency result marginal whole average uncapped steps step plus""".split()
 )
 
 
@@ -495,22 +496,9 @@ class _Builder:
                 uncapped = self.span(limit)
             else:
                 floor = self.expr(limit.children[0])
-        kind = "bands"
-        bands: tuple[ast.Band, ...] = ()
-        points: tuple[ast.Point, ...] = ()
-        if body.data == "bands":
-            bands = tuple(self.band(b) for b in body.children)
-        elif body.data == "linear":
-            kind = "linear"
-            points = tuple(
-                ast.Point(self.span(p), self.expr(p.children[0]), self.expr(p.children[1]))
-                for p in body.children
-            )
-        else:
-            kind = str(body.children[0])
-            bands = tuple(self.band(b) for b in body.children[1:])
-        return ast.Curve(self.span(tree), str(name), label, self.span(name), kind, bands, points,
-                         cap, floor, uncapped)
+        kind = for_body(body)  # the kind reads its own body (kpidsl/curvekinds)
+        return ast.Curve(self.span(tree), str(name), label, self.span(name), kind=kind,
+                         cap=cap, floor=floor, uncapped=uncapped, **kind.parse(self, body))
 
     def band(self, tree: Tree) -> ast.Band:
         rng, pays = tree.children

@@ -278,10 +278,27 @@ def between(x: Decimal, low: Decimal, high: Decimal) -> Decimal:
     return low if x < low else high if x > high else x
 
 
-exported = (
+exported: tuple[str, ...] = (
     "CONTEXT", "ODD", "ZERO", "ONE", "round_to", "round_ratio", "is_fraction_step",
     "lower_is_better", "lower_is_better_q", "linear", "linear_q", "tiers_marginal",
     "tiers_marginal_q", "tiers_whole", "tiers_whole_q", "between", "quotient", "divide", "plus",
     "minus", "compare", "smallest", "largest", "team_average", "shown_curve", "shown",
     "SHOWN", "output", "tier_slices",
 )
+
+
+def _kinds_helpers() -> None:
+    """Each kind of curve's own helpers (kpidsl/curvekinds, `CurveKind.runtime`), here
+    beside the others: a kind added later brings its helpers without editing this module."""
+    global exported
+    from .curvekinds import runtime_helpers
+
+    helpers = runtime_helpers()
+    clash = set(helpers) & (set(exported) | set(globals()))
+    if clash:
+        raise ImportError(f"a curve kind's runtime helpers clash with the runtime's: {clash}")
+    globals().update(helpers)
+    exported = (*exported, *sorted(helpers))
+
+
+_kinds_helpers()

@@ -14,7 +14,6 @@ from decimal import Decimal
 from . import ast
 from .api import Ruleset
 from .checks import BASE
-from .checks.curves import band_bounds
 from .checks.fold import fold
 from .diagnostics import Diagnostic, KpiError, error
 from .results import Result
@@ -132,17 +131,7 @@ def boundary_coverage(ruleset: Ruleset, outcomes: list[ExampleOutcome]) -> list[
 
 
 def _thresholds(curve: ast.Curve, constants: dict[str, Decimal]) -> list[tuple[Decimal, int]]:
-    found: dict[Decimal, int] = {}
-    for band in curve.bands:
-        lower, upper = band_bounds(band, constants)
-        for value in (lower, upper):
-            if value is not None and value.is_finite():
-                found.setdefault(value, band.span.line)
-    for point in curve.points:
-        value = fold(point.at, constants)
-        if value is not None:
-            found.setdefault(value, point.span.line)
-    return sorted(found.items())
+    return sorted(curve.kind.thresholds(curve, constants).items())  # its kind knows them
 
 
 def coverage_percent(boundaries: list[Boundary]) -> Decimal:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from kpidsl import ast
+from kpidsl import ast, curvekinds
 from kpidsl import lower as lw
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,10 +90,14 @@ def test_gates_get_their_target_and_origin_once() -> None:
 
 
 def test_curve_kinds_know_their_thresholds_and_band_text() -> None:
-    program = lw.lower(kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi").checked)
+    checked = kpidsl.load(ROOT / "rulesets" / "b2b_manager.kpi").checked
+    program = lw.lower(checked)
     curve = program.variants["base"].curves["standard"]
-    assert curve.kind is lw.CURVE_KINDS["bands"]
-    assert curve.kind.thresholds(curve) == (Decimal("0.80"), Decimal("1.00"))
-    assert [curve.kind.band_text(curve, i) for i in (1, 2, 3)] == [
-        "below 80%", "from 80% through 100%", "above 100%"]
+    variant = checked.variants["base"]
+    written = variant.curves["standard"]
+    assert curve.kind is written.kind is curvekinds.BANDS
+    assert set(written.kind.thresholds(written, variant.constant_values)) == {
+        Decimal("0.80"), Decimal("1.00")}
+    assert dict(written.kind.band_texts(written, variant.constant_values)) == {
+        1: "below 80%", 2: "from 80% through 100%", 3: "above 100%"}
     assert curve.cap is None  # the reference scheme is uncapped, as the method says

@@ -165,16 +165,32 @@ def test_an_explanation_shows_the_branch_paid() -> None:
     ]
 
 
-def test_a_seasonal_band_bound_is_explained_as_the_evaluator_used_it() -> None:
-    """The evaluator's band bounds are folded once when compiling, with a seasonal
-    constant's default: in December it still paid from 80%, and the explanation said
-    '85% ≥ 90%' (the month's value), a comparison that is false."""
-    scheme = kpidsl.loads(
-        'scheme t "T"\n  currency RUB\nfact revenue money "Revenue"\n'
-        'constant entry "Entry" = 80% by month dec 90%\n'
-        'kpi revenue "Revenue" plan 100 RUB\n'
-        'curve standard "Standard"\n  below entry pays 0\n  from entry pays attainment\n'
-        'pay bonus "Bonus" pool 1_000 RUB\n  for revenue weight 100% curve standard\n')
-    december = scheme.evaluate({"revenue": "85"}, employee="e1", month=12)
-    assert december.components == {"bonus": Decimal("850.00")}
-    assert explain(scheme, december)[4] == "  Revenue: 85% ≥ 80%: 1,000 × 0.85 = 850"
+SEASONAL_CURVE = (
+    'scheme t "T"\n  currency RUB\nfact revenue money "Revenue"\n'
+    'constant entry "Entry" = 80% by month dec 90%\n'
+    'constant boost "Boost" = entry × 2\n'
+    'kpi revenue "Revenue" plan 100 RUB\n'
+    'curve standard "Standard"\n  below entry pays 0\n  from entry pays attainment\n'
+    '  cap boost\n'
+    'pay bonus "Bonus" pool 1_000 RUB\n  for revenue weight 100% curve standard\n')
+
+
+def test_a_seasonal_constant_in_a_curve_is_refused() -> None:
+    """A curve is folded once when compiling: with a seasonal constant as a bound, December
+    paid from the default 80% instead of the month's 90% (85% attainment paid 850.00 that
+    should pay 0), and a seasonal constant in a band's formula failed every row. Refused,
+    also through a constant computed from one."""
+    with pytest.raises(kpidsl.KpiError) as caught:
+        kpidsl.loads(SEASONAL_CURVE)
+    found = [(d.code, d.line, d.message) for d in caught.value.diagnostics]
+    message = ("curve 'standard' uses '{}', a constant that changes by month; a curve is "
+               "the same in every month")
+    assert found == [("KPI413", 8, message.format("entry")),
+                     ("KPI413", 9, message.format("entry")),
+                     ("KPI413", 10, message.format("boost"))]
+    steps = SEASONAL_CURVE.replace("  below entry pays 0\n  from entry pays attainment\n",
+                                   "  steps of 1% from entry pays 15% plus 5% per step\n")
+    with pytest.raises(kpidsl.KpiError) as caught:
+        kpidsl.loads(steps)
+    assert [(d.code, d.line) for d in caught.value.diagnostics] == [("KPI413", 8),
+                                                                   ("KPI413", 9)]

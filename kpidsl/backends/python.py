@@ -595,27 +595,7 @@ class _VariantWriter:
         w.line(f"def {name}_q(x, x_d{', trace=None, key=None' if self.trace else ''}):")
         w.indent += 1
         self.scope = "key"
-        kind = curve.kind.name
-        if kind == "linear":
-            points = ", ".join(f"({self.lit(p.at)}, {self.lit(p.pays)})" for p in curve.points)
-            w.line(f"value, value_d, band = rt.linear_q(x, x_d, ({points},))")
-            factor = Q("value", "value_d")
-        elif kind == "marginal":
-            tiers = [f"({self._bound(b.lower)}, {self._bound(b.upper)}, "
-                     f"{self.lit(self._const(b.pays))})" for b in curve.bands]
-            w.line(f"value, value_d, band = rt.tiers_marginal_q(x, x_d, ({', '.join(tiers)},))")
-            if self.trace:
-                w.line("if trace is not None:")
-                w.line(f"    trace('slices', key, rt.tier_slices(x, x_d, ({', '.join(tiers)},)))")
-            factor = Q("value", "value_d")
-        elif kind == "whole":
-            tiers = [f"({self._bound(b.lower)}, {b.lower_inclusive}, "
-                     f"{self._bound(b.upper)}, {b.upper_inclusive}, "
-                     f"{self.lit(self._const(b.pays))})" for b in curve.bands]
-            w.line(f"value, value_d, band = rt.tiers_whole_q(x, x_d, ({', '.join(tiers)},))")
-            factor = Q("value", "value_d")
-        else:
-            factor = self.write_bands(curve, "value", "band", Q("x", "x_d"))
+        factor = curve.kind.write_python(self, curve)  # the kind's own code (kpidsl/curvekinds)
         if self.trace:
             w.line("if trace is not None:")
             w.line(f"    trace('curve', key, x, x_d, value, {factor.den}, band)")
@@ -630,7 +610,7 @@ class _VariantWriter:
         w.line("")
         return name
 
-    def _const(self, expr: lo.Expr) -> Decimal:
+    def rate(self, expr: lo.Expr) -> Decimal:
         value = self.static(expr)
         if value is None:  # the checker refuses non-constant rates before code is generated
             raise ValueError("expected a constant")
@@ -639,7 +619,7 @@ class _VariantWriter:
     def inlinable(self, curve: lo.Curve) -> bool:
         """A curve of bands paying only numbers and the attainment is written out where a pay
         line uses it (no call, no tuple per line); anything else is called."""
-        if curve.kind.name != "bands" or self.trace:  # a trace has the curve call record it
+        if not curve.kind.inlinable or self.trace:  # a trace has the curve call record it
             return False
         allowed = (lo.Number, lo.CurveInput, lo.Negate, lo.Binary)
         return all(isinstance(n, allowed) for band in curve.bands for n in lo.walk(band.pays))
@@ -732,7 +712,7 @@ class _VariantWriter:
             w.line(f"    {value} = {writer.scaled(bound, factor) if factor.d else bound.n}")
         return factor
 
-    def _bound(self, value: Decimal | None) -> str:
+    def bound(self, value: Decimal | None) -> str:
         return "None" if value is None else self.lit(value)
 
     # ---- expressions

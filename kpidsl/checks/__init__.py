@@ -6,6 +6,7 @@ from .. import ast
 from ..diagnostics import Diagnostic, error, sort_key
 from ..source import SourceFile
 from .curves import check_curve_units, check_curves
+from .seasonal import check_seasonal_curves
 from .dates import check_effective
 from .examples import check_examples
 from .fold import fold
@@ -40,6 +41,7 @@ def check_ruleset(ruleset: ast.Ruleset, source: SourceFile) -> CheckedRuleset:
         found += check_pools(variant, source, currency)
         found += check_curves(variant, source, currency)
         found += check_curve_units(variant, source, currency)
+        found += check_seasonal_curves(variant, source)
         if not any(d.is_error for d in found):  # the method's lints judge a scheme that stands
             found += check_methodology(variant, source, ruleset.header, examples)
         diagnostics += found

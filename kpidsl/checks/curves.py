@@ -42,39 +42,47 @@ def check_curves(variant: Variant, source: SourceFile, currency: str = "RUB") ->
             if limit is not None and fold(limit, constants) is None:
                 out.append(error("KPI406", "a curve's cap or floor must be a constant", source,
                                  limit.span))
-        if curve.kind == "linear":
-            out += _check_points(curve, constants, source)
+        out += curve.kind.check(curve, variant, source, currency)  # the kind's own rules
+    return out
+
+
+def check_bands(curve: ast.Curve, variant: Variant, source: SourceFile, currency: str,
+                constant_pays: bool, shape: bool) -> list[Diagnostic]:
+    """Bands in order with no gaps or overlaps and constant bounds; with `constant_pays`,
+    what each pays (a tier's rate) is a constant; with `shape`, the curve never pays less
+    for more and is capped if it accelerates."""
+    out: list[Diagnostic] = []
+    constants = variant.constant_values
+    previous: tuple[ast.Band, Decimal, Decimal] | None = None
+    samples: list[tuple[Decimal, Decimal]] = []
+    for band in curve.bands:
+        lower, upper = band_bounds(band, constants)
+        bad = [b for b, v in ((band.lower, lower), (band.upper, upper)) if v is None]
+        for bound in bad:
+            out.append(error("KPI406", "band bounds must be constants (e.g. 80%)", source,
+                             bound.span))  # type: ignore[union-attr]
+        if bad:
+            previous = None
             continue
-        previous: tuple[ast.Band, Decimal, Decimal] | None = None
-        samples: list[tuple[Decimal, Decimal]] = []
-        for band in curve.bands:
-            lower, upper = band_bounds(band, constants)
-            bad = [b for b, v in ((band.lower, lower), (band.upper, upper)) if v is None]
-            for bound in bad:
-                out.append(error("KPI406", "band bounds must be constants (e.g. 80%)", source,
-                                 bound.span))  # type: ignore[union-attr]
-            if bad:
-                previous = None
-                continue
-            assert lower is not None and upper is not None
-            if curve.kind in ("marginal", "whole") and fold(band.pays, constants) is None:
-                out.append(error("KPI406", "a tier's rate must be a constant", source,
-                                 band.pays.span))
-            if lower > upper or (lower == upper and not (band.lower_inclusive and
-                                                         band.upper_inclusive)):
-                out.append(error("KPI401", f"band {_pct(lower)} – {_pct(upper)} is empty: its "
-                                 "start is not below its end", source, band.span))
-            if previous is not None:
-                out += _check_join(previous, band, lower, source)
-            previous = (band, lower, upper)
-            if curve.kind == "bands":
-                for x in _sample_points(lower, upper):
-                    value = fold(band.pays, constants, x)
-                    if value is not None:
-                        samples.append((x, value))
-        if curve.kind == "bands":
-            out += _check_shape(curve, samples, source, constants)
-        out += _check_top(curve, constants, source, variant, currency)
+        assert lower is not None and upper is not None
+        if constant_pays and fold(band.pays, constants) is None:
+            out.append(error("KPI406", "a tier's rate must be a constant", source,
+                             band.pays.span))
+        if lower > upper or (lower == upper and not (band.lower_inclusive and
+                                                     band.upper_inclusive)):
+            out.append(error("KPI401", f"band {_pct(lower)} – {_pct(upper)} is empty: its "
+                             "start is not below its end", source, band.span))
+        if previous is not None:
+            out += _check_join(previous, band, lower, source)
+        previous = (band, lower, upper)
+        if shape:
+            for x in _sample_points(lower, upper):
+                value = fold(band.pays, constants, x)
+                if value is not None:
+                    samples.append((x, value))
+    if shape:
+        out += _check_shape(curve, samples, source, constants)
+    out += _check_top(curve, constants, source, variant, currency)
     return out
 
 
@@ -100,7 +108,7 @@ def _check_top(curve: ast.Curve, constants: dict[str, Decimal], source: SourceFi
     where = f"above {at}" if top.upper_inclusive else f"from {at} up"
     start = "above" if top.upper_inclusive else "from"
     what = "attainment" if unit in (None, Unit.PERCENT) else "a value"
-    word = "rate" if curve.kind in ("marginal", "whole") else "pays"
+    word = curve.kind.verb
     return [warning("KPI410", f"curve '{curve.name}' pays 0 {where}: its top band "
                     f"({band_range_text(top)}) is closed, so {what} {where} "
                     "falls in no band", source, top.span,
@@ -158,8 +166,9 @@ def _check_shape(curve: ast.Curve, samples: list[tuple[Decimal, Decimal]], sourc
     return out
 
 
-def _check_points(curve: ast.Curve, constants: dict[str, Decimal],
-                  source: SourceFile) -> list[Diagnostic]:
+def check_points(curve: ast.Curve, constants: dict[str, Decimal],
+                 source: SourceFile) -> list[Diagnostic]:
+    """A linear curve's points: constants, in order, at least two, never paying less."""
     out: list[Diagnostic] = []
     previous: tuple[Decimal, Decimal] | None = None
     for point in curve.points:
@@ -194,8 +203,7 @@ def bounds_unit(curve: ast.Curve, variant: Variant, currency: str = "RUB") -> Un
 def _bound_units(curve: ast.Curve, variant: Variant,
                  currency: str) -> list[tuple[Unit, ast.Expr]]:
     checker = UnitChecker(variant, SourceFile("", ""), currency)
-    bounds = [b for band in curve.bands for b in (band.lower, band.upper) if b is not None]
-    bounds += [p.at for p in curve.points]
+    bounds = list(curve.kind.bounds(curve))
     out: list[tuple[Unit, ast.Expr]] = []
     for bound in bounds:
         unit = checker.infer(bound)

@@ -61,13 +61,8 @@ def expressions(variant: Variant):  # type: ignore[no-untyped-def]
     for f in variant.facts.values():
         yield f"fact {f.name}", f.if_missing, "constant"
     for curve in variant.curves.values():
-        for band in curve.bands:
-            yield f"curve {curve.name}", band.lower, "constant"
-            yield f"curve {curve.name}", band.upper, "constant"
-            yield f"curve {curve.name}", band.pays, "curve"
-        for point in curve.points:
-            yield f"curve {curve.name}", point.at, "constant"
-            yield f"curve {curve.name}", point.pays, "constant"
+        for expr, scope in curve.kind.expressions(curve):  # its kind knows what it holds
+            yield f"curve {curve.name}", expr, scope
         yield f"curve {curve.name}", curve.cap, "constant"
         yield f"curve {curve.name}", curve.floor, "constant"
     for kpi in variant.kpis.values():

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .. import ast
 from ..diagnostics import Diagnostic, warning
 from ..exprtext import band_range_text, describe_expr
 from ..source import SourceFile, Span
 from .model import Change, Variant
+
+if TYPE_CHECKING:
+    from ..curvekinds import CurveKind
 
 _NOT_FIELDS = ("span", "name_span", "name", "kpi", "curve_span", "items")
 _WORDS = {"formula": "value", "value": "value", "plan_by_month": "plan by month",
@@ -31,7 +35,7 @@ def word(attribute: str) -> str:
     return _WORDS.get(attribute, attribute)
 
 
-def value_text(value: object, curve_kind: str = "bands") -> str:
+def value_text(value: object, curve_kind: CurveKind | None = None) -> str:
     """A field's value written as in a scheme (bands, points and conditions included)."""
     if isinstance(value, ast.Expr):
         return describe_expr(value)
@@ -40,7 +44,7 @@ def value_text(value: object, curve_kind: str = "bands") -> str:
     if isinstance(value, ast.MonthValue):
         return f"{value.month} {describe_expr(value.value)}"
     if isinstance(value, ast.Band):
-        verb = "rate" if curve_kind in ("marginal", "whole") else "pays"
+        verb = curve_kind.verb if curve_kind is not None else "pays"
         return f"{band_range_text(value)} {verb} {describe_expr(value.pays)}"
     if isinstance(value, ast.Point):
         return f"at {describe_expr(value.at)} pays {describe_expr(value.pays)}"
@@ -57,7 +61,7 @@ def value_text(value: object, curve_kind: str = "bands") -> str:
 
 def written(decl: ast.Node) -> dict[str, str]:
     """The fields a statement writes, as text (a label is quoted)."""
-    kind = decl.kind if isinstance(decl, ast.Curve) else "bands"
+    kind = decl.kind if isinstance(decl, ast.Curve) else None
     out: dict[str, str] = {}
     for f in fields(decl):
         if f.name in _NOT_FIELDS:

@@ -226,7 +226,7 @@ def _check_each(variant: Variant, pay: ast.Pay, each: ast.EachDeal,
     if curve is None:
         out.append(error("KPI101", f"unknown curve '{each.curve}' in payment {pay.name}", source,
                          each.curve_span, hint=did_you_mean(each.curve, variant.curves)))
-    elif curve.kind != "marginal":
+    elif not curve.kind.slices:
         out.append(error("KPI645", f"payment '{pay.name}' splits each {each.noun} across tiers, "
                          f"but curve '{curve.name}' is {curve.kind}", source, each.curve_span,
                          hint="a per-deal payment uses a curve of 'tiers marginal'"))
@@ -247,7 +247,7 @@ def _check_each(variant: Variant, pay: ast.Pay, each: ast.EachDeal,
                          "no plan", source, each.kpi_span,
                          hint=f"give it a plan (kpi {each.kpi} plan …), or pay on the running "
                          f"total of {each.kpi}"))
-    if curve is not None and curve.kind == "marginal":
+    if curve is not None and curve.kind.slices:
         out += _check_tier_units(variant, curve, each, source)
     return out
 

@@ -182,7 +182,7 @@ class UnitChecker(ExprVisitor[Unit]):
     def visit_CurveCall(self, e: ast.CurveCall) -> Unit:
         arg = self.number(e.arg)
         curve = self.variant.curves.get(e.curve)
-        if curve is not None and curve.kind in ("marginal", "whole"):
+        if curve is not None and curve.kind.rates:
             return arg if arg not in DIMENSIONLESS else Unit.NUMBER
         return Unit.NUMBER
 

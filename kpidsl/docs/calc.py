@@ -23,20 +23,12 @@ def band_words(say: Say, curve: ast.Curve | None, band: int) -> str:
     """The band a line fell into, in the document's language."""
     if curve is None or band == 0:
         return say.w("outside")
-    if curve.kind == "linear":
-        points = curve.points
-        if band >= len(points):
-            return say.w("point_at", x=say.bound(points[-1].at, True)) + " +"
-        low, high = say.bound(points[band - 1].at, True), say.bound(points[band].at, True)
-        return f"{low} – {high}"
-    return say.band(curve.bands[band - 1], percent_like(curve))
+    return curve.kind.band_words(say, curve, band, percent_like(curve))
 
 
 def percent_like(curve: ast.Curve) -> bool:
     """Whether a curve's thresholds are attainment percentages (not amounts or counts)."""
-    units = {b.unit for band in curve.bands for b in (band.lower, band.upper)
-             if isinstance(b, ast.Literal)}
-    units |= {p.at.unit for p in curve.points if isinstance(p.at, ast.Literal)}
+    units = {b.unit for b in curve.kind.bounds(curve) if isinstance(b, ast.Literal)}
     return Unit.MONEY not in units and (Unit.PERCENT in units or Unit.COUNT not in units)
 
 

@@ -18,7 +18,6 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from .. import ast
-from ..checks.curves import band_bounds
 from ..checks.fold import fold
 from ..runtime import CONTEXT
 
@@ -47,16 +46,7 @@ class Chart:
 
 
 def thresholds(curve: ast.Curve, constants: dict[str, Decimal]) -> list[Decimal]:
-    found: set[Decimal] = set()
-    for band in curve.bands:
-        for value in band_bounds(band, constants):
-            if value is not None and value.is_finite():
-                found.add(value)
-    for point in curve.points:
-        value = fold(point.at, constants)
-        if value is not None:
-            found.add(value)
-    return sorted(found)
+    return sorted(curve.kind.thresholds(curve, constants))  # its kind knows where they are
 
 
 def _nice_step(span: Decimal, most: int) -> Decimal:

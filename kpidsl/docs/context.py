@@ -23,7 +23,7 @@ from ..results import Result
 from ..runtime import CONTEXT
 from ..units import Unit
 from . import charts
-from .calc import band_words, calculation, expectations, percent_like
+from .calc import calculation, expectations, percent_like
 from .changes import changes, gate_words
 from .earnings import Earnings, earnings, examples_for
 from .text import Say
@@ -237,18 +237,8 @@ def _curves(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, Any]
     out = []
     for name, curve in variant.curves.items():
         pct = percent_like(curve)
-        rows: list[dict[str, str]] = []
-        intro = ""
-        if curve.kind == "linear":
-            intro = w("linear_intro")
-            rows = [{"band": w("point_at", x=say.bound(p.at, pct)),
-                     "pays": _factor(say, p.pays, constants)} for p in curve.points]
-        else:
-            intro = w(f"{curve.kind}_intro") if curve.kind in ("marginal", "whole") else ""
-            rows = [{"band": band_words(say, curve, i),
-                     "pays": _factor(say, band.pays, constants) if curve.kind != "bands" or
-                     fold(band.pays, constants) is not None else say.expr(band.pays)}
-                    for i, band in enumerate(curve.bands, start=1)]
+        intro, rows = curve.kind.document_rows(
+            say, curve, constants, pct, lambda e: _factor(say, e, constants))
         limits = []
         if curve.cap is not None:
             limits.append({"band": w("cap"), "pays": w("cap_row", value=_factor(say, curve.cap,
@@ -268,7 +258,7 @@ def _curves(ruleset: Ruleset, say: Say, variant: Variant) -> list[dict[str, Any]
                  for j in chart.jumps]
         out.append({"name": name, "label": title, "intro": intro,
                     "input": w("band") if pct else w("value"),
-                    "header": w("rate") if curve.kind in ("marginal", "whole") else w("pays"),
+                    "header": w(curve.kind.verb),
                     "rows": rows + limits, "chart": chart.svg,
                     "caption": "; ".join([w("chart_title", curve=title), *jumps])})
     return out

@@ -16,7 +16,7 @@ import dataclasses
 import re
 import string
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import ru_diagnostics
 
@@ -78,13 +78,25 @@ def _table(rows: ru_diagnostics.Table, kinds: dict[str, ru_diagnostics.Table]
     return out
 
 
+def catalogue(lang: str) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """The language's diagnostics by code: its module's, with each kind of curve's own
+    (kpidsl/curvekinds, `CurveKind.messages`)."""
+    from ..curvekinds import messages
+
+    out = dict(CATALOGUES[lang].MESSAGES)
+    for code, rows in messages(lang).items():
+        out[code] = out.get(code, ()) + rows
+    return out
+
+
 class Translator:
     """One language's diagnostics; `misses` collects what no template could read."""
 
     def __init__(self, lang: str) -> None:
         module = CATALOGUES[lang]
         kinds = module.KINDS
-        self.messages = {code: _table(rows, kinds) for code, rows in module.MESSAGES.items()}
+        self.messages = {code: _table(rows, kinds)
+                         for code, rows in catalogue(lang).items()}
         self.common = _table(module.COMMON, kinds)
         self.places = _table(module.PLACES, kinds)
         self.messages["usage"] = _table(module.USAGE, kinds)

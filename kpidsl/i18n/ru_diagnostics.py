@@ -707,6 +707,16 @@ MESSAGES: dict[str, Table] = {
         ("keep the cap, or drop it and keep 'uncapped'",
          "оставьте потолок или уберите его и оставьте 'uncapped'"),
     ),
+    "KPI413": (
+        ("curve '{curve}' uses '{name}', a constant that changes by month; a curve is the same "
+         "in every month",
+         "шкала '{curve}' использует '{name}' — константу, которая меняется по месяцам; шкала "
+         "одна и та же в каждом месяце"),
+        ("give the month's value to the plan ('plan … by month'), the pool's amount or the "
+         "payment's formula instead",
+         "задайте значение месяца в плане ('plan … by month'), в сумме фонда или в формуле "
+         "выплаты"),
+    ),
     # ---- KPI5xx facts
     "KPI501": (
         ("'{text}' is not a number", "'{text}' — не число"),

@@ -30,7 +30,7 @@ from ..checks import BASE, CheckedRuleset, Variant, check_ruleset
 from ..checks.names import expressions
 from ..checks.walk import references
 from ..diagnostics import Diagnostic, sort_key
-from ..exprtext import band_range_text, describe_expr
+from ..exprtext import describe_expr
 from ..parser import RESERVED_WORDS, STATEMENT_WORDS, parse
 from ..runtime import CONTEXT
 from ..source import SourceFile, Span
@@ -644,10 +644,7 @@ class Analysis:
             if node.direction == "lower":
                 lines.append("lower is better")
         elif isinstance(node, ast.Curve):
-            lines.append(f"a {node.kind} curve: " + "; ".join(
-                f"{band_range_text(b)} {'rate' if node.kind in ('marginal', 'whole') else 'pays'} "
-                f"{describe_expr(b.pays)}" for b in node.bands) + "; ".join(
-                f"at {describe_expr(p.at)} pays {describe_expr(p.pays)}" for p in node.points))
+            lines.append(f"a {node.kind} curve: " + node.kind.summary(node))
         elif isinstance(node, ast.Pay):
             lines.append(f"unit: {describe(Unit.MONEY, currency)}")
             lines += _pay_lines(node)

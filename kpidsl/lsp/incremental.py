@@ -47,6 +47,7 @@ from ..checks.examples import check_examples
 from ..checks.lookalikes import check_lookalikes
 from ..checks.methodology import check_methodology, kpis_per_employee
 from ..checks.resolve import resolve
+from ..curvekinds import BANDS
 from ..diagnostics import Diagnostic, did_you_mean
 from ..source import SourceFile
 from .moving import moved_tree as _moved
@@ -528,8 +529,8 @@ def _stub(statement: ast.Statement) -> ast.Statement | None:
     if isinstance(statement, ast.Constant):
         return replace(statement, value=_ZERO, by_month=())
     if isinstance(statement, ast.Curve):
-        return replace(statement, kind="bands", bands=(), points=(), cap=None, floor=None,
-                       uncapped=None)
+        return replace(statement, kind=BANDS, bands=(), points=(), spec=None, cap=None,
+                       floor=None, uncapped=None)
     if isinstance(statement, ast.Kpi):
         return replace(statement, formula=_ZERO, plan=None, plan_by_month=(), attainment=None,
                        group=None)

@@ -27,7 +27,6 @@ from sqlglot import exp
 
 from .. import ast
 from ..checks import CheckedRuleset, Variant
-from ..checks.curves import band_bounds
 from ..checks.fold import fold
 from ..diagnostics import Diagnostic, error
 from ..runtime import CONTEXT
@@ -720,83 +719,16 @@ class VariantQuery:
 
     # ---------------------------------------------------------------- curves
     def curve(self, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
-        constants = self.variant.constant_values
-
-        def c(e: ast.Expr | None) -> Fraction:
-            value = fold(e, constants)
-            assert value is not None
-            return Fraction(value)
-
-        def cmp(op: str, bound: Fraction) -> Cond:
-            return self.compare(op, x, self.const(bound))
-
+        """The curve's value and band over `x`: its kind writes them (kpidsl/curvekinds)."""
         self.node = curve
-        branches: list[tuple[Cond, Num, int]] = []
-        default: Num = self.const(Fraction(0))
-        default_band = 0
-        if curve.kind == "linear":
-            points = [(c(p.at), c(p.pays)) for p in curve.points]
-            branches.append((cmp("<", points[0][0]), self.const(Fraction(0)), 0))
-            for index in range(1, len(points)):
-                (a0, p0), (a1, p1) = points[index - 1], points[index]
-                slope = (p1 - p0) / (a1 - a0)
-                value = self.plus(self.const(p0), self.times(
-                    self.plus(x, self.const(a0), -1), self.const(slope)))
-                branches.append((cmp("<=", a1), value, index))
-            default, default_band = self.const(points[-1][1]), len(points)
-        elif curve.kind == "marginal":
-            total = self.const(Fraction(0))
-            reached: list[tuple[exp.Expr, int]] = []
-            going: exp.Expr = exp.true()
-            for index, band in enumerate(curve.bands, start=1):
-                lower, upper = band_bounds(band, constants)
-                low = Fraction(0) if lower is None or not lower.is_finite() else Fraction(lower)
-                open_lower = lower is None or not lower.is_finite()
-                stop = cmp("<=", low).e
-                if open_lower:
-                    stop = exp.and_(stop, exp.not_(cmp("<", Fraction(0)).e))
-                going = exp.and_(going, exp.not_(exp.Paren(this=stop)))
-                if upper is None or not upper.is_finite():
-                    high = x
-                else:
-                    top = Fraction(upper)
-                    high = self.choose([(cmp("<", top), x)], self.const(top))
-                slice_ = self.times(self.plus(high, self.const(low), -1), self.const(c(band.pays)))
-                total = self.plus(total, self.choose([(Cond(going.copy()), slice_)],
-                                                     self.const(Fraction(0))))
-                reached.append((going.copy(), index))
-            band_int = self.case([(cond, self.lit(i)) for cond, i in reversed(reached)],
-                                 self.lit(0))
-            return total, band_int
-        elif curve.kind == "whole":
-            for index, band in enumerate(curve.bands, start=1):
-                lower, upper = band_bounds(band, constants)
-                tests: list[exp.Expr] = []
-                if lower is not None and lower.is_finite():
-                    tests.append(cmp(">=" if band.lower_inclusive else ">", Fraction(lower)).e)
-                if upper is not None and upper.is_finite():
-                    tests.append(cmp("<=" if band.upper_inclusive else "<", Fraction(upper)).e)
-                condition = exp.and_(*tests) if tests else exp.true()
-                branches.append((Cond(condition), self.times(x, self.const(c(band.pays))), index))
-        else:
-            saved = self.x
-            self.x = x
-            try:
-                for index, band in enumerate(curve.bands, start=1):
-                    lower, upper = band_bounds(band, constants)
-                    tests = []
-                    if lower is not None and lower.is_finite():
-                        tests.append(cmp(">=" if band.lower_inclusive else ">",
-                                         Fraction(lower)).e)
-                    if upper is not None and upper.is_finite():
-                        tests.append(cmp("<=" if band.upper_inclusive else "<",
-                                         Fraction(upper)).e)
-                    condition = exp.and_(*tests) if tests else exp.true()
-                    self.node = band.pays
-                    branches.append((Cond(condition), self.expr(band.pays), index))
-            finally:
-                self.x = saved
-        value = self.choose([(cond, v) for cond, v, _i in branches], default)
+        return curve.kind.write_sql(self, curve, x)
+
+    def branches(self, branches: list[tuple[Cond, Num, int]], default: Num | None = None,
+                 default_band: int = 0) -> tuple[Num, Int]:
+        """The first branch whose condition holds gives the value and band; else `default`
+        (0) and `default_band`."""
+        value = self.choose([(cond, v) for cond, v, _i in branches],
+                            default if default is not None else self.const(Fraction(0)))
         band_int = self.case([(cond.e.copy(), self.lit(i)) for cond, _v, i in branches],
                              self.lit(default_band))
         return value, band_int

@@ -419,7 +419,7 @@ class ExactOracle:
     def curve(self, curve: kast.Curve, x: Fraction) -> tuple[Fraction, int]:
         ex = self.expr
         value, band = Fraction(0), 0
-        if curve.kind == "linear":
+        if str(curve.kind) == "linear":
             points = [(ex(p.at), ex(p.pays)) for p in curve.points]
             if x < points[0][0]:
                 value, band = Fraction(0), 0
@@ -430,7 +430,7 @@ class ExactOracle:
                     if x <= a1:
                         value, band = p0 + (p1 - p0) * (x - a0) / (a1 - a0), i
                         break
-        elif curve.kind == "marginal":
+        elif str(curve.kind) == "marginal":
             total = Fraction(0)
             for i, b in enumerate(curve.bands, 1):
                 low = Fraction(0) if b.lower is None else ex(b.lower)
@@ -447,7 +447,7 @@ class ExactOracle:
                 below = b.upper is None or x < ex(b.upper) or \
                     (b.upper_inclusive and x == ex(b.upper))
                 if above and below:
-                    value = x * ex(b.pays) if curve.kind == "whole" else ex(b.pays, x)
+                    value = x * ex(b.pays) if str(curve.kind) == "whole" else ex(b.pays, x)
                     band = i
                     break
         if curve.cap is not None and value > ex(curve.cap):

@@ -8,7 +8,7 @@ syn keyword kpiStatement scheme fact constant curve kpi pay budget example drop 
 syn keyword kpiKeyword above amount and at attainment based below better by cap column currency
 syn keyword kpiKeyword effective else expect floor for from given group if is linear missing
 syn keyword kpiKeyword month most not of on only or otherwise paid pays per period plan pool
-syn keyword kpiKeyword rate round sector size team then through tiers to total uncapped unless
+syn keyword kpiKeyword plus rate round sector size step steps team then through tiers to total uncapped unless
 syn keyword kpiKeyword points fraction
 syn keyword kpiKeyword version weight
 syn keyword kpiKeyword date each employee field in key one order running share the where

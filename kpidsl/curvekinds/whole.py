@@ -1,0 +1,54 @@
+"""`curve NAME tiers whole`: the rate of the tier the input reaches applies to the whole
+input."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from .. import ast
+from .base import TiersKind
+
+if TYPE_CHECKING:
+    from .. import lower as lo
+    from ..backends.python import Q, _VariantWriter
+    from ..sql.generate import Int, Num, VariantQuery
+
+
+class WholeKind(TiersKind):
+    name = "whole"
+    description = "the rate of the tier the input reaches applies to the whole input"
+
+    def write_python(self, out: _VariantWriter, curve: lo.Curve) -> Q:
+        from ..backends.python import Q
+        tiers = [f"({out.bound(b.lower)}, {b.lower_inclusive}, "
+                 f"{out.bound(b.upper)}, {b.upper_inclusive}, "
+                 f"{out.lit(out.rate(b.pays))})" for b in curve.bands]
+        out.w.line(f"value, value_d, band = rt.tiers_whole_q(x, x_d, ({', '.join(tiers)},))")
+        return Q("value", "value_d")
+
+    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
+        from sqlglot import exp
+
+        from ..checks.curves import band_bounds
+        from ..checks.fold import fold
+        from ..sql.generate import Cond
+        constants = query.variant.constant_values
+        branches = []
+        for index, band in enumerate(curve.bands, start=1):
+            lower, upper = band_bounds(band, constants)
+            tests: list[exp.Expr] = []
+            if lower is not None and lower.is_finite():
+                tests.append(query.compare(">=" if band.lower_inclusive else ">", x,
+                                           query.const(lower)).e)
+            if upper is not None and upper.is_finite():
+                tests.append(query.compare("<=" if band.upper_inclusive else "<", x,
+                                           query.const(upper)).e)
+            condition = exp.and_(*tests) if tests else exp.true()
+            rate = fold(band.pays, constants)
+            assert rate is not None
+            branches.append((Cond(condition), query.times(x, query.const(Fraction(rate))), index))
+        return query.branches(branches)
+
+
+KIND = WholeKind()
