@@ -6,7 +6,6 @@ from .. import ast
 from ..diagnostics import Diagnostic, error, sort_key
 from ..source import SourceFile
 from .curves import check_curve_units, check_curves
-from .seasonal import check_seasonal_curves
 from .dates import check_effective
 from .examples import check_examples
 from .fold import fold
@@ -17,6 +16,7 @@ from .model import BASE, Change, CheckedRuleset, Variant
 from .names import check_cycles, check_names, check_per_team
 from .pools import check_pools
 from .resolve import resolve
+from .seasonal import check_seasonal_curves
 from .sources import check_deal_minimums, check_sources
 from .types import check_units
 
