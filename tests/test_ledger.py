@@ -55,7 +55,7 @@ pay salary "Salary" = 1_000 RUB
 """
 
 
-def run(args: list[str], code: int) -> Result:
+def run(args: list[object], code: int) -> Result:
     result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     assert result.exit_code == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr

@@ -12,28 +12,15 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from test_ledger import run, write
 
 from kpidsl import check
-from kpidsl.cli import main
 from kpidsl.cli.common import OK
 from kpidsl.ledger import Ledger
 from kpidsl.ledger.report import statements
 
 ROOT = Path(__file__).resolve().parent.parent
 MINIMUM = (ROOT / "tests" / "fixtures" / "ledger" / "minimum.kpi").read_text(encoding="utf-8")
-
-
-def run(args: list[object], code: int) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def scheme(tmp: Path, basis: str) -> Path:

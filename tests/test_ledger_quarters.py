@@ -8,9 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from test_ledger import run, write
 
-from kpidsl.cli import main
 from kpidsl.cli.common import OK, USAGE
 from kpidsl.ledger import Ledger
 from kpidsl.ledger.report import statements
@@ -24,18 +23,6 @@ scheme rep_q "Sales rep paid per quarter"
 fact revenue money "Revenue"
 pay commission "Commission" = revenue × 10%
 """
-
-
-def run(args: list[object], code: int) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def cents(value: Fraction) -> Decimal:

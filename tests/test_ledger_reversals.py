@@ -10,9 +10,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from test_ledger import run, write
 
-from kpidsl.cli import main
 from kpidsl.cli.common import OK, USAGE
 from kpidsl.ledger import Ledger
 from kpidsl.ledger.report import Statement, statements
@@ -21,18 +20,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MINIMUM = (ROOT / "tests" / "fixtures" / "ledger" / "minimum.kpi").read_text(encoding="utf-8")
 HEADER = "ID;Manager;Closed;Amount;Stage\n"
 JULY = "17;ivanov;2025-07-14;100;won\n18;petrov;2025-07-15;300;won\n"
-
-
-def run(args: list[object], code: int) -> Result:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    return result
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def august(db: Path) -> dict[str, Statement]:

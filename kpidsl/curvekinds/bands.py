@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .. import ast
-from .base import CurveKind
+from .base import CurveKind, sql_band_condition
 
 if TYPE_CHECKING:
     from ..checks.model import Variant
@@ -73,27 +73,14 @@ class BandsKind(CurveKind):
         return None
 
     def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
-        from sqlglot import exp
-
-        from ..checks.curves import band_bounds
-        from ..sql.generate import Cond
-        constants = query.variant.constant_values
         branches = []
         saved = query.x
         query.x = x
         try:
             for index, band in enumerate(curve.bands, start=1):
-                lower, upper = band_bounds(band, constants)
-                tests = []
-                if lower is not None and lower.is_finite():
-                    tests.append(query.compare(">=" if band.lower_inclusive else ">", x,
-                                               query.const(lower)).e)
-                if upper is not None and upper.is_finite():
-                    tests.append(query.compare("<=" if band.upper_inclusive else "<", x,
-                                               query.const(upper)).e)
-                condition = exp.and_(*tests) if tests else exp.true()
+                condition = sql_band_condition(query, band, x)
                 query.node = band.pays
-                branches.append((Cond(condition), query.expr(band.pays), index))
+                branches.append((condition, query.expr(band.pays), index))
         finally:
             query.x = saved
         return query.branches(branches)

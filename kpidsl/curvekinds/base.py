@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..parser import _Builder
     from ..results import Line
     from ..source import SourceFile
-    from ..sql.generate import Int, Num, VariantQuery
+    from ..sql.generate import Cond, Int, Num, VariantQuery
 
 
 class CurveKind:
@@ -207,6 +207,23 @@ class CurveKind:
         return [Row(indent, b.span.line, b.span.end_line, "",
                     [band_range_text(b, write_expr), f"{self.verb} {write_expr(b.pays)}"])
                 for b in curve.bands]
+
+
+def sql_band_condition(query: VariantQuery, band: ast.Band, x: Num) -> Cond:
+    """The SQL test that `x` lies in `band` (its bounds folded as the checker folds them)."""
+    from sqlglot import exp
+
+    from ..checks.curves import band_bounds
+    from ..sql.generate import Cond
+    lower, upper = band_bounds(band, query.variant.constant_values)
+    tests: list[exp.Expr] = []
+    if lower is not None and lower.is_finite():
+        tests.append(query.compare(">=" if band.lower_inclusive else ">", x,
+                                   query.const(lower)).e)
+    if upper is not None and upper.is_finite():
+        tests.append(query.compare("<=" if band.upper_inclusive else "<", x,
+                                   query.const(upper)).e)
+    return Cond(exp.and_(*tests) if tests else exp.true())
 
 
 class TiersKind(CurveKind):

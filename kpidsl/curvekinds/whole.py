@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .. import ast
-from .base import TiersKind
+from .base import TiersKind, sql_band_condition
 
 if TYPE_CHECKING:
     from .. import lower as lo
@@ -28,26 +28,14 @@ class WholeKind(TiersKind):
         return Q("value", "value_d")
 
     def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
-        from sqlglot import exp
-
-        from ..checks.curves import band_bounds
         from ..checks.fold import fold
-        from ..sql.generate import Cond
         constants = query.variant.constant_values
         branches = []
         for index, band in enumerate(curve.bands, start=1):
-            lower, upper = band_bounds(band, constants)
-            tests: list[exp.Expr] = []
-            if lower is not None and lower.is_finite():
-                tests.append(query.compare(">=" if band.lower_inclusive else ">", x,
-                                           query.const(lower)).e)
-            if upper is not None and upper.is_finite():
-                tests.append(query.compare("<=" if band.upper_inclusive else "<", x,
-                                           query.const(upper)).e)
-            condition = exp.and_(*tests) if tests else exp.true()
             rate = fold(band.pays, constants)
             assert rate is not None
-            branches.append((Cond(condition), query.times(x, query.const(Fraction(rate))), index))
+            branches.append((sql_band_condition(query, band, x),
+                             query.times(x, query.const(Fraction(rate))), index))
         return query.branches(branches)
 
 

@@ -91,6 +91,16 @@ def _inner(cell: str, suffix: str) -> str:
     return _q(cell.strip('"') + suffix)
 
 
+def _date_column(cell: str, kind: str, first: list[str], what: str) -> tuple[str, str]:
+    """(the check, the TIMESTAMP) of a date column: text in the reader's formats, or a
+    date DuckDB already typed; anything else goes to the Python reader."""
+    if kind == "VARCHAR":
+        return _date_sql(cell, first)
+    if kind in ("TIMESTAMP", "DATE"):
+        return "TRUE", f"CAST({cell} AS TIMESTAMP)"
+    raise Unusual(what)
+
+
 def _date_sql(cell: str, first: list[str]) -> tuple[str, str]:
     """(empty or plain, value) of a date cell: digits in one of six shapes (a regular
     expression each for the ISO and the dotted ones), a day of the calendar (DuckDB's cast
@@ -273,12 +283,7 @@ class NativeSource:
         columns.append(f"{cell} AS employee")  # checked once an employee, after the load
         cell, kind = at("date")
         # an empty date is checked after the load: no fact may rest on its row
-        if kind == "VARCHAR":
-            ok, value = _date_sql(cell, first)
-        elif kind in ("TIMESTAMP", "DATE"):
-            ok, value = "TRUE", f"CAST({cell} AS TIMESTAMP)"
-        else:
-            raise Unusual("date")
+        ok, value = _date_column(cell, kind, first, "date")
         columns.append(f"{value} AS date")
         checks.append(ok)
         if "key" in positions:
@@ -312,12 +317,7 @@ class NativeSource:
                             f"{_q(f'k_{fld.name}')}"]
                 self.texts.append(name)
             elif fld.kind == "date":
-                if kind == "VARCHAR":
-                    ok, value = _date_sql(cell, first)
-                elif kind in ("TIMESTAMP", "DATE"):
-                    ok, value = "TRUE", f"CAST({cell} AS TIMESTAMP)"
-                else:
-                    raise Unusual("date field")
+                ok, value = _date_column(cell, kind, first, "date field")
                 columns.append(f"{value} AS {name}")
                 checks.append(ok)
             else:
