@@ -668,9 +668,8 @@ def write_table(write: Callable[[str], None], ruleset: Ruleset, run: Any, lang: 
     False when this table cannot come from SQL: the renderer then writes it all."""
     from itertools import islice
 
-    from ..cli.render import _pad, _width
-    from ..cli.render.model import flat_row, title
-    from ..cli.render.table import BUFFER, _add, _cells, _layout, _total_row, results_table
+    from ..cli.render.model import flat_row
+    from ..cli.render.table import BUFFER, StreamedTable, _add, _layout, results_table
     from ..run import Evaluated
 
     native: NativeRun = run.native
@@ -683,30 +682,21 @@ def write_table(write: Callable[[str], None], ruleset: Ruleset, run: Any, lang: 
     if len(head) <= BUFFER:
         write(results_table(ruleset, head, lang) + "\n")
         return True
-    columns, header = _layout(ruleset, any("name" in i.extra for i in head), lang)
-    right = [c.kind == "amount" for c in columns]
-    rows = [flat_row(i) for i in head]
-    cells = [header, *(_cells(r, columns, lang) for r in rows)]
-    widths = [max(_width(row[i]) for row in cells) + (3 if right[i] else 0)
-              for i in range(len(header))]
-
-    def line(row: list[str]) -> str:
-        return "  ".join(_pad(text, widths[i], right[i]) for i, text in enumerate(row)).rstrip()
-
-    rule = "  ".join("─" * w for w in widths)
+    table = StreamedTable(ruleset, head, lang)
     sums: dict[str, Any] = {}
-    write(title(ruleset, lang) + "\n\n" + line(header) + "\n" + rule + "\n")
-    for row in rows:
-        _add(sums, row, columns)
-    write("".join(line(_cells(row, columns, lang)) + "\n" for row in rows))
+    write(table.opening)
+    for row in table.rows:
+        _add(sums, row, table.columns)
+    write("".join(table.row_line(row) for row in table.rows))
 
     def row_line(result: Result, extra: dict[str, str]) -> str:
-        return line(_cells(flat_row(Evaluated(result, extra)), columns, lang))
+        return table.row_line(flat_row(Evaluated(result, extra)))[:-1]
 
-    tail = native.table_tail(write, [c.key for c in columns], widths, right, lang, row_line)
+    tail = native.table_tail(write, [c.key for c in table.columns], table.widths,
+                             table.right, lang, row_line)
     assert tail is not None
     run.items.close()  # the run is over: its progress meter closes, as after the last row
     for key, value in tail.items():
         sums[key] = sums.get(key, Decimal(0)) + value
-    write(rule + "\n" + line(_total_row(sums, run.counts.evaluated, columns, lang)) + "\n")
+    write(table.closing(sums, run.counts.evaluated))
     return True

@@ -109,34 +109,51 @@ def results_table(ruleset: Ruleset, items: list[Evaluated], lang: str = "en") ->
                                                 total_row=True)
 
 
+class StreamedTable:
+    """A results table that streams: its columns and widths set by the first rows (amount
+    columns get room for the totals), each later row written as one line."""
+
+    def __init__(self, ruleset: Ruleset, head: list[Evaluated], lang: str) -> None:
+        self.lang = lang
+        self.columns, header = _layout(ruleset, any("name" in i.extra for i in head), lang)
+        self.right = [c.kind == "amount" for c in self.columns]
+        self.rows = [flat_row(i) for i in head]
+        cells = [header, *(_cells(r, self.columns, lang) for r in self.rows)]
+        self.widths = [max(_width(row[i]) for row in cells) + (3 if self.right[i] else 0)
+                       for i in range(len(header))]
+        self.rule = "  ".join("─" * w for w in self.widths)
+        self.opening = title(ruleset, lang) + "\n\n" + self.line(header) + "\n" + self.rule + "\n"
+
+    def line(self, cells: list[str]) -> str:
+        return "  ".join(_pad(text, self.widths[i], self.right[i])
+                         for i, text in enumerate(cells)).rstrip()
+
+    def row_line(self, row: dict[str, Any]) -> str:
+        return self.line(_cells(row, self.columns, self.lang)) + "\n"
+
+    def closing(self, sums: dict[str, Any], count: int) -> str:
+        return self.rule + "\n" + self.line(_total_row(sums, count, self.columns,
+                                                         self.lang)) + "\n"
+
+
 def write_results(write: Callable[[str], None], ruleset: Ruleset, items: Iterable[Evaluated],
                   lang: str) -> None:
-    """The results table; past BUFFER rows it streams, its widths set by the first rows
-    (amount columns get room for the totals), so memory stays flat for a million rows."""
+    """The results table; past BUFFER rows it streams, so memory stays flat for a million
+    rows."""
     items = iter(items)
     head = list(itertools.islice(items, BUFFER + 1))
     if len(head) <= BUFFER:
         write(results_table(ruleset, head, lang) + "\n")
         return
-    columns, header = _layout(ruleset, any("name" in i.extra for i in head), lang)
-    right = [c.kind == "amount" for c in columns]
-    rows = [flat_row(i) for i in head]
-    cells = [header, *(_cells(r, columns, lang) for r in rows)]
-    widths = [max(_width(row[i]) for row in cells) + (3 if right[i] else 0)
-              for i in range(len(header))]
-
-    def line(row: list[str]) -> str:
-        return "  ".join(_pad(text, widths[i], right[i]) for i, text in enumerate(row)).rstrip()
-
-    rule = "  ".join("─" * w for w in widths)
+    table = StreamedTable(ruleset, head, lang)
     sums: dict[str, Any] = {}
-    write(title(ruleset, lang) + "\n\n" + line(header) + "\n" + rule + "\n")
+    write(table.opening)
     count = 0
-    for row in itertools.chain(rows, (flat_row(i) for i in items)):
+    for row in itertools.chain(table.rows, (flat_row(i) for i in items)):
         count += 1
-        _add(sums, row, columns)
-        write(line(_cells(row, columns, lang)) + "\n")
-    write(rule + "\n" + line(_total_row(sums, count, columns, lang)) + "\n")
+        _add(sums, row, table.columns)
+        write(table.row_line(row))
+    write(table.closing(sums, count))
 
 
 def limited_table(ruleset: Ruleset, items: Iterable[Evaluated], limit: int,
