@@ -324,3 +324,37 @@ def test_a_long_table_of_large_and_negative_amounts_is_the_renderers(tmp_path: P
     tail = out.splitlines()[1_010:1_400]  # lines SQL wrote: negative and 10-digit amounts
     assert any(" -" in line for line in tail)
     assert any(len(line.split("  ")[-1].strip()) >= 16 for line in tail)
+
+
+def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """Without --engine, auto: a results table of a large plain file is written by DuckDB;
+    formats with every KPI's details, a leaderboard and a short file by the Python engine;
+    the output is the Python engine's byte for byte either way."""
+    import kpidsl.sql.native as native
+    from kpidsl.sql.engine import CROSSOVER_ROWS
+
+    seen: list[bool] = []
+    real = native.native_run
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(found is not None)
+        return found
+
+    monkeypatch.setattr(native, "native_run", spy)
+    rng = random.Random(9)
+    large = _write(tmp_path / "large.csv", _rows(CROSSOVER_ROWS + 500, rng))
+    small = _write(tmp_path / "small.csv", _rows(50, rng))
+    for facts, extra, used in ((large, ["--format", "table"], [True]),
+                               (large, ["--format", "csv"], []),
+                               (large, ["--rank", "total"], []),
+                               (small, ["--format", "table"], [])):
+        seen.clear()
+        result = CliRunner().invoke(main, ["eval", str(B2B), str(facts), *extra],
+                                    catch_exceptions=False)
+        assert (result.exit_code, result.stdout, result.stderr) == \
+            _eval(B2B, facts, extra[1] if extra[0] == "--format" else "table", "python",
+                  *([] if extra[0] == "--format" else extra))
+        assert seen == used, extra
