@@ -248,8 +248,14 @@ def facts(folder: Path, size: int) -> Path:
     return path if path.exists() else facts_file(folder, size)
 
 
-def kpidsl(path: Path, engine: str, fmt: str) -> list[str]:
-    return [sys.executable, "-m", "kpidsl", "eval", str(B2B), str(path), "--format", fmt,
+def kpidsl(path: Path, engine: str, fmt: str, source: Path | None = None) -> list[str]:
+    """The command; `source` runs the kpidsl package found there instead (--before)."""
+    if source is None:
+        return [sys.executable, "-m", "kpidsl", "eval", str(B2B), str(path), "--format", fmt,
+                "--engine", engine]
+    start = (f"import runpy, sys; sys.path.insert(0, {str(source)!r}); "
+             "runpy.run_module('kpidsl', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-c", start, "eval", str(B2B), str(path), "--format", fmt,
             "--engine", engine]
 
 
@@ -346,6 +352,9 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true")
     parser.add_argument("--query", action="store_true",
                         help="the generated and the hand-written query alone, in memory")
+    parser.add_argument("--before", type=Path, default=None, metavar="DIR",
+                        help="also run the DuckDB engine of the kpidsl package in DIR (an "
+                             "earlier commit's `git archive COMMIT kpidsl | tar -x -C DIR`)")
     args = parser.parse_args()
     data = args.data
     data.mkdir(parents=True, exist_ok=True)
@@ -380,6 +389,11 @@ def main() -> None:
             commands = {
                 "duckdb engine, CSV": kpidsl(path, "duckdb", args.format),
                 "duckdb engine, Parquet": kpidsl(parquet, "duckdb", args.format),
+                **({"before: duckdb engine, CSV": kpidsl(path, "duckdb", args.format,
+                                                         args.before),
+                    "before: duckdb engine, Parquet": kpidsl(parquet, "duckdb", args.format,
+                                                             args.before)}
+                   if args.before else {}),
                 "generated SQL only, CSV": [sys.executable, str(scripts["NATIVE"]), str(B2B),
                                             str(path)],
                 "hand-written DuckDB, bare numbers, CSV": [sys.executable,
