@@ -255,8 +255,8 @@ def test_the_per_deal_minimum_agrees_with_python(
         tmp_path: Path, rows: list[tuple], which: str,  # type: ignore[type-arg]
         in_sql: bool) -> None:
     """Lifts to the minimum and their taking back by a reversal of the same key, paid by
-    DuckDB's engine over the file it reads itself, equal to the Python walk's to the kopeck
-    (in 64-bit arrays, and the window query where they would not fit)."""
+    DuckDB's engine over the file it reads itself, equal to the Python walk's to the kopeck:
+    in 64-bit arrays, and in the SQL windows used where they would not fit."""
     from kpidsl.sources import running
 
     scheme = {"minimum": MINIMUM, "fine": MINIMUM_FINE, "total": MINIMUM_TOTAL}[which]
@@ -272,8 +272,7 @@ def test_the_per_deal_minimum_agrees_with_python(
     finally:
         running.fits = fits  # type: ignore[assignment]
     assert runs["duckdb"] == runs["python"]
-    if not in_sql:  # beyond 64 bits, a minimum is paid through the Python reader
-        assert runs["native"] == (len(rows),)
+    assert runs["native"] == (len(rows),)
 
 
 @settings(max_examples=40, deadline=None,
