@@ -105,7 +105,7 @@ def commands(path: Path, formats: Sequence[str] = FORMATS) -> dict[str, list[str
             found[f"tightest loop {fmt}"] = [python, str(HERE / "stream.py"), f"tightest-{fmt}",
                                              str(path)]
         found[f"kpidsl eval --format {fmt}"] = [python, "-m", "kpidsl", "eval", str(B2B),
-                                                str(path), "--format", fmt]
+                                                str(path), "--format", fmt, "--engine", "python"]
     return found
 
 
