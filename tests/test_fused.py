@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -146,20 +147,38 @@ def run_both(scheme_path: Path | str, text: str, fmt: str, lang: str, to_file: b
     assert fast == general, (text, args)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(scheme=st.sampled_from(SCHEMES), seed=st.integers(0, 2**32),
-       dirt=st.sampled_from((0.0, 0.1, 0.4)), fmt=st.sampled_from(FORMATS),
-       lang=st.sampled_from(("en", "ru")), to_file=st.booleans(), keep=st.booleans(),
-       shape=st.fixed_dictionaries({k: st.booleans() for k in (
-           "name", "team", "grade", "unknown", "totals", "unclosed")}))
-def test_the_fused_loop_writes_what_the_general_path_writes(
-        tmp_path: Path, scheme: tuple[str, str], seed: int, dirt: float, fmt: str, lang: str,
-        to_file: bool, keep: bool, shape: dict[str, bool]) -> None:
-    path = tmp_path / scheme[0]
-    path.write_text(scheme[1], encoding="utf-8")
+FILES = st.fixed_dictionaries({
+    "scheme": st.sampled_from(SCHEMES), "seed": st.integers(0, 2**32),
+    "dirt": st.sampled_from((0.0, 0.1, 0.4)), "fmt": st.sampled_from(FORMATS),
+    "lang": st.sampled_from(("en", "ru")), "to_file": st.booleans(), "keep": st.booleans(),
+    "shape": st.fixed_dictionaries({k: st.booleans() for k in (
+        "name", "team", "grade", "unknown", "totals", "unclosed")})})
+
+
+def differential(tmp_path: Path, case: dict[str, Any]) -> None:
+    name, text = case["scheme"]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
     ruleset = kpidsl.load(path)
-    run_both(path, facts_text(ruleset, seed, dirt, shape), fmt, lang, to_file, keep, tmp_path)
+    run_both(path, facts_text(ruleset, case["seed"], case["dirt"], case["shape"]), case["fmt"],
+             case["lang"], case["to_file"], case["keep"], tmp_path)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=FILES)
+def test_the_fused_loop_writes_what_the_general_path_writes(
+        tmp_path: Path, case: dict[str, Any]) -> None:
+    differential(tmp_path, case)
+
+
+@pytest.mark.slow
+@settings(max_examples=600, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=FILES)
+def test_the_fused_loop_writes_what_the_general_path_writes_at_length(
+        tmp_path: Path, case: dict[str, Any]) -> None:
+    differential(tmp_path, case)
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "json"])
