@@ -42,12 +42,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..diagnostics import Diagnostic, KpiError
-from ..run import FactsOptions
 
 if TYPE_CHECKING:
     from ..api import Ruleset
     from ..forecast import Pace
-    from ..run import Counts, RowFailure, Run
+    from ..run import Counts, FactsOptions, RowFailure, Run
+
+
+def __getattr__(name: str) -> Any:
+    """`FactsOptions`, imported with the run layer when a command reads facts (`kpidsl
+    check` reads none: the run layer stays out of its start-up)."""
+    if name == "FactsOptions":
+        from ..run import FactsOptions
+
+        return FactsOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OK = 0
 FINDINGS = 1
@@ -154,6 +163,8 @@ def facts_options(function: F) -> F:
                 raise click.BadParameter(f"'{given}': write SOURCE=FILE, e.g. "
                                          "--source deals=july.csv", param_hint="--source")
             bound.setdefault(name.strip(), []).append(path.strip())
+        from ..run import FactsOptions
+
         options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row,
                                locale, percent, keep_totals,
                                tuple((k, tuple(v)) for k, v in bound.items()))
