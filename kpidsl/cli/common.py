@@ -300,7 +300,8 @@ def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions
     return evaluate_files(ruleset, paths, facts, month=month, only=only,
                           on_failure=report_failure if report else None,
                           on_warning=report_warning if report else None,
-                          on_row=meter.tick if meter else None,
+                          # a bar that is not drawn is no call a row (kpidsl/fused.py)
+                          on_row=meter.tick if meter and meter.enabled else None,
                           on_done=meter.close if meter else None, engine=engine,
                           period=period)
 
