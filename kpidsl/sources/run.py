@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,10 +24,10 @@ from ..diagnostics import Diagnostic, KpiError, Severity, error
 from ..facts import FactRow
 from ..runtime import CONTEXT
 from .dates import period_bounds
-from .evaluate import Stage, check_bounds
+from .evaluate import Employee, Stage, check_bounds
 from .plan import SourcePlan, plan_of
 from .read import SourceReader, open_source
-from .transactions import DealLine, walk
+from .transactions import Deal, DealLine, order_key, walk
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -132,10 +133,13 @@ def evaluate_sources(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *
 def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None,
              month: int | None, extra: dict[str, FactRow]) -> Iterator[SourceResult]:
     source_facts = [*plan.facts, *(p.fact for p in plan.pays.values())]
-    names = list(stage.employees)
-    names += [e for e in extra if e not in stage.employees]
-    for name in names:
-        employee = stage.employees.get(name)
+    found: Iterator[Employee | str] = stage.finished()  # in order, read back one at a time
+    others = (e for e in extra if e not in stage.employees)
+    for employee_or_name in itertools.chain(found, others):
+        if isinstance(employee_or_name, str):
+            name, employee = employee_or_name, None
+        else:
+            name, employee = employee_or_name.employee, employee_or_name
         values = employee.values() if employee is not None else {}
         facts_row = extra.get(name)
         if facts_row is not None:
@@ -153,7 +157,7 @@ def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None
         plans: dict[str, Decimal | None] = {}
         if employee is not None and plan.pays and not failed:
             deals, problem, plans = _deal_lines(ruleset, plan, employee.deals, row, grade,
-                                                month)
+                                                month, stage.files)
             if problem is not None:
                 failed.setdefault("", []).append(problem)
             for pay in plan.pays.values():
@@ -164,7 +168,7 @@ def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None
 
 
 def _deal_lines(ruleset: Ruleset, plan: SourcePlan, deals: dict[str, list[Any]], row: FactRow,
-                grade: str | None, month: int | None,
+                grade: str | None, month: int | None, files: dict[int, str],
                 ) -> tuple[list[DealLine], Diagnostic | None, dict[str, Decimal | None]]:
     """The employee's per-deal lines; the plan of a running attainment comes from the
     scheme's own evaluation of the employee (a plan may be a fact or a seasonal value)."""
@@ -172,9 +176,11 @@ def _deal_lines(ruleset: Ruleset, plan: SourcePlan, deals: dict[str, list[Any]],
     plans: dict[str, Decimal | None] = {}  # by KPI
     used: dict[str, Decimal | None] = {}  # by payment
     for pay in plan.pays.values():
-        own = deals.get(pay.payment, [])
-        if not own:
+        held = deals.get(pay.payment)
+        if not held:
             continue
+        own = [Deal(order_key(date, key, index, number), key, date, files[index], number,
+                    credit, share) for date, key, index, number, credit, share in held]
         plan_value = None
         if pay.running == "attainment":
             if pay.kpi not in plans:
@@ -269,16 +275,21 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
     if harmless:
         warn(harmless)
     wanted = look_alike_key(only) if only is not None else None
-    good: dict[str, SourceResult] = {}
-    for item in results:
-        rows = item.rows + (item.row.employee in extra)
-        if wanted is not None and look_alike_key(item.row.employee) != wanted:
-            counts.evaluated += rows  # read and set aside: another employee's
-            continue
-        if item.failed:
-            record(_employee_failure(item, plan), rows)
-            continue
-        good[item.row.employee] = item
+    good: dict[str, SourceResult] = {}  # pulled by the scheme's evaluation, not yet yielded
+
+    def pending() -> Iterator[FactRow]:
+        """Each employee's facts as the scheme's evaluation asks for them: the results
+        stream, employee by employee (a team scheme's evaluation reads them all first)."""
+        for item in results:
+            rows = item.rows + (item.row.employee in extra)
+            if wanted is not None and look_alike_key(item.row.employee) != wanted:
+                counts.evaluated += rows  # read and set aside: another employee's
+                continue
+            if item.failed:
+                record(_employee_failure(item, plan), rows)
+                continue
+            good[item.row.employee] = item
+            yield item.row
 
     def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
         item = good.pop(employee, None)
@@ -290,8 +301,8 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
         record(RowFailure(item.row.file if item else "", row, employee, "", "",
                           tuple(diagnostics)), rows)
 
-    for result in ruleset.evaluate_many([item.row for item in good.values()], facts.grade,
-                                        month=month, on_error=on_error):
+    for result in ruleset.evaluate_many(pending(), facts.grade, month=month,
+                                        on_error=on_error):
         item = good.pop(result.employee, None)  # type: ignore[arg-type]
         if item is not None:
             result.deals = item.deals  # type: ignore[assignment]
