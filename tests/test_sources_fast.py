@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kpidsl
+from kpidsl.numbers import bound_error
 from kpidsl.run import FactsOptions, evaluate_files
 from kpidsl.sources.dates import parse_date
-from kpidsl.numbers import bound_error
 from kpidsl.sources.evaluate import Stage, mean
 from kpidsl.sources.read import _PLAIN, fast_date
 from kpidsl.units import Unit
