@@ -99,11 +99,19 @@ def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptio
     after, _month = load_scheme(new, when, month_number(month), strict=False)
     check_grade(before, facts.grade)
     check_grade(after, facts.grade)
+    from ..sources.run import has_sources
+
     failures: list[RowFailure] = []
-    rows = read_rows(_union_specs(before, after), facts_paths, facts, failures=failures,
-                     on_failure=report_failure)
+    new_rows = None
+    if has_sources(before) or has_sources(after):  # each scheme reads the exports its way
+        rows = _scheme_rows(before, facts_paths, facts, chosen, period, failures)
+        new_rows = _scheme_rows(after, facts_paths, facts, chosen, period, failures)
+    else:
+        rows = read_rows(_union_specs(before, after), facts_paths, facts, failures=failures,
+                         on_failure=report_failure)
     files = {(r.row, r.employee): r.file for r in rows}
-    comparison = compare(before, after, rows, grade=facts.grade, month=chosen)
+    comparison = compare(before, after, rows, grade=facts.grade, month=chosen,
+                         new_rows=new_rows)
     comparison.old_name = Path(before.checked.source.name).name  # the version picked, if any
     comparison.new_name = Path(after.checked.source.name).name
     for employee, row, diagnostics in comparison.problems:
@@ -114,6 +122,40 @@ def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptio
     ResultsFormat(output_format).renderer(Output(stream), lang).comparison(comparison, before,
                                                                           after)
     return failures
+
+
+def _scheme_rows(scheme: Any, paths: tuple[str, ...], facts: FactsOptions, month: int | None,
+                 period: str | None, failures: list[Any]) -> list[Any]:
+    """One scheme's facts of every employee: from its sources (kpidsl eval's reading, its
+    per-deal payments walked by its own tiers), else from the facts files; a problem both
+    schemes meet is reported once."""
+    from ..run import Counts, read_rows
+    from ..sources.run import has_sources, source_items
+    from .render import diagnostics_text
+
+    seen = {(f.file, f.row, f.diagnostics[0].message if f.diagnostics else "")
+            for f in failures}
+
+    def once(failure: Any) -> None:
+        key = (failure.file, failure.row,
+               failure.diagnostics[0].message if failure.diagnostics else "")
+        if key not in seen:
+            seen.add(key)
+            report_failure(failure)
+
+    mine: list[Any] = []
+    if not has_sources(scheme):
+        rows = read_rows(scheme.fact_specs, paths, facts, failures=mine, on_failure=once)
+    else:
+        if month is None and period:
+            month = int(period.split("-")[1])
+        rows = [item.row for item in source_items(
+            scheme, [Path(p) for p in paths], facts, month=month, only=None, period=period,
+            failures=mine, on_failure=once,
+            warn=lambda found: click.echo(diagnostics_text(found), err=True),
+            counts=Counts())]
+    failures += [f for f in mine if f not in failures]
+    return rows
 
 
 @click.command("target")

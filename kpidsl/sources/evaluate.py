@@ -14,6 +14,7 @@ facts are never computed without it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Iterable, Iterator
@@ -174,6 +175,10 @@ class Stage:
         split = bool(self.plan.sources[source].share_column)
         self.files[file_index] = reader.file
         fold = self._fold
+        table = reader.splits
+        if table is not None:
+            self._read_split(source, reader, file_index, facts, pays)
+            return
         for row in reader:
             self.rows_read += 1
             if row.problems:
@@ -182,6 +187,29 @@ class Stage:
                 self.splits.setdefault((source, row.key), []).append((file_index, row))
             else:
                 fold(row, facts, pays, file_index)
+
+    def _read_split(self, source: str, reader: SourceReader, file_index: int,
+                    facts: list[FactPlan], pays: list[PayPlan]) -> None:
+        """A source with a split file: a row whose deal the file lists is credited to the
+        employees it names (counted as one row read each: rows read = evaluated + failed);
+        a row whose key cannot be read could be any deal's, so anyone's."""
+        from .splits import credit
+
+        by_key = reader.splits.by_key
+        money = [f.name for f in self.plan.sources[source].fields if f.kind == "money"]
+        for row in reader:
+            self.rows_read += 1
+            if "key" in row.problems:
+                self._fail(dataclasses.replace(row, employee=""), facts, pays)
+                continue
+            split = by_key.get(row.key)
+            rows = [row] if split is None else credit(row, split, money)
+            self.rows_read += len(rows) - 1
+            for one in rows:
+                if one.problems:
+                    self._fail(one, facts, pays)
+                else:
+                    self._fold(one, facts, pays, file_index)
 
     def finish(self) -> None:
         """Split deals: each credited share, to the kopeck (kpidsl/sources/splits.py)."""
@@ -390,7 +418,7 @@ class Stage:
         that no fact rests on — outside the period, or left out by every `where` on the
         cells that were read (an open deal without a close date) — is evaluated: it counts
         for nothing whatever its unreadable cell holds, and is only warned about."""
-        who = EVERYONE if "employee" in row.problems else row.employee
+        who = EVERYONE if "employee" in row.problems or not row.employee else row.employee
         if who:
             self._employee(row)
         if not self._rests_on(row, who, facts, pays):

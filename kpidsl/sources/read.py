@@ -63,6 +63,8 @@ class SourceReader:
     file: str = ""
     warnings: list[Diagnostic] = field(default_factory=list)
     rows_read: int = 0
+    # the source's split file (kpidsl/sources/splits.py, `--split`): its shares, by deal key
+    splits: Any = None
 
     def __post_init__(self) -> None:
         self.file = self.file or str(self.path)
@@ -90,7 +92,8 @@ class SourceReader:
         finders recognise it."""
         src = self.source
         wanted = {"employee": src.employee_column, "date": src.date_column,
-                  "key": src.key_column, "share": src.share_column}
+                  "key": src.key_column,
+                  "share": src.share_column if self.splits is None else ""}
         for fld in src.fields:
             if fld.name in self.fields:
                 wanted[f"field:{fld.name}"] = fld.column
@@ -192,6 +195,12 @@ class SourceReader:
     def _positions(self, titles: list[str], row: int) -> dict[str, int]:
         folded = [fold(t) for t in titles]
         positions: dict[str, int] = {}
+        share = self.source.share_column
+        if self.splits is not None and share and fold(share) in folded:
+            raise self._file_error(
+                f"source '{self.source.name}': the export has a share column \"{share}\" and "
+                f"--split gives a split file: the shares would be said twice", row,
+                "give the shares once: in the export's share column or in the split file")
         for name, spec in self._specs.items():
             wanted = fold(spec.column)
             if wanted in folded:
@@ -410,9 +419,10 @@ def _layout(reader: SourceReader, positions: dict[str, int]) -> tuple[Any, ...]:
 
 def open_source(path: str | Path, source: ast.Source, fields: tuple[str, ...], *,
                 currency: str = "RUB", locale: str | None = None, percent: str | None = None,
-                sheet: str | None = None) -> SourceReader:
+                sheet: str | None = None, splits: Any = None) -> SourceReader:
     """A source file opened for streaming (FactsFileError when it cannot be opened)."""
-    return SourceReader(Path(path), source, fields, currency, locale, percent, sheet)
+    return SourceReader(Path(path), source, fields, currency, locale, percent, sheet,
+                        splits=splits)
 
 
 __all__ = ["SourceReader", "SourceRow", "open_source"]
