@@ -48,3 +48,28 @@ def test_compare_walks_each_schemes_tiers_over_the_deals(tmp_path: Path) -> None
     assert (rows["a"]["old_total"], rows["a"]["new_total"]) == ("1000.00", "1800.00")
     assert set(rows) == {"a", "c"}
     assert out.stderr.count("KPI540: employee 'b'") == 1  # reported once, not per scheme
+
+
+def test_target_starts_from_the_facts_the_exports_give() -> None:
+    root = Path(__file__).resolve().parent.parent / "rulesets" / "exports"
+    args = ["target", str(root / "b2b_deals.kpi"), str(root / "b2b_deals.deals.csv"),
+            str(root / "b2b_deals.calls.csv"), "--period", "2025-07", "--employee",
+            "Петрова Анна", "--earn", "120000", "--vary", "revenue", "--format", "json"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    answer = json.loads(out.stdout)
+    # 16 won deals of 2 611 200, as `eval` reads them, paying 106 634.21
+    assert (answer["current"], answer["current_total"]) == ("2611200.00", "106634.21")
+    assert (answer["outcome"], answer["value"]) == ("reached", "3254199.17")
+
+
+def test_target_refuses_to_vary_what_a_per_deal_payment_walks_on(tmp_path: Path) -> None:
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text(SCHEME, encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage\n1;a;2025-07-03;60000;won\n",
+                     encoding="utf-8")
+    out = CliRunner().invoke(main, ["target", str(scheme), str(deals), "--period", "2025-07",
+                                    "--employee", "a", "--earn", "5000", "--vary", "revenue"])
+    assert out.exit_code == 2, out.output
+    assert "KPI627" in out.output and "paid deal by deal (payment 'commission')" in out.output

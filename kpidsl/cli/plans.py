@@ -158,6 +158,27 @@ def _scheme_rows(scheme: Any, paths: tuple[str, ...], facts: FactsOptions, month
     return rows
 
 
+def _target_rows(scheme: Any, paths: tuple[str, ...], facts: FactsOptions, vary: str,
+                 month: int | None, period: str | None) -> list[Any]:
+    """The facts `target` starts from: the facts files, or for a scheme with sources what
+    `kpidsl eval` computes from the exports. A fact a per-deal payment is walked on cannot
+    vary: its deals, and so the payment, would stay as they are (KPI627)."""
+    from ..diagnostics import KpiError, error
+    from ..run import read_rows
+    from ..sources.run import has_sources, source_plan
+
+    if not has_sources(scheme):
+        return read_rows(scheme.fact_specs, paths, facts, on_failure=report_failure)
+    for pay in source_plan(scheme).pays.values():
+        if vary in (pay.kpi, pay.fact):
+            raise KpiError([error(
+                "KPI627", f"'{vary}' is computed from the exports and paid deal by deal "
+                f"(payment '{pay.payment}'): a new value of it would leave the deals, and so "
+                "the payment, as they are", hint="vary another fact, or evaluate an export "
+                "with the deals in mind")])
+    return _scheme_rows(scheme, paths, facts, month, period, [])
+
+
 @click.command("target")
 @click.argument("ruleset", type=click.Path())
 @click.argument("facts_paths", metavar="FACTS...", nargs=-1, required=True,
@@ -190,7 +211,6 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
     from ..diagnostics import KpiError, did_you_mean, error
     from ..facts import FactValueError, parse_value
     from ..goalseek import seek
-    from ..run import read_rows
     from ..source import SourceFile
     from ..units import Unit
     from .render.base import Output
@@ -201,7 +221,7 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
         amount = parse_value(earn, Unit.MONEY)
     except FactValueError as exc:
         fail(f"--earn: {exc}")
-    rows = read_rows(scheme.fact_specs, facts_paths, facts, on_failure=report_failure)
+    rows = _target_rows(scheme, facts_paths, facts, vary, chosen, period)
     found = [r for r in rows if r.employee == employee]
     if not found:
         hint = did_you_mean(employee, [r.employee for r in rows])

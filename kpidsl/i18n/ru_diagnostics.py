@@ -1233,6 +1233,12 @@ MESSAGES: dict[str, Table] = {
          "пишите по одной дате в строке, например 2025-05-01 (или 2025-11-01 working)"),
     ),
     "KPI627": (
+        ("'{fact}' is computed from the exports and paid deal by deal (payment '{pay}'): a new "
+         "value of it would leave the deals, and so the payment, as they are",
+         "'{fact}' вычисляется по выгрузкам и платится по сделкам (выплата '{pay}'): его "
+         "новое значение не изменит ни сделок, ни выплаты"),
+        ("vary another fact, or evaluate an export with the deals in mind",
+         "меняйте другой факт или рассчитайте выгрузку с задуманными сделками"),
         ("'{fact}' is not a fact of scheme '{scheme}' (grade {grade})",
          "'{fact}' — не факт схемы '{scheme}' (грейд {grade})"),
         ("'{fact}' is not a fact of scheme '{scheme}'", "'{fact}' — не факт схемы '{scheme}'"),
