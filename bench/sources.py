@@ -1,37 +1,43 @@
 """Sources: deal rows per second, end to end, through the Python engine and through DuckDB.
 
     python bench/sources.py                  # 200 000 deals, 2 000 employees
-    python bench/sources.py --rows 10000000 --employees 100000 --every-deal  # the 10 M check
-    python bench/sources.py --rows 1000000 --only duckdb
+    python bench/sources.py --rows 1000000 --employees 10000 --only duckdb
+    python bench/sources.py --rows 10000000 --employees 100000 --only duckdb
+    python bench/sources.py --rows 10000000 --employees 100000 --check   # the 10 M agreement
 
-The same random deals (a tenth lost, a twentieth reversed) are written under the system's
-temporary directory once as CSV (`;`, decimal commas, `2025-07-01 02:11:59`) and once as
-Parquet (DECIMAL(18, 2), TIMESTAMP, BIGINT keys). Each run is `kpidsl.evaluate_files` to the
-last result (revenue, won deals, average check and the per-deal commission of every deal,
-summed per employee), in the same process:
+The same random deals (a tenth lost, a twentieth reversed) are written once as CSV (`;`,
+decimal commas, `2025-07-01 02:11:59`) and once as Parquet (DECIMAL(18, 2), TIMESTAMP,
+BIGINT keys), under the temporary directory or `--folder` (kept and reused). Each run is
+`kpidsl.evaluate_files` to the last result (revenue, won deals, average check and the
+per-deal commission of every deal, summed per employee), each in its own process, which
+reports its time and its peak RSS:
 
 - *Python*: `--engine python` over the CSV (read with the facts files' rules, fold, walk),
   the oracle; its baseline is the `csv` module splitting the same file into cells.
 - *DuckDB*: `--engine duckdb` over the CSV and over the Parquet: DuckDB reads the file itself
-  (kpidsl/sources/native.py), GROUP BY with FILTERs, SUM OVER PARTITION BY employee ORDER BY
-  date, key, integer slices per tier; its baseline is DuckDB's `SELECT count(*)` of the
-  same file.
+  (kpidsl/sources/native.py), GROUP BY with FILTERs, the deals sorted by DuckDB and paid by
+  integer array operations (kpidsl/sources/running.py); its baselines are DuckDB's
+  `SELECT count(*)` of the same file and a GROUP BY employee reading the columns the
+  scheme uses (a Parquet `count(*)` reads only the footer).
 
-When both engines run, every employee's facts and total are checked equal (Python and
-DuckDB over the CSV, DuckDB over the Parquet), to the kopeck, before the table is printed;
-the per-deal lines of the first 200 employees are compared too. Times are best of N,
-interleaved; ratios are to the baseline of the same reader in the same run.
+Unless `--only duckdb` is given without `--check`, the engines' results are compared first:
+DuckDB's over the Parquet are written to a file, one employee a line with exact digits, and
+DuckDB's over the CSV and the Python engine's are compared with it as they stream (every
+facts and total, and every deal of the first `--deals` employees), so the 10 M-deal check
+holds neither engine's results in memory. Times are best of N, interleaved; ratios are to
+the baseline of the same reader in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
+import json
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -78,25 +84,62 @@ def write(folder: Path, rows: int, employees: int) -> tuple[Path, Path]:
 
 
 def engine_run(ruleset: kpidsl.Ruleset, path: Path, engine: str,
-               deals: int = 0, every: bool = False) -> dict[str, tuple[object, ...]]:
-    """Every employee's facts and total (and the per-deal amounts of the first `deals`;
-    with `every`, a digest of every employee's per-deal lines: key, credit, running total
-    before and after, exact amount and amount, in order)."""
+               deals: int = 0) -> dict[str, tuple[object, ...]]:
+    """Every employee's facts and total (and the per-deal amounts of the first `deals`)."""
+    return {e: v for e, *v in _results(ruleset, path, engine, deals)}  # type: ignore[misc]
+
+
+def _results(ruleset: kpidsl.Ruleset, path: Path, engine: str,
+             deals: int = 0) -> Iterator[tuple[object, ...]]:
+    """(employee, facts, total, first deals' amounts) in the run's order, streamed."""
     from kpidsl.run import FactsOptions, evaluate_files
 
     run = evaluate_files(ruleset, [path], FactsOptions(locale="ru"), period="2025-07",
                          engine=engine)
-    out: dict[str, tuple[object, ...]] = {}
     for i, r in enumerate(run.results()):
-        digest = None
-        if every:
-            lines = "".join(f"{d.key};{d.credit};{d.before};{d.after};{d.exact};{d.amount}\n"
-                            for d in r.deals)
-            digest = (len(r.deals), hashlib.sha256(lines.encode()).hexdigest())
-        out[r.employee] = (dict(r.facts), r.total,
-                           [d.amount for d in r.deals] if i < deals else None, digest)
+        yield (r.employee, dict(r.facts), r.total,
+               [d.amount for d in r.deals] if i < deals else None)
     assert run.counts.rows_read == run.counts.evaluated + run.counts.failed
-    return out
+
+
+def _line(item: tuple[object, ...]) -> str:
+    """One employee's results as a line of text: exact digits, so equal lines are equal
+    amounts to the kopeck (and the same digits)."""
+    employee, facts, total, amounts = item
+    assert isinstance(facts, dict) and (amounts is None or isinstance(amounts, list))
+    return json.dumps([employee, {k: str(v) for k, v in facts.items()}, str(total),
+                       None if amounts is None else [str(a) for a in amounts]],
+                      ensure_ascii=False) + "\n"
+
+
+def write_results(ruleset: kpidsl.Ruleset, path: Path, engine: str, out: Path,
+                  deals: int) -> int:
+    """An engine's results written one employee a line, in the run's order."""
+    n = 0
+    with open(out, "w", encoding="utf-8") as stream:
+        for item in _results(ruleset, path, engine, deals):
+            stream.write(_line(item))
+            n += 1
+    return n
+
+
+def compare_streaming(ruleset: kpidsl.Ruleset, path: Path, engine: str, written: Path,
+                      deals: int) -> int:
+    """An engine's results compared, employee by employee as they come, with a file another
+    engine wrote: neither run holds the other's results (10 M deals, 100 000 employees)."""
+    n = 0
+    with open(written, encoding="utf-8") as stream:
+        for item in _results(ruleset, path, engine, deals):
+            want = stream.readline()
+            got = _line(item)
+            if got != want:
+                raise SystemExit(f"{engine} over {path.name} differs at employee {n + 1}:\n"
+                                 f"  {got.strip()[:300]}\n  {want.strip()[:300]}")
+            n += 1
+        if stream.readline():
+            raise SystemExit(f"{engine} over {path.name} gave {n} employees, fewer than "
+                             f"{written.name}")
+    return n
 
 
 def csv_baseline(text: Path) -> int:
@@ -112,14 +155,78 @@ def duckdb_count(path: Path) -> int:
     return duckdb.connect().execute(f"SELECT count(*) FROM {scan}").fetchone()[0]  # type: ignore[index]
 
 
-def timed(candidates: dict[str, object], rounds: int) -> dict[str, float]:
-    """Best of `rounds`, the candidates interleaved."""
-    best = dict.fromkeys(candidates, float("inf"))
+def duckdb_group(path: Path) -> int:
+    """DuckDB reading every column the scheme uses: a total and a count by employee (a
+    Parquet `count(*)` reads only the file's footer)."""
+    import duckdb
+
+    scan = f"read_parquet('{path}')" if path.suffix == ".parquet" else \
+        f"read_csv('{path}', delim = ';', header = true, all_varchar = true)"
+    amount = '"Amount"' if path.suffix == ".parquet" else \
+        """CAST(replace("Amount", ',', '.') AS DECIMAL(18, 2))"""
+    found = duckdb.connect().execute(
+        f'SELECT "Manager", sum({amount}) FILTER (WHERE "Stage" = \'won\'), count(*), '
+        f'max("Closed"), max("ID") FROM {scan} GROUP BY "Manager"').fetchall()
+    return len(found)
+
+
+CANDIDATES: dict[str, tuple[str, str]] = {  # name → (what runs, which file)
+    "csv module, cells only": ("csv", "csv"),
+    "Python engine, CSV": ("python", "csv"),
+    "DuckDB count(*), CSV": ("count", "csv"),
+    "DuckDB GROUP BY, CSV": ("group", "csv"),
+    "DuckDB engine, CSV": ("duckdb", "csv"),
+    "DuckDB count(*), Parquet": ("count", "parquet"),
+    "DuckDB GROUP BY, Parquet": ("group", "parquet"),
+    "DuckDB engine, Parquet": ("duckdb", "parquet"),
+}
+BASELINES = {"Python engine, CSV": "csv module, cells only",
+             "DuckDB engine, CSV": "DuckDB count(*), CSV",
+             "DuckDB engine, Parquet": "DuckDB count(*), Parquet"}
+SCANS = {"DuckDB engine, CSV": "DuckDB GROUP BY, CSV",
+         "DuckDB engine, Parquet": "DuckDB GROUP BY, Parquet"}
+
+
+def child(what: str, path: Path) -> None:
+    """One candidate in a fresh process: its time to the last result and its peak RSS."""
+    import duckdb
+    import numpy
+
+    import kpidsl.sources.native  # imports are not the run's time
+
+    del duckdb, numpy
+    ruleset = kpidsl.loads(SCHEME)
+    start = time.perf_counter()
+    if what == "csv":
+        csv_baseline(path)
+    elif what == "count":
+        duckdb_count(path)
+    elif what == "group":
+        duckdb_group(path)
+    else:
+        for _item in _results(ruleset, path, what):
+            pass
+    took = time.perf_counter() - start
+    # the high-water mark of this process's memory (ru_maxrss would carry the parent's
+    # over exec)
+    status = Path("/proc/self/status").read_text(encoding="ascii").split("VmHWM:")[1]
+    peak = int(status.split()[0]) * 1024
+    print(json.dumps({"time": took, "peak": peak}))
+
+
+def timed(names: list[str], files: dict[str, Path], rounds: int) -> dict[str, tuple[float, int]]:
+    """Best time of `rounds` and the largest peak RSS, each run in its own process, the
+    candidates interleaved."""
+    best: dict[str, tuple[float, int]] = {}
     for _ in range(rounds):
-        for name, run in candidates.items():
-            start = time.perf_counter()
-            run()  # type: ignore[operator]
-            best[name] = min(best[name], time.perf_counter() - start)
+        for name in names:
+            what, which = CANDIDATES[name]
+            done = subprocess.run([sys.executable, __file__, "--child", what,
+                                   str(files[which])], capture_output=True, text=True,
+                                  check=True)
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            took, peak = best.get(name, (float("inf"), 0))
+            best[name] = (min(took, found["time"]), max(peak, found["peak"]))
     return best
 
 
@@ -144,70 +251,57 @@ def main() -> None:
     parser.add_argument("--employees", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=["python", "duckdb"], default=None)
-    parser.add_argument("--every-deal", action="store_true",
-                        help="check every employee's per-deal lines, not the first 200's, "
-                        "and time the checking runs themselves (the 10 M-deal agreement)")
+    parser.add_argument("--check", action="store_true",
+                        help="compare the engines' results to the kopeck, without timing")
+    parser.add_argument("--deals", type=int, default=200,
+                        help="employees whose every deal is compared too")
+    parser.add_argument("--folder", type=Path, default=None,
+                        help="where the exports are written (kept, and reused when there)")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
     ruleset = kpidsl.loads(SCHEME)
     with tempfile.TemporaryDirectory() as tmp:
-        text, parquet = write(Path(tmp), args.rows, args.employees)
+        folder = args.folder or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        text, parquet = folder / "deals.csv", folder / "deals.parquet"
+        if not (args.folder and text.exists() and parquet.exists()):
+            text, parquet = write(folder, args.rows, args.employees)
         assert native_used(ruleset, text) and native_used(ruleset, parquet)
-        if args.every_deal:  # every employee's facts, total and per-deal lines, timed once
-            took: dict[str, float] = {}
-            start = time.perf_counter()
-            python = engine_run(ruleset, text, "python", 0, True)
-            took["Python engine, CSV"] = time.perf_counter() - start
-            for name, path in (("DuckDB engine, CSV", text), ("DuckDB engine, Parquet", parquet)):
-                start = time.perf_counter()
-                mine = engine_run(ruleset, path, "duckdb", 0, True)
-                took[name] = time.perf_counter() - start
-                differ = [e for e in python if mine.get(e) != python[e]]
-                assert not differ and len(mine) == len(python), (name, differ[:5])
-            lines = sum(d[3][0] for d in python.values())  # type: ignore[index]
-            print(f"checked: {len(python):,} employees, {lines:,} per-deal lines: every "
-                  "employee's facts, total and per-deal lines (key, credit, running totals, "
-                  "exact amount, amount) equal in both engines, CSV and Parquet\n")
-            print("| run | time | rows/s |\n|---|---:|---:|")
-            for name, seconds in took.items():
-                print(f"| {name} | {seconds:.0f} s | {args.rows / seconds:,.0f} |")
-            return
-        if args.only is None:  # the same facts, totals and first deals, to the kopeck
-            python = engine_run(ruleset, text, "python", 200)
-            for path in (text, parquet):
-                assert engine_run(ruleset, path, "duckdb", 200) == python, path
-            print(f"checked: {len(python):,} employees, the same facts and totals in both "
-                  "engines (CSV and Parquet), and every deal of the first 200")
-        candidates: dict[str, object] = {}
-        if args.only != "duckdb":
-            candidates["csv module, cells only"] = lambda: csv_baseline(text)
-            candidates["Python engine, CSV"] = lambda: engine_run(ruleset, text, "python")
-        if args.only != "python":
-            candidates["DuckDB count(*), CSV"] = lambda: duckdb_count(text)
-            candidates["DuckDB engine, CSV"] = lambda: engine_run(ruleset, text, "duckdb")
-            candidates["DuckDB count(*), Parquet"] = lambda: duckdb_count(parquet)
-            candidates["DuckDB engine, Parquet"] = lambda: engine_run(ruleset, parquet,
-                                                                      "duckdb")
+        if args.only is None or args.check:
+            # DuckDB's results written once, one employee a line; the other runs compared
+            # with that file as they stream: the same facts, totals and first deals
+            written = folder / "duckdb.results.jsonl"
+            n = write_results(ruleset, parquet, "duckdb", written, args.deals)
+            compare_streaming(ruleset, text, "duckdb", written, args.deals)
+            if args.only != "duckdb":
+                compare_streaming(ruleset, text, "python", written, args.deals)
+            which = "DuckDB over CSV and Parquet" if args.only == "duckdb" else \
+                "Python and DuckDB, CSV and Parquet"
+            print(f"checked: {n:,} employees, the same facts and totals ({which}), and every "
+                  f"deal of the first {args.deals}")
+            if args.check:
+                return
+        names = [n for n in CANDIDATES
+                 if not (args.only == "duckdb" and ("csv module" in n or "Python" in n))
+                 and not (args.only == "python" and "DuckDB" in n)]
         rounds = args.rounds if args.only == "duckdb" or args.rows <= 200_000 else 1
-        best = timed(candidates, rounds)
-        print(f"\n{args.rows:,} deals of {args.employees:,} employees, best of {rounds}\n")
-        print("| run | time | rows/s | × its baseline |\n|---|---:|---:|---:|")
-        baselines = {"Python engine, CSV": "csv module, cells only",
-                     "DuckDB engine, CSV": "DuckDB count(*), CSV",
-                     "DuckDB engine, Parquet": "DuckDB count(*), Parquet"}
-        for name, took in best.items():
-            base = baselines.get(name)
-            ratio = f"{took / best[base]:.2f}×" if base else "1.00× (baseline)"
-            print(f"| {name} | {took:.2f} s | {args.rows / took:,.0f} | {ratio} |")
+        best = timed(names, {"csv": text, "parquet": parquet}, rounds)
+        print(f"\n{args.rows:,} deals of {args.employees:,} employees, best of {rounds}, "
+              "each run in its own process\n")
+        print("| run | time | rows/s | × its baseline | × DuckDB's GROUP BY | peak RSS |\n"
+              "|---|---:|---:|---:|---:|---:|")
+        for name, (took, peak) in best.items():
+            base, scan = BASELINES.get(name), SCANS.get(name)
+            ratio = f"{took / best[base][0]:.2f}×" if base else "1.00× (baseline)"
+            over = f"{took / best[scan][0]:.2f}×" if scan else ""
+            print(f"| {name} | {took:.2f} s | {args.rows / took:,.0f} | {ratio} | {over} | "
+                  f"{peak / 2**20:,.0f} MiB |")
         if "Python engine, CSV" in best and "DuckDB engine, CSV" in best:
             print(f"\nDuckDB engine / Python engine on the CSV: "
-                  f"{best['DuckDB engine, CSV'] / best['Python engine, CSV']:.3f}×")
-        if args.only != "duckdb" and args.rows <= 1_000_000:
-            tracemalloc.start()
-            engine_run(ruleset, text, "python")
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            print(f"Python engine peak traced memory: {peak / 2**20:.1f} MiB "
-                  f"({peak / args.rows:.0f} B a deal)")
+                  f"{best['DuckDB engine, CSV'][0] / best['Python engine, CSV'][0]:.3f}×")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,27 @@ def test_a_reversal_row_is_taken_back_once_as_the_clause_says(tmp_path: Path, ba
     run(["close", scheme, deals, "--period", "2025-08", "--ledger", db], OK)
 
 
+def test_two_reversal_rows_of_one_payment_each_give_back_what_they_walked(
+        tmp_path: Path) -> None:
+    """Each row's walk-back is measured with the rows before it already left out: two rows
+    ahead of August's only deal leave the running total at -400, so the deal of 500 pays
+    5.00 lifted to the 10.00 minimum; without row 17 it would pay the same 10.00 (17 walked
+    nothing), without both 25.00 (19 walked 15.00)."""
+    scheme, deals, db = closed_july(tmp_path, "at original rate",
+                                    "19;ivanov;2025-07-16;300;won\n"
+                                    "17;ivanov;2025-08-01;-100;won\n"
+                                    "19;ivanov;2025-08-02;-300;won\n"
+                                    "20;ivanov;2025-08-10;500;won\n")
+    run(["close", scheme, deals, "--period", "2025-08", "--ledger", db], OK)
+    ivanov = august(db)["ivanov"]
+    kinds = {(line.kind, line.name): line.amount for line in ivanov.lines}
+    assert (kinds[("reversal_row", "17")], kinds[("reversal_row", "19")]) == \
+        (Decimal("0.00"), Decimal("15.00"))
+    assert (kinds[("clawback", "17")], kinds[("clawback", "19")]) == \
+        (-cents(Fraction(5)), -cents(Fraction(15)))
+    assert ivanov.paid == Decimal("10.00") + Decimal("15.00") - Decimal("20.00")
+
+
 def test_without_a_clawback_clause_the_row_is_refused_with_both_readings(
         tmp_path: Path) -> None:
     scheme, deals, db = closed_july(tmp_path, None, "20;ivanov;2025-08-10;1000;won\n"
@@ -142,3 +163,37 @@ def test_a_deal_reversed_already_is_not_taken_back_again(tmp_path: Path) -> None
     assert err.splitlines()[0] == (
         f"{deals}:5:0: error KPI664: the row of deal '17' (credit -100) reverses a deal of "
         "'ivanov' reversed already, in 2025-08")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_deal_paid_in_july_and_exported_again_in_august_is_refused(tmp_path: Path,
+                                                                     lang: str) -> None:
+    """Deal 17 paid 10.00 in July comes back in August's export with its credit: the same
+    deal exported twice, or a second payment on it? Neither is guessed (KPI666)."""
+    scheme, deals, db = closed_july(tmp_path, "at original rate",
+                                    "17;ivanov;2025-08-05;100;won\n")
+    err = run(["close", scheme, deals, "--period", "2025-08", "--ledger", db, "--lang",
+               lang], USAGE).stderr.splitlines()
+    assert err[0] == {
+        "en": f"{deals}:4:0: error KPI666: deal '17' (credit 100) is paid to 'ivanov' again: "
+              "it was paid in 2025-07 (10.00); read as the same deal exported again it is paid "
+              "twice; read as a new payment on the deal it pays 10.00 more",
+        "ru": f"{deals}:4:0: ошибка KPI666: сделка '17' (зачёт 100) снова выплачивается "
+              "сотруднику 'ivanov': она выплачена в 2025-07 (10.00); если это та же сделка, "
+              "выгруженная ещё раз, она оплачивается дважды; если это новый платёж по сделке, "
+              "он добавляет 10.00"}[lang]
+    assert august(db) == {}
+
+
+def test_a_deal_clawed_back_may_be_paid_again(tmp_path: Path) -> None:
+    """Reversed in August (taken back), won again in September: a new payment, not a
+    repeat."""
+    scheme, deals, db = closed_july(tmp_path, "at original rate",
+                                    "17;ivanov;2025-08-20;-100;won\n"
+                                    "17;ivanov;2025-09-03;100;won\n")
+    run(["close", scheme, deals, "--period", "2025-08", "--ledger", db], OK)
+    run(["close", scheme, deals, "--period", "2025-09", "--ledger", db], OK)
+    with Ledger(db) as ledger:
+        september = statements(ledger, "2025-09")["ivanov"]
+    assert [(x.kind, x.name, x.amount) for x in september.lines if x.name == "17"] == \
+        [("deal_line", "17", Decimal("10.00"))]

@@ -212,7 +212,9 @@ def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
         "division by zero while computing employee 'c'"])]
 
 
-def test_a_per_deal_minimum_goes_through_the_python_walk(tmp_path: Path) -> None:
+def test_a_per_deal_minimum_in_duckdb(tmp_path: Path) -> None:
+    """DuckDB reads the export and pays the minimum itself: 100 pays 1.00, lifted to 10.00;
+    60 000 pays 599.00 + 1.00 (the tier above 80 000 is not reached)."""
     scheme = kpidsl.loads(SCHEME.replace("pays rates on the running attainment of revenue",
                                          "pays rates on the running attainment of revenue "
                                          "with a minimum of 10 RUB"))
@@ -221,8 +223,99 @@ def test_a_per_deal_minimum_goes_through_the_python_walk(tmp_path: Path) -> None
                      "2;a;2025-07-10;60000;won;1\n", encoding="utf-8")
     runs = _runs(deals, ruleset=scheme)
     assert runs["duckdb"] == runs["python"]
-    assert runs["native"] == ()
+    assert runs["native"] == (2,)
     assert '"total": "610.00"' in runs["duckdb"][0][0]  # type: ignore[index]
+
+
+MINIMUM = kpidsl.loads(SCHEME.replace(
+    "pays rates on the running attainment of revenue",
+    "pays rates on the running attainment of revenue with a minimum of 25.5 RUB"))
+MINIMUM_FINE = kpidsl.loads(SCHEME.replace(
+    "pays rates on the running attainment of revenue",
+    "pays rates on the running attainment of revenue with a minimum of 7.125 RUB"))
+MINIMUM_TOTAL = kpidsl.loads(SCHEME.replace(
+    "pays rates on the running attainment of revenue",
+    "pays rates on the running total of revenue with a minimum of 30 RUB").replace(
+    "from 0% to 80%", "from 0 RUB to 80_000 RUB").replace(
+    "from 80% to 100%", "from 80_000 RUB to 100_000 RUB").replace(
+    "from 100% to 150%", "from 100_000 RUB to 150_000 RUB").replace(
+    "from 150%", "from 150_000 RUB"))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "Дарья"]),
+                          st.sampled_from(["2025-07-01", "2025-07-02", "2025-07-02 10:00"]),
+                          st.integers(1, 6),  # few keys: deals reversed and sold again
+                          st.integers(-30_000_00, 60_000_00) | st.integers(-3_000, 3_000),
+                          st.sampled_from(["won", "paid", "lost"])),
+                min_size=1, max_size=40),
+       st.sampled_from(["minimum", "fine", "total"]), st.booleans())
+def test_the_per_deal_minimum_agrees_with_python(
+        tmp_path: Path, rows: list[tuple], which: str,  # type: ignore[type-arg]
+        in_sql: bool) -> None:
+    """Lifts to the minimum and their taking back by a reversal of the same key, paid by
+    DuckDB's engine over the file it reads itself, equal to the Python walk's to the kopeck:
+    in 64-bit arrays, and in the SQL windows used where they would not fit."""
+    from kpidsl.sources import running
+
+    scheme = {"minimum": MINIMUM, "fine": MINIMUM_FINE, "total": MINIMUM_TOTAL}[which]
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n" + "".join(
+        f"{key};{who};{when};{Decimal(cents) / 100:f};{stage};1\n"
+        for who, when, key, cents, stage in rows), encoding="utf-8")
+    fits = running.fits
+    if in_sql:
+        running.fits = lambda *args: False  # type: ignore[assignment]
+    try:
+        runs = _runs(deals, "en", ruleset=scheme)
+    finally:
+        running.fits = fits  # type: ignore[assignment]
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (len(rows),)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(row, min_size=1, max_size=40))
+def test_the_window_query_agrees_with_python(tmp_path: Path, rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """Amounts beyond 64-bit units go through DuckDB's window (HUGEINT): the same results."""
+    from kpidsl.sources import running
+
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n" + "".join(
+        f"{key};{who};{when};{Decimal(cents) / 100:f};{stage};{calls}\n"
+        for who, when, key, cents, stage, calls in rows), encoding="utf-8")
+    fits = running.fits
+    running.fits = lambda *args: False  # type: ignore[assignment]
+    try:
+        runs = _runs(deals, "en")
+    finally:
+        running.fits = fits  # type: ignore[assignment]
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (len(rows),)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-10**17, 10**17), min_size=1, max_size=20), st.integers(-3, 12),
+       st.sampled_from(["half up", "half even", "half down", "up", "down", "ceiling",
+                        "floor"]))
+def test_rounding_in_arrays_is_quantize(units: list[int], shift: int, mode: str) -> None:
+    """kpidsl/sources/running.py rounds 64-bit integers as Decimal.quantize rounds them."""
+    import decimal
+
+    import numpy as np
+
+    from kpidsl.sources.running import rounding_units
+    from kpidsl.sources.transactions import MODES
+
+    if shift < 0:
+        units = [u // 10**3 for u in units]  # what `fits` admits: the product in 64 bits
+    got = rounding_units(np, np.array(units, dtype=np.int64), shift, mode)
+    with decimal.localcontext(decimal.Context(prec=60)):
+        want = [Decimal(u).scaleb(-shift).quantize(Decimal(1), rounding=MODES[mode])
+                for u in units]
+    assert [Decimal(int(g)) for g in got] == want
 
 
 @settings(max_examples=300, deadline=None)

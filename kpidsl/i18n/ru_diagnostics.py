@@ -1371,6 +1371,23 @@ MESSAGES: dict[str, Table] = {
          "сделка '{deal}' сотрудника '{employee}' уже отменена, в {period}"),
         ("a deal is taken back once", "сделка удерживается один раз"),
     ),
+    "KPI666": (
+        ("deal '{deal}' (credit {credit}) is paid to '{employee}' again: it was paid in "
+         "{periods} ({paid}); read as the same deal exported again it is paid twice; read as "
+         "a new payment on the deal it pays {amount} more",
+         "сделка '{deal}' (зачёт {credit}) снова выплачивается сотруднику '{employee}': она "
+         "выплачена в {periods} ({paid}); если это та же сделка, выгруженная ещё раз, она "
+         "оплачивается дважды; если это новый платёж по сделке, он добавляет {amount}"),
+        ("leave the row out of the export if the deal was paid already; a deal paid again on "
+         "purpose needs a key of each payment (the invoice's number as the source's key "
+         "column)",
+         "уберите строку из выгрузки, если сделка уже выплачена; сделке, которую платят ещё "
+         "раз намеренно, нужен ключ каждого платежа (номер счёта как key column источника)"),
+        ("leave the line out of --deals if the deal was paid already; a deal paid again on "
+         "purpose needs its own key",
+         "уберите строку из --deals, если сделка уже выплачена; сделке, которую платят ещё "
+         "раз намеренно, нужен свой ключ"),
+    ),
     "KPI665": (
         ("a reopening needs a reason", "для переоткрытия нужна причина"),
         ('--reopen --reason "late refund of deal D-17"',

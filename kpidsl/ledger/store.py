@@ -256,6 +256,27 @@ class Ledger:
                            Decimal(row[8]), json.loads(row[9]))
                 for row in self.db.execute(query, args)]
 
+    def paid_before(self, pairs: list[tuple[str, str]], kinds: tuple[str, ...],
+                    before: str) -> set[tuple[str, str]]:
+        """The (employee, name) pairs with a line of one of `kinds` in a period before
+        `before`: a close asks it of every deal it pays, in chunks of 400 pairs a query
+        (one query a deal cost 0.9 s of CPU for 5 000 deals; the (employee, kind, name)
+        index answers each pair)."""
+        found: set[tuple[str, str]] = set()
+        if self.empty:
+            return found
+        marks = ", ".join("?" * len(kinds))
+        for start in range(0, len(pairs), 400):
+            chunk = pairs[start:start + 400]
+            values = ", ".join("(?, ?)" for _ in chunk)
+            found.update(self.db.execute(
+                f"WITH paying (employee, name) AS (VALUES {values}) "
+                "SELECT DISTINCT p.employee, p.name FROM paying p JOIN lines l "
+                f"ON l.employee = p.employee AND l.name = p.name AND l.kind IN ({marks}) "
+                "JOIN closings c ON c.id = l.closing WHERE c.period < ?",
+                (*(x for pair in chunk for x in pair), *kinds, before)))
+        return found
+
     def amounts(self, period: str) -> list[tuple[str, str, str, Decimal]]:
         """(employee, kind, name, amount) of every line of every revision of a period: what
         a comparison needs, without decoding each line's detail."""

@@ -256,8 +256,11 @@ def deals_query(plan: SourcePlan, pay: PayPlan, table: str,
         bounds = []
         for bound in (tier.lower, tier.upper):
             text = None if bound is None else _literal(bound)
-            if text is not None and pay.running == "attainment":
-                text = f"CAST({text} * s AS DECIMAL(38, {SCALE}))"
+            # in the credits' type: LEAST(DECIMAL(38, 10), DECIMAL(38, 0)) is DECIMAL(38, 0)
+            # in DuckDB, which cut a 0.01 credit to 0 against a bound of 80 000 RUB
+            if text is not None:
+                text = f"CAST({text}{' * s' if pay.running == 'attainment' else ''} AS " \
+                       f"DECIMAL(38, {SCALE}))"
             bounds.append(text)
         start = "lo" if bounds[0] is None else f"GREATEST(lo, {bounds[0]})"
         end = "hi" if bounds[1] is None else f"LEAST(hi, {bounds[1]})"

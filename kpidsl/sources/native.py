@@ -42,6 +42,7 @@ from ..runtime import CONTEXT
 from ..sql.native import NativeFile, Unusual, _lit, _q, cell_sql
 from ..units import Unit
 from ..values import show
+from . import running
 from .dates import period_bounds
 from .duck import _AGG, condition_sql, in_period
 from .evaluate import check_bounds, mean
@@ -150,7 +151,10 @@ def _number_sql(cell: str, unit: Unit, comma: bool, first: list[str]) -> tuple[s
 
 
 def _typed_number(cell: str, kind: str, unit: Unit) -> tuple[str, str, str]:
-    """A Parquet number: DECIMAL(p, s ≤ 10) or an integer, as the Python reader takes it."""
+    """A Parquet number: DECIMAL(p, s ≤ 10) or an integer, as the Python reader takes it,
+    kept as DECIMAL(18, s): 64-bit, where DECIMAL(38, 10) is 128-bit (multiplying 1 M of
+    them by 100 took 0.95 s in DECIMAL(38, 10) and 0.015 s in DECIMAL(18, 2), measured). A
+    value with more than 18 − s integer digits is not plain (the Python reader reads it)."""
     scale = 0
     if kind.startswith("DECIMAL"):
         scale = int(kind.split(",")[1].strip(" )"))
@@ -158,12 +162,13 @@ def _typed_number(cell: str, kind: str, unit: Unit) -> tuple[str, str, str]:
             raise Unusual("more than 10 decimals")
     elif kind not in _INTEGERS:
         raise Unusual(f"a {kind} number")
-    value = f"CAST({cell} AS DECIMAL(38, 10))"
-    checks = [f"abs({value}) < 1e{min(18, 28 - scale)}"]
+    fits = f"abs({cell}) < {10 ** (18 - scale)}"
+    value = f"CAST(CASE WHEN {fits} THEN {cell} END AS DECIMAL(18, {scale}))"
+    checks = [fits]
     if unit in _NON_NEGATIVE:
-        checks.append(f"{value} >= 0")
-    if unit is Unit.COUNT:
-        checks.append(f"{value} = trunc({value})")
+        checks.append(f"{cell} >= 0")
+    if unit is Unit.COUNT and scale:
+        checks.append(f"{cell} = trunc({cell})")
     return f"({cell} IS NULL OR ({' AND '.join(checks)}))", value, f"CAST({scale} AS TINYINT)"
 
 
@@ -177,6 +182,7 @@ class NativeSource:
         self.table = f"native_{index}"
         self.copy: NativeFile | None = None
         self.texts: list[str] = []  # the text columns, checked after the load
+        self.integer_keys = False  # a Parquet integer key: its number alone, no text stored
         self.first: list[str] = []  # values computed once a row, before the checks
 
     def load(self) -> int:
@@ -198,11 +204,9 @@ class NativeSource:
                                   f"{self.table}").fetchone()
         if bad or not n or (lines is not None and n + 1 != lines):
             raise Unusual("cells outside the plain grammar, blank lines or cells over lines")
-        # employees and texts repeat: their checks run once a value (100 000 employees of
-        # 10 M rows), not once a row
-        distinct = [f"SELECT count(*) FROM (SELECT DISTINCT employee FROM {self.table}) "
-                    f"WHERE NOT {_id_check('employee')}"]
-        distinct += [f"SELECT count(*) FROM (SELECT DISTINCT {t} AS t FROM {self.table}) WHERE "
+        # texts repeat: their checks run once a value, not once a row (employees are checked
+        # so by Native.employees, in the GROUP BY that orders them)
+        distinct = [f"SELECT count(*) FROM (SELECT DISTINCT {t} AS t FROM {self.table}) WHERE "
                      f"NOT regexp_full_match(t, '{_TEXT}*')" for t in self.texts]
         if any(self.con.execute(q).fetchone()[0] for q in distinct):
             raise Unusual("an employee or a text outside the plain grammar")
@@ -293,7 +297,9 @@ class NativeSource:
                 columns += [f"{cell} AS key", f"{number} AS knum"]
             elif kind in _INTEGERS or kind == "BIGINT":
                 ok = f"{cell} IS NOT NULL"
-                columns += [f"CAST({cell} AS VARCHAR) AS key", f"CAST({cell} AS BIGINT) AS knum"]
+                # its text is made in the view, when a query reads it (the lines)
+                columns += [f"CAST({cell} AS BIGINT) AS knum"]
+                self.integer_keys = True
             else:
                 raise Unusual("key")
             checks.append(ok)
@@ -341,6 +347,12 @@ def _exact(value: Any, decimals: int) -> Decimal:
     return Decimal(value).quantize(Decimal(1).scaleb(-decimals))
 
 
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return exponent
+
+
 def _places(value: Decimal) -> int:
     """Decimals `value` needs (0 for an integer)."""
     exponent = value.normalize().as_tuple().exponent
@@ -374,6 +386,11 @@ class Native:
         self.views: dict[str, str] = {}
         self.paths: list[str] = []  # by file index
         self.rows = 0
+        self.ordered: list[str] = []  # the employees with rows, in the run's order
+        self.ordinal: dict[str, int] = {}
+        self.most_deals = 0  # rows of the employee with the most
+        self._ordinal_table = ""
+        self.integer_keys: dict[str, bool] = {}  # by source: every key a stored integer
         index = 0
         try:
             for name, files in readers.items():
@@ -383,25 +400,39 @@ class Native:
                     self.files.append(native)
                     self.paths.append(reader.file)
                     self.rows += native.load()
-                    parts.append(f"SELECT *, {index} AS file, {_lit(reader.file)} AS path, "
-                                 f"rowid + 2 AS row FROM {native.table}")
+                    key = "CAST(knum AS VARCHAR) AS key, " if native.integer_keys else ""
+                    parts.append(f"SELECT *, {key}{index} AS file, {_lit(reader.file)} AS "
+                                 f"path, rowid + 2 AS row FROM {native.table}")
                     index += 1
                 if parts:
                     self.views[name] = f"view_{len(self.views)}"
+                    self.integer_keys[name] = all(n.integer_keys for n in self.files
+                                                  if n.name == name)
                     con.execute(f"CREATE TEMP VIEW {self.views[name]} AS "
-                                f"{' UNION ALL '.join(parts)}")
+                                f"{' UNION ALL BY NAME '.join(parts)}")
         finally:
             for native in self.files:
                 native.close()
 
     def employees(self) -> list[tuple[str, str, int, int]]:
-        """(employee, file, first row, rows) in the order the Python stage meets them."""
+        """(employee, file, first row, rows) in the order the Python stage meets them; an
+        employee outside the plain grammar (or a totals row) is Unusual. One GROUP BY: the
+        check runs once an employee (100 000 of 10 M rows), not once a row."""
+        self.ordered, self.ordinal, self.most_deals = [], {}, 0
         if not self.views:
             return []
         union = " UNION ALL ".join(f"SELECT employee, file * 4294967296 + row AS place FROM {v}"
                                    for v in self.views.values())
-        found = self.con.execute(f"SELECT employee, min(place) AS first, count(*) FROM ({union}) "
-                                 f"GROUP BY employee ORDER BY first").fetchall()
+        self.con.execute(f"CREATE TEMP TABLE native_employees AS SELECT employee, min(place) "
+                         f"AS first, count(*) AS n FROM ({union}) GROUP BY employee")
+        if self.con.execute(f"SELECT count(*) FROM native_employees WHERE NOT "
+                            f"{_id_check('employee')}").fetchone()[0]:
+            raise Unusual("an employee outside the plain grammar")
+        found = self.con.execute("SELECT employee, first, n FROM native_employees "
+                                 "ORDER BY first").fetchall()
+        self.ordered = [e for e, _at, _n in found]
+        self.ordinal = {e: i for i, e in enumerate(self.ordered)}
+        self.most_deals = max((int(n) for _e, _at, n in found), default=0)
         return [(e, self.paths[at >> 32], at & 0xFFFFFFFF, n) for e, at, n in found]
 
     def periods(self) -> list[str]:
@@ -458,19 +489,21 @@ class Native:
     def pay_totals(self, pay: PayPlan, plans: dict[str, Decimal]
                    ) -> dict[str, tuple[Decimal, int]]:
         """Each employee's payment: the sum of its deals' amounts, each rounded as the scheme
-        rounds payouts (the Python stage's sum of lines), in integers: credits and tier
-        bounds in units of 10^-K (K the decimals they need), rates in units of 10^-R, a
-        slice times a rate exact in units of 10^-(K+R), rounded to the step by integer
-        division. The same query in DECIMAL(38, 10) (kpidsl/sources/duck.py) took 7.8 s
-        for 900 000 deals, this one 2.5 s (measured on the shared machine, same run)."""
+        rounds payouts and lifted to the per-deal minimum as the walk lifts it (the Python
+        stage's sum of lines), in integers: credits and tier bounds in units of 10^-K (K the
+        decimals they need), rates in units of 10^-R, a slice times a rate exact in units of
+        10^-(K+R), rounded to the step by integer division. DuckDB puts the deals in order;
+        the running totals and slices are array operations (kpidsl/sources/running.py) when
+        every intermediate fits in 64 bits, else the SQL window query (`_sql_totals`)."""
         kinds = {f.name: f.kind for f in self.plan.sources[pay.source].fields}
         where = condition_sql(pay.where, kinds, True)
         view = self.views[pay.source]
         credit, decimals = _q(f"f_{pay.field}"), _q(f"d_{pay.field}")
+        mismatch = "0" if self.integer_keys[pay.source] else \
+            "count(*) FILTER (WHERE knum IS NULL OR CAST(knum AS VARCHAR) != key)"
         found = self.con.execute(
-            f"SELECT max({decimals}), max(abs({credit})), count(*) FILTER (WHERE knum IS NULL "
-            f"OR CAST(knum AS VARCHAR) != key) FROM {view} WHERE {credit} IS NOT NULL"
-        ).fetchone()
+            f"SELECT max({decimals}), max(abs({credit})), {mismatch} FROM {view} WHERE "
+            f"{credit} IS NOT NULL").fetchone()
         # keys that are all integers written plainly are ordered by their number alone (the
         # text cannot break a tie the number leaves): a narrower sort key
         order = "date, knum, file, row" if not found[2] else \
@@ -492,11 +525,106 @@ class Native:
         if k > 12 or r > 12 or (found[1] is not None and found[1] * 10 ** k >= 9 * 10 ** 18):
             raise Unusual("credits, bounds or rates too fine for integer units")
         unit = 10 ** k
-        distinct = {tuple(b) for b in made.values()}
+        where_sql = (f"{in_period(self.period)} AND {where} AND {credit} IS NOT NULL")
+        units = [[None if b is None else int(b * unit) for b in mine] for mine in bounds.values()]
+        rates = [int(t.rate * 10 ** r) for t in pay.tiers]
+        minimum = pay.minimum
+        lift_shift, minimum_units = 0, 0
+        if minimum is not None:
+            floor = min(step, _exponent(minimum.normalize()))
+            lift_shift, minimum_units = step - floor, int(minimum.scaleb(-floor))
+        max_run = int((found[1] or 0) * unit) * max(self.most_deals, 1)
+        max_bound = max((abs(b) for row in units for b in row if b is not None), default=0)
+        if running.fits(int((found[1] or 0) * unit), max_run, max_bound,
+                        sum(abs(x) for x in rates), k + r + step,
+                        abs(minimum_units), self.most_deals):
+            totals = self._array_totals(pay, where_sql, order, unit, credit, bounds, units,
+                                        rates, k + r + step, lift_shift, minimum_units)
+        else:
+            totals = self._sql_totals(pay, where_sql, order, unit, credit, bounds, units,
+                                      rates, k + r + step, lift_shift, minimum_units)
+        exponent = min(0, step)
+        if minimum is not None:
+            exponent_lifted = min(exponent, _exponent(minimum))
+        out = {}
+        for employee, (total, count, lifted) in totals.items():
+            places = Decimal(1).scaleb(exponent_lifted if lifted else exponent)
+            out[employee] = (Decimal(int(total)).scaleb(step - lift_shift).quantize(places),
+                             count)
+        return out
+
+    def _ordinals(self) -> str:
+        """A table of (employee, ordinal): each employee's place in the run (made once)."""
+        if not self._ordinal_table:
+            self.con.execute("CREATE TEMP TABLE native_ordinals AS SELECT employee, CAST("
+                             "row_number() OVER (ORDER BY first) - 1 AS INTEGER) AS ordinal "
+                             "FROM native_employees")
+            self._ordinal_table = "native_ordinals"
+        return self._ordinal_table
+
+    def _array_totals(self, pay: PayPlan, where: str, order: str, unit: int, credit: str,
+                      bounds: dict[str, list[Decimal | None]], units: list[list[int | None]],
+                      rates: list[int], shift: int, lift_shift: int, minimum: int,
+                      ) -> dict[str, tuple[int, int, bool]]:
+        """The deals in order from DuckDB (employee ordinal, credit in units, a key number
+        when there is a minimum), the sums from kpidsl/sources/running.py."""
+        import numpy as np
+
+        keyed = ", dense_rank() OVER (ORDER BY v.key) AS kid" if pay.minimum is not None else ""
+        table = self.con.execute(
+            f"SELECT o.ordinal, CAST({credit} * {unit} AS BIGINT) AS c{keyed} FROM "
+            f"{self.views[pay.source]} v JOIN {self._ordinals()} o USING (employee) WHERE "
+            f"{where} ORDER BY o.ordinal, {order}").fetchnumpy()
+        ordinal = np.asarray(table["ordinal"], dtype=np.int64)
+        credits = np.asarray(table["c"], dtype=np.int64)
+        keys = np.asarray(table["kid"], dtype=np.int64) if keyed else None
+        names = self.ordered
         columns = len(pay.tiers) * 2
+        distinct = {tuple(row) for row in units}
+        opens = [(units[0][2 * i] is None, units[0][2 * i + 1] is None) if units else
+                 (True, True) for i in range(len(pay.tiers))]
+        if len(distinct) <= 1:
+            grid = np.array([[0 if b is None else b for b in (units[0] if units else
+                                                              [None] * columns)]],
+                            dtype=np.int64)
+            if units and len(bounds) < len(names):  # only the employees asked for
+                wanted = np.zeros(len(names), dtype=bool)
+                wanted[[self.ordinal[e] for e in bounds]] = True
+                keep = wanted[ordinal]
+                ordinal, credits = ordinal[keep], credits[keep]
+                keys = keys[keep] if keys is not None else None
+        else:
+            grid = np.zeros((len(names), columns), dtype=np.int64)
+            wanted = np.zeros(len(names), dtype=bool)
+            for employee, row in zip(bounds, units, strict=True):
+                at = self.ordinal[employee]
+                wanted[at] = True
+                grid[at] = [0 if b is None else b for b in row]
+            keep = wanted[ordinal]
+            ordinal, credits = ordinal[keep], credits[keep]
+            keys = keys[keep] if keys is not None else None
+        who, sums, counts, lifted = running.payment_totals(
+            ordinal, credits, running.Tiers(grid, opens, rates), shift,
+            self.plan.payout_mode, minimum if pay.minimum is not None else None, keys,
+            lift_shift)
+        return {names[int(e)]: (int(s), int(n), bool(x))
+                for e, s, n, x in zip(who, sums, counts, lifted, strict=True)}
+
+    def _sql_totals(self, pay: PayPlan, where: str, order: str, unit: int, credit: str,
+                    bounds: dict[str, list[Decimal | None]], units: list[list[int | None]],
+                    rates: list[int], shift: int, lift_shift: int = 0, minimum: int = 0,
+                    ) -> dict[str, tuple[int, int, bool]]:
+        """The same sums by DuckDB's windows, in HUGEINT: amounts too large for 64 bits. The
+        same query in DECIMAL(38, 10) (kpidsl/sources/duck.py) took 7.8 s for 900 000
+        deals, this one 2.5 s (measured on the shared machine, same run). The per-deal
+        minimum as the walk pays it: a deal of positive credit paying less is lifted to it;
+        a reversal bringing its key's running credit to zero or below (a `reset`) takes back
+        the lifts of that key since the previous reset (its group)."""
+        columns = len(pay.tiers) * 2
+        distinct = {tuple(row) for row in units}
         if len(distinct) == 1:  # one plan for everyone (a constant): bounds in the query
             (only,) = distinct
-            given = [None if b is None else str(int(b * unit)) for b in only]
+            given = [None if b is None else str(b) for b in only]
             join = ""
         else:
             table = self._bounds_table(pay, bounds, unit)
@@ -504,29 +632,56 @@ class Native:
                      for i in range(columns)]
             join = f"JOIN {table} p USING (employee)"
         slices = []
-        for i, tier in enumerate(pay.tiers):
+        for i, rate in enumerate(rates):
             lower, upper = given[2 * i], given[2 * i + 1]
             start = "lo" if lower is None else f"GREATEST(lo, {lower})"
             end = "hi" if upper is None else f"LEAST(hi, {upper})"
-            rate = int(tier.rate * 10 ** r)
             if rate:
                 slices.append(f"GREATEST({end} - {start}, 0) * {rate}")
         exact = f"sign(c) * ({' + '.join(slices) or '0'})"
-        rounded = rounding_sql("x", k + r + step, self.plan.payout_mode)
+        rounded = rounding_sql("x", shift, self.plan.payout_mode)
         query = f"""
             WITH d AS (
-                SELECT employee, CAST({credit} * {unit} AS BIGINT) AS c,
-                       SUM(CAST({credit} * {unit} AS BIGINT)) OVER (
+                SELECT employee, CAST(CAST({credit} * {unit} AS BIGINT) AS HUGEINT) AS c,
+                       SUM(CAST(CAST({credit} * {unit} AS BIGINT) AS HUGEINT)) OVER (
                            PARTITION BY employee ORDER BY {order}
                            ROWS UNBOUNDED PRECEDING) AS after
-                FROM {view}
-                WHERE {in_period(self.period)} AND {where} AND {credit} IS NOT NULL),
+                FROM {self.views[pay.source]}
+                WHERE {where}),
             m AS (SELECT employee, c, LEAST(after - c, after) AS lo,
                          GREATEST(after - c, after) AS hi FROM d),
             x AS (SELECT m.employee, CAST({exact} AS HUGEINT) AS x FROM m {join})
             SELECT employee, SUM({rounded}), count(*) FROM x GROUP BY employee"""
-        places = Decimal(1).scaleb(min(0, step))
-        return {e: (Decimal(int(total)).scaleb(step).quantize(places), int(n))
+        if pay.minimum is not None:
+            lifted = 10 ** lift_shift
+            query = f"""
+            WITH d AS (
+                SELECT employee, key, CAST(CAST({credit} * {unit} AS BIGINT) AS HUGEINT) AS c,
+                       SUM(CAST(CAST({credit} * {unit} AS BIGINT) AS HUGEINT)) OVER w AS after,
+                       row_number() OVER w AS seq
+                FROM {self.views[pay.source]}
+                WHERE {where}
+                WINDOW w AS (PARTITION BY employee ORDER BY {order}
+                             ROWS UNBOUNDED PRECEDING)),
+            m AS (SELECT employee, key, seq, c, LEAST(after - c, after) AS lo,
+                         GREATEST(after - c, after) AS hi FROM d),
+            x AS (SELECT m.employee, key, seq, c, CAST({exact} AS HUGEINT) AS x FROM m {join}),
+            a AS (SELECT employee, key, seq, c, {rounded} * {lifted} AS amount,
+                         SUM(c) OVER (PARTITION BY employee, key ORDER BY seq
+                                      ROWS UNBOUNDED PRECEDING) AS so_far FROM x),
+            r AS (SELECT *, CASE WHEN c > 0 AND amount < {minimum} THEN {minimum} - amount
+                                 ELSE 0 END AS up,
+                         c < 0 AND so_far <= 0 AS reset FROM a),
+            g AS (SELECT *, coalesce(SUM(CASE WHEN reset THEN 1 ELSE 0 END) OVER (
+                      PARTITION BY employee, key ORDER BY seq
+                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS grp FROM r),
+            l AS (SELECT *, CASE WHEN reset THEN -SUM(up) OVER (PARTITION BY employee, key, grp)
+                                 ELSE up END AS lift FROM g)
+            SELECT employee, SUM(amount + lift), count(*), bool_or(lift != 0) FROM l
+            GROUP BY employee"""
+            return {e: (int(total), int(n), bool(x))
+                    for e, total, n, x in self.con.execute(query).fetchall()}
+        return {e: (int(total), int(n), False)
                 for e, total, n in self.con.execute(query).fetchall()}
 
     def _bounds_table(self, pay: PayPlan, bounds: dict[str, list[Decimal | None]],
@@ -712,12 +867,11 @@ def evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRead
     import duckdb
 
     plan = source_plan(ruleset)
-    if any(p.minimum is not None for p in plan.pays.values()):
-        raise Unusual("a per-deal minimum")  # lifted lines: the Python walk pays them
     bounds = period_bounds(period, plan.period) if period else None
     con = duckdb.connect()
     try:
         native = Native(ruleset, plan, con, readers, bounds)
+        employees = native.employees()  # Unusual first: a totals row has a date too
         if bounds is None:
             seen = native.periods()
             if len(seen) > 1:
@@ -726,7 +880,6 @@ def evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRead
                     f"({', '.join(seen[:6])}{' …' if len(seen) > 6 else ''}); adding them up "
                     "as one would pay several periods at once",
                     hint=f"choose the period: --period {seen[-1][:7]}")])
-        employees = native.employees()
         values = native.facts()
         prepared = _prepare(ruleset, native, employees, values, grade, month, extra or {})
     except duckdb.Error as exc:

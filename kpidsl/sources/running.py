@@ -1,0 +1,148 @@
+"""Per-deal payments of `--engine duckdb`, vectorised over the deals DuckDB has put in order.
+
+DuckDB filters a payment's deals and sorts them by employee, date, key, file and row; the
+running total, every tier's slice, the rounding, the per-deal minimum and each employee's sum
+are then whole-array integer operations (numpy) over those columns, never a Python loop over
+deals. Measured at 900 000 deals on the shared two-core machine: DuckDB's
+`SUM(c) OVER (PARTITION BY employee ORDER BY …)` took 0.5–1.6 s where its ORDER BY of the
+same columns took 0.13 s, and the tier slices and rounding as SQL expressions 0.5–0.85 s
+more; the same arithmetic here takes a few hundredths of a second.
+
+Every value is an integer number of units: credits and tier bounds of 10^-K (K the decimals
+they need), rates of 10^-R, a deal's exact amount of 10^-(K+R), rounded to the payout step
+as `Decimal.quantize` rounds (`rounding_units`, held to it by a property test). The caller
+checks the magnitudes fit in 64 bits (`fits`) and otherwise uses the SQL query
+(kpidsl/sources/native.py), so no sum can wrap. The Python walk
+(kpidsl/sources/transactions.py) is the oracle; the lines shown are still its own, and must
+sum to these totals (KPI904).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+LIMIT = 2 ** 62  # every intermediate stays below this in magnitude (`fits`)
+
+
+@dataclass(frozen=True)
+class Tiers:
+    """Tier bounds in units (None: open), one row of bounds per employee ordinal when the
+    plans differ (`per_employee`), else one row for all; rates in units."""
+
+    bounds: Any  # numpy int64 array (employees or 1) × (2 × tiers); `open_` marks None
+    open_: list[tuple[bool, bool]]  # per tier: (lower open, upper open), the same for all
+    rates: list[int]
+
+
+def fits(max_credit: int, max_run: int, max_bound: int, rate_sum: int, shift: int,
+         minimum: int, deals: int) -> bool:
+    """Whether every intermediate of `payment_totals` stays below 2^62: running totals and
+    bounds (and their differences), a deal's exact amount, an employee's sum."""
+    scale = 10 ** max(0, -shift)
+    biggest = max(max_run, max_bound, max_credit)
+    return (4 * biggest < LIMIT and max_run * max(rate_sum, 1) * scale < LIMIT
+            and (minimum + 1) * (deals + 1) * 4 < LIMIT)
+
+
+def rounding_units(np: Any, x: Any, shift: int, mode: str) -> Any:
+    """Integers `x` of units 10^-shift times the step's, rounded to whole steps as
+    Decimal.quantize rounds (kpidsl/sources/native.py's rounding_sql, in arrays)."""
+    if shift <= 0:
+        return x * (10 ** -shift)
+    m = 10 ** shift
+    a = np.abs(x)
+    q, r = a // m, a % m
+    more = {"half up": 2 * r >= m, "half down": 2 * r > m,
+            "half even": (2 * r > m) | ((2 * r == m) & (q % 2 == 1)),
+            "down": np.zeros_like(r, dtype=bool), "up": r > 0,
+            "ceiling": (x > 0) & (r > 0), "floor": (x < 0) & (r > 0)}[mode]
+    return np.sign(x) * (q + more)
+
+
+def payment_totals(ordinal: Any, credit: Any, tiers: Tiers, shift: int, mode: str,
+                   minimum: int | None = None, keys: Any = None, lift_shift: int = 0,
+                   ) -> tuple[Any, Any, Any, Any]:
+    """Each employee's payment over its deals in order.
+
+    `ordinal` (employee, sorted ascending) and `credit` (units) are the deals in the
+    payment's order; `keys` a key number per deal (deals of one key share it) when there is
+    a `minimum` (in units of the step × 10^-lift_shift). Returns (employee ordinals, their
+    totals in those units, their deal counts, whether any deal of theirs was lifted to the
+    minimum or had its minimum taken back)."""
+    import numpy as np
+
+    n = len(credit)
+    if not n:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros(0, dtype=bool)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(ordinal[1:], ordinal[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    # the running total within each employee: one cumulative sum, less what the employees
+    # before had (two's complement: the difference is exact though the global sum is not
+    # bounded, since every employee's own total is — `fits`)
+    with np.errstate(over="ignore"):
+        total = np.cumsum(credit)
+        before_each = total[starts] - credit[starts]
+        after = total - np.repeat(before_each, np.diff(np.append(starts, n)))
+    before = after - credit
+    low, high = np.minimum(before, after), np.maximum(before, after)
+    exact = np.zeros(n, dtype=np.int64)
+    per_employee = tiers.bounds.shape[0] > 1
+    for i, ((open_low, open_high), rate) in enumerate(zip(tiers.open_, tiers.rates,
+                                                              strict=True)):
+        if not rate:
+            continue
+        lower = tiers.bounds[ordinal, 2 * i] if per_employee else tiers.bounds[0, 2 * i]
+        upper = tiers.bounds[ordinal, 2 * i + 1] if per_employee else tiers.bounds[0, 2 * i + 1]
+        start = low if open_low else np.maximum(low, lower)
+        end = high if open_high else np.minimum(high, upper)
+        exact += np.maximum(end - start, 0) * rate
+    exact *= np.sign(credit)
+    amount = rounding_units(np, exact, shift, mode)
+    lifted = np.zeros(n, dtype=bool)
+    if minimum is not None:
+        amount = amount * (10 ** lift_shift)
+        lift = _lifts(np, ordinal, keys, credit, amount, minimum)
+        amount = amount + lift
+        lifted = lift != 0
+    sums = np.add.reduceat(amount, starts)
+    counts = np.diff(np.append(starts, n))
+    return ordinal[starts], sums, counts, np.logical_or.reduceat(lifted, starts)
+
+
+def _lifts(np: Any, ordinal: Any, keys: Any, credit: Any, amount: Any, minimum: int) -> Any:
+    """What `with a minimum of` adds to each deal, as the walk adds it: a deal of positive
+    credit paying less than the minimum is lifted to it; a reversal that brings its key's
+    credit to zero or below takes back every lift of that key since the last such reversal
+    (transactions.walk's `lifts`). Deals of one employee and key keep their order."""
+    n = len(credit)
+    order = np.lexsort((keys, ordinal))  # stable: the payment's order within each key
+    o_ord, o_key, o_credit = ordinal[order], keys[order], credit[order]
+    o_amount = amount[order]
+    new_key = np.empty(n, dtype=bool)
+    new_key[0] = True
+    new_key[1:] = (o_ord[1:] != o_ord[:-1]) | (o_key[1:] != o_key[:-1])
+    key_starts = np.flatnonzero(new_key)
+    with np.errstate(over="ignore"):
+        total = np.cumsum(o_credit)
+        so_far = total - np.repeat(total[key_starts] - o_credit[key_starts],
+                                   np.diff(np.append(key_starts, n)))
+    up = np.where((o_credit > 0) & (o_amount < minimum), minimum - o_amount, 0)
+    reset = (o_credit < 0) & (so_far <= 0)
+    # a group: from a key's first deal, or the deal after a reset, to the next reset
+    group_start = new_key.copy()
+    group_start[1:] |= reset[:-1]
+    starts = np.flatnonzero(group_start)
+    group = np.cumsum(group_start) - 1
+    # a reset row's own `up` is 0 (its credit is negative): the group's sum is what it takes
+    taken = np.add.reduceat(up, starts)[group]
+    lift = np.where(reset, -taken, up)
+    out = np.empty(n, dtype=np.int64)
+    out[order] = lift
+    return out
+
+
+__all__ = ["LIMIT", "Tiers", "fits", "payment_totals", "rounding_units"]
