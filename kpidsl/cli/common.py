@@ -159,17 +159,6 @@ def facts_options(function: F) -> F:
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
                 grade: str | None, mapping_file: str | None, header_row: int | None,
                 locale: str | None, percent: str | None, keep_totals: bool,
-<<<<<<< HEAD
-                sources: tuple[str, ...] = (), **kwargs: Any) -> Any:
-        bound: dict[str, list[str]] = {}
-        for given in sources:
-            name, sep, path = given.partition("=")
-            if not sep or not name.strip() or not path.strip():
-                raise click.BadParameter(f"'{given}': write SOURCE=FILE, e.g. "
-                                         "--source deals=july.csv", param_hint="--source")
-            bound.setdefault(name.strip(), []).append(path.strip())
-        from ..run import FactsOptions
-=======
                 sources: tuple[str, ...] = (), splits: tuple[str, ...] = (),
                 **kwargs: Any) -> Any:
         def by_source(values: tuple[str, ...], flag: str,
@@ -182,7 +171,7 @@ def facts_options(function: F) -> F:
                                              f"{flag} {example}", param_hint=flag)
                 bound.setdefault(name.strip(), []).append(path.strip())
             return tuple((k, tuple(v)) for k, v in bound.items())
->>>>>>> srcpy
+        from ..run import FactsOptions
 
         options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row,
                                locale, percent, keep_totals,
