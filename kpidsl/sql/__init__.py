@@ -7,6 +7,9 @@ docs/sql.md.
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -29,7 +32,42 @@ class Query:
     facts: tuple[str, ...] = ()  # the facts table's columns besides employee and team
 
     def sql(self, pretty: bool = True) -> str:
-        return self.tree.sql(dialect=self.dialect.sqlglot, pretty=pretty)
+        try:
+            return self.tree.sql(dialect=self.dialect.sqlglot, pretty=pretty)
+        except RecursionError:
+            return _deep(lambda: self.tree.sql(dialect=self.dialect.sqlglot, pretty=pretty))
+
+
+def _deep(render: Callable[[], str]) -> str:
+    """Render a tree deeper than the interpreter's default limit: a scheme's total adds one
+    parenthesised term a payment, and sqlglot renders each level by recursion (1 000
+    payments need ~5 000 frames). In a thread of its own with a 512 MB stack and a raised
+    limit, so the C stack cannot overflow; a tree deeper still is refused, not crashed."""
+    result: list[str] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(1_000_000)
+        try:
+            result.append(render())
+        except RecursionError as exc:
+            failure.append(exc)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    size = threading.stack_size(512 * 1024 * 1024)
+    try:
+        worker = threading.Thread(target=run, name="sql-render")
+        worker.start()
+    finally:
+        threading.stack_size(size)
+    worker.join()
+    if failure or not result:
+        raise KpiError([error("KPI950", "the scheme's query is nested too deeply to be "
+                              "written as SQL", hint="evaluate it with the Python engine "
+                              "(--engine python)")])
+    return result[0]
 
 
 def dialect_named(name: str) -> Dialect:
