@@ -91,12 +91,16 @@ FORMATS = ("csv", "jsonl", "json")  # each against its hand-written baseline
 GOAL = 2.0  # kpidsl eval ≤ 2× the CPU time of the hand-written script writing the same output
 
 
-def commands(path: Path, formats: Sequence[str] = FORMATS) -> dict[str, list[str]]:
+def commands(path: Path, formats: Sequence[str] = FORMATS, before: Path | None = None,
+             totals: bool = True) -> dict[str, list[str]]:
+    """Each program of the run by name. `before`: a copy of kpidsl's code before a change
+    (its folder holds the `kpidsl` package), run beside the current one; `totals`: the
+    totals-only scripts too (the hand-written one and the API)."""
     python = sys.executable
     found = {
         "hand-written streaming": [python, str(HERE / "stream.py"), "hand", str(path)],
         "kpidsl API streaming": [python, str(HERE / "stream.py"), "api", str(path)],
-    }
+    } if totals else {}
     for fmt in formats:
         if fmt != "table":
             found[f"hand-written {fmt}"] = [python, str(HERE / "stream.py"), f"hand-{fmt}",
@@ -105,7 +109,11 @@ def commands(path: Path, formats: Sequence[str] = FORMATS) -> dict[str, list[str
             found[f"tightest loop {fmt}"] = [python, str(HERE / "stream.py"), f"tightest-{fmt}",
                                              str(path)]
         found[f"kpidsl eval --format {fmt}"] = [python, "-m", "kpidsl", "eval", str(B2B),
-                                                str(path), "--format", fmt]
+                                                str(path), "--format", fmt, "--engine", "python"]
+        if before is not None:  # the same command on the code before (PYTHONPATH: its copy)
+            found[f"before: kpidsl eval --format {fmt}"] = [
+                "env", f"PYTHONPATH={before}", python, "-P",
+                *found[f"kpidsl eval --format {fmt}"][1:]]
     return found
 
 
@@ -114,21 +122,25 @@ def _totals(path: Path, column: str) -> dict[str, str]:
         return {row["employee"]: row[column] for row in csv.DictReader(file)}
 
 
-def check_equal(path: Path, work: Path, formats: Sequence[str]) -> None:
-    """The API's totals are the hand-written script's; each format kpidsl writes is the
-    hand-written script's output byte for byte."""
+def check_equal(path: Path, work: Path, formats: Sequence[str], before: Path | None = None,
+                totals: bool = True) -> None:
+    """The API's totals are the hand-written script's; each format kpidsl writes (and the
+    code before, when given) is the hand-written script's output byte for byte."""
     outputs = {}
-    for name, command in commands(path, formats).items():
+    for name, command in commands(path, formats, before, totals).items():
         out = work / f"{abs(hash(name))}.out"
         measure(command, out)
         outputs[name] = out
-    assert _totals(outputs["kpidsl API streaming"], "total") == \
-        _totals(outputs["hand-written streaming"], "total"), "the API computes other totals"
+    if totals:
+        assert _totals(outputs["kpidsl API streaming"], "total") == \
+            _totals(outputs["hand-written streaming"], "total"), "the API computes other totals"
     for fmt in formats:
         if fmt != "table":
-            assert outputs[f"kpidsl eval --format {fmt}"].read_bytes() == \
-                outputs[f"hand-written {fmt}"].read_bytes(), \
-                f"kpidsl eval --format {fmt} writes other bytes than the hand-written script"
+            for name in (f"kpidsl eval --format {fmt}", f"before: kpidsl eval --format {fmt}"):
+                if name in outputs:
+                    assert outputs[name].read_bytes() == \
+                        outputs[f"hand-written {fmt}"].read_bytes(), \
+                        f"{name} writes other bytes than the hand-written script"
         if f"tightest loop {fmt}" in outputs:
             assert outputs[f"tightest loop {fmt}"].read_bytes() == \
                 outputs[f"hand-written {fmt}"].read_bytes(), \
@@ -136,30 +148,32 @@ def check_equal(path: Path, work: Path, formats: Sequence[str]) -> None:
 
 
 def run(sizes: list[int] | None = None, rounds: int = 3, keep: bool = False,
-        formats: Sequence[str] = FORMATS) -> str:
+        formats: Sequence[str] = FORMATS, before: Path | None = None,
+        totals: bool = True) -> str:
     """The table; the generated files are removed afterwards unless `keep`."""
     folder = Path(tempfile.mkdtemp(prefix="kpidsl-bench-facts-"))
     try:
-        return _run(folder, sizes or [10_000, 100_000, 1_000_000], rounds, keep, formats)
+        return _run(folder, sizes or [10_000, 100_000, 1_000_000], rounds, keep, formats,
+                    before, totals)
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(folder: Path, sizes: list[int], rounds: int, keep: bool,
-         formats: Sequence[str]) -> str:
+         formats: Sequence[str], before: Path | None = None, totals: bool = True) -> str:
     files = {size: facts_file(folder, size) for size in sizes}
     work = folder / "outputs"
     work.mkdir()
     try:
-        check_equal(files[min(sizes)], work, formats)
+        check_equal(files[min(sizes)], work, formats, before, totals)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rows = []
     for size in sizes:
         runs: dict[str, list[tuple[float, float, int]]] = {}
         for _ in range(rounds):  # interleaved: A, B, C, A, B, C ...
-            for name, command in commands(files[size], formats).items():
+            for name, command in commands(files[size], formats, before, totals).items():
                 runs.setdefault(name, []).append(measure(command))
         cpu = {name: statistics.median(r[1] for r in found) for name, found in runs.items()}
         for name, found in runs.items():
@@ -169,11 +183,15 @@ def _run(folder: Path, sizes: list[int], rounds: int, keep: bool,
                                                                 "kpidsl API")) else \
                 "hand-written " + name.rsplit(" ", 1)[-1]
             ratio = f"{cpu[name] / cpu[base]:.2f}×" if base in cpu else ""
+            tightest = "tightest loop " + name.rsplit(" ", 1)[-1]
+            if tightest in cpu and name != tightest and not name.startswith("hand"):
+                ratio += f" ({cpu[name] / cpu[tightest]:.2f}× the tightest loop)"
             goal = ""
-            if name.startswith("kpidsl eval") and base in cpu:
+            if name.startswith(("kpidsl eval", "before:")) and base in cpu:
                 goal = f"≤ {GOAL}×: {'met' if cpu[name] / cpu[base] <= GOAL else 'NOT met'}"
+            each = " ".join(f"{r[1]:.2f}" for r in found)
             rows.append((human(size), name, f"{size / wall:,.0f}".replace(",", " "),
-                         f"{cpu[name]:.2f} s", ratio, f"{rss / 2**20:.0f} MB", goal))
+                         f"{cpu[name]:.2f} s", ratio, f"{rss / 2**20:.0f} MB", goal, each))
     notes = [f"Medians of {rounds} interleaved round(s) per size: CPU time (user + system) of "
              "each fresh process, and its ratio to the hand-written script writing the same "
              "output (the API streaming and the totals-only script: to the hand-written "
@@ -185,7 +203,7 @@ def _run(folder: Path, sizes: list[int], rounds: int, keep: bool,
         notes.append(f"Facts files kept in {folder}.")
     return table("4. End to end: CSV facts file → kpidsl eval (rulesets/b2b_manager.kpi)",
                  ("rows", "program", "rows/s", "CPU", "CPU vs hand-written", "peak memory",
-                  "goal"), rows, notes)
+                  "goal", "CPU of each round"), rows, notes)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -195,9 +213,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--formats", default=",".join(FORMATS),
                         help="of csv, jsonl, json and table (kpidsl only: no baseline)")
     parser.add_argument("--keep", action="store_true", help="keep the generated facts files")
+    parser.add_argument("--before", type=Path, default=None, metavar="DIR",
+                        help="a copy of kpidsl before a change (DIR/kpidsl), timed beside it")
+    parser.add_argument("--no-totals", action="store_true",
+                        help="leave out the totals-only scripts (hand-written and API)")
     args = parser.parse_args(argv)
     print(run(parse_sizes(args.sizes), args.rounds, args.keep,
-              [f.strip() for f in args.formats.split(",") if f.strip()]))
+              [f.strip() for f in args.formats.split(",") if f.strip()], args.before,
+              not args.no_totals))
 
 
 if __name__ == "__main__":

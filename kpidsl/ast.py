@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .source import NO_SPAN, SourceFile, Span
 from .units import Unit
@@ -88,15 +89,83 @@ class GateKind(Word):
     FLOOR = "floor"
 
 
+# ---------------------------------------------------------------- nodes
+
+_T = TypeVar("_T", bound=type)
+
+
+def _node(cls: _T) -> _T:
+    """`@dataclass(frozen=True)` for the tree's classes, with `__eq__`, `__hash__` and
+    `__repr__` shared by every class (the same results as the generated ones: equal fields
+    compared as one tuple, the hash of that tuple, `Name(field=value, ...)`) and a class
+    without a docstring given its fields as one.
+
+    Why: these 50 classes were the largest part of `kpidsl check`'s start-up. dataclasses
+    writes each generated method as source and `exec`s it (six per frozen class), and asks
+    `inspect.signature` for the docstring of an undocumented class; here it writes three
+    (`__init__` and the frozen `__setattr__`/`__delattr__`). Measured, defining this
+    module (min of 15 in one process, on a loaded machine): 151 ms → see bench/README.md.
+    """
+    undocumented = cls.__doc__ is None
+    if undocumented:
+        cls.__doc__ = cls.__name__  # not empty: dataclasses would ask inspect for one
+    made: Any = dataclass(frozen=True, eq=False, repr=False)(cls)
+    every = fields(made)
+    if undocumented:
+        made.__doc__ = f"{cls.__name__}({', '.join(f.name for f in every)})"
+    made._compared = staticmethod(_values(tuple(f.name for f in every if f.compare)))
+    made._hashed = staticmethod(_values(tuple(f.name for f in every
+                                              if (f.compare if f.hash is None else f.hash))))
+    made._shown = tuple(f.name for f in every if f.repr)
+    made.__eq__, made.__hash__, made.__repr__ = _eq, _hash, _repr
+    return made  # type: ignore[no-any-return]
+
+
+if TYPE_CHECKING:  # what the tree's classes are, for the type checker: frozen dataclasses
+    from dataclasses import dataclass as _declared
+else:
+    def _declared(*, frozen: bool) -> Any:
+        """`@dataclass(frozen=True)` in this module: `_node` (above)."""
+        assert frozen
+        return _node
+
+
+def _values(names: tuple[str, ...]) -> Any:
+    """A function giving a node's fields `names` as one tuple (as the generated methods
+    compare and hash them)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        one = attrgetter(names[0])
+        return lambda node: (one(node),)
+    return lambda node: ()
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is self.__class__:
+        values = self._compared
+        return values(self) == values(other)
+    return NotImplemented
+
+
+def _hash(self: Any) -> int:
+    return hash(self._hashed(self))
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
+    return f"{self.__class__.__qualname__}({shown})"
+
+
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Expr:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Literal(Expr):
     """`80%`, `3_000_000`, `150_000 RUB`: the value is exact; `text` is what was written."""
 
@@ -106,29 +175,29 @@ class Literal(Expr):
     currency: str = ""
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Ref(Expr):
     """A fact, constant or KPI by name."""
 
     name: str = ""
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class PlanOf(Expr):
     name: str = ""
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class AttainmentOf(Expr):
     name: str = ""
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class CurveInput(Expr):
     """`attainment` inside a curve band: the value the curve is applied to."""
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class TeamAggregate(Expr):
     """`team total of calls`: computed once per team over its members' facts."""
 
@@ -136,18 +205,18 @@ class TeamAggregate(Expr):
     name: str = ""
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class TeamSize(Expr):
     pass
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Unary(Expr):
     op: UnaryOp = UnaryOp.MINUS
     operand: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Binary(Expr):
     """+ − × (division has its own node because it must say what a zero denominator gives)."""
 
@@ -156,40 +225,40 @@ class Binary(Expr):
     right: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Division(Expr):
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
     otherwise: Expr | None = None
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Compare(Expr):
     op: CompareOp = CompareOp.EQ
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Logical(Expr):
     op: LogicOp = LogicOp.AND
     left: Expr = field(default_factory=Expr)
     right: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Not(Expr):
     operand: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class IfThenElse(Expr):
     condition: Expr = field(default_factory=Expr)
     then: Expr = field(default_factory=Expr)
     otherwise: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Call(Expr):
     """min, max, abs."""
 
@@ -197,14 +266,14 @@ class Call(Expr):
     args: tuple[Expr, ...] = ()
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Round(Expr):
     value: Expr = field(default_factory=Expr)
     step: Expr = field(default_factory=Expr)
     mode: RoundingMode = RoundingMode.HALF_UP
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class CurveCall(Expr):
     curve: str = ""
     arg: Expr = field(default_factory=Expr)
@@ -213,19 +282,19 @@ class CurveCall(Expr):
 # ---------------------------------------------------------------- declarations
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Node:
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class RoundingRule(Node):
     target: str = "payouts"  # payouts | attainment
     step: Expr = field(default_factory=Expr)
     mode: RoundingMode = RoundingMode.HALF_UP
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Draw(Node):
     """`draw 5_000 RUB a month recoverable, recovered at most 2_000 RUB a month`."""
 
@@ -235,7 +304,7 @@ class Draw(Node):
     recovered_at_most: Expr | None = None  # the most recovered in one period; None: no limit
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Clawback(Node):
     """`clawback at original rate within 90 days` / `clawback amount paid`."""
 
@@ -243,7 +312,7 @@ class Clawback(Node):
     within_days: int | None = None
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Memory(Node):
     """What a period owes to earlier ones; the ledger (kpidsl/ledger/) keeps the balances."""
 
@@ -253,7 +322,7 @@ class Memory(Node):
     clawback: Clawback | None = None
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Header(Node):
     name: str = ""
     label: str = ""
@@ -270,7 +339,7 @@ class Header(Node):
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Decl(Node):
     name: str = ""
     label: str = ""
@@ -279,7 +348,7 @@ class Decl(Node):
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Fact(Decl):
     unit: Unit = Unit.NUMBER
     if_missing: Expr | None = None
@@ -292,7 +361,7 @@ class Fact(Decl):
 # ---------------------------------------------------------------- sources (deal exports)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class SourceField(Node):
     """`field amount money column "Бюджет, руб."`: kind is a unit's name, 'text' or 'date'."""
 
@@ -302,7 +371,7 @@ class SourceField(Node):
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Source(Decl):
     """An export of one row per deal, call or lead; facts are aggregates over its rows."""
 
@@ -313,12 +382,12 @@ class Source(Decl):
     fields: tuple[SourceField, ...] = ()
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Condition(Node):
     pass
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class FieldTest(Condition):
     """`stage is "Won"`, `stage is not "Lost"`, `stage is one of "A", "B"`, `amount >= 100 RUB`."""
 
@@ -327,19 +396,19 @@ class FieldTest(Condition):
     values: tuple[Expr | str, ...] = ()  # a str is a text or a date ("2025-07-01")
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class BothOrEither(Condition):
     op: str = "and"  # and | or
     left: Condition = field(default_factory=Condition)
     right: Condition = field(default_factory=Condition)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class NotCondition(Condition):
     operand: Condition = field(default_factory=Condition)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class SourceAggregate(Node):
     """`total of deals.amount where stage is "Won"`; `field` is "" for `count of deals`."""
 
@@ -351,7 +420,7 @@ class SourceAggregate(Node):
     field_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class EachDeal(Node):
     """`for each deal in deals where ... in order of date, key pays TIERS on the running
     attainment of revenue`: a line per deal, paid at the tier the running total is in."""
@@ -369,19 +438,19 @@ class EachDeal(Node):
     minimum: Expr | None = None  # `with a minimum of 10 RUB`: the least a deal pays
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class MonthValue(Node):
     month: str = ""
     value: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Constant(Decl):
     value: Expr = field(default_factory=Expr)
     by_month: tuple[MonthValue, ...] = ()
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Band(Node):
     """One band of a curve: lower/upper bounds (None = open) and what it pays (or its rate)."""
 
@@ -392,7 +461,7 @@ class Band(Node):
     pays: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Point(Node):
     at: Expr = field(default_factory=Expr)
     pays: Expr = field(default_factory=Expr)
@@ -403,7 +472,7 @@ def _plain_bands() -> CurveKind:
     return BANDS
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Curve(Decl):
     # what kind of curve it is: an object that knows how the kind parses, checks, reads and
     # pays (kpidsl/curvekinds); prints as the scheme's word ("bands", "linear", ...)
@@ -418,7 +487,7 @@ class Curve(Decl):
     uncapped: Span | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Kpi(Decl):
     """A KPI. Fields left None were not written (a grade's override changes only those)."""
 
@@ -430,14 +499,14 @@ class Kpi(Decl):
     group: str | None = None  # activity | efficiency | result
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Gate(Node):
     kind: GateKind = GateKind.ONLY_IF
     value: Expr = field(default_factory=Expr)
     unless: Expr | None = None
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class PoolItem(Node):
     kpi: str = ""
     weight: Expr | None = None
@@ -447,7 +516,7 @@ class PoolItem(Node):
     curve_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Pay(Decl):
     formula: Expr | None = None
     pool: Expr | None = None
@@ -456,20 +525,20 @@ class Pay(Decl):
     each: EachDeal | None = None  # paid per deal (kpidsl/sources/transactions.py)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Budget(Decl):
     cap: Expr = field(default_factory=Expr)
     component: str = ""
     per_team: bool = False
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Assignment(Node):
     name: str = ""
     value: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Expectation(Node):
     target: str = "total"  # total | name | line | attainment | plan
     name: str = ""
@@ -477,7 +546,7 @@ class Expectation(Node):
     value: Expr = field(default_factory=Expr)
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Example(Decl):
     grade: str | None = None
     team: str | None = None
@@ -485,7 +554,7 @@ class Example(Decl):
     expect: tuple[Expectation, ...] = ()
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Drop(Decl):
     pass
 
@@ -493,13 +562,13 @@ class Drop(Decl):
 Statement = Fact | Constant | Curve | Kpi | Pay | Budget | Example | Drop | Source
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class GradeSection(Decl):
     based_on: str | None = None
     statements: tuple[Statement, ...] = ()
 
 
-@dataclass(frozen=True)
+@_declared(frozen=True)
 class Ruleset(Node):
     header: Header = field(default_factory=Header)
     statements: tuple[Statement, ...] = ()

@@ -8,7 +8,6 @@ KPI9xx run time.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -112,6 +111,8 @@ def warning(code: str, message: str, source: SourceFile | None = None, span: Spa
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """'did you mean X?' for the closest known name, or '' when nothing is close."""
+    import difflib  # only when a name is unknown: `kpidsl check` of a good scheme needs none
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in candidates}

@@ -191,6 +191,7 @@ class FactsReader:
         self._readings: dict[str, Reading] = {}
         self._surveyed = False
         self._plan: tuple[Any, ...] | None = None  # see _row_plan
+        self._width = 0  # the header's columns, once it is read (0: not yet)
 
     def __iter__(self) -> Iterator[FactRow | RowError]:
         self._reset()
@@ -614,40 +615,49 @@ class FactsReader:
     def _tabular(self, records: Iterator[tuple[int, list[object] | Unclosed]],
                  ) -> Iterator[FactRow | RowError]:
         """CSV and XLSX: the first non-blank row is the header; cells are positional."""
-        width = 0
+        record = self._record
         for row, cells in records:
-            if isinstance(cells, Unclosed):
-                header = self.columns[cells.cell - 1] if self.columns and \
-                    cells.cell <= len(self.columns) else ""
-                where = f" in column '{header}'" if header else ""
-                yield self._bad_row(
-                    row, f"row {row}: a quoted cell{where} opens on line {row} and is never "
-                    f"closed: it runs to the end of the file (line {cells.last}); the "
-                    f"{cells.last - row} lines after it are read as rows of their own", 0,
-                    cells.text, "close the quote in that cell, or remove it", "KPI524")
-                continue
-            n = len(cells)
-            if n == width:  # the header is read: a clean row is read at once
+            if type(cells) is list and len(cells) == self._width:  # a clean row: at once
                 clean = self._clean_row(row, cells)
                 if clean is not None:
                     yield clean
                     continue
-            if all(_blank(c) for c in cells):  # blank rows still count in the numbering
-                continue
-            row_text = (self.delimiter or "\t").join(map(_show, cells))
-            if self.columns is None:
-                self._read_header(cells, row, row_text)
-                width = len(self._cols)
-            elif (self.format == "csv" and n < width) or any(not _blank(c) for c in cells[width:]):
-                hint = "check for a missing or extra delimiter in this row" + (
-                    "; quote numbers with a decimal comma" * (self.delimiter == ","))
-                message = f"row {row} has {n} cell{'s' * (n != 1)}, but the header has {width}"
-                yield self._bad_row(row, message + " columns", min(n, width) + 1, row_text, hint)
-            else:
-                made = self._row_or_totals(row, [*cells[:width], *[None] * (width - n)],
-                                           row_text)
-                if made is not None:
-                    yield made
+            made = record(row, cells)
+            if made is not None:
+                yield made
+        self._finish()
+
+    def _record(self, row: int, cells: list[object] | Unclosed) -> FactRow | RowError | None:
+        """One record of a CSV or XLSX file by every rule (the header, a bad or totals row,
+        a row read cell by cell); None for a record that is no row. kpidsl/fused.py hands
+        it every record its fast path does not take."""
+        width = self._width
+        if isinstance(cells, Unclosed):
+            header = self.columns[cells.cell - 1] if self.columns and \
+                cells.cell <= len(self.columns) else ""
+            where = f" in column '{header}'" if header else ""
+            return self._bad_row(
+                row, f"row {row}: a quoted cell{where} opens on line {row} and is never "
+                f"closed: it runs to the end of the file (line {cells.last}); the "
+                f"{cells.last - row} lines after it are read as rows of their own", 0,
+                cells.text, "close the quote in that cell, or remove it", "KPI524")
+        n = len(cells)
+        if all(_blank(c) for c in cells):  # blank rows still count in the numbering
+            return None
+        row_text = (self.delimiter or "\t").join(map(_show, cells))
+        if self.columns is None:
+            self._read_header(cells, row, row_text)
+            self._width = len(self._cols)
+            return None
+        if (self.format == "csv" and n < width) or any(not _blank(c) for c in cells[width:]):
+            hint = "check for a missing or extra delimiter in this row" + (
+                "; quote numbers with a decimal comma" * (self.delimiter == ","))
+            message = f"row {row} has {n} cell{'s' * (n != 1)}, but the header has {width}"
+            return self._bad_row(row, message + " columns", min(n, width) + 1, row_text, hint)
+        return self._row_or_totals(row, [*cells[:width], *[None] * (width - n)], row_text)
+
+    def _finish(self) -> None:
+        """The end of a CSV or XLSX file: no header at all, or no rows under it."""
         if self.columns is None:
             raise self._empty()
         if not self.summary.rows_read:

@@ -55,12 +55,38 @@ class Line:
     gate: str = ""  # "", "withheld", "capped", "floored"
 
 
-class Result:
-    """One employee's month: facts in, KPIs, lines, components (name → amount) and the total."""
+class _More:
+    """What few results have or only some readers ask for: made on first use, so a result of
+    a batch is one tracked object (see `Result`)."""
 
-    __slots__ = ("_components", "_kpis", "_lines", "_month", "_notes", "_pays", "_raw",
-                 "_recomputable", "_team", "_team_values", "deals", "employee", "facts", "grade",
-                 "info", "row", "team", "total")
+    __slots__ = ("components", "deals", "kpis", "lines", "notes", "team_values")
+
+    def __init__(self) -> None:
+        self.notes: list[str] | None = None
+        self.team_values: dict[str, Decimal] | None = None
+        self.kpis: dict[str, KpiResult] | None = None
+        self.lines: tuple[Line, ...] | None = None
+        self.components: dict[str, Decimal] | None = None
+        self.deals: tuple[Any, ...] = ()  # one kpidsl.sources.DealLine per deal, as paid
+
+
+class Result:
+    """One employee's month: facts in, KPIs, lines, components (name → amount) and the total.
+
+    A result is four slots: its variant, one tuple of its own figures (`_d`: employee, team,
+    row, total, payments, facts, team aggregates, month, whether the evaluator may be asked
+    again), the evaluator's whole output while it is held (`_raw`), and what few results
+    have (notes, a budget's scaled lines, deals) or only some readers ask for (KpiResult,
+    Line), made on first use (`_more`). The facts may be the values in the order of
+    `info.facts` (a dictionary is made when `facts` is first read). Why: a batch's results
+    kept in a list are each one object the cyclic collector tracks and traverses at every
+    collection of its generation, and a tuple of strings and Decimals is untracked at the
+    first one; a result pointing at one such tuple costs a full collection about half of
+    one pointing at its strings, Decimals and tuples each (measured: ~0.55 against ~1.2 µs
+    a result held; docs/architecture.md, "The evaluator's calling convention").
+    """
+
+    __slots__ = ("_d", "_more", "_raw", "info")
 
     def __init__(self, info: VariantInfo, raw: EvaluatorOutput | tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
@@ -72,55 +98,96 @@ class Result:
             raw = EvaluatorOutput.payments_only(raw[4], raw[5])
         self.info = info
         self._raw: EvaluatorOutput | None = raw
-        self._recomputable = recomputable
-        self._pays: tuple[Decimal, ...] = raw.pays
-        self._team = team_data
-        self._month = month
-        self.employee = employee
-        self.grade = info.name
-        self.team = team
-        self.facts = facts
-        self.row = row
-        self.total: Decimal = raw.total
-        self._notes: list[str] | None = None  # made when first read: most results have none
-        self._team_values: dict[str, Decimal] | None = None
-        self._kpis: dict[str, KpiResult] | None = None
-        self._lines: tuple[Line, ...] | None = None
-        self._components: dict[str, Decimal] | None = None
-        # per-deal payments: one kpidsl.sources.DealLine per deal, in the order paid
-        self.deals: tuple[Any, ...] = ()
+        self._d: tuple[Any, ...] = (employee, team, row, raw.total, raw.pays, facts, team_data,
+                                    month, recomputable)
+        self._more: _More | None = None
+
+    @property
+    def employee(self) -> str:
+        return self._d[0]  # type: ignore[no-any-return]
+
+    @property
+    def team(self) -> str | None:
+        return self._d[1]  # type: ignore[no-any-return]
+
+    @property
+    def row(self) -> int:
+        """The facts row (as the spreadsheet shows it; 0 for rows given to the API)."""
+        return self._d[2]  # type: ignore[no-any-return]
+
+    @property
+    def total(self) -> Decimal:
+        return self._d[3]  # type: ignore[no-any-return]
+
+    @total.setter
+    def total(self, total: Decimal) -> None:
+        d = self._d
+        self._d = (*d[:3], total, *d[4:])
+
+    def _extra(self) -> _More:
+        more = self._more
+        if more is None:
+            more = self._more = _More()
+        return more
+
+    @property
+    def grade(self) -> str:
+        return self.info.name
+
+    @property
+    def facts(self) -> dict[str, Decimal]:
+        """The facts the evaluator read, by name (with the defaults it was given)."""
+        d = self._d
+        facts = d[5]
+        if type(facts) is tuple:
+            facts = dict(zip(self.info.facts, facts, strict=True))
+            self._d = (*d[:5], facts, *d[6:])
+        return facts  # type: ignore[no-any-return]
 
     @property
     def notes(self) -> list[str]:
-        if self._notes is None:
-            self._notes = []
-        return self._notes
+        more = self._extra()
+        if more.notes is None:
+            more.notes = []
+        return more.notes
 
     @notes.setter
     def notes(self, notes: list[str]) -> None:
-        self._notes = notes
+        self._extra().notes = notes
 
     @property
     def team_values(self) -> dict[str, Decimal]:
         """The team aggregates this result used, computed once per team ("team total of calls")."""
-        if self._team_values is None:
-            self._team_values = {}
-        return self._team_values
+        more = self._extra()
+        if more.team_values is None:
+            more.team_values = {}
+        return more.team_values
 
     @team_values.setter
     def team_values(self, values: dict[str, Decimal]) -> None:
-        self._team_values = values
+        self._extra().team_values = values
+
+    @property
+    def deals(self) -> tuple[Any, ...]:
+        """Per-deal payments: one kpidsl.sources.DealLine per deal, in the order paid."""
+        more = self._more
+        return () if more is None else more.deals
+
+    @deals.setter
+    def deals(self, deals: tuple[Any, ...]) -> None:
+        self._extra().deals = deals
 
     def release_details(self) -> None:
         """Let go of the evaluator's intermediate values when they can be computed again."""
-        if self._recomputable:
+        if self._d[8]:
             self._raw = None
 
     def _details(self) -> EvaluatorOutput:
         """The evaluator's whole output: kept, or computed again from the same inputs."""
         if self._raw is None or self._raw.kpis is None:  # released, or payments only
+            facts, d = self.facts, self._d
             with decimal.localcontext(ODD):
-                self._raw = self.info.function(self.facts, self._team, self._month)
+                self._raw = self.info.function(facts, d[6], d[7])
         return self._raw
 
     def trace(self) -> Trace:
@@ -132,8 +199,9 @@ class Result:
         if self.info.traced is None:
             raise ValueError("this result's evaluator records no trace")
         trace = Trace()
+        facts, d = self.facts, self._d
         with decimal.localcontext(ODD):
-            self.info.traced()(self.facts, self._team, self._month, trace)
+            self.info.traced()(facts, d[6], d[7], trace)
         return trace
 
     def __repr__(self) -> str:
@@ -142,7 +210,7 @@ class Result:
     @property
     def month(self) -> int | None:
         """The month the result was evaluated for (seasonal constants and plans)."""
-        return self._month
+        return self._d[7]  # type: ignore[no-any-return]
 
     @property
     def currency(self) -> str:
@@ -150,27 +218,31 @@ class Result:
 
     @property
     def components(self) -> dict[str, Decimal]:
-        if self._components is None:
-            self._components = dict(zip(self.info.layout.pays, self._pays, strict=True))
-        return self._components
+        more = self._extra()
+        if more.components is None:
+            more.components = dict(zip(self.info.layout.pays, self._d[4], strict=True))
+        return more.components
 
     def component_amounts(self) -> tuple[Decimal, ...]:
         """The components' amounts in the order of `info.layout.pays` (`components` without
         the dictionary)."""
-        return self._pays if self._components is None else tuple(self._components.values())
+        more = self._more
+        return self._d[4] if more is None or more.components is None else \
+            tuple(more.components.values())
 
     @property
     def lines(self) -> tuple[Line, ...]:
-        if self._lines is None:
+        more = self._extra()
+        if more.lines is None:
             with decimal.localcontext(SHOWN):  # fractions shown to 34 digits, half even
                 attainments = dict(zip(self.info.layout.kpis,
                                        _shown_values(self._details())[2], strict=True))
-            self._lines = tuple(
+            more.lines = tuple(
                 Line(payment, kpi, share, attainments.get(kpi), factor, band, band_text, curve,
                      amount, gate)
                 for payment, kpi, share, factor, band, band_text, curve, amount, gate
                 in self._line_figures())
-        return self._lines
+        return more.lines
 
     def _line_figures(self) -> list[tuple[Any, ...]]:
         """Each line's payment, KPI, share, factor, band, band text, curve, amount and gate,
@@ -196,17 +268,18 @@ class Result:
 
     @property
     def kpis(self) -> dict[str, KpiResult]:
-        if self._kpis is None:
+        more = self._extra()
+        if more.kpis is None:
             info = self.info
             values, plans, attainments, payouts = self.kpi_figures()
-            self._kpis = {
+            more.kpis = {
                 name: KpiResult(name, info.kpi_labels[name], info.kpi_units[name], value, plan,
                                 attainment, payout, info.kpi_directions[name],
                                 info.kpi_groups[name])
                 for name, value, plan, attainment, payout in zip(
                     info.layout.kpis, values, plans, attainments, payouts, strict=True)
             }
-        return self._kpis
+        return more.kpis
 
     def kpi_figures(self) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...],
                                    list[Decimal | None]]:
@@ -221,7 +294,9 @@ class Result:
         decimal.setcontext(_shown_context())
         try:
             details = self._details()
-            amounts = ([line.amount for line in self._lines] if self._lines is not None
+            more = self._more
+            amounts = ([line.amount for line in more.lines]
+                       if more is not None and more.lines is not None
                        else details.line_amounts)  # unless a budget rebuilt the lines
             # each KPI's lines added in the order of the layout
             payouts: list[Decimal | None] = [
@@ -245,11 +320,12 @@ class Result:
             own = [line for line in self.lines if line.payment == name]
             if own:
                 scaled = iter(pro_rata([line.amount for line in own], amount, step))
-                self._lines = tuple(
+                more = self._extra()
+                more.lines = tuple(
                     replace(line, amount=next(scaled), gate="scaled") if line.payment == name
                     else line for line in self.lines)
-                self._kpis = None  # KPI payouts are sums of lines
-            self._components = components
+                more.kpis = None  # KPI payouts are sums of lines
+            self._extra().components = components
             self.total = sum(components.values(), Decimal(0))
         self.notes.append(note)
 
@@ -258,7 +334,10 @@ class Result:
         evaluator's figures when no KpiResult or Line was asked for (a million JSON Lines
         need the text only)."""
         text = plain_text
-        if self._kpis is None:
+        more = self._more
+        known = more.kpis if more is not None else None
+        lines_known = more.lines if more is not None else None
+        if known is None:
             values, plans, attainments, payouts = self.kpi_figures()
             kpis = {name: {"value": text(value), "plan": text(plan),
                            "attainment": text(attainment), "payout": text(payout)}
@@ -268,9 +347,9 @@ class Result:
         else:
             kpis = {k.name: {"value": text(k.value), "plan": text(k.plan),
                              "attainment": text(k.attainment), "payout": text(k.payout)}
-                    for k in self._kpis.values()}
+                    for k in known.values()}
         lines = [(line.payment, line.kpi, line.share, line.factor, line.band_text, line.amount,
-                  line.gate) for line in self._lines] if self._lines is not None else \
+                  line.gate) for line in lines_known] if lines_known is not None else \
             [(payment, kpi, share, factor, band_text, amount, gate)
              for payment, kpi, share, factor, _band, band_text, _curve, amount, gate
              in self._line_figures()]
@@ -284,12 +363,14 @@ class Result:
                  "band": band_text, "amount": text(amount), "gate": gate}
                 for payment, kpi, share, factor, band_text, amount, gate in lines
             ],
-            "components": {name: text(value) for name, value in self.components.items()},
+            "components": {name: text(value) for name, value in zip(
+                self.info.layout.pays, self.component_amounts(), strict=True)},
             "total": text(self.total),
-            "notes": list(self.notes),
-        } | ({"team_values": {k: text(v) for k, v in self.team_values.items()}}
-             if self.team_values else {}) | (
-            {"deals": [line.to_dict() for line in self.deals]} if self.deals else {})
+            "notes": list(more.notes or ()) if more is not None else [],
+        } | ({"team_values": {k: text(v) for k, v in more.team_values.items()}}
+             if more is not None and more.team_values else {}) | (
+            {"deals": [line.to_dict() for line in more.deals]}
+            if more is not None and more.deals else {})
 
 
 _ZERO = Decimal(0)

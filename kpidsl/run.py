@@ -123,6 +123,9 @@ class Run:
     # every item's `extra` has the same keys in the same order (one CSV file: its header
     # says them), so a CSV of the results can be written from its first row on
     uniform_extra: bool = False
+    # one CSV file of a scheme whose rows stream, in Python: the renderers may write it
+    # by kpidsl/fused.py's loop instead of consuming `items` (a fused.Source)
+    fused: Any = None
 
     def __iter__(self) -> Iterator[Evaluated]:
         return self.items
@@ -256,8 +259,16 @@ def evaluate_files(ruleset: Ruleset, paths: Iterable[str | Path],
             if on_done is not None:
                 on_done()
 
+    fused = None
+    if native is None and chosen == "python" and len(readers) == 1 and keep is None \
+            and not facts.grade and readers[0].format == "csv" and not readers[0].partial:
+        from .fused import Source, fusable
+
+        if fusable(ruleset) is not None:
+            fused = Source(ruleset, readers[0], counts, record, warn, on_row, on_done,
+                           month)
     return Run(ruleset, results(), failures, counts, native,
-               uniform_extra=len(readers) == 1 and readers[0].format == "csv")
+               uniform_extra=len(readers) == 1 and readers[0].format == "csv", fused=fused)
 
 
 def _sources_run(ruleset: Ruleset, paths: list[Any], facts: FactsOptions, *,

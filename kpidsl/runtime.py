@@ -21,11 +21,20 @@ import decimal
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import partial
+from typing import Any
 
-from .evaluator import EvaluatorOutput
 
-# What evaluators return, built from one tuple of its fields (kpidsl/evaluator.py).
-output = partial(tuple.__new__, EvaluatorOutput)
+def __getattr__(name: str) -> Any:
+    """`output`: what evaluators return, built from one tuple of its fields
+    (kpidsl/evaluator.py). Made when an evaluator first asks for it, so that `kpidsl check`,
+    which reads CONTEXT, does not import the evaluator's contract (a NamedTuple and two
+    dataclasses, each an `exec`)."""
+    if name == "output":
+        from .evaluator import EvaluatorOutput
+
+        made = globals()["output"] = partial(tuple.__new__, EvaluatorOutput)
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 CONTEXT = decimal.Context(
     prec=34,

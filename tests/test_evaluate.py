@@ -111,6 +111,73 @@ def test_evaluate_many_reports_bad_rows_and_keeps_the_rest() -> None:
     assert [(e, d[0].code) for e, _r, d in failures] == [("b", "KPI501")]
 
 
+DECIMAL_FACTS = {"revenue": Decimal("3300000"), "avg_check": Decimal("142500"),
+                 "conversion": Decimal("0.021"), "calls": Decimal(950)}
+
+
+def _events(rows: object) -> list[tuple[str, str]]:
+    """Results and failures in the order the caller sees them."""
+    events: list[tuple[str, str]] = []
+    for result in B2B.evaluate_many(rows, on_error=lambda e, _r, d: events.append(  # type: ignore[arg-type]
+            (e, d[0].code))):
+        events.append((result.employee, str(result.to_dict())))
+    return events
+
+
+@pytest.mark.parametrize("kind", [list, tuple, iter])
+def test_each_bad_row_is_reported_between_the_results_around_it(kind: type) -> None:
+    """A list is computed in batches; a row that fails or is read by every rule (text, a
+    missing fact) ends a batch, so on_error is called after the results of the rows before
+    it and before those after it: the same events, in the same order, as row by row."""
+    odd = {3: {"revenue": Decimal("NaN")}, 17: {"calls": 950.0}, 18: {"calls": "950"},
+           19: {"calls": None}, 20: {"revenue": Decimal("3300000.5")},
+           39: {"revenue": Decimal("Infinity")}, 40: {"grade": "senior"}}
+    rows = [{"employee": f"e{i}", **DECIMAL_FACTS, **odd.get(i, {})} for i in range(60)]
+    del rows[25]["calls"]
+    one_by_one = [event for row in rows for event in _events([row])]
+    assert _events(kind(rows)) == one_by_one
+    codes = {e: text for e, text in one_by_one if text.startswith("KPI")}
+    assert codes == {"e3": "KPI501", "e17": "KPI501", "e19": "KPI502", "e25": "KPI502",
+                     "e39": "KPI501", "e40": "KPI606"}
+
+
+def test_a_batch_gives_the_caller_its_context_between_results() -> None:
+    import decimal
+
+    rows = [{"employee": f"e{i}", **DECIMAL_FACTS} for i in range(50)]
+    with decimal.localcontext() as caller:
+        caller.prec = 5
+        for result in B2B.evaluate_many(rows):
+            assert decimal.getcontext() is caller
+            assert result.total == Decimal("119800.00")
+
+
+def test_a_result_keeps_the_facts_it_was_computed_from() -> None:
+    """A dict row's facts are read once: changing the row afterwards changes no result, and
+    a result's facts are the scheme's facts only."""
+    rows = [{"employee": f"e{i}", "name": "x", **DECIMAL_FACTS} for i in range(20)]
+    results = list(B2B.evaluate_many(rows))
+    before = [r.to_dict() for r in results]
+    for row in rows:
+        row["revenue"] = Decimal(0)
+    assert [r.to_dict() for r in results] == before
+    assert results[0].facts == DECIMAL_FACTS
+    assert results[0].kpis["revenue"].value == Decimal("3300000")
+
+
+def test_kept_results_are_one_tracked_object_each() -> None:
+    """What the cyclic collector traverses at each collection: a result, not its figures
+    (tuples of Decimals and text, untracked at the first collection)."""
+    import gc
+
+    rows = [{"employee": f"e{i}", **DECIMAL_FACTS} for i in range(3000)]
+    gc.collect()
+    before = len(gc.get_objects())
+    kept = list(B2B.evaluate_many(rows))
+    gc.collect()
+    assert len(gc.get_objects()) - before <= len(kept) + 100
+
+
 def test_pro_rata_adds_up_exactly() -> None:
     assert pro_rata([Decimal(900), Decimal(450)], Decimal(900)) == [Decimal(600), Decimal(300)]
     scaled = pro_rata([Decimal(500)] * 3, Decimal("1000.00"))

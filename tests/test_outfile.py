@@ -92,6 +92,7 @@ def test_check_output_names_the_input_it_matched(tmp_path: Path) -> None:
 
 def test_a_failure_mid_file_leaves_the_old_file(work: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpidsl import fused
     from kpidsl.cli.render import csvfile
 
     target = work / "out.csv"
@@ -104,6 +105,17 @@ def test_a_failure_mid_file_leaves_the_old_file(work: Path,
 
     for name in ("write_csv", "write_rows"):  # rows as dictionaries, or made cells
         monkeypatch.setattr(csvfile, name, breaking(getattr(csvfile, name)))
+    real_fused = fused.write_results
+
+    def broken_fused(source, fmt, stream):  # type: ignore[no-untyped-def]
+        class Breaking:  # the fused loop (one CSV file): Ctrl-C after the first line
+            def write(self, text: str) -> None:
+                stream.write(text)
+                if "\n" in text:
+                    raise KeyboardInterrupt
+        real_fused(source, fmt, Breaking())
+
+    monkeypatch.setattr(fused, "write_results", broken_fused)
     code, _out, err = run("eval", work / "s.kpi", work / "f.csv", "--format", "csv",
                           "-o", target)
     assert code == 130 and err.endswith("interrupted\n")

@@ -293,3 +293,68 @@ def test_auto_picks_duckdb_above_the_crossover_on_a_file_duckdb_reads(tmp_path: 
     assert choose_engine(ruleset, [large]) == "duckdb"
     assert choose_engine(ruleset, [large, small]) == "python"  # joined: the Python reader
     assert choose_engine(kpidsl.load(RULESETS / "hunter.kpi"), [large]) == "python"  # grades
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=2**62))
+def test_thousands_groups_in_sql_are_pythons(value: int) -> None:
+    """`grouped` writes the groups by integer division below 10**12, format() above."""
+    from kpidsl.sql.native import grouped
+
+    found = duckdb.connect().execute(f"SELECT {grouped(f'CAST({value} AS BIGINT)')}").fetchone()
+    assert found is not None and found[0] == format(value, ",")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_long_table_of_large_and_negative_amounts_is_the_renderers(tmp_path: Path,
+                                                                     lang: str) -> None:
+    """Amounts of every size the groups are written for (up to 12 integer digits of a fact)
+    and below zero, in the lines SQL writes past the first 1 000 rows."""
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text("scheme s\n fact revenue money\n fact target money\n"
+                      "pay delta = revenue - target\n"
+                      "pay share = revenue × 0.006\n", encoding="utf-8")
+    rng = random.Random(5)
+    rows = [[f"e{i}", f"{rng.randrange(0, 10 ** rng.randrange(1, 15)) / 100:.2f}",
+             str(rng.randrange(0, 10 ** rng.randrange(1, 13)))] for i in range(1_400)]
+    facts = _write(tmp_path / "f.csv", rows, header="employee,revenue,target")
+    assert _native(scheme, facts)
+    code, out, err = _same(scheme, facts, "table", "--lang", lang)
+    assert code == 0 and "1400" in err
+    tail = out.splitlines()[1_010:1_400]  # lines SQL wrote: negative and 10-digit amounts
+    assert any(" -" in line for line in tail)
+    assert any(len(line.split("  ")[-1].strip()) >= 16 for line in tail)
+
+
+def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """Without --engine, auto: a results table of a large plain file is written by DuckDB;
+    formats with every KPI's details, a leaderboard and a short file by the Python engine;
+    the output is the Python engine's byte for byte either way."""
+    import kpidsl.sql.native as native
+    from kpidsl.sql.engine import CROSSOVER_ROWS
+
+    seen: list[bool] = []
+    real = native.native_run
+
+    def spy(*args: object, **kwargs: object) -> object:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(found is not None)
+        return found
+
+    monkeypatch.setattr(native, "native_run", spy)
+    rng = random.Random(9)
+    large = _write(tmp_path / "large.csv", _rows(CROSSOVER_ROWS + 500, rng))
+    small = _write(tmp_path / "small.csv", _rows(50, rng))
+    for facts, extra, used in ((large, ["--format", "table"], [True]),
+                               (large, ["--format", "csv"], []),
+                               (large, ["--rank", "total"], []),
+                               (small, ["--format", "table"], [])):
+        seen.clear()
+        result = CliRunner().invoke(main, ["eval", str(B2B), str(facts), *extra],
+                                    catch_exceptions=False)
+        assert (result.exit_code, result.stdout, result.stderr) == \
+            _eval(B2B, facts, extra[1] if extra[0] == "--format" else "table", "python",
+                  *([] if extra[0] == "--format" else extra))
+        assert seen == used, extra

@@ -42,12 +42,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..diagnostics import Diagnostic, KpiError
-from ..run import FactsOptions
 
 if TYPE_CHECKING:
     from ..api import Ruleset
     from ..forecast import Pace
-    from ..run import Counts, RowFailure, Run
+    from ..run import Counts, FactsOptions, RowFailure, Run
+
+
+def __getattr__(name: str) -> Any:
+    """`FactsOptions`, imported with the run layer when a command reads facts (`kpidsl
+    check` reads none: the run layer stays out of its start-up)."""
+    if name == "FactsOptions":
+        from ..run import FactsOptions
+
+        return FactsOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 OK = 0
 FINDINGS = 1
@@ -162,6 +171,7 @@ def facts_options(function: F) -> F:
                                              f"{flag} {example}", param_hint=flag)
                 bound.setdefault(name.strip(), []).append(path.strip())
             return tuple((k, tuple(v)) for k, v in bound.items())
+        from ..run import FactsOptions
 
         options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row,
                                locale, percent, keep_totals,
@@ -299,7 +309,8 @@ def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions
     return evaluate_files(ruleset, paths, facts, month=month, only=only,
                           on_failure=report_failure if report else None,
                           on_warning=report_warning if report else None,
-                          on_row=meter.tick if meter else None,
+                          # a bar that is not drawn is no call a row (kpidsl/fused.py)
+                          on_row=meter.tick if meter and meter.enabled else None,
                           on_done=meter.close if meter else None, engine=engine,
                           period=period)
 

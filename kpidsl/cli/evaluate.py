@@ -44,9 +44,10 @@ from .render import ResultsFormat, wrote_text
 @click.option("--limit", type=click.IntRange(min=1), default=None, metavar="N",
               help="Table: the top N and bottom N by total only, saying how many are left "
                    "out.")
-@click.option("--engine", type=click.Choice(["python", "duckdb", "auto"]), default="python",
+@click.option("--engine", type=click.Choice(["python", "duckdb", "auto"]), default="auto",
               show_default=True, help="Compute payments in Python or in embedded DuckDB "
-              "(the same results; docs/sql.md); auto: DuckDB for large files.")
+              "(the same output, byte for byte; docs/sql.md); auto: DuckDB for a results "
+              "table of a large CSV or Parquet file, Python otherwise.")
 @month_option
 @forecast_options
 @lang_option
@@ -99,6 +100,11 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
                 workbook = sink
             else:
                 stream = sink
+        if engine == "auto" and not (fmt is ResultsFormat.TABLE and limit is None
+                                     and rank_by is None and pace is None):
+            # details of every KPI, leaderboards, forecasts: the Python engine computes them
+            # anyway, and faster alone (docs/sql.md, `--engine auto`)
+            engine = "python"
         run = run_facts(scheme, facts_paths, facts, month=month,
                         progress=not streams_to_terminal, engine=engine, period=plan.period)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,

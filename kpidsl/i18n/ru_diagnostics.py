@@ -384,6 +384,16 @@ MESSAGES: dict[str, Table] = {
         ("the scheme ends too early; expected {expected:expected}",
          "схема обрывается раньше времени; ожидается: {expected}"),
         ("the scheme ends too early", "схема обрывается раньше времени"),
+        ("the {statement} statement ends too early: '{word}' on line {line} begins the next "
+         "one; expected {expected:expected}",
+         "объявление {statement} обрывается раньше времени: '{word}' в строке {line} начинает "
+         "следующее; ожидается: {expected}"),
+        ("the {statement} statement ends too early: '{word}' on line {line} begins the next "
+         "one",
+         "объявление {statement} обрывается раньше времени: '{word}' в строке {line} начинает "
+         "следующее"),
+        ("finish the statement, or remove what is left over at its end",
+         "допишите объявление или уберите то, что осталось в его конце"),
         ("unexpected {token:token}; expected {expected:expected}",
          "здесь не может стоять {token}; ожидается: {expected}"),
         ("unexpected {token:token}", "здесь не может стоять {token}"),

@@ -126,6 +126,12 @@ class CsvRenderer(Renderer):
             write_excel_csv(self.out.text, people_columns(ruleset, extra, self.lang), rows,
                             self.lang)
             return
+        fused = getattr(items, "fused", None)
+        if fused is not None:  # one CSV file: read, evaluated and written in one loop
+            from ...fused import write_results
+
+            write_results(fused, "csv", self.out.text)
+            return
         if getattr(items, "uniform_extra", False):  # every row has the first row's columns
             items = iter(items)
             first = next(items, None)

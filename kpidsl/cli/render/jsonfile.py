@@ -46,6 +46,12 @@ class JsonRenderer(Renderer):
         write_json(self.out.text, items)
 
     def results(self, ruleset: Ruleset, items: Iterable[Evaluated]) -> None:
+        fused = getattr(items, "fused", None)
+        if fused is not None:  # one CSV file: read, evaluated and written in one loop
+            from ...fused import write_results
+
+            write_results(fused, self.name, self.out.text)
+            return
         self.items(result_dict(i) for i in items)
 
     def leaderboard(self, ruleset: Ruleset, items: list[Evaluated], by: str) -> None:
