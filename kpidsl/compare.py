@@ -143,8 +143,11 @@ def changes(old: Result, new: Result) -> list[Change]:
 
 
 def compare(old: Ruleset, new: Ruleset, rows: Iterable[FactRow | dict[str, Any]], *,
-            grade: str | None = None, month: int | None = None) -> Comparison:
-    """Both schemes over the same facts; a row either scheme cannot compute is a problem."""
+            grade: str | None = None, month: int | None = None,
+            new_rows: Iterable[FactRow | dict[str, Any]] | None = None) -> Comparison:
+    """Both schemes over the same facts; a row either scheme cannot compute is a problem.
+    `new_rows`: the new scheme's own facts, paired by employee (a scheme with sources
+    computes its facts, a per-deal payment among them, from the exports by its own rules)."""
     rows = list(rows)
     comparison = Comparison(old.label, new.label)
 
@@ -152,10 +155,11 @@ def compare(old: Ruleset, new: Ruleset, rows: Iterable[FactRow | dict[str, Any]]
         comparison.problems.append((employee, row, diagnostics))
 
     olds = list(old.evaluate_many(rows, grade, month=month, on_error=problem))
-    news = list(new.evaluate_many(rows, grade, month=month, on_error=problem))
-    by_key = {(r.row, r.employee): r for r in news}
+    news = list(new.evaluate_many(rows if new_rows is None else list(new_rows), grade,
+                                  month=month, on_error=problem))
+    by_key = {(r.row if new_rows is None else 0, r.employee): r for r in news}
     for before in olds:
-        after = by_key.get((before.row, before.employee))
+        after = by_key.get((before.row if new_rows is None else 0, before.employee))
         if after is not None:
             comparison.rows.append(Row(before.employee, after.grade, before, after,
                                        changes(before, after)))

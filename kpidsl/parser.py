@@ -87,12 +87,50 @@ def parse_tree(source: SourceFile, text: str, limit: int = MAX_SYNTAX_ERRORS
         try:
             return parser().parse(text), diagnostics, False
         except lark.exceptions.UnexpectedInput as exc:
-            diagnostics.append(_syntax_diagnostic(exc, source))
-            blanked = _blank_statement(text, getattr(exc, "pos_in_stream", None) or 0)
+            offset = getattr(exc, "pos_in_stream", None) or 0
+            unfinished = _unfinished_before(text, offset, source)
+            if unfinished is not None:  # blame the statement that swallowed the keyword
+                diagnostics.append(unfinished[0])
+                offset = unfinished[1]
+            else:
+                diagnostics.append(_syntax_diagnostic(exc, source))
+            blanked = _blank_statement(text, offset)
             if blanked == text:
                 return None, diagnostics, True
             text = blanked
     return None, diagnostics, False
+
+
+def _unfinished_before(text: str, offset: int, source: SourceFile
+                       ) -> tuple[Diagnostic, int] | None:
+    """An error on the word after a statement's first word (`kpi revenue`) where the text
+    before that line ends inside a formula (`= 2% ×`): the formula took `kpi` for a name.
+    Blaming the new statement would blank it and meet the same on the next one: an
+    unfinished formula followed by ten statements gave eleven errors. This gives the one
+    error, at the end of the unfinished statement, and where to blank (its last line)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    match = _STATEMENT_START.match(text, line_start)
+    if match is None or match.end() > offset or text[match.end():offset].strip():
+        return None
+    before = text[:line_start]
+    try:
+        parser().parse(before)
+        return None
+    except lark.exceptions.UnexpectedToken as exc:
+        if exc.token.type != "$END":
+            return None
+        expected = _expected_words(exc.expected, _statement_at(before, line_start) == "curve")
+    except lark.exceptions.UnexpectedInput:
+        return None
+    end = len(before.rstrip())
+    word, line = match.group(1), text.count("\n", 0, line_start) + 1
+    message = (f"the {_statement_at(before, end)} statement ends too early: '{word}' on "
+               f"line {line} begins the next one")
+    if expected:
+        message += "; expected " + ", ".join(expected[:8]) + (", ..." if len(expected) > 8
+                                                              else "")
+    return error("KPI001", message, source, source.span(max(end - 1, 0), end),
+                 hint="finish the statement, or remove what is left over at its end"), end - 1
 
 
 def _blank_statement(text: str, offset: int) -> str:

@@ -42,6 +42,8 @@ class FactsOptions:
     keep_totals: bool = False  # read 'Итого' rows as employees
     # `--source deals=FILE`: files of the scheme's sources (kpidsl/sources/), by source
     sources: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # `--split deals=FILE`: credit split files of the scheme's sources, by source
+    splits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def reader(self, path: str | Path, specs: dict[str, Any], *,
                several: bool = False) -> FactsReader:

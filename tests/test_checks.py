@@ -49,6 +49,17 @@ def test_syntax_error_recovery_reports_each_broken_statement() -> None:
     assert [(d.code, d.line) for d in kpidsl.check(text)] == [("KPI002", 4), ("KPI001", 6)]
 
 
+def test_an_unfinished_formula_is_one_error_not_one_a_statement() -> None:
+    """`= 2% ×` then ten statements: the formula swallows `kpi` as a name; the error is the
+    formula's, and the ten statements after it are parsed as written."""
+    rest = "".join(f"kpi k{i}\n  plan 10 RUB\n" for i in range(10))
+    [d] = kpidsl.check(HEADER + "fact revenue money\nconstant rate = 2% ×\n" + rest)
+    assert (d.code, d.line, d.column) == ("KPI001", 5, 20)
+    assert d.message == ("the constant statement ends too early: 'kpi' on line 6 begins the "
+                         "next one; expected a value (a number, 80%, 60_000 RUB, a name or a "
+                         "formula)")
+
+
 def test_bundled_schemes_check_clean() -> None:
     for path in sorted(Path(__file__).parent.parent.glob("rulesets/**/*.kpi")):
         diagnostics = kpidsl.check(path.read_text(encoding="utf-8"), str(path))

@@ -474,7 +474,7 @@ def test_streaming_yields_the_first_row_before_reading_the_file(tmp_path: Path) 
     path.write_text("employee;revenue;deals\n" + body, encoding="utf-8")
     size = path.stat().st_size
     del body
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: a busy machine stretches wall time, not this
     tracemalloc.start()
     try:
         rows = iter(read_facts(path, SPECS))
@@ -486,7 +486,7 @@ def test_streaming_yields_the_first_row_before_reading_the_file(tmp_path: Path) 
         tracemalloc.stop()
     assert isinstance(first, FactRow) and first.values["revenue"] == Decimal("0.50")
     assert size > 4_000_000 and peak < size / 4
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 # ---------------------------------------------------------------------------- hostile corpus

@@ -148,6 +148,10 @@ def facts_options(function: F) -> F:
     @click.option("--source", "sources", multiple=True, metavar="SOURCE=FILE",
                   help="A file of one of the scheme's sources (deal, call, lead exports), "
                        "when its header does not tell: --source deals=july.csv.")
+    @click.option("--split", "splits", multiple=True, metavar="SOURCE=FILE",
+                  help="A file of credit splits for a source: its key, employee and share "
+                       "columns, a row per employee credited with part of a deal (shares "
+                       "of a deal add up to 100 %): --split deals=splits.csv.")
     @click.option("--keep-totals", is_flag=True, default=False,
                   help="Read a totals row ('Итого', 'Total') as an employee instead of "
                        "skipping it with a warning.")
@@ -155,19 +159,24 @@ def facts_options(function: F) -> F:
     def wrapper(*args: Any, mapping: dict[str, str], id_column: str, sheet: str | None,
                 grade: str | None, mapping_file: str | None, header_row: int | None,
                 locale: str | None, percent: str | None, keep_totals: bool,
-                sources: tuple[str, ...] = (), **kwargs: Any) -> Any:
-        bound: dict[str, list[str]] = {}
-        for given in sources:
-            name, sep, path = given.partition("=")
-            if not sep or not name.strip() or not path.strip():
-                raise click.BadParameter(f"'{given}': write SOURCE=FILE, e.g. "
-                                         "--source deals=july.csv", param_hint="--source")
-            bound.setdefault(name.strip(), []).append(path.strip())
+                sources: tuple[str, ...] = (), splits: tuple[str, ...] = (),
+                **kwargs: Any) -> Any:
+        def by_source(values: tuple[str, ...], flag: str,
+                      example: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+            bound: dict[str, list[str]] = {}
+            for given in values:
+                name, sep, path = given.partition("=")
+                if not sep or not name.strip() or not path.strip():
+                    raise click.BadParameter(f"'{given}': write SOURCE=FILE, e.g. "
+                                             f"{flag} {example}", param_hint=flag)
+                bound.setdefault(name.strip(), []).append(path.strip())
+            return tuple((k, tuple(v)) for k, v in bound.items())
         from ..run import FactsOptions
 
         options = FactsOptions(dict(mapping), id_column, sheet, grade, mapping_file, header_row,
                                locale, percent, keep_totals,
-                               tuple((k, tuple(v)) for k, v in bound.items()))
+                               by_source(sources, "--source", "deals=july.csv"),
+                               by_source(splits, "--split", "deals=splits.csv"))
         return function(*args, facts=options, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -99,11 +99,19 @@ def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptio
     after, _month = load_scheme(new, when, month_number(month), strict=False)
     check_grade(before, facts.grade)
     check_grade(after, facts.grade)
+    from ..sources.run import has_sources
+
     failures: list[RowFailure] = []
-    rows = read_rows(_union_specs(before, after), facts_paths, facts, failures=failures,
-                     on_failure=report_failure)
+    new_rows = None
+    if has_sources(before) or has_sources(after):  # each scheme reads the exports its way
+        rows = _scheme_rows(before, facts_paths, facts, chosen, period, failures)
+        new_rows = _scheme_rows(after, facts_paths, facts, chosen, period, failures)
+    else:
+        rows = read_rows(_union_specs(before, after), facts_paths, facts, failures=failures,
+                         on_failure=report_failure)
     files = {(r.row, r.employee): r.file for r in rows}
-    comparison = compare(before, after, rows, grade=facts.grade, month=chosen)
+    comparison = compare(before, after, rows, grade=facts.grade, month=chosen,
+                         new_rows=new_rows)
     comparison.old_name = Path(before.checked.source.name).name  # the version picked, if any
     comparison.new_name = Path(after.checked.source.name).name
     for employee, row, diagnostics in comparison.problems:
@@ -114,6 +122,61 @@ def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptio
     ResultsFormat(output_format).renderer(Output(stream), lang).comparison(comparison, before,
                                                                           after)
     return failures
+
+
+def _scheme_rows(scheme: Any, paths: tuple[str, ...], facts: FactsOptions, month: int | None,
+                 period: str | None, failures: list[Any]) -> list[Any]:
+    """One scheme's facts of every employee: from its sources (kpidsl eval's reading, its
+    per-deal payments walked by its own tiers), else from the facts files; a problem both
+    schemes meet is reported once."""
+    from ..run import Counts, read_rows
+    from ..sources.run import has_sources, source_items
+    from .render import diagnostics_text
+
+    seen = {(f.file, f.row, f.diagnostics[0].message if f.diagnostics else "")
+            for f in failures}
+
+    def once(failure: Any) -> None:
+        key = (failure.file, failure.row,
+               failure.diagnostics[0].message if failure.diagnostics else "")
+        if key not in seen:
+            seen.add(key)
+            report_failure(failure)
+
+    mine: list[Any] = []
+    if not has_sources(scheme):
+        rows = read_rows(scheme.fact_specs, paths, facts, failures=mine, on_failure=once)
+    else:
+        if month is None and period:
+            month = int(period.split("-")[1])
+        rows = [item.row for item in source_items(
+            scheme, [Path(p) for p in paths], facts, month=month, only=None, period=period,
+            failures=mine, on_failure=once,
+            warn=lambda found: click.echo(diagnostics_text(found), err=True),
+            counts=Counts())]
+    failures += [f for f in mine if f not in failures]
+    return rows
+
+
+def _target_rows(scheme: Any, paths: tuple[str, ...], facts: FactsOptions, vary: str,
+                 month: int | None, period: str | None) -> list[Any]:
+    """The facts `target` starts from: the facts files, or for a scheme with sources what
+    `kpidsl eval` computes from the exports. A fact a per-deal payment is walked on cannot
+    vary: its deals, and so the payment, would stay as they are (KPI627)."""
+    from ..diagnostics import KpiError, error
+    from ..run import read_rows
+    from ..sources.run import has_sources, source_plan
+
+    if not has_sources(scheme):
+        return read_rows(scheme.fact_specs, paths, facts, on_failure=report_failure)
+    for pay in source_plan(scheme).pays.values():
+        if vary in (pay.kpi, pay.fact):
+            raise KpiError([error(
+                "KPI627", f"'{vary}' is computed from the exports and paid deal by deal "
+                f"(payment '{pay.payment}'): a new value of it would leave the deals, and so "
+                "the payment, as they are", hint="vary another fact, or evaluate an export "
+                "with the deals in mind")])
+    return _scheme_rows(scheme, paths, facts, month, period, [])
 
 
 @click.command("target")
@@ -148,7 +211,6 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
     from ..diagnostics import KpiError, did_you_mean, error
     from ..facts import FactValueError, parse_value
     from ..goalseek import seek
-    from ..run import read_rows
     from ..source import SourceFile
     from ..units import Unit
     from .render.base import Output
@@ -159,7 +221,7 @@ def target_command(ruleset: str, facts_paths: tuple[str, ...], employee: str, ea
         amount = parse_value(earn, Unit.MONEY)
     except FactValueError as exc:
         fail(f"--earn: {exc}")
-    rows = read_rows(scheme.fact_specs, facts_paths, facts, on_failure=report_failure)
+    rows = _target_rows(scheme, facts_paths, facts, vary, chosen, period)
     found = [r for r in rows if r.employee == employee]
     if not found:
         hint = did_you_mean(employee, [r.employee for r in rows])

@@ -384,6 +384,16 @@ MESSAGES: dict[str, Table] = {
         ("the scheme ends too early; expected {expected:expected}",
          "схема обрывается раньше времени; ожидается: {expected}"),
         ("the scheme ends too early", "схема обрывается раньше времени"),
+        ("the {statement} statement ends too early: '{word}' on line {line} begins the next "
+         "one; expected {expected:expected}",
+         "объявление {statement} обрывается раньше времени: '{word}' в строке {line} начинает "
+         "следующее; ожидается: {expected}"),
+        ("the {statement} statement ends too early: '{word}' on line {line} begins the next "
+         "one",
+         "объявление {statement} обрывается раньше времени: '{word}' в строке {line} начинает "
+         "следующее"),
+        ("finish the statement, or remove what is left over at its end",
+         "допишите объявление или уберите то, что осталось в его конце"),
         ("unexpected {token:token}; expected {expected:expected}",
          "здесь не может стоять {token}; ожидается: {expected}"),
         ("unexpected {token:token}", "здесь не может стоять {token}"),
@@ -842,6 +852,12 @@ MESSAGES: dict[str, Table] = {
         ("write one JSON object per employee", "пишите по одному объекту JSON на сотрудника"),
     ),
     "KPI507": (
+        ("source '{name}': the export has a share column {column} and --split gives a split "
+         "file: the shares would be said twice",
+         "источник '{name}': в выгрузке есть столбец долей {column}, и --split даёт файл "
+         "долей: доли были бы указаны дважды"),
+        ("give the shares once: in the export's share column or in the split file",
+         "укажите доли один раз: в столбце долей выгрузки или в файле долей"),
         ("the facts file is empty", "файл фактов пуст"),
         ("export a header row and a row per employee",
          "выгрузите строку заголовков и по строке на сотрудника"),
@@ -1058,6 +1074,16 @@ MESSAGES: dict[str, Table] = {
     "KPI542": (
         ("--source {name}=…: the scheme has no source '{name2}'",
          "--source {name}=…: в схеме нет источника '{name2}'"),
+        ("--split {name}=…: the scheme has no source '{name2}'",
+         "--split {name}=…: в схеме нет источника '{name2}'"),
+        ("--split {name}=…: source '{name2}' names no key column or no share column, so a "
+         "split file's deals and shares cannot be read",
+         "--split {name}=…: в источнике '{name2}' не указан столбец ключа или столбец долей, "
+         "поэтому сделки и доли файла долей не прочитать"),
+        ("say them in the source: key column {key}  share column {share} (the split "
+         "file's columns)",
+         "добавьте в источник: key column {key}  share column {share} (столбцы файла "
+         "долей)"),
         ("its sources: {names}", "её источники: {names}"),
         ("{path}: its header fits sources {names}",
          "{path}: его заголовок подходит к источникам {names}"),
@@ -1076,6 +1102,8 @@ MESSAGES: dict[str, Table] = {
         ("choose the period: --period {period}", "выберите период: --period {period}"),
     ),
     "KPI544": (
+        ("deal '{deal}': employee '{name}' is credited twice (rows {a} and {b})",
+         "сделка '{deal}': сотрудник '{name}' указан дважды (строки {a} и {b})"),
         ("deal '{deal}': the shares add up to {total} % ({listed}), not 100 %",
          "сделка '{deal}': доли в сумме дают {total} % ({listed}), а не 100 %"),
         ("deal '{deal}': its rows give different {field} ({values}); each row of a split "
@@ -1215,6 +1243,12 @@ MESSAGES: dict[str, Table] = {
          "пишите по одной дате в строке, например 2025-05-01 (или 2025-11-01 working)"),
     ),
     "KPI627": (
+        ("'{fact}' is computed from the exports and paid deal by deal (payment '{pay}'): a new "
+         "value of it would leave the deals, and so the payment, as they are",
+         "'{fact}' вычисляется по выгрузкам и платится по сделкам (выплата '{pay}'): его "
+         "новое значение не изменит ни сделок, ни выплаты"),
+        ("vary another fact, or evaluate an export with the deals in mind",
+         "меняйте другой факт или рассчитайте выгрузку с задуманными сделками"),
         ("'{fact}' is not a fact of scheme '{scheme}' (grade {grade})",
          "'{fact}' — не факт схемы '{scheme}' (грейд {grade})"),
         ("'{fact}' is not a fact of scheme '{scheme}'", "'{fact}' — не факт схемы '{scheme}'"),

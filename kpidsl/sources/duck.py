@@ -43,6 +43,8 @@ _AGG = {"total": "SUM({x})", "min": "MIN({x})", "max": "MAX({x})",
 class Collecting(Stage):
     """The Python stage's reading, failures and splits, with the good rows kept for DuckDB."""
 
+    SPILL = None  # the rows are kept for DuckDB anyway: nothing to gain by spilling
+
     def __init__(self, plan: SourcePlan, period: tuple[dt.datetime, dt.datetime] | None):
         super().__init__(plan, period)
         self.rows: dict[str, list[tuple[int, SourceRow]]] = {}

@@ -508,6 +508,8 @@ class Native:
         # text cannot break a tie the number leaves): a narrower sort key
         order = "date, knum, file, row" if not found[2] else \
             "date, knum NULLS LAST, key, file, row"
+        if sum(n.name == pay.source for n in self.files) == 1:
+            order = order.replace("file, ", "")  # one file: its rows break every tie
         k = int(found[0] or 0)
         bounds: dict[str, list[Decimal | None]] = {}
         made: dict[Decimal, list[Decimal | None]] = {}  # by plan: most share one
@@ -526,7 +528,10 @@ class Native:
             raise Unusual("credits, bounds or rates too fine for integer units")
         unit = 10 ** k
         where_sql = (f"{in_period(self.period)} AND {where} AND {credit} IS NOT NULL")
-        units = [[None if b is None else int(b * unit) for b in mine] for mine in bounds.values()]
+        # in units once a plan, not once an employee (100 000 employees of one plan: 1.5 s)
+        by_plan = {id(mine): [None if b is None else int(b * unit) for b in mine]
+                   for mine in made.values()}
+        units = [by_plan[id(mine)] for mine in bounds.values()]
         rates = [int(t.rate * 10 ** r) for t in pay.tiers]
         minimum = pay.minimum
         lift_shift, minimum_units = 0, 0
@@ -567,7 +572,9 @@ class Native:
                       rates: list[int], shift: int, lift_shift: int, minimum: int,
                       ) -> dict[str, tuple[int, int, bool]]:
         """The deals in order from DuckDB (employee ordinal, credit in units, a key number
-        when there is a minimum), the sums from kpidsl/sources/running.py."""
+        when there is a minimum), the sums from kpidsl/sources/running.py. (Sorting by the
+        employee's name instead, with each one's count from a GROUP BY in the same order,
+        spares the join but took 1.31 s where this took 0.86 s at 900 000 deals.)"""
         import numpy as np
 
         keyed = ", dense_rank() OVER (ORDER BY v.key) AS kid" if pay.minimum is not None else ""

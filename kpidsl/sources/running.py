@@ -51,8 +51,7 @@ def rounding_units(np: Any, x: Any, shift: int, mode: str) -> Any:
     if shift <= 0:
         return x * (10 ** -shift)
     m = 10 ** shift
-    a = np.abs(x)
-    q, r = a // m, a % m
+    q, r = np.divmod(np.abs(x), m)
     more = {"half up": 2 * r >= m, "half down": 2 * r > m,
             "half even": (2 * r > m) | ((2 * r == m) & (q % 2 == 1)),
             "down": np.zeros_like(r, dtype=bool), "up": r > 0,

@@ -30,7 +30,14 @@ MODES = {"half up": decimal.ROUND_HALF_UP, "half even": decimal.ROUND_HALF_EVEN,
          "floor": decimal.ROUND_FLOOR}
 
 
-@dataclass(frozen=True)
+# Slice, DealLine and Deal are frozen dataclasses whose __init__ sets the attributes as one
+# dict: a frozen dataclass's own __init__ sets each through object.__setattr__, which took
+# 5.6 µs a DealLine (half the walk of a deal); this takes 1.4 µs. Equality, hashing, repr
+# and dataclasses.replace are the dataclass's.
+_SET = object.__setattr__
+
+
+@dataclass(frozen=True, init=False)
 class Slice:
     """The part of a deal's credit inside one tier, and what it pays there."""
 
@@ -40,8 +47,13 @@ class Slice:
     rate: Decimal
     amount: Decimal  # credit × rate, exact
 
+    def __init__(self, tier: int, tier_text: str, credit: Decimal, rate: Decimal,
+                 amount: Decimal) -> None:
+        _SET(self, "__dict__", {"tier": tier, "tier_text": tier_text, "credit": credit,
+                                "rate": rate, "amount": amount})
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class DealLine:
     """One deal of one employee's per-deal payment: a line of the statement.
 
@@ -70,6 +82,18 @@ class DealLine:
     # what `with a minimum of` added: the line pays the minimum, its slices pay `exact`
     lifted: Decimal = Decimal(0)
 
+    def __init__(self, payment: str, employee: str, source: str, key: str, date: dt.datetime,
+                 file: str, row: int, credit: Decimal, share: Decimal | None, before: Decimal,
+                 after: Decimal, attainment_before: Decimal | None,
+                 attainment_after: Decimal | None, slices: tuple[Slice, ...], exact: Decimal,
+                 amount: Decimal, lifted: Decimal = Decimal(0)) -> None:
+        _SET(self, "__dict__", {
+            "payment": payment, "employee": employee, "source": source, "key": key,
+            "date": date, "file": file, "row": row, "credit": credit, "share": share,
+            "before": before, "after": after, "attainment_before": attainment_before,
+            "attainment_after": attainment_after, "slices": slices, "exact": exact,
+            "amount": amount, "lifted": lifted})
+
     def to_dict(self) -> dict[str, object]:
         def text(value: Decimal | None) -> str | None:
             return None if value is None else format(value, "f")
@@ -87,7 +111,7 @@ class DealLine:
         } | ({"minimum_added": text(self.lifted)} if self.lifted else {})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Deal:
     """A deal as the walk needs it; `order` is its place in the total order."""
 
@@ -98,6 +122,11 @@ class Deal:
     row: int
     credit: Decimal
     share: Decimal | None
+
+    def __init__(self, order: tuple[object, ...], key: str, date: dt.datetime, file: str,
+                 row: int, credit: Decimal, share: Decimal | None) -> None:
+        _SET(self, "__dict__", {"order": order, "key": key, "date": date, "file": file,
+                                "row": row, "credit": credit, "share": share})
 
 
 _KEY_STEP = Decimal("1e-10")
@@ -122,7 +151,9 @@ def order_key(date: dt.datetime, key: str, file_index: int, row: int) -> tuple[o
     """Date, then key (numbers by value, then as written, before other text), then where the
     row is: a total order, the same as DuckDB's ORDER BY date, number NULLS LAST, key, file,
     row (kpidsl/sources/duck.py)."""
-    number = key_number(key)
+    # a key of digits alone (most CRMs' ids) is its value: the same order, without parsing
+    number: object = int(key) if key.isdigit() and key.isascii() and len(key) <= 27 \
+        else key_number(key)
     return (date, (0, number, key) if number is not None else (1, key), file_index, row)
 
 
@@ -141,37 +172,49 @@ def walk(plan: PayPlan, employee: str, deals: list[Deal], plan_value: Decimal | 
         lines = []
         running = Decimal(0)
         lifts: dict[str, list[Decimal]] = {}  # key → [credit so far, minimum added so far]
+        rounding, minimum = MODES[mode], plan.minimum
+        shown = CONTEXT.copy()  # attainments as shown: 34 significant digits
+        attained = scale is not None and bool(scale)
+        # a deal's attainment before is the one after the deal before it: one division a deal
+        reached = shown.divide(running, scale) if attained else None  # type: ignore[arg-type]
+        numbered = tuple(enumerate(bounds, start=1))
         for deal in sorted(deals, key=lambda d: d.order):
-            before, after = running, running + deal.credit
-            low, high = min(before, after), max(before, after)
-            sign = 1 if deal.credit >= 0 else -1
+            credit = deal.credit
+            before, after = running, running + credit
+            if credit >= 0:
+                low, high, sign = before, after, 1
+            else:
+                low, high, sign = after, before, -1
             slices = []
-            for index, (lower, upper, tier) in enumerate(bounds, start=1):
-                start = low if lower is None else max(low, lower)
-                end = high if upper is None else min(high, upper)
+            exact = Decimal(0)
+            for index, (lower, upper, tier) in numbered:
+                start = low if lower is None or low >= lower else lower
+                end = high if upper is None or high <= upper else upper
                 if end > start:
-                    part = (end - start) * sign
+                    part = end - start if sign > 0 else start - end
                     slices.append(Slice(index, tier.text, part, tier.rate, part * tier.rate))
             if sign < 0:
                 slices.reverse()  # walking back down: the highest tier first
-            exact = sum((s.amount for s in slices), Decimal(0))
+            for piece in slices:
+                exact += piece.amount
             running = after
-            attained = (None, None) if scale is None or not scale else \
-                _attainments(before, after, scale)
-            amount = exact.quantize(step, rounding=MODES[mode], context=CONTEXT) + 0
+            attained_before = reached
+            if attained:
+                reached = shown.divide(after, scale)  # type: ignore[arg-type]
+            amount = exact.quantize(step, rounding=rounding, context=CONTEXT) + 0
             lifted = Decimal(0)
-            if plan.minimum is not None:
+            if minimum is not None:
                 seen = lifts.setdefault(deal.key, [Decimal(0), Decimal(0)])
-                seen[0] += deal.credit
-                if deal.credit > 0 and amount < plan.minimum:
-                    lifted = plan.minimum - amount
-                elif deal.credit < 0 and seen[0] <= 0 and seen[1]:
+                seen[0] += credit
+                if credit > 0 and amount < minimum:
+                    lifted = minimum - amount
+                elif credit < 0 and seen[0] <= 0 and seen[1]:
                     lifted = -seen[1]  # the deal reversed in full: its minimum goes too
                 seen[1] += lifted
                 amount += lifted
             lines.append(DealLine(plan.payment, employee, plan.source, deal.key, deal.date,
-                                  deal.file, deal.row, deal.credit, deal.share, before, after,
-                                  attained[0], attained[1], tuple(slices), exact, amount,
+                                  deal.file, deal.row, credit, deal.share, before, after,
+                                  attained_before, reached, tuple(slices), exact, amount,
                                   lifted))
     return lines
 

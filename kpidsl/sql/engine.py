@@ -182,12 +182,14 @@ def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
         yield {k: ("" if v is None else v) for k, v in row.items()}
 
 
-# Above this many rows DuckDB is faster end to end (`--engine auto`), on a file DuckDB reads
-# itself (kpidsl/sql/native.py). Measured with `bench/sql.py --crossover` (medians of 3, CPU
-# time, table format, b2b_manager): DuckDB's fixed cost (its import, the survey pass,
-# building and planning the query, the first 1 000 table rows through the renderer) makes
-# it 0.47x the Python engine at 100 rows, 0.62x at 3 000, 1.01x at 10 000, 1.88x at 30 000.
-CROSSOVER_ROWS = 10_000
+# Above this many rows DuckDB is faster end to end for a results table (`--engine auto`,
+# the default of `kpidsl eval`), on a file DuckDB reads itself (kpidsl/sql/native.py).
+# Measured with `bench/sql.py --crossover` (medians of 3, CPU time, table format,
+# b2b_manager): DuckDB's fixed cost (its import and sqlglot's, the survey pass, building and
+# planning the query, the first 1 000 table rows through the renderer) makes it 0.49x the
+# Python engine at 100 rows, 0.61x at 1 000, 0.92x at 10 000, 2.04x at 30 000; the two
+# meet near 11 400 rows.
+CROSSOVER_ROWS = 12_000
 SAMPLE = 64 * 1024  # bytes read to estimate a file's rows from its size
 
 

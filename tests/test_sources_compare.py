@@ -1,0 +1,75 @@
+"""`kpidsl compare` on deal exports: each scheme computes its facts from the exports, its
+per-deal payment walked by its own tiers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kpidsl.cli import main
+
+SCHEME = '''scheme per_deal "Per deal"
+source deals "Deals"
+  employee column "Manager"  date column "Closed"  key column "ID"
+  field amount money column "Amount"
+  field stage text column "Stage"
+fact revenue money = total of deals.amount where stage is "won" if missing 0
+curve rates "Tiers"
+  tiers marginal
+    from 0% to 80%     rate 1%
+    from 80% to 100%   rate 2%
+    from 100% to 150%  rate 3%
+    from 150%          rate 4%
+kpi revenue "Revenue" plan 100_000 RUB
+pay commission "Commission"
+  for each deal in deals where stage is "won"
+  pays rates on the running attainment of revenue
+'''
+
+
+def test_compare_walks_each_schemes_tiers_over_the_deals(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.kpi", tmp_path / "new.kpi"
+    old.write_text(SCHEME, encoding="utf-8")
+    new.write_text(SCHEME.replace("from 0% to 80%     rate 1%", "from 0% to 80%     rate 2%"),
+                   encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage\n1;a;2025-07-03;60000;won\n"
+                     "2;a;2025-07-10;30000;won\n3;b;2025-07-11;x;won\n4;c;2025-07-12;10;won\n",
+                     encoding="utf-8")
+    out = CliRunner().invoke(main, ["compare", str(old), str(new), str(deals), "--period",
+                                    "2025-07", "--format", "json"])
+    assert out.exit_code == 1, out.output  # b's deal cannot be read: a finding
+    shown = json.loads(out.stdout)
+    rows = {r["employee"]: r for r in shown["rows"]}
+    # old: 60 000 × 1 % + 20 000 × 1 % + 10 000 × 2 % = 1 000.00; new: 80 000 × 2 % +
+    # 10 000 × 2 % = 1 800.00
+    assert (rows["a"]["old_total"], rows["a"]["new_total"]) == ("1000.00", "1800.00")
+    assert set(rows) == {"a", "c"}
+    assert out.stderr.count("KPI540: employee 'b'") == 1  # reported once, not per scheme
+
+
+def test_target_starts_from_the_facts_the_exports_give() -> None:
+    root = Path(__file__).resolve().parent.parent / "rulesets" / "exports"
+    args = ["target", str(root / "b2b_deals.kpi"), str(root / "b2b_deals.deals.csv"),
+            str(root / "b2b_deals.calls.csv"), "--period", "2025-07", "--employee",
+            "Петрова Анна", "--earn", "120000", "--vary", "revenue", "--format", "json"]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    answer = json.loads(out.stdout)
+    # 16 won deals of 2 611 200, as `eval` reads them, paying 106 634.21
+    assert (answer["current"], answer["current_total"]) == ("2611200.00", "106634.21")
+    assert (answer["outcome"], answer["value"]) == ("reached", "3254199.17")
+
+
+def test_target_refuses_to_vary_what_a_per_deal_payment_walks_on(tmp_path: Path) -> None:
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text(SCHEME, encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage\n1;a;2025-07-03;60000;won\n",
+                     encoding="utf-8")
+    out = CliRunner().invoke(main, ["target", str(scheme), str(deals), "--period", "2025-07",
+                                    "--employee", "a", "--earn", "5000", "--vary", "revenue"])
+    assert out.exit_code == 2, out.output
+    assert "KPI627" in out.output and "paid deal by deal (payment 'commission')" in out.output
