@@ -1,9 +1,11 @@
 """The lowered form: what a checked scheme computes, with its pay semantics decided once.
 
 `lower(checked)` turns each checked variant into a `Program` of plain, typed, frozen
-records that every backend reads (Python today, SQL next): no names left to resolve, every
-constant bound folded into an exact Decimal, units on every expression node, and the rules
-that used to be decided while printing Python decided here, once:
+records that every backend reads (kpidsl/backends/python.py and kpidsl/sql/generate.py):
+no names left to resolve, every constant bound folded into an exact Decimal, units on every
+expression node (and the .kpi `line` and `span` on nodes and records, for comments and
+diagnostics), and the rules that used to be decided while printing Python decided here,
+once:
 
 - a payment-level `only if` is copied into each of its lines (`Gate.origin` says so), so
   the lines still add up to the payment;
@@ -38,6 +40,7 @@ from .checks.curves import band_bounds
 from .checks.fold import fold
 from .curvekinds import CurveKind
 from .exprtext import band_range_text
+from .source import Span
 from .units import Unit
 
 # ---------------------------------------------------------------- expressions
@@ -65,6 +68,8 @@ class Expr:
 
     unit: Unit = field(default=Unit.ANY, kw_only=True)
     line: int = field(default=0, kw_only=True, compare=False)  # the .kpi line
+    # where the scheme writes it (a diagnostic's caret); None for a node the lowering made
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,7 @@ class Band:
     pays: Expr
     text: str  # as the scheme writes it: "from 80% through 100%"
     line: int = field(default=0, compare=False)
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -251,6 +257,7 @@ class Curve:
     line: int = field(default=0, compare=False)
     # what a kind keeps beyond bands and points (a record its module defines), else None
     spec: object = None
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 # ---------------------------------------------------------------- the variant
@@ -270,6 +277,7 @@ class FactInput:
     unit: Unit
     default: Expr | None = None  # the value when the fact is missing; None: required
     line: int = field(default=0, compare=False)
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -280,6 +288,7 @@ class Let:
     value: Monthly
     unit: Unit
     line: int = field(default=0, compare=False)
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 class AttainmentRule(enum.Enum):
@@ -299,6 +308,7 @@ class Kpi:
     attainment: Expr | None  # the whole computation, per the rule; None for NONE
     rounding: Rounding | None  # `round attainment ...`, applied to `attainment`
     line: int = field(default=0, compare=False)
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 class GateKind(enum.Enum):
@@ -327,6 +337,7 @@ class Gate:
     unless: Expr | None = None  # the gate does not apply when this holds
     origin: GateOrigin = GateOrigin.LINE
     line: int = field(default=0, compare=False)
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -340,6 +351,7 @@ class PayLine:
     gates: tuple[Gate, ...]
     line: int = field(default=0, compare=False)
     weight: Expr | None = None  # the line's weight when `share` is weight × the pool
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -353,6 +365,7 @@ class Payment:
     gates: tuple[Gate, ...]
     line: int = field(default=0, compare=False)
     pool: Expr | None = None  # a pool's amount (a line's share is its weight × this)
+    span: Span | None = field(default=None, kw_only=True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -418,10 +431,11 @@ class _Lowering:
     def variant(self) -> VariantProgram:
         v = self.v
         facts = tuple(FactInput(f.name, f.unit, self.expr(f.if_missing)
-                                if f.if_missing is not None else None, f.span.line)
+                                if f.if_missing is not None else None, f.span.line, span=f.span)
                       for f in v.facts.values())
         lets = tuple(Let(name, self.monthly(v.constants[name].value, v.constants[name].by_month),
-                         v.units.get(name, Unit.ANY), v.constants[name].span.line)
+                         v.units.get(name, Unit.ANY), v.constants[name].span.line,
+                         span=v.constants[name].span)
                      for name in v.constant_order)
         kpis = tuple(self.kpi(v.kpis[name]) for name in v.kpi_order)
         curves = {name: self.curve(curve) for name, curve in v.curves.items()}
@@ -431,7 +445,8 @@ class _Lowering:
     # -- expressions (the checker's unit for each node)
     def expr(self, e: ast.Expr) -> Expr:
         lowered = self._expr(e)
-        return dataclasses.replace(lowered, unit=self.units.infer(e), line=e.span.line)
+        return dataclasses.replace(lowered, unit=self.units.infer(e), line=e.span.line,
+                                   span=e.span)
 
     def _expr(self, e: ast.Expr) -> Expr:  # one branch per kind of the checked tree
         x = self.expr
@@ -512,11 +527,12 @@ class _Lowering:
         step = self.checked.attainment_step
         rounding = Rounding(step, RoundingMode(self.checked.attainment_mode)) \
             if step is not None and attainment is not None else None
-        return Kpi(k.name, unit, value, plan, rule, attainment, rounding, k.span.line)
+        return Kpi(k.name, unit, value, plan, rule, attainment, rounding, k.span.line,
+                   span=k.span)
 
     # -- curves
     def curve(self, c: ast.Curve) -> Curve:
-        return c.kind.lower(self, c)
+        return dataclasses.replace(c.kind.lower(self, c), span=c.span)
 
     def bands(self, c: ast.Curve) -> tuple[Band, ...]:
         """A curve's bands with their bounds folded to Decimals (None: open)."""
@@ -527,7 +543,7 @@ class _Lowering:
                               band.lower_inclusive,
                               None if upper is None or not upper.is_finite() else upper,
                               band.upper_inclusive, self.expr(band.pays),
-                              band_range_text(band), band.span.line))
+                              band_range_text(band), band.span.line, span=band.span))
         return tuple(bands)
 
     def limits(self, c: ast.Curve) -> tuple[Decimal | None, Decimal | None]:
@@ -547,13 +563,14 @@ class _Lowering:
             target = GateTarget.AMOUNT if self.units.infer(g.value) is Unit.MONEY \
                 else GateTarget.FACTOR
         unless = self.expr(g.unless) if g.unless is not None else None
-        return Gate(kind, target, self.expr(g.value), unless, origin, g.span.line)
+        return Gate(kind, target, self.expr(g.value), unless, origin, g.span.line, span=g.span)
 
     def payment(self, pay: ast.Pay) -> Payment:
         if not pay.items:
             assert pay.formula is not None
             gates = tuple(self.gate(g, on_line=False) for g in pay.gates)
-            return Payment(pay.name, self.expr(pay.formula), (), gates, pay.span.line)
+            return Payment(pay.name, self.expr(pay.formula), (), gates, pay.span.line,
+                           span=pay.span)
         # a payment's 'only if' withholds every line, so the lines still add up to it
         conditions = tuple(self.gate(g, on_line=True, origin=GateOrigin.PAYMENT)
                            for g in pay.gates if g.kind == "only_if")
@@ -568,10 +585,10 @@ class _Lowering:
             gates = conditions + tuple(self.gate(g, on_line=True) for g in item.gates)
             lines.append(PayLine(pay.name, item.kpi, share, item.curve or "", gates,
                                  item.span.line, self.expr(item.weight)
-                                 if item.weight is not None else None))
+                                 if item.weight is not None else None, span=item.span))
         own = tuple(self.gate(g, on_line=False) for g in pay.gates if g.kind != "only_if")
         return Payment(pay.name, None, tuple(lines), own, pay.span.line,
-                       self.expr(pay.pool) if pay.pool is not None else None)
+                       self.expr(pay.pool) if pay.pool is not None else None, span=pay.span)
 
 
 # ---------------------------------------------------------------- a readable dump

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from .. import ast
-from .base import CurveKind, sql_band_condition
+from .base import CurveKind
 
 if TYPE_CHECKING:
+    from .. import lower as lo
     from ..checks.model import Variant
     from ..diagnostics import Diagnostic
     from ..explain import _Explainer
@@ -72,13 +73,14 @@ class BandsKind(CurveKind):
                         return k
         return None
 
-    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
+    def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
+        """CASE over the bands in order: the first whose range holds x pays its formula of x."""
         branches = []
         saved = query.x
         query.x = x
         try:
             for index, band in enumerate(curve.bands, start=1):
-                condition = sql_band_condition(query, band, x)
+                condition = query.in_band(band, x)
                 query.node = band.pays
                 branches.append((condition, query.expr(band.pays), index))
         finally:

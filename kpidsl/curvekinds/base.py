@@ -10,8 +10,8 @@ finds them. What a kind decides:
   a call returns (`rates`), whether per-deal payments may split it (`slices`);
 - thresholds and band text: `thresholds`, `band_texts`, `band_words` (documents, English and
   Russian), `document_rows`, `explain_band` (explanations);
-- pay semantics: `lower` (the lowered form), `write_python` (the compiled evaluator),
-  `write_sql` (the SQL generator);
+- pay semantics: `lower` (the lowered form); from it `write_python` (the compiled
+  evaluator) and `write_sql` (the SQL generator), which read only the lowered curve;
 - `fmt`: `format_rows`.
 
 The methods take the stage's own object (the parser, the formatter, the Python writer, the SQL
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ..parser import _Builder
     from ..results import Line
     from ..source import SourceFile
-    from ..sql.generate import Cond, Int, Num, VariantQuery
+    from ..sql.generate import Int, Num, VariantQuery
 
 
 class CurveKind:
@@ -195,8 +195,10 @@ class CurveKind:
         from ..backends.python import Q
         return out.write_bands(curve, "value", "band", Q("x", "x_d"))
 
-    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
-        """The curve's value and band over the input `x` as SQL expressions."""
+    def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
+        """The lowered curve's value (before its cap and floor) and band over the input `x`
+        as SQL expressions, built with the generator's exact arithmetic (`query.compare`,
+        `query.branches`, `query.in_band`, ...)."""
         raise NotImplementedError(self.name)
 
     # ---- fmt
@@ -207,23 +209,6 @@ class CurveKind:
         return [Row(indent, b.span.line, b.span.end_line, "",
                     [band_range_text(b, write_expr), f"{self.verb} {write_expr(b.pays)}"])
                 for b in curve.bands]
-
-
-def sql_band_condition(query: VariantQuery, band: ast.Band, x: Num) -> Cond:
-    """The SQL test that `x` lies in `band` (its bounds folded as the checker folds them)."""
-    from sqlglot import exp
-
-    from ..checks.curves import band_bounds
-    from ..sql.generate import Cond
-    lower, upper = band_bounds(band, query.variant.constant_values)
-    tests: list[exp.Expr] = []
-    if lower is not None and lower.is_finite():
-        tests.append(query.compare(">=" if band.lower_inclusive else ">", x,
-                                   query.const(lower)).e)
-    if upper is not None and upper.is_finite():
-        tests.append(query.compare("<=" if band.upper_inclusive else "<", x,
-                                   query.const(upper)).e)
-    return Cond(exp.and_(*tests) if tests else exp.true())
 
 
 class TiersKind(CurveKind):

@@ -116,16 +116,9 @@ class LinearKind(CurveKind):
         out.w.line(f"value, value_d, band = rt.linear_q(x, x_d, ({points},))")
         return Q("value", "value_d")
 
-    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
-        from ..checks.fold import fold
-        constants = query.variant.constant_values
-
-        def c(e: ast.Expr | None) -> Fraction:
-            value = fold(e, constants)
-            assert value is not None
-            return Fraction(value)
-
-        points = [(c(p.at), c(p.pays)) for p in curve.points]
+    def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
+        """0 below the first point, the line between two points, the last point's value above."""
+        points = [(Fraction(p.at), Fraction(p.pays)) for p in curve.points]
         branches = [(query.compare("<", x, query.const(points[0][0])), query.const(Fraction(0)),
                      0)]
         for index in range(1, len(points)):

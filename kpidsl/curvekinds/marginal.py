@@ -6,7 +6,6 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .. import ast
 from .base import TiersKind
 
 if TYPE_CHECKING:
@@ -31,34 +30,29 @@ class MarginalKind(TiersKind):
             w.line(f"    trace('slices', key, rt.tier_slices(x, x_d, ({', '.join(tiers)},)))")
         return Q("value", "value_d")
 
-    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
+    def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
+        """The sum over the tiers x reaches of (the part of x in the tier) × its rate; the band
+        is the last tier reached."""
         from sqlglot import exp
 
-        from ..checks.curves import band_bounds
-        from ..checks.fold import fold
         from ..sql.generate import Cond
-        constants = query.variant.constant_values
         total = query.const(Fraction(0))
         reached: list[tuple[exp.Expr, int]] = []
         going: exp.Expr = exp.true()
         for index, band in enumerate(curve.bands, start=1):
-            lower, upper = band_bounds(band, constants)
-            low = Fraction(0) if lower is None or not lower.is_finite() else Fraction(lower)
-            open_lower = lower is None or not lower.is_finite()
+            low = Fraction(0) if band.lower is None else Fraction(band.lower)
             stop = query.compare("<=", x, query.const(low)).e
-            if open_lower:
+            if band.lower is None:
                 stop = exp.and_(stop, exp.not_(query.compare("<", x, query.const(Fraction(0))).e))
             going = exp.and_(going, exp.not_(exp.Paren(this=stop)))
-            if upper is None or not upper.is_finite():
+            if band.upper is None:
                 high = x
             else:
-                top = Fraction(upper)
+                top = Fraction(band.upper)
                 high = query.choose([(query.compare("<", x, query.const(top)), x)],
                                     query.const(top))
-            rate = fold(band.pays, constants)
-            assert rate is not None
-            slice_ = query.times(query.plus(high, query.const(low), -1),
-                                 query.const(Fraction(rate)))
+            rate = query.rate(band.pays)
+            slice_ = query.times(query.plus(high, query.const(low), -1), query.const(rate))
             total = query.plus(total, query.choose([(Cond(going.copy()), slice_)],
                                                    query.const(Fraction(0))))
             reached.append((going.copy(), index))

@@ -316,13 +316,13 @@ class StepsKind(CurveKind):
         out.w.line(f"value, value_d, band = rt.steps_q(x, x_d, {args})")
         return Q("value", "value_d")
 
-    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
+    def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
         """CASE WHEN x < start THEN 0 ELSE base + each × floor((x − start) ÷ step) END, the
         floor from the generator's exact integer division."""
         from ..sql.generate import Num
-        numbers = self.numbers(curve, query.variant.constant_values)
-        assert numbers is not None
-        step, start, base, each = (Fraction(v) for v in numbers)
+        s = curve.spec
+        assert isinstance(s, LoweredSteps)
+        step, start, base, each = (Fraction(v) for v in (s.step, s.start, s.base, s.each))
         below = query.compare("<", x, query.const(start))
         n = query.round_units(query.plus(x, query.const(start), -1), step, "floor",
                               f"{curve.name}_steps")

@@ -3,11 +3,9 @@ input."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .. import ast
-from .base import TiersKind, sql_band_condition
+from .base import TiersKind
 
 if TYPE_CHECKING:
     from .. import lower as lo
@@ -27,15 +25,10 @@ class WholeKind(TiersKind):
         out.w.line(f"value, value_d, band = rt.tiers_whole_q(x, x_d, ({', '.join(tiers)},))")
         return Q("value", "value_d")
 
-    def write_sql(self, query: VariantQuery, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
-        from ..checks.fold import fold
-        constants = query.variant.constant_values
-        branches = []
-        for index, band in enumerate(curve.bands, start=1):
-            rate = fold(band.pays, constants)
-            assert rate is not None
-            branches.append((sql_band_condition(query, band, x),
-                             query.times(x, query.const(Fraction(rate))), index))
+    def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
+        """x × the rate of the first tier whose range holds x."""
+        branches = [(query.in_band(band, x), query.times(x, query.const(query.rate(band.pays))),
+                     index) for index, band in enumerate(curve.bands, start=1)]
         return query.branches(branches)
 
 

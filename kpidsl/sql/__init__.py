@@ -1,6 +1,8 @@
 """The SQL backend: a scheme as one query per grade, exact to the kopeck on every engine.
 
-`queries(checked, dialect)` builds the sqlglot trees; `to_sql` renders them. See docs/sql.md.
+`queries(checked, dialect)` lowers the scheme (kpidsl/lower.py, the form the Python backend
+prints too) and builds a sqlglot tree per variant from it; `to_sql` renders them. See
+docs/sql.md.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from .. import lower as lo
 from ..checks import CheckedRuleset
 from ..diagnostics import KpiError, error
 from .dialects import DIALECTS, Dialect
@@ -23,6 +26,7 @@ class Query:
     tree: exp.Select
     output: Output
     dialect: Dialect
+    facts: tuple[str, ...] = ()  # the facts table's columns besides employee and team
 
     def sql(self, pretty: bool = True) -> str:
         return self.tree.sql(dialect=self.dialect.sqlglot, pretty=pretty)
@@ -53,15 +57,17 @@ def queries(checked: CheckedRuleset, dialect: str | Dialect = "duckdb", *,
         raise KpiError([error("KPI952", "a scheme paid per team is not compiled to SQL yet",
                               checked.source, checked.header.span,
                               hint="evaluate it with the Python engine (--engine python)")])
+    program = lo.lower(checked)
     out = []
     problems = []
-    for name, variant in checked.variants.items():
+    for name, variant in program.variants.items():
         try:
-            tree, output = VariantQuery(checked, variant, d, table, month, carry).build()
+            tree, output = VariantQuery(program, variant, d, checked.source, table, month,
+                                        carry).build()
         except Refused as exc:
             problems.append(exc.diagnostic)
             continue
-        out.append(Query(name, tree, output, d))
+        out.append(Query(name, tree, output, d, tuple(f.name for f in variant.facts)))
     if problems:
         raise KpiError(problems)
     return out
@@ -74,6 +80,6 @@ def to_sql(checked: CheckedRuleset, dialect: str = "duckdb", *, table: str = "fa
     for query in queries(checked, dialect, table=table, month=month):
         header = f"-- scheme {checked.header.name}, grade {query.grade}, dialect " \
                  f"{query.dialect.name}\n-- facts: {table}(employee, team, " \
-                 f"{', '.join(checked.variants[query.grade].facts)})"
+                 f"{', '.join(query.facts)})"
         parts.append(f"{header}\n{query.sql()};\n")
     return "\n".join(parts)

@@ -1,4 +1,10 @@
-"""A checked variant → one SQL query (a sqlglot tree), exact to the kopeck in every dialect.
+"""The lowered form (kpidsl/lower.py) → one SQL query per variant (a sqlglot tree), exact to the
+kopeck in every dialect.
+
+It reads the same lowered program the Python backend prints (kpidsl/backends/python.py) and
+nothing of the checked tree: `lower.py` decides the pay semantics once (gates and their
+targets, a payment's `only if` copied into its lines, attainment rules, roundings, curve
+bounds folded), and this module decides only how SQL engines compute them exactly.
 
 Every number is a fraction num ÷ (dyn × k) of integers: `k` is a positive constant known when
 compiling (10**6 for a fact, 3 000 000 for a plan), `dyn` a positive integer column or
@@ -17,7 +23,7 @@ KPIs and payments, each with a comment giving its .kpi line.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -25,16 +31,20 @@ from math import gcd
 
 from sqlglot import exp
 
-from .. import ast
-from ..checks import CheckedRuleset, Variant
-from ..checks.fold import fold
+from .. import lower as lo
 from ..diagnostics import Diagnostic, error
+from ..optimise import optimise
 from ..runtime import CONTEXT
-from ..units import Unit
+from ..source import SourceFile
 from .dialects import FACT_DIGITS, FACT_SCALE, LIMIT, Dialect
 
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 GATE_WORDS = {"": 0, "withheld": 1, "capped": 2, "floored": 3}
+# a gate's word in CTE names and comments, as the scheme writes it
+GATE_NAMES = {lo.GateKind.ONLY_IF: "only_if", lo.GateKind.CAP: "cap", lo.GateKind.FLOOR: "floor"}
+
+# what a refusal points at and a CTE's comment names the line of: an expression or a record
+Located = (lo.Expr | lo.Kpi | lo.FactInput | lo.Curve | lo.Band | lo.Gate | lo.PayLine
+           | lo.Payment)
 
 
 class Refused(Exception):
@@ -126,20 +136,25 @@ class Output:
 
 
 class VariantQuery:
-    """Builds the query of one variant (a grade or the base scheme)."""
+    """Builds the query of one variant (a grade or the base scheme) from its lowered form."""
 
-    def __init__(self, checked: CheckedRuleset, variant: Variant, dialect: Dialect,
-                 table: str = "facts", month: int | None = None,
-                 carry: tuple[str, ...] = ()) -> None:
+    def __init__(self, program: lo.Program, variant: lo.VariantProgram, dialect: Dialect,
+                 source: SourceFile | None = None, table: str = "facts",
+                 month: int | None = None, carry: tuple[str, ...] = ()) -> None:
         self.carry = carry  # input columns passed through to the result (the engine's row ids)
-        self.checked = checked
-        self.variant = variant
+        self.program = program
+        self.v = variant
+        self.source = source  # the scheme's text: what a refusal quotes
         self.d = dialect
         self.table = table
         self.month = month
+        self.lets = {let.name: let for let in variant.lets}
+        # the constants known while compiling, the same every month (the optimiser's: a
+        # quotient that is not a finite decimal, 1/3, is left to the query, exact)
+        self.known = optimise(variant, inline=False).lets
         self.steps: list[Step] = []
         self.current: Step | None = None
-        self.node: ast.Expr | ast.Node | None = None
+        self.node: Located | None = None
         self.scope: dict[tuple[str, str], Num] = {}
         self.x: Num | None = None
         self.names: set[str] = set()
@@ -149,7 +164,7 @@ class VariantQuery:
         span = self.node.span if self.node is not None else None
         return Refused(error(
             "KPI950", f"{what}: this expression could need more than 38 digits in SQL",
-            self.checked.source, span,
+            self.source, span,
             hint="the SQL engines compute with 38-digit integers; simplify the expression "
                  "or evaluate with the Python engine (--engine python)"))
 
@@ -162,13 +177,12 @@ class VariantQuery:
         return bound
 
     def text(self) -> str:
-        node = self.node
-        if node is None or not node.span.line:
+        span = self.node.span if self.node is not None else None
+        if span is None or not span.line or self.source is None:
             return "an expression"
-        source = self.checked.source
-        line = source.line_text(node.span.line)
-        if node.span.end_line == node.span.line:
-            return line[node.span.column - 1:node.span.end_column - 1].strip() or line.strip()
+        line = self.source.line_text(span.line)
+        if span.end_line == span.line:
+            return line[span.column - 1:span.end_column - 1].strip() or line.strip()
         return line.strip()
 
     def mul(self, a: Int, b: Int) -> Int:
@@ -200,10 +214,11 @@ class VariantQuery:
     def case(self, branches: Sequence[tuple[exp.Expr, Int]], default: Int) -> Int:
         if all(b.value is not None and b.value == default.value for _c, b in branches):
             return default
-        node = exp.Case()
-        for condition, value in branches:
-            node = node.when(condition, value.e)
-        node = node.else_(default.e)
+        # built whole, not with `when`, which copies the CASE so far and both its operands
+        # (two thirds of the generator's time on a 1 000-KPI scheme, measured); an operand
+        # may then appear twice in the tree, which rendering copies into a tree first
+        node = exp.Case(ifs=[exp.If(this=condition, true=value.e) for condition, value in branches],
+                        default=default.e)
         return Int(node, max([default.bound, *(b.bound for _c, b in branches)]))
 
     def scale(self, a: Int, factor: int) -> Int:
@@ -412,9 +427,9 @@ class VariantQuery:
         self.begin(f"{name}_sign", self.node, f"{name}: rounded {mode}")
         return self.case([(negative.copy(), self.neg(q))], q)
 
-    def rounded(self, a: Num, step: Decimal, mode: str, name: str = "rounded") -> Num:
-        f = Fraction(step)
-        units = self.round_units(a, f, mode, name)
+    def rounded(self, a: Num, rounding: lo.Rounding, name: str = "rounded") -> Num:
+        f = Fraction(rounding.step)
+        units = self.round_units(a, f, rounding.mode.value, name)
         return Num(self.mul(units, self.lit(f.numerator)), None, f.denominator, a.err)
 
     # ---------------------------------------------------------------- the CTE chain
@@ -427,8 +442,8 @@ class VariantQuery:
         self.names.add(name)
         return name
 
-    def begin(self, name: str, node: ast.Node | ast.Expr | None, what: str) -> None:
-        line = node.span.line if node is not None and node.span.line else 0
+    def begin(self, name: str, node: Located | None, what: str) -> None:
+        line = node.line if node is not None and node.line else 0
         comment = f" {what} (line {line}) " if line else f" {what} "
         self.current = Step(self.ident("cte:" + name)[4:], comment)
         self.steps.append(self.current)
@@ -455,47 +470,43 @@ class VariantQuery:
 
     # ---------------------------------------------------------------- the variant
     def build(self) -> tuple[exp.Select, Output]:
-        v = self.variant
+        v = self.v
         out = Output()
         self.begin("facts_scaled", None, "facts as integers of 10**-6")
         limit = 10**FACT_DIGITS - 1
         missing: list[exp.Expr] = []
-        for name, fact in v.facts.items():
+        for fact in v.facts:
             self.node = fact
-            column = exp.column(name, quoted=True)
+            column = exp.column(fact.name, quoted=True)
             scaled = Int(self.d.fact(column), limit)
-            if fact.if_missing is not None:
-                default = self.expr(fact.if_missing)
+            if fact.default is not None:
+                default = self.expr(fact.default)
                 if default.static is None or (default.static * 10**FACT_SCALE).denominator != 1:
-                    raise self.refuse(f"the default of fact '{name}'")
+                    raise self.refuse(f"the default of fact '{fact.name}'")
                 value = int(default.static * 10**FACT_SCALE)
                 scaled = Int(exp.Coalesce(this=scaled.e, expressions=[self.d.literal(value)]),
                              max(limit, abs(value)))
             else:
                 missing.append(exp.Is(this=column.copy(), expression=exp.null()))
-            self.scope[("fact", name)] = self.keep(f"fact_{name}", Num(scaled, None,
-                                                                      10**FACT_SCALE))
+            self.scope[("fact", fact.name)] = self.keep(f"fact_{fact.name}",
+                                                        Num(scaled, None, 10**FACT_SCALE))
         fails = _or(*missing)
         self.fails: exp.Expr | None = fails
         self.team_step()
-        for name in v.kpi_order:
-            self.write_kpi(name, out)
-        for pay in v.pays.values():
+        for kpi in v.kpis:
+            self.write_kpi(kpi, out)
+        for pay in v.payments:
             self.write_pay(pay, out)
         return self.select(out), out
 
     def team_step(self) -> None:
-        v = self.variant
         needs: set[tuple[str, str]] = set()
         size = False
-        from ..checks.names import expressions
-        from ..checks.walk import nodes
-
-        for _where, e, _scope in expressions(v):
-            for node in nodes(e):
-                if isinstance(node, ast.TeamAggregate):
-                    needs.add((node.kind, node.name))
-                elif isinstance(node, ast.TeamSize):
+        for e in _expressions(self.v):
+            for node in lo.walk(e):
+                if isinstance(node, lo.TeamValue):
+                    needs.add((node.aggregate.value, node.fact))
+                elif isinstance(node, lo.TeamSize):
                     size = True
         if not needs and not size:
             return
@@ -539,101 +550,95 @@ class VariantQuery:
                 self.scope[("team", f"{kind}:{name}")] = Num(
                     self.column(f"team_{kind}_{name}", agg), None, fact.k)
 
-    def write_kpi(self, name: str, out: Output) -> None:
-        kpi = self.variant.kpis[name]
+    def write_kpi(self, kpi: lo.Kpi, out: Output) -> None:
+        name = kpi.name
         self.begin(f"kpi_{name}", kpi, f"KPI {name}")
-        self.node = kpi.formula or kpi
-        value = self.expr(kpi.formula) if kpi.formula is not None else self.scope[("fact", name)]
-        value = self.keep(f"kpi_{name}", value)
+        self.node = _located(kpi.value, kpi)
+        value = self.keep(f"kpi_{name}", self.expr(kpi.value))
         self.scope[("kpi", name)] = value
         plan = None
         if kpi.plan is not None:
-            self.node = kpi.plan
-            plan = self.keep(f"plan_{name}", self.monthly(kpi.plan, kpi.plan_by_month))
+            self.node = _located(kpi.plan.value, kpi)
+            plan = self.keep(f"plan_{name}", self.monthly(kpi.plan))
             self.scope[("plan", name)] = plan
         attainment: Num | None = None
-        if kpi.attainment is not None or plan is not None:
-            self.begin(f"kpi_{name}_attainment", kpi.attainment or kpi, f"attainment of {name}")
-            self.node = kpi.attainment or kpi
-            if kpi.attainment is not None:
+        if kpi.attainment is not None:
+            rule = kpi.attainment_rule
+            where = kpi.attainment if rule is lo.AttainmentRule.FORMULA else kpi
+            self.begin(f"kpi_{name}_attainment", where, f"attainment of {name}")
+            self.node = where
+            if rule is lo.AttainmentRule.FORMULA:
                 attainment = self.expr(kpi.attainment)
-            else:
+            else:  # value ÷ plan, divided once where it is rounded or compared
                 assert plan is not None
                 ratio = self.divide(value, plan)
                 ratio = Num(ratio.num, ratio.dyn, ratio.k, _or(ratio.err, self.zero(plan)))
-                if (kpi.direction or "higher") == "lower":
+                if rule is lo.AttainmentRule.LOWER_IS_BETTER:  # max(2 − value ÷ plan, 0)
                     worse = self.plus(self.const(Fraction(2)), ratio, -1)
                     positive = self.compare(">", worse, self.const(Fraction(0)))
                     ratio = self.choose([(positive, worse)], self.const(Fraction(0)))
                 attainment = ratio
-            step = self.checked.attainment_step
-            if step is not None:
-                attainment = self.rounded(attainment, step, self.checked.attainment_mode,
-                                          f"attainment_{name}")
+            if kpi.rounding is not None:
+                attainment = self.rounded(attainment, kpi.rounding, f"attainment_{name}")
             attainment = self.keep(f"attainment_{name}", attainment)
             self.scope[("attainment", name)] = attainment
         out.kpis.append((name, value, plan, attainment))
 
-    def monthly(self, e: ast.Expr, by_month: tuple[ast.MonthValue, ...]) -> Num:
-        for mv in by_month:
-            if self.month is not None and MONTHS.index(mv.month) + 1 == self.month:
-                return self.expr(mv.value)
-        return self.expr(e)
+    def monthly(self, value: lo.Monthly) -> Num:
+        """The month's value (`by_month`), else the value of every month."""
+        for month, e in value.by_month:
+            if self.month is not None and month == self.month:
+                return self.expr(e)
+        return self.expr(value.value)
 
     def payout(self, value: Num, name: str = "payout") -> Num:
-        return self.rounded(value, self.checked.payout_step, self.checked.payout_mode, name)
+        return self.rounded(value, self.program.payout, name)
 
-    def is_money(self, e: ast.Expr) -> bool:
-        from ..checks.types import UnitChecker
-
-        checker = UnitChecker(self.variant, self.checked.source, self.checked.currency)
-        return checker.infer(e) is Unit.MONEY
-
-    def write_pay(self, pay: ast.Pay, out: Output) -> None:
+    def write_pay(self, pay: lo.Payment, out: Output) -> None:
         self.begin(f"pay_{pay.name}", pay, f"payment {pay.name}")
         self.node = pay
-        if pay.items:
-            conditions = tuple(g for g in pay.gates if g.kind == "only_if")
+        step = Fraction(self.program.payout.step)
+        if pay.formula is None:  # a pool: the sum of its rounded lines
             amounts: list[Int] = []
             errs: list[exp.Expr | None] = []
-            for item in pay.items:
-                amount, err = self.write_item(pay, item, conditions + item.gates, out)
+            for line in pay.lines:
+                amount, err = self.write_line(pay, line, out)
                 amounts.append(amount)
                 errs.append(err)
             self.begin(f"pay_{pay.name}_total", pay, f"payment {pay.name}: the sum of its lines")
             total = amounts[0]
             for amount in amounts[1:]:
                 total = self.add(total, amount)
-            step = Fraction(self.checked.payout_step)
             value = Num(self.mul(total, self.lit(step.numerator)), None, step.denominator,
                         _or(*errs))
-            gates = [g for g in pay.gates if g.kind != "only_if"]
         else:
             self.node = pay.formula
             value = self.payout(self.expr(pay.formula), f"pay_{pay.name}")
-            gates = list(pay.gates)
         value = self.keep(f"pay_{pay.name}", value)
-        for gate in gates:
-            self.begin(f"pay_{pay.name}_{gate.kind}", gate, f"payment {pay.name}: {gate.kind}")
+        for gate in pay.gates:  # the payment's own (`target` PAYMENT)
+            word = GATE_NAMES[gate.kind]
+            self.begin(f"pay_{pay.name}_{word}", gate, f"payment {pay.name}: {word}")
             self.node = gate
-            if gate.kind == "only_if":
+            if gate.kind is lo.GateKind.ONLY_IF:
                 test = self.cond(gate.value)
                 zero = self.payout(self.const(Fraction(0)))
                 value = self.choose([(Cond(exp.not_(exp.Paren(this=test.e)), test.err), zero)],
                                     value)
             else:
                 limit = self.payout(self.expr(gate.value))
-                hit = self.compare(">" if gate.kind == "cap" else "<", value, limit)
-                if gate.unless is not None:
-                    unless = self.cond(gate.unless)
-                    hit = Cond(exp.and_(exp.Paren(this=hit.e),
-                                        exp.not_(exp.Paren(this=unless.e))),
-                               _or(hit.err, unless.err))
-                value = self.choose([(hit, limit)], value)
+                value = self.choose([(self.hit(gate, value, limit), limit)], value)
             value = self.keep(f"pay_{pay.name}", value)
         self.scope[("pay", pay.name)] = value
-        step = Fraction(self.checked.payout_step)
         out.pays.append((pay.name, self.units(value, step)))
+
+    def hit(self, gate: lo.Gate, value: Num, limit: Num) -> Cond:
+        """Where a cap or floor applies: beyond its limit, unless its `unless` holds."""
+        hit = self.compare(">" if gate.kind is lo.GateKind.CAP else "<", value, limit)
+        if gate.unless is not None:
+            unless = self.cond(gate.unless)
+            hit = Cond(exp.and_(exp.Paren(this=hit.e), exp.not_(exp.Paren(this=unless.e))),
+                       _or(hit.err, unless.err))
+        return hit
 
     def units(self, value: Num, step: Fraction) -> Int:
         """A rounded amount as a count of steps (its denominator divides step's)."""
@@ -646,79 +651,69 @@ class VariantQuery:
         return Int(self.d.truncating_division(value.num.e, self.d.literal(factor.denominator)),
                    value.num.bound)
 
-    def write_item(self, pay: ast.Pay, item: ast.PoolItem, gates: tuple[ast.Gate, ...],
-                   out: Output) -> tuple[Int, exp.Expr | None]:
-        self.node = item
-        key = f"line_{pay.name}_{item.kpi}"
-        if item.amount is not None:
-            share = self.expr(item.amount)
-        else:
-            assert item.weight is not None and pay.pool is not None
-            share = self.times(self.expr(item.weight), self.expr(pay.pool))
-        share = self.keep(f"{key}_share", share)
-        attainment = self.scope.get(("attainment", item.kpi))
+    def write_line(self, pay: lo.Payment, line: lo.PayLine, out: Output
+                   ) -> tuple[Int, exp.Expr | None]:
+        """A pool's line: round(share × factor), the factor after the curve's cap and floor
+        and the `LINE`/`FACTOR` gates, then the `AMOUNT` gates on the rounded amount."""
+        self.node = line
+        key = f"line_{pay.name}_{line.kpi}"
+        share = self.keep(f"{key}_share", self.expr(line.share))
+        attainment = self.scope.get(("attainment", line.kpi))
         if attainment is None:
-            raise self.refuse(f"attainment of {item.kpi}")
-        curve = self.variant.curves[item.curve]  # type: ignore[index]
+            raise self.refuse(f"attainment of {line.kpi}")
+        curve = self.v.curves[line.curve]
         raw, band = self.curve(curve, attainment)
         raw = self.keep(f"{key}_curve", raw)
         band = self.column(f"{key}_band", band)
-        self.begin(f"line_{pay.name}_{item.kpi}_factor", item,
-                   f"line {pay.name} for {item.kpi}: the curve's cap and floor, the gates")
+        self.begin(f"line_{pay.name}_{line.kpi}_factor", line,
+                   f"line {pay.name} for {line.kpi}: the curve's cap and floor, the gates")
         factor = self.cap_floor(curve, raw)
         gate = self.lit(0)
-        for g in gates:
+        for g in line.gates:
+            word = GATE_NAMES[g.kind]
             factor = self.keep(f"{key}_factor", factor)
             gate = self.column(f"{key}_gate", gate)
-            self.begin(f"line_{pay.name}_{item.kpi}_{g.kind}", g,
-                       f"line {pay.name} for {item.kpi}: {g.kind.replace('_', ' ')}")
+            self.begin(f"line_{pay.name}_{line.kpi}_{word}", g,
+                       f"line {pay.name} for {line.kpi}: {g.kind.value}")
             self.node = g
-            if g.kind == "only_if":
+            if g.target is lo.GateTarget.LINE:  # only if: the factor becomes 0, 'withheld'
                 test = self.cond(g.value)
                 withheld = Cond(exp.not_(exp.Paren(this=test.e)), test.err)
                 factor = self.choose([(withheld, self.const(Fraction(0)))], factor)
-                gate = self.case([(withheld.e.copy(), self.lit(1))], gate)
-            elif not self.is_money(g.value):
+                gate = self.case([(withheld.e.copy(), self.lit(GATE_WORDS["withheld"]))], gate)
+            elif g.target is lo.GateTarget.FACTOR:
                 limit = self.expr(g.value)
-                hit = self.compare(">" if g.kind == "cap" else "<", factor, limit)
-                if g.unless is not None:
-                    unless = self.cond(g.unless)
-                    hit = Cond(exp.and_(exp.Paren(this=hit.e),
-                                        exp.not_(exp.Paren(this=unless.e))),
-                               _or(hit.err, unless.err))
+                hit = self.hit(g, factor, limit)
                 factor = self.choose([(hit, limit)], factor)
                 gate = self.case([(hit.e.copy(), self.lit(GATE_WORDS[
-                    "capped" if g.kind == "cap" else "floored"]))], gate)
-        self.node = item
+                    "capped" if g.kind is lo.GateKind.CAP else "floored"]))], gate)
+        self.node = line
         factor = self.keep(f"{key}_factor", factor)
         gate = self.column(f"{key}_gate", gate)
-        self.begin(f"line_{pay.name}_{item.kpi}", item, f"line {pay.name} for {item.kpi}")
+        self.begin(f"line_{pay.name}_{line.kpi}", line, f"line {pay.name} for {line.kpi}")
         amount = self.payout(self.times(share, factor), key)
-        for g in gates:
-            if g.kind != "only_if" and self.is_money(g.value):
+        for g in line.gates:
+            if g.target is lo.GateTarget.AMOUNT:  # a money limit on the rounded amount
+                word = GATE_NAMES[g.kind]
                 amount = self.keep(f"{key}_amount", amount)
-                self.begin(f"line_{pay.name}_{item.kpi}_{g.kind}_amount", g,
-                           f"line {pay.name} for {item.kpi}: {g.kind}")
+                self.begin(f"line_{pay.name}_{line.kpi}_{word}_amount", g,
+                           f"line {pay.name} for {line.kpi}: {word}")
                 self.node = g
                 limit = self.payout(self.expr(g.value))
-                hit = self.compare(">" if g.kind == "cap" else "<", amount, limit)
-                if g.unless is not None:
-                    unless = self.cond(g.unless)
-                    hit = Cond(exp.and_(exp.Paren(this=hit.e),
-                                        exp.not_(exp.Paren(this=unless.e))),
-                               _or(hit.err, unless.err))
+                hit = self.hit(g, amount, limit)
                 amount = self.choose([(hit, limit)], amount)
                 gate = self.column(f"{key}_gate", self.case([(hit.e.copy(), self.lit(GATE_WORDS[
-                    "capped" if g.kind == "cap" else "floored"]))], gate))
+                    "capped" if g.kind is lo.GateKind.CAP else "floored"]))], gate))
         amount = self.keep(f"{key}_amount", amount)
-        self.begin(f"line_{pay.name}_{item.kpi}_amount", item,
-                   f"line {pay.name} for {item.kpi}: the amount in steps of the payout rounding")
-        units = self.column(f"{key}_units", self.units(amount, Fraction(self.checked.payout_step)))
-        out.lines.append((pay.name, item.kpi, share, factor, band, units, gate))
+        self.begin(f"line_{pay.name}_{line.kpi}_amount", line,
+                   f"line {pay.name} for {line.kpi}: the amount in steps of the payout rounding")
+        units = self.column(f"{key}_units",
+                            self.units(amount, Fraction(self.program.payout.step)))
+        out.lines.append((pay.name, line.kpi, share, factor, band, units, gate))
         return units, amount.err
 
     # ---------------------------------------------------------------- curves
-    def curve(self, curve: ast.Curve, x: Num) -> tuple[Num, Int]:
+    def curve(self, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
         """The curve's value and band over `x`: its kind writes them (kpidsl/curvekinds)."""
         self.node = curve
         return curve.kind.write_sql(self, curve, x)
@@ -733,129 +728,145 @@ class VariantQuery:
                              self.lit(default_band))
         return value, band_int
 
-    def cap_floor(self, curve: ast.Curve, value: Num) -> Num:
-        constants = self.variant.constant_values
+    def in_band(self, band: lo.Band, x: Num) -> Cond:
+        """The test that `x` lies in `band` (its bounds folded by the lowering; None: open)."""
+        tests: list[exp.Expr] = []
+        if band.lower is not None:
+            tests.append(self.compare(">=" if band.lower_inclusive else ">", x,
+                                      self.const(band.lower)).e)
+        if band.upper is not None:
+            tests.append(self.compare("<=" if band.upper_inclusive else "<", x,
+                                      self.const(band.upper)).e)
+        return Cond(exp.and_(*tests) if tests else exp.true())
+
+    def rate(self, e: lo.Expr) -> Fraction:
+        """A tier's rate, a constant: its exact value (1/3 stays 1/3)."""
+        value = self.expr(e).static
+        if value is None:  # the checker refuses rates that are not constants
+            raise self.refuse("a rate that is not a constant")
+        return value
+
+    def cap_floor(self, curve: lo.Curve, value: Num) -> Num:
         for limit, op in ((curve.cap, ">"), (curve.floor, "<")):
             if limit is not None:
-                bound = fold(limit, constants)
-                assert bound is not None
-                b = self.const(Fraction(bound))
+                b = self.const(Fraction(limit))
                 value = self.choose([(self.compare(op, value, b), b)], value)
         return value
 
     # ---------------------------------------------------------------- expressions
-    def expr(self, e: ast.Expr | None) -> Num:
+    def expr(self, e: lo.Expr | None) -> Num:
         if e is None:
             raise self.refuse("a missing value")
         saved = self.node
-        self.node = e
+        if e.span is not None:  # a node the lowering made is named by what holds it
+            self.node = e
         try:
             return self._expr(e)
         finally:
             self.node = saved
 
-    def _expr(self, e: ast.Expr) -> Num:  # one branch per expression kind
-        v = self.variant
-        if isinstance(e, ast.Literal):
-            return self.const(Fraction(e.value))
-        if isinstance(e, ast.Ref):
-            if e.name in v.constants:
-                const = v.constants[e.name]
-                if const.by_month:
-                    return self.monthly(const.value, const.by_month)
-                if e.name in v.constant_values:
-                    return self.const(Fraction(v.constant_values[e.name]))
-                return self.expr(const.value)
-            if ("kpi", e.name) in self.scope:
-                return self.scope[("kpi", e.name)]
-            if ("fact", e.name) in self.scope:
-                return self.scope[("fact", e.name)]
-            raise self.refuse(f"'{e.name}'")
-        if isinstance(e, ast.PlanOf | ast.AttainmentOf):
-            kind = "plan" if isinstance(e, ast.PlanOf) else "attainment"
-            found = self.scope.get((kind, e.name))
-            if found is None:
-                raise self.refuse(f"{kind} of {e.name}")
-            return found
-        if isinstance(e, ast.CurveInput):
-            if self.x is None:
-                raise self.refuse("attainment outside a curve")
-            return self.x
-        if isinstance(e, ast.TeamAggregate | ast.TeamSize):
-            key = "size" if isinstance(e, ast.TeamSize) else f"{e.kind}:{e.name}"
-            found = self.scope.get(("team", key))
-            if found is None:
-                raise self.refuse("a team aggregate")
-            return found
-        if isinstance(e, ast.Unary):
-            value = self.expr(e.operand)
-            return self.negate(value) if e.op == "-" else value
-        if isinstance(e, ast.Binary):
-            left, right = self.expr(e.left), self.expr(e.right)
-            if e.op == "*":
-                return self.times(left, right)
-            return self.plus(left, right, 1 if e.op == "+" else -1)
-        if isinstance(e, ast.Division):
-            right = self.expr(e.right)
-            left = self.expr(e.left)
-            zero = self.zero(right)
-            quotient = self.divide(left, right)
-            if e.otherwise is None:
-                return Num(quotient.num, quotient.dyn, quotient.k, _or(quotient.err, zero))
-            if right.static is not None and right.static != 0:
-                return quotient
-            otherwise = self.expr(e.otherwise)
-            assert zero is not None
-            return self.choose([(Cond(zero, right.err), otherwise)],
-                               Num(quotient.num, quotient.dyn, quotient.k, left.err))
-        if isinstance(e, ast.IfThenElse):
-            condition = self.cond(e.condition)
-            return self.choose([(condition, self.expr(e.then))], self.expr(e.otherwise))
-        if isinstance(e, ast.Call):
-            args = [self.expr(a) for a in e.args]
-            if e.function == "abs":
-                value = args[0]
-                negative = exp.LT(this=_p(value.num.e), expression=exp.Literal.number(0))
-                return Num(self.case([(negative, self.neg(value.num))], value.num), value.dyn,
-                           value.k, value.err)
-            best = args[0]
-            op = "<" if e.function == "min" else ">"
-            for arg in args[1:]:  # as the builtin: the later one only when strictly better
-                best = self.choose([(self.compare(op, arg, best), arg)], best)
-            return best
-        if isinstance(e, ast.Round):
-            step = fold(e.step, v.constant_values)
-            if step is None:
-                raise self.refuse("a rounding step that is not a constant")
-            return self.rounded(self.expr(e.value), step, e.mode)
-        if isinstance(e, ast.CurveCall):
-            value, _band = self.curve(v.curves[e.curve], self.expr(e.arg))
-            return self.cap_floor(v.curves[e.curve], value)
-        if isinstance(e, ast.Compare | ast.Logical | ast.Not):
-            raise self.refuse("a condition used as a number")
+    def _expr(self, e: lo.Expr) -> Num:  # one branch per kind of the lowered form
+        match e:
+            case lo.Number():
+                return self.const(Fraction(e.value))
+            case lo.ConstantValue():
+                let = self.lets[e.name]
+                if let.value.by_month:
+                    return self.monthly(let.value)
+                if e.name in self.known:
+                    return self.const(Fraction(self.known[e.name]))
+                return self.expr(let.value.value)
+            case lo.KpiValue() | lo.FactValue():
+                found = self.scope.get(("kpi", e.name)) or self.scope.get(("fact", e.name))
+                if found is None:
+                    raise self.refuse(f"'{e.name}'")
+                return found
+            case lo.PlanValue() | lo.AttainmentValue():
+                kind = "plan" if isinstance(e, lo.PlanValue) else "attainment"
+                found = self.scope.get((kind, e.name))
+                if found is None:
+                    raise self.refuse(f"{kind} of {e.name}")
+                return found
+            case lo.CurveInput():
+                if self.x is None:
+                    raise self.refuse("attainment outside a curve")
+                return self.x
+            case lo.TeamValue() | lo.TeamSize():
+                key = f"{e.aggregate.value}:{e.fact}" if isinstance(e, lo.TeamValue) else "size"
+                found = self.scope.get(("team", key))
+                if found is None:
+                    raise self.refuse("a team aggregate")
+                return found
+            case lo.Negate():
+                return self.negate(self.expr(e.operand))
+            case lo.Binary():
+                left, right = self.expr(e.left), self.expr(e.right)
+                if e.op is lo.BinaryOp.MUL:
+                    return self.times(left, right)
+                return self.plus(left, right, 1 if e.op is lo.BinaryOp.ADD else -1)
+            case lo.Division():
+                right = self.expr(e.right)
+                left = self.expr(e.left)
+                zero = self.zero(right)
+                quotient = self.divide(left, right)
+                if e.otherwise is None:  # ÷0 fails the row, as in the Python evaluator
+                    return Num(quotient.num, quotient.dyn, quotient.k, _or(quotient.err, zero))
+                if right.static is not None and right.static != 0:
+                    return quotient
+                otherwise = self.expr(e.otherwise)
+                assert zero is not None
+                return self.choose([(Cond(zero, right.err), otherwise)],
+                                   Num(quotient.num, quotient.dyn, quotient.k, left.err))
+            case lo.Choose():
+                condition = self.cond(e.condition)
+                return self.choose([(condition, self.expr(e.then))], self.expr(e.otherwise))
+            case lo.Call():
+                args = [self.expr(a) for a in e.args]
+                if e.function is lo.Function.ABS:
+                    value = args[0]
+                    negative = exp.LT(this=_p(value.num.e), expression=exp.Literal.number(0))
+                    return Num(self.case([(negative, self.neg(value.num))], value.num),
+                               value.dyn, value.k, value.err)
+                best = args[0]
+                op = "<" if e.function is lo.Function.MIN else ">"
+                for arg in args[1:]:  # as the builtin: the later one only when strictly better
+                    best = self.choose([(self.compare(op, arg, best), arg)], best)
+                return best
+            case lo.Rounded():
+                return self.rounded(self.expr(e.value), e.rounding)
+            case lo.CurveValue():
+                curve = self.v.curves[e.curve]
+                value, _band = self.curve(curve, self.expr(e.arg))
+                return self.cap_floor(curve, value)
+            case lo.Compare() | lo.Logic() | lo.Not():
+                raise self.refuse("a condition used as a number")
         raise self.refuse(type(e).__name__)
 
-    def cond(self, e: ast.Expr) -> Cond:
+    def cond(self, e: lo.Expr) -> Cond:
         saved = self.node
-        self.node = e
+        if e.span is not None:
+            self.node = e
         try:
-            if isinstance(e, ast.Compare):
-                return self.compare(e.op, self.expr(e.left), self.expr(e.right))
-            if isinstance(e, ast.Logical):
-                left, right = self.cond(e.left), self.cond(e.right)
-                node = exp.And if e.op == "and" else exp.Or
-                # Python stops early: the right side's failure counts only when it is reached
-                reached = left.e if e.op == "and" else exp.not_(exp.Paren(this=left.e))
-                return Cond(node(this=exp.Paren(this=left.e), expression=exp.Paren(this=right.e)),
-                            _or(left.err, _and(reached, right.err)))
-            if isinstance(e, ast.Not):
-                inner = self.cond(e.operand)
-                return Cond(exp.not_(exp.Paren(this=inner.e)), inner.err)
-            if isinstance(e, ast.IfThenElse):
-                test, then, other = self.cond(e.condition), self.cond(e.then), \
-                    self.cond(e.otherwise)
-                chosen = exp.Case().when(test.e, then.e).else_(other.e)
-                return Cond(chosen, _or(test.err, then.err, other.err))
+            match e:
+                case lo.Compare():
+                    return self.compare(e.op.value, self.expr(e.left), self.expr(e.right))
+                case lo.Logic():
+                    left, right = self.cond(e.left), self.cond(e.right)
+                    node = exp.And if e.op is lo.LogicOp.AND else exp.Or
+                    # Python stops early: the right side's failure counts only when reached
+                    reached = left.e if e.op is lo.LogicOp.AND else \
+                        exp.not_(exp.Paren(this=left.e))
+                    return Cond(node(this=exp.Paren(this=left.e),
+                                     expression=exp.Paren(this=right.e)),
+                                _or(left.err, _and(reached, right.err)))
+                case lo.Not():
+                    inner = self.cond(e.operand)
+                    return Cond(exp.not_(exp.Paren(this=inner.e)), inner.err)
+                case lo.Choose():
+                    test, then, other = self.cond(e.condition), self.cond(e.then), \
+                        self.cond(e.otherwise)
+                    chosen = exp.Case().when(test.e, then.e).else_(other.e)
+                    return Cond(chosen, _or(test.err, then.err, other.err))
             value = self.expr(e)  # a number as a condition: true unless zero
             return Cond(exp.NEQ(this=_p(value.num.e), expression=exp.Literal.number(0)),
                         value.err)
@@ -870,10 +881,12 @@ class VariantQuery:
         for step in self.steps:
             if not step.columns:
                 continue
-            body = exp.select(exp.Star(), *(exp.alias_(e, name, quoted=True)
+            # copy=False: the builders' copies of each column were half the time of the
+            # query's assembly (measured); rendering copies the tree once anyway
+            body = exp.select(exp.Star(), *(exp.alias_(e, name, quoted=True, copy=False)
                                             for name, e in step.columns)).from_(
                 exp.to_table(previous, quoted=True) if previous == self.table else
-                exp.to_identifier(previous, quoted=True))
+                exp.to_identifier(previous, quoted=True), copy=False)
             cte = exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(step.name,
                                                                                  quoted=True)))
             cte.add_comments([step.comment])
@@ -892,10 +905,18 @@ class VariantQuery:
                       *(p.err for _k, _n, p, _a in out.kpis if p is not None),
                       *(s.err for *_x, s, f, _b, _u, _g in out.lines),
                       *(f.err for *_x, f, _b, _u, _g in out.lines))
+        # every flag column, each added to what is there unless it is all that is there (as
+        # `_or` would, without rendering the growing condition again for each: that was
+        # quadratic, most of the time of a 10 000-KPI scheme)
+        text = failing.sql() if failing is not None else None
         for step in self.steps:
             for name, _e in step.columns:
                 if name.endswith("__fails"):
-                    failing = _or(failing, exp.column(name, quoted=True))
+                    flag = exp.column(name, quoted=True)
+                    if failing is None:
+                        failing, text = flag, flag.sql()
+                    elif text != flag.sql():
+                        failing, text = exp.Or(this=failing, expression=flag), None
         columns.append(exp.alias_(exp.Coalesce(this=exp.Paren(this=failing or exp.false()),
                                                expressions=[exp.false()]),
                                   "fails", quoted=True))
@@ -921,3 +942,37 @@ def _round_fraction(value: Fraction, mode: str) -> int:
             return floor
         q = (Decimal(floor) + Decimal(rem.numerator) / Decimal(rem.denominator))
         return int(q.quantize(Decimal(1), rounding=modes[mode]))
+
+
+def _located(e: lo.Expr, holder: Located) -> Located:
+    """What a refusal names while `e` is computed: `e`, or what holds a node the lowering made
+    (a KPI's value read from its fact)."""
+    return e if e.span is not None else holder
+
+
+def _expressions(v: lo.VariantProgram) -> Iterator[lo.Expr | None]:
+    """Every expression of a variant's lowered form (team aggregates are found in them)."""
+    for fact in v.facts:
+        yield fact.default
+    for let in v.lets:
+        yield let.value.value
+        yield from (e for _m, e in let.value.by_month)
+    for curve in v.curves.values():
+        yield from (band.pays for band in curve.bands)
+    for kpi in v.kpis:
+        yield kpi.value
+        if kpi.plan is not None:
+            yield kpi.plan.value
+            yield from (e for _m, e in kpi.plan.by_month)
+        yield kpi.attainment
+    for pay in v.payments:
+        yield pay.formula
+        yield pay.pool
+        for line in pay.lines:
+            yield line.share
+            for gate in line.gates:
+                yield gate.value
+                yield gate.unless
+        for gate in pay.gates:
+            yield gate.value
+            yield gate.unless
