@@ -45,55 +45,8 @@ from pathlib import Path
 from end_to_end import facts_file, measure
 from harness import B2B, ROOT, human, parse_sizes, table
 
-HAND = """
-import duckdb, sys
-con = duckdb.connect()
-con.execute('''
-COPY (
-  WITH f AS (
-    SELECT employee,
-      CAST(revenue AS DECIMAL(18, 6)) AS revenue, CAST(avg_check AS DECIMAL(18, 6)) AS avg_check,
-      CAST(replace(conversion, '%', '') AS DECIMAL(18, 6)) / 100 AS conversion,
-      CAST(calls AS DECIMAL(18, 6)) AS calls
-    FROM {source}
-  ), a AS (
-    SELECT employee, revenue,
-      revenue * 1000 / 3000000 AS r, avg_check * 1000 / 150000 AS c,
-      conversion * 1000 / 0.02 AS v, calls * 1000 / 1000 AS k
-    FROM f
-  ), p AS (
-    SELECT employee, revenue,
-      CASE WHEN r < 800 THEN 0 WHEN r <= 1000 THEN r ELSE r * 1.2 END AS fr,
-      CASE WHEN c < 800 THEN 0 WHEN c <= 1000 THEN c ELSE c * 1.2 END AS fc,
-      CASE WHEN v < 800 THEN 0 WHEN v <= 1000 THEN v ELSE v * 1.2 END AS fv,
-      CASE WHEN k < 800 THEN 0 WHEN k <= 1000 THEN k ELSE k * 1.2 END AS fk
-    FROM a
-  ), l AS (
-    SELECT employee, CAST(60000 AS DECIMAL(18, 2)) AS salary,
-      CAST(20 * fr AS DECIMAL(18, 2)) + CAST(10 * fc AS DECIMAL(18, 2))
-        + CAST(10 * fv AS DECIMAL(18, 2)) + CAST(10 * fk AS DECIMAL(18, 2)) AS bonus,
-      CAST(greatest(revenue - 3000000, 0) * 0.006 AS DECIMAL(18, 2)) AS commission
-    FROM p
-  )
-  SELECT employee, salary, bonus, commission, salary + bonus + commission AS total FROM l
-) TO '/dev/stdout' (FORMAT csv)
-'''.format(source='read_parquet(?)' if sys.argv[1].endswith('.parquet')
-                else 'read_csv(?, all_varchar = true)'), [sys.argv[1]])
-"""
-
-
-# The same table kpidsl writes, written by hand with DuckDB: HAND's pay computation, the
-# column widths from the first 1 000 rows, each line made by format() and written by COPY,
-# then the payroll total from a second pass (no one DuckDB statement writes the lines and
-# their sum). Its layout is kpidsl's byte for byte; its amounts are not exact (DuckDB
-# divides DECIMALs in DOUBLE): 34 of the first 100 000 lines of the bench's facts are a
-# kopeck off, which is why kpidsl does not write it this way.
-HAND_TABLE = r"""
-import duckdb, sys
-con = duckdb.connect()
-source = ('read_parquet(?)' if sys.argv[1].endswith('.parquet')
-          else 'read_csv(?, all_varchar = true)')
-body = '''
+# What the b2b_manager scheme pays, written by hand in DuckDB SQL (SOURCE: the facts file).
+PAY_QUERY = """
   WITH f AS (
     SELECT employee,
       CAST(revenue AS DECIMAL(18, 6)) AS revenue, CAST(avg_check AS DECIMAL(18, 6)) AS avg_check,
@@ -120,7 +73,30 @@ body = '''
     FROM p
   )
   SELECT employee, salary, bonus, commission, salary + bonus + commission AS total FROM l
-'''.replace('SOURCE', source)
+"""
+
+HAND = """
+import duckdb, sys
+con = duckdb.connect()
+source = ('read_parquet(?)' if sys.argv[1].endswith('.parquet')
+          else 'read_csv(?, all_varchar = true)')
+con.execute("COPY (" + PAY_QUERY_LITERAL.replace('SOURCE', source)
+            + ") TO '/dev/stdout' (FORMAT csv)", [sys.argv[1]])
+""".replace("PAY_QUERY_LITERAL", repr(PAY_QUERY))
+
+
+# The same table kpidsl writes, written by hand with DuckDB: HAND's pay computation, the
+# column widths from the first 1 000 rows, each line made by format() and written by COPY,
+# then the payroll total from a second pass (no one DuckDB statement writes the lines and
+# their sum). Its layout is kpidsl's byte for byte; its amounts are not exact (DuckDB
+# divides DECIMALs in DOUBLE): 34 of the first 100 000 lines of the bench's facts are a
+# kopeck off, which is why kpidsl does not write it this way.
+HAND_TABLE = r"""
+import duckdb, sys
+con = duckdb.connect()
+source = ('read_parquet(?)' if sys.argv[1].endswith('.parquet')
+          else 'read_csv(?, all_varchar = true)')
+body = PAY_QUERY_LITERAL.replace('SOURCE', source)
 names = ['salary', 'bonus', 'commission', 'total']
 
 
@@ -154,7 +130,7 @@ sums = con.execute('SELECT count(*), ' + ', '.join('sum(' + n + ')' for n in nam
                    + ' FROM (' + body + ')', [sys.argv[1]]).fetchone()
 out.write(rule + '\n' + line(['Total (%d employees)' % sums[0]]
                              + ['{:,.2f}'.format(v) for v in sums[1:]]) + '\n')
-"""
+""".replace("PAY_QUERY_LITERAL", repr(PAY_QUERY))
 
 # The generated query alone, with DuckDB reading the CSV as text, checking every cell against
 # the plain grammar in SQL, casting, and writing the pay lines in kopecks: no output formats,

@@ -218,3 +218,18 @@ def test_split_files_in_both_engines_and_the_oracle(
     assert seen["duckdb"] == seen["python"]
     assert {e: Fraction(v[0]) for e, v in seen["python"].items()} == \
         {e: v for e, v in expected.items()}
+
+
+def test_a_totals_row_in_the_export_or_the_split_file_is_skipped_with_a_warning(
+        tmp_path: Path) -> None:
+    deals, splits = _files(tmp_path, "ID;Manager;Share\n1;a;50%\n1;b;50%\n;Итого:;100%\n",
+                           DEALS + ";Итого;;91500,01;\n")
+    run = _run(deals, splits)
+    results = {r.employee: r for r in run.results()}  # type: ignore[attr-defined]
+    assert set(results) == {"a", "b", "c"}
+    assert results["a"].facts["revenue"] == Decimal("30500.01")  # 500.01 + 30 000
+    warned = [(d.code, Path(d.file).name, d.line, d.message)
+              for d in run.counts.warnings]  # type: ignore[attr-defined]
+    assert warned == [
+        ("KPI523", "splits.csv", 4, "row 4: 'Итого:' is a totals row, not a deal; skipped"),
+        ("KPI523", "deals.csv", 6, "row 6: 'Итого' is a totals row, not a deal; skipped")]

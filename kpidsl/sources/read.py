@@ -311,6 +311,16 @@ class SourceReader:
                 return self._row_general(row, cells, positions, titles)
         return SourceRow(self.file, row, employee, date, key, None, values, {})
 
+    def _totals_row(self, row: int, employee: str, cells: list[object]) -> bool:
+        """A row whose employee is 'Итого', 'Total' ...: skipped with a warning (KPI523)."""
+        if " ".join(employee.casefold().strip().rstrip(":.").split()) not in TOTAL_WORDS:
+            return False
+        self.warnings.append(dataclasses.replace(
+            warning("KPI523", f"row {row}: '{employee}' is a totals row, not a deal; skipped",
+                    hint="remove the totals row from the export"),
+            file=self.file, line=row, source_line=";".join(map(show, cells))[:200]))
+        return True
+
     def _row_general(self, row: int, cells: list[object], positions: dict[str, int],
                      titles: list[str]) -> SourceRow | None:
         def cell(name: str) -> object:
@@ -326,11 +336,7 @@ class SourceReader:
                 show(raw), exc.hint or hint)
 
         employee = normalise_id(show(cell("employee")))
-        if " ".join(employee.casefold().strip().rstrip(":.").split()) in TOTAL_WORDS:
-            self.warnings.append(dataclasses.replace(
-                warning("KPI523", f"row {row}: '{employee}' is a totals row, not a deal; skipped",
-                        hint="remove the totals row from the export"),
-                file=self.file, line=row, source_line=";".join(map(show, cells))[:200]))
+        if self._totals_row(row, employee, cells):
             return None
         raw_employee = cell("employee")
         if employee and type(raw_employee) is str and len(self._known) < KNOWN:

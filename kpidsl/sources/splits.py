@@ -18,13 +18,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
-from ..diagnostics import Diagnostic, KpiError, error, warning
+from ..diagnostics import Diagnostic, KpiError, error
 from ..facts import FactSpec
 from ..ids import look_alike_key
 from ..ids import normalise as normalise_id
 from ..units import Unit
 from ..values import FactValueError, convert, show
-from .read import TOTAL_WORDS, SourceReader, SourceRow
+from .read import SourceReader, SourceRow
 
 KOPECK = Decimal("0.01")
 
@@ -110,11 +110,7 @@ class SplitReader(SourceReader):
                 show(raw), exc.hint or hint)
 
         employee = normalise_id(show(cell("employee")))
-        if " ".join(employee.casefold().strip().rstrip(":.").split()) in TOTAL_WORDS:
-            self.warnings.append(dataclasses.replace(
-                warning("KPI523", f"row {row}: '{employee}' is a totals row, not a deal; "
-                        "skipped", hint="remove the totals row from the export"),
-                file=self.file, line=row, source_line=";".join(map(show, cells))[:200]))
+        if self._totals_row(row, employee, cells):
             return None
         if not employee:
             problem("employee", "", FactValueError("missing employee", "KPI502"),
