@@ -449,27 +449,29 @@ def generate(plan: tuple[Any, ...], info: VariantInfo, fmt: str, *, ticks: bool 
         _json_object(w, info, extras, team_var, fmt)
     w.line("continue")
     w.indent = 2
-    w.line("if n:")
-    w.line("    counts.rows_read += n; counts.evaluated += n")
-    w.line("    summary.rows_read += n; summary.rows_ok += n; n = 0")
-    w.line("if dirty:")
-    for k, fact in enumerate(names):
-        w.line(f"    sums[{fact!r}] = s{k}")
-    w.line("    dirty = False")
+    _write_back(w, names, reset=True)
     w.line("general(row, cells)")
     w.line("first = first and H['first_of']()")
     for k, fact in enumerate(names):
         w.line(f"s{k} = sums.get({fact!r}, ZERO)")
     w.line(f"ready = len(readings) >= {len(facts)}")
     w.indent = 1
+    _write_back(w, names, reset=False)
+    w.line("return first")
+    return "\n".join(w.lines) + "\n"
+
+
+def _write_back(w: _Source, names: list[str], reset: bool) -> None:
+    """The loop's counts and totals-row sums handed back to the reader: before a record
+    goes to the general path (`reset`: the loop starts counting afresh) and at the end."""
     w.line("if n:")
     w.line("    counts.rows_read += n; counts.evaluated += n")
-    w.line("    summary.rows_read += n; summary.rows_ok += n")
+    w.line("    summary.rows_read += n; summary.rows_ok += n" + ("; n = 0" if reset else ""))
     w.line("if dirty:")
     for k, fact in enumerate(names):
         w.line(f"    sums[{fact!r}] = s{k}")
-    w.line("return first")
-    return "\n".join(w.lines) + "\n"
+    if reset:
+        w.line("    dirty = False")
 
 
 def _text_of(expr: str, json_text: bool = False) -> str:
