@@ -23,7 +23,7 @@ import stat
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -175,6 +175,9 @@ class FactsReader:
         self.encoding: str | None = None
         self.delimiter: str | None = None
         self.detected_locale: str | None = None
+        # called before the file is first read: a Parquet file's CSV export is written then
+        # (kpidsl/sql/parquet.py), so a run DuckDB reads natively never writes it
+        self.before_reading: Callable[[], None] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -757,6 +760,8 @@ class FactsReader:
         if self._text is not None:
             yield from io.StringIO(self._text.removeprefix("\ufeff"))
             return
+        if self.before_reading is not None:
+            self.before_reading()
         try:
             with open(self.path, "rb") as probe:
                 self.encoding = self._detect_encoding(probe)

@@ -1,11 +1,14 @@
-"""Parquet facts: DuckDB reads the file and hands it on as CSV text, so a Parquet file is
-read by exactly the rules (and refused with exactly the diagnostics) of its CSV export.
+"""Parquet facts: read by the rules (and refused with the diagnostics) of the file's CSV export.
 
-The text goes to a temporary file in the system's temporary directory, written by DuckDB as
-it reads (memory stays flat); `eval --engine duckdb` then reads that file with DuckDB again
-(kpidsl/sql/native.py), and the Python engine with the Python reader. Rows are numbered as
-in the CSV export: the header is row 1, the first employee row 2. DECIMAL and integer columns
-are exact; a FLOAT or DOUBLE column for a fact is refused (a float is not exact money).
+A Parquet file opens as a facts reader of its CSV export, written by DuckDB into a
+temporary file in the system's temporary directory only when the Python reader first reads
+it (memory stays flat: DuckDB writes as it reads). `eval --engine duckdb` on a plain file
+never needs it: kpidsl/sql/native.py scans the Parquet file itself (`read_parquet`), each
+cell as the text the export would hold, and checks it by the same survey as a CSV file;
+anything unusual goes to the Python reader, which then reads the export. Rows are numbered
+as in the export: the header is row 1, the first employee row 2. DECIMAL and integer
+columns are exact; a FLOAT or DOUBLE column for a fact is refused (a float is not exact
+money).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import dataclasses
 import os
 import tempfile
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +29,59 @@ if TYPE_CHECKING:
 FLOATS = ("FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8")
 
 
+@dataclasses.dataclass
+class ParquetSource:
+    """The Parquet file behind a facts reader, and its CSV export (written on first need)."""
+
+    path: Path  # the Parquet file
+    text: Path  # the export, empty until `write`
+    columns: list[tuple[str, str]]  # (name, DuckDB type) as DESCRIBE gives them
+    written: bool = False
+
+    def write(self) -> None:
+        """The export, once: what the Python reader reads."""
+        if self.written:
+            return
+        import duckdb
+
+        con = duckdb.connect()
+        try:
+            con.execute(f"COPY (SELECT * FROM read_parquet(?)) TO '{_escape(self.text)}' "
+                        "(FORMAT csv, HEADER true)", [str(self.path)])
+        finally:
+            con.close()
+        self.written = True
+
+
+_SOURCES: weakref.WeakKeyDictionary[Any, ParquetSource] = weakref.WeakKeyDictionary()
+
+
+def parquet_source(reader: Any) -> ParquetSource | None:
+    """The Parquet file a facts reader was opened on (None for any other reader)."""
+    return _SOURCES.get(reader)
+
+
+def _escape(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
 def _remove(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink()
+
+
+def parquet_rows(path: Path) -> int | None:
+    """A Parquet file's rows from its metadata (no scan); None when it cannot be read."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        found = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()
+    except (duckdb.Error, OSError):
+        return None
+    finally:
+        con.close()
+    return int(found[0]) if found else None
 
 
 def parquet_reader(path: Path, open_csv: Callable[[Path], FactsReader]) -> FactsReader:
@@ -39,29 +93,27 @@ def parquet_reader(path: Path, open_csv: Callable[[Path], FactsReader]) -> Facts
     from ..facts import FactsFileError
 
     con = duckdb.connect()
-    source = "read_parquet(?)"
     try:
-        described: list[Any] = con.execute(f"DESCRIBE SELECT * FROM {source}",
+        described: list[Any] = con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
                                            [str(path)]).fetchall()
     except (duckdb.Error, OSError) as exc:
-        con.close()
         made = error("KPI507", f"cannot read the Parquet file: {str(exc).splitlines()[0]}",
                      hint="check that the file is Parquet and complete")
         raise FactsFileError(dataclasses.replace(made, file=str(path))) from None
+    finally:
+        con.close()
     handle, name = tempfile.mkstemp(prefix="kpidsl-parquet-", suffix=".csv")
     os.close(handle)
     text = Path(name)
     atexit.register(_remove, text)
-    try:
-        con.execute(f"COPY (SELECT * FROM {source}) TO '{name}' (FORMAT csv, HEADER true)",
-                    [str(path)])
-    finally:
-        con.close()
     reader = open_csv(text)
     reader.file = str(path)
-    for column, kind, *_rest in described:
-        role, key = reader._target(str(column).strip())
-        if role == "fact" and str(kind).upper() in FLOATS:
+    source = ParquetSource(Path(path), text, [(str(c), str(k)) for c, k, *_r in described])
+    _SOURCES[reader] = source
+    reader.before_reading = source.write
+    for column, kind in source.columns:
+        role, key = reader._target(column.strip())
+        if role == "fact" and kind.upper() in FLOATS:
             raise reader._file_error(
                 f"column '{column}' of the Parquet file is {kind}: a float is not exact, and "
                 f"fact '{key}' is read only from exact numbers",
