@@ -279,6 +279,125 @@ def test_a_float_column_for_a_fact_is_refused(tmp_path: Path) -> None:
                           "DOUBLE: a float is not exact")
 
 
+PLAIN_TYPES = {"employee": "VARCHAR", "name": "VARCHAR", "revenue": "DECIMAL(18, 2)",
+               "avg_check": "BIGINT", "conversion": "VARCHAR", "calls": "INTEGER"}
+
+
+def _typed_parquet(path: Path, rows: list[list[str | None]], types: dict[str, str]) -> Path:
+    """Rows (texts, None for NULL) as a Parquet file whose columns have `types` (the
+    header is the types' keys)."""
+    import csv
+
+    text = path.with_suffix(".csv")
+    with text.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(types)
+        writer.writerows([["" if c is None else c for c in r] for r in rows])
+    names = list(types)
+    select = ", ".join(f'CAST(NULLIF("{n}", \'\') AS {t}) AS "{n}"' if t != "VARCHAR"
+                       else f'"{n}"' for n, t in types.items())
+    target = path.with_suffix(".parquet")
+    duckdb.connect().execute(
+        f"COPY (SELECT {select} FROM read_csv('{text}', all_varchar = true, header = true, "
+        f"columns = {{{', '.join(repr(n) + ': ' + repr('VARCHAR') for n in names)}}}, "
+        f"quote = '\"', escape = '\"', null_padding = false)) TO '{target}' (FORMAT parquet)")
+    text.unlink()
+    return target
+
+
+def _plain_rows(n: int) -> list[list[str | None]]:
+    rows: list[list[str | None]] = []
+    for row in _rows(n, random.Random(23)):
+        rows.append([*row[:3], row[3], row[4], row[5]])
+    return rows
+
+
+# what a Parquet file holds → (rows changed at 1 100: {column: text}, other types, native?)
+PARQUET = {
+    "plain numbers, typed": ({}, {}, True),
+    "a money column with a sign": ({"revenue": "-3297204.59"}, {}, True),
+    "bare fractions in a DECIMAL percent column": ({"conversion": "0.0242"},
+                                                   {"conversion": "DECIMAL(9, 4)"}, True),
+    "integer ids": ({}, {"employee": "BIGINT"}, True),
+    "a bare percent above 1": ({"conversion": "2.42"}, {"conversion": "DECIMAL(9, 4)"}, False),
+    "a negative count": ({"calls": "-950"}, {}, False),
+    "eight decimals": ({"revenue": "3300000.12345678"}, {"revenue": "DECIMAL(18, 8)"}, False),
+    "a fractional count column": ({}, {"calls": "DECIMAL(9, 2)"}, False),
+    "a duplicate id": ({"employee": "m3"}, {}, False),
+    "a duplicate id in another case": ({"employee": "M3"}, {}, False),
+    "a look-alike id": ({"employee": "ivanov"}, {}, False),
+    "a missing id": ({"employee": None}, {}, False),
+    "a totals row": ({"employee": "Итого", "name": None}, {}, False),
+    "a Total row": ({"employee": "Total"}, {}, False),
+    "a bad value": ({"avg_check": "12.5.0"}, {"avg_check": "VARCHAR"}, False),
+    "a formula": ({"avg_check": "=A1*2"}, {"avg_check": "VARCHAR"}, False),
+    "a missing required fact": ({"revenue": None}, {}, False),
+    "a name over two lines": ({"name": "Анна\nЛи"}, {}, False),
+    "a date column": ({}, {"name": "DATE"}, False),
+    "a header with a semicolon": ({}, {"name;x": "VARCHAR"}, False),
+}
+
+
+# unusual, yet read without a finding by the Python reader
+QUIET = {"eight decimals", "a fractional count column", "a date column",
+         "a header with a semicolon"}
+
+
+@pytest.mark.parametrize("case", sorted(PARQUET))
+def test_parquet_files_are_read_natively_or_by_the_python_reader_with_its_diagnostics(
+        tmp_path: Path, case: str) -> None:
+    """A Parquet file DuckDB scans itself gives the Python engine's bytes; any unusual one
+    is read by the Python reader from its CSV export, with the same diagnostics."""
+    changed, types, native = PARQUET[case]
+    columns = {**PLAIN_TYPES}
+    for name, kind in types.items():
+        if name not in columns:  # a renamed column
+            columns = {(name if k == name.split(";")[0] else k): t for k, t in columns.items()}
+        columns[name] = kind
+    rows = _plain_rows(1_200)
+    for row in rows:
+        if "date" in case:
+            row[1] = "2025-03-01"
+        if columns["conversion"] != "VARCHAR":  # '1.41%' → 0.0141
+            row[4] = str(Decimal(str(row[4])[:-1]).scaleb(-2))
+    for column, text in changed.items():
+        rows[1_100][list(PLAIN_TYPES).index(column)] = text
+    if "two lines" in case:  # the rows after it are numbered as the Python reader numbers them
+        rows[1_150][2] = None
+    if "look-alike" in case:
+        rows[1_101][0] = "\u0456vanov"  # a Cyrillic і
+    if case == "integer ids":
+        for i, row in enumerate(rows):
+            row[0] = str(770_000 + i)
+    facts = _typed_parquet(tmp_path / "f", rows, columns)
+    assert _native(B2B, facts) is native
+    for fmt in ("table", "csv"):
+        code, _out, err = _same(B2B, facts, fmt)
+        if not native and case not in QUIET:
+            assert code == 1 or "KPI5" in err
+    if native:
+        for fmt in ("json", "jsonl"):
+            _same(B2B, facts, fmt)
+        _same(B2B, facts, "table", "--lang", "ru")
+
+
+def test_a_parquet_file_read_natively_writes_no_csv_export(tmp_path: Path) -> None:
+    from kpidsl.sql.parquet import parquet_source
+
+    facts = _typed_parquet(tmp_path / "f", _plain_rows(50), PLAIN_TYPES)
+    ruleset = kpidsl.load(B2B)
+    reader = FactsOptions().reader(facts, ruleset.fact_specs)
+    source = parquet_source(reader)
+    assert source is not None and source.text.stat().st_size == 0
+    found = plain_file(ruleset, reader, duckdb.connect())
+    assert found is not None and found.columns[2].typed == "n2"
+    found.close()
+    assert not source.written and source.text.stat().st_size == 0
+    assert sum(1 for _ in reader) == 50  # the Python reader: the export written then
+    assert source.written and source.text.read_text(encoding="utf-8").startswith(
+        "employee,name,revenue,")
+
+
 # ---------------------------------------------------------------- --engine auto
 
 def test_auto_picks_duckdb_above_the_crossover_on_a_file_duckdb_reads(tmp_path: Path) -> None:
@@ -293,6 +412,12 @@ def test_auto_picks_duckdb_above_the_crossover_on_a_file_duckdb_reads(tmp_path: 
     assert choose_engine(ruleset, [large]) == "duckdb"
     assert choose_engine(ruleset, [large, small]) == "python"  # joined: the Python reader
     assert choose_engine(kpidsl.load(RULESETS / "hunter.kpi"), [large]) == "python"  # grades
+    rows = _plain_rows(CROSSOVER_ROWS + 10)
+    parquet = _typed_parquet(tmp_path / "large", rows, PLAIN_TYPES)
+    assert estimated_rows(parquet) == CROSSOVER_ROWS + 10  # its metadata, not its bytes
+    assert choose_engine(ruleset, [parquet]) == "duckdb"
+    assert choose_engine(ruleset, [_typed_parquet(tmp_path / "small", rows[:50],
+                                                  PLAIN_TYPES)]) == "python"
 
 
 @settings(max_examples=300, deadline=None)

@@ -194,10 +194,15 @@ SAMPLE = 64 * 1024  # bytes read to estimate a file's rows from its size
 
 
 def estimated_rows(path: Any) -> int:
-    """A file's rows from its size and the length of its first lines (no full read)."""
+    """A file's rows from its size and the length of its first lines (no full read); a
+    Parquet file's from its metadata."""
     from pathlib import Path
 
     file = Path(path)
+    if file.suffix.lower() == ".parquet":
+        from .parquet import parquet_rows
+
+        return parquet_rows(file) or 0
     size = file.stat().st_size
     with file.open("rb") as handle:
         head = handle.read(SAMPLE)
