@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,12 @@ if os.environ.get("CI"):
 # Statements' footers carry the day they were made; golden files need one fixed day
 # (2026-11-25, 00:00 UTC).
 os.environ["SOURCE_DATE_EPOCH"] = "1795564800"
+
+# The DuckDB engine's cache of generated SQL (kpidsl/sql/cache.py): a directory of the run's own,
+# not the user's ~/.cache
+if "KPIDSL_CACHE_DIR" not in os.environ:
+    os.environ["KPIDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="kpidsl-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["KPIDSL_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"

@@ -20,10 +20,8 @@ from sqlglot import exp
 DIGITS = 38
 LIMIT = 10**DIGITS - 1
 
-# Facts arrive as DECIMAL(18, 6): up to 12 integer and 6 fraction digits, read exactly as
-# integers scaled by 10**6.
-FACT_SCALE = 6
-FACT_DIGITS = 18
+from .scale import FACT_DIGITS as FACT_DIGITS  # noqa: E402  (DECIMAL(18, 6), scale.py)
+from .scale import FACT_SCALE as FACT_SCALE  # noqa: E402
 
 INT64 = 2**63 - 1  # BIGINT's largest value
 

@@ -24,7 +24,7 @@ from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..teams import MissingMember
 from . import Query, queries
-from .dialects import FACT_DIGITS, FACT_SCALE
+from .scale import FACT_DIGITS, FACT_SCALE
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -216,7 +216,7 @@ def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
     engine when the file turns out to need the Python reader."""
     from pathlib import Path
 
-    from ..diagnostics import KpiError
+    from .cache import compilable
     from .native import applicable
 
     paths = [Path(p) for p in paths]
@@ -225,8 +225,4 @@ def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
         return "python"
     if estimated_rows(paths[0]) < CROSSOVER_ROWS or not applicable(ruleset):
         return "python"
-    try:
-        queries(ruleset.checked, "duckdb", budgets=False)
-    except KpiError:
-        return "python"
-    return "duckdb"
+    return "duckdb" if compilable(ruleset.checked) else "python"

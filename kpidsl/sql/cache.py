@@ -1,0 +1,199 @@
+"""The DuckDB engine's generated SQL kept on disk, so a run of a scheme already seen does not
+import sqlglot (0.2–0.4 s of each `kpidsl eval --engine duckdb`, `python -X importtime`).
+
+An entry is keyed by a SHA-256 of the scheme's text, kpidsl's version, the size and time of
+every module of the kpidsl package (an edited generator is never served the old SQL), the
+dialect and the query's layout (facts table, month, carried columns). It lives in
+`$KPIDSL_CACHE_DIR`, else `$XDG_CACHE_HOME/kpidsl/sql`, else `~/.cache/kpidsl/sql`: a
+directory created 0700 and used only while it is this user's and writable by no one else
+(the SQL is run as it is read). Each entry is written to a temporary file and renamed into
+place; an entry that cannot be read, that is not JSON of this format or that holds another
+key is ignored and written again. A cache that cannot be created or written is skipped
+silently: the query is built as without it. `KPIDSL_NO_CACHE=1` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..checks import CheckedRuleset
+    from . import Query
+
+FORMAT = 1
+DIALECT = "duckdb"
+
+
+@dataclass(frozen=True)
+class PayUnits:
+    """What the engine reads of a payment's column: its value when known while compiling,
+    the largest magnitude it can take (as `generate.Int`)."""
+
+    value: int | None
+    bound: int
+
+
+class CachedOutput:
+    """`Query.output` with the payments' columns; anything else builds the query."""
+
+    def __init__(self, pays: list[tuple[str, PayUnits]], build: Callable[[], Query]) -> None:
+        self.pays = pays
+        self._build = build
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build().output, name)
+
+
+class CachedQuery:
+    """The part of a `Query` the DuckDB engine runs: its SQL text and payment columns."""
+
+    def __init__(self, grade: str, text: str, pays: list[tuple[str, PayUnits]],
+                 build: Callable[[], Query]) -> None:
+        self.grade = grade
+        self.text = text
+        self.output = CachedOutput(pays, build)
+        self._build = build
+
+    def sql(self, pretty: bool = False) -> str:
+        return self._build().sql(pretty=True) if pretty else self.text
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._build(), name)
+
+
+def directory() -> Path | None:
+    """The cache's directory, or None when it is turned off."""
+    if os.environ.get("KPIDSL_NO_CACHE", "") not in ("", "0"):
+        return None
+    chosen = os.environ.get("KPIDSL_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kpidsl" / "sql"
+
+
+@cache
+def _code_stamp() -> str:
+    """Every module of the package by name, size and modification time (about 1 ms)."""
+    root = Path(__file__).resolve().parents[1]
+    parts = []
+    for folder, _dirs, files in os.walk(root):
+        for name in sorted(files):
+            if name.endswith(".py"):
+                info = os.stat(os.path.join(folder, name))
+                parts.append(f"{os.path.relpath(os.path.join(folder, name), root)}:"
+                             f"{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+
+
+def key(text: str, layout: dict[str, Any]) -> str:
+    from .. import __version__
+
+    head = json.dumps([FORMAT, __version__, _code_stamp(), DIALECT, layout], sort_keys=True)
+    return hashlib.sha256(head.encode() + b"\0" + text.encode("utf-8")).hexdigest()
+
+
+def _private(folder: Path) -> bool:
+    """This user's directory, writable by no one else (what is read from it is run)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def load(name: str) -> dict[str, Any] | None:
+    folder = directory()
+    if folder is None or not _private(folder):
+        return None
+    path = folder / f"{name}.json"
+    try:
+        if path.stat().st_uid != os.getuid():
+            return None
+        entry = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != name:
+        return None
+    return entry
+
+
+def store(name: str, entry: dict[str, Any]) -> None:
+    folder = directory()
+    if folder is None:
+        return
+    try:
+        folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if not _private(folder):
+            return
+        handle, temporary = tempfile.mkstemp(prefix=".entry-", dir=folder)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"format": FORMAT, "key": name, **entry}, out)
+            os.replace(temporary, folder / f"{name}.json")
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        return  # an unwritable cache costs only its time
+
+
+def native_query(checked: CheckedRuleset, month: int | None,
+                 carry: tuple[str, ...]) -> Query | CachedQuery:
+    """The one grade's DuckDB query over the native path's facts table (KpiError when the
+    scheme cannot be exact), from the cache when it holds it."""
+    layout = {"table": "facts", "month": month, "carry": list(carry), "budgets": False}
+    built: list[Query] = []
+
+    def build() -> Query:
+        if not built:
+            from . import queries
+
+            built.append(queries(checked, DIALECT, table="facts", month=month, carry=carry,
+                                 budgets=False)[0])
+        return built[0]
+
+    name = key(checked.source.text, layout)
+    entry = load(name)
+    try:
+        if entry is not None:
+            pays = [(str(p), PayUnits(v if v is None else int(v), int(b)))
+                    for p, v, b in entry["pays"]]
+            return CachedQuery(str(entry["grade"]), str(entry["sql"]), pays, build)
+    except (KeyError, TypeError, ValueError):
+        pass
+    query = build()  # KpiError when refused: nothing is stored
+    store(name, {"layout": layout, "grade": query.grade, "sql": query.sql(pretty=False),
+                 "pays": [[p, u.value, u.bound] for p, u in query.output.pays]})
+    return query
+
+
+def compilable(checked: CheckedRuleset) -> bool:
+    """Can the scheme be computed exactly in DuckDB (`--engine auto`)? From the cache when a
+    run has already built its query or been refused."""
+    from ..diagnostics import KpiError
+
+    name = key(checked.source.text, {"compilable": True})
+    entry = load(name)
+    if entry is not None and isinstance(entry.get("ok"), bool):
+        return bool(entry["ok"])
+    from . import queries
+
+    try:
+        queries(checked, DIALECT, budgets=False)
+        ok = True
+    except KpiError:
+        ok = False
+    store(name, {"ok": ok})
+    return ok
