@@ -483,3 +483,25 @@ def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
             _eval(B2B, facts, extra[1] if extra[0] == "--format" else "table", "python",
                   *([] if extra[0] == "--format" else extra))
         assert seen == used, extra
+
+
+def test_amounts_past_64_bits_in_a_long_table_are_summed_exactly(tmp_path: Path) -> None:
+    """Lines of 2**62 steps or more are written by the renderer, and the payroll total stays
+    exact (the rest are summed as 64-bit integers)."""
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text("scheme s\n fact revenue money\n fact target money\n"
+                      "curve c\n  from 0% pays attainment\n"
+                      "kpi revenue plan target\n"
+                      "pay bonus pool 90000000000000000 RUB\n  for revenue weight 100% curve c\n",
+                      encoding="utf-8")
+    rng = random.Random(4)
+    rows = [[f"e{i}", str(rng.randrange(1, 10**6)),
+             str(rng.randrange(1, 10**6)) if i % 97 else "1"] for i in range(1_300)]
+    facts = _write(tmp_path / "f.csv", rows, header="employee,revenue,target")
+    assert _native(scheme, facts)
+    code, out, _err = _same(scheme, facts, "table")
+    import re
+
+    huge = [line for line in out.splitlines()[4:-2]
+            if re.search(r"\b\d{1,3}(,\d{3}){6,}\.\d\d\b", line)]  # 10**18 roubles and more
+    assert code == 0 and len(huge) >= 10
