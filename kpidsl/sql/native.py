@@ -308,9 +308,11 @@ class NativeFile:
         if len(ids) != 1 or any(c.role == "grade" for c in self.columns):
             raise Unusual("grades")
         emp = _q(ids[0].sql)
+        # totals words ignoring case by the expression's flag, not lower() (0.05 s a million
+        # ids); the same count, as an id outside printable ASCII is counted anyway
         checks.append(f"count(*) FILTER (WHERE {emp} IS NULL OR NOT regexp_full_match({emp}, "
-                      f"'[!-~]([ -~]*[!-~])?') OR regexp_full_match(lower({emp}), "
-                      f"'(total|totals|grand +total|sum)[:.]*')) AS bad_ids")
+                      f"'[!-~]([ -~]*[!-~])?') OR regexp_full_match({emp}, "
+                      f"'(total|totals|grand +total|sum)[:.]*', 'i')) AS bad_ids")
         quick: dict[int, Column] = {}  # where the pass counts a column's cells not simple
         fatal: list[int] = []  # counts that make the file unusual whatever the column
         for col in self.columns:
