@@ -1170,6 +1170,14 @@ MESSAGES: dict[str, Table] = {
         ("a cap is the most that may be paid in all: 0 or more",
          "потолок — это наибольшая сумма выплат в целом: 0 или больше"),
     ),
+    "KPI953": (
+        ("the scheme's query has {steps} steps (a KPI, a payment line or a total each); "
+         "DuckDB runs at most {most}",
+         "в запросе схемы {steps} шагов (по одному на KPI, строку выплаты или итог); DuckDB "
+         "выполняет не больше {most}"),
+        ("evaluate it with the Python engine (--engine python, or --engine auto)",
+         "рассчитайте её движком Python (--engine python или --engine auto)"),
+    ),
     "KPI545": (
         ("employee '{employee}' has facts under the current scheme but none under the new "
          "one: is nothing due under the new scheme, or do its sources miss the employee's "
