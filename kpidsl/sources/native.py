@@ -17,13 +17,19 @@ would fail or warn about, so every row is evaluated and no diagnostic is lost; a
 file (a bad cell, a split column, a percent field, a totals row, XLSX, JSON) makes the
 whole run go through the Python reader, whose diagnostics name file, row and column.
 
-The facts are one GROUP BY with a FILTER per fact (kpidsl/sources/duck.py); each numeric
-cell carries the number of decimals it was written with, so a total, a minimum or a median
-comes back with the exact digits the Python stage gives (1 047,20 stays 1047.20). Per-deal
-payments are computed by the window query, rounded in SQL as the scheme rounds, and summed
-per employee; each employee's per-deal lines are made only when they are read (statements,
-JSON, explanations), by the Python walk over the rows DuckDB fetches for a batch of
-employees at a time, and their amounts are checked against the SQL ones (KPI904).
+A CSV is loaded into a temporary table (parsing it again for each query would cost more);
+a Parquet file is read where it lies, by each query, and never held: its cells are checked
+by the scan that groups the employees (`Native.employees`), which with one source also
+computes every fact and each payment's magnitudes, so the file is read twice in all (that
+scan, then the payment's deals in order), plus once a text column for its distinct values.
+
+The facts are one GROUP BY with a FILTER per fact; each numeric cell carries the number of
+decimals it was written with, so a total, a minimum or a median comes back with the exact
+digits the Python stage gives (1 047,20 stays 1047.20). Per-deal payments are computed from
+each payment's deals in order, streamed from DuckDB in batches (kpidsl/sources/running.py),
+and summed per employee; each employee's per-deal lines are made only when they are read
+(statements, JSON, explanations), by the Python walk over the rows DuckDB fetches for a
+batch of employees at a time, and their amounts are checked against the SQL ones (KPI904).
 """
 
 from __future__ import annotations
