@@ -127,9 +127,9 @@ class CsvRenderer(Renderer):
                             self.lang)
             return
         if getattr(items, "native", None) is not None:  # DuckDB writes the lines
-            from ...sql.lines import write_csv
+            from ...sql.lines import write_lines
 
-            if write_csv(self.out.text.write, ruleset, items):
+            if write_lines(self.out.text.write, ruleset, items):
                 return
         fused = getattr(items, "fused", None)
         if fused is not None:  # one CSV file: read, evaluated and written in one loop
