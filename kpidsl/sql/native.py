@@ -466,6 +466,7 @@ class NativeRun:
         self.exponent = exponent if isinstance(exponent, int) else 0
         self.fraction = is_fraction_step(step)
         self.warned = False
+        self.csv_reason: str | None = None  # why the query does not write the CSV (lines.py)
 
     def sql(self, extra: Sequence[str] = (), offset: int = 0) -> str:
         selected = [*(_q(c) for c in self.carry), '"fails"',
@@ -538,6 +539,8 @@ class NativeRun:
     def results(self) -> Iterator[tuple[Result, dict[str, str]]]:
         """(result, extra) of every row from `consumed` on, in file order."""
         self._warn()
+        if self.consumed >= self.native.rows:  # every row written already (lines.py)
+            return
         cursor = self.native.con.cursor()  # each query its own: DuckDB 2 refuses a second
         cursor.execute(self.sql(offset=self.consumed))
         count = self.hooks.count
