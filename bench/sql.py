@@ -236,7 +236,12 @@ def kpidsl(path: Path, engine: str, fmt: str, source: Path | None = None) -> lis
 
 
 def medians(command: list[str], rounds: int) -> tuple[float, float, int]:
-    runs = [measure(command) for _ in range(rounds)]
+    runs = []
+    for _ in range(rounds):
+        # each run's output to a file of its own, not /dev/null: DuckDB's COPY takes a lock on
+        # the file it writes, and /dev/null is shared with every other process writing there
+        with tempfile.TemporaryDirectory(prefix="kpidsl-bench-out-") as out:
+            runs.append(measure(command, Path(out) / "out"))
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
             max(r[2] for r in runs))
 

@@ -66,6 +66,10 @@ class CachedQuery:
     def sql(self, pretty: bool = False) -> str:
         return self._build().sql(pretty=True) if pretty else self.text
 
+    def full(self) -> Query:
+        """The query itself, built (sqlglot imported) on first use."""
+        return self._build()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._build(), name)
 
@@ -158,10 +162,12 @@ def native_query(checked: CheckedRuleset, month: int | None,
 
     def build() -> Query:
         if not built:
-            from . import queries
+            from . import queries, runnable_on_duckdb
 
-            built.append(queries(checked, DIALECT, table="facts", month=month, carry=carry,
-                                 budgets=False)[0])
+            found = queries(checked, DIALECT, table="facts", month=month, carry=carry,
+                            budgets=False)
+            runnable_on_duckdb(found, checked)  # only a query DuckDB can run is stored
+            built.append(found[0])
         return built[0]
 
     name = key(checked.source.text, layout)
@@ -173,27 +179,29 @@ def native_query(checked: CheckedRuleset, month: int | None,
             return CachedQuery(str(entry["grade"]), str(entry["sql"]), pays, build)
     except (KeyError, TypeError, ValueError):
         pass
-    query = build()  # KpiError when refused: nothing is stored
+    query = build()  # KpiError when refused (KPI950, KPI953): nothing is stored
     store(name, {"layout": layout, "grade": query.grade, "sql": query.sql(pretty=False),
                  "pays": [[p, u.value, u.bound] for p, u in query.output.pays]})
     return query
 
 
-def compilable(checked: CheckedRuleset) -> bool:
-    """Can the scheme be computed exactly in DuckDB (`--engine auto`)? From the cache when a
-    run has already built its query or been refused."""
+def query_steps(checked: CheckedRuleset) -> int | None:
+    """The most steps of the scheme's DuckDB queries (`--engine auto`), None when it cannot
+    be computed exactly in SQL; from the cache when a run has already built them."""
     from ..diagnostics import KpiError
 
-    name = key(checked.source.text, {"compilable": True})
+    name = key(checked.source.text, {"steps": True})
     entry = load(name)
-    if entry is not None and isinstance(entry.get("ok"), bool):
-        return bool(entry["ok"])
+    if entry is not None and "steps" in entry:
+        steps = entry["steps"]
+        if steps is None or (isinstance(steps, int) and not isinstance(steps, bool)):
+            return steps
     from . import queries
 
     try:
-        queries(checked, DIALECT, budgets=False)
-        ok = True
+        found: int | None = max((q.steps for q in queries(checked, DIALECT, budgets=False)),
+                                default=0)
     except KpiError:
-        ok = False
-    store(name, {"ok": ok})
-    return ok
+        found = None
+    store(name, {"steps": found})
+    return found

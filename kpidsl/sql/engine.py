@@ -23,7 +23,7 @@ from ..evaluate import _stepwise_in_context, apply_budgets, team_values, team_vi
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..teams import MissingMember
-from . import Query, queries
+from . import Query, queries, runnable_on_duckdb
 from .scale import FACT_DIGITS, FACT_SCALE
 
 if TYPE_CHECKING:
@@ -61,10 +61,10 @@ class SqlEvaluation:
 
     def queries(self, month: int | None) -> dict[str, Query]:
         if month not in self._queries:
-            self._queries[month] = {q.grade: q for q in queries(self.checked, "duckdb",
-                                                                table="facts", month=month,
-                                                                carry=("_i",),
-                                                                budgets=False)}
+            found = queries(self.checked, "duckdb", table="facts", month=month,
+                            carry=("_i",), budgets=False)
+            runnable_on_duckdb(found, self.checked)
+            self._queries[month] = {q.grade: q for q in found}
         return self._queries[month]
 
     def money(self, units: int) -> Decimal:
@@ -190,6 +190,10 @@ def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
 # Python engine at 100 rows, 0.61x at 1 000, 0.92x at 10 000, 2.04x at 30 000; the two
 # meet near 11 400 rows.
 CROSSOVER_ROWS = 12_000
+#: `--engine auto` leaves a scheme of more steps to the Python engine: DuckDB's binding time
+#: grows faster than the square of the steps (DUCKDB_STEPS), 7 s of CPU at 355 steps, where
+#: the crossover above was measured on a scheme of 25.
+AUTO_STEPS = 400
 SAMPLE = 64 * 1024  # bytes read to estimate a file's rows from its size
 
 
@@ -216,7 +220,7 @@ def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
     engine when the file turns out to need the Python reader."""
     from pathlib import Path
 
-    from .cache import compilable
+    from .cache import query_steps
     from .native import applicable
 
     paths = [Path(p) for p in paths]
@@ -225,4 +229,7 @@ def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
         return "python"
     if estimated_rows(paths[0]) < CROSSOVER_ROWS or not applicable(ruleset):
         return "python"
-    return "duckdb" if compilable(ruleset.checked) else "python"
+    if any(len(v.kpis) > AUTO_STEPS for v in ruleset.checked.variants.values()):
+        return "python"  # too many steps for certain, without generating the query
+    steps = query_steps(ruleset.checked)  # None: refused
+    return "duckdb" if steps is not None and steps <= AUTO_STEPS else "python"

@@ -39,13 +39,14 @@ from ..diagnostics import Diagnostic, KpiError
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..units import Unit
-from .cache import native_query
+from .cache import CachedQuery, native_query
 from .engine import EXACT
 from .parquet import ParquetSource, parquet_source
 
 if TYPE_CHECKING:
     from ..api import Ruleset
     from ..facts import FactsReader
+    from . import Query
 
 BATCH = 50_000  # rows fetched from DuckDB at a time
 HEAD = 4_096  # rows fetched at a time for results built in Python (a table's first rows)
@@ -525,6 +526,7 @@ class NativeRun:
         self.extras = [k for k, _x in extras]
         self.carry = ("_employee", "_team_text", *(x for _k, x in extras),
                       *("_t_" + f for f in self.facts), *("_s_" + f for f in self.facts))
+        # KpiError when the scheme cannot be exact or DuckDB cannot run it (KPI953)
         self.query = native_query(ruleset.checked, month, self.carry)
         self.pays = [p for p, _u in self.query.output.pays]
         # amounts known when compiling (a salary): their text is written once, not per row
@@ -546,6 +548,13 @@ class NativeRun:
         self.exponent = exponent if isinstance(exponent, int) else 0
         self.fraction = is_fraction_step(step)
         self.warned = False
+        self.csv_reason: str | None = None  # why the query does not write the CSV (lines.py)
+
+    @property
+    def full_query(self) -> Query:
+        """The query with its syntax tree and every column's expression (kpidsl/sql/lines.py
+        builds on them), built when `query` came from the cache."""
+        return self.query.full() if isinstance(self.query, CachedQuery) else self.query
 
     def sql(self, extra: Sequence[str] = (), offset: int = 0) -> str:
         selected = [*(_q(c) for c in self.carry), '"fails"',
@@ -618,6 +627,8 @@ class NativeRun:
     def results(self) -> Iterator[tuple[Result, dict[str, str]]]:
         """(result, extra) of every row from `consumed` on, in file order."""
         self._warn()
+        if self.consumed >= self.native.rows:  # every row written already (lines.py)
+            return
         cursor = self.native.con.cursor()  # each query its own: DuckDB 2 refuses a second
         cursor.execute(self.sql(offset=self.consumed))
         count = self.hooks.count
