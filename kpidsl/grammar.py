@@ -93,7 +93,7 @@ def _stored(grammar: str) -> Path:
     return Path(tempfile.gettempdir()) / f".kpidsl_parser_{uid}_{key}.pickle"
 
 
-_FORMAT = "3"  # changes when what is stored changes
+_FORMAT = "4"  # changes when what is stored changes
 
 
 def _load(where: Path) -> lark.Lark | None:
@@ -137,6 +137,9 @@ class _Pickler(pickle.Pickler):
     every process) is computed again when it is loaded."""
 
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is lark.Lark:  # without what only building it needed
+            return object.__new__, (lark.Lark,), {
+                name: value for name, value in vars(obj).items() if name not in _BUILDING}
         if type(obj) is lark.grammar.Rule:
             return lark.grammar.Rule, (obj.origin, obj.expansion, obj.order, obj.alias,
                                        obj.options)
@@ -145,6 +148,12 @@ class _Pickler(pickle.Pickler):
         if obj is lalr_analysis.Shift or obj is lalr_analysis.Reduce:
             return _action, (str(obj),)
         return NotImplemented
+
+
+# A Lark object's attributes used only while it is built: the grammar's definitions (kept
+# when Lark built the parser from the grammar, not when from its cache) and the builder of
+# the tree callbacks (`_callbacks` is what parsing uses).
+_BUILDING = frozenset({"grammar", "_parse_tree_builder"})
 
 
 def _action(name: str) -> Any:

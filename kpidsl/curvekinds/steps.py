@@ -47,7 +47,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
-@dataclass(frozen=True)
+@ast._declared(frozen=True)  # a node of the tree, made as the tree's are (kpidsl/ast.py)
 class Steps(ast.Node):
     """What `steps of 1% from 90% pays 15% plus 5% per step` writes (`ast.Curve.spec`)."""
 
