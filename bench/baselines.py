@@ -56,6 +56,22 @@ def hand_written(facts: Mapping[str, Decimal]) -> Decimal:
     return SALARY + bonus + commission
 
 
+def hand_written_parts(facts: Mapping[str, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+    """`hand_written`'s salary, bonus and commission, each as it adds them (written out
+    again: `hand_written` calling this would cost the baseline a call a manager)."""
+    revenue = facts["revenue"]
+    curve = standard_curve
+    other = SHARE_OTHER
+    bonus = ((SHARE_REVENUE * curve(revenue / PLAN_REVENUE)).quantize(KOPECK, HALF_UP)
+             + (other * curve(facts["avg_check"] / PLAN_AVG_CHECK)).quantize(KOPECK, HALF_UP)
+             + (other * curve(facts["conversion"] / PLAN_CONVERSION)).quantize(KOPECK, HALF_UP)
+             + (other * curve(facts["calls"] / PLAN_CALLS)).quantize(KOPECK, HALF_UP))
+    extra = revenue - PLAN_REVENUE
+    commission = ((extra if extra > ZERO else ZERO) * MARGIN_RATE * COMMISSION_RATE).quantize(
+        KOPECK, HALF_UP)
+    return SALARY, bonus, commission
+
+
 # ---------------------------------------------------------------- rule libraries
 
 CONSTANTS = {

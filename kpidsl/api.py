@@ -106,9 +106,10 @@ class Ruleset:
 
         With `on_error(employee, row, diagnostics)` a bad row is reported and skipped;
         without it the first bad row raises KpiError; either way after the results of the
-        rows before it. A list or tuple is read ahead by up to 16 rows (computed within one
-        switch of the decimal context); any other iterable one row per result. The caller's
-        decimal context is in force between results. `engine="duckdb"` computes the
+        rows before it. A list or tuple is read ahead by up to 64 rows (computed by one
+        generated loop within one switch of the decimal context; their results' KPIs and
+        lines are computed when first read); any other iterable one row per result. The
+        caller's decimal context is in force between results. `engine="duckdb"` computes the
         payments in embedded DuckDB (docs/sql.md); the results are the same.
         """
         if engine == "duckdb":

@@ -39,7 +39,9 @@ from .units import Unit
 
 _TEAM_SPLIT = "\x00"
 _END = object()
-_BATCH = 16  # rows of a list computed within one switch of the decimal context
+_BATCH = 16  # rows of a list computed within one switch of ODD when no generated loop serves them
+# rows of a list given to the generated loop at once (kpidsl/batch.py); they keep no details
+_SLICE = 64
 
 
 def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) -> VariantInfo:
@@ -335,6 +337,15 @@ class Evaluation:
         """
         from .facts import FactRow
 
+        if type(rows) is list or type(rows) is tuple:
+            fixed = self.infos.get(grade or BASE)
+            if fixed is not None:
+                from .batch import batch_function
+
+                loop = batch_function(self.compiled, fixed)
+                if loop is not None:
+                    yield from self._slices(rows, loop, grade, month, on_error)
+                    return
         size = _BATCH if type(rows) is list or type(rows) is tuple else 1
         rows = iter(rows)
         ours = ODD.copy()
@@ -401,15 +412,39 @@ class Evaluation:
                         continue
                     result = new(Result)  # as Result.__init__ makes it, without a frame
                     result.info = fixed  # type: ignore[assignment]
+                    result.employee = employee
+                    result.total = raw[10]
                     result._raw = raw
-                    result._d = (employee, team, number, raw[10], raw[9], values, None, month,
-                                 True)
+                    result._d = (team, number, raw[9], values, None, month, True)
                     result._more = None
                     append(result)
             finally:
                 setcontext(theirs)
             if batch:
                 yield batch
+
+    def _slices(self, rows: list[Any] | tuple[Any, ...], loop: Any, grade: str | None,
+                month: int | None, on_error: Any) -> Iterator[list[Result]]:
+        """The rows of a list or tuple, `_SLICE` at a time, by the loop the code generator
+        printed for the variant (kpidsl/batch.py), within one switch to ODD; a row it does
+        not take ends its slice and is taken by `_batches` (every rule) on its own."""
+        ours = ODD.copy()
+        getcontext, setcontext = decimal.getcontext, decimal.setcontext
+        at, count = 0, len(rows)
+        while at < count:
+            batch: list[Result] = []
+            theirs = getcontext()
+            setcontext(ours)
+            try:
+                whole = loop(rows[at:at + _SLICE], batch.append, month, grade)
+            finally:
+                setcontext(theirs)
+            at += len(batch)
+            if batch:
+                yield batch
+            if not whole:  # the row at `at`: by every rule, one result (or a failure)
+                yield from self._batches(iter((rows[at],)), grade, month, on_error)
+                at += 1
 
     def _general(self, r: Any, grade: str | None, month: int | None,
                  on_error: Any) -> Result | None:

@@ -4,9 +4,11 @@ A Result holds the payments and the total and builds its dictionaries only when 
 batch of a million employees pays for what it reads, not for what it could read. A batch
 does not even keep every employee's intermediate values (each KPI, attainment and line: some
 2.8 kB an employee): `evaluate_many` releases them from a Result once the next one is asked
-for. Whoever reads a Result's details as it arrives (the CLI, a report) gets them as they
-were computed; whoever reads them later gets them computed again, identically: the evaluator
-is a pure function of the facts, the team's aggregates and the month.
+for, and the results of a list of rows never hold them (kpidsl/batch.py). Whoever reads a
+Result's details as it arrives from a file (the CLI, a report) gets them as they were
+computed; whoever reads them later, or from a list's result, gets them computed again,
+identically: the evaluator is a pure function of the facts, the team's aggregates and the
+month.
 """
 
 from __future__ import annotations
@@ -73,20 +75,23 @@ class _More:
 class Result:
     """One employee's month: facts in, KPIs, lines, components (name → amount) and the total.
 
-    A result is four slots: its variant, one tuple of its own figures (`_d`: employee, team,
-    row, total, payments, facts, team aggregates, month, whether the evaluator may be asked
-    again), the evaluator's whole output while it is held (`_raw`), and what few results
-    have (notes, a budget's scaled lines, deals) or only some readers ask for (KpiResult,
-    Line), made on first use (`_more`). The facts may be the values in the order of
-    `info.facts` (a dictionary is made when `facts` is first read). Why: a batch's results
-    kept in a list are each one object the cyclic collector tracks and traverses at every
-    collection of its generation, and a tuple of strings and Decimals is untracked at the
-    first one; a result pointing at one such tuple costs a full collection about half of
-    one pointing at its strings, Decimals and tuples each (measured: ~0.55 against ~1.2 µs
-    a result held; docs/architecture.md, "The evaluator's calling convention").
+    A result is six slots: its variant, its employee and total (read as slots, no Python
+    frame: the attributes every reader of a batch reads), one tuple of its other figures
+    (`_d`: team, row, payments, facts, team aggregates, month, whether the evaluator may be
+    asked again), the evaluator's whole output while it is held (`_raw`; None when the
+    details are computed on first read), and what few results have (notes, a budget's
+    scaled lines, deals) or only some readers ask for (KpiResult, Line), made on first use
+    (`_more`). The facts may be the values in the order of `info.facts` (a dictionary is
+    made when `facts` is first read). Why: a batch's results kept in a list are each one
+    object the cyclic collector tracks and traverses at every collection of its generation,
+    and a tuple of strings and Decimals is untracked at the first one; a result pointing at
+    one such tuple costs a full collection about half of one pointing at its strings,
+    Decimals and tuples each (measured: ~0.55 against ~1.2 µs a result held;
+    docs/architecture.md, "The evaluator's calling convention"). The rows of a list are
+    made by a loop the code generator writes (`kpidsl.batch`), which sets these slots.
     """
 
-    __slots__ = ("_d", "_more", "_raw", "info")
+    __slots__ = ("_d", "_more", "_raw", "employee", "info", "total")
 
     def __init__(self, info: VariantInfo, raw: EvaluatorOutput | tuple[Any, ...], employee: str,
                  facts: dict[str, Decimal], team: str | None = None, row: int = 0, *,
@@ -97,32 +102,20 @@ class Result:
         if not isinstance(raw, EvaluatorOutput):  # (None, None, None, None, pays, total)
             raw = EvaluatorOutput.payments_only(raw[4], raw[5])
         self.info = info
+        self.employee: str = employee
+        self.total: Decimal = raw.total
         self._raw: EvaluatorOutput | None = raw
-        self._d: tuple[Any, ...] = (employee, team, row, raw.total, raw.pays, facts, team_data,
-                                    month, recomputable)
+        self._d: tuple[Any, ...] = (team, row, raw.pays, facts, team_data, month, recomputable)
         self._more: _More | None = None
 
     @property
-    def employee(self) -> str:
-        return self._d[0]  # type: ignore[no-any-return]
-
-    @property
     def team(self) -> str | None:
-        return self._d[1]  # type: ignore[no-any-return]
+        return self._d[0]  # type: ignore[no-any-return]
 
     @property
     def row(self) -> int:
         """The facts row (as the spreadsheet shows it; 0 for rows given to the API)."""
-        return self._d[2]  # type: ignore[no-any-return]
-
-    @property
-    def total(self) -> Decimal:
-        return self._d[3]  # type: ignore[no-any-return]
-
-    @total.setter
-    def total(self, total: Decimal) -> None:
-        d = self._d
-        self._d = (*d[:3], total, *d[4:])
+        return self._d[1]  # type: ignore[no-any-return]
 
     def _extra(self) -> _More:
         more = self._more
@@ -138,10 +131,10 @@ class Result:
     def facts(self) -> dict[str, Decimal]:
         """The facts the evaluator read, by name (with the defaults it was given)."""
         d = self._d
-        facts = d[5]
+        facts = d[3]
         if type(facts) is tuple:
             facts = dict(zip(self.info.facts, facts, strict=True))
-            self._d = (*d[:5], facts, *d[6:])
+            self._d = (*d[:3], facts, *d[4:])
         return facts  # type: ignore[no-any-return]
 
     @property
@@ -179,7 +172,7 @@ class Result:
 
     def release_details(self) -> None:
         """Let go of the evaluator's intermediate values when they can be computed again."""
-        if self._d[8]:
+        if self._d[6]:
             self._raw = None
 
     def _details(self) -> EvaluatorOutput:
@@ -187,7 +180,7 @@ class Result:
         if self._raw is None or self._raw.kpis is None:  # released, or payments only
             facts, d = self.facts, self._d
             with decimal.localcontext(ODD):
-                self._raw = self.info.function(facts, d[6], d[7])
+                self._raw = self.info.function(facts, d[4], d[5])
         return self._raw
 
     def trace(self) -> Trace:
@@ -201,7 +194,7 @@ class Result:
         trace = Trace()
         facts, d = self.facts, self._d
         with decimal.localcontext(ODD):
-            self.info.traced()(facts, d[6], d[7], trace)
+            self.info.traced()(facts, d[4], d[5], trace)
         return trace
 
     def __repr__(self) -> str:
@@ -210,7 +203,7 @@ class Result:
     @property
     def month(self) -> int | None:
         """The month the result was evaluated for (seasonal constants and plans)."""
-        return self._d[7]  # type: ignore[no-any-return]
+        return self._d[5]  # type: ignore[no-any-return]
 
     @property
     def currency(self) -> str:
@@ -220,14 +213,14 @@ class Result:
     def components(self) -> dict[str, Decimal]:
         more = self._extra()
         if more.components is None:
-            more.components = dict(zip(self.info.layout.pays, self._d[4], strict=True))
+            more.components = dict(zip(self.info.layout.pays, self._d[2], strict=True))
         return more.components
 
     def component_amounts(self) -> tuple[Decimal, ...]:
         """The components' amounts in the order of `info.layout.pays` (`components` without
         the dictionary)."""
         more = self._more
-        return self._d[4] if more is None or more.components is None else \
+        return self._d[2] if more is None or more.components is None else \
             tuple(more.components.values())
 
     @property

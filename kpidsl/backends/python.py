@@ -63,12 +63,26 @@ class Writer:
         return "\n".join(self.lines) + "\n"
 
 
+@dataclass(frozen=True)
+class Body:
+    """A variant's evaluator between its facts and its return, for the loop over a batch of
+    rows that kpidsl.batch prints around it: the lines (at the function's indentation, the
+    reading of each fact left out), the facts' names in the code in the order of the
+    variant's facts, and the expressions of the payments and of the total."""
+
+    lines: tuple[str, ...]
+    facts: tuple[str, ...]
+    pays: tuple[str, ...]
+    total: str
+
+
 @dataclass
 class Generated:
     source: str
     line_map: dict[int, int]
     functions: dict[str, str]  # variant → function name
     layouts: dict[str, Layout]
+    bodies: dict[str, Body] = field(default_factory=dict)  # variant → body (not traced)
 
 
 def label_comment(name: str) -> str:
@@ -119,11 +133,14 @@ def print_program(program: lo.Program, source_name: str = "", trace: bool = Fals
     body = Writer()
     functions: dict[str, str] = {}
     layouts: dict[str, Layout] = {}
+    bodies: dict[str, Body] = {}
     for index, (name, variant) in enumerate(program.variants.items()):
         function = f"evaluate_{index}"
         functions[name] = function
-        layouts[name] = _VariantWriter(program, optimise(variant), body, literals,
-                                       index, trace).write(function)
+        writer = _VariantWriter(program, optimise(variant), body, literals, index, trace)
+        layouts[name] = writer.write(function)
+        if not trace and writer.body is not None:
+            bodies[name] = writer.body
     w.line(f"# Evaluator for scheme {label_comment(program.scheme)} "
            f"(generated from {label_comment(_basename(source_name))})"
            + (", recording a trace." if trace else "."))
@@ -146,7 +163,7 @@ def print_program(program: lo.Program, source_name: str = "", trace: bool = Fals
         w.line_map[py_line + offset] = kpi_line
     w.line("")
     w.line(f"EVALUATORS = {{{', '.join(f'{k!r}: {v}' for k, v in functions.items())}}}")
-    return Generated(w.source(), w.line_map, functions, layouts)
+    return Generated(w.source(), w.line_map, functions, layouts, bodies)
 
 
 def _basename(name: str) -> str:
@@ -157,6 +174,7 @@ class _VariantWriter:
     def __init__(self, program: lo.Program, optimised: Optimised, w: Writer,
                  literals: _Literals, index: int, trace: bool = False) -> None:
         self.trace = trace
+        self.body: Body | None = None  # set by `write`
         self.context = ""  # what a traced curve call is part of: "kpi:name", "pay:name"
         # what a traced choice is recorded under, besides where it is written: None in the
         # variant's function, the caller's key inside a curve (one curve serves many lines)
@@ -249,6 +267,8 @@ class _VariantWriter:
         w.current = 0
         w.line(f"def {function}(facts, team, month{', trace' if self.trace else ''}):")
         w.indent += 1
+        start = len(w.lines)
+        reads: set[int] = set()  # the lines reading a fact: a batch's loop reads them at once
         w.line(f"# grade {label_comment(v.name)}")
         for let in v.lets:
             self.context = f"let:{let.name}"
@@ -265,6 +285,7 @@ class _VariantWriter:
             self.record("let", let.name, *self.record_q(ident))
         for fact in v.facts:
             w.at(fact.line)
+            reads.add(len(w.lines))
             w.line(f"{self.ident('f', fact.name)} = facts[{fact.name!r}]")
             self.record("fact", fact.name, self.ident("f", fact.name))
         for kpi in v.kpis:
@@ -317,6 +338,11 @@ class _VariantWriter:
             pays.append(pay.name)
         w.current = 0
         names = [k.name for k in v.kpis]
+        total = " + ".join(self.ident("pay", p) for p in pays) or "rt.ZERO"
+        self.body = Body(tuple(line for at, line in enumerate(w.lines[start:], start)
+                               if at not in reads),
+                         tuple(self.ident("f", fact.name) for fact in v.facts),
+                         tuple(self.ident("pay", p) for p in pays), total)
         w.line("return rt.output((")
         w.indent += 1
         w.line(self.tuple_code([self.output(self.ident("k", k)) for k in names], "KPI values"))
@@ -331,7 +357,6 @@ class _VariantWriter:
             values = [self.line_columns[i][suffix] for i in line_ids]
             w.line(self.tuple_code(values, f"lines: {column}"))
         w.line(self.tuple_code([self.ident("pay", p) for p in pays], "payments"))
-        total = " + ".join(self.ident("pay", p) for p in pays) or "rt.ZERO"
         w.line(f"{total},  # total")
         if any(d != "None" for d in dens):  # the values above that are numerators
             w.line(self.tuple_code(dens, "denominators"))

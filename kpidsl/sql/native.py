@@ -38,7 +38,7 @@ from ..diagnostics import Diagnostic, KpiError
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..units import Unit
-from . import queries
+from . import queries, runnable_on_duckdb
 from .engine import EXACT
 
 if TYPE_CHECKING:
@@ -442,8 +442,10 @@ class NativeRun:
         self.extras = [k for k, _x in extras]
         self.carry = ("_employee", "_team_text", *(x for _k, x in extras),
                       *("_t_" + f for f in self.facts), *("_s_" + f for f in self.facts))
-        self.query = queries(ruleset.checked, "duckdb", table="facts", month=month,
-                             carry=self.carry, budgets=False)[0]
+        found = queries(ruleset.checked, "duckdb", table="facts", month=month,
+                        carry=self.carry, budgets=False)
+        runnable_on_duckdb(found, ruleset.checked)
+        self.query = found[0]
         self.pays = [p for p, _u in self.query.output.pays]
         # amounts known when compiling (a salary): their text is written once, not per row
         self.constant = {p: u.value for p, u in self.query.output.pays if u.value is not None}
@@ -464,6 +466,7 @@ class NativeRun:
         self.exponent = exponent if isinstance(exponent, int) else 0
         self.fraction = is_fraction_step(step)
         self.warned = False
+        self.csv_reason: str | None = None  # why the query does not write the CSV (lines.py)
 
     def sql(self, extra: Sequence[str] = (), offset: int = 0) -> str:
         selected = [*(_q(c) for c in self.carry), '"fails"',
@@ -536,6 +539,8 @@ class NativeRun:
     def results(self) -> Iterator[tuple[Result, dict[str, str]]]:
         """(result, extra) of every row from `consumed` on, in file order."""
         self._warn()
+        if self.consumed >= self.native.rows:  # every row written already (lines.py)
+            return
         cursor = self.native.con.cursor()  # each query its own: DuckDB 2 refuses a second
         cursor.execute(self.sql(offset=self.consumed))
         count = self.hooks.count

@@ -126,6 +126,11 @@ class CsvRenderer(Renderer):
             write_excel_csv(self.out.text, people_columns(ruleset, extra, self.lang), rows,
                             self.lang)
             return
+        if getattr(items, "native", None) is not None:  # DuckDB writes the lines
+            from ...sql.lines import write_lines
+
+            if write_lines(self.out.text.write, ruleset, items):
+                return
         fused = getattr(items, "fused", None)
         if fused is not None:  # one CSV file: read, evaluated and written in one loop
             from ...fused import write_results
