@@ -8,13 +8,14 @@ totals; and who gains and who loses.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from .api import Ruleset
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, error
 from .facts import FactRow
 from .results import Result
 
@@ -155,15 +156,53 @@ def compare(old: Ruleset, new: Ruleset, rows: Iterable[FactRow | dict[str, Any]]
         comparison.problems.append((employee, row, diagnostics))
 
     olds = list(old.evaluate_many(rows, grade, month=month, on_error=problem))
-    news = list(new.evaluate_many(rows if new_rows is None else list(new_rows), grade,
+    new_rows = None if new_rows is None else list(new_rows)
+    news = list(new.evaluate_many(rows if new_rows is None else new_rows, grade,
                                   month=month, on_error=problem))
     by_key = {(r.row if new_rows is None else 0, r.employee): r for r in news}
     for before in olds:
-        after = by_key.get((before.row if new_rows is None else 0, before.employee))
+        after = by_key.pop((before.row if new_rows is None else 0, before.employee), None)
         if after is not None:
             comparison.rows.append(Row(before.employee, after.grade, before, after,
                                        changes(before, after)))
+        elif new_rows is not None and not _failed(comparison, before.employee):
+            problem(before.employee, before.row,
+                    [_one_sided(before.employee, "current", _where(rows, before))])
+    if new_rows is not None:  # an employee only the new scheme's facts hold
+        for after in by_key.values():
+            if not _failed(comparison, after.employee):
+                problem(after.employee, after.row,
+                        [_one_sided(after.employee, "new", _where(new_rows, after))])
     return comparison
+
+
+def _failed(comparison: Comparison, employee: str) -> bool:
+    """Whether a problem of this employee is reported already (his row failed in a scheme)."""
+    return any(who == employee for who, _row, _found in comparison.problems)
+
+
+def _where(rows: list[FactRow | dict[str, Any]], result: Result) -> tuple[str, int]:
+    """The file and row a result's facts came from (a FactRow knows them; a dict does not)."""
+    return next(((row.file, row.row) for row in rows if isinstance(row, FactRow)
+                 and (row.row, row.employee) == (result.row, result.employee)),
+                ("<facts>", result.row))
+
+
+def _one_sided(employee: str, which: str, where: tuple[str, int]) -> Diagnostic:
+    """Schemes that compute their facts each their own way (from the exports, or one from a
+    facts file) can find an employee only one of them pays: the employee would drop out of
+    the table and of both payroll funds silently, so it is reported with both readings."""
+    if which == "current":
+        message = (f"employee '{employee}' has facts under the current scheme but none under "
+                   "the new one: is nothing due under the new scheme, or do its sources miss "
+                   "the employee's rows?")
+    else:
+        message = (f"employee '{employee}' has facts under the new scheme but none under the "
+                   "current one: was nothing due under the current scheme, or do its sources "
+                   "miss the employee's rows?")
+    found = error("KPI545", message, hint="compare on files that both schemes read for every "
+                  "employee; this employee is left out of both payroll funds")
+    return dataclasses.replace(found, file=where[0], line=where[1])
 
 
 __all__ = ["Change", "Comparison", "Row", "changes", "compare"]

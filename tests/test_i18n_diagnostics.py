@@ -86,7 +86,7 @@ def _only_language_words(text: str) -> bool:
                "python", "jan", "dec", "kpi", "team_", "percent", "points", "fraction",
                "revenue", "xlsx", "en", "ru", "float", "Decimal", "int", "id", "sheet",
                "header_row", "columns", "workbook", "DOCTYPE", "count", "distinct", "is",
-               "not", "one", "of", "ID", "amount", "where"}  # names and code in hints
+               "not", "one", "of", "ID", "amount", "where", "DuckDB"}  # names and code
     return all(w in RESERVED_WORDS or w in allowed for w in words)
 
 

@@ -73,3 +73,37 @@ def test_target_refuses_to_vary_what_a_per_deal_payment_walks_on(tmp_path: Path)
                                     "--employee", "a", "--earn", "5000", "--vary", "revenue"])
     assert out.exit_code == 2, out.output
     assert "KPI627" in out.output and "paid deal by deal (payment 'commission')" in out.output
+
+
+def test_compare_reports_an_employee_only_one_scheme_has_facts_for(tmp_path: Path) -> None:
+    """The new scheme credits the deal's owner, not its manager: 'b' has facts only under
+    the current scheme and 'd' only under the new one. Neither drops out silently: both
+    are reported with both readings and left out of both payroll funds."""
+    old, new = tmp_path / "old.kpi", tmp_path / "new.kpi"
+    old.write_text(SCHEME, encoding="utf-8")
+    new.write_text(SCHEME.replace('employee column "Manager"', 'employee column "Owner"'),
+                   encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Owner;Closed;Amount;Stage\n1;a;a;2025-07-03;60000;won\n"
+                     "2;b;d;2025-07-04;100;won\n", encoding="utf-8")
+    out = CliRunner().invoke(main, ["compare", str(old), str(new), str(deals), "--period",
+                                    "2025-07", "--format", "csv"])
+    assert out.exit_code == 1, out.output
+    assert out.stdout.splitlines() == [
+        "employee,grade,old_total,new_total,delta,verdict,changed",
+        "a,base,600.00,600.00,0.00,same,", "(fund),,600.00,600.00,0.00,,"]
+    assert out.stderr.splitlines() == [
+        f"{deals}:3: error KPI545: employee 'b' has facts under the current scheme but none "
+        "under the new one: is nothing due under the new scheme, or do its sources miss the "
+        "employee's rows?",
+        "  hint: compare on files that both schemes read for every employee; this employee "
+        "is left out of both payroll funds",
+        f"{deals}:3: error KPI545: employee 'd' has facts under the new scheme but none "
+        "under the current one: was nothing due under the current scheme, or do its sources "
+        "miss the employee's rows?",
+        "  hint: compare on files that both schemes read for every employee; this employee "
+        "is left out of both payroll funds"]
+    ru = CliRunner().invoke(main, ["compare", str(old), str(new), str(deals), "--period",
+                                   "2025-07", "--format", "csv", "--lang", "ru"])
+    assert "ошибка KPI545: у сотрудника 'd' есть факты по новой схеме, а по действующей нет" \
+        in ru.stderr

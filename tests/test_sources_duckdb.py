@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -178,6 +179,33 @@ def test_duckdb_reads_parquet_itself(tmp_path: Path) -> None:
     assert first["total"] == "600.00"  # 600.00 + 450.01 − 450.01: the reversal walks back
     assert [d["amount"] for d in first["deals"]] == ["600.00", "450.01", "-450.01"]
     assert first["facts"]["revenue"] == "60000.00"  # 60000.00 + 30000.50 − 30000.50
+
+
+@pytest.mark.parametrize("odd, native", [
+    ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'won', 1)", False),  # a won deal without a date
+    ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'open', 1)", False),  # the average counts it
+    ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', -1)", False),  # count
+    ("(5, ' b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', 1)", False),  # space
+    ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'wo\tn', 1)", False),  # tab
+    ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', 1)", True),
+])
+def test_a_parquet_file_read_where_it_lies_is_checked(tmp_path: Path, odd: str,
+                                                     native: bool) -> None:
+    """A Parquet file is not loaded into a table: its cells are checked by the scan that
+    groups the employees (with the facts in the same scan). A row the Python reader would
+    fail or warn about sends the run to it, with the same results and failures."""
+    import duckdb
+
+    deals = tmp_path / "deals.parquet"
+    duckdb.connect().execute(f"""COPY (SELECT * FROM (VALUES
+        (1, 'a', TIMESTAMP '2025-07-03 10:00', 60000.00::DECIMAL(18, 2), 'won', 1),
+        (2, 'b', TIMESTAMP '2025-07-10', 30000.50::DECIMAL(18, 2), 'won', 2),
+        (3, 'a', TIMESTAMP '2025-07-11', 500::DECIMAL(18, 2), 'lost', NULL), {odd})
+        t("ID", "Manager", "Closed", "Amount", "Stage", "Calls")) TO '{deals}'
+        (FORMAT parquet)""")
+    runs = _runs(deals)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == ((4,) if native else ())
 
 
 def test_duckdb_reads_the_amocrm_export_itself() -> None:

@@ -5,10 +5,18 @@ recursion (2 000 generated KPIs, 1 000 payments, stopped with RecursionError bef
 from __future__ import annotations
 
 import sys
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from sqlglot import exp
 
-from kpidsl.sql import _deep
+import kpidsl
+from kpidsl.cli import main
+from kpidsl.sql import _deep, engine, queries
+from kpidsl.sql.engine import CROSSOVER_ROWS, choose_engine
+from kpidsl.sql.generate import CHAIN
 
 
 def test_a_total_of_five_thousand_terms_is_rendered() -> None:
@@ -21,3 +29,79 @@ def test_a_total_of_five_thousand_terms_is_rendered() -> None:
     assert text.startswith("SELECT " + "(" * 4_999 + "p0 + p1) + p2)")
     assert text.endswith(" + p4999) AS total FROM facts")
     assert sys.getrecursionlimit() == limit
+
+
+def generated_scheme(kpis: int) -> str:
+    """`kpis` KPIs of a fact each, paid in pools of ten (7 steps a KPI in SQL)."""
+    lines = ['scheme wide "Wide"', "  currency RUB", "  period month",
+             'curve straight "Straight"', "  from 0% pays attainment", "  cap 200%"]
+    lines += [f'fact f{i} money "Fact {i}"' for i in range(kpis)]
+    lines += [f'kpi k{i} "KPI {i}" = f{i} plan {1000 + i} RUB' for i in range(kpis)]
+    for pool in range(kpis // 10):
+        lines.append(f'pay bonus{pool} "Bonus {pool}" pool 10_000 RUB')
+        lines += [f"  for k{i} weight 10% curve straight"
+                  for i in range(pool * 10, pool * 10 + 10)]
+    return "\n".join(lines) + "\n"
+
+
+def _payments_scheme(payments: int) -> str:
+    """One fact, one KPI, `payments` payments of a share of the revenue each."""
+    lines = ['scheme many "Many payments"', "  currency RUB", "  period month",
+             'fact revenue money "Revenue"', 'kpi sales "Sales" = revenue plan 1000 RUB']
+    lines += [f'pay p{i} "Payment {i}" = revenue × {i + 1}%'
+              for i in range(payments)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_total_of_many_payments_is_a_shallow_tree_duckdb_binds_and_pays_exactly(
+        tmp_path: Path) -> None:
+    """The total of 40 payments was one parenthesised chain 40 terms (80 nodes) deep;
+    past CHAIN terms it is a balanced tree of chains of at most CHAIN, and DuckDB's amounts
+    are the Python engine's."""
+    scheme = tmp_path / "many.kpi"
+    scheme.write_text(_payments_scheme(40), encoding="utf-8")
+    ruleset = kpidsl.load(scheme)
+    (query,) = queries(ruleset.checked, "duckdb")
+    total = query.tree.selects[-2]
+    assert total.alias == "total_units"
+    assert max(column.depth for column in total.find_all(exp.Column)) < 2 * CHAIN + 20
+    rows = [{"employee": f"e{i}", "revenue": Decimal(f"{1234 + i * 7919}.{i % 100:02d}")}
+            for i in range(40)]
+    python = [(r.employee, r.components, r.total) for r in ruleset.evaluate_many(rows)]
+    duck = [(r.employee, r.components, r.total)
+            for r in ruleset.evaluate_many(rows, engine="duckdb")]
+    assert duck == python
+    # e1: 9 153.01 × (1 + 2 + … + 40) % = 9 153.01 × 8.2, each payment rounded
+    assert python[1][2] == sum(
+        (Decimal("9153.01") * (i + 1) / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        for i in range(40))
+
+
+def test_duckdb_refuses_a_query_deeper_than_it_can_bind_and_auto_leaves_it_to_python(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scheme of 170 KPIs is 1 038 steps: DuckDB stopped with a Binder Error traceback;
+    now `--engine duckdb` names the engine that can evaluate it and writes nothing, and
+    `--engine auto` picks the Python engine for a scheme past AUTO_STEPS."""
+    scheme = tmp_path / "wide.kpi"
+    scheme.write_text(generated_scheme(170), encoding="utf-8")
+    facts = tmp_path / "facts.csv"
+    facts.write_text("employee," + ",".join(f"f{i}" for i in range(170)) + "\n"
+                     + "a," + ",".join(str(1000 + i) for i in range(170)) + "\n",
+                     encoding="utf-8")
+    out = tmp_path / "out.csv"
+    run = CliRunner().invoke(main, ["eval", str(scheme), str(facts), "--engine", "duckdb",
+                                    "--format", "csv", "-o", str(out)])
+    assert run.exit_code == 2, run.output
+    assert f"{scheme}:1:1: error KPI953: the scheme's query has 1038 steps (a KPI, a payment " \
+        "line or a total each); DuckDB runs at most 990" in run.stderr
+    assert "hint: evaluate it with the Python engine (--engine python, or --engine auto)" \
+        in run.stderr
+    assert not out.exists()
+    big = tmp_path / "big.csv"
+    big.write_text("employee," + ",".join(f"f{i}" for i in range(10)) + "\n"
+                   + "".join(f"e{r}," + ",".join("1" for _ in range(10)) + "\n"
+                             for r in range(CROSSOVER_ROWS + 100)), encoding="utf-8")
+    small = kpidsl.loads(generated_scheme(10))  # 62 steps
+    assert choose_engine(small, [big]) == "duckdb"
+    monkeypatch.setattr(engine, "AUTO_STEPS", 61)
+    assert choose_engine(small, [big]) == "python"

@@ -109,7 +109,7 @@ def _compare(old: str, new: str, facts_paths: tuple[str, ...], facts: FactsOptio
     else:
         rows = read_rows(_union_specs(before, after), facts_paths, facts, failures=failures,
                          on_failure=report_failure)
-    files = {(r.row, r.employee): r.file for r in rows}
+    files = {(r.row, r.employee): r.file for r in [*rows, *(new_rows or [])]}
     comparison = compare(before, after, rows, grade=facts.grade, month=chosen,
                          new_rows=new_rows)
     comparison.old_name = Path(before.checked.source.name).name  # the version picked, if any

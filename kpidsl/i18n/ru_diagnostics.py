@@ -1170,6 +1170,30 @@ MESSAGES: dict[str, Table] = {
         ("a cap is the most that may be paid in all: 0 or more",
          "потолок — это наибольшая сумма выплат в целом: 0 или больше"),
     ),
+    "KPI953": (
+        ("the scheme's query has {steps} steps (a KPI, a payment line or a total each); "
+         "DuckDB runs at most {most}",
+         "в запросе схемы {steps} шагов (по одному на KPI, строку выплаты или итог); DuckDB "
+         "выполняет не больше {most}"),
+        ("evaluate it with the Python engine (--engine python, or --engine auto)",
+         "рассчитайте её движком Python (--engine python или --engine auto)"),
+    ),
+    "KPI545": (
+        ("employee '{employee}' has facts under the current scheme but none under the new "
+         "one: is nothing due under the new scheme, or do its sources miss the employee's "
+         "rows?",
+         "у сотрудника '{employee}' есть факты по действующей схеме, а по новой нет: по новой "
+         "схеме ему ничего не причитается, или её источники упустили его строки?"),
+        ("employee '{employee}' has facts under the new scheme but none under the current "
+         "one: was nothing due under the current scheme, or do its sources miss the "
+         "employee's rows?",
+         "у сотрудника '{employee}' есть факты по новой схеме, а по действующей нет: по "
+         "действующей схеме ему ничего не причиталось, или её источники упустили его строки?"),
+        ("compare on files that both schemes read for every employee; this employee is left "
+         "out of both payroll funds",
+         "сравнивайте по файлам, которые обе схемы читают для каждого сотрудника; этот "
+         "сотрудник не вошёл ни в один из фондов оплаты"),
+    ),
     "KPI620": (
         ("versions of scheme '{scheme}' overlap: {later} starts on {start} while {earlier} "
          "is in force {period} (both {both})",

@@ -495,6 +495,12 @@ def condition_shape(condition: ast.Condition | None) -> object:
 def check_bounds(values: dict[str, Decimal]) -> str | None:
     """A total beyond what a fact can hold is refused rather than rounded."""
     for fact, value in values.items():
+        text = str(value)
+        # at most 20 characters, no exponent, ending in a digit: below 10^20, at most 19
+        # decimals and 20 digits, so within every bound (`bound_error`: 6.9 µs a value,
+        # this test 0.3; 100 000 employees of three facts took 2 s, measured)
+        if len(text) <= 20 and "E" not in text and text[-1].isdigit():
+            continue
         why = bound_error(value)
         if why is not None:
             return f"'{fact}' ({value:.6e}) {why}"

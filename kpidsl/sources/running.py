@@ -41,7 +41,9 @@ def fits(max_credit: int, max_run: int, max_bound: int, rate_sum: int, shift: in
     bounds (and their differences), a deal's exact amount, an employee's sum."""
     scale = 10 ** max(0, -shift)
     biggest = max(max_run, max_bound, max_credit)
+    # the paid-to-date function F (`payment_totals`) is at most 2 × biggest × the rates
     return (4 * biggest < LIMIT and max_run * max(rate_sum, 1) * scale < LIMIT
+            and 2 * biggest * max(rate_sum, 1) < LIMIT
             and (minimum + 1) * (deals + 1) * 4 < LIMIT)
 
 
@@ -51,6 +53,11 @@ def rounding_units(np: Any, x: Any, shift: int, mode: str) -> Any:
     if shift <= 0:
         return x * (10 ** -shift)
     m = 10 ** shift
+    if mode in ("half up", "half down"):
+        # m is even: half up is ⌊(|x| + m/2) / m⌋, half down ⌊(|x| + m/2 − 1) / m⌋ — three
+        # array operations where the quotient, remainder and test below take seven
+        half = m // 2 if mode == "half up" else m // 2 - 1
+        return np.sign(x) * ((np.abs(x) + half) // m)
     q, r = np.divmod(np.abs(x), m)
     more = {"half up": 2 * r >= m, "half down": 2 * r > m,
             "half even": (2 * r > m) | ((2 * r == m) & (q % 2 == 1)),
@@ -86,20 +93,16 @@ def payment_totals(ordinal: Any, credit: Any, tiers: Tiers, shift: int, mode: st
         total = np.cumsum(credit)
         before_each = total[starts] - credit[starts]
         after = total - np.repeat(before_each, np.diff(np.append(starts, n)))
-    before = after - credit
-    low, high = np.minimum(before, after), np.maximum(before, after)
-    exact = np.zeros(n, dtype=np.int64)
-    per_employee = tiers.bounds.shape[0] > 1
-    for i, ((open_low, open_high), rate) in enumerate(zip(tiers.open_, tiers.rates,
-                                                              strict=True)):
-        if not rate:
-            continue
-        lower = tiers.bounds[ordinal, 2 * i] if per_employee else tiers.bounds[0, 2 * i]
-        upper = tiers.bounds[ordinal, 2 * i + 1] if per_employee else tiers.bounds[0, 2 * i + 1]
-        start = low if open_low else np.maximum(low, lower)
-        end = high if open_high else np.minimum(high, upper)
-        exact += np.maximum(end - start, 0) * rate
-    exact *= np.sign(credit)
+    # a deal's exact amount, the sum of its slices between the running totals before and
+    # after it signed as its credit, is F(after) − F(before) with F the paid-to-date
+    # function (`_paid_to_date`): F once a deal, on `after` only; F(before) is the previous
+    # deal's F(after), or F(0) at an employee's first deal. Half the array operations of
+    # slicing each tier between `before` and `after`
+    paid = _paid_to_date(np, after, ordinal, tiers)
+    exact = np.empty(n, dtype=np.int64)
+    exact[1:] = paid[1:] - paid[:-1]
+    exact[starts] = paid[starts] - _paid_to_date(
+        np, np.zeros(len(starts), dtype=np.int64), ordinal[starts], tiers)
     amount = rounding_units(np, exact, shift, mode)
     lifted = np.zeros(n, dtype=bool)
     if minimum is not None:
@@ -110,6 +113,29 @@ def payment_totals(ordinal: Any, credit: Any, tiers: Tiers, shift: int, mode: st
     sums = np.add.reduceat(amount, starts)
     counts = np.diff(np.append(starts, n))
     return ordinal[starts], sums, counts, np.logical_or.reduceat(lifted, starts)
+
+
+def _paid_to_date(np: Any, x: Any, ordinal: Any, tiers: Tiers) -> Any:
+    """Σ rate × G(x) over the tiers, G(x) the running total's progress through the tier:
+    the length of [lower, upper] ∩ [low, high] is G(high) − G(low) for low ≤ high."""
+    per_employee = tiers.bounds.shape[0] > 1
+    paid = np.zeros(len(x), dtype=np.int64)
+    for i, ((open_low, open_high), rate) in enumerate(zip(tiers.open_, tiers.rates,
+                                                          strict=True)):
+        if not rate:
+            continue
+        lower = tiers.bounds[ordinal, 2 * i] if per_employee else tiers.bounds[0, 2 * i]
+        upper = tiers.bounds[ordinal, 2 * i + 1] if per_employee else tiers.bounds[0, 2 * i + 1]
+        if open_low and open_high:
+            part = x
+        elif open_low:
+            part = np.minimum(x, upper)
+        elif open_high:
+            part = np.maximum(x, lower) - lower
+        else:  # an empty tier (upper below lower) gives a constant: its slices are 0
+            part = np.minimum(np.maximum(x, lower), upper) - lower
+        paid += part * rate if rate != 1 else part
+    return paid
 
 
 def _lifts(np: Any, ordinal: Any, keys: Any, credit: Any, amount: Any, minimum: int) -> Any:

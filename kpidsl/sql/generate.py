@@ -38,6 +38,13 @@ from ..runtime import CONTEXT
 from ..source import SourceFile
 from .dialects import FACT_DIGITS, FACT_SCALE, LIMIT, Dialect
 
+#: A sum or an "any of" of up to this many terms is written as a chain; past it, as a
+#: balanced tree of chains. DuckDB refuses an expression nested deeper than 1 000 (its
+#: max_expression_depth), and sqlglot renders each level by recursion: the chained total of
+#: 1 000 payments was 2 000 levels deep. Every bundled scheme keeps the SQL that reads as a
+#: chain (and its golden files).
+CHAIN = 32
+
 GATE_WORDS = {"": 0, "withheld": 1, "capped": 2, "floored": 3}
 # a gate's word in CTE names and comments, as the scheme writes it
 GATE_NAMES = {lo.GateKind.ONLY_IF: "only_if", lo.GateKind.CAP: "cap", lo.GateKind.FLOOR: "floor"}
@@ -89,7 +96,7 @@ class Cond:
 def _or(*parts: exp.Expr | None) -> exp.Expr | None:
     """Any of the failure flags (each once). A flag may be raised by a branch that is not
     taken: the row then goes to the Python evaluator, which decides; never the reverse."""
-    out: exp.Expr | None = None
+    kept: list[exp.Expr] = []
     seen: set[str] = set()
     for part in parts:
         if part is None or (isinstance(part, exp.Boolean) and not part.this):
@@ -98,8 +105,21 @@ def _or(*parts: exp.Expr | None) -> exp.Expr | None:
         if text in seen:
             continue
         seen.add(text)
-        out = part if out is None else exp.Or(this=out, expression=part)
-    return out
+        kept.append(part)
+    return _any(kept) if kept else None
+
+
+def _any(parts: Sequence[exp.Expr]) -> exp.Expr:
+    """`a OR b OR …`: a chain up to CHAIN parts, a balanced tree of parenthesised halves
+    past it (see CHAIN)."""
+    if len(parts) <= CHAIN:
+        out = parts[0]
+        for part in parts[1:]:
+            out = exp.Or(this=out, expression=part)
+        return out
+    middle = len(parts) // 2
+    return exp.Or(this=exp.Paren(this=_any(parts[:middle])),
+                  expression=exp.Paren(this=_any(parts[middle:])))
 
 
 def _and(a: exp.Expr, b: exp.Expr | None) -> exp.Expr | None:
@@ -205,6 +225,17 @@ class VariantQuery:
             return b
         node = exp.Add if sign == 1 else exp.Sub
         return Int(node(this=_p(a.e), expression=_p(b.e)), self.check(a.bound + b.bound))
+
+    def add_all(self, terms: Sequence[Int]) -> Int:
+        """The sum of the terms: a chain up to CHAIN terms, a balanced tree past it (integer
+        sums are exact in any order; each partial sum is bounded by the whole's bound)."""
+        if len(terms) <= CHAIN:
+            total = terms[0]
+            for term in terms[1:]:
+                total = self.add(total, term)
+            return total
+        middle = len(terms) // 2
+        return self.add(self.add_all(terms[:middle]), self.add_all(terms[middle:]))
 
     def neg(self, a: Int) -> Int:
         if a.value is not None:
@@ -606,9 +637,7 @@ class VariantQuery:
                 amounts.append(amount)
                 errs.append(err)
             self.begin(f"pay_{pay.name}_total", pay, f"payment {pay.name}: the sum of its lines")
-            total = amounts[0]
-            for amount in amounts[1:]:
-                total = self.add(total, amount)
+            total = self.add_all(amounts)
             value = Num(self.mul(total, self.lit(step.numerator)), None, step.denominator,
                         _or(*errs))
         else:
@@ -896,10 +925,9 @@ class VariantQuery:
                                          for c in (self.carry or ("employee",))]
         for name, units in out.pays:
             columns.append(exp.alias_(units.e, f"{name}_units", quoted=True))
-        total = None
-        for _name, units in out.pays:
-            total = units if total is None else self.add(total, units)
-        columns.append(exp.alias_((total or self.lit(0)).e, "total_units", quoted=True))
+        total = self.add_all([units for _name, units in out.pays]) if out.pays \
+            else self.lit(0)
+        columns.append(exp.alias_(total.e, "total_units", quoted=True))
         failing = _or(self.fails, *(n.err for _k, n, _p2, _a in out.kpis),
                       *(a.err for _k, _n, _p2, a in out.kpis if a is not None),
                       *(p.err for _k, _n, p, _a in out.kpis if p is not None),
@@ -908,15 +936,14 @@ class VariantQuery:
         # every flag column, each added to what is there unless it is all that is there (as
         # `_or` would, without rendering the growing condition again for each: that was
         # quadratic, most of the time of a 10 000-KPI scheme)
-        text = failing.sql() if failing is not None else None
-        for step in self.steps:
-            for name, _e in step.columns:
-                if name.endswith("__fails"):
-                    flag = exp.column(name, quoted=True)
-                    if failing is None:
-                        failing, text = flag, flag.sql()
-                    elif text != flag.sql():
-                        failing, text = exp.Or(this=failing, expression=flag), None
+        flags = [exp.column(name, quoted=True) for step in self.steps
+                 for name, _e in step.columns if name.endswith("__fails")]
+        if failing is None and flags:
+            failing, flags = flags[0], flags[1:]
+        if failing is not None and flags:
+            if flags[0].sql() == failing.sql():  # that flag alone: kept once, as `_or` would
+                flags = flags[1:]
+            failing = _any([failing, *flags]) if flags else failing
         columns.append(exp.alias_(exp.Coalesce(this=exp.Paren(this=failing or exp.false()),
                                                expressions=[exp.false()]),
                                   "fails", quoted=True))

@@ -38,7 +38,7 @@ from ..diagnostics import Diagnostic, KpiError
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
 from ..units import Unit
-from . import queries
+from . import queries, runnable_on_duckdb
 from .engine import EXACT
 
 if TYPE_CHECKING:
@@ -442,8 +442,10 @@ class NativeRun:
         self.extras = [k for k, _x in extras]
         self.carry = ("_employee", "_team_text", *(x for _k, x in extras),
                       *("_t_" + f for f in self.facts), *("_s_" + f for f in self.facts))
-        self.query = queries(ruleset.checked, "duckdb", table="facts", month=month,
-                             carry=self.carry, budgets=False)[0]
+        found = queries(ruleset.checked, "duckdb", table="facts", month=month,
+                        carry=self.carry, budgets=False)
+        runnable_on_duckdb(found, ruleset.checked)
+        self.query = found[0]
         self.pays = [p for p, _u in self.query.output.pays]
         # amounts known when compiling (a salary): their text is written once, not per row
         self.constant = {p: u.value for p, u in self.query.output.pays if u.value is not None}
