@@ -1,7 +1,7 @@
 """Benchmark 2: start-up — `kpidsl check rulesets/b2b_manager.kpi` against
 `python -c "import lark, click"` (the libraries it cannot do without).
 
-    python bench/startup.py [--rounds 15]
+    python bench/startup.py [--rounds 15] [--before DIR]
 
 Each command runs as a fresh process, interleaved with the others; the child's CPU time
 (user + system, from wait4: what neighbours on a shared machine inflate least) is given as
@@ -11,7 +11,9 @@ children run as an installed kpidsl runs: with Python's bytecode cache (kept in 
 directory, so even a PYTHONDONTWRITEBYTECODE environment measures that) and with Lark's
 parser tables cached on disk (cache=True); warm-up runs fill both caches before timing. A
 second table lists the slowest imports on the check path (python -X importtime) and
-confirms that the check path imports neither Jinja nor openpyxl nor Babel.
+confirms that the check path imports neither Jinja nor openpyxl nor Babel. `--before DIR`
+adds the same check run by another checkout of kpidsl (`git worktree add DIR COMMIT`), in
+the same rounds: a before/after comparison under the same load.
 """
 
 from __future__ import annotations
@@ -40,10 +42,11 @@ def child_environment() -> dict[str, str]:
     return env
 
 
-def timed_run(command: Sequence[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one fresh process."""
+def timed_run(command: Sequence[str], cwd: object = ROOT) -> tuple[float, float]:
+    """(wall, CPU) seconds of one fresh process, run in `cwd` (`-m kpidsl` runs the
+    kpidsl found there)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env=child_environment())
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
@@ -66,7 +69,7 @@ def import_profile(command: Sequence[str]) -> list[tuple[str, int, int]]:
     return rows
 
 
-def run(rounds: int = 15) -> str:
+def run(rounds: int = 15, before: str | None = None) -> str:
     python = sys.executable
     check = [python, "-m", "kpidsl", "check", str(B2B.relative_to(ROOT))]
     commands = {
@@ -75,13 +78,17 @@ def run(rounds: int = 15) -> str:
         "python -c 'import kpidsl'": [python, "-c", "import kpidsl"],
         "kpidsl check rulesets/b2b_manager.kpi": check,
     }
-    for command in commands.values():  # warm-up: bytecode, Lark's tables, the OS file cache
-        timed_run(command)
+    places = dict.fromkeys(commands, str(ROOT))
+    if before:
+        name = f"kpidsl check rulesets/b2b_manager.kpi, before ({os.path.basename(before)})"
+        commands[name], places[name] = check, before
+    for name, command in commands.items():  # warm-up: bytecode, Lark's tables, OS caches
+        timed_run(command, places[name])
     walls: dict[str, list[float]] = {name: [] for name in commands}
     cpus: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(rounds):
         for name, command in commands.items():
-            wall, cpu = timed_run(command)
+            wall, cpu = timed_run(command, places[name])
             walls[name].append(wall)
             cpus[name].append(cpu)
     base = statistics.median(cpus[BASELINE])
@@ -114,8 +121,10 @@ def run(rounds: int = 15) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--before", metavar="DIR",
+                        help="another checkout of kpidsl, its check timed in the same rounds")
     args = parser.parse_args(argv)
-    print(run(args.rounds))
+    print(run(args.rounds, args.before))
 
 
 if __name__ == "__main__":

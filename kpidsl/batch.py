@@ -74,8 +74,8 @@ def source(body: Body, name: str) -> str:
               "            made.employee = row_employee",
               "            made.total = row_total",
               "            made._raw = None",
-              f"            made._d = (row_team, row_number, "
-              f"({''.join(p + ', ' for p in body.pays)}), row_values, None, month, True)",
+              "            made._d = (row_team, row_number, None, None, month, True, "
+              f"{''.join(p + ', ' for p in (*body.pays, *body.facts))})",
               "            made._more = None",
               "            append(made)",
               "        return True",

@@ -415,7 +415,7 @@ class Evaluation:
                     result.employee = employee
                     result.total = raw[10]
                     result._raw = raw
-                    result._d = (team, number, raw[9], values, None, month, True)
+                    result._d = (team, number, None, None, month, True, *raw[9], *values)
                     result._more = None
                     append(result)
             finally:

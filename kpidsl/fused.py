@@ -147,7 +147,10 @@ def write_results(source: Source, fmt: str, stream: IO[str]) -> None:
             return
         if not counted:
             summary.rows_ok += 1
-        for result in ruleset.evaluate_many((made,), None, month=month, on_error=on_error):
+        # an iterator, not a tuple: its result keeps the details the output reads (a list's
+        # results compute them again when read)
+        for result in ruleset.evaluate_many(iter((made,)), None, month=month,
+                                            on_error=on_error):
             counts.evaluated += 1
             emit(Evaluated(result, made.extra))
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import gc
+import importlib
+import os
+import pickle
+import stat
 from collections.abc import Callable
+from contextlib import suppress
 from functools import cache, wraps
 from pathlib import Path
-from typing import TypeVar
+from types import ModuleType
+from typing import Any, TypeVar
 
 import lark
+import lark.grammar
+from lark.parsers import lalr_analysis
+
+from .lexing import PLUGINS
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheels carry the grammar inside the package; a source checkout has it at the top.
@@ -45,18 +55,110 @@ def collector_paused(function: Callable[..., _T]) -> Callable[..., _T]:
     return paused
 
 
+OPTIONS: dict[str, Any] = {"parser": "lalr", "lexer": "contextual",
+                           "propagate_positions": True, "maybe_placeholders": False}
+
+
 @cache
 def parser() -> lark.Lark:
-    """The LALR parser; its tables are cached on disk by Lark (keyed by grammar and version)."""
-    path = grammar_path()
-    return lark.Lark(
-        path.read_text(encoding="utf-8"),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=True,
-    )
+    """The LALR parser, built once per grammar, Lark and Python version and kept on disk.
+
+    Lark's own cache (`cache=True`) keeps the tables as plain data and builds its objects
+    from them in every process: 48 ms of `kpidsl check`'s start-up (the contextual lexer's
+    184 per-state lexers, the 613 states' tables, the rules). The whole parser object is
+    kept instead (`_stored`, pickled) and loaded in 20 ms; a missing, stale or unreadable
+    copy is built again from the grammar (with Lark's cache) and stored. Its contextual
+    lexer compiles regular expressions only where they pay (kpidsl/lexing.py).
+    """
+    text = grammar_path().read_text(encoding="utf-8")
+    where = _stored(text)
+    loaded = _load(where)
+    if loaded is not None:
+        return loaded
+    made = lark.Lark(text, cache=True, _plugins=PLUGINS, **OPTIONS)
+    _store(made, where)
+    return made
+
+
+def _stored(grammar: str) -> Path:
+    """Where the parser of `grammar` is kept: the temporary directory (as Lark keeps its
+    cache), named by the grammar, the options, Lark's and Python's versions and the user."""
+    import hashlib
+    import sys
+    import tempfile
+
+    key = hashlib.sha256("\0".join((grammar, repr(sorted(OPTIONS.items())), lark.__version__,
+                                     sys.version, _FORMAT)).encode()).hexdigest()[:32]
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f".kpidsl_parser_{uid}_{key}.pickle"
+
+
+_FORMAT = "4"  # changes when what is stored changes
+
+
+def _load(where: Path) -> lark.Lark | None:
+    """The stored parser, when the file is there and only its owner can have written it
+    (a pickle runs what it says: one left by another user is not read)."""
+    try:
+        with open(where, "rb") as f:
+            status = os.fstat(f.fileno())
+            if hasattr(os, "getuid") and (status.st_uid != os.getuid()
+                                          or status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+                return None
+            made = pickle.load(f)
+    except Exception:  # missing, truncated, or from another layout: build it again
+        return None
+    return made if isinstance(made, lark.Lark) else None
+
+
+def _store(made: lark.Lark, where: Path) -> None:
+    """Keep `made` for the next process; a directory that cannot be written to only costs
+    the next process the time to build the parser again."""
+    import tempfile
+
+    try:
+        handle, part = tempfile.mkstemp(prefix=where.name, suffix=".part", dir=where.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "wb") as f:
+            _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(made)
+        os.replace(part, where)
+    except Exception:
+        with suppress(OSError):
+            os.unlink(part)
+
+
+class _Pickler(pickle.Pickler):
+    """Lark's parser as it is, except: modules (the lexers' `re`) and the LALR actions,
+    which Lark compares by identity, are stored by name (and loaded once each: a persistent
+    reference would be looked up again at each of the table's 8 600 actions); a rule is
+    stored as its arguments, so that its hash (cached, of strings hashed differently in
+    every process) is computed again when it is loaded."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if type(obj) is lark.Lark:  # without what only building it needed
+            return object.__new__, (lark.Lark,), {
+                name: value for name, value in vars(obj).items() if name not in _BUILDING}
+        if type(obj) is lark.grammar.Rule:
+            return lark.grammar.Rule, (obj.origin, obj.expansion, obj.order, obj.alias,
+                                       obj.options)
+        if isinstance(obj, ModuleType):
+            return importlib.import_module, (obj.__name__,)
+        if obj is lalr_analysis.Shift or obj is lalr_analysis.Reduce:
+            return _action, (str(obj),)
+        return NotImplemented
+
+
+# A Lark object's attributes used only while it is built: the grammar's definitions (kept
+# when Lark built the parser from the grammar, not when from its cache) and the builder of
+# the tree callbacks (`_callbacks` is what parsing uses).
+_BUILDING = frozenset({"grammar", "_parse_tree_builder"})
+
+
+def _action(name: str) -> Any:
+    """Lark's LALR action `name` (Shift or Reduce), for the stored parser."""
+    return {"Shift": lalr_analysis.Shift, "Reduce": lalr_analysis.Reduce}[name]
 
 
 # Terminal names as a consultant would read them, for "expected ..." messages.

@@ -77,18 +77,20 @@ class Result:
 
     A result is six slots: its variant, its employee and total (read as slots, no Python
     frame: the attributes every reader of a batch reads), one tuple of its other figures
-    (`_d`: team, row, payments, facts, team aggregates, month, whether the evaluator may be
-    asked again), the evaluator's whole output while it is held (`_raw`; None when the
+    (`_d`: team, row, the facts' dictionary or None, team aggregates, month, whether the
+    evaluator may be asked again, then each payment, then — when the dictionary is None —
+    each fact's value in the order of `info.facts`, the dictionary made when `facts` is
+    first read), the evaluator's whole output while it is held (`_raw`; None when the
     details are computed on first read), and what few results have (notes, a budget's
     scaled lines, deals) or only some readers ask for (KpiResult, Line), made on first use
-    (`_more`). The facts may be the values in the order of `info.facts` (a dictionary is
-    made when `facts` is first read). Why: a batch's results kept in a list are each one
-    object the cyclic collector tracks and traverses at every collection of its generation,
-    and a tuple of strings and Decimals is untracked at the first one; a result pointing at
-    one such tuple costs a full collection about half of one pointing at its strings,
-    Decimals and tuples each (measured: ~0.55 against ~1.2 µs a result held;
-    docs/architecture.md, "The evaluator's calling convention"). The rows of a list are
-    made by a loop the code generator writes (`kpidsl.batch`), which sets these slots.
+    (`_more`). Why: a batch's results kept in a list are each one object the cyclic
+    collector tracks and traverses at every collection of its generation, and a tuple of
+    strings and Decimals is untracked at the first one (a tuple holding another tuple may
+    wait for a second); a result pointing at one such tuple costs a full collection about
+    half of one pointing at its strings, Decimals and tuples each (measured: ~0.55 against
+    ~1.2 µs a result held; docs/architecture.md, "The evaluator's calling convention").
+    The rows of a list are made by a loop the code generator writes (`kpidsl.batch`),
+    which sets these slots.
     """
 
     __slots__ = ("_d", "_more", "_raw", "employee", "info", "total")
@@ -105,7 +107,9 @@ class Result:
         self.employee: str = employee
         self.total: Decimal = raw.total
         self._raw: EvaluatorOutput | None = raw
-        self._d: tuple[Any, ...] = (team, row, raw.pays, facts, team_data, month, recomputable)
+        self._d: tuple[Any, ...] = (team, row, facts, team_data, month, recomputable,
+                                    *raw.pays) if type(facts) is not tuple else \
+            (team, row, None, team_data, month, recomputable, *raw.pays, *facts)
         self._more: _More | None = None
 
     @property
@@ -131,10 +135,11 @@ class Result:
     def facts(self) -> dict[str, Decimal]:
         """The facts the evaluator read, by name (with the defaults it was given)."""
         d = self._d
-        facts = d[3]
-        if type(facts) is tuple:
-            facts = dict(zip(self.info.facts, facts, strict=True))
-            self._d = (*d[:3], facts, *d[4:])
+        facts = d[2]
+        if facts is None:  # the values follow the payments
+            end = 6 + len(self.info.layout.pays)
+            facts = dict(zip(self.info.facts, d[end:], strict=True))
+            self._d = (*d[:2], facts, *d[3:end])
         return facts  # type: ignore[no-any-return]
 
     @property
@@ -172,7 +177,7 @@ class Result:
 
     def release_details(self) -> None:
         """Let go of the evaluator's intermediate values when they can be computed again."""
-        if self._d[6]:
+        if self._d[5]:
             self._raw = None
 
     def _details(self) -> EvaluatorOutput:
@@ -180,7 +185,7 @@ class Result:
         if self._raw is None or self._raw.kpis is None:  # released, or payments only
             facts, d = self.facts, self._d
             with decimal.localcontext(ODD):
-                self._raw = self.info.function(facts, d[4], d[5])
+                self._raw = self.info.function(facts, d[3], d[4])
         return self._raw
 
     def trace(self) -> Trace:
@@ -194,7 +199,7 @@ class Result:
         trace = Trace()
         facts, d = self.facts, self._d
         with decimal.localcontext(ODD):
-            self.info.traced()(facts, d[4], d[5], trace)
+            self.info.traced()(facts, d[3], d[4], trace)
         return trace
 
     def __repr__(self) -> str:
@@ -203,7 +208,7 @@ class Result:
     @property
     def month(self) -> int | None:
         """The month the result was evaluated for (seasonal constants and plans)."""
-        return self._d[5]  # type: ignore[no-any-return]
+        return self._d[4]  # type: ignore[no-any-return]
 
     @property
     def currency(self) -> str:
@@ -213,14 +218,16 @@ class Result:
     def components(self) -> dict[str, Decimal]:
         more = self._extra()
         if more.components is None:
-            more.components = dict(zip(self.info.layout.pays, self._d[2], strict=True))
+            pays = self.info.layout.pays
+            more.components = dict(zip(pays, self._d[6:6 + len(pays)], strict=True))
         return more.components
 
     def component_amounts(self) -> tuple[Decimal, ...]:
         """The components' amounts in the order of `info.layout.pays` (`components` without
         the dictionary)."""
         more = self._more
-        return self._d[2] if more is None or more.components is None else \
+        return self._d[6:6 + len(self.info.layout.pays)] \
+            if more is None or more.components is None else \
             tuple(more.components.values())
 
     @property

@@ -8,6 +8,7 @@ from __future__ import annotations
 import decimal
 import random
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -80,11 +81,13 @@ def _write(path: Path, rows: list[list[str]], header: str = HEADER) -> Path:
 # ---------------------------------------------------------------- the quotient's digits
 
 
-def _sql_texts(pairs: list[tuple[int, int, int]], d: int) -> list[str]:
-    """quotient_text over rows (a, ideal) with the constant d, in DuckDB."""
+def _sql_texts(pairs: list[tuple[int, int, int]], d: int, bound: int = lines.HUGE
+               ) -> list[str]:
+    """quotient_text over rows (a, ideal) with the constant d, in DuckDB (in 64 bits when
+    every |a| is within `bound` and d leaves room)."""
     builder = lines._Builder.__new__(lines._Builder)
     builder.appended, builder.layers, builder.flags, builder.n = [], [[] for _ in range(12)], [], 0
-    figure = lines.quotient_text(builder, "a", d, "ideal")
+    figure = lines.quotient_text(builder, "a", d, "ideal", bound)
     if figure is None:
         assert d * 10**4 >= lines.HUGE
         return [None] * len(pairs)
@@ -142,6 +145,31 @@ def test_quotient_digits_are_the_decimal_modules(d: int, ed: int, en: int,
 def _fraction_of(n: int, en: int, d: int, ed: int) -> Decimal:
     with decimal.localcontext(SHOWN):
         return Decimal(n).scaleb(en, WIDE) / Decimal(d).scaleb(ed, WIDE)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=st.integers(1, 10**13), en=st.integers(-8, 2),
+       ratios=st.lists(st.fractions(Fraction(1, 10), Fraction(10)), min_size=1, max_size=30),
+       exact=st.lists(st.integers(1, 99), max_size=10))
+def test_usual_quotients_in_64_bits(d: int, en: int, ratios: list[Fraction],
+                                    exact: list[int]) -> None:
+    """Attainments as they come (0.1 to 10, the integer path), exact ones among them with
+    trailing zeros to trim down to the ideal exponent, in 64 bits as the engine runs them."""
+    scale = Fraction(10) ** -en  # n·10**en ÷ d is the ratio
+    ns = [int(r * d * scale) for r in ratios] + [int(d * k * scale) // 10 for k in exact] + [
+        int(d * scale), int(10 * d * scale) - 1]
+    ns = [n for n in ns if 0 < abs(n) < 10**18]
+    cases = [_case(n, en, d, 0) for n in ns]
+    by_divisor: dict[int, list[tuple[int, int, int]]] = {}
+    for (a, ideal, dd), n in zip(cases, ns, strict=True):
+        by_divisor.setdefault(dd, []).append((a, ideal, n))
+    for dd, these in by_divisor.items():
+        bound = max(abs(a) for a, _i, _n in these)
+        for (_a, _ideal, n), text in zip(these, _sql_texts(these, dd, bound), strict=True):
+            if text is None:  # below 0.01 (a ratio cut to an integer numerator)
+                assert abs(_fraction_of(n, en, d, 0)) < Decimal("0.01")
+                continue
+            assert text == _python_text(n, en, d, 0), (n, en, d)
 
 
 @pytest.mark.parametrize(("n", "d"), [

@@ -7,7 +7,6 @@ directory of versions applies when it places versions side by side.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 
@@ -32,8 +31,12 @@ def parse_period(text: str, *, end: bool = False) -> dt.date:
         raise ValueError(f"'{text}': there is no month {month}")
     if year < 1:
         raise ValueError(f"'{text}': there is no year {year}")
-    if match[3] is None:
-        return dt.date(year, month, calendar.monthrange(year, month)[1] if end else 1)
+    if match[3] is None:  # a month's last day: the next one's first − 1 (not `calendar`,
+        if not end:  # which took 7 M instructions to import: a tenth of `kpidsl check`'s own)
+            return dt.date(year, month, 1)
+        if month == 12:
+            return dt.date(year, 12, 31)
+        return dt.date(year, month + 1, 1) - dt.timedelta(days=1)
     try:
         return dt.date(year, month, int(match[3]))
     except ValueError:

@@ -4,7 +4,6 @@ the factor is 0, above the last it holds the last point's value."""
 from __future__ import annotations
 
 from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .. import ast
@@ -118,6 +117,8 @@ class LinearKind(CurveKind):
 
     def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
         """0 below the first point, the line between two points, the last point's value above."""
+        from fractions import Fraction
+
         points = [(Fraction(p.at), Fraction(p.pays)) for p in curve.points]
         branches = [(query.compare("<", x, query.const(points[0][0])), query.const(Fraction(0)),
                      0)]

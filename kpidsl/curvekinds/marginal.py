@@ -3,7 +3,6 @@ brackets); the only kind a per-deal payment may split deals across."""
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .base import TiersKind
@@ -33,6 +32,8 @@ class MarginalKind(TiersKind):
     def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
         """The sum over the tiers x reaches of (the part of x in the tier) × its rate; the band
         is the last tier reached."""
+        from fractions import Fraction
+
         from sqlglot import exp
 
         from ..sql.generate import Cond

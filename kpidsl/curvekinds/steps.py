@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .. import ast
@@ -48,7 +47,7 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 
 
-@dataclass(frozen=True)
+@ast._declared(frozen=True)  # a node of the tree, made as the tree's are (kpidsl/ast.py)
 class Steps(ast.Node):
     """What `steps of 1% from 90% pays 15% plus 5% per step` writes (`ast.Curve.spec`)."""
 
@@ -319,6 +318,8 @@ class StepsKind(CurveKind):
     def write_sql(self, query: VariantQuery, curve: lo.Curve, x: Num) -> tuple[Num, Int]:
         """CASE WHEN x < start THEN 0 ELSE base + each × floor((x − start) ÷ step) END, the
         floor from the generator's exact integer division."""
+        from fractions import Fraction
+
         from ..sql.generate import Num
         s = curve.spec
         assert isinstance(s, LoweredSteps)

@@ -11,7 +11,6 @@ Nothing heavy is imported here (openpyxl only inside the XLSX renderer).
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -86,6 +85,8 @@ def diagnostics_text(diagnostics: Iterable[Diagnostic], lang: str | None = None)
 
 
 def diagnostics_json(diagnostics: Iterable[Diagnostic]) -> str:
+    import json  # here: `kpidsl check` prints text unless asked for JSON
+
     items = [d.to_dict() for d in sorted(diagnostics, key=sort_key)]
     return json.dumps(items, ensure_ascii=False, indent=2)
 
