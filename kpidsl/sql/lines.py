@@ -434,11 +434,8 @@ def write_lines(write: Callable[[str], object], ruleset: Ruleset, run: Any) -> b
     """`eval --format csv` of a run DuckDB reads: the header, then every row as the query
     writes it (rows it sends to Python through the renderer's own cells). False when the
     query cannot write this CSV: the renderer then writes it all."""
-    import pyarrow.compute as pc
-
     from ..cli.render.csvfile import flat_cells
     from ..cli.render.model import flat_columns
-    from .native import BATCH, _joined
 
     native: NativeRun = run.native
     columns = flat_columns(ruleset, native.extras, detailed=True)
@@ -454,20 +451,9 @@ def write_lines(write: Callable[[str], object], ruleset: Ruleset, run: Any) -> b
     cells = flat_cells(ruleset, columns)
     from ..run import Evaluated
 
-    native._warn()
-    relation = native.native.con.cursor().sql(sql)
-    stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
     hooks = native.hooks
     base = len(native.carry)
-    for batch in stream(BATCH):
-        n = batch.num_rows
-        hooks.count(n)
-        flagged = batch.column("fails")
-        if not pc.any(flagged).as_py():
-            write(_joined(batch.column("_line")))
-            hooks.evaluated(n)
-            native.consumed += n
-            continue
+    for batch in native.flagged_batches(sql, write):
         out = io.StringIO()
         rows = csv.writer(out, lineterminator="\n")
         for record in (tuple(r.values()) for r in batch.to_pylist()):

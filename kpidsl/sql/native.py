@@ -644,6 +644,27 @@ class NativeRun:
                     yield result, extra
 
     # ---------------------------------------------------------------- the table format
+    def flagged_batches(self, sql: str, write: Callable[[str], object],
+                        each: Callable[[Any], None] | None = None) -> Iterator[Any]:
+        """The query's Arrow batches of BATCH rows, each counted as read (and given to
+        `each`): a batch with no row flagged is written whole from its `_line` column; the
+        others are yielded for the caller to write row by row."""
+        self._warn()
+        relation = self.native.con.cursor().sql(sql)
+        # DuckDB 2 calls it to_arrow_reader, 1.x fetch_arrow_reader
+        stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
+        for batch in stream(BATCH):
+            n = batch.num_rows
+            self.hooks.count(n)
+            if each is not None:
+                each(batch)
+            if not batch.column("fails").true_count:
+                write(_joined(batch.column("_line")))
+                self.hooks.evaluated(n)
+                self.consumed += n
+                continue
+            yield batch
+
     def amount_sql(self, units: str, lang: str) -> str | None:
         """SQL: amount_text of an amount given in steps, as kpidsl/cli/render writes it."""
         if not self.fraction or self.exponent > 0:
@@ -753,23 +774,15 @@ class NativeRun:
         sql = (f"WITH facts AS ({self.native.facts_view()}) SELECT {', '.join(columns)} FROM "
                f"(SELECT {', '.join(['*', *texts])} FROM ({self.query.sql(pretty=False)}) AS q) "
                f"AS q{tail}")
-        self._warn()
-        relation = self.native.con.cursor().sql(sql)
         sums = dict.fromkeys(amounts, 0)
-        # DuckDB 2 calls it to_arrow_reader, 1.x fetch_arrow_reader
-        stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
-        hooks = self.hooks
-        base = len(self.carry)
-        for batch in stream(BATCH):
-            n = batch.num_rows
-            hooks.count(n)
+
+        def add_up(batch: Any) -> None:
             for k in amounts:
                 sums[k] += _sum(batch.column("_u_" + k))
-            if not batch.column("fails").true_count:
-                write(_joined(batch.column("_line")))
-                hooks.evaluated(n)
-                self.consumed += n
-                continue
+
+        hooks = self.hooks
+        base = len(self.carry)
+        for batch in self.flagged_batches(sql, write, add_up):
             out = []
             for record in (tuple(r.values()) for r in batch.to_pylist()):
                 self.consumed += 1
