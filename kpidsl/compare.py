@@ -160,32 +160,38 @@ def compare(old: Ruleset, new: Ruleset, rows: Iterable[FactRow | dict[str, Any]]
     news = list(new.evaluate_many(rows if new_rows is None else new_rows, grade,
                                   month=month, on_error=problem))
     by_key = {(r.row if new_rows is None else 0, r.employee): r for r in news}
+    only_old = []
     for before in olds:
         after = by_key.pop((before.row if new_rows is None else 0, before.employee), None)
         if after is not None:
             comparison.rows.append(Row(before.employee, after.grade, before, after,
                                        changes(before, after)))
-        elif new_rows is not None and not _failed(comparison, before.employee):
-            problem(before.employee, before.row,
-                    [_one_sided(before.employee, "current", _where(rows, before))])
-    if new_rows is not None:  # an employee only the new scheme's facts hold
-        for after in by_key.values():
-            if not _failed(comparison, after.employee):
-                problem(after.employee, after.row,
-                        [_one_sided(after.employee, "new", _where(new_rows, after))])
+        else:
+            only_old.append(before)
+    if new_rows is not None:  # each scheme's own facts: an employee may be in one only
+        old_files, new_files = _files(rows), _files(new_rows)
+        _report_one_sided(comparison, [(r, "current", old_files) for r in only_old]
+                          + [(r, "new", new_files) for r in by_key.values()])
     return comparison
 
 
-def _failed(comparison: Comparison, employee: str) -> bool:
-    """Whether a problem of this employee is reported already (his row failed in a scheme)."""
-    return any(who == employee for who, _row, _found in comparison.problems)
+def _files(rows: list[FactRow | dict[str, Any]]) -> dict[tuple[int, str], str]:
+    """The file of each facts row, by row and employee (a FactRow knows it; a dict does not)."""
+    return {(r.row, r.employee): r.file for r in rows if isinstance(r, FactRow)}
 
 
-def _where(rows: list[FactRow | dict[str, Any]], result: Result) -> tuple[str, int]:
-    """The file and row a result's facts came from (a FactRow knows them; a dict does not)."""
-    return next(((row.file, row.row) for row in rows if isinstance(row, FactRow)
-                 and (row.row, row.employee) == (result.row, result.employee)),
-                ("<facts>", result.row))
+def _report_one_sided(comparison: Comparison,
+                      sides: list[tuple[Result, str, dict[tuple[int, str], str]]]) -> None:
+    """KPI545 for each employee only one scheme has facts for, unless a problem of that
+    employee is reported already (the row failed in the other scheme)."""
+    reported = {who for who, _row, _found in comparison.problems}
+    for result, which, files in sides:
+        if result.employee in reported:
+            continue
+        reported.add(result.employee)
+        file = files.get((result.row, result.employee), "<facts>")
+        comparison.problems.append((result.employee, result.row, [
+            _one_sided(result.employee, which, (file, result.row))]))
 
 
 def _one_sided(employee: str, which: str, where: tuple[str, int]) -> Diagnostic:
