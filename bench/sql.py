@@ -2,6 +2,7 @@
 DuckDB query doing the same work, end to end from a CSV or Parquet file.
 
     python bench/sql.py [--rows 1M,10M] [--python-rows 100k] [--rounds 3] [--format table]
+                        [--only 'duckdb engine'] [--before DIR]
     python bench/sql.py --phases [--rows 1M] [--format table]
     python bench/sql.py --query [--rows 1M] [--rounds 5]
     python bench/sql.py --crossover [--rounds 3] [--format csv] [--rows 10k,30k]
@@ -333,6 +334,9 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true")
     parser.add_argument("--query", action="store_true",
                         help="the generated and the hand-written query alone, in memory")
+    parser.add_argument("--only", default="", metavar="WORDS",
+                        help="run only the candidates whose name holds one of these "
+                             "comma-separated words (the Python engine always runs)")
     parser.add_argument("--before", type=Path, default=None, metavar="DIR",
                         help="also run the DuckDB engine of the kpidsl package in DIR (an "
                              "earlier commit's `git archive COMMIT kpidsl | tar -x -C DIR`)")
@@ -390,6 +394,10 @@ def main() -> None:
                                                             str(scripts["HAND_TABLE"]),
                                                             str(parquet)],
             }
+            words = [w.strip() for w in args.only.split(",") if w.strip()]
+            if words:  # the baselines of the ratio column stay
+                commands = {n: c for n, c in commands.items()
+                            if "the table" in n or any(w in n for w in words)}
             found = {name: medians(c, args.rounds) for name, c in commands.items()}
             for name, (wall, cpu, rss) in found.items():
                 peaks.setdefault(name, {})[size] = rss
