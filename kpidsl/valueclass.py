@@ -113,9 +113,8 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     """A value class's `__init__`: what the one dataclasses generates does, for any class."""
     positional = self._positional
     if len(args) > len(positional):
-        raise TypeError(f"{self.__class__.__qualname__}.__init__() takes from 1 to "
-                        f"{len(positional) + 1} positional arguments but {len(args) + 1} "
-                        "were given")
+        raise TypeError(_too_many(self.__class__.__qualname__, len(self._required) + 1,
+                                  len(positional) + 1, len(args) + 1))
     state = self.__dict__
     state.update(self._defaults)  # every field, in order (as the generated one sets them)
     state.update(zip(positional, args, strict=False))  # the rest keep their defaults
@@ -140,10 +139,20 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
         self.__post_init__()
 
 
+def _too_many(name: str, least: int, most: int, given: int) -> str:
+    """Python's message for too many positional arguments."""
+    takes = f"{most} positional argument{'s' if most > 1 else ''}" if least == most else \
+        f"from {least} to {most} positional arguments"
+    return f"{name}.__init__() takes {takes} but {given} were given"
+
+
 def _missing(name: str, missing: list[str]) -> str:
     """Python's message for required arguments not given."""
     quoted = [repr(m) for m in missing]
-    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    if len(quoted) < 3:
+        listed = " and ".join(quoted)
+    else:
+        listed = ", ".join(quoted[:-1]) + ", and " + quoted[-1]
     plural = "argument" if len(missing) == 1 else "arguments"
     return f"{name}.__init__() missing {len(missing)} required positional {plural}: {listed}"
 
