@@ -231,3 +231,35 @@ def test_more_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[st
     facts = _random_file(tmp_path, rows, team)
     for fmt, extra in OUTPUTS:
         _same(B2B, facts, fmt, *extra)
+
+
+@pytest.mark.parametrize(("curve_cap", "gate", "reason"), [
+    ("  cap 130%\n", "", "line bonus for revenue: a curve with a cap or a floor"),
+    ("", " cap 110%", None),
+    ("", " only if revenue > 3_500_000", None),
+])
+def test_caps_and_gates_on_the_factor(tmp_path: Path, curve_cap: str, gate: str,
+                                      reason: str | None) -> None:
+    """A cap on a curve changes the factor JSON shows: the query does not write JSON then
+    (the spreadsheet's CSV, which has no factors, it still writes). A gate on a line (a
+    limit on its factor, `only if`) changes it where it acts: those rows are the Python
+    evaluator's."""
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text("scheme s\nfact revenue money\ncurve c\n  below 80% pays 0\n"
+                      "  from 80% pays attainment × 1.2\n" + curve_cap +
+                      "kpi revenue plan 3_000_000\npay bonus pool 1000 RUB\n"
+                      "  for revenue weight 100% curve c" + gate + "\n", encoding="utf-8")
+    facts = _write(tmp_path / "f.csv", [["a", "3600000"], ["b", "2500000.5"], ["c", "0"],
+                                        ["d", "2900000"]], "employee,revenue")
+    plans = _plans(scheme, facts)
+    assert plans is not None and isinstance(plans["excel-ru"], lines.Plan)
+    if reason is None:
+        assert isinstance(plans["json"], lines.Plan)
+    else:
+        assert plans["json"] == reason
+    out = _same(scheme, facts, "jsonl").decode()
+    assert ('"gate": "capped"' in out) == ("cap 110%" in gate)
+    assert ('"gate": "withheld"' in out) == ("only if" in gate)
+    ru = _same(scheme, facts, "csv", "--lang", "ru").decode().split("\r\n")
+    assert ru[1] == "a;основной;;3600000,00;120%;{};{};{}".format(
+        *["1300,00" if curve_cap else "1100,00" if "cap" in gate else "1440,00"] * 3)

@@ -159,12 +159,10 @@ def _checked_forms(native: NativeRun, shown: Shown
         curve = variant.curves.get(info.line_curves[(payment, kpi_name)])
         if kpi is None or line is None or curve is None or kpi.plan is None:
             return f"line {payment} for {kpi_name}: not a line on an attainment"
-        if getattr(curve.kind, "name", "") != "bands" or curve.cap is not None or \
-                curve.floor is not None:
+        if getattr(curve.kind, "name", "") != "bands":
             return f"line {payment} for {kpi_name}: a curve of kind {curve.kind.name}"
-        if any(g.target is lo.GateTarget.FACTOR for g in (*line.gates, *next(
-                p for p in variant.payments if p.name == payment).gates)):
-            return f"line {payment} for {kpi_name}: a limit on the factor"
+        if curve.cap is not None or curve.floor is not None:
+            return f"line {payment} for {kpi_name}: a curve with a cap or a floor"
         bands: dict[int, tuple[str, Decimal | None]] = {}
         for number, band in enumerate(curve.bands, start=1):
             form = _form(band.pays)
@@ -274,6 +272,9 @@ def _lines(native: NativeRun, shown: Shown) -> tuple[list[dict[str, str]], list[
         from .generate import GATE_WORDS
 
         gate = b.append(gate_int.e.sql(dialect=dialect))
+        # a gate that acts (withheld: the factor becomes 0; a limit on the factor: the
+        # limit) changes the factor: such a row is the Python evaluator's
+        flags.append(f"{gate} <> 0")
         gate_text = "CASE " + " ".join(f"WHEN {gate} = {n} THEN {_lit(_ENCODE(w))}"
                                        for w, n in GATE_WORDS.items()) + " END"
         amount = _quoted(money_text(b.append(units_int.e.sql(dialect=dialect)), shown.scale,
@@ -352,7 +353,7 @@ def write_json_items(write: Callable[[str], object], ruleset: Ruleset, run: Any,
 
     native: NativeRun = run.native
     found = json_plan(native)
-    native.json_reason = found if isinstance(found, str) else None  # type: ignore[attr-defined]
+    native.json_reason = found if isinstance(found, str) else None
     if isinstance(found, str):
         return False
     if not array:
@@ -524,7 +525,7 @@ def write_excel(write: Callable[[str], object], ruleset: Ruleset, run: Any, lang
     native: NativeRun = run.native
     columns = people_columns(ruleset, native.extras, lang)
     found = excel_plan(native, [c.key for c in columns], lang)
-    native.excel_reason = found if isinstance(found, str) else None  # type: ignore[attr-defined]
+    native.excel_reason = found if isinstance(found, str) else None
     if isinstance(found, str):
         return False
     delimiter = ";" if lang == "ru" else ","
