@@ -53,6 +53,13 @@ def _native(scheme: Path, facts: Path, **options: object) -> bool:
     return found is not None
 
 
+@pytest.fixture(scope="module")
+def connection() -> duckdb.DuckDBPyConnection:
+    """One in-memory database for the module's pure expressions (each new one costs ~70 ms:
+    300 examples each opening one took 36 s of a 12-minute run)."""
+    return duckdb.connect()
+
+
 def test_schemes_with_teams_grades_or_budgets_are_not_for_this_path() -> None:
     names = {p.stem for p in PLAIN}
     assert names == {"b2b_manager", "b2b_manager_raw", "infobiz_manager", "long_cycle_b2b"}
@@ -218,14 +225,15 @@ cells = st.text(alphabet="0123456789.,-% \u00a0", min_size=1, max_size=14) | st.
 @settings(max_examples=30, deadline=None)
 @given(st.lists(cells, min_size=1, max_size=40), st.sampled_from(UNITS),
        st.sampled_from([None, "points", "fraction"]), st.booleans())
-def test_a_plain_cell_reads_to_the_python_readers_decimal(texts: list[str], unit: Unit,
+def test_a_plain_cell_reads_to_the_python_readers_decimal(connection: duckdb.DuckDBPyConnection,
+                                                         texts: list[str], unit: Unit,
                                                          percent: str | None,
                                                          comma: bool) -> None:
     if unit is not Unit.PERCENT:
         percent = None
     ok, text, shifted = cell_sql('"c"', unit, percent, comma)
     _ok, simple_text, simple_shifted = cell_sql('"c"', unit, percent, comma, simple=True)
-    con = duckdb.connect()
+    con = connection
     quick = simple_grammar(unit, percent)
     rows = con.execute(f"SELECT c, {ok}, {text}, {shifted}, regexp_full_match(c, '{quick}'), "
                        f"{simple_text}, {simple_shifted} FROM (SELECT unnest(?) AS c)",
@@ -418,13 +426,6 @@ def test_auto_picks_duckdb_above_the_crossover_on_a_file_duckdb_reads(tmp_path: 
     assert choose_engine(ruleset, [parquet]) == "duckdb"
     assert choose_engine(ruleset, [_typed_parquet(tmp_path / "small", rows[:50],
                                                   PLAIN_TYPES)]) == "python"
-
-
-@pytest.fixture(scope="module")
-def connection() -> duckdb.DuckDBPyConnection:
-    """One in-memory database for the module's pure expressions (each new one costs ~70 ms:
-    300 examples each opening one took 36 s of a 12-minute run)."""
-    return duckdb.connect()
 
 
 @settings(max_examples=300, deadline=None)
