@@ -42,27 +42,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.pluginmanager.hasplugin("xdist"):
-        _group_by_shared_fixture(items)
     if config.getoption("--runslow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --runslow")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
-
-
-def _group_by_shared_fixture(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (pytest-xdist, `--dist loadgroup`), the tests of a module that use
-    one of its module- or session-scoped fixtures run on one worker, so the fixture is made
-    once (test_determinism's two child processes are 13 s); every other test goes to
-    whichever worker is free."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        module = item.nodeid.split("::")[0]
-        if info is not None and any(d.baseid == module and d.scope in ("module", "session")
-                                    for defs in info.name2fixturedefs.values() for d in defs):
-            item.add_marker(pytest.mark.xdist_group(module))
 
 
 class Golden:
