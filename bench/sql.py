@@ -2,9 +2,10 @@
 DuckDB query doing the same work, end to end from a CSV or Parquet file.
 
     python bench/sql.py [--rows 1M,10M] [--python-rows 100k] [--rounds 3] [--format table]
+                        [--only 'duckdb engine'] [--before DIR]
     python bench/sql.py --phases [--rows 1M] [--format table]
     python bench/sql.py --query [--rows 1M] [--rounds 5]
-    python bench/sql.py --crossover [--rounds 3]
+    python bench/sql.py --crossover [--rounds 3] [--format csv] [--rows 10k,30k]
 
 Each command runs as a fresh process writing to /dev/null; the table shows the median over
 the rounds of wall time and of CPU time (user + system of the process and its threads: on a
@@ -246,15 +247,15 @@ def medians(command: list[str], rounds: int) -> tuple[float, float, int]:
             max(r[2] for r in runs))
 
 
-def crossover(folder: Path, rounds: int) -> str:
+def crossover(folder: Path, rounds: int, fmt: str, sizes: list[int]) -> str:
     rows = []
-    for size in (100, 1_000, 3_000, 10_000, 30_000):
+    for size in sizes:
         path = facts(folder, size)
-        times = {e: medians(kpidsl(path, e, "table"), rounds) for e in ("python", "duckdb")}
+        times = {e: medians(kpidsl(path, e, fmt), rounds) for e in ("python", "duckdb")}
         rows.append((human(size), *(f"{times[e][1]:.2f}" for e in times),
                      *(f"{times[e][0]:.2f}" for e in times),
                      f"{times['python'][1] / times['duckdb'][1]:.2f}×"))
-    return table("--engine python vs duckdb, b2b_manager, table, CSV in (medians)",
+    return table(f"--engine python vs duckdb, b2b_manager, {fmt}, CSV in (medians of {rounds})",
                  ("rows", "python CPU s", "duckdb CPU s", "python wall s", "duckdb wall s",
                   "CPU ratio"), rows)
 
@@ -333,6 +334,9 @@ def main() -> None:
     parser.add_argument("--phases", action="store_true")
     parser.add_argument("--query", action="store_true",
                         help="the generated and the hand-written query alone, in memory")
+    parser.add_argument("--only", default="", metavar="WORDS",
+                        help="run only the candidates whose name holds one of these "
+                             "comma-separated words (the Python engine always runs)")
     parser.add_argument("--before", type=Path, default=None, metavar="DIR",
                         help="also run the DuckDB engine of the kpidsl package in DIR (an "
                              "earlier commit's `git archive COMMIT kpidsl | tar -x -C DIR`)")
@@ -346,7 +350,9 @@ def main() -> None:
         path.write_text(globals()[name], encoding="utf-8")
     try:
         if args.crossover:
-            print(crossover(data, args.rounds))
+            sizes = parse_sizes(args.rows) if args.rows != "1M" else [
+                100, 1_000, 3_000, 10_000, 30_000, *([100_000] if args.format != "table" else [])]
+            print(crossover(data, args.rounds, args.format, sizes))
             return
         if args.query:
             print(query_only(data, parse_sizes(args.rows), args.rounds))
@@ -388,6 +394,10 @@ def main() -> None:
                                                             str(scripts["HAND_TABLE"]),
                                                             str(parquet)],
             }
+            words = [w.strip() for w in args.only.split(",") if w.strip()]
+            if words:  # the baselines of the ratio column stay
+                commands = {n: c for n, c in commands.items()
+                            if "the table" in n or any(w in n for w in words)}
             found = {name: medians(c, args.rounds) for name, c in commands.items()}
             for name, (wall, cpu, rss) in found.items():
                 peaks.setdefault(name, {})[size] = rss

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import decimal
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .checks import BASE, CheckedRuleset, check_ruleset
 from .diagnostics import Diagnostic, KpiError, error, has_errors
 from .parser import parse
 from .runtime import CONTEXT
-from .source import SourceFile
+from .source import SourceFile, path_text
 from .units import Unit
 
 if TYPE_CHECKING:  # imported when a scheme is compiled: `check` needs none of them
+    from pathlib import Path
+
     from .evaluate import VariantInfo
     from .loader import Compiled
     from .results import Result
@@ -162,7 +164,7 @@ class Ruleset:
         iterate `run.results()`; `run.failures` and `run.counts` are complete afterwards."""
         from .run import FactsOptions, evaluate_files
 
-        if isinstance(paths, (str, Path)):
+        if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         options = FactsOptions(dict(mapping or {}), id_column, sheet, grade,
                                None if mapping_file is None else str(mapping_file), header_row,
@@ -207,17 +209,18 @@ def loads(text: str, name: str = "<string>") -> Ruleset:
 
 
 def read_text(path: str | Path) -> str:
-    path = Path(path)
+    path = path_text(path)  # named as pathlib names it, without importing it for `check`
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as exc:
         raise KpiError([error("KPI006", f"cannot read {path}: {exc.strerror or exc}",
-                              SourceFile(str(path), ""))]) from None
+                              SourceFile(path, ""))]) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise KpiError([error("KPI004", f"{path} is not UTF-8 text (byte {exc.start})",
-                              SourceFile(str(path), ""),
+                              SourceFile(path, ""),
                               hint="save the scheme as UTF-8")]) from None
 
 

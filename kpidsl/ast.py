@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from dataclasses import MISSING, Field, dataclass, field
+from dataclasses import dataclass, field  # noqa: F401 (dataclass: tests/test_ast.py swaps it in)
 from decimal import Decimal
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .source import NO_SPAN, SourceFile, Span
 from .units import Unit
+from .valueclass import valueclass
 
 if TYPE_CHECKING:
     from .curvekinds import CurveKind
@@ -93,130 +92,15 @@ class GateKind(Word):
 # ---------------------------------------------------------------- nodes
 
 _T = TypeVar("_T", bound=type)
-# What dataclasses itself marks a field and a default made by a factory with (the sentinel
-# shows as `<factory>` in a signature, as in the generated `__init__`'s).
-_FIELD: Any = getattr(dataclasses, "_FIELD", None)
-_FACTORY: Any = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", MISSING)
-
-
-def _params() -> Any:
-    """`__dataclass_params__` of `@dataclass(frozen=True, eq=False, repr=False)` (the
-    methods dataclasses would write for eq and repr are shared ones here)."""
-    wanted = {"init": True, "repr": False, "eq": False, "order": False, "unsafe_hash": False,
-              "frozen": True, "match_args": True, "kw_only": False, "slots": False,
-              "weakref_slot": False}
-    kind: Any = getattr(dataclasses, "_DataclassParams", None)
-    try:
-        return kind(**{name: wanted[name] for name in kind.__slots__})
-    except (AttributeError, KeyError, TypeError):  # another layout: ask dataclasses once
-        probe: Any = dataclass(frozen=True, eq=False, repr=False)(type("_Probe", (), {}))
-        return probe.__dataclass_params__
 
 
 def _node(cls: _T) -> _T:
-    """`@dataclass(frozen=True)` for the tree's classes, without writing code per class.
-
-    dataclasses writes each generated method as source and `exec`s it (six per frozen
-    class): for these 50 classes that was 40 ms of `kpidsl check`'s start-up (cProfile:
-    150 `exec`s, 0.28 ms each). Here the fields are collected as dataclasses collects them
-    (the same `Field` objects in `__dataclass_fields__`, so `fields`, `replace`, `asdict`
-    and subclasses made by `@dataclass` work as before) and the methods are shared by every
-    class: `__init__` fills the instance's fields in order from the arguments, the defaults
-    and the factories; `__setattr__`/`__delattr__` refuse as a frozen dataclass's do;
-    `__eq__`, `__hash__` and `__repr__` give the generated ones' results (equal fields
-    compared as one tuple, the hash of that tuple, `Name(field=value, ...)`); a class
-    without a docstring is given its fields as one. tests/test_ast.py compares every class
-    with the same class made by dataclasses.
-    """
-    own = cls.__dict__
-    every: dict[str, Field[Any]] = {}
-    for base in cls.__mro__[-1:0:-1]:
-        every.update(getattr(base, "__dataclass_fields__", None) or {})
-    for name, written in own.get("__annotations__", {}).items():
-        default = own.get(name, MISSING)
-        made: Any = default if isinstance(default, Field) else field(default=default)
-        made.name, made.type, made._field_type = name, written, _FIELD
-        if made.kw_only is MISSING:
-            made.kw_only = False
-        every[name] = made
-        if isinstance(default, Field):  # the class keeps the default, not the Field
-            if made.default is MISSING:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, made.default)
-    listed = tuple(every.values())
-    made_cls: Any = cls
-    made_cls.__dataclass_fields__ = every
-    made_cls.__dataclass_params__ = _PARAMS
-    made_cls._positional = tuple(f.name for f in listed if f.init and not f.kw_only)
-    made_cls.__match_args__ = made_cls._positional  # type: ignore[misc]
-    made_cls._keywords = frozenset(f.name for f in listed if f.init)
-    made_cls._defaults = {f.name: _FACTORY if f.default is MISSING else f.default
-                          for f in listed}
-    made_cls._factories = tuple((f.name, f.default_factory) for f in listed
-                                if f.default_factory is not MISSING)
-    made_cls.__init__ = _init
-    made_cls.__setattr__, made_cls.__delattr__ = _frozen_setattr, _frozen_delattr
-    made_cls.__signature__ = _SIGNATURE
-    if cls.__doc__ is None:
-        made_cls.__doc__ = f"{cls.__name__}({', '.join(f.name for f in listed)})"
-    made_cls._compared = staticmethod(_values(tuple(f.name for f in listed if f.compare)))
-    made_cls._hashed = staticmethod(_values(tuple(f.name for f in listed
-                                                  if (f.compare if f.hash is None else f.hash))))
-    made_cls._shown = tuple(f.name for f in listed if f.repr)
-    made_cls.__eq__, made_cls.__hash__, made_cls.__repr__ = _eq, _hash, _repr
-    return cls
-
-
-def _init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """A node's `__init__`: what the one dataclasses generates does, for any node class."""
-    positional = self._positional
-    if len(args) > len(positional):
-        raise TypeError(f"{self.__class__.__qualname__}.__init__() takes from 1 to "
-                        f"{len(positional) + 1} positional arguments but {len(args) + 1} "
-                        "were given")
-    state = self.__dict__
-    state.update(self._defaults)  # every field, in order (as the generated one sets them)
-    state.update(zip(positional, args, strict=False))  # the rest keep their defaults
-    if kwargs:
-        for name in kwargs:
-            if name not in self._keywords:
-                raise TypeError(f"{self.__class__.__qualname__}.__init__() got an unexpected "
-                                f"keyword argument {name!r}")
-            if name in positional[:len(args)]:
-                raise TypeError(f"{self.__class__.__qualname__}.__init__() got multiple "
-                                f"values for argument {name!r}")
-        state.update(kwargs)
-    for name, factory in self._factories:
-        if state[name] is _FACTORY:
-            state[name] = factory()
-
-
-def _frozen_setattr(self: Any, name: str, value: Any) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-
-
-def _frozen_delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-
-
-class _Signature:
-    """`inspect.signature(NodeClass)`: the generated `__init__`'s, made when asked for."""
-
-    def __get__(self, instance: Any, owner: type) -> Any:
-        import inspect
-
-        every = dataclasses.fields(owner)
-        return inspect.Signature([
-            inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY if f.kw_only
-                              else inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                              default=_FACTORY if f.default is MISSING else f.default,
-                              annotation=f.type)
-            for f in sorted(every, key=lambda f: bool(f.kw_only))], return_annotation=None)
-
-
-_SIGNATURE = _Signature()
-_PARAMS = _params()
+    """`@dataclass(frozen=True)` for the tree's classes, without writing code per class
+    (kpidsl/valueclass.py: for these 50 classes dataclasses' 150 `exec`s were 40 ms of
+    `kpidsl check`'s start-up). tests/test_ast.py compares every class with the same class
+    made by dataclasses."""
+    made: Any = valueclass(frozen=True)(cls)
+    return made
 
 
 if TYPE_CHECKING:  # what the tree's classes are, for the type checker: frozen dataclasses
@@ -226,33 +110,6 @@ else:
         """`@dataclass(frozen=True)` in this module: `_node` (above)."""
         assert frozen
         return _node
-
-
-def _values(names: tuple[str, ...]) -> Any:
-    """A function giving a node's fields `names` as one tuple (as the generated methods
-    compare and hash them)."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        one = attrgetter(names[0])
-        return lambda node: (one(node),)
-    return lambda node: ()
-
-
-def _eq(self: Any, other: Any) -> Any:
-    if other.__class__ is self.__class__:
-        values = self._compared
-        return values(self) == values(other)
-    return NotImplemented
-
-
-def _hash(self: Any) -> int:
-    return hash(self._hashed(self))
-
-
-def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
-    return f"{self.__class__.__qualname__}({shown})"
 
 
 # ---------------------------------------------------------------- expressions

@@ -9,10 +9,10 @@ KPI9xx run time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
 
 from .source import SourceFile, Span
+from .valueclass import valueclass
 
 
 class Severity(str, Enum):
@@ -23,7 +23,7 @@ class Severity(str, Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+@valueclass(frozen=True)  # a frozen dataclass made without `exec` (kpidsl/valueclass.py)
 class Diagnostic:
     """One problem found in a ruleset or a facts file."""
 

@@ -181,6 +181,44 @@ def test_duckdb_reads_parquet_itself(tmp_path: Path) -> None:
     assert first["facts"]["revenue"] == "60000.00"  # 60000.00 + 30000.50 − 30000.50
 
 
+parquet_row = st.tuples(
+    st.sampled_from(["a", "b", "Дарья Ю."]),
+    st.integers(0, 40 * 24 * 60),  # minutes from 2025-06-25: some rows outside July
+    st.integers(1, 40),
+    st.integers(-20_000_00, 90_000_00),
+    st.sampled_from(["won", "WON ", " Won", "paid", "PAID", "pa  id", "lost", "", None]),
+    st.one_of(st.none(), st.integers(0, 30)))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(parquet_row, min_size=1, max_size=30))
+def test_parquet_texts_tested_by_their_distinct_cells(
+        tmp_path: Path, rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """DuckDB decides a Parquet text field's `is`, `is one of` and `not` once a distinct
+    cell as written (upper case, surrounding and doubled spaces, empty and missing cells)
+    and gives the Python engine's results byte for byte, reading the file itself."""
+    import duckdb
+
+    deals = tmp_path / "deals.parquet"
+    con = duckdb.connect()
+    con.execute('CREATE TABLE t("ID" BIGINT, "Manager" VARCHAR, "Closed" TIMESTAMP, '
+                '"Amount" DECIMAL(18, 2), "Stage" VARCHAR, "Calls" INTEGER)')
+    con.executemany("INSERT INTO t VALUES (?, ?, TIMESTAMP '2025-06-25' + to_minutes(?), "
+                    "CAST(? AS DECIMAL(18, 2)), ?, ?)",
+                    [[key, who, minutes, f"{Decimal(cents) / 100:f}", stage, calls]
+                     for who, minutes, key, cents, stage, calls in rows])
+    con.execute(f"COPY t TO '{deals}' (FORMAT parquet)")
+    runs = _runs(deals, ruleset=NOT_LOST)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (len(rows),)
+
+
+NOT_LOST = kpidsl.loads(SCHEME.replace(
+    "fact clients", 'fact open count = count of deals where stage is not "lost" if missing 0\n'
+    'fact blank count = count of deals where stage is "" if missing 0\nfact clients'))
+
+
 @pytest.mark.parametrize("odd, native", [
     ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'won', 1)", False),  # a won deal without a date
     ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'open', 1)", False),  # the average counts it
@@ -372,3 +410,26 @@ def test_rounding_in_integers_is_quantize(units: int, shift: int, mode: str) -> 
     with decimal.localcontext(decimal.Context(prec=60)):
         want = Decimal(units).scaleb(-shift).quantize(Decimal(1), rounding=MODES[mode])
     assert Decimal(got) == want
+
+
+@pytest.mark.slow
+def test_the_engines_agree_on_a_large_export(tmp_path: Path) -> None:
+    """bench/sources.py's export at 300 000 deals of 3 000 employees (a tenth lost, a
+    twentieth reversed, tiers straddled): DuckDB over the Parquet written one employee a
+    line, then the Python engine and DuckDB over the CSV compared with it as they stream —
+    every fact and total, and every deal's amount, to the kopeck."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "sources.py"
+    spec = importlib.util.spec_from_file_location("bench_sources", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text, parquet = bench.write(tmp_path, 300_000, 3_000)
+    ruleset = kpidsl.loads(bench.SCHEME)
+    written = tmp_path / "duckdb.jsonl"
+    assert bench.write_results(ruleset, parquet, "duckdb", written, 3_000) == 3_000
+    assert bench.compare_streaming(ruleset, text, "duckdb", written, 3_000) == 3_000
+    assert bench.compare_streaming(ruleset, text, "python", written, 3_000) == 3_000
+    # reversed deals among the amounts compared
+    assert '"-' in written.read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import kpidsl
 from kpidsl.cli import main
 from kpidsl.run import FactsOptions
-from kpidsl.sql.native import applicable, cell_sql, plain_file, simple_grammar
+from kpidsl.sql.native import NativeFile, applicable, cell_sql, plain_file, simple_grammar
 from kpidsl.units import Unit
 from kpidsl.values import FactValueError, Reading, parse_value
 
@@ -518,3 +518,59 @@ def test_amounts_past_64_bits_in_a_long_table_are_summed_exactly(tmp_path: Path)
     huge = [line for line in out.splitlines()[4:-2]
             if re.search(r"\b\d{1,3}(,\d{3}){6,}\.\d\d\b", line)]  # 10**18 roubles and more
     assert code == 0 and len(huge) >= 10
+
+
+def test_the_survey_reads_the_file_once_even_with_checks_over_several_masks(
+        tmp_path: Path) -> None:
+    """Every check of the survey is one bit of a mask OR'd in one GROUP BY of the ids: one
+    statement reads the file. Thirty facts need more than one 62-bit mask; a check in the
+    last mask still sends the file to the Python reader, and a column whose cells are plain
+    but not simple (a decimal comma) is read the long way."""
+    scheme = tmp_path / "wide.kpi"
+    facts_decl = "".join(f" fact f{i} money\n" for i in range(30))
+    scheme.write_text(f"scheme wide\n{facts_decl}fact target money\ncurve c\n"
+                      "  from 0% pays attainment\nkpi f0 plan target\n"
+                      "pay bonus pool 1000 RUB\n  for f0 weight 100% curve c\n",
+                      encoding="utf-8")
+    header = "employee," + ",".join(f"f{i}" for i in range(30)) + ",target"
+
+    def rows(edit: dict[tuple[int, int], str]) -> list[list[str]]:
+        out = [[f"e{r}", *(str(100 + r + c) for c in range(30)), "1000"] for r in range(50)]
+        for (r, c), text in edit.items():
+            out[r][1 + c] = text
+        return out
+
+    ruleset = kpidsl.load(scheme)
+
+    class Recording:
+        def __init__(self) -> None:
+            self.con = duckdb.connect()
+            self.statements: list[str] = []
+
+        def execute(self, sql: str) -> object:
+            self.statements.append(sql)
+            return self.con.execute(sql)
+
+    def survey(edit: dict[tuple[int, int], str]) -> tuple[NativeFile | None, list[str]]:
+        facts = _write(tmp_path / "f.csv", rows(edit), header=header)
+        reader = FactsOptions().reader(facts, ruleset.fact_specs)
+        con = Recording()
+        found = plain_file(ruleset, reader, con)
+        if found is not None:
+            found.close()
+        return found, [s for s in con.statements if "read_csv(" in s]
+
+    found, reads = survey({(7, 28): '"1,5"'})
+    assert found is not None and len(reads) == 1
+    assert reads[0].count("bit_or(") > 2  # more than one mask
+    assert {c.key: c.simple for c in found.columns if c.role == "fact"}["f28"] is False
+    assert all(c.simple for c in found.columns if c.role == "fact" and c.key != "f28")
+    for edit in ({(9, 29): "12.5.0"}, {(3, 29): ""}, {(4, 28): "1,5,0"}, {(5, 0): "-"}):
+        assert survey(edit)[0] is None, edit
+    facts = _write(tmp_path / "f.csv", rows({(7, 28): '"1,5"', (9, 0): '"-3 000,25"'}),
+                   header=header)
+    assert _native(scheme, facts)
+    for fmt in ("table", "csv"):
+        code, out, _err = _same(scheme, facts, fmt)
+        assert code == 0 and "e9" in out
+    assert "-3000.25" in out

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 
 from .. import ast
 from ..diagnostics import Diagnostic
 from ..source import SourceFile, Span
 from ..units import Unit
+from ..valueclass import valueclass
 
 BASE = "base"
 
 
-@dataclass(frozen=True)
+# dataclasses made without `exec` (kpidsl/valueclass.py): `kpidsl check` imports them
+@valueclass(frozen=True)
 class Change:
     """One thing a grade changes from its parent, for provenance in check output and documents."""
 
@@ -37,7 +39,7 @@ class Change:
         return f"{self.what}: {self.before} → {self.after}"
 
 
-@dataclass
+@valueclass
 class Variant:
     """A grade resolved against its parents (the base scheme is the variant named 'base')."""
 
@@ -67,7 +69,7 @@ class Variant:
                 yield pay, item
 
 
-@dataclass
+@valueclass
 class CheckedRuleset:
     ruleset: ast.Ruleset
     source: SourceFile

@@ -11,6 +11,7 @@ output formatting is in the ``render`` package, one renderer per format.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 
@@ -77,4 +78,32 @@ def _register(module_name: str, optional: bool) -> None:
             main.add_command(command)
 
 
-__all__ = ["main"]
+_PROGRAM = False  # set by `run`: True in the `kpidsl` program, not in `main` called from Python
+
+
+def is_program() -> bool:
+    """True when `main` runs as the `kpidsl` program (and the process ends with it)."""
+    return _PROGRAM
+
+
+def run() -> None:
+    """`kpidsl` as a program (the console script and `python -m kpidsl`): `main`, then
+    every object still alive frozen out of the collector before the interpreter exits.
+
+    At exit Python runs full collections that traverse every object still alive (the
+    modules, the parser, the scheme's tree) only to find nothing to free: 40 M instructions
+    of `kpidsl check rulesets/b2b_manager.kpi`'s 558 M (callgrind), 0.14× of `import lark,
+    click`. Frozen objects are still freed as the modules are cleared; what the collector
+    would have found (cycles) is left to the operating system, and every file a command
+    writes is closed by the command before it returns. `main` called from Python (tests,
+    `CliRunner`) is not affected: only the program freezes.
+    """
+    global _PROGRAM
+    _PROGRAM = True
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
+__all__ = ["main", "run"]

@@ -32,18 +32,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..diagnostics import Diagnostic, KpiError
+from ..source import path_text
+from ..valueclass import valueclass
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..api import Ruleset
     from ..forecast import Pace
     from ..run import Counts, FactsOptions, RowFailure, Run
@@ -190,22 +193,25 @@ def lang_option(function: F) -> F:
 # ---------------------------------------------------------------- schemes
 
 
-def expand_paths(paths: Iterable[str], suffix: str = ".kpi") -> list[Path]:
-    """Files as given; directories searched recursively for *.kpi. Missing paths are errors."""
-    found: list[Path] = []
+def expand_paths(paths: Iterable[str], suffix: str = ".kpi") -> list[str]:
+    """Files as given; directories searched recursively for *.kpi. Missing paths are errors.
+    Each is named as `pathlib` names it (`source.path_text`: a file named plainly is checked
+    without importing pathlib)."""
+    found: list[str] = []
     for text in paths:
-        path = Path(text)
-        if path.is_dir():
-            inside = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
+        path = path_text(text)
+        if os.path.isdir(path):
+            from pathlib import Path
+
+            inside = sorted(p for p in Path(path).rglob(f"*{suffix}") if p.is_file())
             if not inside:
                 fail(f"{path}: no {suffix} files in this directory")
-            found.extend(inside)
-        elif path.exists():
+            found.extend(str(p) for p in inside)
+        elif os.path.exists(path):
             found.append(path)
         else:
             fail(f"{path}: no such file or directory")
-    unique: dict[Path, None] = dict.fromkeys(found)
-    return list(unique)
+    return list(dict.fromkeys(found))
 
 
 def load_ruleset(path: str | Path, *, quiet: bool = False) -> Ruleset:
@@ -222,7 +228,7 @@ def load_ruleset(path: str | Path, *, quiet: bool = False) -> Ruleset:
 # ---------------------------------------------------------------- facts runs
 
 
-@dataclass(frozen=True)
+@valueclass(frozen=True)  # a frozen dataclass made without `exec` (kpidsl/valueclass.py)
 class PlanOptions:
     """eval's options for real-life runs: a forecast to period end, a period for versions."""
 
@@ -302,6 +308,8 @@ def run_facts(ruleset: Ruleset, paths: Iterable[str | Path], facts: FactsOptions
               progress: bool = False, engine: str = "python",
               period: str | None = None) -> Run:
     """`kpidsl.run.evaluate_files` with bad rows and warnings on stderr and a progress bar."""
+    from pathlib import Path
+
     from ..run import evaluate_files
 
     paths = list(paths)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import sys
-from pathlib import Path
 
 import click
 
@@ -40,7 +39,7 @@ def fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> None:
         text = sys.stdin.read()
         click.echo(format_source(text, "<stdin>"), nl=False)
         sys.exit(OK)
-    changed: list[Path] = []
+    changed: list[str] = []
     broken = False
     for path in expand_paths(paths):
         try:

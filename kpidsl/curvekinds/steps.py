@@ -14,7 +14,7 @@ are constants; the curve's cap and floor apply as to any curve.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from .. import ast
 from ..diagnostics import error, warning
 from ..exprtext import describe_expr, literal_text
 from ..units import Unit
+from ..valueclass import valueclass
 from .base import CurveKind
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Steps(ast.Node):
                 f"{describe_expr(self.base)} plus {describe_expr(self.each)} per step")
 
 
-@dataclass(frozen=True)
+@valueclass(frozen=True)  # a frozen dataclass made without `exec` (kpidsl/valueclass.py)
 class LoweredSteps:
     """The lowered curve's `spec`: the four numbers, exact."""
 

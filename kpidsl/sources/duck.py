@@ -65,18 +65,21 @@ def _key_sql(column: str) -> str:
     return f"lower(regexp_replace(trim({column}), '\\s+', ' ', 'g'))"
 
 
-def condition_sql(condition: Any, kinds: dict[str, str], keyed: bool = False) -> str:
+def condition_sql(condition: Any, kinds: dict[str, str], keyed: bool = False,
+                  atoms: dict[str, Callable[[str], str]] | None = None) -> str:
     """A `where` in SQL, three-valued like the Python predicate (rows read whole only).
-    `keyed`: the table holds each text field's comparison key as "k_<field>"."""
+    `keyed`: the table holds each text field's comparison key as "k_<field>"; `atoms`: by
+    text field, what a test of that field becomes (kpidsl/sources/native.py: a list of the
+    raw cells it holds for, decided once a distinct text instead of once a row)."""
     from .. import ast
 
     if condition is None:
         return "TRUE"
     if isinstance(condition, ast.BothOrEither):
-        return (f"({condition_sql(condition.left, kinds, keyed)} {condition.op.upper()} "
-                f"{condition_sql(condition.right, kinds, keyed)})")
+        return (f"({condition_sql(condition.left, kinds, keyed, atoms)} "
+                f"{condition.op.upper()} {condition_sql(condition.right, kinds, keyed, atoms)})")
     if isinstance(condition, ast.NotCondition):
-        return f"(NOT {condition_sql(condition.operand, kinds, keyed)})"
+        return f"(NOT {condition_sql(condition.operand, kinds, keyed, atoms)})"
     column = f'"f_{condition.name}"'
     kind = kinds[condition.name]
     values = [literal(v) for v in condition.values]
@@ -97,8 +100,12 @@ def condition_sql(condition: Any, kinds: dict[str, str], keyed: bool = False) ->
     else:
         test = f"{subject} {op} {value_sql(values[0])}"
     if condition.op in ("is not", "!="):  # an empty cell equals nothing
-        return f"({column} IS NULL OR {test})"
-    return f"COALESCE({test}, FALSE)"
+        test = f"({column} IS NULL OR {test})"
+    else:
+        test = f"COALESCE({test}, FALSE)"
+    if atoms is not None and condition.name in atoms:
+        return atoms[condition.name](test)
+    return test
 
 
 def evaluate_sources_duckdb(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *,

@@ -185,11 +185,13 @@ def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
 # Above this many rows DuckDB is faster end to end for a results table (`--engine auto`,
 # the default of `kpidsl eval`), on a file DuckDB reads itself (kpidsl/sql/native.py).
 # Measured with `bench/sql.py --crossover` (medians of 3, CPU time, table format,
-# b2b_manager): DuckDB's fixed cost (its import and sqlglot's, the survey pass, building and
-# planning the query, the first 1 000 table rows through the renderer) makes it 0.49x the
-# Python engine at 100 rows, 0.61x at 1 000, 0.92x at 10 000, 2.04x at 30 000; the two
-# meet near 11 400 rows.
-CROSSOVER_ROWS = 12_000
+# b2b_manager, after the survey became one scan): DuckDB's fixed cost (its import, the
+# survey, planning the query, the first 1 000 table rows through the renderer) makes it
+# 0.68x the Python engine at 100 rows, 0.61x at 1 000, 0.57x at 3 000, 1.35x at 10 000 and
+# 2.88x at 30 000; DuckDB stays near 1.4-1.55 s from 3 000 rows on while the Python engine
+# grows by 0.139 ms a row, so they meet near 7 100-7 800 rows (12 000 before, measured at
+# 11 400).
+CROSSOVER_ROWS = 8_000
 #: `--engine auto` leaves a scheme of more steps to the Python engine: DuckDB's binding time
 #: grows faster than the square of the steps (DUCKDB_STEPS), 7 s of CPU at 355 steps, where
 #: the crossover above was measured on a scheme of 25.

@@ -59,6 +59,7 @@ _PERCENT_SIGN = (Unit.PERCENT, Unit.RATIO, Unit.NUMBER)
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT", "UHUGEINT")
 _GROUP = "[ \u00a0\u202f\u2009\u2007]"  # the spaces the Python reader takes as thousands
+_BITS = 62  # the survey's checks a BIGINT mask holds
 
 
 @dataclass
@@ -298,115 +299,130 @@ class NativeFile:
                 col.fraction = 4
 
     def survey(self) -> None:
-        """One aggregate pass over the file: ids, and each fact column against its *simple*
-        grammar (digits, a decimal point, a '%' where the unit allows one: one regular
-        expression a cell). Only a column with other cells (a sign, a comma, spaces) is
-        checked against the whole plain grammar, in a second pass: three expressions a cell
-        there, a third of the engine's time at 1 M rows when every column paid it."""
+        """One scan of the file: a GROUP BY of the ids ignoring case whose aggregate ORs every
+        cell's checks into bit masks, one bit a check: ids, and each fact column against its
+        *simple* grammar (digits, a decimal point, a '%' where the unit allows one: one
+        regular expression a cell). Only a cell outside the simple grammar is matched against
+        the whole plain grammar (a sign, a comma, spaces: three expressions a cell, inside
+        the same CASE, so simple cells never pay them), which says whether its column is
+        read the long way. Before, the checks, the ids and the columns with such cells were
+        three scans of the file."""
         reader = self.reader
-        checks = ["count(*) AS n"]
         ids = [c for c in self.columns if c.role == "id"]
         if len(ids) != 1 or any(c.role == "grade" for c in self.columns):
             raise Unusual("grades")
         emp = _q(ids[0].sql)
+        masks: list[list[str]] = [[]]  # BIGINT terms OR'd into each mask
+        used = [0]  # bits taken in each mask
+
+        def bits(count: int, term: Callable[[list[int]], str]) -> list[int]:
+            """`count` bits for one term (in one mask); their global numbers."""
+            if used[-1] + count > _BITS:
+                masks.append([])
+                used.append(0)
+            local = list(range(used[-1], used[-1] + count))
+            used[-1] += count
+            masks[-1].append(term(local))
+            return [(len(masks) - 1) * _BITS + b for b in local]
+
+        def check(condition: str) -> int:
+            return bits(1, lambda b: f"(coalesce({condition}, false)::BIGINT << {b[0]})")[0]
+
         # totals words ignoring case by the expression's flag, not lower() (0.05 s a million
         # ids); the same count, as an id outside printable ASCII is counted anyway
-        checks.append(f"count(*) FILTER (WHERE {emp} IS NULL OR NOT regexp_full_match({emp}, "
-                      f"'[!-~]([ -~]*[!-~])?') OR regexp_full_match({emp}, "
-                      f"'(total|totals|grand +total|sum)[:.]*', 'i')) AS bad_ids")
-        quick: dict[int, Column] = {}  # where the pass counts a column's cells not simple
-        fatal: list[int] = []  # counts that make the file unusual whatever the column
+        fatal = [check(f"{emp} IS NULL OR NOT regexp_full_match({emp}, '[!-~]([ -~]*[!-~])?') "
+                       f"OR regexp_full_match({emp}, '(total|totals|grand +total|sum)[:.]*', "
+                       f"'i')")]
+        quick: dict[int, Column] = {}  # the bit saying a column has cells not simple
+        full: dict[int, Column] = {}  # bits saying such a cell is outside the plain grammar
+        comma = reader.locale != "en"
         for col in self.columns:
             if col.role != "fact":
                 continue
             spec = reader.specs[col.key]
             cell = _q(col.sql)
-            quick[len(checks)] = col
             if col.typed is not None and col.scale <= (0 if spec.unit is Unit.COUNT
                                                        else col.fraction):
                 # a number's text is simple unless it has a sign or 13 integer digits: no
                 # cast to text, no regular expression
                 value = _q(col.typed)
-                checks.append(f"count(*) FILTER (WHERE {value} < 0 OR {value} >= 1000000000000)")
+                not_simple = f"{value} < 0 OR {value} >= 1000000000000"
                 if spec.required:
-                    fatal.append(len(checks))
-                    checks.append(f"count(*) FILTER (WHERE {value} IS NULL)")
+                    fatal.append(check(f"{value} IS NULL"))
                 if spec.unit is Unit.PERCENT and col.percent is None:
-                    fatal.append(len(checks))
-                    checks.append(f"coalesce(max(abs({value})) > 1, false)::INTEGER")
-                continue
-            if col.typed is not None:
+                    fatal.append(check(f"abs({value}) > 1"))
+            else:
                 col.typed = None  # its text has more decimals than the unit allows: as text
-            checks.append(f"count(*) FILTER (WHERE {cell} IS NOT NULL AND {cell} <> '' AND NOT "
-                          f"regexp_full_match({cell}, '{simple_grammar(spec.unit, col.percent)}'))")
-            if spec.required:  # a blank required cell is outside the plain grammar too
-                fatal.append(len(checks))
-                checks.append(f"count(*) FILTER (WHERE {cell} IS NULL OR {cell} = '')")
+                not_simple = (f"{cell} IS NOT NULL AND {cell} <> '' AND NOT regexp_full_match("
+                              f"{cell}, '{simple_grammar(spec.unit, col.percent)}')")
+                if spec.required:  # a blank required cell is outside the plain grammar too
+                    fatal.append(check(f"{cell} IS NULL OR {cell} = ''"))
+                if spec.unit is Unit.PERCENT and col.percent is None:
+                    # undeclared: bare numbers are fractions only when none is above 1. A
+                    # cell DuckDB reads as a number above 1 is that, or outside the plain
+                    # grammar; plain cells it cannot read ('1,5') are not simple: the plain
+                    # grammar's bits below have them (a CASE: a failed TRY_CAST costs 0.7 µs,
+                    # 0.7 s per million rows of '2.42%' when every cell paid it, measured)
+                    fatal.append(check(f"abs(CASE WHEN NOT ends_with({cell}, '%') THEN "
+                                       f"TRY_CAST({cell} AS DECIMAL(18, 6)) END) > 1"))
+            # a cell outside the simple grammar: its bit, and where it is outside the plain
+            # grammar too (which holds every simple cell), the bits that make the file unusual
+            ok, text, shifted = cell_sql(cell, spec.unit, col.percent, comma)
+            blank = f"({cell} IS NULL OR trim({cell}) = '')"
+            outside = [f"{blank} OR NOT {ok}" if spec.required else f"NOT {blank} AND NOT {ok}"]
             if spec.unit is Unit.PERCENT and col.percent is None:
-                # undeclared: bare numbers are fractions only when none is above 1. A cell
-                # DuckDB reads as a number above 1 is that, or outside the plain grammar;
-                # plain cells it cannot read ('1,5') are not simple: the second pass has them
-                fatal.append(len(checks))
-                # (a CASE, not a FILTER: a filtered aggregate cast every cell, and a failed
-                # TRY_CAST costs 0.7 µs: 0.7 s per million rows of '2.42%', measured)
-                checks.append(f"coalesce(max(abs(CASE WHEN NOT ends_with({cell}, '%') THEN "
-                              f"TRY_CAST({cell} AS DECIMAL(18, 6)) END)) > 1, false)::INTEGER")
+                outside.append(f"{ok} AND NOT {shifted} AND abs(TRY_CAST({text} AS "
+                               f"DECIMAL(18, 6))) > 1")
+
+            def term(b: list[int], not_simple: str = not_simple,
+                     outside: list[str] = outside) -> str:
+                found = " | ".join(f"(coalesce({o}, false)::BIGINT << {at})"
+                                   for o, at in zip(outside, b[1:], strict=True))
+                return f"(CASE WHEN {not_simple} THEN {1 << b[0]} | {found} ELSE 0 END)"
+
+            taken = bits(1 + len(outside), term)
+            quick[taken[0]] = col
+            full.update(dict.fromkeys(taken[1:], col))
         if self.parquet:  # a line break in a text cell would shift the export's row numbers
             for col in self.columns:
                 if col.typed is None and col.role not in ("id", "fact"):
                     cell = _q(col.sql)
-                    fatal.append(len(checks))
-                    checks.append(f"count(*) FILTER (WHERE contains({cell}, chr(10)) OR "
-                                  f"contains({cell}, chr(13)) OR contains({cell}, chr(0)))")
-        found = self._aggregate(checks)
-        n, bad_ids = found[0], found[1]
-        if n == 0 or bad_ids or any(found[at] for at in fatal):
-            raise Unusual("cells outside the plain grammar")
+                    fatal.append(check(f"contains({cell}, chr(10)) OR contains({cell}, chr(13)) "
+                                       f"OR contains({cell}, chr(0))"))
         # ids equal ignoring case: a GROUP BY, which DuckDB spills to disk past its memory
         # limit (count(DISTINCT …) held every id in memory: 635 MB at 10 M rows). Grouped by
         # a 64-bit hash of the id (0.38 s per million rows against 0.55 s by the text): two
         # ids that only share a hash send the file to the Python reader, never through
-        repeated = self.con.execute(f"SELECT count(*) FROM (SELECT hash(lower({emp})) FROM "
-                                    f"{self.scan} GROUP BY 1 HAVING count(*) > 1)").fetchone()
-        if repeated is None or repeated[0]:
+        inner = ", ".join(f"bit_or({' | '.join(m)}) AS m{k}" for k, m in enumerate(masks))
+        outer = ", ".join(f"coalesce(bit_or(m{k}), 0)" for k in range(len(masks)))
+        found = self._aggregate(
+            f"SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE n > 1), {outer} FROM "
+            f"(SELECT count(*) AS n, {inner} FROM {self.scan} GROUP BY hash(lower({emp}))) "
+            f"AS _ids")
+        n, repeated = found[0], found[1]
+
+        def bit(at: int) -> bool:
+            return bool((found[2 + at // _BITS] >> (at % _BITS)) & 1)
+
+        if n == 0 or any(bit(at) for at in fatal):
+            raise Unusual("cells outside the plain grammar")
+        if repeated:
             raise Unusual("ids repeated ignoring case")
         if not self.parquet and n + 1 != self._lines_expected:
             raise Unusual("blank lines or cells over several lines")
         self.rows = n
         for at, col in quick.items():
-            col.simple = found[at] == 0
-        others = [col for col in quick.values() if not col.simple]
-        if others:
-            self._full_survey(others)
+            col.simple = not bit(at)
+        if any(bit(at) for at in full):
+            raise Unusual("cells outside the plain grammar")
 
-    def _aggregate(self, checks: list[str]) -> tuple[Any, ...]:
+    def _aggregate(self, sql: str) -> tuple[Any, ...]:
         try:
-            found = self.con.execute(f"SELECT {', '.join(checks)} FROM {self.scan}").fetchone()
+            found = self.con.execute(sql).fetchone()
         except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
             raise Unusual(str(exc)) from None
         assert found is not None
         return tuple(found)
-
-    def _full_survey(self, columns: list[Column]) -> None:
-        """The columns with cells outside the simple grammar, against the plain grammar."""
-        reader = self.reader
-        comma = reader.locale != "en"
-        checks = []
-        for col in columns:
-            spec = reader.specs[col.key]
-            cell = _q(col.sql)
-            ok, text, shifted = cell_sql(cell, spec.unit, col.percent, comma)
-            blank = f"({cell} IS NULL OR trim({cell}) = '')"
-            if spec.required:
-                checks.append(f"count(*) FILTER (WHERE {blank} OR NOT {ok})")
-            else:
-                checks.append(f"count(*) FILTER (WHERE NOT {blank} AND NOT {ok})")
-            if spec.unit is Unit.PERCENT and col.percent is None:
-                value = f"abs(TRY_CAST({text} AS DECIMAL(18, 6)))"
-                checks.append(f"coalesce(max(CASE WHEN {ok} AND NOT {shifted} THEN {value} END)"
-                              f" > 1, false)::INTEGER")
-        if any(self._aggregate(checks)):
-            raise Unusual("cells outside the plain grammar")
 
     # ---------------------------------------------------------------- the query
     def facts_view(self) -> str:
@@ -549,6 +565,8 @@ class NativeRun:
         self.fraction = is_fraction_step(step)
         self.warned = False
         self.csv_reason: str | None = None  # why the query does not write the CSV (lines.py)
+        self.json_reason: str | None = None  # … JSON (formats.py)
+        self.excel_reason: str | None = None  # … the spreadsheet's CSV (formats.py)
 
     @property
     def full_query(self) -> Query:
@@ -556,10 +574,11 @@ class NativeRun:
         builds on them), built when `query` came from the cache."""
         return self.query.full() if isinstance(self.query, CachedQuery) else self.query
 
-    def sql(self, extra: Sequence[str] = (), offset: int = 0) -> str:
+    def sql(self, extra: Sequence[str] = (), offset: int = 0, limit: int | None = None) -> str:
         selected = [*(_q(c) for c in self.carry), '"fails"',
                     *(f'CAST("{p}_units" AS VARCHAR)' for p in self.pays), *extra]
-        tail = f" OFFSET {offset}" if offset else ""
+        tail = (f" LIMIT {limit}" if limit is not None else "") + \
+            (f" OFFSET {offset}" if offset else "")
         return (f"WITH facts AS ({self.native.facts_view()}) SELECT {', '.join(selected)} "
                 f"FROM ({self.query.sql(pretty=False)}) AS q{tail}")
 
@@ -629,19 +648,27 @@ class NativeRun:
         self._warn()
         if self.consumed >= self.native.rows:  # every row written already (lines.py)
             return
-        cursor = self.native.con.cursor()  # each query its own: DuckDB 2 refuses a second
-        cursor.execute(self.sql(offset=self.consumed))
         count = self.hooks.count
+        # the first HEAD rows by a query of their own: a table takes 1 001 rows from here and
+        # the rest from table_tail, and an open query's threads run on past what is fetched
+        # (1 M rows: 0.2-0.3 s of CPU spent on rows no one read); then the rest, if asked for
+        limit: int | None = HEAD
         while True:
-            batch = cursor.fetchmany(HEAD)
-            if not batch:
-                break
-            for record in batch:
-                self.consumed += 1
-                count(1)
-                result, extra = self.evaluate(record, self.consumed + 1)
-                if result is not None:
-                    yield result, extra
+            cursor = self.native.con.cursor()  # each query its own: DuckDB 2 refuses a second
+            cursor.execute(self.sql(offset=self.consumed, limit=limit))
+            taken = 0
+            while batch := cursor.fetchmany(HEAD):
+                for record in batch:
+                    self.consumed += 1
+                    taken += 1
+                    count(1)
+                    result, extra = self.evaluate(record, self.consumed + 1)
+                    if result is not None:
+                        yield result, extra
+            cursor.close()
+            if limit is None or taken < limit:
+                return
+            limit = None
 
     # ---------------------------------------------------------------- the table format
     def flagged_batches(self, sql: str, write: Callable[[str], object],
