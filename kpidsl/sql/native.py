@@ -565,6 +565,8 @@ class NativeRun:
         self.fraction = is_fraction_step(step)
         self.warned = False
         self.csv_reason: str | None = None  # why the query does not write the CSV (lines.py)
+        self.json_reason: str | None = None  # … JSON (formats.py)
+        self.excel_reason: str | None = None  # … the spreadsheet's CSV (formats.py)
 
     @property
     def full_query(self) -> Query:

@@ -122,6 +122,11 @@ class CsvRenderer(Renderer):
     def results(self, ruleset: Ruleset, items: Iterable[Evaluated]) -> None:
         # a descriptive column may first appear in a later row: the union, in bounded memory
         if self.options.excel:
+            if getattr(items, "native", None) is not None:  # DuckDB writes the lines
+                from ...sql.formats import write_excel
+
+                if write_excel(self.out.text.write, ruleset, items, self.lang):
+                    return
             extra, rows = rows_with_every_column(items, lambda i: people_row(i, self.lang))
             write_excel_csv(self.out.text, people_columns(ruleset, extra, self.lang), rows,
                             self.lang)

@@ -46,6 +46,11 @@ class JsonRenderer(Renderer):
         write_json(self.out.text, items)
 
     def results(self, ruleset: Ruleset, items: Iterable[Evaluated]) -> None:
+        if getattr(items, "native", None) is not None:  # DuckDB writes the items
+            from ...sql.formats import write_json_items
+
+            if write_json_items(self.out.text.write, ruleset, items, self.name == "json"):
+                return
         fused = getattr(items, "fused", None)
         if fused is not None:  # one CSV file: read, evaluated and written in one loop
             from ...fused import write_results
