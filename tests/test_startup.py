@@ -39,3 +39,24 @@ def test_the_last_day_of_a_month_is_calendars() -> None:
             assert parse_period(text) == dt.date(year, month, 1)
             last = calendar.monthrange(year, month)[1]
             assert parse_period(text, end=True) == dt.date(year, month, last), text
+
+
+def test_a_check_called_from_python_leaves_the_collector_as_it_was() -> None:
+    """The collector is paused while checking and, in the `kpidsl` program only, left paused
+    and every object frozen at exit (kpidsl/cli/__init__.py, `run`); `main` called from
+    Python gives the caller back the collector as it was."""
+    import gc
+
+    from click.testing import CliRunner
+
+    from kpidsl.cli import main
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["check", str(ROOT / "rulesets" / "b2b_manager.kpi")])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    run = subprocess.run([sys.executable, "-m", "kpidsl", "check", "rulesets/b2b_manager.kpi"],
+                         cwd=ROOT, capture_output=True, text=True, check=False,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (run.returncode, run.stdout, run.stderr) == (0, result.output, "")

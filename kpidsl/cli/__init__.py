@@ -78,6 +78,14 @@ def _register(module_name: str, optional: bool) -> None:
             main.add_command(command)
 
 
+_PROGRAM = False  # set by `run`: True in the `kpidsl` program, not in `main` called from Python
+
+
+def is_program() -> bool:
+    """True when `main` runs as the `kpidsl` program (and the process ends with it)."""
+    return _PROGRAM
+
+
 def run() -> None:
     """`kpidsl` as a program (the console script and `python -m kpidsl`): `main`, then
     every object still alive frozen out of the collector before the interpreter exits.
@@ -90,6 +98,8 @@ def run() -> None:
     writes is closed by the command before it returns. `main` called from Python (tests,
     `CliRunner`) is not affected: only the program freezes.
     """
+    global _PROGRAM
+    _PROGRAM = True
     try:
         main()
     finally:
