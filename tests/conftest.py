@@ -22,9 +22,12 @@ if os.environ.get("CI"):
 os.environ["SOURCE_DATE_EPOCH"] = "1795564800"
 
 # The DuckDB engine's cache of generated SQL (kpidsl/sql/cache.py): a directory of the run's own,
-# not the user's ~/.cache
-if "KPIDSL_CACHE_DIR" not in os.environ:
-    os.environ["KPIDSL_CACHE_DIR"] = tempfile.mkdtemp(prefix="kpidsl-test-cache-")
+# not the user's ~/.cache, and one per pytest-xdist worker (a worker inherits the environment
+# of the process that started it, so the directory made there is recognised and not shared)
+if os.environ.get("KPIDSL_CACHE_DIR", "") in ("", os.environ.get("KPIDSL_TEST_CACHE_DIR")):
+    os.environ["KPIDSL_CACHE_DIR"] = tempfile.mkdtemp(
+        prefix=f"kpidsl-test-cache-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
+    os.environ["KPIDSL_TEST_CACHE_DIR"] = os.environ["KPIDSL_CACHE_DIR"]
     atexit.register(shutil.rmtree, os.environ["KPIDSL_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -263,3 +263,25 @@ def test_caps_and_gates_on_the_factor(tmp_path: Path, curve_cap: str, gate: str,
     if curve_cap:  # the spreadsheet's CSV is still the query's
         ru = _same(scheme, facts, "csv", "--lang", "ru").decode().split("\r\n")
         assert ru[1] == "a;основной;;3600000,00;120%;1300,00;1300,00;1300,00"
+
+
+_RATIO = st.one_of(st.builds(lambda w, f: f"{w}.{f}", st.integers(0, 3),
+                             st.from_regex(r"[0-9]{1,6}", fullmatch=True)),
+                   st.sampled_from(["0.2", "0.4", "0.6", "0.40002", "0.00005", "0.12345"]))
+
+
+@pytest.mark.slow
+@settings(max_examples=25, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(_MONEY, _RATIO, st.integers(0, 30).map(str), _PERCENT),
+                     min_size=1, max_size=20),
+       output=st.sampled_from(OUTPUTS))
+def test_random_facts_of_every_band_and_unit_are_written_alike(
+        tmp_path: Path, rows: list[tuple[str, ...]], output: tuple[str, tuple[str, ...]]) -> None:
+    """Random facts of a scheme with a band of each form (0, the attainment, × 1.5, and
+    × 2 − 1, which the query leaves to Python) and a KPI of each unit: the same bytes."""
+    scheme = tmp_path / "s.kpi"
+    scheme.write_text(SCHEME, encoding="utf-8")
+    facts = _write(tmp_path / "f.csv", [[f"e{i}", *row] for i, row in enumerate(rows)],
+                   "employee,revenue,share,visits,margin")
+    _same(scheme, facts, output[0], *output[1])
