@@ -115,6 +115,22 @@ def test_an_edit_rechecks_only_what_depends_on_it(monkeypatch) -> None:
             assert "KPI101" in [d.code for d in analysis.diagnostics]
 
 
+def test_a_word_glued_to_the_next_is_read_as_check_reads_it(monkeypatch) -> None:
+    """The parser reads "fork29" on a payment's line as "for k29": the statement depends on
+    k29, so checked again it is checked with k29's KPI (no KPI101), and the method's lints
+    stay shown, as in `check` (before: unknown KPI 'k29', "did you mean 'k29'?", KPI704 lost)."""
+    monkeypatch.setattr("kpidsl.lsp.analysis.INCREMENTAL_FROM", 0)
+    text = generated_scheme(30)
+    cache = ParseCache()
+    Analysis(text, "g.kpi", cache)
+    text = text.replace("  for k29 weight", "  fork29 weight", 1)
+    analysis = Analysis(text, "g.kpi", cache)
+    assert analysis.rechecked is not None, cache.checker.reason
+    expected = check_source(SourceFile("g.kpi", text))[1]
+    assert [d.render() for d in analysis.diagnostics] == [d.render() for d in expected]
+    assert [d.code for d in expected] == ["KPI704", "KPI702", "KPI702", "KPI702"]
+
+
 @pytest.mark.parametrize("edit", [
     ("\nkpi k3 ", '\ngrade g "G"\nkpi k3 '),  # grades
     ("currency RUB", "currency RUB "),  # the header

@@ -457,7 +457,15 @@ def _matched(earlier: list[str], texts: list[str]) -> tuple[list[int | None], li
 
 
 def _words(text: str) -> frozenset[str]:
-    return frozenset(m.group(0) for m in _LEXEME.finditer(text) if m.group(0)[0] not in '"#')
+    """The names a statement may write. The parser reads a word that starts with the word the
+    statement expects as the two ("fork29" after a payment's line is "for k29"), so each tail
+    of a word from a letter on counts too: more names than written, never fewer."""
+    words: set[str] = set()
+    for match in _LEXEME.finditer(text):
+        word = match.group(0)
+        if word[0] not in '"#':
+            words.update(word[i:] for i in range(len(word)) if word[i].isalpha() or word[i] == "_")
+    return frozenset(words)
 
 
 def _index(lines: list[int], line: int) -> int:
