@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from b2b_facts import MONEY, PERCENT, ROWS, random_facts, write_facts
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,6 @@ from kpidsl.sql.native import applicable
 ROOT = Path(__file__).resolve().parents[1]
 RULESETS = ROOT / "rulesets"
 B2B = RULESETS / "b2b_manager.kpi"
-HEADER = "employee,name,revenue,avg_check,conversion,calls"
 # (format, options): every output the query writes besides the plain CSV and the table
 OUTPUTS = [("json", ()), ("jsonl", ()), ("csv", ("--lang", "ru")), ("csv", ("--excel",))]
 
@@ -56,12 +56,6 @@ def _plans(scheme: Path, facts: Path) -> dict[str, object] | None:
                    for lang in ("en", "ru")}}
     finally:
         native.close()
-
-
-def _write(path: Path, rows: list[list[str]], header: str = HEADER) -> Path:
-    path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows),
-                    encoding="utf-8")
-    return path
 
 
 REASONS = {
@@ -120,7 +114,7 @@ def test_the_reference_scheme_in_json_and_the_russian_csv() -> None:
 
 
 def test_an_empty_file_is_an_empty_array(tmp_path: Path) -> None:
-    facts = _write(tmp_path / "f.csv", [["e1", "x", "-", "1", "1%", "1"]])
+    facts = write_facts(tmp_path / "f.csv", [["e1", "x", "-", "1", "1%", "1"]])
     assert _same(B2B, facts, "json")[:1] == b"["  # the one row fails: '[]' and its diagnostic
 
 
@@ -158,7 +152,7 @@ def test_a_band_the_query_does_not_write_goes_to_python(tmp_path: Path) -> None:
         ("3000000", "0.4", 7, "12.5%"), ("6000000.50", "0.12345", 3, "0.3"),
         ("4000000", "0.55555", 9, "13.1234%"), ("100.005", "0.00005", 0, "0%"),
         ("3001500", "0.40002", 14, "25%"), ("4499999.999999", "0.6", 10, "18.75%")])]
-    facts = _write(tmp_path / "f.csv", rows, "employee,revenue,share,visits,margin")
+    facts = write_facts(tmp_path / "f.csv", rows, "employee,revenue,share,visits,margin")
     plans = _plans(scheme, facts)
     assert plans is not None and all(isinstance(p, lines.Plan) for p in plans.values())
     json_plan = plans["json"]
@@ -175,60 +169,24 @@ def test_a_band_the_query_does_not_write_goes_to_python(tmp_path: Path) -> None:
     assert ",18.8%,150%," in found[6]
 
 
-_NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"),
-                 max_size=8)
-
-
-def _cell(value: str) -> str:
-    if any(c in value for c in ',"') or value != value.strip():
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-_MONEY = st.one_of(
-    st.integers(0, 10**12).map(str),
-    st.builds(lambda w, f: f"{w}.{f}", st.integers(0, 10**9), st.from_regex(r"[0-9]{1,6}",
-                                                                           fullmatch=True)),
-    # the display's ties (x.xx5, x.xxx5 %) and the curve's bounds
-    st.sampled_from(["2400000", "3000000.00", "3001500", "3000000.000001", "2999999.999999",
-                     "4500000", "100.005", "100.015", "0", "0.000", "1.5", "3113875"]),
-)
-_PERCENT = st.one_of(
-    st.builds(lambda w, f: f"{w}.{f}%", st.integers(0, 99), st.from_regex(r"[0-9]{1,4}",
-                                                                         fullmatch=True)),
-    st.builds(lambda w: f"{w}%", st.integers(0, 300)),
-    st.sampled_from(["0.02", "0.016", "0.0200", "1", "0", "0.0105", "0.0215", "2.005%"]),
-)
-_ROWS = st.lists(st.tuples(_NAMES, _MONEY, _MONEY, _PERCENT, st.integers(0, 5000).map(str)),
-                 min_size=1, max_size=25)
-
-
-def _random_file(tmp_path: Path, rows: list[tuple[str, ...]], team: bool) -> Path:
-    header = HEADER + (",team" if team else "")
-    table = [[f"e{i}", _cell(name), revenue, avg, conversion, calls]
-             + ([_cell(name[:3])] if team else [])
-             for i, (name, revenue, avg, conversion, calls) in enumerate(rows)]
-    return _write(tmp_path / "f.csv", table, header)
-
-
 @settings(max_examples=3, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(rows=_ROWS, team=st.booleans(), output=st.sampled_from(OUTPUTS))
+@given(rows=ROWS, team=st.booleans(), output=st.sampled_from(OUTPUTS))
 def test_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[str, ...]],
                                         team: bool, output: tuple[str, tuple[str, ...]]) -> None:
     """Random facts of the reference scheme (hostile names and teams, cells on the display's
     ties and the curve's bounds, trailing zeros, percents in both readings), one format
     each: the same bytes, stderr and exit code from both engines."""
-    _same(B2B, _random_file(tmp_path, rows, team), output[0], *output[1])
+    _same(B2B, random_facts(tmp_path, rows, team), output[0], *output[1])
 
 
 @pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(rows=_ROWS, team=st.booleans())
+@given(rows=ROWS, team=st.booleans())
 def test_more_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[str, ...]],
                                              team: bool) -> None:
-    facts = _random_file(tmp_path, rows, team)
+    facts = random_facts(tmp_path, rows, team)
     for fmt, extra in OUTPUTS:
         _same(B2B, facts, fmt, *extra)
 
@@ -249,7 +207,7 @@ def test_caps_and_gates_on_the_factor(tmp_path: Path, curve_cap: str, gate: str,
                       "  from 80% pays attainment × 1.2\n" + curve_cap +
                       "kpi revenue plan 3_000_000\npay bonus pool 1000 RUB\n"
                       "  for revenue weight 100% curve c" + gate + "\n", encoding="utf-8")
-    facts = _write(tmp_path / "f.csv", [["a", "3600000"], ["b", "2500000.5"], ["c", "0"],
+    facts = write_facts(tmp_path / "f.csv", [["a", "3600000"], ["b", "2500000.5"], ["c", "0"],
                                         ["d", "2900000"]], "employee,revenue")
     plans = _plans(scheme, facts)
     assert plans is not None and isinstance(plans["excel-ru"], lines.Plan)
@@ -273,7 +231,7 @@ _RATIO = st.one_of(st.builds(lambda w, f: f"{w}.{f}", st.integers(0, 3),
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.tuples(_MONEY, _RATIO, st.integers(0, 30).map(str), _PERCENT),
+@given(rows=st.lists(st.tuples(MONEY, _RATIO, st.integers(0, 30).map(str), PERCENT),
                      min_size=1, max_size=20),
        output=st.sampled_from(OUTPUTS))
 def test_random_facts_of_every_band_and_unit_are_written_alike(
@@ -282,6 +240,6 @@ def test_random_facts_of_every_band_and_unit_are_written_alike(
     × 2 − 1, which the query leaves to Python) and a KPI of each unit: the same bytes."""
     scheme = tmp_path / "s.kpi"
     scheme.write_text(SCHEME, encoding="utf-8")
-    facts = _write(tmp_path / "f.csv", [[f"e{i}", *row] for i, row in enumerate(rows)],
+    facts = write_facts(tmp_path / "f.csv", [[f"e{i}", *row] for i, row in enumerate(rows)],
                    "employee,revenue,share,visits,margin")
     _same(scheme, facts, output[0], *output[1])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from b2b_facts import ROWS, cell, random_facts, write_facts
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,6 @@ from kpidsl.sql.native import applicable
 ROOT = Path(__file__).resolve().parents[1]
 RULESETS = ROOT / "rulesets"
 B2B = RULESETS / "b2b_manager.kpi"
-HEADER = "employee,name,revenue,avg_check,conversion,calls"
 
 
 def _eval(scheme: Path, facts: Path, engine: str, *extra: str) -> tuple[int, str, str]:
@@ -71,12 +71,6 @@ def _plan(scheme: Path, facts: Path) -> lines.Plan | str | None:
                                                                detailed=True)])
     finally:
         native.close()
-
-
-def _write(path: Path, rows: list[list[str]], header: str = HEADER) -> Path:
-    path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows),
-                    encoding="utf-8")
-    return path
 
 
 # ---------------------------------------------------------------- the quotient's digits
@@ -237,43 +231,8 @@ def test_every_bundled_scheme_is_written_alike_or_says_why_not(scheme: Path,
     _same(scheme, facts, tmp_path)
 
 
-_NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"),
-                 max_size=8)
-
-
-def _cell(value: str) -> str:
-    """A cell as a spreadsheet exports it: quoted when it must be."""
-    if any(c in value for c in ',"') or value != value.strip():
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-_MONEY = st.one_of(
-    st.integers(0, 10**12).map(str),
-    st.builds(lambda w, f: f"{w}.{f}", st.integers(0, 10**9), st.from_regex(r"[0-9]{1,6}",
-                                                                           fullmatch=True)),
-    # the rounding boundaries of the lines: x.xx5 of a kopeck at the plan's multiples
-    st.sampled_from(["2400000", "2400000.00", "3000000", "3000000.000001", "2999999.999999",
-                     "3000300", "3113875", "0", "0.000", "1.5", "2397000.50"]),
-)
-_PERCENT = st.one_of(
-    st.builds(lambda w, f: f"{w}.{f}%", st.integers(0, 99), st.from_regex(r"[0-9]{1,4}",
-                                                                         fullmatch=True)),
-    st.builds(lambda w: f"{w}%", st.integers(0, 300)),
-    st.sampled_from(["0.02", "0.016", "0.0200", "1", "0"]),
-)
-
-
-_ROWS = st.lists(st.tuples(_NAMES, _MONEY, _MONEY, _PERCENT, st.integers(0, 5000).map(str)),
-                min_size=1, max_size=30)
-
-
 def _random_file(tmp_path: Path, rows: list[tuple[str, ...]], team: bool) -> Path:
-    header = HEADER + (",team" if team else "")
-    table = [[f"e{i}", _cell(name), revenue, avg, conversion, calls]
-             + ([_cell(name[:3])] if team else [])
-             for i, (name, revenue, avg, conversion, calls) in enumerate(rows)]
-    facts = _write(tmp_path / "f.csv", table, header)
+    facts = random_facts(tmp_path, rows, team)
     plan = _plan(B2B, facts)
     assert plan is None or isinstance(plan, lines.Plan)  # DuckDB reads it: the query writes
     return facts
@@ -281,7 +240,7 @@ def _random_file(tmp_path: Path, rows: list[tuple[str, ...]], team: bool) -> Pat
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                 HealthCheck.function_scoped_fixture])
-@given(rows=_ROWS, team=st.booleans())
+@given(rows=ROWS, team=st.booleans())
 def test_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[str, ...]],
                                         team: bool) -> None:
     """Random facts of the reference scheme (hostile names, cells at the rounding
@@ -293,7 +252,7 @@ def test_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[str, ..
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(rows=_ROWS, team=st.booleans())
+@given(rows=ROWS, team=st.booleans())
 def test_more_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[str, ...]],
                                              team: bool) -> None:
     """As above, with the output files written by -o compared too."""
@@ -315,7 +274,7 @@ def test_flagged_rows_keep_their_place(tmp_path: Path) -> None:
     rows = [[f"e{i}", "-1" if i == 4 else f"{rng.randrange(0, 10**7)}.{rng.randrange(100):02d}",
              str(rng.randrange(0, 20)), '"a\tb"' if i == 7 else "t1"]
             for i in range(60)]
-    facts = _write(tmp_path / "f.csv", rows, "employee,revenue,calls,team")
+    facts = write_facts(tmp_path / "f.csv", rows, "employee,revenue,calls,team")
     assert isinstance(_plan(scheme, facts), lines.Plan)
     code, out, err = _same(scheme, facts, tmp_path)
     assert code == 0 and "60 rows read, 60 evaluated, 0 failed" in err
@@ -332,7 +291,7 @@ def test_a_large_random_file_is_written_alike(tmp_path: Path) -> None:
              str(rng.randrange(90_000, 210_001)),
              f"{rng.randrange(120, 281) / 100:.2f}%", str(rng.randrange(600, 1401))]
             for i in range(60_000)]
-    facts = _write(tmp_path / "big.csv", [[r[0], _cell(r[1]), *r[2:]] for r in rows])
+    facts = write_facts(tmp_path / "big.csv", [[r[0], cell(r[1]), *r[2:]] for r in rows])
     assert isinstance(_plan(B2B, facts), lines.Plan)
     code, _out, err = _same(B2B, facts, tmp_path)
     assert code == 0 and "60000 evaluated" in err

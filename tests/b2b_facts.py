@@ -1,0 +1,55 @@
+"""Facts files of the reference scheme (rulesets/b2b_manager.kpi) for the engines' differential
+tests: the header, a writer, and hypothesis strategies for hostile rows (names a spreadsheet
+must quote, cells on the rounding and display boundaries, percents in both readings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import strategies as st
+
+HEADER = "employee,name,revenue,avg_check,conversion,calls"
+
+
+def write_facts(path: Path, rows: list[list[str]], header: str = HEADER) -> Path:
+    path.write_text(header + "\n" + "".join(",".join(r) + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+def cell(value: str) -> str:
+    """A cell as a spreadsheet exports it: quoted when it must be."""
+    if any(c in value for c in ',"') or value != value.strip():
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+NAMES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x00"),
+                max_size=8)
+MONEY = st.one_of(
+    st.integers(0, 10**12).map(str),
+    st.builds(lambda w, f: f"{w}.{f}", st.integers(0, 10**9), st.from_regex(r"[0-9]{1,6}",
+                                                                           fullmatch=True)),
+    # the lines' rounding boundaries (x.xx5 of a kopeck at the plan's multiples), the
+    # display's ties (x.xx5, x.xxx5 %) and the curve's bounds
+    st.sampled_from(["2400000", "2400000.00", "3000000", "3000000.00", "3000000.000001",
+                     "2999999.999999", "3000300", "3001500", "4500000", "3113875", "2397000.50",
+                     "100.005", "100.015", "0", "0.000", "1.5"]),
+)
+PERCENT = st.one_of(
+    st.builds(lambda w, f: f"{w}.{f}%", st.integers(0, 99), st.from_regex(r"[0-9]{1,4}",
+                                                                         fullmatch=True)),
+    st.builds(lambda w: f"{w}%", st.integers(0, 300)),
+    st.sampled_from(["0.02", "0.016", "0.0200", "1", "0", "0.0105", "0.0215", "2.005%"]),
+)
+ROWS = st.lists(st.tuples(NAMES, MONEY, MONEY, PERCENT, st.integers(0, 5000).map(str)),
+                min_size=1, max_size=30)
+
+
+def random_facts(tmp_path: Path, rows: list[tuple[str, ...]], team: bool) -> Path:
+    """ROWS written as a facts file, a team column cut from each name when `team`."""
+    header = HEADER + (",team" if team else "")
+    table = [[f"e{i}", cell(name), revenue, avg, conversion, calls]
+             + ([cell(name[:3])] if team else [])
+             for i, (name, revenue, avg, conversion, calls) in enumerate(rows)]
+    return write_facts(tmp_path / "f.csv", table, header)
