@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from b2b_facts import MONEY, PERCENT, ROWS, random_facts, write_facts
+from b2b_facts import MONEY, PERCENT, REASONS, ROWS, native_run, random_facts, write_facts
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 import kpidsl
 from kpidsl.cli import main
 from kpidsl.cli.render.model import people_columns
-from kpidsl.run import FactsOptions, evaluate_files
 from kpidsl.sql import formats, lines
 from kpidsl.sql.native import applicable
 
@@ -44,26 +43,13 @@ def _same(scheme: Path, facts: Path, fmt: str, *extra: str) -> bytes:
 def _plans(scheme: Path, facts: Path) -> dict[str, object] | None:
     """What the query writes for this file in each format: a Plan or the reason it does not
     (None when DuckDB does not read the file itself)."""
-    ruleset = kpidsl.load(scheme)
-    run = evaluate_files(ruleset, [facts], FactsOptions(), engine="duckdb")
-    native = run.native
-    if native is None:
-        return None
-    try:
+    with native_run(scheme, facts) as (ruleset, native):
+        if native is None:
+            return None
         return {"json": formats.json_plan(native),
                 **{f"excel-{lang}": formats.excel_plan(
                     native, [c.key for c in people_columns(ruleset, native.extras, lang)], lang)
                    for lang in ("en", "ru")}}
-    finally:
-        native.close()
-
-
-REASONS = {
-    "b2b_manager": None,
-    "b2b_manager_raw": "KPI avg_check: its value is not a fact as read",
-    "infobiz_manager": "KPI conversion: its value is not a fact as read",
-    "long_cycle_b2b": "KPI cycle_days: its attainment is not value ÷ plan",
-}
 
 
 @pytest.mark.parametrize("scheme", sorted(RULESETS.glob("*.kpi")), ids=lambda p: p.stem)

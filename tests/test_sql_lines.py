@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from b2b_facts import ROWS, cell, random_facts, write_facts
+from b2b_facts import REASONS, ROWS, cell, native_run, random_facts, write_facts
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +23,6 @@ import kpidsl
 from kpidsl.cli import main
 from kpidsl.cli.render.model import flat_columns
 from kpidsl.results import plain_text
-from kpidsl.run import FactsOptions, evaluate_files
 from kpidsl.runtime import SHOWN
 from kpidsl.sql import lines
 from kpidsl.sql.native import applicable
@@ -61,16 +60,11 @@ def _same(scheme: Path, facts: Path, tmp: Path, *extra: str, files: bool = True
 def _plan(scheme: Path, facts: Path) -> lines.Plan | str | None:
     """What the query writes for this file: a Plan, the reason it does not, or None when
     DuckDB does not read the file itself."""
-    ruleset = kpidsl.load(scheme)
-    run = evaluate_files(ruleset, [facts], FactsOptions(), engine="duckdb")
-    native = run.native
-    if native is None:
-        return None
-    try:
+    with native_run(scheme, facts) as (ruleset, native):
+        if native is None:
+            return None
         return lines.plan(native, [c.key for c in flat_columns(ruleset, native.extras,
                                                                detailed=True)])
-    finally:
-        native.close()
 
 
 # ---------------------------------------------------------------- the quotient's digits
@@ -204,14 +198,6 @@ def test_the_reference_scheme_is_written_by_the_query(tmp_path: Path) -> None:
                                    "58000.00,1800.00,119800.00")
     assert "1.366666666666666666666666666666667" in out  # 4 100 000 ÷ 3 000 000
     assert err.endswith("8 rows read, 8 evaluated, 0 failed\n")
-
-
-REASONS = {
-    "b2b_manager": None,
-    "b2b_manager_raw": "KPI avg_check: its value is not a fact as read",
-    "infobiz_manager": "KPI conversion: its value is not a fact as read",
-    "long_cycle_b2b": "KPI cycle_days: its attainment is not value ÷ plan",
-}
 
 
 @pytest.mark.parametrize("scheme", sorted(RULESETS.glob("*.kpi")), ids=lambda p: p.stem)
