@@ -61,18 +61,6 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _quote_set() -> tuple[str, ...]:
-    """The characters that make this Python's csv.writer quote a field (QUOTE_MINIMAL, the
-    renderer's writer): probed, so the query quotes exactly as it does."""
-    found = []
-    for char in (",", '"', "\n", "\r"):
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerow(["a" + char + "b", "c"])
-        if out.getvalue().startswith('"'):
-            found.append(char)
-    return tuple(found)
-
-
 def _plain_field_unquoted() -> bool:
     """Whether the writer leaves printable ASCII without , " \\n \\r as it is (spaces at
     either end included)."""
@@ -472,7 +460,7 @@ def plan(native: NativeRun, keys: Sequence[str]) -> Plan | str:
     query cannot write it (the rows are then written with the Python evaluator)."""
     if not _plain_field_unquoted():
         return "this Python's CSV writer quotes more than , \" and line ends"
-    quoting = _quote_set()
+    quoting = quote_set()
     shown = shown_figures(native)
     if isinstance(shown, str):
         return shown
