@@ -166,6 +166,12 @@ UNUSUAL = {  # what the file has → (header, rows): each read by the Python rea
                                          "m2,b,\"142,500\",142500,2%,950"],
     "a totals row": ["m1,a,3300000,142500,2%,950", "Total,,3300000,142500,2%,950"],
     "a totals row without an id": ["m1,a,3300000,142500,2%,950", ",,3300000,142500,,950"],
+    # the survey's one pattern a row passes these; its totals check finds them
+    "a totals row in capitals": ["m1,a,3300000,142500,2%,950",
+                                 "GRAND  TOTAL:,,3300000,142500,2%,950"],
+    "a sum row": ["m1,a,3300000,142500,2%,950", "Sum..,,3300000,142500,2%,950"],
+    # chr(1) joins the cells in that pattern: in a cell it matches no grammar
+    "the survey's separator in a cell": ["m1,a,3300000\x01,142500,2%,950"],
     "look-alike ids": ["ivanov,a,3300000,142500,2%,950", "іvanov,b,3300000,142500,2%,950"],
     "a duplicate id in another case": ["ivanov,a,3300000,142500,2%,950",
                                        "Ivanov,b,3300000,142500,2%,950"],
