@@ -26,20 +26,21 @@ RUN = """
 import sys
 from click.testing import CliRunner
 from kpidsl.cli import main
-result = CliRunner().invoke(main, ["eval", sys.argv[1], sys.argv[2], "--engine", "duckdb"])
+result = CliRunner().invoke(main, ["eval", sys.argv[1], sys.argv[2], "--engine", "duckdb",
+                                   *sys.argv[3:]])
 sys.stdout.write(result.stdout + "\\n@@" + result.stderr + "\\n@@"
                  + str(any(m.startswith("sqlglot") for m in sys.modules)))
 """
 
 
-def _run(cache: Path | None, *, off: bool = False) -> tuple[str, str, bool]:
+def _run(cache: Path | None, *options: str, off: bool = False) -> tuple[str, str, bool]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KPIDSL_")}
     env["PYTHONPATH"] = str(ROOT)
     if cache is not None:
         env["KPIDSL_CACHE_DIR"] = str(cache)
     if off:
         env["KPIDSL_NO_CACHE"] = "1"
-    done = subprocess.run([sys.executable, "-c", RUN, str(B2B), str(FACTS)], env=env,
+    done = subprocess.run([sys.executable, "-c", RUN, str(B2B), str(FACTS), *options], env=env,
                           capture_output=True, text=True, check=True, cwd=ROOT)
     out, err, imported = done.stdout.split("\n@@")
     return out, err, imported == "True"
@@ -66,6 +67,26 @@ def test_a_second_run_takes_the_query_from_the_cache_without_sqlglot(tmp_path: P
                     carry=tuple(stored["layout"]["carry"]), budgets=False)[0]
     assert stored["sql"] == query.sql(pretty=False)
     assert stored["pays"] == [[p, u.value, u.bound] for p, u in query.output.pays]
+
+
+@pytest.mark.parametrize("options", [("--format", "csv"), ("--format", "json"),
+                                     ("--format", "jsonl"),
+                                     ("--format", "csv", "--excel", "--lang", "ru")])
+def test_csv_and_json_from_the_cache_import_no_sqlglot(tmp_path: Path,
+                                                       options: tuple[str, ...]) -> None:
+    """The query writing these formats (kpidsl/sql/lines.py, formats.py) is stored too: a
+    second run writes the same bytes as the first and as the Python engine, without sqlglot."""
+    cache = tmp_path / "cache"
+    first = _run(cache, *options)
+    assert first[2]
+    assert len(_entries(cache)) == 2  # the scheme's query, and the format's plan with it
+    second = _run(cache, *options)
+    assert not second[2]
+    assert second[:2] == first[:2]
+    python = _run(cache, *options, "--engine", "python")
+    assert python[0] == second[0]
+    third = _run(cache, *options)  # the plan is read, not written again
+    assert third == second and len(_entries(cache)) == 2
 
 
 @pytest.mark.parametrize("damage", ["not json", "[1, 2]", '{"format": 1, "key": "other"}',

@@ -14,12 +14,14 @@ silently: the query is built as without it. `KPIDSL_NO_CACHE=1` turns it off.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import stat
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..checks import CheckedRuleset
     from . import Query
+    from .lines import Plan
+    from .native import NativeRun
 
 FORMAT = 1
 DIALECT = "duckdb"
@@ -205,3 +209,70 @@ def query_steps(checked: CheckedRuleset) -> int | None:
         found = None
     store(name, {"steps": found})
     return found
+
+
+def _plan_layout(native: NativeRun, kind: str, keys: Sequence[str]) -> dict[str, Any]:
+    """What a plan of the query's output lines depends on besides the scheme and the code:
+    the format, its columns, the file's columns and the carried ones, the month, and this
+    Python (its csv writer decides what is quoted)."""
+    return {"plan": kind, "keys": list(keys), "carry": list(native.carry),
+            "facts": list(native.facts), "month": native.month, "python": sys.version,
+            "columns": [[c.sql, c.role, c.key] for c in native.native.columns]}
+
+
+def _strings(value: Any, depth: int) -> bool:
+    """A string (depth 0), or a list of such at every level down to `depth`."""
+    if depth == 0:
+        return isinstance(value, str)
+    return isinstance(value, list) and all(_strings(v, depth - 1) for v in value)
+
+
+def cached_plan(native: NativeRun, kind: str, keys: Sequence[str],
+                build: Callable[[], Plan | str]) -> Plan | str:
+    """`build()` (kpidsl/sql/lines.py `plan`, formats.py `json_plan`, `excel_plan`: the
+    query's output lines, or why the query cannot write them) from the cache when a run has
+    already built it for this scheme and layout: building it imports sqlglot and generates
+    the query. The plan is stored with the query text it is run on (`rendered_query`)."""
+    from .lines import Plan
+
+    layout = _plan_layout(native, kind, keys)
+    name = key(native.ruleset.checked.source.text, layout)
+    entry = load(name)
+    if entry is not None:
+        reason, fields, tree = entry.get("reason"), entry.get("plan"), entry.get("tree")
+        if isinstance(reason, str):
+            return reason
+        if isinstance(fields, dict) and isinstance(tree, str) and \
+                set(fields) == {f.name for f in dataclasses.fields(Plan)} and \
+                _strings(fields["appended"], 2) and \
+                all(len(a) == 2 for a in fields["appended"]) and \
+                _strings(fields["layers"], 2) and \
+                all(_strings(fields[f], 0) for f in ("line", "python", "end")):
+            appended = [(str(a), str(b)) for a, b in fields["appended"]]
+            native.rendered.append((appended, tree))
+            return Plan(**{**fields, "appended": appended})
+    found = build()
+    if isinstance(found, str):
+        store(name, {"layout": layout, "reason": found})
+        return found
+    try:
+        fields = json.loads(json.dumps(dataclasses.asdict(found)))
+    except (TypeError, ValueError):  # a plan of other values than texts: not stored
+        return found
+    native.unstored.append((name, layout, fields))
+    return found
+
+
+def rendered_query(native: NativeRun, appended: Sequence[tuple[str, str]],
+                   render: Callable[[], str]) -> str:
+    """The scheme's query with the plan's `appended` columns as text: `render()` (sqlglot)
+    unless the plan came from the cache; a plan built in this run is stored with it."""
+    wanted = [tuple(a) for a in appended]
+    for known, text in native.rendered:
+        if [tuple(a) for a in known] == wanted:
+            return text
+    text = render()
+    for name, layout, fields in native.unstored:
+        if [tuple(a) for a in fields["appended"]] == wanted:
+            store(name, {"layout": layout, "plan": fields, "tree": text})
+    return text

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from .. import lower as lo
 from ..results import plain_text
 from ..units import Unit
+from .cache import cached_plan
 from .lines import (
     Figure,
     Plan,
@@ -352,7 +353,7 @@ def write_json_items(write: Callable[[str], object], ruleset: Ruleset, run: Any,
     from ..cli.render.model import result_dict
 
     native: NativeRun = run.native
-    found = json_plan(native)
+    found = cached_plan(native, "json", (), lambda: json_plan(native))
     native.json_reason = found if isinstance(found, str) else None
     if isinstance(found, str):
         return False
@@ -524,7 +525,8 @@ def write_excel(write: Callable[[str], object], ruleset: Ruleset, run: Any, lang
 
     native: NativeRun = run.native
     columns = people_columns(ruleset, native.extras, lang)
-    found = excel_plan(native, [c.key for c in columns], lang)
+    keys = [c.key for c in columns]
+    found = cached_plan(native, f"excel {lang}", keys, lambda: excel_plan(native, keys, lang))
     native.excel_reason = found if isinstance(found, str) else None
     if isinstance(found, str):
         return False

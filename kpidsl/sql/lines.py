@@ -38,6 +38,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .. import lower as lo
+from .cache import cached_plan, rendered_query
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -510,7 +511,8 @@ def write_lines(write: Callable[[str], object], ruleset: Ruleset, run: Any) -> b
 
     native: NativeRun = run.native
     columns = flat_columns(ruleset, native.extras, detailed=True)
-    found = plan(native, [c.key for c in columns])
+    keys = [c.key for c in columns]
+    found = cached_plan(native, "csv", keys, lambda: plan(native, keys))
     native.csv_reason = found if isinstance(found, str) else None
     if isinstance(found, str):
         return False
@@ -560,14 +562,18 @@ def write_query(write: Callable[[str], object], run: Any, found: Plan,
 def select(native: NativeRun, found: Plan) -> str:
     """The query with the CSV line: the scheme's query with the appended columns, the
     layers over it, the raw cells only where the Python evaluator writes the row."""
-    tree = native.full_query.tree.copy()
-    import sqlglot
+    def render() -> str:
+        tree = native.full_query.tree.copy()
+        import sqlglot
 
-    dialect = native.full_query.dialect.sqlglot
-    for name, sql in found.appended:
-        tree.select(sqlglot.parse_one(sql, read=dialect).as_(name, quoted=True), append=True,
-                    copy=False)
-    inner = f"SELECT * FROM ({tree.sql(dialect=dialect)}) AS q"
+        dialect = native.full_query.dialect.sqlglot
+        for name, sql in found.appended:
+            tree.select(sqlglot.parse_one(sql, read=dialect).as_(name, quoted=True),
+                        append=True, copy=False)
+        return str(tree.sql(dialect=dialect))
+
+    # the text from the cache with a plan from the cache: no sqlglot (kpidsl/sql/cache.py)
+    inner = f"SELECT * FROM ({rendered_query(native, found.appended, render)}) AS q"
     for layer in found.layers:
         inner = f"SELECT *, {', '.join(layer)} FROM ({inner}) AS q"
     python = f"coalesce(fails OR ({found.python}), true)"

@@ -597,6 +597,10 @@ class NativeRun:
         self.csv_reason: str | None = None  # why the query does not write the CSV (lines.py)
         self.json_reason: str | None = None  # … JSON (formats.py)
         self.excel_reason: str | None = None  # … the spreadsheet's CSV (formats.py)
+        # the query text of plans from the cache, and plans built here not yet stored
+        # (kpidsl/sql/cache.py: cached_plan, rendered_query)
+        self.rendered: list[tuple[list[tuple[str, str]], str]] = []
+        self.unstored: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
 
     @property
     def full_query(self) -> Query:
