@@ -466,12 +466,12 @@ def test_a_long_table_of_large_and_negative_amounts_is_the_renderers(tmp_path: P
     assert any(len(line.split("  ")[-1].strip()) >= 16 for line in tail)
 
 
-def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
+def test_the_default_engine_is_duckdb_for_a_large_table_csv_or_json(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch
                                                               ) -> None:
-    """Without --engine, auto: a results table of a large plain file is written by DuckDB;
-    formats with every KPI's details, a leaderboard and a short file by the Python engine;
-    the output is the Python engine's byte for byte either way."""
+    """Without --engine, auto: a results table, csv or jsonl of a plain file above their
+    crossovers is written by DuckDB; json below its own, a leaderboard and a short file by
+    the Python engine; the output is the Python engine's byte for byte either way."""
     import kpidsl.sql.engine as engine
     import kpidsl.sql.native as native
 
@@ -479,6 +479,7 @@ def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
     # file_duckdb_reads'; here a lower one: 2 000 rows still have lines past the first 1 000
     # written by the query, and the four evaluations take 6x less (14 s of a 12-minute run).
     monkeypatch.setattr(engine, "CROSSOVER_ROWS", 1_500)
+    monkeypatch.setattr(engine, "CROSSOVERS", {"csv": 1_500, "json": 10**9, "jsonl": 1_500})
     seen: list[bool] = []
     real = native.native_run
 
@@ -492,7 +493,9 @@ def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
     large = _write(tmp_path / "large.csv", _rows(engine.CROSSOVER_ROWS + 500, rng))
     small = _write(tmp_path / "small.csv", _rows(50, rng))
     for facts, extra, used in ((large, ["--format", "table"], [True]),
-                               (large, ["--format", "csv"], []),
+                               (large, ["--format", "csv"], [True]),
+                               (large, ["--format", "json"], []),  # below its crossover
+                               (large, ["--format", "jsonl"], [True]),
                                (large, ["--rank", "total"], []),
                                (small, ["--format", "table"], [])):
         seen.clear()
@@ -502,6 +505,38 @@ def test_the_default_engine_is_duckdb_for_a_large_table_only(tmp_path: Path,
             _eval(B2B, facts, extra[1] if extra[0] == "--format" else "table", "python",
                   *([] if extra[0] == "--format" else extra))
         assert seen == used, extra
+
+
+@pytest.mark.parametrize("scheme", PLAIN, ids=lambda p: p.stem)
+def test_auto_gives_csv_and_json_to_duckdb_when_the_query_writes_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: Path) -> None:
+    """Above the crossover of csv, json and jsonl, auto picks DuckDB exactly for the schemes
+    whose lines the query writes itself (decided before the file is read, from the scheme's
+    plans), and the run's own plan agrees."""
+    from b2b_facts import native_run
+
+    import kpidsl.sql.engine as engine
+    from kpidsl.sql.formats import json_plan
+    from kpidsl.sql.lines import plan
+
+    monkeypatch.setenv("KPIDSL_CACHE_DIR", str(tmp_path / "cache"))
+    facts = scheme.with_suffix(".facts.csv")  # its rows: below the crossover of jsonl only
+    rows = engine.estimated_rows(facts)
+    monkeypatch.setattr(engine, "CROSSOVERS", {"csv": rows - 1, "json": rows, "jsonl": rows + 1})
+    ruleset = kpidsl.load(scheme)
+    with native_run(scheme, facts) as (_ruleset, native):
+        assert native is not None
+        from kpidsl.cli.render.model import flat_columns
+
+        writes = {"csv": not isinstance(plan(native, [c.key for c in flat_columns(
+            ruleset, native.extras, detailed=True)]), str),
+                  "json": not isinstance(json_plan(native), str)}
+    writes["jsonl"] = writes["json"]
+    for fmt, below in (("csv", False), ("json", False), ("jsonl", True)):
+        expected = "duckdb" if writes[fmt] and not below else "python"
+        assert engine.choose_engine(ruleset, [facts], fmt) == expected, fmt
+        assert engine.choose_engine(ruleset, [facts], fmt) == expected, fmt  # from the cache
+    assert engine.choose_engine(ruleset, [facts], "xlsx") == "python"
 
 
 def test_amounts_past_64_bits_in_a_long_table_are_summed_exactly(tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ from .render import ResultsFormat, wrote_text
 @click.option("--engine", type=click.Choice(["python", "duckdb", "auto"]), default="auto",
               show_default=True, help="Compute payments in Python or in embedded DuckDB "
               "(the same output, byte for byte; docs/sql.md); auto: DuckDB for a results "
-              "table of a large CSV or Parquet file, Python otherwise.")
+              "table, csv, json or jsonl of a large CSV or Parquet file (each above its "
+              "measured crossover), Python otherwise.")
 @month_option
 @forecast_options
 @lang_option
@@ -103,8 +104,18 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
         if engine == "auto" and not (fmt is ResultsFormat.TABLE and limit is None
                                      and rank_by is None and pace is None):
             # details of every KPI, leaderboards, forecasts: the Python engine computes them
-            # anyway, and faster alone (docs/sql.md, `--engine auto`)
-            engine = "python"
+            # anyway, and faster alone (docs/sql.md, `--engine auto`); csv, json and jsonl
+            # that the query writes itself go to DuckDB above their own crossover
+            lines = fmt.value in ("csv", "json", "jsonl") and limit is None and \
+                rank_by is None and pace is None and not (fmt.value == "csv" and (
+                    excel or lang == "ru"))
+            if not lines:
+                engine = "python"
+            else:
+                from ..sql.engine import choose_engine
+
+                if choose_engine(scheme, facts_paths, fmt.value) != "duckdb":
+                    engine = "python"
         run = run_facts(scheme, facts_paths, facts, month=month,
                         progress=not streams_to_terminal, engine=engine, period=plan.period)
         options = RenderOptions(excel=excel or lang == "ru", sheets=sheets, limit=limit,

@@ -192,6 +192,8 @@ def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
 # grows by 0.139 ms a row, so they meet near 7 100-7 800 rows (12 000 before, measured at
 # 11 400).
 CROSSOVER_ROWS = 8_000
+#: the same for the formats the query writes line by line (docs/sql.md, `--engine auto`)
+CROSSOVERS = {"csv": 115_000, "json": 115_000, "jsonl": 115_000}
 #: `--engine auto` leaves a scheme of more steps to the Python engine: DuckDB's binding time
 #: grows faster than the square of the steps (DUCKDB_STEPS), 7 s of CPU at 355 steps, where
 #: the crossover above was measured on a scheme of 25.
@@ -216,10 +218,58 @@ def estimated_rows(path: Any) -> int:
     return size * max(lines, 1) // max(len(head), 1)
 
 
-def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
-    """`--engine auto`: DuckDB for a facts file above the crossover that DuckDB can read
-    itself and the SQL backend can compute exactly; the run layer falls back to the Python
-    engine when the file turns out to need the Python reader."""
+def query_writes(ruleset: Ruleset, fmt: str) -> bool:
+    """Does the query write `fmt` (csv, json, jsonl) for this scheme, or does the Python
+    evaluator write its rows after the query (the scheme's KPIs cannot be shown exactly in
+    SQL, kpidsl/sql/lines.py `plan`, formats.py `json_plan`)? Decided from the scheme alone
+    on a file holding its facts and nothing else, before any file is read; kept in the SQL
+    cache (building the plan imports sqlglot)."""
+    from .cache import key, load, store
+
+    name = key(ruleset.checked.source.text, {"writes": fmt})
+    entry = load(name)
+    if entry is not None and isinstance(entry.get("writes"), bool):
+        return bool(entry["writes"])
+    try:
+        found = _plan_of(ruleset, fmt)
+    except Exception:  # a scheme the query refuses (KpiError) or cannot plan: Python
+        found = "no plan"
+    store(name, {"writes": not isinstance(found, str)})
+    return not isinstance(found, str)
+
+
+def _plan_of(ruleset: Ruleset, fmt: str) -> object:
+    """The plan (or why not) of `fmt` over a file with an id column and the scheme's facts."""
+    from types import SimpleNamespace
+
+    from ..cli.render.model import flat_columns
+    from .native import Column, Hooks, NativeRun
+
+    columns = [Column("c0", "id", "employee"),
+               *(Column(f"c{i + 1}", "fact", fact)
+                 for i, fact in enumerate(ruleset.fact_specs))]
+    file = SimpleNamespace(columns=columns, warnings=[],
+                           reader=SimpleNamespace(specs=ruleset.fact_specs, file=""))
+
+    def nothing(*_args: object) -> None:
+        return None
+
+    run = NativeRun(ruleset, file, None,  # type: ignore[arg-type]
+                    Hooks(nothing, nothing, nothing, nothing, nothing, nothing))
+    if fmt == "csv":
+        from .lines import plan
+
+        return plan(run, [c.key for c in flat_columns(ruleset, [], detailed=True)])
+    from .formats import json_plan
+
+    return json_plan(run)
+
+
+def choose_engine(ruleset: Ruleset, paths: Iterable[Any], fmt: str = "table") -> str:
+    """`--engine auto`: DuckDB for a facts file above the crossover of `fmt` that DuckDB can
+    read itself and the SQL backend can compute exactly (for csv, json and jsonl: whose
+    lines the query writes itself); the run layer falls back to the Python engine when the
+    file turns out to need the Python reader."""
     from pathlib import Path
 
     from .cache import query_steps
@@ -227,11 +277,14 @@ def choose_engine(ruleset: Ruleset, paths: Iterable[Any]) -> str:
 
     paths = [Path(p) for p in paths]
     if len(paths) != 1 or not paths[0].is_file() or paths[0].suffix.lower() not in (
-            ".csv", ".txt", ".tsv", ".parquet"):
+            ".csv", ".txt", ".tsv", ".parquet") or fmt not in ("table", *CROSSOVERS):
         return "python"
-    if estimated_rows(paths[0]) < CROSSOVER_ROWS or not applicable(ruleset):
+    crossover = CROSSOVER_ROWS if fmt == "table" else CROSSOVERS[fmt]
+    if estimated_rows(paths[0]) < crossover or not applicable(ruleset):
         return "python"
     if any(len(v.kpis) > AUTO_STEPS for v in ruleset.checked.variants.values()):
         return "python"  # too many steps for certain, without generating the query
     steps = query_steps(ruleset.checked)  # None: refused
-    return "duckdb" if steps is not None and steps <= AUTO_STEPS else "python"
+    if steps is None or steps > AUTO_STEPS:
+        return "python"
+    return "duckdb" if fmt == "table" or query_writes(ruleset, fmt) else "python"
