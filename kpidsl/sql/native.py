@@ -548,6 +548,8 @@ def native_run(ruleset: Ruleset, reader: FactsReader, month: int | None,
         return None
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{MEMORY}'")
+    # on by default in DuckDB 2: a thread polling every query's progress for a bar nobody sees
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"SET temp_directory = {_lit(tempfile.gettempdir())}")
     native = plain_file(ruleset, reader, con)
     if native is None:
