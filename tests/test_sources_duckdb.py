@@ -500,3 +500,27 @@ def test_one_bad_cell_fails_its_employee_alone_in_duckdb(tmp_path: Path) -> None
     assert (counts.evaluated, counts.failed) == (4, 4)  # type: ignore[union-attr]
     assert [w.message for w in counts.warnings] == [  # type: ignore[union-attr]
         "row 6, column 'Amount': 'abc' is not a number"]
+
+
+def test_a_bad_call_fails_its_employees_calls_alone(tmp_path: Path) -> None:
+    """Deals and calls in one run: a call of Ivanov's whose duration cannot be read fails
+    his 'calls' fact (file, row, column); the call nobody counts anyway is not one, and
+    every other employee is evaluated by DuckDB reading both exports, as Python does."""
+    folder = Path(__file__).resolve().parent.parent / "rulesets" / "exports"
+    scheme = kpidsl.load(folder / "b2b_deals.kpi")
+    lines = (folder / "b2b_deals.calls.csv").read_bytes().decode("cp1251").split("\r\n")
+    assert lines[1] == "01.07.2025 09:06;Иванов Иван;+7 926 495-67-91;Входящий;751;Разговор"
+    lines[1] = lines[1].replace(";751;", ";7 51;")
+    calls = tmp_path / "b2b_deals.calls.csv"
+    calls.write_bytes("\r\n".join(lines).encode("cp1251"))
+    runs = _runs([calls, folder / "b2b_deals.deals.csv"], ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (2814,)
+    _results, failures, counts = runs["duckdb"]  # type: ignore[misc]
+    assert [(Path(f).name, row, column, messages[:1]) for f, row, column, messages
+            in failures][:1] == [  # type: ignore[union-attr]
+        ("b2b_deals.calls.csv", 2, "Длительность, сек",
+         ["row 2, column 'Длительность, сек': '7 51' is not a number"])]
+    assert "employee 'Иванов Иван': fact 'calls' not computed" in \
+        failures[1][3][0]  # type: ignore[index]
+    assert counts.rows_read == counts.evaluated + counts.failed  # type: ignore[union-attr]

@@ -468,8 +468,10 @@ class Native:
         self.most_deals = 0  # rows of the employee with the most
         self._ordinal_table = ""
         # what the scan of `employees` computed: the facts, each payment's first column
-        self._scanned_facts: list[FactPlan] | None = None
-        self._scanned_pays: dict[str, int] = {}
+        # by source, its table of employees and the facts it computed; by payment, its
+        # table and the column of its magnitudes (`employees`)
+        self._scanned_facts: dict[str, tuple[str, list[FactPlan]]] = {}
+        self._scanned_pays: dict[str, tuple[str, int]] = {}
         self.integer_keys: dict[str, bool] = {}  # by source: every key a stored integer
         self.atoms: dict[str, dict[str, Callable[[str], str]]] = {}  # by source (`_atoms`)
         # by source: the SQL that leaves out the rows the Python reader read (`_flagged`)
@@ -551,39 +553,43 @@ class Native:
 
     def employees(self) -> list[tuple[str, str, int, int]]:
         """(employee, file, first row, rows) in the order the Python stage meets them; an
-        employee outside the plain grammar (or a totals row) is Unusual. One GROUP BY: the
-        check runs once an employee (100 000 of 10 M rows), not once a row. With one source
+        employee outside the plain grammar (or a totals row) is Unusual. One GROUP BY a
+        source: the check runs once an employee (100 000 of 10 M rows), not once a row, and
         the same scan checks a Parquet file's cells (its rows are read where they lie) and
-        computes every fact (`facts`) and each payment's magnitudes (`pay_totals`): one
-        read of the file where four took 2.4 s, 1.5 s, 0.5 s and 0.3 s at 10 M deals."""
+        computes every fact of the source (`facts`) and each payment's magnitudes
+        (`pay_totals`): one read of the file where four took 2.4 s, 1.5 s, 0.5 s and 0.3 s
+        at 10 M deals. Several sources (deals and calls) are one scan each, their
+        employees merged, where a scan of them all for the employees and one more of each
+        for its facts read every file twice."""
         self.ordered, self.ordinal, self.most_deals = [], {}, 0
-        self._scanned_facts, self._scanned_pays = None, {}
+        self._scanned_facts, self._scanned_pays = {}, {}
         if not self.views:
             return []
         odd = "NOT _ok OR (date IS NULL AND ({}))"
-        extra: list[str] = []
-        if len(self.views) == 1:
-            ((source, view),) = self.views.items()
+        tables = []
+        for index, (source, view) in enumerate(self.views.items()):
             rests = rests_on(self.plan, source, self.atoms.get(source))
             rows = (f"(SELECT *, file * 4294967296 + row AS place, {odd.format(rests)} AS odd "
                     f"FROM {view})")
-            facts, selects = self._fact_selects(source, in_period(self.period) +
-                                                self.clean[source])
-            self._scanned_facts = facts
-            extra += selects
+            facts, extra = self._fact_selects(source, in_period(self.period) +
+                                              self.clean[source])
+            table = "native_employees" if len(self.views) == 1 else f"native_employees_{index}"
+            self._scanned_facts[source] = (table, facts)
             for pay in self.plan.pays.values():
                 if pay.source == source:
-                    self._scanned_pays[pay.payment] = len(extra)
+                    self._scanned_pays[pay.payment] = (table, len(extra))
                     extra += self._pay_stats(pay, True)
-        else:
-            rows = "(" + " UNION ALL ".join(
-                f"SELECT employee, file * 4294967296 + row AS place, "
-                f"{odd.format(rests_on(self.plan, s, self.atoms.get(s)))} AS odd FROM {v}"
-                for s, v in self.views.items()) + ")"
-        more = "".join(f", {x} AS a{i}" for i, x in enumerate(extra))
-        self.con.execute(f"CREATE TEMP TABLE native_employees AS SELECT employee, min(place) "
-                         f"AS first, count(*) AS n, bool_or(odd) AS odd{more} FROM {rows} "
-                         f"GROUP BY employee")
+            more = "".join(f", {x} AS a{i}" for i, x in enumerate(extra))
+            self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT employee, min(place) AS "
+                             f"first, count(*) AS n, bool_or(odd) AS odd{more} FROM {rows} "
+                             f"GROUP BY employee")
+            tables.append(table)
+        if len(tables) > 1:
+            union = " UNION ALL ".join(f"SELECT employee, first, n, odd FROM {t}"
+                                       for t in tables)
+            self.con.execute(f"CREATE TEMP TABLE native_employees AS SELECT employee, "
+                             f"min(first) AS first, CAST(sum(n) AS BIGINT) AS n, bool_or(odd) "
+                             f"AS odd FROM ({union}) GROUP BY employee")
         if self.con.execute(f"SELECT count(*) FROM native_employees WHERE NOT "
                             f"{_id_check('employee')}").fetchone()[0]:
             raise Unusual("an employee outside the plain grammar")
@@ -688,18 +694,12 @@ class Native:
     def facts(self) -> dict[str, dict[str, Decimal]]:
         """Every fact of every employee, with the Python stage's digits."""
         out: dict[str, dict[str, Decimal]] = {}
-        scanned = self._scanned_facts
-        for source, view in self.views.items():
-            if scanned is not None:  # computed by the scan of `employees`
-                facts = scanned
-                query = (f"SELECT employee, {', '.join(f'a{i}' for i in range(3 * len(facts)))}"
-                         f" FROM native_employees") if facts else ""
-            else:
-                facts, selects = self._fact_selects(source)
-                query = (f"SELECT employee, {', '.join(selects)} FROM {view} "
-                         f"WHERE {in_period(self.period)}{self.clean[source]} GROUP BY employee")
+        for source in self.views:
+            table, facts = self._scanned_facts[source]  # computed by the scans of `employees`
             if not facts:
                 continue
+            query = (f"SELECT employee, {', '.join(f'a{i}' for i in range(3 * len(facts)))} "
+                     f"FROM {table}")
             for employee, *values in self.con.execute(query).fetchall():
                 mine = out.setdefault(employee, {})
                 for i, fact in enumerate(facts):
@@ -731,10 +731,10 @@ class Native:
         where = self.where(pay.source, pay.where)
         view = self.views[pay.source]
         credit = _q(f"f_{pay.field}")
-        at = self._scanned_pays.get(pay.payment)
-        if at is not None:  # computed by the scan of `employees`
+        table, at = self._scanned_pays.get(pay.payment, ("", -1))
+        if table:  # computed by the scan of `employees`
             found = self.con.execute(f"SELECT max(a{at}), max(a{at + 1}), sum(a{at + 2}) "
-                                     f"FROM native_employees").fetchone()
+                                     f"FROM {table}").fetchone()
         else:
             found = self.con.execute(f"SELECT {', '.join(self._pay_stats(pay))} FROM {view} "
                                      f"WHERE {credit} IS NOT NULL").fetchone()
