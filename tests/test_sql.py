@@ -53,9 +53,10 @@ def python_pay(ruleset: kpidsl.Ruleset, rows: list[dict[str, object]],
 
 
 def query_rows(ruleset: kpidsl.Ruleset, query, rows):  # type: ignore[no-untyped-def]
-    """The rows a grade's query is run on: that grade's (all of them for a scheme paid per
-    team, whose grade is the run's)."""
-    if len(ruleset.checked.variants) == 1 or ruleset.checked.header.per_team:
+    """The rows a grade's query is run on: that grade's, or all of them (a scheme paid per
+    team, whose grade is the run's; grades sharing a team's figures or a budget)."""
+    if len(ruleset.checked.variants) == 1 or ruleset.checked.header.per_team or \
+            query.every_grade:
         return rows
     return [r for r in rows if (r.get("grade") or "base") == query.grade]
 
@@ -426,7 +427,7 @@ def budget_cases(draw: st.DrawFn) -> tuple[str, list[dict[str, object]], Fractio
     per_team = draw(st.booleans())
     # awards in kopecks: zeros, clawbacks, repeated values (ties in the remainders), large
     kopecks = st.one_of(st.sampled_from([0, 1, 100, 333, 1000, -500]),
-                        st.integers(-10**6, 10**8), st.integers(0, 10**14))
+                        st.integers(-10**6, 10**8), st.integers(0, 10**14 - 1))
     teams = draw(st.lists(st.sampled_from(["", "Москва", "Sud", "one"]), min_size=1,
                           max_size=9))
     rows: list[dict[str, object]] = []
@@ -487,3 +488,38 @@ def test_budget_ties_go_to_the_earlier_row_in_sql() -> None:
     assert paid == {e: c["upsell"] for e, c in python_pay(ruleset, ordered)} == {
         "a": Decimal("3.34"), "b": Decimal("0.33"), "c": Decimal("0.33")}
     assert paid == {e: c["upsell"] for e, c in clickhouse_pay(ruleset, rows)}
+
+
+def test_grades_reading_a_team_fact_differently_are_refused_naming_both() -> None:
+    """A team aggregate reads its fact over every grade's members; where one grade gives the
+    fact an 'if missing' another does not, the query cannot read it both ways: KPI952."""
+    ruleset = kpidsl.loads("scheme s\nfact revenue money\npay bonus = 100 RUB\n"
+                           "  only if team total of revenue >= 1000 RUB\n"
+                           "grade junior\n  fact revenue money if missing 0 RUB\n")
+    with pytest.raises(KpiError) as caught:
+        ruleset.to_sql("duckdb")
+    found = {(d.code, d.line, d.message) for d in caught.value.diagnostics}
+    text = ("fact 'revenue' has a different 'if missing' in grade '{}' than in grade '{}', and "
+            "a team aggregate reads it over every grade: not compiled to SQL")
+    assert found == {("KPI952", 2, text.format("base", "junior")),
+                     ("KPI952", 6, text.format("junior", "base"))}
+
+
+def test_grades_share_a_team_and_a_budget_in_sql() -> None:
+    """Each grade's query evaluates every row by its own grade: the team's figures count
+    every member, a budget scales every grade's awards together, and the query returns its
+    own grade's rows."""
+    ruleset = kpidsl.loads(
+        "scheme s\nfact revenue money\npay bonus = revenue × 10%\n"
+        "pay team_bonus = 100 RUB\n  only if team total of revenue >= 1000 RUB\n"
+        "budget fund cap 90 RUB for bonus per team\n"
+        "grade senior\n  pay bonus = revenue × 20%\n")
+    rows: list[dict[str, object]] = [
+        {"employee": "a", "team": "t", "row": 2, "grade": "", "revenue": Decimal(400)},
+        {"employee": "b", "team": "t", "row": 3, "grade": "senior", "revenue": Decimal(700)},
+        {"employee": "c", "team": "u", "row": 4, "grade": "senior", "revenue": Decimal(100)}]
+    assert duckdb_pay(ruleset, rows) == python_pay(ruleset, rows) == [
+        ("a", {"bonus": Decimal("20.00"), "team_bonus": Decimal("100.00")}),
+        ("b", {"bonus": Decimal("70.00"), "team_bonus": Decimal("100.00")}),
+        ("c", {"bonus": Decimal("20.00"), "team_bonus": Decimal("0.00")})]
+    assert clickhouse_pay(ruleset, rows) == python_pay(ruleset, rows)

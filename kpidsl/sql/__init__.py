@@ -42,6 +42,8 @@ class Query:
     output: Output
     dialect: Dialect
     facts: tuple[str, ...] = ()  # the facts table's columns besides employee and team
+    # it reads every grade's rows (their teams or budgets are shared) and returns its own
+    every_grade: bool = False
 
     @property
     def steps(self) -> int:
@@ -123,7 +125,7 @@ def queries(checked: CheckedRuleset, dialect: str | Dialect = "duckdb", *,
             carry: tuple[str, ...] = (), budgets: bool = True,
             order: str | None = None) -> list[Query]:
     """One query per variant over `table`; KpiError (KPI950) when a scheme cannot be exact,
-    KPI952 for what is not compiled to SQL (a budget shared by the rows of several grades).
+    KPI952 for what is not compiled to SQL.
 
     `budgets=False` leaves budget caps to the caller (the DuckDB engine applies them in
     Python, as the Python engine does). A budget's ties go to the earlier row by the column
@@ -132,25 +134,22 @@ def queries(checked: CheckedRuleset, dialect: str | Dialect = "duckdb", *,
     from .generate import ORDER, Refused, VariantQuery
 
     d = dialect_named(dialect) if isinstance(dialect, str) else dialect
-    if budgets and checked.base.budgets and len(checked.variants) > 1 and \
-            not checked.header.per_team:
-        budget = next(iter(checked.base.budgets.values()))
-        raise KpiError([error(
-            "KPI952", f"budget '{budget.name}' is shared by the employees of every grade, and "
-            "each grade is a query of its own: a budget over a scheme with grades is not "
-            "compiled to SQL", checked.source, budget.span,
-            hint="evaluate it with the Python engine (--engine python)")])
     program = lo.lower(checked)
     out = []
     problems = []
     for name, variant in program.variants.items():
         try:
-            tree, output = VariantQuery(program, variant, d, checked.source, table, month,
-                                        carry, budgets, order or ORDER).build()
+            builder = VariantQuery(program, variant, d, checked.source, table, month, carry,
+                                   budgets, order or ORDER)
+            tree, output = builder.build()
         except Refused as exc:
             problems.append(exc.diagnostic)
             continue
-        out.append(Query(name, tree, output, d, tuple(f.name for f in variant.facts)))
+        # grades sharing a team or a budget: each query reads every grade's rows and facts
+        read = program.variants.values() if builder.shared else [variant]
+        out.append(Query(name, tree, output, d,
+                         tuple(dict.fromkeys(f.name for v in read for f in v.facts)),
+                         builder.shared))
     if problems:
         raise KpiError(problems)
     return out
@@ -162,8 +161,9 @@ def to_sql(checked: CheckedRuleset, dialect: str = "duckdb", *, table: str = "fa
     parts = []
     for query in queries(checked, dialect, table=table, month=month):
         order = ", row" if checked.base.budgets else ""
+        grade = ", grade" if len(checked.variants) > 1 else ""
         header = f"-- scheme {checked.header.name}, grade {query.grade}, dialect " \
-                 f"{query.dialect.name}\n-- facts: {table}(employee, team{order}, " \
+                 f"{query.dialect.name}\n-- facts: {table}(employee, team{order}{grade}, " \
                  f"{', '.join(query.facts)})"
         if checked.header.per_team:
             header += "\n-- paid per team: one result a team, its name in `employee`"

@@ -38,6 +38,8 @@ from ..runtime import CONTEXT
 from ..source import SourceFile
 from .dialects import FACT_DIGITS, FACT_SCALE, LIMIT, Dialect
 
+BASE = "base"  # the base scheme's variant (kpidsl.checks.model.BASE)
+
 #: The column of the facts table giving each row's place in the facts (its file's row): a
 #: budget's leftover steps go to the largest remainders, ties to the earlier row.
 ORDER = "row"
@@ -173,6 +175,11 @@ class VariantQuery:
         self.budgets = program.budgets if budgets else ()
         self.order = order  # the column giving the facts' order (a budget's ties)
         self.team_failing = False  # a member's failure fails the team's users (team_step)
+        self.own: list[Step] = []  # the steps this variant began (others' may share the chain)
+        # grades sharing a result (a team's figures, a budget): each grade's query evaluates
+        # every row by its own grade too, and returns its grade's rows (`grades`)
+        self.shared = len(program.variants) > 1 and not program.per_team and (
+            bool(self.budgets) or any(_team_nodes(v) for v in program.variants.values()))
         self.program = program
         self.v = variant
         self.source = source  # the scheme's text: what a refusal quotes
@@ -489,6 +496,7 @@ class VariantQuery:
         comment = f" {what} (line {line}) " if line else f" {what} "
         self.current = Step(self.ident("cte:" + name)[4:], comment)
         self.steps.append(self.current)
+        self.own.append(self.current)
 
     def keep(self, name: str, value: Num) -> Num:
         """Materialise a value as columns of the current step; later steps read the columns."""
@@ -512,8 +520,67 @@ class VariantQuery:
 
     # ---------------------------------------------------------------- the variant
     def build(self) -> tuple[exp.Select, Output]:
-        v = self.v
         out = Output()
+        failing = self.chain(out)
+        awards = dict(out.pays)
+        if self.shared:
+            failing, awards = self.grades(failing, awards)
+        budgets = [b for b in self.budgets if b.component in dict(out.pays)]
+        if budgets or self.team_failing:
+            failing = self.shared_failures(failing, budgets)
+        for budget in budgets:
+            self.write_budget(budget, out, awards[budget.component])
+        return self.select(out, failing), out
+
+    def grade_is(self, name: str) -> exp.Expr:
+        """The row's grade is `name` (the base scheme: no grade, or 'base')."""
+        grade = exp.column("grade", quoted=True)
+        if name == BASE:
+            return exp.In(this=exp.Coalesce(this=grade, expressions=[exp.Literal.string("")]),
+                          expressions=[exp.Literal.string(""), exp.Literal.string(BASE)])
+        return exp.EQ(this=grade, expression=exp.Literal.string(name))
+
+    def unprepared(self) -> exp.Expr:
+        """Where the Python engine cannot prepare the row by its own grade: a fact that grade
+        requires is missing, or the grade is unknown (KPI606)."""
+        node = exp.Case()
+        for name, variant in self.program.variants.items():
+            missing = _or(*(exp.Is(this=exp.column(f.name, quoted=True), expression=exp.null())
+                            for f in variant.facts if f.default is None))
+            node = node.when(self.grade_is(name), exp.Paren(this=missing or exp.false()))
+        return exp.Paren(this=node.else_(exp.true()))
+
+    def grades(self, failing: exp.Expr | None, awards: dict[str, Int]
+               ) -> tuple[exp.Expr, dict[str, Int]]:
+        """Every other grade's evaluation of every row, in the same chain: a row fails, and
+        is paid, by its own grade (the failures a team or a budget shares, the awards a
+        budget scales)."""
+        failures: list[tuple[exp.Expr, exp.Expr]] = [
+            (self.grade_is(self.v.name), exp.Paren(this=failing or exp.false()))]
+        paid: dict[str, list[tuple[exp.Expr, Int]]] = {
+            name: [(self.grade_is(self.v.name), units)] for name, units in awards.items()}
+        for name, variant in self.program.variants.items():
+            if name == self.v.name:
+                continue
+            other = VariantQuery(self.program, variant, self.d, self.source, self.table,
+                                 self.month, self.carry, bool(self.budgets), self.order)
+            other.steps, other.names = self.steps, self.names
+            theirs = Output()
+            their_failing = other.chain(theirs)
+            failures.append((self.grade_is(name),
+                             exp.Paren(this=their_failing or exp.false())))
+            for pay, units in theirs.pays:
+                if pay in paid:
+                    paid[pay].append((self.grade_is(name), units))
+        node = exp.Case(ifs=[exp.If(this=c, true=f) for c, f in failures], default=exp.true())
+        shared = {name: Int(exp.Case(ifs=[exp.If(this=c, true=u.e) for c, u in branches],
+                                     default=exp.null()), max(u.bound for _c, u in branches))
+                  for name, branches in paid.items()}
+        return node, shared
+
+    def chain(self, out: Output) -> exp.Expr | None:
+        """The variant's steps, from the facts to its payments; where the row fails."""
+        v = self.v
         self.begin("facts_scaled", None, "facts as integers of 10**-6")
         limit = 10**FACT_DIGITS - 1
         missing: list[exp.Expr] = []
@@ -542,13 +609,7 @@ class VariantQuery:
             self.write_kpi(kpi, out)
         for pay in v.payments:
             self.write_pay(pay, out)
-        failing = self.failing(out)
-        budgets = [b for b in self.budgets if b.component in dict(out.pays)]
-        if budgets or self.team_failing:
-            failing = self.shared_failures(failing, budgets)
-        for budget in budgets:
-            self.write_budget(budget, out)
-        return self.select(out, failing), out
+        return self.failing(out)
 
     def partition(self) -> exp.Expr:
         """A row's team, as the Python engine groups rows: no team is the team ''."""
@@ -563,11 +624,10 @@ class VariantQuery:
         self.begin("team_key", None, "each member's team ('' for none)")
         # grouped by a column of its own: ClickHouse would read the key's alias `team` in
         # GROUP BY COALESCE("team", '') as the key itself
-        key = self.column("team_key", Int(self.partition(), 0))
+        key = self.column("team_key", Int(self.partition(), 0)).e
         self.begin("teams", None, "one row a team: its members' totals and aggregates")
         assert self.current is not None
         step = self.current
-        key = key.e
         step.group_by = [key.copy()]
         step.columns += [("employee", key.copy()), ("team", key.copy())]
         for name in dict.fromkeys(self.carry + ((self.order,) if self.budgets else ())):
@@ -587,20 +647,20 @@ class VariantQuery:
                                             members))
         self.scope[("team", "size")] = Num(size, None, 1)
         for kind, name in sorted(self.team_needs()[0]):
-            fact = facts.get(name)
-            if fact is None:
+            member = facts.get(name)
+            if member is None:
                 raise self.refuse(f"team {kind} of {name}")
             key_name = f"{kind}:{name}"
             if kind == "total":
                 self.scope[("team", key_name)] = self.scope[("fact", name)]
             elif kind == "average":  # every member has the fact (or the team fails)
                 self.scope[("team", key_name)] = Num(self.scope[("fact", name)].num, size,
-                                                     fact.k)
+                                                     member.k)
             else:
                 function = exp.Min if kind == "min" else exp.Max
                 self.scope[("team", key_name)] = Num(self.column(
-                    f"team_{kind}_{name}", Int(function(this=fact.num.e.copy()),
-                                               fact.num.bound)), None, fact.k)
+                    f"team_{kind}_{name}", Int(function(this=member.num.e.copy()),
+                                               member.num.bound)), None, member.k)
 
     def team_total(self, aggregate: exp.Expr, name: str) -> Int:
         """A sum over a team's members, bounded as a fact is (12 integer digits): a team
@@ -625,7 +685,7 @@ class VariantQuery:
         # every flag column, each added to what is there unless it is all that is there (as
         # `_or` would, without rendering the growing condition again for each: that was
         # quadratic, most of the time of a 10 000-KPI scheme)
-        flags = [exp.column(name, quoted=True) for step in self.steps
+        flags = [exp.column(name, quoted=True) for step in self.own
                  for name, _e in step.columns if name.endswith("__fails")]
         if failing is None and flags:
             failing, flags = flags[0], flags[1:]
@@ -659,13 +719,13 @@ class VariantQuery:
             tests.append(exp.EQ(this=column.e, expression=exp.Literal.number(1)))
         return _any(tests)
 
-    def write_budget(self, budget: lo.Budget, out: Output) -> None:
+    def write_budget(self, budget: lo.Budget, out: Output, award: Int) -> None:
         """A budget cap: where the positive awards of its group (a team, or everyone) add up
         to more than the cap, each becomes ⌊award × cap ÷ sum⌋ steps and the steps left over go
         one each to the largest remainders, ties to the earlier row (`ORDER`); clawbacks are
         kept whole (kpidsl.allocation.fit_budget). All in integers of the payout step."""
         index = next(i for i, (name, _u) in enumerate(out.pays) if name == budget.component)
-        award = out.pays[index][1]
+        own = out.pays[index][1]
         step = Fraction(self.program.payout.step)
         cap = max(Fraction(budget.cap or 0), Fraction(0))
         cap_units = (cap / step).numerator // (cap / step).denominator
@@ -682,13 +742,15 @@ class VariantQuery:
         def budget_check(bound: int) -> int:
             if bound > LIMIT:
                 raise Refused(error(
-                    "KPI950", f"budget {budget.name}: the sum of its awards could need more "
-                    "than 38 digits in SQL", self.source, None,
-                    hint="evaluate it with the Python engine (--engine python)"))
+                    "KPI950", f"budget {budget.name}, the sum of its awards: this expression "
+                    "could need more than 38 digits in SQL", self.source, None,
+                    hint="the SQL engines compute with 38-digit integers; simplify the "
+                    "expression or evaluate with the Python engine (--engine python)"))
             return bound
 
         self.begin(name, None, what)
-        award = self.column(f"{name}__award", award)
+        award = self.column(f"{name}__award", award)  # NULL: a grade without the payment
+        own = self.column(f"{name}__own", own)
         positive = Int(exp.Case().when(exp.GT(this=_p(award.e), expression=exp.Literal.number(0)),
                                        award.e.copy()).else_(exp.Literal.number(0)), award.bound)
         positive = self.column(f"{name}__positive", positive)
@@ -715,9 +777,9 @@ class VariantQuery:
         extra = exp.Case().when(exp.LTE(this=_p(rank.e), expression=exp.Paren(this=left)),
                                 exp.Literal.number(1)).else_(exp.Literal.number(0))
         over = exp.and_(exp.GT(this=_p(total.e), expression=_p(self.lit(cap_units).e)),
-                        exp.GT(this=_p(award.e), expression=exp.Literal.number(0)))
+                        exp.GT(this=_p(own.e), expression=exp.Literal.number(0)))
         scaled = Int(exp.Case().when(over, exp.Add(this=_p(whole.e), expression=extra))
-                     .else_(award.e.copy()), award.bound)
+                     .else_(own.e.copy()), own.bound)
         out.pays[index] = (budget.component, self.column(f"{name}__paid", scaled))
 
     def floor_division(self, n: Int, d: Int, name: str, what: str) -> tuple[Int, Int]:
@@ -752,6 +814,24 @@ class VariantQuery:
                     size = True
         return needs, size
 
+    def declared(self, fact: str) -> exp.Expr:
+        """The row's own grade has `fact`, with this grade's default (the member's value in
+        a team aggregate is its own grade's); KPI952 where grades read it differently."""
+        mine = next(f for f in self.v.facts if f.name == fact)
+        holding = []
+        for name, variant in self.program.variants.items():
+            theirs = next((f for f in variant.facts if f.name == fact), None)
+            if theirs is None:
+                continue
+            if theirs.default != mine.default:
+                raise Refused(error(
+                    "KPI952", f"fact '{fact}' has a different 'if missing' in grade '{name}' "
+                    f"than in grade '{self.v.name}', and a team aggregate reads it over every "
+                    "grade: not compiled to SQL", self.source, theirs.span or mine.span,
+                    hint="evaluate it with the Python engine (--engine python)"))
+            holding.append(self.grade_is(name))
+        return exp.Paren(this=_any(holding))
+
     def team_step(self) -> None:
         needs, size = self.team_needs()
         if not needs and not size:
@@ -761,6 +841,8 @@ class VariantQuery:
         partition = exp.Coalesce(this=exp.column("team", quoted=True),
                                  expressions=[exp.Literal.string("")])
         member = exp.not_(exp.Paren(this=self.fails)) if self.fails is not None else exp.true()
+        if self.shared:  # a member of any grade, prepared by its own grade
+            member = exp.not_(self.unprepared())
 
         def window(function: exp.Expr) -> exp.Expr:
             return exp.Window(this=function, partition_by=[partition.copy()])
@@ -773,7 +855,10 @@ class VariantQuery:
             fact = self.scope.get(("fact", name))
             if fact is None:
                 raise self.refuse(f"team {kind} of {name}")
-            value = exp.Case().when(member.copy(), fact.num.e).else_(exp.null())
+            holds: exp.Expr = member.copy()
+            if self.shared:
+                holds = exp.and_(holds, self.declared(name))
+            value = exp.Case().when(holds, fact.num.e).else_(exp.null())
             if kind in ("total", "average"):
                 total = self.team_total(exp.Coalesce(this=window(exp.Sum(this=value)),
                                                      expressions=[exp.Literal.number(0)]),
@@ -1151,8 +1236,11 @@ class VariantQuery:
         query = exp.select(*columns).from_(exp.to_identifier(previous, quoted=True)
                                            if previous != self.table
                                            else exp.to_table(previous, quoted=True))
+        if self.shared:  # the other grades' rows are there for their teams and budgets
+            query = query.where(self.grade_is(self.v.name), copy=False)
         if ctes:
             query.set("with_", exp.With(expressions=ctes))
+        self.d.finish(query, len(ctes))
         return query
 
 
@@ -1176,6 +1264,12 @@ def _located(e: lo.Expr, holder: Located) -> Located:
     """What a refusal names while `e` is computed: `e`, or what holds a node the lowering made
     (a KPI's value read from its fact)."""
     return e if e.span is not None else holder
+
+
+def _team_nodes(v: lo.VariantProgram) -> bool:
+    """Does the variant read a team aggregate or the team's size?"""
+    return any(isinstance(node, lo.TeamValue | lo.TeamSize)
+               for e in _expressions(v) for node in lo.walk(e))
 
 
 def _expressions(v: lo.VariantProgram) -> Iterator[lo.Expr | None]:
