@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from b2b_facts import REASONS, ROWS, cell, native_run, random_facts, write_facts
+from b2b_facts import REASONS, ROWS, cell, native_run, random_facts, scheme_rows, write_facts
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ from kpidsl.cli import main
 from kpidsl.cli.render.model import flat_columns
 from kpidsl.results import plain_text
 from kpidsl.runtime import SHOWN
-from kpidsl.sql import lines
+from kpidsl.sql import formula, lines
 from kpidsl.sql.native import applicable
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,6 +96,45 @@ def _sql_texts(pairs: list[tuple[int, int, int]], d: int, bound: int = lines.HUG
     rows = con.execute(f"SELECT {figure.text}, {figure.flags[0]} FROM ({inner}) ORDER BY i"
                        ).fetchall()
     return [None if unsure else text for text, unsure in rows]
+
+
+def _column_texts(rows: list[tuple[int, int, int]], dbound: int) -> list[str | None]:
+    """quotient_text over rows (a, d, ideal) whose divisor d is a column of the row."""
+    builder = lines._Builder.__new__(lines._Builder)
+    builder.appended, builder.layers, builder.flags, builder.n = [], [[] for _ in range(12)], [], 0
+    figure = lines.quotient_text(builder, "a", "d", "ideal", lines.HUGE, dbound)
+    assert figure is not None
+    inner = "SELECT a, d, ideal, i FROM t"
+    for layer in (layer for layer in builder.layers if layer):
+        inner = f"SELECT *, {', '.join(layer)} FROM ({inner})"
+    con = _connection()
+    con.execute("CREATE OR REPLACE TABLE t (i INTEGER, a HUGEINT, d HUGEINT, ideal INTEGER)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)",
+                    [(i, str(a), str(d), e) for i, (a, d, e) in enumerate(rows)])
+    flags = " OR ".join(figure.flags)
+    found = con.execute(f"SELECT {figure.text}, {flags} FROM ({inner}) ORDER BY i").fetchall()
+    return [None if unsure else text for text, unsure in found]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(st.integers(-10**24, 10**24), st.integers(1, 10**21),
+                               st.integers(-12, 6)), min_size=1, max_size=30),
+       dbound=st.sampled_from([10**12, 10**18, 10**24]))
+def test_quotient_digits_by_a_divisor_of_the_row(rows: list[tuple[int, int, int]],
+                                                 dbound: int) -> None:
+    """A formula's quotient (revenue ÷ deals): the divisor differs row by row; every shown
+    digit against the decimal module, exact quotients at their ideal exponent, ties at the
+    35th digit, zeros; a divisor past the limit, and a quotient below 0.01, are flagged to
+    the Python evaluator."""
+    rows = [(a, min(d, dbound), e) for a, d, e in rows]
+    rows += [(2 * 10**34 + 1, 2, 0), (2 * 10**34 + 3, 2, -3), (10**35 - 1, 10, 0),
+             (0, 7, -2), (0, 3, 2), (3_300_000, 22, 0), (-150_000 * 7, 7, -1), (1, 3, 0)]
+    for (a, d, ideal), text in zip(rows, _column_texts(rows, dbound), strict=True):
+        value = Fraction(a, d)
+        if text is None:
+            assert abs(value) < Fraction(1, 100) or d > lines.DIVISOR_LIMIT
+            continue
+        assert text == formula.decimal_text(value, ideal), (a, d, ideal)
 
 
 WIDE = decimal.Context(prec=200)  # operands made exactly (scaleb rounds to its context)
@@ -281,3 +320,38 @@ def test_a_large_random_file_is_written_alike(tmp_path: Path) -> None:
     assert isinstance(_plan(B2B, facts), lines.Plan)
     code, _out, err = _same(B2B, facts, tmp_path)
     assert code == 0 and "60000 evaluated" in err
+
+
+@pytest.mark.parametrize("name", ["b2b_manager_raw", "infobiz_manager", "long_cycle_b2b"])
+@settings(max_examples=5, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_files_of_formula_kpis_are_written_alike(tmp_path: Path, name: str,
+                                                        data: st.DataObject) -> None:
+    """Random facts of the schemes whose KPIs are formulas (revenue ÷ deals otherwise 0, a
+    zero divisor, quotients of every exponent, blanks) or lower is better: the query writes
+    the CSV, the same bytes as the Python engine's."""
+    scheme = RULESETS / f"{name}.kpi"
+    header, table = scheme_rows(scheme)
+    facts = write_facts(tmp_path / "f.csv", data.draw(table), header)
+    plan = _plan(scheme, facts)
+    assert plan is None or isinstance(plan, lines.Plan)
+    _same(scheme, facts, tmp_path, files=False)
+
+
+def test_formula_kpis_in_the_csv(tmp_path: Path) -> None:
+    """The average check 3 300 000 ÷ 22 = 150 000 exactly (its attainment 1), 2 397 000 ÷ 17
+    to 34 digits, no deals: `otherwise 0`; a cycle of 172 days is 2 − 172/180 of plan."""
+    raw = RULESETS / "b2b_manager_raw.kpi"
+    facts = write_facts(tmp_path / "f.csv", [["a", "x", "3300000", "22", "21", "1000"],
+                                             ["b", "y", "2397000", "17", "0", "801"],
+                                             ["c", "z", "0", "0", "0", "0"]],
+                        "employee,name,revenue,deals,meetings,calls")
+    assert isinstance(_plan(raw, facts), lines.Plan)
+    out = _same(raw, facts, tmp_path)[1].splitlines()
+    assert out[1].startswith("a,x,base,,3300000,1.1,26400.00,150000,1,10000.00,")
+    assert ",141000,0.94,9400.00," in out[2]
+    assert out[3].startswith("c,z,base,,0,0,0.00,0,0,0.00,0,0,0.00,0.00,0,0.00,")
+    cycle = RULESETS / "long_cycle_b2b.kpi"
+    out = _same(cycle, cycle.with_suffix(".facts.csv"), tmp_path)[1].splitlines()
+    assert ",172,1.044444444444444444444444444444444,21600.00," in out[1]

@@ -159,6 +159,9 @@ def _checked_forms(native: NativeRun, shown: Shown
         curve = variant.curves.get(info.line_curves[(payment, kpi_name)])
         if kpi is None or line is None or curve is None or kpi.plan is None:
             return f"line {payment} for {kpi_name}: not a line on an attainment"
+        if kpi.modelled or kpi.fact is None:
+            return (f"line {payment} for {kpi_name}: a factor on an attainment other than "
+                    f"a fact ÷ plan")
         if getattr(curve.kind, "name", "") != "bands":
             return f"line {payment} for {kpi_name}: a curve of kind {curve.kind.name}"
         if curve.cap is not None or curve.floor is not None:
@@ -387,6 +390,14 @@ def _rounded(units: str, divisor: int) -> str:
             f"THEN 1 ELSE 0 END)")
 
 
+def _rounded_q(n: str, d: int | str, places: int) -> str:
+    """SQL: |n| ÷ d × 10**places rounded half even, as an integer (d > 0)."""
+    magnitude = f"(abs({n}) * {10 ** places})"
+    q, r = f"({magnitude} // {d})", f"({magnitude} % {d})"
+    return (f"({q} + CASE WHEN 2 * {r} > {d} OR (2 * {r} = {d} AND {q} % 2 = 1) THEN 1 "
+            f"ELSE 0 END)")
+
+
 def _decimals(n: str, places: int, strip: bool) -> str:
     """SQL: a non-negative integer count of 10**-places as text; `strip`: trailing zeros
     and a bare point removed (Decimal.normalize, then 'f')."""
@@ -434,6 +445,36 @@ def excel_plan(native: NativeRun, keys: Sequence[str], lang: str) -> Plan | str:
         return signed(units, f"CASE WHEN {column} = 0 THEN '0' ELSE "
                              f"{_decimals(column, 1, True)} END", column) + " || '%'"
 
+    def small(n: str, bound: int, places: int) -> str:
+        """A quotient's numerator n where its value rounded to `places` decimals is the
+        shown value's (that 34-digit Decimal, its ×100 even in 28 digits): where
+        2·10**places·|n| < 10**27 the exact value and the shown one round alike (a value
+        n ÷ d that is not a tie is 1 ÷ (2·10**places·d) or more from one, the shown one
+        less than 10**(adjusted − 27) from it). Past it the row is the Python evaluator's
+        (n is 0 there, so nothing overflows)."""
+        limit = 10**27 // (2 * 10**places)
+        if bound < limit:
+            return n
+        flags.append(f"abs({n}) >= {limit}")
+        return f"(CASE WHEN abs({n}) < {limit} THEN {n} ELSE 0 END)"
+
+    def modelled_value(q: Any, unit: Unit, shown_text: str) -> str:
+        """A formula's value n ÷ d, rounded for display from integers as `excel_number`
+        rounds its Decimal."""
+        places = {Unit.PERCENT: 3, Unit.MONEY: 2, Unit.RATIO: 4}.get(unit, 0)
+        n, d = small(q.num, q.bound, places), q.den
+        if unit is Unit.PERCENT:
+            return percent(_rounded_q(n, d, 3), n)
+        if unit is Unit.MONEY:
+            column = b.append(_rounded_q(n, d, 2))
+            return signed(n, _decimals(column, 2, False), column)
+        if unit is Unit.RATIO:
+            column = b.append(_rounded_q(n, d, 4))
+            return signed(n, f"CASE WHEN {column} = 0 THEN '0' ELSE "
+                             f"{_decimals(column, 4, True)} END", column)
+        whole = f"(CASE WHEN {n} < 0 THEN '-' ELSE '' END || CAST(abs({n}) // {d} AS VARCHAR))"
+        return f"CASE WHEN {n} % {d} = 0 THEN {whole} ELSE {shown_text} END"
+
     cells: list[str] = []
     for key in keys:
         if key == "employee":
@@ -457,6 +498,9 @@ def excel_plan(native: NativeRun, keys: Sequence[str], lang: str) -> Plan | str:
             kpi = by_name[key[4:]]
             unit = info.kpi_units[kpi.name]
             units = kpi.units
+            if kpi.value_q is not None:
+                cells.append(decimal_sign(modelled_value(kpi.value_q, unit, figures[key].text)))
+                continue
             if unit is Unit.PERCENT:
                 text = percent(_rounded(units, 1000), units)
             elif unit is Unit.MONEY:
@@ -478,7 +522,9 @@ def excel_plan(native: NativeRun, keys: Sequence[str], lang: str) -> Plan | str:
                 cells.append("''")
                 continue
             a, d, _ideal, bound = kpi.quotient
-            if bound >= 10 ** 20:
+            if kpi.modelled:
+                a = small(a, bound, 3)
+            elif bound >= 10 ** 20:
                 return f"KPI {kpi.name}: an attainment too long to round for display exactly"
             magnitude = f"(abs({a}) * 1000)"
             q, r = f"({magnitude} // {d})", f"({magnitude} % {d})"

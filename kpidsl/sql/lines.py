@@ -38,6 +38,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .. import lower as lo
+from . import formula
+from .formula import DIVISOR_LIMIT
 
 if TYPE_CHECKING:
     from ..api import Ruleset
@@ -154,10 +156,12 @@ def fact_text(units: str, decimals: str) -> str:
             f"{decimals} > 0 THEN '.' || left({part}, {decimals}) ELSE '' END)")
 
 
-def quotient_text(b: _Builder, a: str, d: int, ideal: str, bound: int = HUGE) -> Figure | None:
+def quotient_text(b: _Builder, a: str, d: int | str, ideal: str, bound: int = HUGE,
+                  dbound: int | None = None) -> Figure | None:
     """SQL: the text of Decimal ÷ Decimal in SHOWN whose exact value is a ÷ d (d > 0, a
-    constant, |a| ≤ bound) and whose ideal exponent is `ideal`; a flag where it is below
-    0.01. None when d leaves too little room in 128 bits for chunks of 4 digits. In 64
+    constant or a column of the row at most `dbound`, |a| ≤ bound) and whose ideal exponent
+    is `ideal`; a flag where it is below 0.01 (and where a column d is past DIVISOR_LIMIT).
+    None when a constant d leaves too little room in 128 bits for chunks of 4 digits. In 64
     bits where a and the chunks fit.
 
     The usual quotient (0.1 to 10) is decided in integers: its 34 digits as two of 17, the
@@ -165,16 +169,27 @@ def quotient_text(b: _Builder, a: str, d: int, ideal: str, bound: int = HUGE) ->
     2.8 s by text: string functions cost rpad to 80 characters 1.4 s, rtrim 0.5 s, a cast
     of 34 digits to HUGEINT 0.7 s); the others by the digits' text, each step in a CASE so
     that it is computed only where taken."""
-    small = bound < BIG and d * 10**3 < BIG
+    flags = []
+    if isinstance(d, int):
+        most = d
+    else:
+        assert dbound is not None
+        most = min(dbound, DIVISOR_LIMIT)
+        if dbound > most:
+            flags.append(b.put(0, f"({d}) > {most}"))
+    small = bound < BIG and most * 10**3 < BIG and (isinstance(d, int) or dbound == most)
     limit = BIG if small else HUGE
-    if d * 10**4 >= HUGE:
+    if most * 10**4 >= HUGE:
         return None
     chunk = 1
-    while d * 10 ** (chunk + 1) < limit and chunk < 18:
+    while most * 10 ** (chunk + 1) < limit and chunk < 18:
         chunk += 1
     chunks = -(-DIGITS // chunk)
     power = 10 ** chunk
     magnitude = b.put(0, f"abs(CAST({a} AS {'BIGINT' if small else 'HUGEINT'}))")
+    if not isinstance(d, int):  # a column: in the type of a; 1 past the limit (flagged)
+        d = b.put(0, f"CAST(CASE WHEN ({d}) > {most} THEN 1 ELSE {d} END AS "
+                     f"{'BIGINT' if small else 'HUGEINT'})")
     negative = b.put(0, f"({a}) < 0")
     exponent = b.put(0, f"CAST({ideal} AS INTEGER)")
     whole = b.put(1, f"{magnitude} // {d}")
@@ -277,14 +292,15 @@ def quotient_text(b: _Builder, a: str, d: int, ideal: str, bound: int = HUGE) ->
     text = b.put(base + 5, f"CASE WHEN {negative} THEN '-' ELSE '' END || CASE WHEN {fast} "
                            f"AND {exact_fast} THEN {exact_text} WHEN {fast} THEN {fast_column} "
                            f"ELSE {slow_text} END")
-    return Figure(text, [unsure])
+    return Figure(text, [unsure, *flags])
 
 
 def _probe(native: NativeRun) -> tuple[dict[int, tuple[str, Decimal | None]], str | None]:
     """Each KPI whose value is a fact passed through as it is and whose attainment is that
     fact ÷ a constant: position → (fact, the constant as the evaluator holds it, None when
     the KPI has no attainment). Decided from the evaluator itself, on two sets of facts of
-    different exponents: the value must be the fact's own Decimal object."""
+    different exponents: the value must be the fact's own Decimal object. The other KPIs
+    are left out (kpidsl/sql/formula.py models them)."""
     import decimal
 
     from ..runtime import ODD
@@ -310,35 +326,73 @@ def _probe(native: NativeRun) -> tuple[dict[int, tuple[str, Decimal | None]], st
             value = out.kpis[i]
             fact = next((f for f, v in facts.items() if v is value), None)
             if fact is None or dens[i] is not None:
-                return {}, f"KPI {info.layout.kpis[i]}: its value is not a fact as read"
+                break
             attainment = out.attainments[i]
             if attainment is None:
                 shapes.append((fact, None))
                 continue
             if attainment is not value or dens[2 * n + i] is None:
-                return {}, f"KPI {info.layout.kpis[i]}: its attainment is not value ÷ plan"
+                break
             shapes.append((fact, dens[2 * n + i]))
+        if len(shapes) < 2:
+            continue
         (f0, d0), (f1, d1) = shapes
         if f0 != f1 or (d0 is None) != (d1 is None) or (
                 d0 is not None and (d0 != d1 or d0.as_tuple() != d1.as_tuple())):  # type: ignore[union-attr]
-            return {}, f"KPI {info.layout.kpis[i]}: shown differently for other facts"
+            continue
         found[i] = (f0, d0)
     return found, None
+
+
+def fact_decimals(b: _Builder, fact: str) -> str:
+    """SQL (a column): the decimals a fact's cell shows, two more for a percent read as
+    points; the row is the Python evaluator's where the cell is blank."""
+    text_col, shift_col = _q("_t_" + fact), _q("_s_" + fact)
+    b.flags.append(f"{text_col} IS NULL")
+    return b.append(f"CAST(CASE WHEN strpos({text_col}, '.') > 0 THEN length({text_col}) "
+                    f"- strpos({text_col}, '.') ELSE 0 END + CASE WHEN {shift_col} "
+                    f"THEN 2 ELSE 0 END AS INTEGER)")
+
+
+# an attainment as the query divides it: (a, d, ideal exponent, bound of |a|), its exact
+# value a ÷ d (d > 0: a constant, or a column of the row when the value is a formula)
+Quotient = tuple[str, int | str, str, int]
 
 
 @dataclass
 class KpiFigure:
     """How the query shows one KPI: its fact as a count of 10**-6 (`units`, SQL) with the
-    cell's decimals (`decimals`, SQL), and its attainment as the exact fraction a ÷ d with
-    the ideal exponent `ideal` (SQL), None without one."""
+    cell's decimals (`decimals`, SQL), or the quotient `value_q` when its value is a
+    formula; its attainment as the exact fraction a ÷ d with the ideal exponent `ideal`
+    (SQL), None without one; `modelled` when kpidsl/sql/formula.py decided them (a formula
+    or an attainment other than fact ÷ plan)."""
 
     name: str
-    fact: str
+    fact: str | None  # None: a formula
     units: str
     decimals: str
     plan: Decimal | None  # the plan as the evaluator divides by it
-    quotient: tuple[str, int, str, int] | None  # (a, d, ideal, bound of |a|)
+    quotient: Quotient | None
     lines: int  # how many pay lines pay on it
+    value_q: formula.Exact | None = None
+    modelled: bool = False
+
+
+def _plans(native: NativeRun) -> list[Decimal | None] | str:
+    """Each KPI's plan as the evaluator holds it (one evaluation: the plans the query
+    models are constants, which formula.build checks)."""
+    import decimal
+
+    from ..runtime import ODD
+
+    info = native.info
+    facts = {name: Decimal(i + 1) for i, name in enumerate(info.facts)}
+    try:
+        with decimal.localcontext(ODD):
+            out = info.function(facts, None, native.month)
+    except Exception:
+        return "the evaluator fails on the probe facts"
+    return [p if isinstance(p, Decimal) else None for p in out.plans]
 
 
 @dataclass
@@ -371,28 +425,58 @@ def shown_figures(native: NativeRun) -> Shown | str:
     scale = -native.exponent
     figures: dict[str, Figure] = {}
     found: list[KpiFigure] = []
+    models: dict[int, formula.KpiModel] = {}
+    plans = _plans(native)
     for i, name in enumerate(info.layout.kpis):
         kpi = kpis.get(name)
         if kpi is None or kpi.rounding is not None:
             return f"KPI {name}: a rounded attainment"
-        fact, plan_den = shapes[i]
-        if not isinstance(kpi.value, lo.FactValue) or kpi.value.name != fact:
-            return f"KPI {name}: its value is not a fact"
-        if fact not in native.facts:
-            return f"KPI {name}: fact {fact} is not in the file"
         entry = next(e for e in out.kpis if e[0] == name)
         _name, value, plan_num, attainment = entry
-        if value.dyn is not None or value.k != 10 ** 6:
-            return f"KPI {name}: its value is not a count of 10**-6"
-        units = b.append(value.num.e.sql(dialect=dialect))
-        text_col, shift_col = _q("_t_" + fact), _q("_s_" + fact)
-        decimals = b.append(f"CAST(CASE WHEN strpos({text_col}, '.') > 0 THEN length({text_col}) "
-                            f"- strpos({text_col}, '.') ELSE 0 END + CASE WHEN {shift_col} "
-                            f"THEN 2 ELSE 0 END AS INTEGER)")
-        b.flags.append(f"{text_col} IS NULL")
-        figures[f"kpi:{name}"] = Figure(fact_text(units, decimals))
-        quotient = None
-        if plan_den is None:
+        if i not in shapes:  # a formula, or an attainment other than value ÷ plan
+            if isinstance(plans, str):
+                return plans
+            model = formula.build(native, kpi, kpis, value, plan_num, attainment, plans[i],
+                                  lambda fact: fact_decimals(b, fact), b.append, dialect)
+            if isinstance(model, str):
+                return model
+            models[i] = model
+            fact = kpi.value.name if isinstance(kpi.value, lo.FactValue) else None
+            plan_den = plans[i] if model.attainment is not None else None
+        else:
+            fact, plan_den = shapes[i]
+            if not isinstance(kpi.value, lo.FactValue) or kpi.value.name != fact:
+                return f"KPI {name}: its value is not a fact"
+        units = decimals = ""
+        value_q = models[i].value if i in models else None
+        if value_q is None:
+            assert fact is not None
+            if fact not in native.facts:
+                return f"KPI {name}: fact {fact} is not in the file"
+            if value.dyn is not None or value.k != 10 ** 6:
+                return f"KPI {name}: its value is not a count of 10**-6"
+            units = b.append(value.num.e.sql(dialect=dialect))
+            decimals = fact_decimals(b, fact)
+            figures[f"kpi:{name}"] = Figure(fact_text(units, decimals))
+        else:
+            shown_value = quotient_text(b, value_q.num, value_q.den, value_q.ideal,
+                                        value_q.bound, value_q.dbound)
+            if shown_value is None:
+                return f"KPI {name}: a value too long to divide in 38 digits"
+            figures[f"kpi:{name}"] = shown_value
+        quotient: Quotient | None = None
+        if i in models:
+            exact = models[i].attainment
+            if exact is None:
+                figures[f"att:{name}"] = Figure("''")
+            else:
+                figure = quotient_text(b, exact.num, exact.den, exact.ideal, exact.bound,
+                                       exact.dbound)
+                if figure is None:
+                    return f"KPI {name}: an attainment too long to divide in 38 digits"
+                figures[f"att:{name}"] = figure
+                quotient = (exact.num, exact.den, exact.ideal, exact.bound)
+        elif plan_den is None:
             if attainment is not None:
                 return f"KPI {name}: an attainment the evaluator does not show"
             figures[f"att:{name}"] = Figure("''")
@@ -413,7 +497,8 @@ def shown_figures(native: NativeRun) -> Shown | str:
             figures[f"att:{name}"] = figure
             quotient = (a, ratio.denominator, ideal, bound)
         lines = [line for line in out.lines if line[1] == name]
-        found.append(KpiFigure(name, fact, units, decimals, plan_den, quotient, len(lines)))
+        found.append(KpiFigure(name, fact, units, decimals, plan_den, quotient, len(lines),
+                               value_q, i in models))
         if not lines:
             figures[f"pay:{name}"] = Figure("''")
             continue
@@ -421,6 +506,10 @@ def shown_figures(native: NativeRun) -> Shown | str:
                            for line in lines)
         figures[f"pay:{name}"] = Figure(money_text(f"({total})", scale,
                                                    sum(line[5].bound for line in lines)))
+    if models:
+        why = formula.probe(native, models)
+        if why is not None:
+            return why
     for pay, units_int in out.pays:
         column = b.append(units_int.e.sql(dialect=dialect))
         figures[f"component:{pay}"] = Figure(money_text(column, scale, units_int.bound))
