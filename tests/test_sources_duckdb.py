@@ -140,25 +140,27 @@ def _runs(path: Path | list[Path], locale: str | None = None, ruleset: kpidsl.Ru
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(cell, min_size=1, max_size=30), st.sampled_from(["utf-8", "cp1251"]),
-       st.one_of(st.none(), st.tuples(st.integers(0, 29), st.integers(0, 4))))
+       st.lists(st.tuples(st.integers(0, 29), st.integers(0, 4)), max_size=3))
 def test_duckdb_reading_the_export_agrees_with_python(
         tmp_path: Path, rows: list[tuple], encoding: str,  # type: ignore[type-arg]
-        bad: tuple[int, int] | None) -> None:
+        bad: list[tuple[int, int]]) -> None:
     """DuckDB reads a plain export itself and gives the Python engine's JSON byte for byte;
-    an export with a cell outside the plain grammar goes through the Python reader, with its
-    diagnostics (file, row, column) and counts."""
+    a row with a cell outside the plain grammar (a bad amount, an empty or ambiguous date,
+    a call count that is not a count) is read alone by the Python reader, with its
+    diagnostics (file, row, column) and counts, and the rest stays in DuckDB; a totals row
+    sends the export to the Python reader."""
     lines = [[str(key), who, when, _spelt(cents, how), stage, calls]
              for who, when, key, cents, how, stage, calls in rows]
-    if bad is not None:
-        at, what = bad[0] % len(lines), bad[1]
-        column = {0: 3, 1: 2, 2: 2, 3: 1, 4: 3}[what]
-        lines[at][column] = _BAD[what]
+    for at, what in bad:
+        column = {0: 3, 1: 2, 2: 2, 3: 1, 4: 5}[what]
+        lines[at % len(lines)][column] = _BAD[what]
     deals = tmp_path / "deals.csv"
     deals.write_bytes(("ID;Manager;Closed;Amount;Stage;Calls\n" + "".join(
         ";".join(line) + "\n" for line in lines)).encode(encoding))
     runs = _runs(deals, "ru")
     assert runs["duckdb"] == runs["python"]
-    assert runs["native"] == (() if bad is not None else (len(lines),))
+    totals = any(what == 3 for _at, what in bad)
+    assert runs["native"] == (() if totals else (len(lines),))
 
 
 def test_duckdb_reads_parquet_itself(tmp_path: Path) -> None:
@@ -433,3 +435,92 @@ def test_the_engines_agree_on_a_large_export(tmp_path: Path) -> None:
     assert bench.compare_streaming(ruleset, text, "python", written, 3_000) == 3_000
     # reversed deals among the amounts compared
     assert '"-' in written.read_text(encoding="utf-8")
+
+
+BENCH_SCHEME = '''scheme one_bad_cell "One bad cell"
+source deals "Deals"
+  employee column "Manager"  date column "Closed"  key column "ID"
+  field amount money column "Amount"
+  field stage text column "Stage"
+fact revenue money = total of deals.amount where stage is "won" if missing 0
+fact won count = count of deals where stage is "won" if missing 0
+curve rates "Tiers"
+  tiers marginal
+    from 0% to 80%     rate 1%
+    from 80% to 100%   rate 2%
+    from 100% to 150%  rate 3%
+    from 150%          rate 4%
+kpi revenue plan 100_000 RUB
+pay commission "Commission"
+  for each deal in deals where stage is "won"
+  pays rates on the running attainment of revenue
+'''
+
+
+def test_one_bad_cell_fails_its_employee_alone_in_duckdb(tmp_path: Path) -> None:
+    """A bad amount of a won deal fails its employee's revenue and commission, named by
+    file, row and column; a bad amount of a lost deal rests on nothing (a warning); an
+    empty date of a won deal fails that employee; everyone else is evaluated by DuckDB,
+    which read the file itself. Rows read = evaluated + failed."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "ID;Manager;Closed;Amount;Stage\n"
+        "1;a;2025-07-03;60000;won\n"
+        "2;b;2025-07-04;10 000,50;won\n"
+        "3;a;2025-07-10;30000;won\n"
+        "4;b;2025-07-05;12,3,4;won\n"
+        "5;c;2025-07-06;abc;lost\n"
+        "6;c;2025-07-07;90000;won\n"
+        "7;d;;500;won\n"
+        "8;d;2025-07-08;700;won\n", encoding="utf-8")
+    ruleset = kpidsl.loads(BENCH_SCHEME)
+    runs = _runs(deals, "ru", ruleset)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (8,)  # DuckDB read the file: no fallback to the Python reader
+    results, failures, counts = runs["duckdb"]  # type: ignore[misc]
+    paid = {json.loads(r)["employee"]: json.loads(r) for r in results}  # type: ignore[union-attr]
+    assert sorted(paid) == ["a", "c"]
+    # 60 000 at 1 % of a 100 000 quota, then 20 000 at 1 % and 10 000 at 2 %
+    assert [d["amount"] for d in paid["a"]["deals"]] == ["600.00", "400.00"]
+    assert paid["a"]["total"] == "1000.00"
+    assert paid["c"]["facts"] == {"revenue": "90000", "won": "1",
+                                  "commission.per_deal": "1000.00"}
+    assert paid["c"]["total"] == "1000.00"  # 80 000 at 1 % + 10 000 at 2 %
+    file = str(deals)
+    assert failures == [
+        (file, 5, "Amount", ["row 5, column 'Amount': '12,3,4' is not a number"]),
+        (file, 8, "Closed", ["row 8, column 'Closed': empty date"]),
+        (file, 3, "", ["employee 'b': fact 'revenue', payment 'commission' not computed: "
+                       f"they rest on source rows that could not be read ({file}:5)",
+                       "row 5, column 'Amount': '12,3,4' is not a number"]),
+        (file, 8, "", ["employee 'd': fact 'revenue', fact 'won', payment 'commission' not "
+                       f"computed: they rest on source rows that could not be read ({file}:8)",
+                       "row 8, column 'Closed': empty date"])]
+    assert counts.rows_read == 8 == counts.evaluated + counts.failed  # type: ignore[union-attr]
+    assert (counts.evaluated, counts.failed) == (4, 4)  # type: ignore[union-attr]
+    assert [w.message for w in counts.warnings] == [  # type: ignore[union-attr]
+        "row 6, column 'Amount': 'abc' is not a number"]
+
+
+def test_a_bad_call_fails_its_employees_calls_alone(tmp_path: Path) -> None:
+    """Deals and calls in one run: a call of Ivanov's whose duration cannot be read fails
+    his 'calls' fact (file, row, column); the call nobody counts anyway is not one, and
+    every other employee is evaluated by DuckDB reading both exports, as Python does."""
+    folder = Path(__file__).resolve().parent.parent / "rulesets" / "exports"
+    scheme = kpidsl.load(folder / "b2b_deals.kpi")
+    lines = (folder / "b2b_deals.calls.csv").read_bytes().decode("cp1251").split("\r\n")
+    assert lines[1] == "01.07.2025 09:06;Иванов Иван;+7 926 495-67-91;Входящий;751;Разговор"
+    lines[1] = lines[1].replace(";751;", ";7 51;")
+    calls = tmp_path / "b2b_deals.calls.csv"
+    calls.write_bytes("\r\n".join(lines).encode("cp1251"))
+    runs = _runs([calls, folder / "b2b_deals.deals.csv"], ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (2814,)
+    _results, failures, counts = runs["duckdb"]  # type: ignore[misc]
+    assert [(Path(f).name, row, column, messages[:1]) for f, row, column, messages
+            in failures][:1] == [  # type: ignore[union-attr]
+        ("b2b_deals.calls.csv", 2, "Длительность, сек",
+         ["row 2, column 'Длительность, сек': '7 51' is not a number"])]
+    assert "employee 'Иванов Иван': fact 'calls' not computed" in \
+        failures[1][3][0]  # type: ignore[index]
+    assert counts.rows_read == counts.evaluated + counts.failed  # type: ignore[union-attr]

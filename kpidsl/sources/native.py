@@ -12,10 +12,14 @@ grouped by spaces), text of printable ASCII or Cyrillic. A CSV must have its hea
 line 1 and one line a row (no blank lines, no cell over two lines, no ragged row) in UTF-8
 or cp1251 (decoded once into a temporary UTF-8 copy, as kpidsl/sql/native.py does for
 facts files); a Parquet file typed columns (DECIMAL or integer numbers, TIMESTAMP or DATE
-dates, VARCHAR text) or text in the same grammar. Such a file has no row the Python reader
-would fail or warn about, so every row is evaluated and no diagnostic is lost; any other
-file (a bad cell, a split column, a percent field, a totals row, XLSX, JSON) makes the
-whole run go through the Python reader, whose diagnostics name file, row and column.
+dates, VARCHAR text) or text in the same grammar. Such a row is one the Python reader
+reads without a failure or a warning. A CSV row with a cell outside the grammar (or
+without a date a fact would count it by) keeps its cells as written; the Python reader
+reads those rows alone and fails them as the Python stage does (`Native._flagged`): each
+reported with file, row and column, the facts resting on it failed for its employee, the
+rest evaluated here. Any other file (a totals row, a bad cell of a Parquet file, a split
+column, a percent field, XLSX, JSON) makes the whole run go through the Python reader,
+whose diagnostics name file, row and column.
 
 A CSV is loaded into a temporary table (parsing it again for each query would cost more);
 a Parquet file is read where it lies, by each query, and never held: its cells are checked
@@ -78,6 +82,9 @@ _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"
 ATOMS = 10_000  # distinct cells of a text field up to which `where` lists them (Native.atoms)
 BATCH = 2_000  # employees whose per-deal lines one query fetches
 CHUNK = 1 << 20  # deals of a payment fetched and paid at a time
+# rows outside the plain grammar read one by one by the Python reader (`Native._flagged`);
+# beyond this many the whole file is read by it
+FLAGGED = 100_000
 
 
 @dataclass
@@ -145,7 +152,9 @@ def _number_sql(cell: str, unit: Unit, comma: bool, first: list[str]) -> tuple[s
     (kpidsl/sql/native.py)."""
     ok, text, shifted = cell_sql(cell, unit, None, comma)
     blank = f"({cell} IS NULL OR trim({cell}) = '')"
-    number = f"CAST({text} AS DECIMAL(18, 6))"
+    # TRY_CAST: a cell outside the grammar is NULL here, and read by the Python reader
+    # (Native._flagged); a plain one casts as CAST would
+    number = f"TRY_CAST({text} AS DECIMAL(18, 6))"
     sign = "" if unit in _NON_NEGATIVE else "-?"
     fraction = "" if unit is Unit.COUNT else f"([{'.,' if comma else '.'}][0-9]{{1,6}})?"
     simple = _inner(cell, "_simple")
@@ -229,6 +238,7 @@ class NativeSource:
             raise Unusual(reader.format)
         titles = self._names if types is None else types
         positions = reader._positions(titles, 1)  # FactsFileError: the Python reader says it
+        self.titles, self.positions = titles, positions
         columns, checks = self._columns(positions, titles)
         layer = f"(SELECT *, {', '.join(self.first)} FROM {scan})" if self.first else scan
         if self.lazy:
@@ -244,15 +254,22 @@ class NativeSource:
         else:
             # the rows held without their texts' comparison keys (a string column fewer:
             # the `where`s test the texts by their distinct values), which the view makes
-            # when a query asks (a text field of more than ATOMS distinct values)
-            self.con.execute(f"CREATE TEMP TABLE {self.table}_rows AS SELECT "
-                             f"{', '.join(columns)}, {' AND '.join(checks)} AS _ok FROM {layer}")
+            # when a query asks (a text field of more than ATOMS distinct values). A row
+            # with a cell outside the plain grammar or without a date keeps its cells as
+            # written (`_raw`): the Python reader reads that row alone (Native._flagged)
+            raw = ", ".join(f"c{i}" for i in range(len(titles)))
+            self.con.execute(f"CREATE TEMP TABLE {self.table}_rows AS SELECT * EXCLUDE "
+                             f"({raw}), CASE WHEN NOT _ok OR date IS NULL THEN [{raw}] END AS "
+                             f"_raw FROM (SELECT {', '.join(columns)}, {' AND '.join(checks)} "
+                             f"AS _ok, {raw} FROM {layer})")
             self.con.execute(f"CREATE TEMP VIEW {self.table} AS SELECT *, rowid AS _row"
                              f"{''.join(', ' + k for k in self.keys)} FROM {self.table}_rows")
             n, bad = self.con.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT _ok) FROM "
                                       f"{self.table}_rows").fetchone()
-        if bad or not n or (lines is not None and n + 1 != lines):
-            raise Unusual("cells outside the plain grammar, blank lines or cells over lines")
+            if bad > FLAGGED:
+                raise Unusual("more rows outside the plain grammar than are read one by one")
+        if not n or (lines is not None and n + 1 != lines):
+            raise Unusual("blank lines or cells over lines")
         # texts repeat: their checks run once a value, not once a row (employees are checked
         # so by Native.employees, in the GROUP BY that orders them); a Parquet file's
         # distinct cells are kept (a few rows) for its `where`s (Native.atoms)
@@ -264,10 +281,6 @@ class NativeSource:
             if self.con.execute(f"SELECT count(*) FROM {cells} WHERE NOT "
                                 f"regexp_full_match(t, '{_TEXT}*')").fetchone()[0]:
                 raise Unusual("an employee or a text outside the plain grammar")
-        if not self.lazy and self.con.execute(
-                f"SELECT count(*) FROM {self.table} WHERE date IS NULL AND "
-                f"({self.rests_on()})").fetchone()[0]:
-            raise Unusual("a row without a date that a fact rests on")
         return int(n)
 
     def rests_on(self) -> str:
@@ -455,10 +468,19 @@ class Native:
         self.most_deals = 0  # rows of the employee with the most
         self._ordinal_table = ""
         # what the scan of `employees` computed: the facts, each payment's first column
-        self._scanned_facts: list[FactPlan] | None = None
-        self._scanned_pays: dict[str, int] = {}
+        # by source, its table of employees and the facts it computed; by payment, its
+        # table and the column of its magnitudes (`employees`)
+        self._scanned_facts: dict[str, tuple[str, list[FactPlan]]] = {}
+        self._scanned_pays: dict[str, tuple[str, int]] = {}
         self.integer_keys: dict[str, bool] = {}  # by source: every key a stored integer
         self.atoms: dict[str, dict[str, Callable[[str], str]]] = {}  # by source (`_atoms`)
+        # by source: the SQL that leaves out the rows the Python reader read (`_flagged`)
+        self.clean: dict[str, str] = {}
+        # what the Python reader made of those rows: the rows that failed, the rows nothing
+        # rests on, and by employee the facts that rest on a failed row
+        self.bad_rows: list[Any] = []
+        self.harmless: list[Any] = []
+        self.failures: dict[str, dict[str, list[Diagnostic]]] = {}
         self._atom_sql: dict[tuple[str, str], str] = {}
         index = 0
         try:
@@ -481,6 +503,10 @@ class Native:
                     con.execute(f"CREATE TEMP VIEW {self.views[name]} AS "
                                 f"{' UNION ALL BY NAME '.join(parts)}")
                     self.atoms[name] = self._atoms([n for n in self.files if n.name == name])
+                    # a table's rows carry their check; a Parquet file's are checked by the
+                    # scan of `employees` alone (any row outside the grammar: Unusual)
+                    held = all(not n.lazy for n in self.files if n.name == name)
+                    self.clean[name] = " AND _ok AND date IS NOT NULL" if held else ""
         finally:
             for native in self.files:
                 native.close()
@@ -527,57 +553,107 @@ class Native:
 
     def employees(self) -> list[tuple[str, str, int, int]]:
         """(employee, file, first row, rows) in the order the Python stage meets them; an
-        employee outside the plain grammar (or a totals row) is Unusual. One GROUP BY: the
-        check runs once an employee (100 000 of 10 M rows), not once a row. With one source
+        employee outside the plain grammar (or a totals row) is Unusual. One GROUP BY a
+        source: the check runs once an employee (100 000 of 10 M rows), not once a row, and
         the same scan checks a Parquet file's cells (its rows are read where they lie) and
-        computes every fact (`facts`) and each payment's magnitudes (`pay_totals`): one
-        read of the file where four took 2.4 s, 1.5 s, 0.5 s and 0.3 s at 10 M deals."""
+        computes every fact of the source (`facts`) and each payment's magnitudes
+        (`pay_totals`): one read of the file where four took 2.4 s, 1.5 s, 0.5 s and 0.3 s
+        at 10 M deals. Several sources (deals and calls) are one scan each, their
+        employees merged, where a scan of them all for the employees and one more of each
+        for its facts read every file twice."""
         self.ordered, self.ordinal, self.most_deals = [], {}, 0
-        self._scanned_facts, self._scanned_pays = None, {}
+        self._scanned_facts, self._scanned_pays = {}, {}
         if not self.views:
             return []
         odd = "NOT _ok OR (date IS NULL AND ({}))"
-        extra: list[str] = []
-        if len(self.views) == 1:
-            ((source, view),) = self.views.items()
+        tables = []
+        for index, (source, view) in enumerate(self.views.items()):
             rests = rests_on(self.plan, source, self.atoms.get(source))
             rows = (f"(SELECT *, file * 4294967296 + row AS place, {odd.format(rests)} AS odd "
                     f"FROM {view})")
-            facts, selects = self._fact_selects(source, in_period(self.period))
-            self._scanned_facts = facts
-            extra += selects
+            facts, extra = self._fact_selects(source, in_period(self.period) +
+                                              self.clean[source])
+            table = "native_employees" if len(self.views) == 1 else f"native_employees_{index}"
+            self._scanned_facts[source] = (table, facts)
             for pay in self.plan.pays.values():
                 if pay.source == source:
-                    self._scanned_pays[pay.payment] = len(extra)
+                    self._scanned_pays[pay.payment] = (table, len(extra))
                     extra += self._pay_stats(pay, True)
-        else:
-            rows = "(" + " UNION ALL ".join(
-                f"SELECT employee, file * 4294967296 + row AS place, "
-                f"{odd.format(rests_on(self.plan, s, self.atoms.get(s)))} AS odd FROM {v}"
-                for s, v in self.views.items()) + ")"
-        more = "".join(f", {x} AS a{i}" for i, x in enumerate(extra))
-        self.con.execute(f"CREATE TEMP TABLE native_employees AS SELECT employee, min(place) "
-                         f"AS first, count(*) AS n, bool_or(odd) AS odd{more} FROM {rows} "
-                         f"GROUP BY employee")
-        if self.con.execute("SELECT count(*) FROM native_employees WHERE odd").fetchone()[0]:
-            raise Unusual("cells outside the plain grammar or a row without a date that a "
-                          "fact rests on")
+            more = "".join(f", {x} AS a{i}" for i, x in enumerate(extra))
+            self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT employee, min(place) AS "
+                             f"first, count(*) AS n, bool_or(odd) AS odd{more} FROM {rows} "
+                             f"GROUP BY employee")
+            tables.append(table)
+        if len(tables) > 1:
+            union = " UNION ALL ".join(f"SELECT employee, first, n, odd FROM {t}"
+                                       for t in tables)
+            self.con.execute(f"CREATE TEMP TABLE native_employees AS SELECT employee, "
+                             f"min(first) AS first, CAST(sum(n) AS BIGINT) AS n, bool_or(odd) "
+                             f"AS odd FROM ({union}) GROUP BY employee")
         if self.con.execute(f"SELECT count(*) FROM native_employees WHERE NOT "
                             f"{_id_check('employee')}").fetchone()[0]:
             raise Unusual("an employee outside the plain grammar")
+        failed: dict[str, int] = {}
+        if self.con.execute("SELECT count(*) FROM native_employees WHERE odd").fetchone()[0]:
+            failed = self._flagged()
         found = self.con.execute("SELECT employee, first, n FROM native_employees "
                                  "ORDER BY first").fetchall()
+        if failed:  # an employee's rows that failed are counted as failed, not evaluated
+            found = [(e, at, n - failed.get(e, 0)) for e, at, n in found]
         self.ordered = [e for e, _at, _n in found]
         self.ordinal = {e: i for i, e in enumerate(self.ordered)}
         self.most_deals = max((int(n) for _e, _at, n in found), default=0)
         return [(e, self.paths[at >> 32], at & 0xFFFFFFFF, n) for e, at, n in found]
+
+    def _flagged(self) -> dict[str, int]:
+        """The rows outside the plain grammar (or without a date a fact rests on), read one
+        by one by the Python reader from their cells as written, and failed as the Python
+        stage fails them (kpidsl/sources/evaluate.py's Stage): the diagnostics name file, row
+        and column; each fact resting on a failed row fails for its employee; the rest of
+        the file stays in DuckDB, which leaves those rows out (`clean`). Unusual when the
+        Python reader would read such a row otherwise (a totals row, a row it reads whole, an
+        employee it spells differently) or a Parquet file has one. Returns the failed rows
+        by employee."""
+        from collections import Counter
+
+        from .evaluate import Stage
+
+        stage = Stage(self.plan, self.period)
+        for source, view in self.views.items():
+            odd = f"NOT _ok OR (date IS NULL AND ({rests_on(self.plan, source)}))"
+            if not self.con.execute(f"SELECT count(*) FROM {view} WHERE {odd}").fetchone()[0]:
+                continue
+            if not self.clean[source]:
+                raise Unusual("a row of a Parquet file outside the plain grammar")
+            facts = [f for f in self.plan.facts.values() if f.source == source]
+            pays = [p for p in self.plan.pays.values() if p.source == source]
+            found = self.con.execute(f"SELECT file, row, employee, _raw FROM {view} WHERE "
+                                     f"{odd} ORDER BY file, row").fetchall()
+            if len(found) > FLAGGED:
+                raise Unusual("more rows outside the plain grammar than are read one by one")
+            for file, row, employee, raw in found:
+                native = self.files[file]
+                reader = native.reader
+                cells: list[object] = ["" if c is None else c for c in raw]
+                made = reader._row_general(row, cells, native.positions, native.titles)
+                if made is None or not made.problems or "employee" in made.problems or \
+                        made.employee != employee or reader.warnings:
+                    raise Unusual("a row the Python reader reads otherwise")
+                stage._fail(made, facts, pays)
+        self.bad_rows, self.harmless = stage.bad_rows, stage.harmless
+        every = [*self.plan.facts, *(p.fact for p in self.plan.pays.values())]
+        for who in stage.employees:
+            mine = stage.failures_of(who, every)
+            if mine:
+                self.failures[who] = mine
+        return Counter(r.employee for r in stage.bad_rows)
 
     def periods(self) -> list[str]:
         kind = self.plan.period
         text = {"quarter": "strftime(date, '%Y') || '-Q' || CAST(quarter(date) AS VARCHAR)",
                 "year": "strftime(date, '%Y')"}.get(kind, "strftime(date, '%Y-%m')")
         union = " UNION ".join(f"SELECT DISTINCT {text} AS p FROM {v} WHERE date IS NOT NULL"
-                               for v in self.views.values())
+                               f"{self.clean[s]}" for s, v in self.views.items())
         if kind == "week":
             raise Unusual("weekly periods")
         return sorted(p for (p,) in self.con.execute(union).fetchall())
@@ -618,18 +694,12 @@ class Native:
     def facts(self) -> dict[str, dict[str, Decimal]]:
         """Every fact of every employee, with the Python stage's digits."""
         out: dict[str, dict[str, Decimal]] = {}
-        scanned = self._scanned_facts
-        for source, view in self.views.items():
-            if scanned is not None:  # computed by the scan of `employees`
-                facts = scanned
-                query = (f"SELECT employee, {', '.join(f'a{i}' for i in range(3 * len(facts)))}"
-                         f" FROM native_employees") if facts else ""
-            else:
-                facts, selects = self._fact_selects(source)
-                query = (f"SELECT employee, {', '.join(selects)} FROM {view} "
-                         f"WHERE {in_period(self.period)} GROUP BY employee")
+        for source in self.views:
+            table, facts = self._scanned_facts[source]  # computed by the scans of `employees`
             if not facts:
                 continue
+            query = (f"SELECT employee, {', '.join(f'a{i}' for i in range(3 * len(facts)))} "
+                     f"FROM {table}")
             for employee, *values in self.con.execute(query).fetchall():
                 mine = out.setdefault(employee, {})
                 for i, fact in enumerate(facts):
@@ -661,10 +731,10 @@ class Native:
         where = self.where(pay.source, pay.where)
         view = self.views[pay.source]
         credit = _q(f"f_{pay.field}")
-        at = self._scanned_pays.get(pay.payment)
-        if at is not None:  # computed by the scan of `employees`
+        table, at = self._scanned_pays.get(pay.payment, ("", -1))
+        if table:  # computed by the scan of `employees`
             found = self.con.execute(f"SELECT max(a{at}), max(a{at + 1}), sum(a{at + 2}) "
-                                     f"FROM native_employees").fetchone()
+                                     f"FROM {table}").fetchone()
         else:
             found = self.con.execute(f"SELECT {', '.join(self._pay_stats(pay))} FROM {view} "
                                      f"WHERE {credit} IS NOT NULL").fetchone()
@@ -691,7 +761,8 @@ class Native:
         if k > 12 or r > 12 or (found[1] is not None and found[1] * 10 ** k >= 9 * 10 ** 18):
             raise Unusual("credits, bounds or rates too fine for integer units")
         unit = 10 ** k
-        where_sql = (f"{in_period(self.period)} AND {where} AND {credit} IS NOT NULL")
+        where_sql = (f"{in_period(self.period)} AND {where} AND {credit} IS NOT NULL"
+                     f"{self.clean[pay.source]}")
         # in units once a plan, not once an employee (100 000 employees of one plan: 1.5 s)
         by_plan = {id(mine): [None if b is None else int(b * unit) for b in mine]
                    for mine in made.values()}
@@ -906,8 +977,8 @@ class Native:
         where = self.where(pay.source, pay.where)
         credit = _q(f"f_{pay.field}")
         query = (f"SELECT employee, count(*) FROM {self.views[pay.source]} WHERE "
-                 f"{in_period(self.period)} AND {where} AND {credit} IS NOT NULL "
-                 f"GROUP BY employee")
+                 f"{in_period(self.period)} AND {where} AND {credit} IS NOT NULL"
+                 f"{self.clean[pay.source]} GROUP BY employee")
         return {e: int(n) for e, n in self.con.execute(query).fetchall()}
 
 
@@ -1004,7 +1075,7 @@ class DealStore:
                     f"v.file, v.path, v.row, {credit} AS credit, {decimals} AS decimals "
                     f"FROM {self.native.views[pay.source]} v JOIN deal_ordinals o USING "
                     f"(employee) WHERE {in_period(self.native.period)} AND {where} AND "
-                    f"{credit} IS NOT NULL ORDER BY o.ordinal")
+                    f"{credit} IS NOT NULL{self.native.clean[pay.source]} ORDER BY o.ordinal")
         con.unregister("deal_ordinals")
         self.tables[pay.payment] = name
         return name
@@ -1085,7 +1156,7 @@ def evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRead
     except BaseException:
         con.close()
         raise
-    stage = NativeStage(native.rows)
+    stage = NativeStage(native.rows, native.bad_rows, native.harmless)
     return stage, _results(native, employees, *prepared)
 
 
@@ -1125,9 +1196,12 @@ def _prepare(ruleset: Ruleset, native: Native, employees: list[tuple[str, str, i
         facts_row = extra.get(name)
         if facts_row is not None:
             mine = {**facts_row.values, **mine}
+        mine_failed = {f: list(d) for f, d in native.failures.get(name, {}).items()}
         why = check_bounds(mine)
         if why is not None:
-            failed[name] = {"": [error("KPI902", f"employee '{name}': {why}")]}
+            mine_failed.setdefault("", []).append(error("KPI902", f"employee '{name}': {why}"))
+        if mine_failed:
+            failed[name] = mine_failed
         if name not in seen:
             assert facts_row is not None
             file, first = facts_row.file, facts_row.row
