@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
+from fractions import Fraction
 
 ZERO = Decimal(0)
 
@@ -21,10 +22,15 @@ def pro_rata(awards: list[Decimal], cap: Decimal, step: Decimal = Decimal("0.01"
     if total <= cap or total == 0:  # awards are whole steps: the same as against the floored cap
         return list(awards)
     cap = _floor_to(cap, step)
-    exact = [a * cap / total for a in awards]
-    floored = [_floor_to(e, step) for e in exact]
+    # each share in steps as an exact fraction: a share rounded to the context's digits
+    # keeps fewer decimals the larger it is, so equal remainders compared unequal (awards
+    # 10, 1, 1 under 4.00: 0.34 went to the second award instead of the first)
+    steps = Fraction(cap) / Fraction(step) / Fraction(total)
+    exact = [Fraction(a) * steps for a in awards]
+    whole = [e.numerator // e.denominator for e in exact]
+    floored = [unsigned_zero(Decimal(w) * step) for w in whole]
     left = int((cap - sum(floored, ZERO)) / step)
-    by_remainder = sorted(range(len(awards)), key=lambda i: (-(exact[i] - floored[i]), i))
+    by_remainder = sorted(range(len(awards)), key=lambda i: (-(exact[i] - whole[i]), i))
     for i in by_remainder[:left]:
         floored[i] += step
     return floored

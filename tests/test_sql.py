@@ -31,6 +31,75 @@ def components(results):  # type: ignore[no-untyped-def]
     return [(r.employee, r.components, r.total) for r in results]
 
 
+# ---------------------------------------------------------------- the query on its own
+
+def table_rows(path: Path, ruleset: kpidsl.Ruleset) -> list[dict[str, object]]:
+    """A bundled facts file as the facts table holds it: employee, team, row (its place in
+    the file: a budget's ties), grade and the facts."""
+    return [{"employee": r.employee, "team": r.team or "", "row": r.row, "grade": r.grade or "",
+             **r.values} for r in read_facts(path.with_suffix(".facts.csv"), ruleset.fact_specs)]
+
+
+def python_pay(ruleset: kpidsl.Ruleset, rows: list[dict[str, object]],
+               failed: list[str] | None = None) -> list[tuple[str, dict[str, Decimal]]]:
+    """The Python engine's payments by employee (by team for a scheme paid per team); the
+    rows it refuses go to `failed` (none may, without it)."""
+    def refused(employee: str, _row: int, _d: object) -> None:
+        assert failed is not None, (employee, _d)
+        failed.append(employee)
+
+    return sorted((r.employee, r.components) for r in ruleset.evaluate_many(
+        rows, on_error=refused))
+
+
+def query_rows(ruleset: kpidsl.Ruleset, query, rows):  # type: ignore[no-untyped-def]
+    """The rows a grade's query is run on: that grade's, or all of them (a scheme paid per
+    team, whose grade is the run's; grades sharing a team's figures or a budget)."""
+    if len(ruleset.checked.variants) == 1 or ruleset.checked.header.per_team or \
+            query.every_grade:
+        return rows
+    return [r for r in rows if (r.get("grade") or "base") == query.grade]
+
+
+def duckdb_pay(ruleset: kpidsl.Ruleset, rows: list[dict[str, object]],
+               failed: list[str] | None = None) -> list[tuple[str, dict[str, Decimal]]]:
+    """Each row's payments from the queries `compile --to sql --dialect duckdb` prints, run
+    on a facts table in DuckDB; a row the query flags goes to `failed`."""
+    import duckdb
+
+    con = duckdb.connect()
+    step = ruleset.checked.payout_step
+    out = []
+    for query in queries(ruleset.checked, "duckdb"):
+        facts = list(query.facts)
+        con.execute('CREATE OR REPLACE TABLE facts (employee VARCHAR, team VARCHAR, "row" BIGINT, '
+                    'grade VARCHAR' + "".join(f', "{f}" DECIMAL(18, 6)' for f in facts) + ")")
+        chosen = query_rows(ruleset, query, rows)
+        if chosen:
+            con.executemany("INSERT INTO facts VALUES (" + ", ".join(["?"] * (4 + len(facts)))
+                            + ")", [[r["employee"], r.get("team") or None, r.get("row", 0),
+                                     r.get("grade") or None, *(r.get(f) for f in facts)]
+                                    for r in chosen])
+        found = con.execute(query.sql())
+        names = [d[0] for d in found.description]
+        for record in (dict(zip(names, values, strict=True)) for values in found.fetchall()):
+            if record["fails"]:
+                assert failed is not None, record
+                failed.append(record["employee"])
+                continue
+            out.append((record["employee"], {p: Decimal(record[f"{p}_units"]) * step
+                                             for p, _u in query.output.pays}))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
+def test_bundled_schemes_pay_the_same_kopecks_in_the_duckdb_query(path: Path) -> None:
+    """The query alone (budgets and pay per team in SQL), not the engine around it."""
+    ruleset = kpidsl.load(path)
+    rows = table_rows(path, ruleset)
+    assert duckdb_pay(ruleset, rows) == python_pay(ruleset, rows)
+
+
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_bundled_schemes_pay_the_same_kopecks_in_duckdb(path: Path) -> None:
     ruleset = kpidsl.load(path)
@@ -158,12 +227,7 @@ def test_facts_that_do_not_fit_decimal_18_6_go_to_the_python_engine() -> None:
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_every_dialect_renders_and_parses_back(path: Path, dialect: str) -> None:
     ruleset = kpidsl.load(path)
-    try:
-        found = queries(ruleset.checked, dialect)
-    except KpiError as exc:
-        assert [d.code for d in exc.diagnostics] == ["KPI952"]  # paid per team
-        return
-    for query in found:
+    for query in queries(ruleset.checked, dialect):  # budgets and pay per team included
         text = query.sql()
         parsed = sqlglot.parse_one(text, read=DIALECTS[dialect].sqlglot)
         assert parsed.find(sqlglot.exp.With) is not None
@@ -177,58 +241,68 @@ def test_sql_golden(dialect: str, golden) -> None:  # type: ignore[no-untyped-de
     golden.check(f"sql_b2b_manager_{dialect}", ruleset.to_sql(dialect))
 
 
+@pytest.mark.parametrize("scheme", ["farmer", "head_of_sales"])
+def test_sql_golden_budget_and_pay_per_team(scheme: str, golden) -> None:  # type: ignore[no-untyped-def]
+    """farmer: a budget per team (window functions over the team); head_of_sales: paid per
+    team (one row a team)."""
+    ruleset = kpidsl.load(ROOT / "rulesets" / f"{scheme}.kpi")
+    golden.check(f"sql_{scheme}_duckdb", ruleset.to_sql("duckdb"))
+
+
 # ---------------------------------------------------------------- ClickHouse (chdb)
 
 def _ch_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _clickhouse_totals(ruleset: kpidsl.Ruleset, rows: list[dict[str, object]]
-                       ) -> list[tuple[str, dict[str, Decimal]]]:
+def clickhouse_pay(ruleset: kpidsl.Ruleset, rows: list[dict[str, object]],
+                   failed: list[str] | None = None) -> list[tuple[str, dict[str, Decimal]]]:
+    """Each row's payments from the queries `compile --to sql --dialect clickhouse` prints,
+    run in embedded ClickHouse (chdb); a row the query flags goes to `failed`."""
     chdb_session = pytest.importorskip("chdb.session")
-    query = queries(ruleset.checked, "clickhouse")[0]
-    facts = list(ruleset.checked.base.facts)
+    step = ruleset.checked.payout_step
+    out = []
     session = chdb_session.Session()
     try:
-        columns = ", ".join(["employee String", "team Nullable(String)",
-                             *(f"`{f}` Nullable(Decimal(18, 6))" for f in facts)])
         session.query("CREATE DATABASE IF NOT EXISTS kpi")
-        session.query(f"CREATE TABLE kpi.facts ({columns}) ENGINE = Memory")
-        values = ", ".join(
-            "(" + ", ".join([_ch_string(str(r["employee"])),
-                             _ch_string(str(r["team"])) if r.get("team") else "NULL",
-                             *(f"toDecimal128('{r[f]}', 6)" for f in facts)]) + ")"
-            for r in rows)
-        session.query(f"INSERT INTO kpi.facts VALUES {values}")
-        text = ruleset.to_sql("clickhouse", table="facts").split(";\n")[0]
-        text = text.replace("FROM facts", "FROM kpi.facts")
-        out = str(session.query(text, "JSONEachRow"))
+        for query in queries(ruleset.checked, "clickhouse"):
+            facts = list(query.facts)
+            columns = ", ".join(["employee String", "team Nullable(String)", "row Int64",
+                                 "grade Nullable(String)",
+                                 *(f"`{f}` Nullable(Decimal(18, 6))" for f in facts)])
+            session.query("DROP TABLE IF EXISTS kpi.facts")
+            session.query(f"CREATE TABLE kpi.facts ({columns}) ENGINE = Memory")
+            chosen = query_rows(ruleset, query, rows)
+            values = ", ".join(
+                "(" + ", ".join([_ch_string(str(r["employee"])),
+                                 _ch_string(str(r["team"])) if r.get("team") else "NULL",
+                                 str(int(r.get("row", 0))),  # type: ignore[call-overload]
+                                 _ch_string(str(r["grade"])) if r.get("grade") else "NULL",
+                                 *("NULL" if r.get(f) is None else f"toDecimal128('{r[f]}', 6)"
+                                   for f in facts)]) + ")"
+                for r in chosen)
+            if chosen:
+                session.query(f"INSERT INTO kpi.facts VALUES {values}")
+            text = query.sql().replace("FROM facts", "FROM kpi.facts")
+            for line in str(session.query(text, "JSONEachRow")).splitlines():
+                record = json.loads(line)
+                if record["fails"] not in (0, False):
+                    assert failed is not None, record
+                    failed.append(record["employee"])
+                    continue
+                out.append((record["employee"], {
+                    name: Decimal(str(record[f"{name}_units"])) * step
+                    for name, _u in query.output.pays}))
     finally:
         session.close()
-    step = ruleset.checked.payout_step
-    result = []
-    for line in out.splitlines():
-        record = json.loads(line)
-        assert record["fails"] in (0, False)
-        result.append((record["employee"], {
-            name: Decimal(str(record[f"{name}_units"])) * step for name, _u in query.output.pays}))
-    return result
+    return sorted(out)
 
 
-@pytest.mark.parametrize("path", [p for p in RULESETS if "head_of_sales" not in p.stem
-                                  and "hunter" not in p.stem], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_bundled_schemes_pay_the_same_kopecks_in_clickhouse(path: Path) -> None:
     ruleset = kpidsl.load(path)
-    if ruleset.checked.base.budgets:
-        with pytest.raises(KpiError) as caught:
-            ruleset.to_sql("clickhouse")
-        assert [d.code for d in caught.value.diagnostics] == ["KPI952"]
-        return
-    rows: list[dict[str, object]] = [
-        {"employee": r.employee, "team": r.team or "", **r.values}
-        for r in read_facts(path.with_suffix(".facts.csv"), ruleset.fact_specs) if not r.grade]
-    python = [(r.employee, r.components) for r in ruleset.evaluate_many(rows)]
-    assert _clickhouse_totals(ruleset, rows) == python
+    rows = table_rows(path, ruleset)
+    assert clickhouse_pay(ruleset, rows) == python_pay(ruleset, rows)
 
 
 # ---------------------------------------------------------------- random schemes and facts
@@ -318,3 +392,134 @@ def test_literals_never_multiply_in_a_32_bit_integer() -> None:
     python = components(ruleset.evaluate_many(rows))
     assert python == [("e0", {"bonus": Decimal("1933.38")}, Decimal("1933.38"))]
     assert components(ruleset.evaluate_many(rows, engine="duckdb")) == python
+
+
+# ---------------------------------------------------------------- budgets in SQL
+
+BUDGET_SCHEME = """scheme fund
+fact award money
+fact base money if missing 0 RUB
+pay salary = base
+pay upsell = award
+budget fund cap {cap} RUB for upsell{per_team}
+"""
+
+
+def fitted(awards: list[Fraction], cap: Fraction, step: Fraction) -> list[Fraction]:
+    """The oracle, in exact fractions: positive awards over the cap scaled to ⌊award × cap ÷
+    sum⌋ steps, the steps left over one each to the largest remainders (ties: the earlier
+    award); clawbacks kept whole."""
+    positive = [i for i, a in enumerate(awards) if a > 0]
+    total = sum((awards[i] for i in positive), Fraction(0))
+    cap_steps = (max(cap, Fraction(0)) / step).__floor__()
+    if total * 1 <= cap_steps * step:
+        return list(awards)
+    shares = {i: awards[i] / step * cap_steps / (total / step) for i in positive}
+    paid = {i: share.__floor__() for i, share in shares.items()}
+    left = cap_steps - sum(paid.values())
+    for i in sorted(positive, key=lambda i: (-(shares[i] - paid[i]), i))[:left]:
+        paid[i] += 1
+    return [paid[i] * step if i in paid else a for i, a in enumerate(awards)]
+
+
+@st.composite
+def budget_cases(draw: st.DrawFn) -> tuple[str, list[dict[str, object]], Fraction, bool]:
+    per_team = draw(st.booleans())
+    # awards in kopecks: zeros, clawbacks, repeated values (ties in the remainders), large
+    kopecks = st.one_of(st.sampled_from([0, 1, 100, 333, 1000, -500]),
+                        st.integers(-10**6, 10**8), st.integers(0, 10**14 - 1))
+    teams = draw(st.lists(st.sampled_from(["", "Москва", "Sud", "one"]), min_size=1,
+                          max_size=9))
+    rows: list[dict[str, object]] = []
+    for index, team in enumerate(teams):
+        row: dict[str, object] = {"employee": f"e{index}", "team": team, "row": index + 2,
+                                  "award": Decimal(draw(kopecks)) / 100}
+        if draw(st.integers(0, 20)) == 0:
+            del row["award"]  # a missing fact: the row fails, and its group with it
+        if draw(st.booleans()):
+            row["base"] = Decimal(draw(st.integers(0, 10**7))) / 100
+        rows.append(row)
+    positive = sum(max(Decimal(str(r.get("award", 0))), Decimal(0)) for r in rows)
+    # a cap that binds, one that does not, zero, and one of no whole number of steps
+    cap = draw(st.one_of(st.sampled_from([Decimal(0), Decimal("0.005"), positive,
+                                          positive + 1, positive / 3]),
+                         st.integers(0, 10**9).map(lambda c: Decimal(c) / 100)))
+    cap = cap.quantize(Decimal("0.001"), rounding=decimal.ROUND_FLOOR)
+    text = BUDGET_SCHEME.format(cap=cap, per_team=" per team" if per_team else "")
+    return text, rows, Fraction(cap), per_team
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(budget_cases())
+def test_budgets_in_sql_pay_the_python_engines_kopecks(
+        case: tuple[str, list[dict[str, object]], Fraction, bool]) -> None:
+    """A budget cap in the DuckDB query: the same kopecks as the Python engine and as the
+    exact oracle, the same rows refused (a missing award fails its group: KPI905)."""
+    text, rows, cap, per_team = case
+    ruleset = kpidsl.loads(text)
+    failed_py: list[str] = []
+    failed_sql: list[str] = []
+    python = python_pay(ruleset, rows, failed_py)
+    assert duckdb_pay(ruleset, rows, failed_sql) == python
+    assert sorted(failed_sql) == sorted(failed_py)
+    groups: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        if row["employee"] not in failed_py:
+            groups.setdefault(str(row["team"]) if per_team else "", []).append(row)
+    paid = dict(python)
+    step = Fraction(1, 100)
+    for members in groups.values():
+        awards = [Fraction(str(m["award"])) for m in members]
+        expected = fitted(awards, cap, step)
+        assert [Fraction(paid[str(m["employee"])]["upsell"]) for m in members] == expected
+        positive = sum((e for e in expected if e > 0), Fraction(0))
+        assert positive <= max(cap, Fraction(0)) or expected == awards
+
+
+def test_budget_ties_go_to_the_earlier_row_in_sql() -> None:
+    """Three awards of 10.00, 1.00 and 1.00 under 4.00: each share is 1/3 of a kopeck over
+    a whole one, so the kopeck left over goes to the earliest row."""
+    ruleset = kpidsl.loads(BUDGET_SCHEME.format(cap="4.00", per_team=""))
+    rows: list[dict[str, object]] = [
+        {"employee": name, "team": "", "row": row, "award": Decimal(award)}
+        for name, row, award in (("c", 3, "1.00"), ("a", 1, "10.00"), ("b", 2, "1.00"))]
+    ordered = sorted(rows, key=lambda r: int(r["row"]))  # type: ignore[call-overload]
+    paid = {e: c["upsell"] for e, c in duckdb_pay(ruleset, rows)}
+    assert paid == {e: c["upsell"] for e, c in python_pay(ruleset, ordered)} == {
+        "a": Decimal("3.34"), "b": Decimal("0.33"), "c": Decimal("0.33")}
+    assert paid == {e: c["upsell"] for e, c in clickhouse_pay(ruleset, rows)}
+
+
+def test_grades_reading_a_team_fact_differently_are_refused_naming_both() -> None:
+    """A team aggregate reads its fact over every grade's members; where one grade gives the
+    fact an 'if missing' another does not, the query cannot read it both ways: KPI952."""
+    ruleset = kpidsl.loads("scheme s\nfact revenue money\npay bonus = 100 RUB\n"
+                           "  only if team total of revenue >= 1000 RUB\n"
+                           "grade junior\n  fact revenue money if missing 0 RUB\n")
+    with pytest.raises(KpiError) as caught:
+        ruleset.to_sql("duckdb")
+    found = {(d.code, d.line, d.message) for d in caught.value.diagnostics}
+    text = ("fact 'revenue' has a different 'if missing' in grade '{}' than in grade '{}', and "
+            "a team aggregate reads it over every grade: not compiled to SQL")
+    assert found == {("KPI952", 2, text.format("base", "junior")),
+                     ("KPI952", 6, text.format("junior", "base"))}
+
+
+def test_grades_share_a_team_and_a_budget_in_sql() -> None:
+    """Each grade's query evaluates every row by its own grade: the team's figures count
+    every member, a budget scales every grade's awards together, and the query returns its
+    own grade's rows."""
+    ruleset = kpidsl.loads(
+        "scheme s\nfact revenue money\npay bonus = revenue × 10%\n"
+        "pay team_bonus = 100 RUB\n  only if team total of revenue >= 1000 RUB\n"
+        "budget fund cap 90 RUB for bonus per team\n"
+        "grade senior\n  pay bonus = revenue × 20%\n")
+    rows: list[dict[str, object]] = [
+        {"employee": "a", "team": "t", "row": 2, "grade": "", "revenue": Decimal(400)},
+        {"employee": "b", "team": "t", "row": 3, "grade": "senior", "revenue": Decimal(700)},
+        {"employee": "c", "team": "u", "row": 4, "grade": "senior", "revenue": Decimal(100)}]
+    assert duckdb_pay(ruleset, rows) == python_pay(ruleset, rows) == [
+        ("a", {"bonus": Decimal("20.00"), "team_bonus": Decimal("100.00")}),
+        ("b", {"bonus": Decimal("70.00"), "team_bonus": Decimal("100.00")}),
+        ("c", {"bonus": Decimal("20.00"), "team_bonus": Decimal("0.00")})]
+    assert clickhouse_pay(ruleset, rows) == python_pay(ruleset, rows)

@@ -73,7 +73,7 @@ def test_a_lowered_program_alone_gives_the_query(name: str) -> None:
     ruleset = kpidsl.load(ROOT / "rulesets" / f"{name}.kpi")
     program = lo.lower(ruleset.checked)
     assert _sql(program) == [q.tree.sql(dialect="duckdb")
-                             for q in queries(ruleset.checked, "duckdb", budgets=False)]
+                             for q in queries(ruleset.checked, "duckdb")]
 
 
 def test_the_query_follows_the_lowered_form_not_the_tree() -> None:

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 
 import kpidsl
 from kpidsl.diagnostics import KpiError
-from kpidsl.facts import read_facts
 from kpidsl.sql import queries
 
 SOCKET = os.environ.get("KPIDSL_PG_SOCKET", "")
@@ -38,48 +37,47 @@ def connection():  # type: ignore[no-untyped-def]
 def postgres_pay(connection, ruleset: kpidsl.Ruleset,  # type: ignore[no-untyped-def]
                  rows: list[dict[str, object]], flagged: list[str] | None = None
                  ) -> list[tuple[str, dict[str, Decimal]]]:
-    """Each row's payments from the query `compile --to sql --dialect postgres` prints; a
-    row the query flags for the Python engine goes to `flagged` (none may, without it)."""
-    query = queries(ruleset.checked, "postgres")[0]
-    facts = list(ruleset.checked.base.facts)
-    with connection.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS facts")
-        cur.execute("CREATE TEMP TABLE facts (employee text, team text, "
-                    + ", ".join(f'"{f}" numeric(18, 6)' for f in facts) + ")")
-        cur.executemany(
-            "INSERT INTO facts VALUES (" + ", ".join(["%s"] * (2 + len(facts))) + ")",
-            [(r["employee"], r.get("team") or None, *(r.get(f) for f in facts)) for r in rows])
-        cur.execute(query.sql())
-        names = [d.name for d in cur.description]
-        found = [dict(zip(names, record, strict=True)) for record in cur.fetchall()]
+    """Each row's payments from the queries `compile --to sql --dialect postgres` prints (a
+    grade's over its rows, a budget's ties by the column `row`); a row the query flags for
+    the Python engine goes to `flagged` (none may, without it)."""
+    from test_sql import query_rows
+
     step = ruleset.checked.payout_step
     out = []
-    for record in found:
-        if record["fails"]:
-            assert flagged is not None, record
-            flagged.append(record["employee"])
-            continue
-        out.append((record["employee"], {p: Decimal(record[f"{p}_units"]) * step
-                                         for p, _u in query.output.pays}))
+    for query in queries(ruleset.checked, "postgres"):
+        facts = list(query.facts)
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS facts")
+            cur.execute('CREATE TEMP TABLE facts (employee text, team text, "row" bigint, '
+                        "grade text" + "".join(f', "{f}" numeric(18, 6)' for f in facts) + ")")
+            chosen = query_rows(ruleset, query, rows)
+            if chosen:
+                cur.executemany(
+                    "INSERT INTO facts VALUES (" + ", ".join(["%s"] * (4 + len(facts))) + ")",
+                    [(r["employee"], r.get("team") or None, r.get("row", 0), r.get("grade") or None,
+                      *(r.get(f) for f in facts)) for r in chosen])
+            cur.execute(query.sql())
+            names = [d.name for d in cur.description]
+            found = [dict(zip(names, record, strict=True)) for record in cur.fetchall()]
+        for record in found:
+            if record["fails"]:
+                assert flagged is not None, record
+                flagged.append(record["employee"])
+                continue
+            out.append((record["employee"], {p: Decimal(record[f"{p}_units"]) * step
+                                             for p, _u in query.output.pays}))
     return out
 
 
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_bundled_schemes_pay_the_same_kopecks_in_postgres(connection, path: Path  # type: ignore[no-untyped-def]
                                                           ) -> None:
+    """Every bundled scheme, its budgets, grades and pay per team included."""
+    from test_sql import python_pay, table_rows
+
     ruleset = kpidsl.load(path)
-    try:
-        queries(ruleset.checked, "postgres")
-    except KpiError as exc:
-        assert {d.code for d in exc.diagnostics} == {"KPI952"}  # budgets, pay per team
-        return
-    if len(ruleset.checked.variants) > 1:
-        pytest.skip("one query per grade: the grades are run by the DuckDB tests")
-    rows: list[dict[str, object]] = [
-        {"employee": r.employee, "team": r.team or "", **r.values}
-        for r in read_facts(path.with_suffix(".facts.csv"), ruleset.fact_specs)]
-    python = [(r.employee, r.components) for r in ruleset.evaluate_many(rows)]
-    assert postgres_pay(connection, ruleset, rows) == python
+    rows = table_rows(path, ruleset)
+    assert sorted(postgres_pay(connection, ruleset, rows)) == python_pay(ruleset, rows)
 
 
 TIES = [3_113_875, 2_400_005, 2_999_995, 3_000_015, 4_123_455]

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 
 import kpidsl
-from kpidsl.diagnostics import KpiError
-from kpidsl.facts import read_facts
 from kpidsl.sql import queries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,43 +40,41 @@ def spark():  # type: ignore[no-untyped-def]
 
 def spark_pay(spark, ruleset: kpidsl.Ruleset,  # type: ignore[no-untyped-def]
               rows: list[dict[str, object]]) -> list[tuple[str, dict[str, Decimal]]]:
-    from pyspark.sql.types import DecimalType, StringType, StructField, StructType
+    """Each row's payments from the queries `compile --to sql --dialect spark` prints (a
+    grade's over its rows, a budget's ties by the column `row`)."""
+    from pyspark.sql.types import DecimalType, LongType, StringType, StructField, StructType
+    from test_sql import query_rows
 
-    query = queries(ruleset.checked, "spark")[0]
-    facts = list(ruleset.checked.base.facts)
-    schema = StructType([StructField("employee", StringType()), StructField("team", StringType()),
-                         *(StructField(f, DecimalType(18, 6)) for f in facts)])
-    frame = spark.createDataFrame(
-        [(r["employee"], r.get("team") or None,
-          *(None if r.get(f) is None else Decimal(str(r[f])) for f in facts)) for r in rows],
-        schema)
-    frame.createOrReplaceTempView("facts")
-    found = spark.sql(query.sql()).collect()
     step = ruleset.checked.payout_step
     out = []
-    for record in found:
-        assert record["fails"] is False, record
-        out.append((record["employee"], {p: Decimal(record[f"{p}_units"]) * step
-                                         for p, _u in query.output.pays}))
+    for query in queries(ruleset.checked, "spark"):
+        facts = list(query.facts)
+        schema = StructType([StructField("employee", StringType()),
+                             StructField("team", StringType()), StructField("row", LongType()),
+                             StructField("grade", StringType()),
+                             *(StructField(f, DecimalType(18, 6)) for f in facts)])
+        frame = spark.createDataFrame(
+            [(r["employee"], r.get("team") or None, int(r.get("row", 0)),  # type: ignore[call-overload]
+              r.get("grade") or None,
+              *(None if r.get(f) is None else Decimal(str(r[f])) for f in facts))
+             for r in query_rows(ruleset, query, rows)], schema)
+        frame.createOrReplaceTempView("facts")
+        for record in spark.sql(query.sql()).collect():
+            assert record["fails"] is False, record
+            out.append((record["employee"], {p: Decimal(record[f"{p}_units"]) * step
+                                             for p, _u in query.output.pays}))
     return out
 
 
 @pytest.mark.parametrize("path", RULESETS, ids=lambda p: p.stem)
 def test_bundled_schemes_pay_the_same_kopecks_in_spark(spark, path: Path  # type: ignore[no-untyped-def]
                                                        ) -> None:
+    """Every bundled scheme, its budgets, grades and pay per team included."""
+    from test_sql import python_pay, table_rows
+
     ruleset = kpidsl.load(path)
-    try:
-        queries(ruleset.checked, "spark")
-    except KpiError as exc:
-        assert {d.code for d in exc.diagnostics} == {"KPI952"}  # budgets, pay per team
-        return
-    if len(ruleset.checked.variants) > 1:
-        pytest.skip("one query per grade: the grades are run by the DuckDB tests")
-    rows: list[dict[str, object]] = [
-        {"employee": r.employee, "team": r.team or "", **r.values}
-        for r in read_facts(path.with_suffix(".facts.csv"), ruleset.fact_specs)]
-    python = [(r.employee, r.components) for r in ruleset.evaluate_many(rows)]
-    assert sorted(spark_pay(spark, ruleset, rows)) == sorted(python)
+    rows = table_rows(path, ruleset)
+    assert sorted(spark_pay(spark, ruleset, rows)) == python_pay(ruleset, rows)
 
 
 def test_ties_on_half_a_kopeck_round_once_in_spark(spark) -> None:  # type: ignore[no-untyped-def]

@@ -1627,11 +1627,10 @@ MESSAGES: dict[str, Table] = {
         ("choose one of {names}", "выберите один из: {names}"),
     ),
     "KPI952": (
-        ("a budget cap is not compiled to SQL yet", "потолок бюджета пока не переводится в SQL"),
-        ("evaluate it with kpidsl eval --engine duckdb or python",
-         "считайте через kpidsl eval --engine duckdb или python"),
-        ("a scheme paid per team is not compiled to SQL yet",
-         "схема с оплатой за команду пока не переводится в SQL"),
+        ("fact '{fact}' has a different 'if missing' in grade '{grade}' than in grade "
+         "'{other}', and a team aggregate reads it over every grade: not compiled to SQL",
+         "у факта '{fact}' в грейде '{grade}' другое 'if missing', чем в грейде '{other}', а "
+         "командный агрегат читает его по всем грейдам: в SQL не переводится"),
         ("evaluate it with the Python engine (--engine python)",
          "считайте движком Python (--engine python)"),
     ),

@@ -42,6 +42,8 @@ class Query:
     output: Output
     dialect: Dialect
     facts: tuple[str, ...] = ()  # the facts table's columns besides employee and team
+    # it reads every grade's rows (their teams or budgets are shared) and returns its own
+    every_grade: bool = False
 
     @property
     def steps(self) -> int:
@@ -120,35 +122,34 @@ def dialect_named(name: str) -> Dialect:
 
 def queries(checked: CheckedRuleset, dialect: str | Dialect = "duckdb", *,
             table: str = "facts", month: int | None = None,
-            carry: tuple[str, ...] = (), budgets: bool = True) -> list[Query]:
-    """One query per variant over `table`; KpiError (KPI950) when a scheme cannot be exact.
+            carry: tuple[str, ...] = (), budgets: bool = True,
+            order: str | None = None) -> list[Query]:
+    """One query per variant over `table`; KpiError (KPI950) when a scheme cannot be exact,
+    KPI952 for what is not compiled to SQL.
 
     `budgets=False` leaves budget caps to the caller (the DuckDB engine applies them in
-    Python, as the Python engine does)."""
+    Python, as the Python engine does). A budget's ties go to the earlier row by the column
+    `order` (`row` unless named: the facts' row in their file)."""
     from .. import lower as lo
-    from .generate import Refused, VariantQuery
+    from .generate import ORDER, Refused, VariantQuery
 
     d = dialect_named(dialect) if isinstance(dialect, str) else dialect
-    if budgets and checked.base.budgets:
-        budget = next(iter(checked.base.budgets.values()))
-        raise KpiError([error("KPI952", "a budget cap is not compiled to SQL yet",
-                              checked.source, budget.span,
-                              hint="evaluate it with kpidsl eval --engine duckdb or python")])
-    if checked.header.per_team:
-        raise KpiError([error("KPI952", "a scheme paid per team is not compiled to SQL yet",
-                              checked.source, checked.header.span,
-                              hint="evaluate it with the Python engine (--engine python)")])
     program = lo.lower(checked)
     out = []
     problems = []
     for name, variant in program.variants.items():
         try:
-            tree, output = VariantQuery(program, variant, d, checked.source, table, month,
-                                        carry).build()
+            builder = VariantQuery(program, variant, d, checked.source, table, month, carry,
+                                   budgets, order or ORDER)
+            tree, output = builder.build()
         except Refused as exc:
             problems.append(exc.diagnostic)
             continue
-        out.append(Query(name, tree, output, d, tuple(f.name for f in variant.facts)))
+        # grades sharing a team or a budget: each query reads every grade's rows and facts
+        read = program.variants.values() if builder.shared else [variant]
+        out.append(Query(name, tree, output, d,
+                         tuple(dict.fromkeys(f.name for v in read for f in v.facts)),
+                         builder.shared))
     if problems:
         raise KpiError(problems)
     return out
@@ -159,8 +160,12 @@ def to_sql(checked: CheckedRuleset, dialect: str = "duckdb", *, table: str = "fa
     """The readable SQL of a scheme: one statement per grade, each introduced by a comment."""
     parts = []
     for query in queries(checked, dialect, table=table, month=month):
+        order = ", row" if checked.base.budgets else ""
+        grade = ", grade" if len(checked.variants) > 1 else ""
         header = f"-- scheme {checked.header.name}, grade {query.grade}, dialect " \
-                 f"{query.dialect.name}\n-- facts: {table}(employee, team, " \
+                 f"{query.dialect.name}\n-- facts: {table}(employee, team{order}{grade}, " \
                  f"{', '.join(query.facts)})"
+        if checked.header.per_team:
+            header += "\n-- paid per team: one result a team, its name in `employee`"
         parts.append(f"{header}\n{query.sql()};\n")
     return "\n".join(parts)

@@ -38,6 +38,12 @@ from ..runtime import CONTEXT
 from ..source import SourceFile
 from .dialects import FACT_DIGITS, FACT_SCALE, LIMIT, Dialect
 
+BASE = "base"  # the base scheme's variant (kpidsl.checks.model.BASE)
+
+#: The column of the facts table giving each row's place in the facts (its file's row): a
+#: budget's leftover steps go to the largest remainders, ties to the earlier row.
+ORDER = "row"
+
 #: A sum or an "any of" of up to this many terms is written as a chain; past it, as a
 #: balanced tree of chains. DuckDB refuses an expression nested deeper than 1 000 (its
 #: max_expression_depth), and sqlglot renders each level by recursion: the chained total of
@@ -144,6 +150,9 @@ class Step:
     name: str
     comment: str
     columns: list[tuple[str, exp.Expr]] = field(default_factory=list)
+    # a step grouping its rows (a scheme paid per team: one row a team) selects only its
+    # columns, not the previous step's `*`
+    group_by: list[exp.Expr] | None = None
 
 
 @dataclass
@@ -160,8 +169,17 @@ class VariantQuery:
 
     def __init__(self, program: lo.Program, variant: lo.VariantProgram, dialect: Dialect,
                  source: SourceFile | None = None, table: str = "facts",
-                 month: int | None = None, carry: tuple[str, ...] = ()) -> None:
+                 month: int | None = None, carry: tuple[str, ...] = (),
+                 budgets: bool = True, order: str = ORDER) -> None:
         self.carry = carry  # input columns passed through to the result (the engine's row ids)
+        self.budgets = program.budgets if budgets else ()
+        self.order = order  # the column giving the facts' order (a budget's ties)
+        self.team_failing = False  # a member's failure fails the team's users (team_step)
+        self.own: list[Step] = []  # the steps this variant began (others' may share the chain)
+        # grades sharing a result (a team's figures, a budget): each grade's query evaluates
+        # every row by its own grade too, and returns its grade's rows (`grades`)
+        self.shared = len(program.variants) > 1 and not program.per_team and (
+            bool(self.budgets) or any(_team_nodes(v) for v in program.variants.values()))
         self.program = program
         self.v = variant
         self.source = source  # the scheme's text: what a refusal quotes
@@ -478,6 +496,7 @@ class VariantQuery:
         comment = f" {what} (line {line}) " if line else f" {what} "
         self.current = Step(self.ident("cte:" + name)[4:], comment)
         self.steps.append(self.current)
+        self.own.append(self.current)
 
     def keep(self, name: str, value: Num) -> Num:
         """Materialise a value as columns of the current step; later steps read the columns."""
@@ -501,8 +520,67 @@ class VariantQuery:
 
     # ---------------------------------------------------------------- the variant
     def build(self) -> tuple[exp.Select, Output]:
-        v = self.v
         out = Output()
+        failing = self.chain(out)
+        awards = dict(out.pays)
+        if self.shared:
+            failing, awards = self.grades(failing, awards)
+        budgets = [b for b in self.budgets if b.component in dict(out.pays)]
+        if budgets or self.team_failing:
+            failing = self.shared_failures(failing, budgets)
+        for budget in budgets:
+            self.write_budget(budget, out, awards[budget.component])
+        return self.select(out, failing), out
+
+    def grade_is(self, name: str) -> exp.Expr:
+        """The row's grade is `name` (the base scheme: no grade, or 'base')."""
+        grade = exp.column("grade", quoted=True)
+        if name == BASE:
+            return exp.In(this=exp.Coalesce(this=grade, expressions=[exp.Literal.string("")]),
+                          expressions=[exp.Literal.string(""), exp.Literal.string(BASE)])
+        return exp.EQ(this=grade, expression=exp.Literal.string(name))
+
+    def unprepared(self) -> exp.Expr:
+        """Where the Python engine cannot prepare the row by its own grade: a fact that grade
+        requires is missing, or the grade is unknown (KPI606)."""
+        node = exp.Case()
+        for name, variant in self.program.variants.items():
+            missing = _or(*(exp.Is(this=exp.column(f.name, quoted=True), expression=exp.null())
+                            for f in variant.facts if f.default is None))
+            node = node.when(self.grade_is(name), exp.Paren(this=missing or exp.false()))
+        return exp.Paren(this=node.else_(exp.true()))
+
+    def grades(self, failing: exp.Expr | None, awards: dict[str, Int]
+               ) -> tuple[exp.Expr, dict[str, Int]]:
+        """Every other grade's evaluation of every row, in the same chain: a row fails, and
+        is paid, by its own grade (the failures a team or a budget shares, the awards a
+        budget scales)."""
+        failures: list[tuple[exp.Expr, exp.Expr]] = [
+            (self.grade_is(self.v.name), exp.Paren(this=failing or exp.false()))]
+        paid: dict[str, list[tuple[exp.Expr, Int]]] = {
+            name: [(self.grade_is(self.v.name), units)] for name, units in awards.items()}
+        for name, variant in self.program.variants.items():
+            if name == self.v.name:
+                continue
+            other = VariantQuery(self.program, variant, self.d, self.source, self.table,
+                                 self.month, self.carry, bool(self.budgets), self.order)
+            other.steps, other.names = self.steps, self.names
+            theirs = Output()
+            their_failing = other.chain(theirs)
+            failures.append((self.grade_is(name),
+                             exp.Paren(this=their_failing or exp.false())))
+            for pay, units in theirs.pays:
+                if pay in paid:
+                    paid[pay].append((self.grade_is(name), units))
+        node = exp.Case(ifs=[exp.If(this=c, true=f) for c, f in failures], default=exp.true())
+        shared = {name: Int(exp.Case(ifs=[exp.If(this=c, true=u.e) for c, u in branches],
+                                     default=exp.null()), max(u.bound for _c, u in branches))
+                  for name, branches in paid.items()}
+        return node, shared
+
+    def chain(self, out: Output) -> exp.Expr | None:
+        """The variant's steps, from the facts to its payments; where the row fails."""
+        v = self.v
         self.begin("facts_scaled", None, "facts as integers of 10**-6")
         limit = 10**FACT_DIGITS - 1
         missing: list[exp.Expr] = []
@@ -523,14 +601,209 @@ class VariantQuery:
                                                         Num(scaled, None, 10**FACT_SCALE))
         fails = _or(*missing)
         self.fails: exp.Expr | None = fails
-        self.team_step()
+        if self.program.per_team:
+            self.group_step()
+        else:
+            self.team_step()
         for kpi in v.kpis:
             self.write_kpi(kpi, out)
         for pay in v.payments:
             self.write_pay(pay, out)
-        return self.select(out), out
+        return self.failing(out)
 
-    def team_step(self) -> None:
+    def partition(self) -> exp.Expr:
+        """A row's team, as the Python engine groups rows: no team is the team ''."""
+        return exp.Coalesce(this=exp.column("team", quoted=True),
+                            expressions=[exp.Literal.string("")])
+
+    def group_step(self) -> None:
+        """A scheme paid per team: the members' rows become one row a team (named by the
+        team, in the `employee` column), holding each fact's team total (what the Python
+        engine evaluates the scheme on) and the team aggregates the scheme reads. A member
+        missing a required fact fails the team, as in the Python engine."""
+        self.begin("team_key", None, "each member's team ('' for none)")
+        # grouped by a column of its own: ClickHouse would read the key's alias `team` in
+        # GROUP BY COALESCE("team", '') as the key itself
+        key = self.column("team_key", Int(self.partition(), 0)).e
+        self.begin("teams", None, "one row a team: its members' totals and aggregates")
+        assert self.current is not None
+        step = self.current
+        step.group_by = [key.copy()]
+        step.columns += [("employee", key.copy()), ("team", key.copy())]
+        for name in dict.fromkeys(self.carry + ((self.order,) if self.budgets else ())):
+            step.columns.append((name, exp.Min(this=exp.column(name, quoted=True))))
+        missing = self.fails
+        if missing is not None:
+            step.columns.append(("members_failing", exp.Max(this=exp.Case().when(
+                exp.Paren(this=missing), exp.Literal.number(1)).else_(exp.Literal.number(0)))))
+            self.fails = exp.EQ(this=exp.column("members_failing", quoted=True),
+                                expression=exp.Literal.number(1))
+        members = 10**9
+        facts = {f.name: self.scope[("fact", f.name)] for f in self.v.facts}
+        for name, fact in facts.items():  # the Python engine's facts of a team: the totals
+            self.scope[("fact", name)] = Num(self.team_total(exp.Sum(this=fact.num.e.copy()),
+                                                             f"fact_{name}"), None, fact.k)
+        size = self.column("team_size", Int(self.d.to_integer(exp.Count(this=exp.Star())),
+                                            members))
+        self.scope[("team", "size")] = Num(size, None, 1)
+        for kind, name in sorted(self.team_needs()[0]):
+            member = facts.get(name)
+            if member is None:
+                raise self.refuse(f"team {kind} of {name}")
+            key_name = f"{kind}:{name}"
+            if kind == "total":
+                self.scope[("team", key_name)] = self.scope[("fact", name)]
+            elif kind == "average":  # every member has the fact (or the team fails)
+                self.scope[("team", key_name)] = Num(self.scope[("fact", name)].num, size,
+                                                     member.k)
+            else:
+                function = exp.Min if kind == "min" else exp.Max
+                self.scope[("team", key_name)] = Num(self.column(
+                    f"team_{kind}_{name}", Int(function(this=member.num.e.copy()),
+                                               member.num.bound)), None, member.k)
+
+    def team_total(self, aggregate: exp.Expr, name: str) -> Int:
+        """A sum over a team's members, bounded as a fact is (12 integer digits): a team
+        whose total is larger fails (the Python engine evaluates it), so a scheme's digits
+        do not grow with the size a team could have. The sum itself (of at most 10**9
+        members' facts, 27 digits) cannot overflow."""
+        assert self.current is not None
+        limit = 10**FACT_DIGITS - 1
+        total = self.d.to_integer(aggregate)
+        beyond = exp.GT(this=exp.Abs(this=total.copy()), expression=self.lit(limit).e)
+        self.current.columns.append((self.ident(name + "__fails"), beyond))
+        return self.column(name, Int(exp.Case().when(beyond.copy(), exp.Literal.number(0))
+                                     .else_(total.copy()), limit))
+
+    def failing(self, out: Output) -> exp.Expr | None:
+        """Where the row fails in the Python evaluator: a missing fact, a flag of any step."""
+        failing = _or(self.fails, *(n.err for _k, n, _p2, _a in out.kpis),
+                      *(a.err for _k, _n, _p2, a in out.kpis if a is not None),
+                      *(p.err for _k, _n, p, _a in out.kpis if p is not None),
+                      *(s.err for *_x, s, f, _b, _u, _g in out.lines),
+                      *(f.err for *_x, f, _b, _u, _g in out.lines))
+        # every flag column, each added to what is there unless it is all that is there (as
+        # `_or` would, without rendering the growing condition again for each: that was
+        # quadratic, most of the time of a 10 000-KPI scheme)
+        flags = [exp.column(name, quoted=True) for step in self.own
+                 for name, _e in step.columns if name.endswith("__fails")]
+        if failing is None and flags:
+            failing, flags = flags[0], flags[1:]
+        if failing is not None and flags:
+            if flags[0].sql() == failing.sql():  # that flag alone: kept once, as `_or` would
+                flags = flags[1:]
+            failing = _any([failing, *flags]) if flags else failing
+        return failing
+
+    def shared_failures(self, failing: exp.Expr | None, budgets: list[lo.Budget]
+                        ) -> exp.Expr:
+        """A row fails with the rows it shares a result with, as in the Python engine
+        (KPI905): a team's users with any member of their team, a budget's awards with any
+        award of its group (the team, or everyone). Where one fails, the others' results
+        would rest on a partial team."""
+        self.begin("failures", None, "the rows the Python evaluator would refuse")
+        own = exp.Case().when(exp.Paren(this=failing or exp.false()), exp.Literal.number(1)) \
+            .else_(exp.Literal.number(0))
+        mine = exp.column(self.column("row_failing", Int(own, 1)).e.name, quoted=True)
+        groups: dict[str, list[exp.Expr]] = {}
+        if self.team_failing:
+            groups["team_failing"] = [self.partition()]
+        for budget in budgets:
+            name = "team_failing" if budget.per_team else "everyone_failing"
+            groups[name] = [self.partition()] if budget.per_team else []
+        self.begin("shared_failures", None, "the rows failing with a member of their group")
+        tests: list[exp.Expr] = [exp.EQ(this=mine, expression=exp.Literal.number(1))]
+        for name, partition in groups.items():
+            window = exp.Window(this=exp.Max(this=mine.copy()), partition_by=partition)
+            column = self.column(name, Int(window, 1))
+            tests.append(exp.EQ(this=column.e, expression=exp.Literal.number(1)))
+        return _any(tests)
+
+    def write_budget(self, budget: lo.Budget, out: Output, award: Int) -> None:
+        """A budget cap: where the positive awards of its group (a team, or everyone) add up
+        to more than the cap, each becomes ⌊award × cap ÷ sum⌋ steps and the steps left over go
+        one each to the largest remainders, ties to the earlier row (`ORDER`); clawbacks are
+        kept whole (kpidsl.allocation.fit_budget). All in integers of the payout step."""
+        index = next(i for i, (name, _u) in enumerate(out.pays) if name == budget.component)
+        own = out.pays[index][1]
+        step = Fraction(self.program.payout.step)
+        cap = max(Fraction(budget.cap or 0), Fraction(0))
+        cap_units = (cap / step).numerator // (cap / step).denominator
+        partition = [self.partition()] if budget.per_team else []
+        name = f"budget_{budget.name}"
+        what = f"budget {budget.name}: {budget.component} at most {budget.cap}" + \
+            (" a team" if budget.per_team else "")
+        members = 10**9
+
+        def window(function: exp.Expr, order: list[exp.Expr] | None = None) -> exp.Expr:
+            return exp.Window(this=function, partition_by=[p.copy() for p in partition],
+                              order=exp.Order(expressions=order) if order else None)
+
+        def budget_check(bound: int) -> int:
+            if bound > LIMIT:
+                raise Refused(error(
+                    "KPI950", f"budget {budget.name}, the sum of its awards: this expression "
+                    "could need more than 38 digits in SQL", self.source, None,
+                    hint="the SQL engines compute with 38-digit integers; simplify the "
+                    "expression or evaluate with the Python engine (--engine python)"))
+            return bound
+
+        self.begin(name, None, what)
+        award = self.column(f"{name}__award", award)  # NULL: a grade without the payment
+        own = self.column(f"{name}__own", own)
+        positive = Int(exp.Case().when(exp.GT(this=_p(award.e), expression=exp.Literal.number(0)),
+                                       award.e.copy()).else_(exp.Literal.number(0)), award.bound)
+        positive = self.column(f"{name}__positive", positive)
+        self.begin(f"{name}_sum", None, f"{what}: the sum of the positive awards")
+        total = self.column(f"{name}__sum", Int(self.d.to_integer(window(exp.Sum(
+            this=positive.e.copy()))), budget_check(positive.bound * members)))
+        # the share of each positive award in steps, award × cap ÷ sum, as ⌊·⌋ and remainder
+        n = self.column(f"{name}__share", Int(exp.Mul(this=_p(positive.e), expression=_p(
+            self.lit(cap_units).e)), budget_check(positive.bound * max(cap_units, 1))))
+        self.begin(f"{name}_divisor", None, f"{what}: the divisor")
+        divisor = Int(exp.Case().when(exp.EQ(this=_p(total.e), expression=exp.Literal.number(0)),
+                                      exp.Literal.number(1)).else_(total.e.copy()), total.bound)
+        divisor = self.column(f"{name}__divisor", divisor)
+        whole, rest = self.floor_division(n, divisor, name, what)
+        self.begin(f"{name}_rank", None, f"{what}: the largest remainders first, then the "
+                   "earlier row")
+        rank = self.column(f"{name}__rank", Int(window(exp.RowNumber(), [
+            exp.Ordered(this=rest.e.copy(), desc=True),
+            exp.Ordered(this=exp.column(self.order, quoted=True), desc=False)]), members))
+        given = self.column(f"{name}__given", Int(self.d.to_integer(window(exp.Sum(
+            this=whole.e.copy()))), budget_check(cap_units + members)))
+        self.begin(f"{name}_scaled", None, f"{what}: the awards scaled")
+        left = exp.Sub(this=self.lit(cap_units).e, expression=_p(given.e))
+        extra = exp.Case().when(exp.LTE(this=_p(rank.e), expression=exp.Paren(this=left)),
+                                exp.Literal.number(1)).else_(exp.Literal.number(0))
+        over = exp.and_(exp.GT(this=_p(total.e), expression=_p(self.lit(cap_units).e)),
+                        exp.GT(this=_p(own.e), expression=exp.Literal.number(0)))
+        scaled = Int(exp.Case().when(over, exp.Add(this=_p(whole.e), expression=extra))
+                     .else_(own.e.copy()), own.bound)
+        out.pays[index] = (budget.component, self.column(f"{name}__paid", scaled))
+
+    def floor_division(self, n: Int, d: Int, name: str, what: str) -> tuple[Int, Int]:
+        """⌊n ÷ d⌋ and the remainder for n ≥ 0 and d > 0: the engine's quotient (exact where
+        integer division truncates, else within one of it) corrected by the remainder."""
+        self.begin(f"{name}_quotient", None, f"{what}: the quotient")
+        q0 = self.column(f"{name}__q", Int(self.d.truncating_division(n.e, d.e), n.bound))
+        if not self.d.exact_division:
+            self.begin(f"{name}_floor", None, f"{what}: the floor")
+            near = self.check(n.bound + d.bound)
+            r0 = self.add(n, Int(exp.Mul(this=_p(q0.e), expression=_p(d.e)), near), -1)
+            fix = self.case([(exp.LT(this=_p(r0.e), expression=exp.Literal.number(0)),
+                              self.lit(-1)),
+                             (exp.GTE(this=_p(r0.e.copy()), expression=_p(d.e)), self.lit(1))],
+                            self.lit(0))
+            q0 = self.column(f"{name}__whole", self.add(q0, fix))
+        self.begin(f"{name}_remainder", None, f"{what}: the remainder")
+        rest = self.column(f"{name}__rest", self.add(n, Int(exp.Mul(this=_p(q0.e),
+                                                                   expression=_p(d.e)),
+                                                           n.bound), -1))
+        return q0, rest
+
+    def team_needs(self) -> tuple[set[tuple[str, str]], bool]:
+        """The team aggregates the variant reads, and whether it reads the team's size."""
         needs: set[tuple[str, str]] = set()
         size = False
         for e in _expressions(self.v):
@@ -539,12 +812,37 @@ class VariantQuery:
                     needs.add((node.aggregate.value, node.fact))
                 elif isinstance(node, lo.TeamSize):
                     size = True
+        return needs, size
+
+    def declared(self, fact: str) -> exp.Expr:
+        """The row's own grade has `fact`, with this grade's default (the member's value in
+        a team aggregate is its own grade's); KPI952 where grades read it differently."""
+        mine = next(f for f in self.v.facts if f.name == fact)
+        holding = []
+        for name, variant in self.program.variants.items():
+            theirs = next((f for f in variant.facts if f.name == fact), None)
+            if theirs is None:
+                continue
+            if theirs.default != mine.default:
+                raise Refused(error(
+                    "KPI952", f"fact '{fact}' has a different 'if missing' in grade '{name}' "
+                    f"than in grade '{self.v.name}', and a team aggregate reads it over every "
+                    "grade: not compiled to SQL", self.source, theirs.span or mine.span,
+                    hint="evaluate it with the Python engine (--engine python)"))
+            holding.append(self.grade_is(name))
+        return exp.Paren(this=_any(holding))
+
+    def team_step(self) -> None:
+        needs, size = self.team_needs()
         if not needs and not size:
             return
+        self.team_failing = True
         self.begin("team", None, "team aggregates over the members whose facts are complete")
         partition = exp.Coalesce(this=exp.column("team", quoted=True),
                                  expressions=[exp.Literal.string("")])
         member = exp.not_(exp.Paren(this=self.fails)) if self.fails is not None else exp.true()
+        if self.shared:  # a member of any grade, prepared by its own grade
+            member = exp.not_(self.unprepared())
 
         def window(function: exp.Expr) -> exp.Expr:
             return exp.Window(this=function, partition_by=[partition.copy()])
@@ -557,13 +855,14 @@ class VariantQuery:
             fact = self.scope.get(("fact", name))
             if fact is None:
                 raise self.refuse(f"team {kind} of {name}")
-            value = exp.Case().when(member.copy(), fact.num.e).else_(exp.null())
+            holds: exp.Expr = member.copy()
+            if self.shared:
+                holds = exp.and_(holds, self.declared(name))
+            value = exp.Case().when(holds, fact.num.e).else_(exp.null())
             if kind in ("total", "average"):
-                total = Int(self.d.to_integer(window(exp.Sum(this=value))),
-                            self.check(fact.num.bound * 10**9))
-                total = Int(exp.Coalesce(this=total.e, expressions=[exp.Literal.number(0)]),
-                            total.bound)
-                total = self.column(f"team_{kind}_{name}", total)
+                total = self.team_total(exp.Coalesce(this=window(exp.Sum(this=value)),
+                                                     expressions=[exp.Literal.number(0)]),
+                                        f"team_{kind}_{name}")
                 if kind == "total":
                     self.scope[("team", f"{kind}:{name}")] = Num(total, None, fact.k)
                 else:
@@ -903,7 +1202,7 @@ class VariantQuery:
             self.node = saved
 
     # ---------------------------------------------------------------- the query
-    def select(self, out: Output) -> exp.Select:
+    def select(self, out: Output, failing: exp.Expr | None) -> exp.Select:
         previous = self.table
         query = exp.select("*")
         ctes = []
@@ -912,10 +1211,13 @@ class VariantQuery:
                 continue
             # copy=False: the builders' copies of each column were half the time of the
             # query's assembly (measured); rendering copies the tree once anyway
-            body = exp.select(exp.Star(), *(exp.alias_(e, name, quoted=True, copy=False)
-                                            for name, e in step.columns)).from_(
+            star = [] if step.group_by is not None else [exp.Star()]
+            body = exp.select(*star, *(exp.alias_(e, name, quoted=True, copy=False)
+                                       for name, e in step.columns)).from_(
                 exp.to_table(previous, quoted=True) if previous == self.table else
                 exp.to_identifier(previous, quoted=True), copy=False)
+            if step.group_by is not None:
+                body = body.group_by(*step.group_by, copy=False)
             cte = exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(step.name,
                                                                                  quoted=True)))
             cte.add_comments([step.comment])
@@ -928,30 +1230,17 @@ class VariantQuery:
         total = self.add_all([units for _name, units in out.pays]) if out.pays \
             else self.lit(0)
         columns.append(exp.alias_(total.e, "total_units", quoted=True))
-        failing = _or(self.fails, *(n.err for _k, n, _p2, _a in out.kpis),
-                      *(a.err for _k, _n, _p2, a in out.kpis if a is not None),
-                      *(p.err for _k, _n, p, _a in out.kpis if p is not None),
-                      *(s.err for *_x, s, f, _b, _u, _g in out.lines),
-                      *(f.err for *_x, f, _b, _u, _g in out.lines))
-        # every flag column, each added to what is there unless it is all that is there (as
-        # `_or` would, without rendering the growing condition again for each: that was
-        # quadratic, most of the time of a 10 000-KPI scheme)
-        flags = [exp.column(name, quoted=True) for step in self.steps
-                 for name, _e in step.columns if name.endswith("__fails")]
-        if failing is None and flags:
-            failing, flags = flags[0], flags[1:]
-        if failing is not None and flags:
-            if flags[0].sql() == failing.sql():  # that flag alone: kept once, as `_or` would
-                flags = flags[1:]
-            failing = _any([failing, *flags]) if flags else failing
         columns.append(exp.alias_(exp.Coalesce(this=exp.Paren(this=failing or exp.false()),
                                                expressions=[exp.false()]),
                                   "fails", quoted=True))
         query = exp.select(*columns).from_(exp.to_identifier(previous, quoted=True)
                                            if previous != self.table
                                            else exp.to_table(previous, quoted=True))
+        if self.shared:  # the other grades' rows are there for their teams and budgets
+            query = query.where(self.grade_is(self.v.name), copy=False)
         if ctes:
             query.set("with_", exp.With(expressions=ctes))
+        self.d.finish(query, len(ctes))
         return query
 
 
@@ -975,6 +1264,12 @@ def _located(e: lo.Expr, holder: Located) -> Located:
     """What a refusal names while `e` is computed: `e`, or what holds a node the lowering made
     (a KPI's value read from its fact)."""
     return e if e.span is not None else holder
+
+
+def _team_nodes(v: lo.VariantProgram) -> bool:
+    """Does the variant read a team aggregate or the team's size?"""
+    return any(isinstance(node, lo.TeamValue | lo.TeamSize)
+               for e in _expressions(v) for node in lo.walk(e))
 
 
 def _expressions(v: lo.VariantProgram) -> Iterator[lo.Expr | None]:
