@@ -24,13 +24,7 @@ REASONS: dict[str, str | None] = {
     "infobiz_manager": None,
     "long_cycle_b2b": None,
 }
-# … and where JSON differs: its pay lines' factors are written by the query only for
-# curves without a cap or floor on a fact ÷ plan
-JSON_REASONS: dict[str, str | None] = {
-    "b2b_manager_raw": "line bonus for revenue: a curve with a cap or a floor",
-    "infobiz_manager": "line bonus for revenue: a curve with a cap or a floor",
-    "long_cycle_b2b": "line bonus for qualified_leads: a curve with a cap or a floor",
-}
+
 
 
 def write_facts(path: Path, rows: list[list[str]], header: str = HEADER) -> Path:

@@ -4,11 +4,11 @@ the rows and schemes it cannot write go to the Python evaluator, with the reason
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from b2b_facts import (
-    JSON_REASONS,
     MONEY,
     PERCENT,
     REASONS,
@@ -71,9 +71,8 @@ def test_every_bundled_scheme_is_written_by_the_query_or_says_why_not(scheme: Pa
     plans = _plans(scheme, facts)
     if applicable(kpidsl.load(scheme)):
         assert plans is not None
-        for fmt, plan in plans.items():
-            expected = REASONS[scheme.stem] if fmt != "json" else \
-                JSON_REASONS.get(scheme.stem, REASONS[scheme.stem])
+        for plan in plans.values():
+            expected = REASONS[scheme.stem]
             assert (plan if isinstance(plan, str) else None) == expected
             if expected is None:
                 assert isinstance(plan, lines.Plan)
@@ -189,15 +188,17 @@ def test_more_random_files_are_written_alike(tmp_path: Path, rows: list[tuple[st
 
 
 @pytest.mark.parametrize(("curve_cap", "gate", "reason"), [
-    ("  cap 130%\n", "", "line bonus for revenue: a curve with a cap or a floor"),
+    ("  cap 130%\n", "", None),
+    ("  floor 10%\n", "", "line bonus for revenue: a curve with a floor"),
     ("", " cap 110%", None),
     ("", " only if revenue > 3_500_000", None),
 ])
 def test_caps_and_gates_on_the_factor(tmp_path: Path, curve_cap: str, gate: str,
                                       reason: str | None) -> None:
-    """A cap on a curve changes the factor JSON shows: the query does not write JSON then
-    (the spreadsheet's CSV, which has no factors, it still writes). A gate on a line (a
-    limit on its factor, `only if`) changes it where it acts: those rows are the Python
+    """A cap on a curve changes the factor JSON shows: past it, the cap's own digits (2 400 000
+    × 1.2 ÷ 3 000 000 is 1.5 × 1.2 = 1.8, capped: '1.30'). A floor the query does not write
+    in JSON (the spreadsheet's CSV, which has no factors, it still writes). A gate on a line
+    (a limit on its factor, `only if`) changes it where it acts: those rows are the Python
     evaluator's."""
     scheme = tmp_path / "s.kpi"
     scheme.write_text("scheme s\nfact revenue money\ncurve c\n  below 80% pays 0\n"
@@ -215,9 +216,12 @@ def test_caps_and_gates_on_the_factor(tmp_path: Path, curve_cap: str, gate: str,
     out = _same(scheme, facts, "jsonl").decode()
     assert ('"gate": "capped"' in out) == ("cap 110%" in gate)
     assert ('"gate": "withheld"' in out) == ("only if" in gate)
+    if "cap" in curve_cap:
+        assert '"factor": "1.30", "band": "from 80%"' in out
     if curve_cap:  # the spreadsheet's CSV is still the query's
         ru = _same(scheme, facts, "csv", "--lang", "ru").decode().split("\r\n")
-        assert ru[1] == "a;основной;;3600000,00;120%;1300,00;1300,00;1300,00"
+        assert ru[1] == ("a;основной;;3600000,00;120%;1300,00;1300,00;1300,00" if "cap" in
+                         curve_cap else "a;основной;;3600000,00;120%;1440,00;1440,00;1440,00")
 
 
 _RATIO = st.one_of(st.builds(lambda w, f: f"{w}.{f}", st.integers(0, 3),
@@ -250,18 +254,19 @@ FORMULAS = ["b2b_manager_raw", "infobiz_manager", "long_cycle_b2b"]
 @pytest.mark.parametrize("name", FORMULAS)
 @settings(max_examples=4, deadline=None, suppress_health_check=[
     HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(data=st.data(), output=st.sampled_from(OUTPUTS[2:]))
+@given(data=st.data(), output=st.sampled_from(OUTPUTS))
 def test_random_files_of_formula_kpis_are_written_alike(
         tmp_path: Path, name: str, data: st.DataObject,
         output: tuple[str, tuple[str, ...]]) -> None:
     """Random facts of the schemes whose KPIs are formulas (÷0 taking `otherwise`, quotients
-    of every exponent) or lower is better, in the spreadsheet's CSVs: the same bytes; the
-    query writes them (values and attainments rounded for display from the exact fraction)."""
+    of every exponent) or lower is better, in JSON and the spreadsheet's CSVs: the same
+    bytes; the query writes them (values and attainments rounded for display from the exact
+    fraction, factors at their ideal exponents, capped at the curve's cap)."""
     scheme = RULESETS / f"{name}.kpi"
     header, table = scheme_rows(scheme)
     facts = write_facts(tmp_path / "f.csv", data.draw(table), header)
     plans = _plans(scheme, facts)  # None: DuckDB does not read the file itself
-    assert plans is None or isinstance(plans["excel-ru"], lines.Plan)
+    assert plans is None or all(isinstance(p, lines.Plan) for p in plans.values())
     _same(scheme, facts, output[0], *output[1])
 
 
@@ -287,3 +292,25 @@ def test_a_formula_kpi_for_a_spreadsheet() -> None:
     assert ru.split("\r\n")[1] == (
         "ivanov;Иван Иванов;основной;;3300000,00;110%;26400,00;150000,00;100%;10000,00;1000;"
         "100%;10000,00;0,021;105%;12600,00;60000,00;59000,00;1800,00;120800,00")
+
+
+def test_formula_factors_in_json(tmp_path: Path) -> None:
+    """b2b_manager_raw in JSON from the query: the average check's factor is the attainment
+    (revenue ÷ deals ÷ 150 000) at its ideal exponent, × 1.2 above plan, the cap's own
+    digits past `cap 200%`, '0' below the cut-off and with no deals (`otherwise 0`)."""
+    scheme = RULESETS / "b2b_manager_raw.kpi"
+    facts = write_facts(tmp_path / "f.csv", [["a", "9000000", "20", "20", "1000"],
+                                             ["b", "3300000.0", "20", "21", "1000"],
+                                             ["c", "0", "0", "0", "0"],
+                                             ["d", "2850000.000", "20", "19", "999"]],
+                        "employee,revenue,deals,meetings,calls")
+    plans = _plans(scheme, facts)
+    assert plans is not None and isinstance(plans["json"], lines.Plan)
+    out = [json.loads(line) for line in _same(scheme, facts, "jsonl").decode().splitlines()]
+    check = [next(line for line in item["lines"] if line["kpi"] == "avg_check")
+             for item in out]
+    assert [(c["factor"], c["band"]) for c in check] == [
+        ("2.00", "above 100%"), ("1.32", "above 100%"), ("0", "below 80%"),
+        ("0.950", "from 80% through 100%")]
+    assert out[1]["kpis"]["avg_check"] == {"value": "165000.0", "plan": "150000",
+                                           "attainment": "1.1", "payout": "13200.00"}

@@ -2,17 +2,21 @@
 `--lang ru`): every item or line written by the query, byte for byte the Python engine's.
 
 Both build on the figures kpidsl/sql/lines.py shows exactly (each KPI's fact with its
-cell's digits, its attainment value ÷ a constant plan to 34 digits, amounts as counts of the
-payout step). JSON adds each pay line: its share (known when compiling), its factor, band and
+cell's digits or its formula's quotient, its attainment to 34 digits, amounts as counts of
+the payout step). JSON adds each pay line: its share (known when compiling), its factor, band and
 gate; the spreadsheet's CSV rounds values for display (amounts to the kopeck, percents to a
-tenth, half even, as `excel_number` does), all from integers.
+tenth, half even, as `excel_number` does), all from integers (a formula's value and
+attainment from their exact fraction, which rounds as the shown 34 digits do wherever
+2·10**places·|numerator| < 10**27; a row past it is the Python evaluator's).
 
 A line's factor is shown as the Python engine divides it: the curve's value in the band ÷ the
-plan, in SHOWN. The query writes it for bands that pay a constant, the attainment, or the
-attainment × a constant, whose text depends only on the fact's digits; each such band is
+plan (÷ the attainment's denominator for a formula or lower is better), in SHOWN. The
+query writes it for bands that pay a constant (0 for a formula), the attainment, or the
+attainment × a constant, and past a curve's cap the cap's own digits; each such band is
 checked against the evaluator itself (facts inside the band, every exponent a cell can
-have) before the query is trusted with it. Rows in any other band, and every row the CSV
-sends to the Python evaluator, are written by the Python evaluator in their place.
+have, a formula's divisor of several exponents) before the query is trusted with it. Rows
+in any other band, where a gate acts, and every row the CSV sends to the Python evaluator,
+are written by the Python evaluator in their place. A curve with a floor is not written.
 
 The JSON array is streamed: '[' and each item as it comes, as `write_json` does; nothing is
 held but a batch.
@@ -143,9 +147,11 @@ def _factor_text(form: tuple[str, Decimal | None], value: Decimal, plan: Decimal
 def _checked_forms(native: NativeRun, shown: Shown
                    ) -> dict[int, dict[int, tuple[str, Decimal | None]]] | str:
     """Each pay line (by its place in the layout) → band → its form, for the bands whose
-    factors the evaluator shows as the form says, on facts inside the band at every exponent
-    a cell can have (0 to -8); or why the lines cannot be written."""
+    factors the evaluator shows as the form says (capped at the curve's cap, shown as the
+    cap), on facts inside the band at every exponent a cell can have (0 to -8; a formula's
+    divisor of several exponents too); or why the lines cannot be written."""
     from ..runtime import ODD, SHOWN
+    from .formula import facts_at
 
     info = native.info
     variant = next(iter(lo.lower(native.ruleset.checked).variants.values()))
@@ -159,40 +165,55 @@ def _checked_forms(native: NativeRun, shown: Shown
         curve = variant.curves.get(info.line_curves[(payment, kpi_name)])
         if kpi is None or line is None or curve is None or kpi.plan is None:
             return f"line {payment} for {kpi_name}: not a line on an attainment"
-        if kpi.modelled or kpi.fact is None:
-            return (f"line {payment} for {kpi_name}: a factor on an attainment other than "
-                    f"a fact ÷ plan")
         if getattr(curve.kind, "name", "") != "bands":
             return f"line {payment} for {kpi_name}: a curve of kind {curve.kind.name}"
-        if curve.cap is not None or curve.floor is not None:
-            return f"line {payment} for {kpi_name}: a curve with a cap or a floor"
+        if curve.floor is not None:
+            return f"line {payment} for {kpi_name}: a curve with a floor"
+        model = kpi.model
+        if kpi.modelled and (model is None or model.attainment_model is None):
+            return f"line {payment} for {kpi_name}: not a line on an attainment"
         bands: dict[int, tuple[str, Decimal | None]] = {}
         for number, band in enumerate(curve.bands, start=1):
             form = _form(band.pays)
-            if form is None:
+            if form is None or (form[0] == "const" and (
+                    (curve.cap is not None and form[1] is not None and form[1] > curve.cap)
+                    or (kpi.modelled and form[1] != 0))):
                 continue
             landed, agrees = False, True
             for t in _samples(band):
                 for e in range(0, -9, -1):
-                    value = (t * kpi.plan).quantize(Decimal(1).scaleb(e))
-                    facts = dict(base)
-                    facts[kpi.fact] = value
-                    try:
-                        with decimal.localcontext(ODD):
-                            out = info.function(facts, None, native.month)
-                    except Exception:
-                        continue
-                    if out.line_bands[j] != number:
-                        continue
-                    landed = True
-                    den = out.line_factor_dens[j]
-                    if den is None or den != kpi.plan or den.as_tuple() != kpi.plan.as_tuple():
-                        agrees = False
-                        break
-                    with decimal.localcontext(SHOWN):
-                        actual = plain_text(out.line_factors[j] / den)
-                    if actual != _factor_text(form, value, kpi.plan):
-                        agrees = False
+                    for divisor in (Decimal(1), Decimal(7), Decimal("22.0"), Decimal("0.125")):
+                        if model is not None and kpi.modelled:
+                            made = facts_at(model, base, t, e, divisor)
+                            if made is None:
+                                continue
+                            facts = made
+                        elif divisor != 1:
+                            break
+                        else:
+                            facts = dict(base)
+                            facts[kpi.fact] = (t * kpi.plan).quantize(  # type: ignore[index]
+                                Decimal(1).scaleb(e))
+                        try:
+                            with decimal.localcontext(ODD):
+                                out = info.function(facts, None, native.month)
+                        except Exception:
+                            continue
+                        if out.line_bands[j] != number or out.line_gates[j]:
+                            continue  # a gate that acts: such a row is the Python evaluator's
+                        landed = True
+                        den = out.line_factor_dens[j]
+                        if not kpi.modelled and (den is None or den != kpi.plan or
+                                                 den.as_tuple() != kpi.plan.as_tuple()):
+                            agrees = False
+                            break
+                        with decimal.localcontext(SHOWN):
+                            factor = out.line_factors[j]
+                            actual = plain_text(factor if den is None else factor / den)
+                        if actual != _model_text(form, facts, kpi, curve.cap):
+                            agrees = False
+                            break
+                    if not agrees:
                         break
                 if not agrees:
                     break
@@ -200,6 +221,36 @@ def _checked_forms(native: NativeRun, shown: Shown
                 bands[number] = form
         forms[j] = bands
     return forms
+
+
+def _model_text(form: tuple[str, Decimal | None], facts: dict[str, Decimal], kpi: Any,
+                cap: Decimal | None) -> str | None:
+    """A factor's text as the query writes it for these facts (the evaluator is held to it):
+    the form's text, the cap's own where the form's value passes it."""
+    from .formula import decimal_text
+
+    kind, c = form
+    if kpi.modelled:
+        value, ideal, den_exponent = kpi.model.attainment_model(facts)
+        c_exp = c.as_tuple().exponent if c is not None else 0
+        assert isinstance(c_exp, int)
+        if kind == "x":
+            raw, text = value, decimal_text(value, ideal)
+        elif kind == "xc":
+            assert c is not None
+            raw, text = value * Fraction(c), decimal_text(value * Fraction(c), ideal + c_exp)
+        else:
+            raw, text = Fraction(0), decimal_text(Fraction(0), c_exp - den_exponent)
+    else:
+        value_of = facts[kpi.fact]
+        raw = Fraction(value_of) / Fraction(kpi.plan) * (
+            Fraction(c) if kind == "xc" and c is not None else 1)
+        if kind == "const":
+            raw = Fraction(c) if c is not None else Fraction(0)
+        text = _factor_text(form, value_of, kpi.plan)
+    if cap is not None and raw > Fraction(cap):
+        return plain_text(cap)
+    return text
 
 
 def _lines(native: NativeRun, shown: Shown) -> tuple[list[dict[str, str]], list[str]] | str:
@@ -211,6 +262,7 @@ def _lines(native: NativeRun, shown: Shown) -> tuple[list[dict[str, str]], list[
     if isinstance(forms, str):
         return forms
     info = native.info
+    variant = next(iter(lo.lower(native.ruleset.checked).variants.values()))
     out = native.full_query.output
     dialect = native.full_query.dialect.sqlglot
     b = shown.b
@@ -243,18 +295,42 @@ def _lines(native: NativeRun, shown: Shown) -> tuple[list[dict[str, str]], list[
         curve = info.line_curves[(payment, kpi_name)]
         texts = info.band_texts[curve]
         cases = []
+        cap = variant.curves[curve].cap
         for number, form in sorted(forms[j].items()):
             kind, c = form
-            if kind == "const":
+            c_exp = c.as_tuple().exponent if c is not None else 0
+            assert isinstance(c_exp, int)
+            if kind == "const" and kpi.modelled:  # 0 ÷ the attainment's denominator
+                assert kpi.model is not None
+                zero = f"({c_exp} - ({kpi.model.den_exponent}))"
+                text = _quoted(f"CASE WHEN {zero} >= 0 THEN '0' ELSE '0.' || repeat('0', "
+                               f"CAST(-{zero} AS INTEGER)) END")
+            elif kind == "const":
                 assert kpi.plan is not None
                 text = _lit(_ENCODE(_factor_text(form, Decimal(0), kpi.plan)))
             elif kind == "x":
                 text = _quoted(shown.figures[f"att:{kpi_name}"].text)
+            elif kpi.modelled:  # the attainment n ÷ d × c: n·c ÷ d at its ideal + e(c)
+                assert c is not None and kpi.model is not None
+                exact = kpi.model.attainment
+                assert exact is not None
+                cf = Fraction(c)
+                den: int | str = exact.den * cf.denominator if isinstance(exact.den, int) \
+                    else f"({exact.den} * {cf.denominator})"
+                figure = quotient_text(b, f"(CASE WHEN {band} = {number} THEN {exact.num} * "
+                                          f"{cf.numerator} END)", den,
+                                       f"({exact.ideal}) + ({c_exp})",
+                                       exact.bound * abs(cf.numerator),
+                                       exact.dbound * cf.denominator)
+                if figure is None:
+                    return f"line {payment} for {kpi_name}: a factor too long for 38 digits"
+                flags += [f"({band} = {number} AND {f})" for f in figure.flags]
+                text = _quoted(figure.text)
             else:
                 assert c is not None and kpi.quotient is not None and kpi.plan is not None
                 ratio = Fraction(c) / (10 ** 6 * Fraction(kpi.plan))
-                c_exp, p_exp = c.as_tuple().exponent, kpi.plan.as_tuple().exponent
-                assert isinstance(c_exp, int) and isinstance(p_exp, int)
+                p_exp = kpi.plan.as_tuple().exponent
+                assert isinstance(p_exp, int)
                 bound = kpi.quotient[3] * abs(ratio.numerator)
                 # computed only in the band's rows: NULL elsewhere costs next to nothing
                 figure = quotient_text(b, f"(CASE WHEN {band} = {number} THEN {kpi.units} * "
@@ -265,6 +341,14 @@ def _lines(native: NativeRun, shown: Shown) -> tuple[list[dict[str, str]], list[
                     return f"line {payment} for {kpi_name}: a factor too long for 38 digits"
                 flags += [f"({band} = {number} AND {f})" for f in figure.flags]
                 text = _quoted(figure.text)
+            if cap is not None and kind != "const":  # past the cap: the cap, as it is
+                assert kpi.quotient is not None
+                a, d = kpi.quotient[0], kpi.quotient[1]
+                times = (Fraction(c) if kind == "xc" and c is not None else Fraction(1)) / \
+                    Fraction(cap)
+                capped = (f"CAST({a} AS HUGEINT) * {times.numerator} > "
+                          f"CAST({d} AS HUGEINT) * {times.denominator}")
+                text = f"CASE WHEN {capped} THEN {_lit(_ENCODE(plain_text(cap)))} ELSE {text} END"
             cases.append(f"WHEN {band} = {number} THEN {text}")
         flags.append(f"{band} NOT IN ({', '.join(str(n) for n in forms[j]) or 'NULL'})"
                      if forms[j] else "true")

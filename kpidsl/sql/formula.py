@@ -109,7 +109,11 @@ class KpiModel:
     value: Exact | None
     attainment: Exact | None
     model: Model
-    attainment_model: Callable[[Mapping[str, Decimal]], tuple[Fraction, int]] | None
+    attainment_model: Callable[[Mapping[str, Decimal]], tuple[Fraction, int, int]] | None
+    rule: lo.AttainmentRule = lo.AttainmentRule.NONE
+    plan: Decimal | None = None
+    operands: tuple[str, ...] = ()  # the fact, or the facts L and R of L ÷ R
+    den_exponent: str = "0"  # SQL: the exponent of the attainment's denominator
 
 
 def build(native: NativeRun, kpi: lo.Kpi, kpis: Mapping[str, lo.Kpi], value: Num,
@@ -127,6 +131,7 @@ def build(native: NativeRun, kpi: lo.Kpi, kpis: Mapping[str, lo.Kpi], value: Num
             return Fraction(facts[f]), _exp(facts[f]), 0
         model: Model = fact_model
         en, ed = f"(-{decimals(fact)})", "0"
+        operands: tuple[str, ...] = (fact,)
     elif isinstance(kpi.value, lo.Division) and isinstance(kpi.value.otherwise, lo.Number):
         left, right = _fact_of(kpi.value.left, kpis), _fact_of(kpi.value.right, kpis)
         if left is None or right is None:
@@ -134,6 +139,7 @@ def build(native: NativeRun, kpi: lo.Kpi, kpis: Mapping[str, lo.Kpi], value: Num
         if left not in native.facts or right not in native.facts:
             return f"KPI {name}: a fact it divides is not in the file"
         c = kpi.value.otherwise.value
+        operands = (left, right)
 
         def quotient_model(facts: Mapping[str, Decimal], l: str = left,  # noqa: E741
                            r: str = right, c: Decimal = c) -> tuple[Fraction, int, int]:
@@ -160,25 +166,28 @@ def build(native: NativeRun, kpi: lo.Kpi, kpis: Mapping[str, lo.Kpi], value: Num
     p, ep = Fraction(plan_decimal), _exp(plan_decimal)
     att_num = append(attainment.num.e.sql(dialect=dialect))
     if kpi.attainment_rule is lo.AttainmentRule.RATIO:
-        def att_model(facts: Mapping[str, Decimal]) -> tuple[Fraction, int]:
+        def att_model(facts: Mapping[str, Decimal]) -> tuple[Fraction, int, int]:
             v, n_e, d_e = model(facts)
-            return v / p, n_e - d_e - ep
+            return v / p, n_e - d_e - ep, d_e + ep
         ideal = f"({en}) - ({ed}) - ({ep})"
+        den_exponent = f"(({ed}) + ({ep}))"
     elif kpi.attainment_rule is lo.AttainmentRule.LOWER_IS_BETTER:
-        def att_model(facts: Mapping[str, Decimal]) -> tuple[Fraction, int]:
+        def att_model(facts: Mapping[str, Decimal]) -> tuple[Fraction, int, int]:
             v, n_e, d_e = model(facts)
             worse = 2 - v / p
             if worse <= 0:
-                return Fraction(0), 0
-            return worse, min(d_e + ep, n_e) - d_e - ep
+                return Fraction(0), 0, 0
+            return worse, min(d_e + ep, n_e) - d_e - ep, d_e + ep
         ideal = (f"CASE WHEN {att_num} = 0 THEN 0 ELSE least(({ed}) + ({ep}), {en}) - ({ed}) "
                  f"- ({ep}) END")
+        den_exponent = f"CASE WHEN {att_num} = 0 THEN 0 ELSE ({ed}) + ({ep}) END"
     else:
         return f"KPI {name}: an attainment by the scheme's formula"
     den, dbound = _den(attainment, dialect)
     exact_att = Exact(att_num, append(den) if isinstance(den, str) else den, ideal,
                       attainment.num.bound, dbound, [])
-    return KpiModel(exact_value, exact_att, model, att_model)
+    return KpiModel(exact_value, exact_att, model, att_model, kpi.attainment_rule,
+                    plan_decimal, operands, den_exponent)
 
 
 def _col(fact: str) -> str:
@@ -230,6 +239,29 @@ def probe(native: NativeRun, models: Mapping[int, KpiModel]) -> str | None:
             if att is None:
                 return f"KPI {name}: an attainment the query does not model"
             shown = plain_text(att if den is None else SHOWN.divide(att, den))
-            if shown != decimal_text(*kpi_model.attainment_model(facts)):
+            if shown != decimal_text(*kpi_model.attainment_model(facts)[:2]):
                 return f"KPI {name}: its attainment is shown otherwise than the query's model"
     return None
+
+
+def facts_at(kpi_model: KpiModel, base: Mapping[str, Decimal], t: Decimal, exponent: int,
+             divisor: Decimal) -> dict[str, Decimal] | None:
+    """Facts whose attainment is t for this KPI (None where none is): the value
+    t × plan (2 − t for lower is better) quantized to `exponent`, a quotient's divisor
+    `divisor` (so its dividend is the value × the divisor)."""
+    assert kpi_model.plan is not None
+    ctx = decimal.Context(prec=60)
+    if kpi_model.rule is lo.AttainmentRule.LOWER_IS_BETTER:
+        t = ctx.subtract(Decimal(2), t)
+        if t <= 0:
+            return None
+    value = ctx.multiply(t, kpi_model.plan)
+    facts = dict(base)
+    if len(kpi_model.operands) == 1:
+        facts[kpi_model.operands[0]] = value.quantize(Decimal(1).scaleb(exponent), context=ctx)
+    else:
+        left, right = kpi_model.operands
+        facts[right] = divisor
+        facts[left] = ctx.multiply(value, divisor).quantize(Decimal(1).scaleb(exponent),
+                                                            context=ctx)
+    return facts

@@ -21,10 +21,13 @@ Every decision is exact integer or text arithmetic; nothing is approximated. Wha
 query cannot show exactly (a quotient smaller than 10**-16, a blank fact whose default
 the reader supplies, a line whose amount could be a negative zero, a team or name cell
 the CSV writer might treat otherwise) sends that row to the Python evaluator, in file
-order; a scheme whose KPIs are computed otherwise (a formula, a rounded attainment, a
-plan that is not a constant, lower is better) is written the previous way, row by row
-with the Python evaluator, and `plan` says why. tests/test_sql_lines.py compares the
-output with the Python engine's byte for byte.
+order. A KPI whose value is a quotient of two facts (revenue ÷ deals otherwise 0) or whose
+attainment is lower is better is shown the same way from the generated query's exact
+fraction and an ideal exponent kpidsl/sql/formula.py models (and holds to the evaluator);
+the divisor is then a column of the row. A scheme whose KPIs are computed otherwise (a
+longer formula, a rounded attainment, a plan that is not a constant) is written the
+previous way, row by row with the Python evaluator, and `plan` says why.
+tests/test_sql_lines.py compares the output with the Python engine's byte for byte.
 """
 
 from __future__ import annotations
@@ -376,6 +379,7 @@ class KpiFigure:
     lines: int  # how many pay lines pay on it
     value_q: formula.Exact | None = None
     modelled: bool = False
+    model: formula.KpiModel | None = None
 
 
 def _plans(native: NativeRun) -> list[Decimal | None] | str:
@@ -498,7 +502,7 @@ def shown_figures(native: NativeRun) -> Shown | str:
             quotient = (a, ratio.denominator, ideal, bound)
         lines = [line for line in out.lines if line[1] == name]
         found.append(KpiFigure(name, fact, units, decimals, plan_den, quotient, len(lines),
-                               value_q, i in models))
+                               value_q, i in models, models.get(i)))
         if not lines:
             figures[f"pay:{name}"] = Figure("''")
             continue
