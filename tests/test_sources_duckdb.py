@@ -222,9 +222,10 @@ NOT_LOST = kpidsl.loads(SCHEME.replace(
 
 
 @pytest.mark.parametrize("odd, native", [
-    ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'won', 1)", False),  # a won deal without a date
-    ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'open', 1)", False),  # the average counts it
-    ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', -1)", False),  # count
+    ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'won', 1)", True),  # a won deal without a date
+    ("(5, 'b', NULL, 100.00::DECIMAL(18, 2), 'open', 1)", True),  # the average counts it
+    ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', -1)", True),  # count
+    ("(5, 'a', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', -1)", True),  # a's
     ("(5, ' b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', 1)", False),  # space
     ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'wo\tn', 1)", False),  # tab
     ("(5, 'b', TIMESTAMP '2025-07-12', 100.00::DECIMAL(18, 2), 'won', 1)", True),
@@ -233,7 +234,9 @@ def test_a_parquet_file_read_where_it_lies_is_checked(tmp_path: Path, odd: str,
                                                      native: bool) -> None:
     """A Parquet file is not loaded into a table: its cells are checked by the scan that
     groups the employees (with the facts in the same scan). A row the Python reader would
-    fail or warn about sends the run to it, with the same results and failures."""
+    fail (no date, a negative count) is read alone by it, with the same failures, and the
+    facts scanned again without it; an employee or a text it would warn about or read
+    otherwise sends the run to it, with the same results and failures."""
     import duckdb
 
     deals = tmp_path / "deals.parquet"
@@ -524,3 +527,34 @@ def test_a_bad_call_fails_its_employees_calls_alone(tmp_path: Path) -> None:
     assert "employee 'Иванов Иван': fact 'calls' not computed" in \
         failures[1][3][0]  # type: ignore[index]
     assert counts.rows_read == counts.evaluated + counts.failed  # type: ignore[union-attr]
+
+
+def test_a_bad_cell_nothing_rests_on_is_left_out_of_a_parquet_files_facts(
+        tmp_path: Path) -> None:
+    """A Parquet file whose amounts are text: a lost deal's unreadable amount rests on no
+    fact (a warning), yet the Python stage does not count its row in 'lost' either; DuckDB
+    scans the file's facts again without it, reading the file itself."""
+    import duckdb
+
+    deals = tmp_path / "deals.parquet"
+    duckdb.connect().execute(f"""COPY (SELECT * FROM (VALUES
+        (1, 'a', TIMESTAMP '2025-07-03 10:00', '60000', 'won'),
+        (2, 'c', TIMESTAMP '2025-07-04', 'abc', 'lost'),
+        (3, 'c', TIMESTAMP '2025-07-05', '90000', 'won'),
+        (4, 'c', TIMESTAMP '2025-07-06', '5', 'lost'))
+        t("ID", "Manager", "Closed", "Amount", "Stage")) TO '{deals}' (FORMAT parquet)""")
+    ruleset = kpidsl.loads(BENCH_SCHEME.replace(
+        "fact won", 'fact lost count = count of deals where stage is "lost" if missing 0\n'
+        "fact won"))
+    runs = _runs(deals, "ru", ruleset)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (4,)
+    results, failures, counts = runs["duckdb"]  # type: ignore[misc]
+    facts = {json.loads(r)["employee"]: json.loads(r)["facts"]
+             for r in results}  # type: ignore[union-attr]
+    assert facts["c"] == {"revenue": "90000", "won": "1", "lost": "1",
+                          "commission.per_deal": "1000.00"}
+    assert failures == []
+    assert [w.message for w in counts.warnings] == [  # type: ignore[union-attr]
+        "row 3, column 'Amount': 'abc' is not a number"]
+    assert (counts.rows_read, counts.evaluated) == (4, 4)  # type: ignore[union-attr]

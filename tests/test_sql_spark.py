@@ -73,6 +73,9 @@ def test_bundled_schemes_pay_the_same_kopecks_in_spark(spark, path: Path  # type
     from test_sql import python_pay, table_rows
 
     ruleset = kpidsl.load(path)
+    if any(q.every_grade for q in queries(ruleset.checked, "spark")):
+        pytest.skip("grades sharing a team (hunter): five statements of 174 steps, which "
+                    "Spark's analyzer did not finish in 20 minutes (docs/sql.md)")
     rows = table_rows(path, ruleset)
     assert sorted(spark_pay(spark, ruleset, rows)) == python_pay(ruleset, rows)
 

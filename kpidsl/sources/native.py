@@ -13,13 +13,14 @@ line 1 and one line a row (no blank lines, no cell over two lines, no ragged row
 or cp1251 (decoded once into a temporary UTF-8 copy, as kpidsl/sql/native.py does for
 facts files); a Parquet file typed columns (DECIMAL or integer numbers, TIMESTAMP or DATE
 dates, VARCHAR text) or text in the same grammar. Such a row is one the Python reader
-reads without a failure or a warning. A CSV row with a cell outside the grammar (or
-without a date a fact would count it by) keeps its cells as written; the Python reader
-reads those rows alone and fails them as the Python stage does (`Native._flagged`): each
-reported with file, row and column, the facts resting on it failed for its employee, the
-rest evaluated here. Any other file (a totals row, a bad cell of a Parquet file, a split
-column, a percent field, XLSX, JSON) makes the whole run go through the Python reader,
-whose diagnostics name file, row and column.
+reads without a failure or a warning. A row with a cell outside the grammar (or without
+a date a fact would count it by) is read alone by the Python reader, from a CSV's cells
+as written (kept in the table) or a Parquet file's as DuckDB gives them to it, and failed
+as the Python stage fails it (`Native._flagged`): reported with file, row and column, the
+facts resting on it failed for its employee, the rest evaluated here without it. Any
+other file (a totals row, an employee or a text outside the grammar, a split column, a
+percent field, XLSX, JSON) makes the whole run go through the Python reader, whose
+diagnostics name file, row and column.
 
 A CSV is loaded into a temporary table (parsing it again for each query would cost more);
 a Parquet file is read where it lies, by each query, and never held: its cells are checked
@@ -472,6 +473,7 @@ class Native:
         # table and the column of its magnitudes (`employees`)
         self._scanned_facts: dict[str, tuple[str, list[FactPlan]]] = {}
         self._scanned_pays: dict[str, tuple[str, int]] = {}
+        self._rescan: set[str] = set()  # sources whose scan is made again (`_flagged`)
         self.integer_keys: dict[str, bool] = {}  # by source: every key a stored integer
         self.atoms: dict[str, dict[str, Callable[[str], str]]] = {}  # by source (`_atoms`)
         # by source: the SQL that leaves out the rows the Python reader read (`_flagged`)
@@ -565,25 +567,8 @@ class Native:
         self._scanned_facts, self._scanned_pays = {}, {}
         if not self.views:
             return []
-        odd = "NOT _ok OR (date IS NULL AND ({}))"
-        tables = []
-        for index, (source, view) in enumerate(self.views.items()):
-            rests = rests_on(self.plan, source, self.atoms.get(source))
-            rows = (f"(SELECT *, file * 4294967296 + row AS place, {odd.format(rests)} AS odd "
-                    f"FROM {view})")
-            facts, extra = self._fact_selects(source, in_period(self.period) +
-                                              self.clean[source])
-            table = "native_employees" if len(self.views) == 1 else f"native_employees_{index}"
-            self._scanned_facts[source] = (table, facts)
-            for pay in self.plan.pays.values():
-                if pay.source == source:
-                    self._scanned_pays[pay.payment] = (table, len(extra))
-                    extra += self._pay_stats(pay, True)
-            more = "".join(f", {x} AS a{i}" for i, x in enumerate(extra))
-            self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT employee, min(place) AS "
-                             f"first, count(*) AS n, bool_or(odd) AS odd{more} FROM {rows} "
-                             f"GROUP BY employee")
-            tables.append(table)
+        tables = [self._scan(index, source, view)
+                  for index, (source, view) in enumerate(self.views.items())]
         if len(tables) > 1:
             union = " UNION ALL ".join(f"SELECT employee, first, n, odd FROM {t}"
                                        for t in tables)
@@ -596,6 +581,9 @@ class Native:
         failed: dict[str, int] = {}
         if self.con.execute("SELECT count(*) FROM native_employees WHERE odd").fetchone()[0]:
             failed = self._flagged()
+            for index, (source, view) in enumerate(self.views.items()):
+                if source in self._rescan:  # its facts, again without the rows that failed
+                    self._scan(index, source, view)
         found = self.con.execute("SELECT employee, first, n FROM native_employees "
                                  "ORDER BY first").fetchall()
         if failed:  # an employee's rows that failed are counted as failed, not evaluated
@@ -604,6 +592,36 @@ class Native:
         self.ordinal = {e: i for i, e in enumerate(self.ordered)}
         self.most_deals = max((int(n) for _e, _at, n in found), default=0)
         return [(e, self.paths[at >> 32], at & 0xFFFFFFFF, n) for e, at, n in found]
+
+    def _scan(self, index: int, source: str, view: str) -> str:
+        """The GROUP BY employee of one source: first row, rows, whether any row is outside
+        the plain grammar, every fact of the source and its payments' magnitudes."""
+        rests = rests_on(self.plan, source, self.atoms.get(source))
+        rows = (f"(SELECT *, file * 4294967296 + row AS place, NOT _ok OR (date IS NULL AND "
+                f"({rests})) AS odd FROM {view})")
+        facts, extra = self._fact_selects(source, in_period(self.period) + self.clean[source])
+        table = "native_employees" if len(self.views) == 1 else f"native_employees_{index}"
+        self._scanned_facts[source] = (table, facts)
+        for pay in self.plan.pays.values():
+            if pay.source == source:
+                self._scanned_pays[pay.payment] = (table, len(extra))
+                extra += self._pay_stats(pay, True)
+        more = "".join(f", {x} AS a{i}" for i, x in enumerate(extra))
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT employee, min(place) "
+                         f"AS first, count(*) AS n, bool_or(odd) AS odd{more} FROM {rows} "
+                         f"GROUP BY employee")
+        return table
+
+    def _cells(self, native: NativeSource, rows: list[int]) -> dict[int, list[object]]:
+        """The cells of some rows as the Python reader reads them: a CSV's as written (kept
+        in the table), a Parquet file's as DuckDB gives them to it (typed)."""
+        if not native.lazy:
+            return {}
+        listed = ", ".join(str(r - 2) for r in rows)
+        found = self.con.execute(f"SELECT * FROM read_parquet({_lit(str(native.reader.path))}, "
+                                 f"file_row_number = true) WHERE file_row_number IN "
+                                 f"({listed})").fetchall()
+        return {int(r[-1]) + 2: list(r[:-1]) for r in found}
 
     def _flagged(self) -> dict[str, int]:
         """The rows outside the plain grammar (or without a date a fact rests on), read one
@@ -623,23 +641,33 @@ class Native:
             odd = f"NOT _ok OR (date IS NULL AND ({rests_on(self.plan, source)}))"
             if not self.con.execute(f"SELECT count(*) FROM {view} WHERE {odd}").fetchone()[0]:
                 continue
-            if not self.clean[source]:
-                raise Unusual("a row of a Parquet file outside the plain grammar")
             facts = [f for f in self.plan.facts.values() if f.source == source]
             pays = [p for p in self.plan.pays.values() if p.source == source]
-            found = self.con.execute(f"SELECT file, row, employee, _raw FROM {view} WHERE "
+            raw = "_raw" if self.clean[source] else "NULL"
+            found = self.con.execute(f"SELECT file, row, employee, {raw} FROM {view} WHERE "
                                      f"{odd} ORDER BY file, row").fetchall()
             if len(found) > FLAGGED:
                 raise Unusual("more rows outside the plain grammar than are read one by one")
+            typed: dict[int, dict[int, list[object]]] = {}
+            for file in {f for f, *_ in found}:
+                typed[file] = self._cells(self.files[file], [r for f, r, *_ in found
+                                                             if f == file])
             for file, row, employee, raw in found:
                 native = self.files[file]
                 reader = native.reader
-                cells: list[object] = ["" if c is None else c for c in raw]
+                cells: list[object] = typed[file][row] if native.lazy else \
+                    ["" if c is None else c for c in raw]
                 made = reader._row_general(row, cells, native.positions, native.titles)
                 if made is None or not made.problems or "employee" in made.problems or \
                         made.employee != employee or reader.warnings:
                     raise Unusual("a row the Python reader reads otherwise")
                 stage._fail(made, facts, pays)
+            # the rows that failed are left out of every query of the source from here on:
+            # a Parquet file's (whose rows are checked by the scan of `employees` alone,
+            # `clean` empty until now) are scanned again (`employees`)
+            if not self.clean[source]:
+                self._rescan.add(source)
+                self.clean[source] = " AND _ok AND date IS NOT NULL"
         self.bad_rows, self.harmless = stage.bad_rows, stage.harmless
         every = [*self.plan.facts, *(p.fact for p in self.plan.pays.values())]
         for who in stage.employees:
