@@ -194,3 +194,46 @@ def test_a_tiny_clawback_prints_0_00_in_every_format(tmp_path: Path) -> None:
     explained = CliRunner().invoke(main, ["explain", str(scheme), str(facts), "--employee", "a"])
     assert explained.exit_code == 0, explained.output
     assert "-0.00" not in explained.stdout and "−0.00" not in explained.stdout
+
+
+ZERO_PLAN_SCHEME = """scheme t "T"
+  currency RUB
+  period month
+
+fact a money "A"
+fact quota money "Quota"
+
+kpi r "R"
+  = a
+  plan quota
+
+pay bonus "Bonus" = 1_000 RUB × attainment of r
+{pay}
+"""
+
+
+@pytest.mark.parametrize("pay", [
+    'pay team_bonus "Team bonus" = 500 RUB\n  only if team total of a >= 10 RUB',
+    'budget fund "Fund" cap 6_000 RUB for bonus',
+    'budget fund "Fund" cap 6_000 RUB for bonus per team',
+], ids=["team-figures", "budget-over-everyone", "budget-per-team"])
+def test_a_member_whose_evaluation_fails_fails_the_team_on_duckdb_too(pay: str) -> None:
+    """Row y's plan is zero (KPI901 while evaluating, not while reading): on the DuckDB engine
+    the query marks the row, the Python evaluator fails it, and its teammates' results that
+    rest on the team fail with KPI905 as on the Python engine — they were paid before."""
+    scheme = kpidsl.loads(ZERO_PLAN_SCHEME.format(pay=pay))
+    rows = [{"employee": "x", "team": "T1", "a": D(5), "quota": D(1)},
+            {"employee": "y", "team": "T1", "a": D(6), "quota": D(0)},
+            {"employee": "z", "team": "T1", "a": D(1), "quota": D(1)},
+            {"employee": "w", "team": "T2", "a": D(2), "quota": D(1)}]
+    seen: dict[str, list[tuple[str, str]]] = {}
+    paid = {}
+    for engine in ("python", "duckdb"):
+        failed = seen.setdefault(engine, [])
+        paid[engine] = [(r.employee, r.total) for r in scheme.evaluate_many(
+            rows, engine=engine, on_error=lambda e, _r, d, f=failed: f.append((e, d[0].code)))]
+    assert seen["duckdb"] == seen["python"]
+    assert paid["duckdb"] == paid["python"]
+    assert ("y", "KPI901") in seen["python"]
+    assert {e for e, c in seen["python"] if c == "KPI905"} >= {"x", "z"}
+    assert "x" not in dict(paid["python"])

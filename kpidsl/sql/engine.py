@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..evaluate import _stepwise_in_context, apply_budgets, team_values, team_view, uses_team
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
-from ..teams import MissingMember
+from ..teams import Missing, MissingMember
 from . import Query, queries, runnable_on_duckdb
 from .scale import FACT_DIGITS, FACT_SCALE
 
@@ -157,16 +157,22 @@ class SqlEvaluation:
                 if team and uses_team(info, self.checked):
                     result.team_values = team_view(aggregates[team_name or ""])
                 results[index] = result
+        missing = Missing()
         for index in python_rows:
             info, values, employee, team_name, row = prepared[index]
             team_data = aggregates.get(team_name or "") if team else None
             with decimal.localcontext(CONTEXT):
                 fallback = self.python._guarded(info, values, employee, team_name, team_data,
                                               month, row, on_error)
-            if fallback is not None and team and uses_team(info, self.checked):
+            if fallback is None and team:
+                missing.add(MissingMember(employee, row, team_name or ""))
+            elif fallback is not None and team and uses_team(info, self.checked):
                 fallback.team_values = team_view(aggregates[team_name or ""])
             results[index] = fallback
-        done = [r for r in results if r is not None]
+        kept = {i: r for i, r in enumerate(results) if r is not None}
+        if missing:  # a member's evaluation failed: its team's results fail too (KPI905)
+            kept = self.python._complete_teams_only(kept, missing, on_error)
+        done = list(kept.values())
         if team:
             with decimal.localcontext(CONTEXT):
                 apply_budgets(self.checked, done)
