@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deal_schemes import tiered_deals
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -440,24 +441,7 @@ def test_the_engines_agree_on_a_large_export(tmp_path: Path) -> None:
     assert '"-' in written.read_text(encoding="utf-8")
 
 
-BENCH_SCHEME = '''scheme one_bad_cell "One bad cell"
-source deals "Deals"
-  employee column "Manager"  date column "Closed"  key column "ID"
-  field amount money column "Amount"
-  field stage text column "Stage"
-fact revenue money = total of deals.amount where stage is "won" if missing 0
-fact won count = count of deals where stage is "won" if missing 0
-curve rates "Tiers"
-  tiers marginal
-    from 0% to 80%     rate 1%
-    from 80% to 100%   rate 2%
-    from 100% to 150%  rate 3%
-    from 150%          rate 4%
-kpi revenue plan 100_000 RUB
-pay commission "Commission"
-  for each deal in deals where stage is "won"
-  pays rates on the running attainment of revenue
-'''
+BENCH_SCHEME = tiered_deals("one_bad_cell", "One bad cell")
 
 
 def test_one_bad_cell_fails_its_employee_alone_in_duckdb(tmp_path: Path) -> None:

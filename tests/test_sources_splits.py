@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from deal_schemes import tiered_deals
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,24 +19,7 @@ from kpidsl.diagnostics import KpiError
 from kpidsl.run import FactsOptions, evaluate_files
 from kpidsl.sources.splits import largest_remainder
 
-SCHEME = '''scheme split_deals "Split deals"
-source deals "Deals"
-  employee column "Manager"  date column "Closed"  key column "ID"  share column "Share"
-  field amount money column "Amount"
-  field stage text column "Stage"
-fact revenue money = total of deals.amount where stage is "won" if missing 0
-fact won count = count of deals where stage is "won" if missing 0
-curve rates "Tiers"
-  tiers marginal
-    from 0% to 80%     rate 1%
-    from 80% to 100%   rate 2%
-    from 100% to 150%  rate 3%
-    from 150%          rate 4%
-kpi revenue "Revenue" plan 100_000 RUB
-pay commission "Commission"
-  for each deal in deals where stage is "won"
-  pays rates on the running attainment of revenue
-'''
+SCHEME = tiered_deals("split_deals", "Split deals", share=True)
 RULESET = kpidsl.loads(SCHEME)
 DEALS = ("ID;Manager;Closed;Amount;Stage\n"
          "1;a;2025-07-03;1000,01;won\n"
