@@ -339,7 +339,8 @@ def main() -> None:
                              "comma-separated words (the Python engine always runs)")
     parser.add_argument("--before", type=Path, default=None, metavar="DIR",
                         help="also run the DuckDB engine of the kpidsl package in DIR (an "
-                             "earlier commit's `git archive COMMIT kpidsl | tar -x -C DIR`)")
+                             "earlier commit's `git archive COMMIT kpidsl grammars | "
+                             "tar -x -C DIR`)")
     args = parser.parse_args()
     data = args.data
     data.mkdir(parents=True, exist_ok=True)
