@@ -217,3 +217,24 @@ def test_a_totals_row_in_the_export_or_the_split_file_is_skipped_with_a_warning(
     assert warned == [
         ("KPI523", "splits.csv", 4, "row 4: 'Итого:' is a totals row, not a deal; skipped"),
         ("KPI523", "deals.csv", 6, "row 6: 'Итого' is a totals row, not a deal; skipped")]
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+def test_a_split_files_deal_no_export_has_is_warned_about(tmp_path: Path, engine: str) -> None:
+    """Deal '31' is a typo of '3': a's deal 3 is then hers whole (30 000), as the export
+    says, and the split file's shares for '31' credit nobody — a warning names the file, its
+    first such row and the keys, in both engines (before, nothing said so)."""
+    deals, splits = _files(tmp_path, "ID;Manager;Share\n1;a;50%\n1;b;50%\n"
+                                     "31;a;60 %\n31;b;40 %\n77;c;100%\n")
+    run = _run(deals, splits, engine)
+    results = {r.employee: r for r in run.results()}  # type: ignore[attr-defined]
+    assert results["a"].facts["revenue"] == Decimal("30500.01")  # 500.01 + 30 000
+    warned = [(d.code, Path(d.file).name, d.line, d.message, d.hint)
+              for d in run.counts.warnings]  # type: ignore[attr-defined]
+    assert warned == [
+        ("KPI546", "splits.csv", 4, "the split file lists deals no export of source 'deals' "
+         "has (2: '31', '77'); their shares credit nobody",
+         "check each key against the export's key column: a mistyped key pays its deal "
+         "whole to its own employee")]
+    deals, splits = _files(tmp_path, "ID;Manager;Share\n1;a;50%\n1;b;50%\n")
+    assert _run(deals, splits, engine).counts.warnings == []  # type: ignore[attr-defined]

@@ -1194,6 +1194,16 @@ MESSAGES: dict[str, Table] = {
          "сравнивайте по файлам, которые обе схемы читают для каждого сотрудника; этот "
          "сотрудник не вошёл ни в один из фондов оплаты"),
     ),
+    "KPI546": (
+        ("the split file lists deals no export of source '{source}' has ({count}: {keys}); "
+         "their shares credit nobody",
+         "в файле долей есть сделки, которых нет ни в одной выгрузке источника '{source}' "
+         "({count}: {keys}); их доли никому не начислены"),
+        ("check each key against the export's key column: a mistyped key pays its deal whole "
+         "to its own employee",
+         "сверьте каждый ключ со столбцом ключа в выгрузке: сделка с опечаткой в ключе "
+         "целиком достаётся её собственному сотруднику"),
+    ),
     "KPI620": (
         ("versions of scheme '{scheme}' overlap: {later} starts on {start} while {earlier} "
          "is in force {period} (both {both})",

@@ -154,6 +154,8 @@ class Stage:
     periods_seen: set[str] = field(default_factory=set)
     rows_read: int = 0
     splits: dict[tuple[str, str], list[tuple[int, SourceRow]]] = field(default_factory=dict)
+    # source → the split file's deal keys some export row had (the others credit nobody)
+    split_keys_met: dict[str, set[str]] = field(default_factory=dict)
     files: dict[int, str] = field(default_factory=dict)  # file index → its name
 
     # Items (a deal, a median's value, a distinct value) held in memory before they go to
@@ -196,6 +198,7 @@ class Stage:
         from .splits import credit
 
         by_key = reader.splits.by_key
+        met = self.split_keys_met.setdefault(source, set())
         money = [f.name for f in self.plan.sources[source].fields if f.kind == "money"]
         for row in reader:
             self.rows_read += 1
@@ -203,6 +206,8 @@ class Stage:
                 self._fail(dataclasses.replace(row, employee=""), facts, pays)
                 continue
             split = by_key.get(row.key)
+            if split is not None:
+                met.add(row.key)
             rows = [row] if split is None else credit(row, split, money)
             self.rows_read += len(rows) - 1
             for one in rows:

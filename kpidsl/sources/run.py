@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..diagnostics import Diagnostic, KpiError, Severity, error
+from ..diagnostics import Diagnostic, KpiError, Severity, error, warning
 from ..facts import FactRow
 from ..runtime import CONTEXT
 from .dates import period_bounds
@@ -345,6 +345,9 @@ def source_items(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
         stage, results = evaluate(ruleset, readers, period=period, grade=facts.grade,
                                   month=month, extra=extra, on_warning=warn)
     counts.rows_read += stage.rows_read
+    unmet = _split_keys_unmet(readers, getattr(stage, "split_keys_met", {}))
+    if unmet:
+        warn(unmet)
     for bad in stage.bad_rows:
         first = min(bad.problems.values(), key=lambda d: d.column)
         column = first.message.split("column '", 1)[-1].split("'", 1)[0] \
@@ -370,6 +373,33 @@ def source_items(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
             continue
         item.rows = rows
         yield item
+
+
+def _split_keys_unmet(readers: dict[str, list[SourceReader]],
+                      met: dict[str, set[str]]) -> list[Diagnostic]:
+    """A warning (KPI546) per split file listing deals no export row has: a mistyped key
+    would leave its deal credited whole to its own employee, and nothing else would say so
+    (a split file kept for the year lists other months' deals too: a warning, not a refusal)."""
+    out = []
+    for name, group in readers.items():
+        table = next((r.splits for r in group if r.splits is not None), None)
+        if table is None or not table.by_key:
+            continue
+        seen = met.get(name, set())
+        by_file: dict[str, list[tuple[int, str]]] = {}
+        for key, rows in table.by_key.items():
+            if key not in seen:
+                by_file.setdefault(rows[0].file, []).append((rows[0].row, key))
+        for file, lost in by_file.items():
+            lost.sort()
+            shown = ", ".join(f"'{key}'" for _row, key in lost[:5]) + \
+                (f", … (+{len(lost) - 5})" if len(lost) > 5 else "")
+            made = warning("KPI546", f"the split file lists deals no export of source "
+                           f"'{name}' has ({len(lost)}: {shown}); their shares credit nobody",
+                           hint="check each key against the export's key column: a "
+                           "mistyped key pays its deal whole to its own employee")
+            out.append(dataclasses.replace(made, file=file, line=lost[0][0]))
+    return out
 
 
 def _employee_failure(item: SourceResult, plan: SourcePlan) -> RowFailure:
