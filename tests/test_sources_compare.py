@@ -7,26 +7,11 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from deal_schemes import tiered_deals
 
 from kpidsl.cli import main
 
-SCHEME = '''scheme per_deal "Per deal"
-source deals "Deals"
-  employee column "Manager"  date column "Closed"  key column "ID"
-  field amount money column "Amount"
-  field stage text column "Stage"
-fact revenue money = total of deals.amount where stage is "won" if missing 0
-curve rates "Tiers"
-  tiers marginal
-    from 0% to 80%     rate 1%
-    from 80% to 100%   rate 2%
-    from 100% to 150%  rate 3%
-    from 150%          rate 4%
-kpi revenue "Revenue" plan 100_000 RUB
-pay commission "Commission"
-  for each deal in deals where stage is "won"
-  pays rates on the running attainment of revenue
-'''
+SCHEME = tiered_deals("per_deal", "Per deal", won=False)
 
 
 def test_compare_walks_each_schemes_tiers_over_the_deals(tmp_path: Path) -> None:
