@@ -101,14 +101,13 @@ def eval_command(ruleset: str, facts_paths: tuple[str, ...], facts: FactsOptions
                 workbook = sink
             else:
                 stream = sink
-        if engine == "auto" and not (fmt is ResultsFormat.TABLE and limit is None
-                                     and rank_by is None and pace is None):
+        plain = limit is None and rank_by is None and pace is None
+        if engine == "auto" and not (fmt is ResultsFormat.TABLE and plain):
             # details of every KPI, leaderboards, forecasts: the Python engine computes them
             # anyway, and faster alone (docs/sql.md, `--engine auto`); csv, json and jsonl
             # that the query writes itself go to DuckDB above their own crossover
-            lines = fmt.value in ("csv", "json", "jsonl") and limit is None and \
-                rank_by is None and pace is None and not (fmt.value == "csv" and (
-                    excel or lang == "ru"))
+            lines = plain and fmt.value in ("csv", "json", "jsonl") and not (
+                fmt.value == "csv" and (excel or lang == "ru"))
             if not lines:
                 engine = "python"
             else:

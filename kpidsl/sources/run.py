@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..diagnostics import Diagnostic, KpiError, Severity, error, warning
 from ..facts import FactRow
 from ..runtime import CONTEXT
+from . import has_sources
 from .dates import period_bounds
 from .evaluate import Employee, Stage, check_bounds
 from .plan import SourcePlan, plan_of
@@ -33,10 +34,6 @@ from .transactions import Deal, DealLine, order_key, walk
 if TYPE_CHECKING:
     from ..api import Ruleset
     from ..run import Counts, FactsOptions, RowFailure
-
-
-def has_sources(ruleset: Ruleset) -> bool:
-    return any(variant.sources for variant in ruleset.checked.variants.values())
 
 
 def source_plan(ruleset: Ruleset) -> SourcePlan:
