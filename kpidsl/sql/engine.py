@@ -53,6 +53,7 @@ class SqlEvaluation:
         self.python = ruleset._evaluation
         self.con = connection if connection is not None else duckdb.connect()
         self._queries: dict[int | None, dict[str, Query]] = {}
+        self._teams: Any = None  # kpidsl/sql/teams.py, for schemes with team results
         step = self.checked.payout_step
         self._fraction = is_fraction_step(step)
         exponent = step.normalize().as_tuple().exponent
@@ -78,9 +79,12 @@ class SqlEvaluation:
         checked = self.checked
         team = any(uses_team(i, checked) for i in self.python.infos.values()) or \
             bool(checked.base.budgets)
-        if checked.header.per_team or (team and len(checked.variants) > 1):
-            # one Result per team, or teams across grades: the Python engine (docs/sql.md)
-            yield from self.python.many(rows, grade, month, on_error)
+        if checked.header.per_team or team:  # results that depend on each other
+            from .teams import TeamEvaluation
+
+            if self._teams is None:
+                self._teams = TeamEvaluation(self)
+            yield from self._teams.many(rows, grade, month, on_error)
             return
         batch: list[Any] = []
         for row in rows:

@@ -162,6 +162,8 @@ class Output:
     kpis: list[tuple[str, Num, Num | None, Num | None]] = field(default_factory=list)
     lines: list[tuple[str, str, Num, Num, Int, Int, Int]] = field(default_factory=list)
     pays: list[tuple[str, Int]] = field(default_factory=list)
+    # each budget's award before its cap (the engine notes the rows a cap scaled)
+    budgets: list[tuple[str, Int]] = field(default_factory=list)
 
 
 class VariantQuery:
@@ -751,6 +753,7 @@ class VariantQuery:
         self.begin(name, None, what)
         award = self.column(f"{name}__award", award)  # NULL: a grade without the payment
         own = self.column(f"{name}__own", own)
+        out.budgets.append((budget.name, own))
         positive = Int(exp.Case().when(exp.GT(this=_p(award.e), expression=exp.Literal.number(0)),
                                        award.e.copy()).else_(exp.Literal.number(0)), award.bound)
         positive = self.column(f"{name}__positive", positive)
