@@ -7,6 +7,11 @@ DuckDB query doing the same work, end to end from a CSV or Parquet file.
     python bench/sql.py --query [--rows 1M] [--rounds 5]
     python bench/sql.py --crossover [--rounds 3] [--format csv] [--rows 10k,30k]
 
+The goals' run (docs/sql.md, "Speed"; about 20 minutes on a shared 2-core machine, the
+10 M rows' files ~0.6 GB generated on the first run):
+
+    nice -n 10 python bench/sql.py --rows 1M,10M --rounds 3 --only 'duckdb engine'
+
 Each command runs as a fresh process writing to a file of its own, the rounds taken in turn
 (round 1 of every command, then round 2, …, the Python engine's among the first size's); the
 table shows the median over the rounds of wall time and of CPU time (user + system of the
