@@ -461,6 +461,11 @@ MESSAGES: dict[str, Table] = {
         ("split it into smaller schemes, or curves into fewer bands",
          "разделите её на несколько схем или сократите число диапазонов в шкалах"),
     ),
+    "KPI008": (
+        ("'{word}' reads as '{split}': a space is missing after '{keyword}'",
+         "'{word}' читается как '{split}': после '{keyword}' пропущен пробел"),
+        ("write '{split}'", "напишите '{split}'"),
+    ),
     # ---- KPI1xx names
     "KPI101": (
         ("unknown name '{name}' in {where:place}", "неизвестное имя '{name}' в {where:prep}"),
