@@ -1176,10 +1176,10 @@ MESSAGES: dict[str, Table] = {
          "потолок — это наибольшая сумма выплат в целом: 0 или больше"),
     ),
     "KPI953": (
-        ("the scheme's query has {steps} steps (a KPI, a payment line or a total each); "
-         "DuckDB runs at most {most}",
-         "в запросе схемы {steps} шагов (по одному на KPI, строку выплаты или итог); DuckDB "
-         "выполняет не больше {most}"),
+        ("the scheme's query is a chain of {steps} steps, each reading the one before (a KPI "
+         "built on another, a rounding, a total); DuckDB runs at most {most}",
+         "запрос схемы — цепочка из {steps} шагов, каждый из которых читает предыдущий (KPI "
+         "на основе другого, округление, итог); DuckDB выполняет не больше {most}"),
         ("evaluate it with the Python engine (--engine python, or --engine auto)",
          "рассчитайте её движком Python (--engine python или --engine auto)"),
     ),
