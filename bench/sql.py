@@ -7,12 +7,19 @@ DuckDB query doing the same work, end to end from a CSV or Parquet file.
     python bench/sql.py --query [--rows 1M] [--rounds 5]
     python bench/sql.py --crossover [--rounds 3] [--format csv] [--rows 10k,30k]
 
-Each command runs as a fresh process writing to /dev/null; the table shows the median over
-the rounds of wall time and of CPU time (user + system of the process and its threads: on a
-shared machine wall time measures the neighbours too), rows per second, peak memory, and the
-ratios measured in the same run. The Python engine streams at a rate flat in the row count
-and takes about 2 minutes of CPU per million rows, so it is measured at `--python-rows`
-and its rows per second, extrapolated to every size (the table says so), is the baseline.
+The goals' run (docs/sql.md, "Speed"; about 20 minutes on a shared 2-core machine, the
+10 M rows' files ~0.6 GB generated on the first run):
+
+    nice -n 10 python bench/sql.py --rows 1M,10M --rounds 3 --only 'duckdb engine'
+
+Each command runs as a fresh process writing to a file of its own, the rounds taken in turn
+(round 1 of every command, then round 2, …, the Python engine's among the first size's); the
+table shows the median over the rounds of wall time and of CPU time (user + system of the
+process and its threads: on a shared machine wall time measures the neighbours too), rows
+per second, peak memory, and the ratios measured in the same run. The Python engine streams
+at a rate flat in the row count and takes about 2 minutes of CPU per million rows, so it is
+measured at `--python-rows` and its rows per second, extrapolated to every size (the table
+says so), is the baseline.
 The hand-written query reads the file with DuckDB's own reader and writes the table's
 columns (employee, salary, bonus, commission, total) for b2b_manager with DECIMAL
 arithmetic and one cast per pay line, so rounded half up once a line (what a careful
@@ -237,14 +244,25 @@ def kpidsl(path: Path, engine: str, fmt: str, source: Path | None = None) -> lis
 
 
 def medians(command: list[str], rounds: int) -> tuple[float, float, int]:
-    runs = []
+    return interleaved({"": command}, rounds)[""]
+
+
+def interleaved(commands: dict[str, list[str]], rounds: int
+                ) -> dict[str, tuple[float, float, int]]:
+    """(median wall s, median CPU s, peak RSS) of each command, the rounds taken in turn
+    (round 1 of every command, then round 2, …): on a machine shared with other work the
+    load drifts over minutes, and a command's rounds taken back to back all met the same
+    load where its baseline met another."""
+    runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
     for _ in range(rounds):
-        # each run's output to a file of its own, not /dev/null: DuckDB's COPY takes a lock on
-        # the file it writes, and /dev/null is shared with every other process writing there
-        with tempfile.TemporaryDirectory(prefix="kpidsl-bench-out-") as out:
-            runs.append(measure(command, Path(out) / "out"))
-    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-            max(r[2] for r in runs))
+        for name, command in commands.items():
+            # each run's output to a file of its own, not /dev/null: DuckDB's COPY takes a
+            # lock on the file it writes, and /dev/null is shared with every other process
+            with tempfile.TemporaryDirectory(prefix="kpidsl-bench-out-") as out:
+                runs[name].append(measure(command, Path(out) / "out"))
+    return {name: (statistics.median(r[0] for r in found),
+                   statistics.median(r[1] for r in found), max(r[2] for r in found))
+            for name, found in runs.items()}
 
 
 def crossover(folder: Path, rounds: int, fmt: str, sizes: list[int]) -> str:
@@ -294,8 +312,7 @@ def query_only(folder: Path, sizes: list[int], rounds: int) -> str:
     query = queries(load(B2B).checked, "duckdb", table="facts", budgets=False)[0]
     units = ", ".join(f'sum("{p}_units")' for p, _u in query.output.pays)
     generated = f"SELECT {units}, sum(total_units) FROM ({query.sql(pretty=False)})"
-    body = HAND[HAND.index("WITH f AS"):HAND.index(") TO '/dev/stdout'")]
-    body = body.replace("FROM {source}", "FROM raw")
+    body = PAY_QUERY.replace("SOURCE", "raw")
     hand = (f"SELECT sum(salary), sum(bonus), sum(commission), sum(total) FROM ({body}) AS h")
     out = []
     for size in sizes:
@@ -362,18 +379,13 @@ def main() -> None:
             print(phases(data, parse_sizes(args.rows), args.format, scripts["PHASES"]))
             return
         small = parse_sizes(args.python_rows)[0]
-        wall, cpu, rss = medians(kpidsl(facts(data, small), "python", args.format),
-                                 args.rounds)
-        base_wall, base_cpu = small / wall, small / cpu  # rows per second
-        out = [(human(small), "python engine, CSV", f"{small / wall:,.0f}", f"{wall:.2f}",
-                f"{cpu:.2f}", f"{rss / 2**20:.0f} MB", "1.00×", "1.00×", "—")]
+        python = kpidsl(facts(data, small), "python", args.format)
+        out: list[tuple[str, ...]] = []
+        base_wall = base_cpu = 0.0
         peaks: dict[str, dict[int, int]] = {}
         for size in parse_sizes(args.rows):
             path = facts(data, size)
             parquet = parquet_file(path)
-            out.append((human(size), "python engine (extrapolated)", f"{base_wall:,.0f}",
-                        f"{size / base_wall:.0f}", f"{size / base_cpu:.0f}", "—", "1.00×",
-                        "1.00×", "—"))
             commands = {
                 "duckdb engine, CSV": kpidsl(path, "duckdb", args.format),
                 "duckdb engine, Parquet": kpidsl(parquet, "duckdb", args.format),
@@ -399,7 +411,18 @@ def main() -> None:
             if words:  # the baselines of the ratio column stay
                 commands = {n: c for n, c in commands.items()
                             if "the table" in n or any(w in n for w in words)}
-            found = {name: medians(c, args.rounds) for name, c in commands.items()}
+            if not out:  # the baseline's rounds taken in turn with the first size's
+                commands = {"python engine, CSV": python, **commands}
+            found = interleaved(commands, args.rounds)
+            if "python engine, CSV" in found:
+                wall, cpu, rss = found.pop("python engine, CSV")
+                base_wall, base_cpu = small / wall, small / cpu  # rows per second
+                out.append((human(small), "python engine, CSV", f"{small / wall:,.0f}",
+                            f"{wall:.2f}", f"{cpu:.2f}", f"{rss / 2**20:.0f} MB", "1.00×",
+                            "1.00×", "—"))
+            out.append((human(size), "python engine (extrapolated)", f"{base_wall:,.0f}",
+                        f"{size / base_wall:.0f}", f"{size / base_cpu:.0f}", "—", "1.00×",
+                        "1.00×", "—"))
             for name, (wall, cpu, rss) in found.items():
                 peaks.setdefault(name, {})[size] = rss
                 hand = found["hand-written DuckDB, the table, " + name.rsplit(", ", 1)[1]]

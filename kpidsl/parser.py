@@ -81,11 +81,12 @@ def parse_tree(source: SourceFile, text: str, limit: int = MAX_SYNTAX_ERRORS
     """Lark's tree of `text` (the source's text, NUL bytes blanked), or its syntax errors:
     after each one the failing statement is blanked out and the text parsed again, at most
     `limit` times. The flag says the search stopped early, blanking having changed nothing.
+    A tree that parses may still carry errors: words glued together (KPI008).
     Public for the language server, which runs it on the statements an edit broke."""
     diagnostics: list[Diagnostic] = []
     for _ in range(limit):
         try:
-            return parser().parse(text), diagnostics, False
+            tree = parser().parse(text)
         except lark.exceptions.UnexpectedInput as exc:
             offset = getattr(exc, "pos_in_stream", None) or 0
             unfinished = _unfinished_before(text, offset, source)
@@ -98,7 +99,42 @@ def parse_tree(source: SourceFile, text: str, limit: int = MAX_SYNTAX_ERRORS
             if blanked == text:
                 return None, diagnostics, True
             text = blanked
+            continue
+        glued = _glued_words(tree, text, source)
+        return tree, sorted(diagnostics + glued, key=lambda d: (d.line, d.column)), False
     return None, diagnostics, False
+
+
+def _glued_words(tree: Tree, text: str, source: SourceFile) -> list[Diagnostic]:
+    """A word of the language written against the name or number after it: the parser,
+    which looks for `for` where only `for` may come, reads `fork29` as `for k29` and `cap60`
+    as `cap 60`. That is what was meant, but not the one way to write it, and a reader (or a
+    rename in the editor, which finds whole words) sees a name `fork29`. A name or number
+    cannot begin right after a letter unless the lexer split one word in two, so each token
+    of the tree that starts with a letter, digit or '_' right after a letter is one."""
+    found: list[Diagnostic] = []
+    stack: list[Tree] = [tree]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append(child)
+                continue
+            start = child.start_pos
+            if not start or not (child.value[:1].isalnum() or child.value[:1] == "_"):
+                continue
+            before = text[start - 1]
+            if not (before.isalpha() or before == "_"):
+                continue
+            word_start = start - 1
+            while word_start and (text[word_start - 1].isalnum() or text[word_start - 1] == "_"):
+                word_start -= 1
+            keyword, rest = text[word_start:start], str(child.value)
+            found.append(error(
+                "KPI008", f"'{keyword}{rest}' reads as '{keyword} {rest}': a space is missing "
+                f"after '{keyword}'", source, source.span(word_start, child.end_pos or start),
+                hint=f"write '{keyword} {rest}'"))
+    return found
 
 
 def _unfinished_before(text: str, offset: int, source: SourceFile

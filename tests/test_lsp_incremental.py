@@ -115,20 +115,19 @@ def test_an_edit_rechecks_only_what_depends_on_it(monkeypatch) -> None:
             assert "KPI101" in [d.code for d in analysis.diagnostics]
 
 
-def test_a_word_glued_to_the_next_is_read_as_check_reads_it(monkeypatch) -> None:
-    """The parser reads "fork29" on a payment's line as "for k29": the statement depends on
-    k29, so checked again it is checked with k29's KPI (no KPI101), and the method's lints
-    stay shown, as in `check` (before: unknown KPI 'k29', "did you mean 'k29'?", KPI704 lost)."""
+def test_a_word_glued_to_the_next_is_refused_as_check_refuses_it(monkeypatch) -> None:
+    """The parser would read "fork29" on a payment's line as "for k29"; `check` refuses it
+    (KPI008, "write 'for k29'"), and so does the editor after that one edit."""
     monkeypatch.setattr("kpidsl.lsp.analysis.INCREMENTAL_FROM", 0)
     text = generated_scheme(30)
     cache = ParseCache()
     Analysis(text, "g.kpi", cache)
     text = text.replace("  for k29 weight", "  fork29 weight", 1)
     analysis = Analysis(text, "g.kpi", cache)
-    assert analysis.rechecked is not None, cache.checker.reason
     expected = check_source(SourceFile("g.kpi", text))[1]
     assert [d.render() for d in analysis.diagnostics] == [d.render() for d in expected]
-    assert [d.code for d in expected] == ["KPI704", "KPI702", "KPI702", "KPI702"]
+    assert [(d.code, d.message) for d in expected] == [
+        ("KPI008", "'fork29' reads as 'for k29': a space is missing after 'for'")]
 
 
 @pytest.mark.parametrize("edit", [

@@ -81,6 +81,33 @@ def test_cyrillic_identifiers() -> None:
     assert ruleset.evaluate({"выручка": "100"}).total == Decimal("10.00")
 
 
+GLUED_BASE = ('scheme s "S"\nfact rev money\nfact calls count\nkpi r = rev plan 100_000 RUB\n'
+              "pay bonus = 10 RUB\n")
+
+
+@pytest.mark.parametrize(("was", "glued", "where", "message"), [
+    ("kpi r", "kpir", "4:1", "'kpir' reads as 'kpi r': a space is missing after 'kpi'"),
+    ("plan 100_000", "plan100_000", "4:13",
+     "'plan100_000' reads as 'plan 100_000': a space is missing after 'plan'"),
+    ("fact выручка", "factвыручка", "3:1",
+     "'factвыручка' reads as 'fact выручка': a space is missing after 'fact'"),
+])
+def test_a_word_glued_to_the_next_is_refused(was: str, glued: str, where: str,
+                                             message: str) -> None:
+    """The parser alone would split `kpir` into `kpi r`; it is refused with the space to add."""
+    text = GLUED_BASE.replace("fact calls", "fact выручка").replace(was, glued, 1)
+    ruleset, diagnostics = parse(SourceFile("g.kpi", text))
+    assert ruleset is None
+    assert [(d.code, f"{d.line}:{d.column}", d.message, d.hint) for d in diagnostics] == [
+        ("KPI008", where, message, f"write '{was}'")]
+    assert parse(SourceFile("g.kpi", text.replace(glued, was, 1)))[1] == []
+
+
+def test_a_number_glued_to_its_currency_is_still_read() -> None:
+    """`100_000RUB`: a digit before the currency is no word split in two."""
+    assert parse(SourceFile("g.kpi", GLUED_BASE.replace("100_000 RUB", "100_000RUB")))[1] == []
+
+
 def test_comments_are_kept_for_the_formatter() -> None:
     ruleset, _ = parse(SourceFile("t", '# top\nscheme s "Plan #1" # name\n'))
     assert ruleset.comments == ((1, "# top"), (2, "# name"))

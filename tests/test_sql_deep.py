@@ -77,23 +77,32 @@ def test_a_total_of_many_payments_is_a_shallow_tree_duckdb_binds_and_pays_exactl
         for i in range(40))
 
 
+def chained_scheme(kpis: int) -> str:
+    """`kpis` KPIs, each the one before plus a fact: a chain of reads as long as the KPIs."""
+    lines = ['scheme deep "Deep"', "  currency RUB", "  period month", 'fact f money "Fact"',
+             'kpi k0 "KPI 0" = f']
+    lines += [f'kpi k{i} "KPI {i}" = k{i - 1} + f' for i in range(1, kpis)]
+    return "\n".join([*lines, f'pay p "P" = k{kpis - 1} × 1%']) + "\n"
+
+
 def test_duckdb_refuses_a_query_deeper_than_it_can_bind_and_auto_leaves_it_to_python(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A scheme of 170 KPIs is 1 038 steps: DuckDB stopped with a Binder Error traceback;
-    now `--engine duckdb` names the engine that can evaluate it and writes nothing, and
-    `--engine auto` picks the Python engine for a scheme past AUTO_STEPS."""
-    scheme = tmp_path / "wide.kpi"
-    scheme.write_text(generated_scheme(170), encoding="utf-8")
+    """1 000 KPIs each built on the one before are a chain of 1 004 CTEs: DuckDB stopped
+    with a Binder Error traceback; now `--engine duckdb` names the engine that can evaluate
+    it and writes nothing, and `--engine auto` picks the Python engine for a scheme past
+    AUTO_STEPS. (170 KPIs that do not read each other were 1 038 steps; they share CTEs now,
+    8 deep.)"""
+    scheme = tmp_path / "deep.kpi"
+    scheme.write_text(chained_scheme(1000), encoding="utf-8")
     facts = tmp_path / "facts.csv"
-    facts.write_text("employee," + ",".join(f"f{i}" for i in range(170)) + "\n"
-                     + "a," + ",".join(str(1000 + i) for i in range(170)) + "\n",
-                     encoding="utf-8")
+    facts.write_text("employee,f\na,1000\n", encoding="utf-8")
     out = tmp_path / "out.csv"
     run = CliRunner().invoke(main, ["eval", str(scheme), str(facts), "--engine", "duckdb",
                                     "--format", "csv", "-o", str(out)])
     assert run.exit_code == 2, run.output
-    assert f"{scheme}:1:1: error KPI953: the scheme's query has 1038 steps (a KPI, a payment " \
-        "line or a total each); DuckDB runs at most 990" in run.stderr
+    assert f"{scheme}:1:1: error KPI953: the scheme's query is a chain of 1004 steps, each " \
+        "reading the one before (a KPI built on another, a rounding, a total); DuckDB runs " \
+        "at most 990" in run.stderr
     assert "hint: evaluate it with the Python engine (--engine python, or --engine auto)" \
         in run.stderr
     assert not out.exists()
@@ -101,7 +110,8 @@ def test_duckdb_refuses_a_query_deeper_than_it_can_bind_and_auto_leaves_it_to_py
     big.write_text("employee," + ",".join(f"f{i}" for i in range(10)) + "\n"
                    + "".join(f"e{r}," + ",".join("1" for _ in range(10)) + "\n"
                              for r in range(CROSSOVER_ROWS + 100)), encoding="utf-8")
-    small = kpidsl.loads(generated_scheme(10))  # 62 steps
+    small = kpidsl.loads(generated_scheme(10))
     assert choose_engine(small, [big]) == "duckdb"
-    monkeypatch.setattr(engine, "AUTO_STEPS", 61)
+    (query,) = queries(small.checked, "duckdb")
+    monkeypatch.setattr(engine, "AUTO_STEPS", query.steps - 1)
     assert choose_engine(small, [big]) == "python"

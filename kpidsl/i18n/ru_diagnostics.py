@@ -461,6 +461,11 @@ MESSAGES: dict[str, Table] = {
         ("split it into smaller schemes, or curves into fewer bands",
          "разделите её на несколько схем или сократите число диапазонов в шкалах"),
     ),
+    "KPI008": (
+        ("'{word}' reads as '{split}': a space is missing after '{keyword}'",
+         "'{word}' читается как '{split}': после '{keyword}' пропущен пробел"),
+        ("write '{split}'", "напишите '{split}'"),
+    ),
     # ---- KPI1xx names
     "KPI101": (
         ("unknown name '{name}' in {where:place}", "неизвестное имя '{name}' в {where:prep}"),
@@ -1171,10 +1176,10 @@ MESSAGES: dict[str, Table] = {
          "потолок — это наибольшая сумма выплат в целом: 0 или больше"),
     ),
     "KPI953": (
-        ("the scheme's query has {steps} steps (a KPI, a payment line or a total each); "
-         "DuckDB runs at most {most}",
-         "в запросе схемы {steps} шагов (по одному на KPI, строку выплаты или итог); DuckDB "
-         "выполняет не больше {most}"),
+        ("the scheme's query is a chain of {steps} steps, each reading the one before (a KPI "
+         "built on another, a rounding, a total); DuckDB runs at most {most}",
+         "запрос схемы — цепочка из {steps} шагов, каждый из которых читает предыдущий (KPI "
+         "на основе другого, округление, итог); DuckDB выполняет не больше {most}"),
         ("evaluate it with the Python engine (--engine python, or --engine auto)",
          "рассчитайте её движком Python (--engine python или --engine auto)"),
     ),

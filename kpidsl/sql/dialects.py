@@ -152,8 +152,9 @@ class ClickHouse(Dialect):
 
     def finish(self, query: exp.Select, steps: int) -> None:
         # ClickHouse nests each CTE of the chain as a subquery and stops at 100 by default
-        # (max_subquery_depth): hunter's grades, each evaluating the others' rows for the
-        # team bonus, are 174 steps
+        # (max_subquery_depth). Steps that do not read each other share a CTE, so only KPIs
+        # built one on another come near it (hunter's grades, each evaluating the others'
+        # rows for the team bonus, were 174 CTEs a CTE a step, and are 8 deep)
         if steps >= SUBQUERY_DEPTH - 10:
             query.set("settings", [exp.EQ(this=exp.column("max_subquery_depth"),
                                           expression=exp.Literal.number(max(1000, 2 * steps)))])

@@ -17,7 +17,8 @@ of being left to overflow in the engine.
 
 The query reads a facts table whose columns are the facts (DECIMAL(18, 6) or integers, NULL
 when missing), `employee`, `team` and `grade`; it is a chain of CTEs named after the scheme's
-KPIs and payments, each with a comment giving its .kpi line.
+KPIs and payments, each with a comment giving its .kpi line, where steps that do not read
+each other share a CTE (`levels`: the chain is as deep as the longest path of reads).
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ class Cond:
     err: exp.Expr | None = None
 
 
+def _text(e: exp.Expr) -> str:
+    """An expression's text, to tell equal ones apart: rendered without the copy `sql()`
+    makes first (the copies were two thirds of the generator's time, measured)."""
+    return e.sql(copy=False)
+
+
 def _or(*parts: exp.Expr | None) -> exp.Expr | None:
     """Any of the failure flags (each once). A flag may be raised by a branch that is not
     taken: the row then goes to the Python evaluator, which decides; never the reverse."""
@@ -107,7 +114,7 @@ def _or(*parts: exp.Expr | None) -> exp.Expr | None:
     for part in parts:
         if part is None or (isinstance(part, exp.Boolean) and not part.this):
             continue
-        text = part.sql()
+        text = _text(part)
         if text in seen:
             continue
         seen.add(text)
@@ -177,7 +184,6 @@ class VariantQuery:
         self.budgets = program.budgets if budgets else ()
         self.order = order  # the column giving the facts' order (a budget's ties)
         self.team_failing = False  # a member's failure fails the team's users (team_step)
-        self.own: list[Step] = []  # the steps this variant began (others' may share the chain)
         # grades sharing a result (a team's figures, a budget): each grade's query evaluates
         # every row by its own grade too, and returns its grade's rows (`grades`)
         self.shared = len(program.variants) > 1 and not program.per_team and (
@@ -198,6 +204,10 @@ class VariantQuery:
         self.scope: dict[tuple[str, str], Num] = {}
         self.x: Num | None = None
         self.names: set[str] = set()
+        # each column's expression → its name: an expression met again (the same fact scaled,
+        # the same team total in every grade's evaluation) reads the column made first
+        self.made: dict[str, str] = {}
+        self.flags: list[str] = []  # the columns flagging where this variant's row fails
 
     # ---------------------------------------------------------------- integers
     def refuse(self, what: str) -> Refused:
@@ -287,7 +297,7 @@ class VariantQuery:
     def same_dyn(self, a: Num, b: Num) -> bool:
         if a.dyn is None or b.dyn is None:
             return a.dyn is None and b.dyn is None
-        return a.dyn.e.sql() == b.dyn.e.sql()
+        return _text(a.dyn.e) == _text(b.dyn.e)
 
     def common(self, a: Num, b: Num) -> tuple[Int, Int, Int | None, int]:
         """a and b over one denominator: (a's numerator, b's, dyn, k)."""
@@ -498,26 +508,36 @@ class VariantQuery:
         comment = f" {what} (line {line}) " if line else f" {what} "
         self.current = Step(self.ident("cte:" + name)[4:], comment)
         self.steps.append(self.current)
-        self.own.append(self.current)
 
     def keep(self, name: str, value: Num) -> Num:
         """Materialise a value as columns of the current step; later steps read the columns."""
         assert self.current is not None
         num = self.column(name, value.num)
         dyn = None if value.dyn is None else self.column(name + "__den", value.dyn)
-        err = None
-        if value.err is not None:
-            flag = self.ident(name + "__fails")
-            self.current.columns.append((flag, value.err))
-            err = exp.column(flag, quoted=True)
+        err = None if value.err is None else self.flag(name + "__fails", value.err)
         return Num(num, dyn, value.k, err)
+
+    def flag(self, name: str, value: exp.Expr) -> exp.Column:
+        """A column flagging where the row fails (what `failing` adds up)."""
+        assert self.current is not None
+        key = _text(value)
+        alias = self.made.get(key)
+        if alias is None:
+            alias = self.made[key] = self.ident(name)
+            self.current.columns.append((alias, value))
+        if alias not in self.flags:
+            self.flags.append(alias)
+        return exp.column(alias, quoted=True)
 
     def column(self, name: str, value: Int) -> Int:
         assert self.current is not None
         if value.value is not None or isinstance(value.e, exp.Column):
             return value
-        alias = self.ident(name)
-        self.current.columns.append((alias, value.e))
+        key = _text(value.e)
+        alias = self.made.get(key)
+        if alias is None:
+            alias = self.made[key] = self.ident(name)
+            self.current.columns.append((alias, value.e))
         return Int(exp.column(alias, quoted=True), value.bound)
 
     # ---------------------------------------------------------------- the variant
@@ -566,7 +586,7 @@ class VariantQuery:
                 continue
             other = VariantQuery(self.program, variant, self.d, self.source, self.table,
                                  self.month, self.carry, bool(self.budgets), self.order)
-            other.steps, other.names = self.steps, self.names
+            other.steps, other.names, other.made = self.steps, self.names, self.made
             theirs = Output()
             their_failing = other.chain(theirs)
             failures.append((self.grade_is(name),
@@ -628,6 +648,7 @@ class VariantQuery:
         # GROUP BY COALESCE("team", '') as the key itself
         key = self.column("team_key", Int(self.partition(), 0)).e
         self.begin("teams", None, "one row a team: its members' totals and aggregates")
+        self.made.clear()  # the columns before are not read past the grouping
         assert self.current is not None
         step = self.current
         step.group_by = [key.copy()]
@@ -673,7 +694,7 @@ class VariantQuery:
         limit = 10**FACT_DIGITS - 1
         total = self.d.to_integer(aggregate)
         beyond = exp.GT(this=exp.Abs(this=total.copy()), expression=self.lit(limit).e)
-        self.current.columns.append((self.ident(name + "__fails"), beyond))
+        self.flag(name + "__fails", beyond)
         return self.column(name, Int(exp.Case().when(beyond.copy(), exp.Literal.number(0))
                                      .else_(total.copy()), limit))
 
@@ -687,8 +708,7 @@ class VariantQuery:
         # every flag column, each added to what is there unless it is all that is there (as
         # `_or` would, without rendering the growing condition again for each: that was
         # quadratic, most of the time of a 10 000-KPI scheme)
-        flags = [exp.column(name, quoted=True) for step in self.own
-                 for name, _e in step.columns if name.endswith("__fails")]
+        flags = [exp.column(name, quoted=True) for name in self.flags]
         if failing is None and flags:
             failing, flags = flags[0], flags[1:]
         if failing is not None and flags:
@@ -840,12 +860,15 @@ class VariantQuery:
         if not needs and not size:
             return
         self.team_failing = True
+        member: exp.Expr = exp.not_(exp.Paren(this=self.fails)) if self.fails is not None \
+            else exp.true()
+        if self.shared:  # a member of any grade, prepared by its own grade
+            member = exp.not_(self.unprepared())
+        if self.fails is not None or self.shared:  # a column, not a test in every aggregate
+            member = self.column("team_member", Int(member, 1)).e
         self.begin("team", None, "team aggregates over the members whose facts are complete")
         partition = exp.Coalesce(this=exp.column("team", quoted=True),
                                  expressions=[exp.Literal.string("")])
-        member = exp.not_(exp.Paren(this=self.fails)) if self.fails is not None else exp.true()
-        if self.shared:  # a member of any grade, prepared by its own grade
-            member = exp.not_(self.unprepared())
 
         def window(function: exp.Expr) -> exp.Expr:
             return exp.Window(this=function, partition_by=[partition.copy()])
@@ -988,6 +1011,8 @@ class VariantQuery:
         and the `LINE`/`FACTOR` gates, then the `AMOUNT` gates on the rounded amount."""
         self.node = line
         key = f"line_{pay.name}_{line.kpi}"
+        self.begin(f"{key}_curve", line, f"line {pay.name} for {line.kpi}: its share and the "
+                   "curve")
         share = self.keep(f"{key}_share", self.expr(line.share))
         attainment = self.scope.get(("attainment", line.kpi))
         if attainment is None:
@@ -1205,27 +1230,70 @@ class VariantQuery:
             self.node = saved
 
     # ---------------------------------------------------------------- the query
-    def select(self, out: Output, failing: exp.Expr | None) -> exp.Select:
-        previous = self.table
-        query = exp.select("*")
-        ctes = []
+    def levels(self) -> list[list[Step]]:
+        """The steps as CTEs: each step in the first CTE after every step whose columns it
+        reads, so steps that do not read each other (a scheme's KPIs, its pay lines, the
+        grades of a shared team) share one CTE. The chain is then as deep as the longest
+        path of reads, not as long as the list of steps: Spark's analyzer resolves a chain
+        of CTEs one CTE an iteration over the whole plan, and hunter's 201 steps a statement
+        did not finish in 20 minutes; ClickHouse nests each CTE a subquery deeper. A step
+        grouping its rows (one row a team) stands alone: what follows reads only it."""
+        levels: list[list[Step]] = []
+        at: dict[str, int] = {}  # a column → the level defining it
+        floor = 0  # the first level after the last grouping step
         for step in self.steps:
             if not step.columns:
                 continue
+            if step.group_by is not None:
+                levels.append([step])
+                floor = len(levels)
+                at = {name: floor - 1 for name, _e in step.columns}
+                continue
+            level = floor
+            for _name, e in step.columns:
+                for column in e.find_all(exp.Column):
+                    found = at.get(column.name)
+                    if found is not None and found >= level:
+                        level = found + 1
+            if level == len(levels):
+                levels.append([])
+            levels[level].append(step)
+            for name, _e in step.columns:
+                at[name] = level
+        return levels
+
+    def select(self, out: Output, failing: exp.Expr | None) -> exp.Select:
+        previous = self.table
+        ctes = []
+        taken: set[str] = set()
+        for level in self.levels():
             # copy=False: the builders' copies of each column were half the time of the
             # query's assembly (measured); rendering copies the tree once anyway
-            star = [] if step.group_by is not None else [exp.Star()]
-            body = exp.select(*star, *(exp.alias_(e, name, quoted=True, copy=False)
-                                       for name, e in step.columns)).from_(
+            grouped = level[0].group_by
+            star = [] if grouped is not None else [exp.Star()]
+            selected: list[exp.Expr] = []
+            for step in level:
+                for i, (name, e) in enumerate(step.columns):
+                    column = exp.alias_(e, name, quoted=True, copy=False)
+                    if i == 0 and len(level) > 1:  # each step's first column says what it is
+                        column.args["alias"].add_comments([step.comment])
+                    selected.append(column)
+            body = exp.select(*star, *selected).from_(
                 exp.to_table(previous, quoted=True) if previous == self.table else
                 exp.to_identifier(previous, quoted=True), copy=False)
-            if step.group_by is not None:
-                body = body.group_by(*step.group_by, copy=False)
-            cte = exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(step.name,
+            if grouped is not None:
+                body = body.group_by(*grouped, copy=False)
+            name = level[0].name if len(level) == 1 else \
+                f"{level[0].name}_and_{len(level) - 1}_more"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            cte = exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name,
                                                                                  quoted=True)))
-            cte.add_comments([step.comment])
+            cte.add_comments([level[0].comment if len(level) == 1 else
+                              " " + ", ".join(step.name for step in level) + " "])
             ctes.append(cte)
-            previous = step.name
+            previous = name
         columns: list[exp.Expr] = [exp.column(c, quoted=True)
                                          for c in (self.carry or ("employee",))]
         for name, units in out.pays:
