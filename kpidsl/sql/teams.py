@@ -27,7 +27,7 @@ from functools import reduce
 from operator import add
 from typing import Any
 
-from ..checks.fold import fold
+from .. import lower as lo
 from ..diagnostics import KpiError
 from ..evaluate import (
     _fail,
@@ -86,7 +86,8 @@ class TeamEvaluation:
         self.python = sql.python
         self.checked = checked = sql.checked
         self.budgets = all_budgets(checked)
-        caps = [fold(b.cap, checked.base.constant_values) for b in self.budgets]
+        # the caps as the lowered form folds them (in the order of `all_budgets`)
+        caps = [b.cap for b in lo.lower(checked).budgets] if self.budgets else []
         # the query caps each budget's award before any other budget's: two budgets on one
         # payment (the Python engine caps the second from the first's result) and a cap
         # not known when compiling are applied by the Python engine after the query
