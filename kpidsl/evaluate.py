@@ -545,6 +545,20 @@ class Evaluation:
         through team aggregates; the Result's facts are the team totals, for display.
         """
         info = self.info(grade)
+        teams, missing = self._grouped_by_team(rows, info, month, on_error)
+
+        def run(name: str, members: list[Any], totals: dict[str, Decimal],
+                aggregates: dict[str, Decimal]) -> Result:
+            return self.run(info, totals, name, name, aggregates, month, members[0][4])
+
+        results = self._team_results(teams, missing, info, on_error, run)
+        results = self._without_unpaid_budgets(results, teams, missing, on_error)
+        apply_budgets(self.checked, results)
+        yield from results
+
+    def _grouped_by_team(self, rows: Iterable[Any], info: VariantInfo, month: int | None,
+                         on_error: Any) -> tuple[dict[str, list[Any]], Missing]:
+        """The prepared rows by team (in order of first appearance), and the rows lost."""
         teams: dict[str, list[Any]] = {}
         missing = Missing()
         for item in (self._prepare_row(r, info.name, on_error, month) for r in rows):
@@ -552,6 +566,15 @@ class Evaluation:
                 missing.add(item)
             else:
                 teams.setdefault(item[3] or "", []).append(item)
+        return teams, missing
+
+    def _team_results(self, teams: dict[str, list[Any]], missing: Missing, info: VariantInfo,
+                      on_error: Any, run: Callable[[str, list[Any], dict[str, Decimal],
+                                                    dict[str, Decimal]], Result]
+                      ) -> list[Result]:
+        """One Result a complete team, from `run(team, members, totals, aggregates)` (the
+        Python evaluator, or the SQL backend's row for the team); a team missing a member,
+        or whose evaluation fails, fails every member row."""
         results = []
         for name, members in teams.items():
             lost = missing.of_team(name)
@@ -565,7 +588,7 @@ class Evaluation:
             totals = {fact: sum((m[fact] for m in facts if fact in m), Decimal(0))
                       for fact in info.facts}
             try:
-                result = self.run(info, totals, name, name, aggregates, month, members[0][4])
+                result = run(name, members, totals, aggregates)
             except KpiError as exc:
                 for member in members:
                     missing.add(MissingMember(member[2], member[4], name))
@@ -573,20 +596,25 @@ class Evaluation:
                 continue
             result.team_values = team_view(aggregates)
             results.append(result)
-        if missing and all_budgets(self.checked):  # a budget shared with a team not paid
-            kept = []
-            for result in results:
-                needs = [b for b in all_budgets(self.checked) if b.component in result.components]
-                if not needs:
-                    kept.append(result)
-                    continue
-                for member in teams[result.team or ""]:
-                    _fail(on_error, member[2], member[4], incomplete_everyone(
-                        member[2], missing.everyone, f"budget {needs[0].name} shares "
-                        f"{needs[0].component}"))
-            results = kept
-        apply_budgets(self.checked, results)
-        yield from results
+        return results
+
+    def _without_unpaid_budgets(self, results: list[Result], teams: dict[str, list[Any]],
+                                missing: Missing, on_error: Any) -> list[Result]:
+        """Teams paid per team whose budget is shared with a team not paid fail (KPI905)."""
+        budgets = all_budgets(self.checked)
+        if not (missing and budgets):
+            return results
+        kept = []
+        for result in results:
+            needs = [b for b in budgets if b.component in result.components]
+            if not needs:
+                kept.append(result)
+                continue
+            for member in teams[result.team or ""]:
+                _fail(on_error, member[2], member[4], incomplete_everyone(
+                    member[2], missing.everyone, f"budget {needs[0].name} shares "
+                    f"{needs[0].component}"))
+        return kept
 
     def _complete_teams_only(self, results: dict[int, Result], missing: Missing,
                              on_error: Any) -> dict[int, Result]:

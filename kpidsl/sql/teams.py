@@ -28,9 +28,7 @@ from operator import add
 from typing import Any
 
 from .. import lower as lo
-from ..diagnostics import KpiError
 from ..evaluate import (
-    _fail,
     _stepwise_in_context,
     all_budgets,
     apply_budgets,
@@ -41,7 +39,7 @@ from ..evaluate import (
 )
 from ..results import Result
 from ..runtime import ZERO
-from ..teams import Missing, MissingMember, incomplete_everyone, incomplete_per_team
+from ..teams import Missing, MissingMember
 from . import Query, queries, runnable_on_duckdb
 from .cache import key, load, store
 from .engine import SqlEvaluation, fits
@@ -239,13 +237,7 @@ class TeamEvaluation:
         query flags it)."""
         python = self.python
         info = python.info(grade)
-        teams: dict[str, list[Any]] = {}
-        missing = Missing()
-        for item in (python._prepare_row(r, info.name, on_error, month) for r in rows):
-            if type(item) is MissingMember:
-                missing.add(item)
-            else:
-                teams.setdefault(item[3] or "", []).append(item)
+        teams, missing = python._grouped_by_team(rows, info, month, on_error)
         complete = [m for name, members in teams.items() if not missing.of_team(name)
                     for m in members]
         records: dict[str, tuple[Any, ...]] = {}
@@ -254,47 +246,20 @@ class TeamEvaluation:
             order = {id(m): i for i, m in enumerate(complete)}
             for record in self._run(found, [(order[id(m)], m) for m in complete], False):
                 records[complete[record[0]][3] or ""] = record
-        results = []
         by_python: set[int] = set()
-        for name, members in teams.items():
-            lost = missing.of_team(name)
-            if lost:  # every member row fails with the team: rows read = evaluated + failed
-                for member in members:
-                    _fail(on_error, member[2], member[4],
-                          incomplete_per_team(member[2], name, lost))
-                continue
-            facts = [m[1] for m in members]
-            aggregates = team_values(info.team_needs, facts)
-            totals = {fact: sum((m[fact] for m in facts if fact in m), Decimal(0))
-                      for fact in info.facts}
+
+        def run(name: str, members: list[Any], totals: dict[str, Decimal],
+                aggregates: dict[str, Decimal]) -> Result:
             paid = records.get(name)
             if paid is not None and not paid[1]:
-                result = self._result(found, paid, info, totals, name, name, members[0][4],
-                                      aggregates, month)
-            else:
-                try:
-                    result = python.run(info, totals, name, name, aggregates, month,
-                                        members[0][4])
-                except KpiError as exc:
-                    for member in members:
-                        missing.add(MissingMember(member[2], member[4], name))
-                        _fail(on_error, member[2], member[4], *exc.diagnostics)
-                    continue
-                by_python.add(id(result))
-            result.team_values = team_view(aggregates)
-            results.append(result)
-        if missing and self.budgets:  # a budget shared with a team not paid
-            kept = []
-            for result in results:
-                needs = [b for b in self.budgets if b.component in result.components]
-                if not needs:
-                    kept.append(result)
-                    continue
-                for member in teams[result.team or ""]:
-                    _fail(on_error, member[2], member[4], incomplete_everyone(
-                        member[2], missing.everyone, f"budget {needs[0].name} shares "
-                        f"{needs[0].component}"))
-            results = kept
+                return self._result(found, paid, info, totals, name, name, members[0][4],
+                                    aggregates, month)
+            result = python.run(info, totals, name, name, aggregates, month, members[0][4])
+            by_python.add(id(result))
+            return result
+
+        results = python._team_results(teams, missing, info, on_error, run)
+        results = python._without_unpaid_budgets(results, teams, missing, on_error)
         apply_budgets(self.checked, [r for r in results if id(r) in by_python]
                       if self.in_sql and records else results)
         yield from results
