@@ -211,7 +211,9 @@ CROSSOVER_ROWS = 8_000
 CROSSOVERS = {"csv": 50_000, "json": 40_000, "jsonl": 50_000}
 #: `--engine auto` leaves a scheme of more steps to the Python engine: DuckDB's binding time
 #: grows faster than the square of the steps (DUCKDB_STEPS), 7 s of CPU at 355 steps, where
-#: the crossover above was measured on a scheme of 25.
+#: the crossover above was measured on a scheme of 25. Steps are the query's depth in CTEs
+#: (steps that do not read each other share one, kpidsl/sql/generate.py); the figures were
+#: measured when each step was a CTE of its own, so only KPIs built one on another reach it.
 AUTO_STEPS = 400
 SAMPLE = 64 * 1024  # bytes read to estimate a file's rows from its size
 
