@@ -13,16 +13,16 @@ evaluated by the Python engine instead, which gives its result or its diagnostic
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import reduce
 from operator import add
 from typing import TYPE_CHECKING, Any
 
-from ..evaluate import _stepwise_in_context, apply_budgets, team_values, team_view, uses_team
+from ..evaluate import uses_team
 from ..results import Result
 from ..runtime import CONTEXT, ZERO, is_fraction_step
-from ..teams import Missing, MissingMember
+from ..teams import MissingMember
 from . import Query, queries, runnable_on_duckdb
 from .scale import FACT_DIGITS, FACT_SCALE
 
@@ -89,22 +89,20 @@ class SqlEvaluation:
         batch: list[Any] = []
         for row in rows:
             batch.append(row)
-            if len(batch) >= BATCH and not team:
-                yield from self._batch(batch, grade, month, on_error, team)
+            if len(batch) >= BATCH:
+                yield from self._batch(batch, grade, month, on_error)
                 batch = []
         if batch:
-            yield from self._batch(batch, grade, month, on_error, team)
+            yield from self._batch(batch, grade, month, on_error)
 
-    def _batch(self, rows: list[Any], grade: str | None, month: int | None, on_error: Any,
-               team: bool) -> Iterator[Result]:
+    def _batch(self, rows: list[Any], grade: str | None, month: int | None,
+               on_error: Any) -> Iterator[Result]:
+        """Rows whose results do not depend on each other (teams.py takes the others)."""
         import pyarrow as pa
 
         with decimal.localcontext(CONTEXT):
             every = [self.python._prepare_row(r, grade, on_error, month) for r in rows]
         prepared = [p for p in every if p is not None and type(p) is not MissingMember]
-        if team and len(prepared) < len(every):  # a member failed: teams.py decides who is paid
-            yield from _stepwise_in_context(self.python._many_by_team(every, month, on_error))
-            return
         results: list[Result | None] = [None] * len(prepared)
         python_rows: list[int] = []
         by_grade: dict[str, list[int]] = {}
@@ -113,18 +111,6 @@ class SqlEvaluation:
                 by_grade.setdefault(info.name, []).append(index)
             else:
                 python_rows.append(index)
-        aggregates: dict[str, dict[str, Decimal]] = {}
-        if team:
-            if python_rows:  # a team's aggregates must not rest on part of the team
-                yield from _stepwise_in_context(self.python._many_by_team(every, month,
-                                                                          on_error))
-                return
-            needs = sorted({n for i in self.python.infos.values() for n in i.team_needs})
-            members: dict[str, list[Mapping[str, Decimal]]] = {}
-            for _info, values, _employee, team_name, _row in prepared:
-                members.setdefault(team_name or "", []).append(values)
-            with decimal.localcontext(CONTEXT):
-                aggregates = {name: team_values(needs, m) for name, m in members.items()}
         queries = self.queries(month)
         for name, indexes in by_grade.items():
             info = self.python.infos[name]
@@ -153,34 +139,16 @@ class SqlEvaluation:
                 _info, values, employee, team_name, row = prepared[index]
                 amounts = tuple(self.money(u) for u in units)
                 total = reduce(add, amounts) if amounts else ZERO
-                team_data = aggregates.get(team_name or "") if team else None
                 result = Result(info, (None, None, None, None, amounts, total), employee,
-                                values, team_name, row, recomputable=True,
-                                team_data=team_data, month=month)
+                                values, team_name, row, recomputable=True, month=month)
                 result.release_details()
-                if team and uses_team(info, self.checked):
-                    result.team_values = team_view(aggregates[team_name or ""])
                 results[index] = result
-        missing = Missing()
         for index in python_rows:
             info, values, employee, team_name, row = prepared[index]
-            team_data = aggregates.get(team_name or "") if team else None
             with decimal.localcontext(CONTEXT):
-                fallback = self.python._guarded(info, values, employee, team_name, team_data,
-                                              month, row, on_error)
-            if fallback is None and team:
-                missing.add(MissingMember(employee, row, team_name or ""))
-            elif fallback is not None and team and uses_team(info, self.checked):
-                fallback.team_values = team_view(aggregates[team_name or ""])
-            results[index] = fallback
-        kept = {i: r for i, r in enumerate(results) if r is not None}
-        if missing:  # a member's evaluation failed: its team's results fail too (KPI905)
-            kept = self.python._complete_teams_only(kept, missing, on_error)
-        done = list(kept.values())
-        if team:
-            with decimal.localcontext(CONTEXT):
-                apply_budgets(self.checked, done)
-        yield from done
+                results[index] = self.python._guarded(info, values, employee, team_name, None,
+                                                      month, row, on_error)
+        yield from (r for r in results if r is not None)
 
 
 def relation_rows(relation: Any) -> Iterator[dict[str, object]]:
