@@ -212,6 +212,25 @@ def test_a_scheme_beyond_38_digits_is_refused_naming_the_expression() -> None:
     assert d.line == 5
 
 
+def test_a_budget_whose_sum_could_pass_38_digits_is_capped_after_the_query() -> None:
+    # the junior plan of 10^-20 makes the attainment, and so the fund's sum of awards,
+    # unbounded in SQL's 38 digits; the query pays before the cap, the cap is exact
+    ruleset = kpidsl.loads(
+        "scheme revenue\nfact revenue count if missing 0\ncurve standard\n  below 80% pays 0\n"
+        "  from 80% through 100% pays attainment\n  above 100% pays attainment × 1.2\n"
+        'kpi revenue "Revenue" plan 100\npay bonus pool 1000 RUB\n'
+        "  for revenue weight 100% curve standard\nbudget fund cap 1500 RUB for bonus\n"
+        'grade junior "Junior"\n  kpi revenue plan 0.00000000000000000001\n')
+    rows = [{"employee": "e0", "revenue": Decimal(90)},
+            {"employee": "e1", "revenue": Decimal(120)},
+            {"employee": "e2", "revenue": Decimal(0), "grade": "junior"}]
+    paid = [(r.employee, r.total) for r in ruleset.evaluate_many(rows, engine="duckdb")]
+    # 900 and 1 440 before the cap, scaled by 1 500 / 2 340
+    assert paid == [("e0", Decimal("576.92")), ("e1", Decimal("923.08")),
+                    ("e2", Decimal("0.00"))]
+    assert paid == [(r.employee, r.total) for r in ruleset.evaluate_many(rows)]
+
+
 def test_facts_that_do_not_fit_decimal_18_6_go_to_the_python_engine() -> None:
     assert fits(Decimal("999999999999.999999"))
     assert not fits(Decimal("1000000000000"))

@@ -28,6 +28,7 @@ from operator import add
 from typing import Any
 
 from .. import lower as lo
+from ..diagnostics import KpiError
 from ..evaluate import (
     _stepwise_in_context,
     all_budgets,
@@ -96,21 +97,34 @@ class TeamEvaluation:
 
     def queries(self, month: int | None) -> dict[str, TeamQueries]:
         if month not in self._queries:
-            name = key(self.checked.source.text, {"teams": 1, "month": month,
-                                                  "budgets": self.in_sql})
-            entry = load(name)
             try:
-                found = [TeamQueries(**q) for q in entry["queries"]] if entry else None
-            except (TypeError, KeyError):  # an entry of another layout: built again
-                found = None
-            if found is None:
-                built = queries(self.checked, "duckdb", table="facts", month=month,
-                                carry=(ORDER,), budgets=self.in_sql, order=ORDER)
-                runnable_on_duckdb(built, self.checked)
-                found = [TeamQueries.of(q, self.in_sql) for q in built]
-                store(name, {"queries": [asdict(q) for q in found]})
-            self._queries[month] = {q.grade: q for q in found}
+                self._build(month)
+            except KpiError as exc:
+                if not self.in_sql or {d.code for d in exc.diagnostics} != {"KPI950"}:
+                    raise
+                # a budget's sum of awards could pass SQL's 38 digits: the query pays
+                # before the caps and the Python engine applies them, exactly
+                self.in_sql = False
+                self._queries = {}
+                self._build(month)
         return self._queries[month]
+
+    def _build(self, month: int | None) -> None:
+        """The queries of `month`, from the cache where they are in it."""
+        name = key(self.checked.source.text, {"teams": 1, "month": month,
+                                              "budgets": self.in_sql})
+        entry = load(name)
+        try:
+            found = [TeamQueries(**q) for q in entry["queries"]] if entry else None
+        except (TypeError, KeyError):  # an entry of another layout: built again
+            found = None
+        if found is None:
+            built = queries(self.checked, "duckdb", table="facts", month=month,
+                            carry=(ORDER,), budgets=self.in_sql, order=ORDER)
+            runnable_on_duckdb(built, self.checked)
+            found = [TeamQueries.of(q, self.in_sql) for q in built]
+            store(name, {"queries": [asdict(q) for q in found]})
+        self._queries[month] = {q.grade: q for q in found}
 
     def many(self, rows: Iterable[Any], grade: str | None, month: int | None,
              on_error: Any) -> Iterator[Result]:
