@@ -8,14 +8,26 @@ and the HTML cannot say different things. WeasyPrint needs Pango from the system
 
 from __future__ import annotations
 
+import warnings
+from types import ModuleType
+
 
 class PdfUnavailable(RuntimeError):
     """WeasyPrint (or the Pango library under it) is not installed."""
 
 
+def _weasyprint() -> ModuleType:
+    """WeasyPrint, imported without the DeprecationWarning it gives where the system lacks
+    HarfBuzz-Subset (it subsets fonts with fontTools then; the PDF is the same)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+        import weasyprint
+    return weasyprint
+
+
 def available() -> bool:
     try:
-        import weasyprint  # noqa: F401
+        _weasyprint()
     except (ImportError, OSError):
         return False
     return True
@@ -24,7 +36,7 @@ def available() -> bool:
 def html_to_pdf(html: str) -> bytes:
     """A self-contained HTML document → PDF bytes (no network: nothing external is fetched)."""
     try:
-        import weasyprint
+        weasyprint = _weasyprint()
     except (ImportError, OSError) as exc:  # OSError: the Python package without Pango
         raise PdfUnavailable("PDF needs WeasyPrint: pip install 'kpidsl[pdf]' (and Pango, "
                              f"e.g. apt-get install libpango-1.0-0): {exc}") from None
