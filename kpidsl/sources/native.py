@@ -143,12 +143,20 @@ def _date_sql(cell: str, first: list[str]) -> tuple[str, str]:
     return ok, value
 
 
-def _key_sql(cell: str) -> tuple[str, str]:
-    """(plain, number): a key is an integer of up to 18 digits (ordered by value, as
-    key_number orders it) or text of printable ASCII or Cyrillic that does not start like
-    a number (which no cast to BIGINT reads)."""
-    return f"coalesce(regexp_full_match({cell}, '{_KEY}'), FALSE)", \
-        f"TRY_CAST({cell} AS BIGINT)"
+def _key_sql(cell: str, first: list[str], second: list[str]) -> tuple[str, str, str]:
+    """(plain, number, not its number's text): a key is an integer of up to 18 digits
+    (ordered by value, as key_number orders it) or text of printable ASCII or Cyrillic that
+    does not start like a number (which no cast to BIGINT reads). The number is cast once
+    a row in the first layer, compared with the text in the second; a key that is its
+    number's text, 0 to 10^18 − 1, is plain without the regular expression, which runs on
+    the other keys alone ('007', '-5', text; the CREATE of 1 M rows 0.50 → 0.45 s,
+    measured). The comparison is kept (`_kodd`) for `Native._pay_stats`, whose scan cast
+    every key again (0.068 → 0.042 s at 1 M rows, measured)."""
+    number, odd = _inner(cell, "_knum"), _inner(cell, "_kodd")
+    first.append(f"TRY_CAST({cell} AS BIGINT) AS {number}")
+    second.append(f"{number} IS NULL OR CAST({number} AS VARCHAR) != {cell} AS {odd}")
+    return (f"CASE WHEN NOT {odd} AND {number} BETWEEN 0 AND {10 ** 18 - 1} THEN TRUE ELSE "
+            f"coalesce(regexp_full_match({cell}, '{_KEY}'), FALSE) END"), number, odd
 
 
 def _number_sql(cell: str, unit: Unit, comma: bool, first: list[str]) -> tuple[str, str, str]:
@@ -235,6 +243,7 @@ class NativeSource:
         self.keys: list[str] = []  # a table's text keys, made by its view
         self.integer_keys = False  # a Parquet integer key: its number alone, no text stored
         self.first: list[str] = []  # values computed once a row, before the checks
+        self.second: list[str] = []  # values computed from the first's
         self.lazy = reader.format == "parquet"  # a view over the file, not a table
         self.distinct: dict[str, str] = {}  # a lazy file's text field → its distinct cells
 
@@ -252,6 +261,8 @@ class NativeSource:
         self.titles, self.positions = titles, positions
         columns, checks = self._columns(positions, titles)
         layer = f"(SELECT *, {', '.join(self.first)} FROM {scan})" if self.first else scan
+        if self.second:
+            layer = f"(SELECT *, {', '.join(self.second)} FROM {layer})"
         if self.lazy:
             # a Parquet file is read where it lies, by each query (its columns typed and
             # compressed: the scan is fast), never held: a temporary table of its 10 M rows
@@ -365,18 +376,18 @@ class NativeSource:
         if "key" in positions:
             cell, kind = at("key")
             if kind == "VARCHAR":
-                ok, number = _key_sql(cell)
-                columns += [f"{cell} AS key", f"{number} AS knum"]
+                ok, number, odd = _key_sql(cell, first, self.second)
+                columns += [f"{cell} AS key", f"{number} AS knum", f"{odd} AS _kodd"]
             elif kind in _INTEGERS or kind == "BIGINT":
                 ok = f"{cell} IS NOT NULL"
                 # its text is made in the view, when a query reads it (the lines)
-                columns += [f"CAST({cell} AS BIGINT) AS knum"]
+                columns += [f"CAST({cell} AS BIGINT) AS knum", f"{cell} IS NULL AS _kodd"]
                 self.integer_keys = True
             else:
                 raise Unusual("key")
             checks.append(ok)
         else:
-            columns += ["'' AS key", "NULL::BIGINT AS knum"]
+            columns += ["'' AS key", "NULL::BIGINT AS knum", "TRUE AS _kodd"]
         if reader.source.share_column:
             raise Unusual("credit splits")  # the Python stage splits them
         for fld in reader.source.fields:
@@ -760,9 +771,9 @@ class Native:
         integers written plainly (per employee when `grouped`)."""
         credit, decimals = _q(f"f_{pay.field}"), _q(f"d_{pay.field}")
         has = f" FILTER (WHERE {credit} IS NOT NULL)" if grouped else ""
+        # `_kodd`: knum IS NULL OR CAST(knum AS VARCHAR) != key, made by the load
         mismatch = "0" if self.integer_keys[pay.source] else \
-            f"count(*) FILTER (WHERE {credit} IS NOT NULL AND (knum IS NULL OR " \
-            f"CAST(knum AS VARCHAR) != key))"
+            f"count(*) FILTER (WHERE {credit} IS NOT NULL AND _kodd)"
         return [f"max({decimals}){has}", f"max(abs({credit})){has}", mismatch]
 
     # ---- per-deal payments
