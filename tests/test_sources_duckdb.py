@@ -286,9 +286,9 @@ def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
 
 
 def test_a_payment_on_each_ones_plan_before_one_on_a_constant_tier(tmp_path: Path) -> None:
-    """Two per-deal payments: the second, on tiers of money the same for everyone, is summed
-    while the facts are made (in a thread of its own); the first, on each one's plan, waits
-    for it (one connection); an employee failing the first is left out of both."""
+    """Two per-deal payments on one connection, the first on each one's plan, the second on
+    tiers of money the same for everyone: DuckDB reads the export (a streamed result after a
+    single-row one); an employee failing the first is left out of both."""
     scheme = kpidsl.loads(SCHEME.replace(
         'kpi revenue "Revenue" plan 100_000 RUB',
         'fact quota money\nkpi revenue "Revenue" plan quota\ncurve flat "Flat"\n'
