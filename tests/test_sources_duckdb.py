@@ -285,6 +285,36 @@ def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
         "division by zero while computing employee 'c'"])]
 
 
+def test_a_payment_on_each_ones_plan_before_one_on_a_constant_tier(tmp_path: Path) -> None:
+    """Two per-deal payments on one connection, the first on each one's plan, the second on
+    tiers of money the same for everyone: DuckDB reads the export (a streamed result after a
+    single-row one); an employee failing the first is left out of both."""
+    scheme = kpidsl.loads(SCHEME.replace(
+        'kpi revenue "Revenue" plan 100_000 RUB',
+        'fact quota money\nkpi revenue "Revenue" plan quota\ncurve flat "Flat"\n'
+        "  tiers marginal\n    from 0 RUB to 50_000 RUB  rate 0.5%\n"
+        "    from 50_000 RUB         rate 1%\n")
+        + 'pay volume "Volume"\n  for each deal in deals where stage is "won"\n'
+        "  pays flat on the running total of revenue\n")
+    deals, plans = tmp_path / "deals.csv", tmp_path / "plans.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;60000;won;1\n"
+                     "2;a;2025-07-10;30000,5;won;1\n3;b;2025-07-11;40000;won;1\n"
+                     "4;b;2025-07-12;-10000;won;1\n5;c;2025-07-12;10000;won;1\n",
+                     encoding="utf-8")
+    plans.write_text("employee;quota\na;100000\nb;50000\nc;0\n", encoding="utf-8")
+    runs = _runs([deals, plans], ruleset=scheme)
+    assert runs["duckdb"] == runs["python"]
+    assert runs["native"] == (5,)
+    paid = [json.loads(r)["components"] for r in runs["duckdb"][0]]  # type: ignore[index]
+    # a: 60 000 at 1 % + 30 000.5 (20 000 at 1 %, 10 000.5 at 2.5 %) = 1 050.01; its volume
+    # 50 000 at 0.5 % + 40 000.5 at 1 % = 650.01. b (plan 50 000): 40 000 at 1 % = 400.00,
+    # then −10 000 walks back down the same slice: −100.00; volume 200.00 − 50.00
+    assert paid == [{"commission": "1050.01", "volume": "650.01"},
+                    {"commission": "300.00", "volume": "150.00"}]
+    assert runs["duckdb"][1] == [(str(deals), 6, "", [  # type: ignore[index]
+        "division by zero while computing employee 'c'"])]
+
+
 def test_a_per_deal_minimum_in_duckdb(tmp_path: Path) -> None:
     """DuckDB reads the export and pays the minimum itself: 100 pays 1.00, lifted to 10.00;
     60 000 pays 599.00 + 1.00 (the tier above 80 000 is not reached)."""

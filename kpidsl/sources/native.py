@@ -271,7 +271,7 @@ class NativeSource:
             self.con.execute(f"CREATE TEMP VIEW {self.table} AS SELECT {', '.join(columns)}, "
                              f"{' AND '.join(checks)} AS _ok, _row FROM {layer}")
             n = self.con.execute(f"SELECT count(*) FROM read_parquet("
-                                 f"{_lit(str(reader.path))})").fetchone()[0]
+                                 f"{_lit(str(reader.path))})").fetchall()[0][0]
             bad = 0
         else:
             # the rows held without their texts' comparison keys (a string column fewer:
@@ -287,7 +287,7 @@ class NativeSource:
             self.con.execute(f"CREATE TEMP VIEW {self.table} AS SELECT *, rowid AS _row"
                              f"{''.join(', ' + k for k in self.keys)} FROM {self.table}_rows")
             n, bad = self.con.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT _ok) FROM "
-                                      f"{self.table}_rows").fetchone()
+                                      f"{self.table}_rows").fetchall()[0]
             if bad > FLAGGED:
                 raise Unusual("more rows outside the plain grammar than are read one by one")
         if not n or (lines is not None and n + 1 != lines):
@@ -301,7 +301,7 @@ class NativeSource:
                              f"FROM {self.table}")
             cells = f"(SELECT {_text_sql('r')[0]} AS t FROM {table})"
             if self.con.execute(f"SELECT count(*) FROM {cells} WHERE NOT "
-                                f"regexp_full_match(t, '{_TEXT}*')").fetchone()[0]:
+                                f"regexp_full_match(t, '{_TEXT}*')").fetchall()[0][0]:
                 raise Unusual("an employee or a text outside the plain grammar")
         return int(n)
 
@@ -546,7 +546,7 @@ class Native:
             if None in tables or any(f.texts.get(name) != column for f in files):
                 continue  # a CSV's text (trimmed) and a Parquet file's cell in one source
             union = " UNION ".join(f"SELECT r FROM {t}" for t in tables)
-            if self.con.execute(f"SELECT count(*) FROM ({union})").fetchone()[0] > ATOMS:
+            if self.con.execute(f"SELECT count(*) FROM ({union})").fetchall()[0][0] > ATOMS:
                 continue
             text, key = _text_sql("r")
             cells = (f"(SELECT r, {text} AS {_q(f'f_{name}')}, {key} AS {_q(f'k_{name}')} "
@@ -597,10 +597,10 @@ class Native:
                              f"min(first) AS first, CAST(sum(n) AS BIGINT) AS n, bool_or(odd) "
                              f"AS odd FROM ({union}) GROUP BY employee")
         if self.con.execute(f"SELECT count(*) FROM native_employees WHERE NOT "
-                            f"{_id_check('employee')}").fetchone()[0]:
+                            f"{_id_check('employee')}").fetchall()[0][0]:
             raise Unusual("an employee outside the plain grammar")
         failed: dict[str, int] = {}
-        if self.con.execute("SELECT count(*) FROM native_employees WHERE odd").fetchone()[0]:
+        if self.con.execute("SELECT count(*) FROM native_employees WHERE odd").fetchall()[0][0]:
             failed = self._flagged()
             for index, (source, view) in enumerate(self.views.items()):
                 if source in self._rescan:  # its facts, again without the rows that failed
@@ -660,7 +660,7 @@ class Native:
         stage = Stage(self.plan, self.period)
         for source, view in self.views.items():
             odd = f"NOT _ok OR (date IS NULL AND ({rests_on(self.plan, source)}))"
-            if not self.con.execute(f"SELECT count(*) FROM {view} WHERE {odd}").fetchone()[0]:
+            if not self.con.execute(f"SELECT count(*) FROM {view} WHERE {odd}").fetchall()[0][0]:
                 continue
             facts = [f for f in self.plan.facts.values() if f.source == source]
             pays = [p for p in self.plan.pays.values() if p.source == source]
@@ -792,10 +792,10 @@ class Native:
         table, at = self._scanned_pays.get(pay.payment, ("", -1))
         if table:  # computed by the scan of `employees`
             found = self.con.execute(f"SELECT max(a{at}), max(a{at + 1}), sum(a{at + 2}) "
-                                     f"FROM {table}").fetchone()
+                                     f"FROM {table}").fetchall()[0]
         else:
             found = self.con.execute(f"SELECT {', '.join(self._pay_stats(pay))} FROM {view} "
-                                     f"WHERE {credit} IS NOT NULL").fetchone()
+                                     f"WHERE {credit} IS NOT NULL").fetchall()[0]
         # keys that are all integers written plainly are ordered by their number alone (the
         # text cannot break a tie the number leaves): a narrower sort key
         order = "date, knum, file, row" if not found[2] else \

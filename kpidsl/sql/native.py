@@ -450,7 +450,7 @@ class NativeFile:
 
     def _aggregate(self, sql: str) -> tuple[Any, ...]:
         try:
-            found = self.con.execute(sql).fetchone()
+            found = self.con.execute(sql).fetchall()[0]
         except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
             raise Unusual(str(exc)) from None
         assert found is not None
@@ -785,7 +785,7 @@ class NativeRun:
                 if amount is None:
                     return None
                 if value is not None:  # 0.3 s per million rows formatting it in each row
-                    found = self.native.con.execute(f"SELECT {amount}").fetchone()
+                    found = self.native.con.execute(f"SELECT {amount}").fetchall()[0]
                     assert found is not None
                     text = _lit(found[0])
                 else:

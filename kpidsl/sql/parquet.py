@@ -76,7 +76,7 @@ def parquet_rows(path: Path) -> int | None:
 
     con = duckdb.connect()
     try:
-        found = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()
+        found = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0]
     except (duckdb.Error, OSError):
         return None
     finally:
