@@ -244,6 +244,7 @@ class NativeSource:
         self.integer_keys = False  # a Parquet integer key: its number alone, no text stored
         self.first: list[str] = []  # values computed once a row, before the checks
         self.second: list[str] = []  # values computed from the first's
+        self.derived_key = False  # a held key NULL where it is its number's text
         self.lazy = reader.format == "parquet"  # a view over the file, not a table
         self.distinct: dict[str, str] = {}  # a lazy file's text field → its distinct cells
 
@@ -284,7 +285,9 @@ class NativeSource:
                              f"({raw}), CASE WHEN NOT _ok OR date IS NULL THEN [{raw}] END AS "
                              f"_raw FROM (SELECT {', '.join(columns)}, {' AND '.join(checks)} "
                              f"AS _ok, {raw} FROM {layer})")
-            self.con.execute(f"CREATE TEMP VIEW {self.table} AS SELECT *, rowid AS _row"
+            key = " REPLACE (CASE WHEN _kodd THEN key ELSE CAST(knum AS VARCHAR) END AS key)" \
+                if self.derived_key else ""
+            self.con.execute(f"CREATE TEMP VIEW {self.table} AS SELECT *{key}, rowid AS _row"
                              f"{''.join(', ' + k for k in self.keys)} FROM {self.table}_rows")
             n, bad = self.con.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT _ok) FROM "
                                       f"{self.table}_rows").fetchall()[0]
@@ -377,7 +380,12 @@ class NativeSource:
             cell, kind = at("key")
             if kind == "VARCHAR":
                 ok, number, odd = _key_sql(cell, first, self.second)
-                columns += [f"{cell} AS key", f"{number} AS knum", f"{odd} AS _kodd"]
+                # a held key that is its number's text is not held (its view makes it):
+                # a string column of 10 M cells fewer to spill under MEMORY (81 → 73 MB a
+                # million rows, measured)
+                held = cell if self.lazy else f"CASE WHEN {odd} THEN {cell} END"
+                columns += [f"{held} AS key", f"{number} AS knum", f"{odd} AS _kodd"]
+                self.derived_key = not self.lazy
             elif kind in _INTEGERS or kind == "BIGINT":
                 ok = f"{cell} IS NOT NULL"
                 # its text is made in the view, when a query reads it (the lines)
