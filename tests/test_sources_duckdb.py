@@ -263,20 +263,28 @@ def test_duckdb_reads_the_amocrm_export_itself() -> None:
     assert runs["native"] == (2814,)
 
 
-def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
-    """Each employee's plan from a facts file: the tier bounds differ by employee (a table
-    joined in the window query); a plan of 0 fails its employee as the Python stage does."""
-    scheme = kpidsl.loads(SCHEME.replace('kpi revenue "Revenue" plan 100_000 RUB',
-                                         'fact quota money\nkpi revenue "Revenue" plan quota'))
+def _planned(tmp_path: Path, scheme: kpidsl.Ruleset, quota_of_b: str
+             ) -> tuple[dict[str, tuple[object, ...]], Path]:
+    """Five deals of a, b and c, their plans from a facts file (c's is 0), both engines run
+    and agreeing, DuckDB reading the export itself."""
     deals, plans = tmp_path / "deals.csv", tmp_path / "plans.csv"
     deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;60000;won;1\n"
                      "2;a;2025-07-10;30000,5;won;1\n3;b;2025-07-11;40000;won;1\n"
                      "4;b;2025-07-12;-10000;won;1\n5;c;2025-07-12;10000;won;1\n",
                      encoding="utf-8")
-    plans.write_text("employee;quota\na;100000\nb;33333,33\nc;0\n", encoding="utf-8")
+    plans.write_text(f"employee;quota\na;100000\nb;{quota_of_b}\nc;0\n", encoding="utf-8")
     runs = _runs([deals, plans], ruleset=scheme)
     assert runs["duckdb"] == runs["python"]
     assert runs["native"] == (5,)
+    return runs, deals
+
+
+def test_plans_from_a_facts_file_and_a_plan_of_zero(tmp_path: Path) -> None:
+    """Each employee's plan from a facts file: the tier bounds differ by employee (a table
+    joined in the window query); a plan of 0 fails its employee as the Python stage does."""
+    scheme = kpidsl.loads(SCHEME.replace('kpi revenue "Revenue" plan 100_000 RUB',
+                                         'fact quota money\nkpi revenue "Revenue" plan quota'))
+    runs, deals = _planned(tmp_path, scheme, "33333,33")
     first = json.loads(runs["duckdb"][0][1])  # type: ignore[index]
     # 40 000 against a plan of 33 333.33: 26 666.664 at 1 %, 6 666.666 at 2.5 %, 6 666.67 at
     # 3 % = 633.33329; back down 10 000: 6 666.67 at 3 % and 3 333.33 at 2.5 % = 283.33335
@@ -296,15 +304,7 @@ def test_a_payment_on_each_ones_plan_before_one_on_a_constant_tier(tmp_path: Pat
         "    from 50_000 RUB         rate 1%\n")
         + 'pay volume "Volume"\n  for each deal in deals where stage is "won"\n'
         "  pays flat on the running total of revenue\n")
-    deals, plans = tmp_path / "deals.csv", tmp_path / "plans.csv"
-    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;60000;won;1\n"
-                     "2;a;2025-07-10;30000,5;won;1\n3;b;2025-07-11;40000;won;1\n"
-                     "4;b;2025-07-12;-10000;won;1\n5;c;2025-07-12;10000;won;1\n",
-                     encoding="utf-8")
-    plans.write_text("employee;quota\na;100000\nb;50000\nc;0\n", encoding="utf-8")
-    runs = _runs([deals, plans], ruleset=scheme)
-    assert runs["duckdb"] == runs["python"]
-    assert runs["native"] == (5,)
+    runs, deals = _planned(tmp_path, scheme, "50000")
     paid = [json.loads(r)["components"] for r in runs["duckdb"][0]]  # type: ignore[index]
     # a: 60 000 at 1 % + 30 000.5 (20 000 at 1 %, 10 000.5 at 2.5 %) = 1 050.01; its volume
     # 50 000 at 0.5 % + 40 000.5 at 1 % = 650.01. b (plan 50 000): 40 000 at 1 % = 400.00,
