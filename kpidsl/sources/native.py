@@ -1227,11 +1227,9 @@ def evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRead
                             ) -> tuple[NativeStage, Iterator[SourceResult]]:
     """The sources stage with DuckDB reading every file; Unusual when a file is not plain
     (the caller then reads them with the Python reader)."""
-    import duckdb
-
     with collector_paused():
-        return _evaluate_sources_native(ruleset, readers, duckdb.connect(), period=period,
-                                        grade=grade, month=month, extra=extra)
+        return _evaluate_sources_native(ruleset, readers, period=period, grade=grade,
+                                        month=month, extra=extra)
 
 
 @contextmanager
@@ -1249,14 +1247,15 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceReader]],
-                             con: Any, *, period: str | None, grade: str | None,
-                             month: int | None, extra: dict[str, FactRow] | None,
+def _evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceReader]], *,
+                             period: str | None, grade: str | None, month: int | None,
+                             extra: dict[str, FactRow] | None,
                              ) -> tuple[NativeStage, Iterator[SourceResult]]:
     import duckdb
 
     plan = source_plan(ruleset)
     bounds = period_bounds(period, plan.period) if period else None
+    con = duckdb.connect()
     # bounded as the facts files' native path is (kpidsl/sql/native.py): DuckDB spills a
     # CSV's table of rows and the payment's sort to disk beyond it. 10 M CSV deals peaked at
     # 1 616 MiB without it, 702 MiB with 400 MB (and took 1.11x the time, same load)

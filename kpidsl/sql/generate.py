@@ -517,28 +517,28 @@ class VariantQuery:
         err = None if value.err is None else self.flag(name + "__fails", value.err)
         return Num(num, dyn, value.k, err)
 
-    def flag(self, name: str, value: exp.Expr) -> exp.Column:
-        """A column flagging where the row fails (what `failing` adds up)."""
+    def named(self, name: str, value: exp.Expr) -> str:
+        """The column holding `value`: the one made first for an equal expression, else a
+        new column of the current step."""
         assert self.current is not None
         key = _text(value)
         alias = self.made.get(key)
         if alias is None:
             alias = self.made[key] = self.ident(name)
             self.current.columns.append((alias, value))
+        return alias
+
+    def flag(self, name: str, value: exp.Expr) -> exp.Column:
+        """A column flagging where the row fails (what `failing` adds up)."""
+        alias = self.named(name, value)
         if alias not in self.flags:
             self.flags.append(alias)
         return exp.column(alias, quoted=True)
 
     def column(self, name: str, value: Int) -> Int:
-        assert self.current is not None
         if value.value is not None or isinstance(value.e, exp.Column):
             return value
-        key = _text(value.e)
-        alias = self.made.get(key)
-        if alias is None:
-            alias = self.made[key] = self.ident(name)
-            self.current.columns.append((alias, value.e))
-        return Int(exp.column(alias, quoted=True), value.bound)
+        return Int(exp.column(self.named(name, value.e), quoted=True), value.bound)
 
     # ---------------------------------------------------------------- the variant
     def build(self) -> tuple[exp.Select, Output]:

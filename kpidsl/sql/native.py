@@ -453,7 +453,6 @@ class NativeFile:
             found = self.con.execute(sql).fetchall()[0]
         except Exception as exc:  # duckdb.Error: a row DuckDB cannot split as the header says
             raise Unusual(str(exc)) from None
-        assert found is not None
         return tuple(found)
 
     # ---------------------------------------------------------------- the query
@@ -786,7 +785,6 @@ class NativeRun:
                     return None
                 if value is not None:  # 0.3 s per million rows formatting it in each row
                     found = self.native.con.execute(f"SELECT {amount}").fetchall()[0]
-                    assert found is not None
                     text = _lit(found[0])
                 else:
                     text = _q(f"_a_{len(texts)}")

@@ -81,7 +81,7 @@ def parquet_rows(path: Path) -> int | None:
         return None
     finally:
         con.close()
-    return int(found[0]) if found else None
+    return int(found[0])
 
 
 def parquet_reader(path: Path, open_csv: Callable[[Path], FactsReader]) -> FactsReader:
