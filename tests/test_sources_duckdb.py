@@ -315,6 +315,61 @@ def test_a_payment_on_each_ones_plan_before_one_on_a_constant_tier(tmp_path: Pat
         "division by zero while computing employee 'c'"])]
 
 
+def _reference(tmp_path: Path) -> tuple[Path, kpidsl.Ruleset]:
+    deals = tmp_path / "deals.csv"
+    deals.write_text("ID;Manager;Closed;Amount;Stage;Calls\n1;a;2025-07-03;60000;won;1\n"
+                     "2;a;2025-07-10;30000;won;1\n3;a;2025-07-11;-30000;won;1\n",
+                     encoding="utf-8")
+    return deals, kpidsl.loads(SCHEME.replace("2.5%", "2%").replace("4.125%", "4%"))
+
+
+def test_the_deals_sorted_beside_the_facts_are_the_ones_paid(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB sorts the payment's deals in a thread while Python converts the facts; the
+    payment takes that sort's batches (not a second query), and no thread outlives the run."""
+    import threading
+
+    from kpidsl.sources import native
+
+    taken = []
+    take = native.Sorting.take
+
+    def spy(self: native.Sorting) -> Any:
+        taken.append(self.query)
+        return take(self)
+
+    monkeypatch.setattr(native.Sorting, "take", spy)
+    deals, scheme = _reference(tmp_path)
+    runs = _runs(deals, ruleset=scheme)
+    assert runs["native"] == (3,) and runs["duckdb"] == runs["python"]
+    assert len(taken) == 1 and "ORDER BY o.ordinal" in taken[0]
+    paid = json.loads(runs["duckdb"][0][0])["deals"]  # type: ignore[index]
+    assert [d["amount"] for d in paid] == ["600.00", "400.00", "-400.00"]
+    assert not [t for t in threading.enumerate() if t.name == "kpidsl-sort"]
+
+
+def test_a_sort_failing_in_its_thread_sends_the_run_to_the_python_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error of the sort begun beside the facts is raised in the run's own thread, after
+    that thread is done: the run goes to the Python reader and pays the same amounts."""
+    from kpidsl.sources import native
+
+    made = native.Native._sorted_query
+    calls = []
+
+    def broken(self: native.Native, *args: Any) -> str:
+        calls.append(1)
+        return "SELECT * FROM no_such_table" if len(calls) == 1 else made(self, *args)
+
+    monkeypatch.setattr(native.Native, "_sorted_query", broken)
+    deals, scheme = _reference(tmp_path)
+    runs = _runs(deals, ruleset=scheme)
+    assert runs["native"] == () and runs["duckdb"] == runs["python"]
+    assert len(calls) == 2  # the thread's query, then the payment's own, which raised it
+    paid = json.loads(runs["duckdb"][0][0])["deals"]  # type: ignore[index]
+    assert [d["amount"] for d in paid] == ["600.00", "400.00", "-400.00"]
+
+
 def test_a_per_deal_minimum_in_duckdb(tmp_path: Path) -> None:
     """DuckDB reads the export and pays the minimum itself: 100 pays 1.00, lifted to 10.00;
     60 000 pays 599.00 + 1.00 (the tier above 80 000 is not reached)."""
