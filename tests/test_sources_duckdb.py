@@ -476,27 +476,6 @@ def test_rounding_in_arrays_is_quantize(units: list[int], shift: int, mode: str)
     assert [Decimal(int(g)) for g in got] == want
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4),
-                          st.integers(-3, 3) | st.integers(-2**63 + 1, 2**63 - 1),
-                          st.integers(0, 3), st.integers(0, 10**6)),
-                min_size=0, max_size=60))
-def test_deals_put_in_order_in_arrays_as_by_lexsort(rows: list[tuple[int, int, int, int]],
-                                                    ) -> None:
-    """running.deal_order orders each employee's deals by date, key and row as DuckDB's
-    ORDER BY does (np.lexsort here): ties in a key broken by the next, any 64-bit values
-    (the stable argsort of gid × span + key where it fits, lexsort where it would not)."""
-    import numpy as np
-
-    from kpidsl.sources.running import deal_order
-
-    rows = sorted(rows, key=lambda r: r[0])  # DuckDB has sorted them by employee alone
-    columns = [np.array([r[i] for r in rows], dtype=np.int64) for i in range(4)]
-    got = deal_order(np, columns[0], columns[1:])
-    want = np.lexsort(tuple(reversed(columns))) if rows else np.zeros(0, dtype=np.int64)
-    assert [rows[i] for i in got] == [rows[i] for i in want]
-
-
 @functools.lru_cache(maxsize=1)
 def _duck() -> Any:
     """One connection for every example (a connection each took 0.1 s of a 0.11 s one)."""
