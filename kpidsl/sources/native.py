@@ -970,7 +970,8 @@ class Native:
         """The deals in order from DuckDB (employee ordinal, credit in units, a key number
         when there is a minimum), the sums from kpidsl/sources/running.py. (Sorting by the
         employee's name instead, with each one's count from a GROUP BY in the same order,
-        spares the join but took 1.31 s where this took 0.86 s at 900 000 deals.)"""
+        spares the join but took 1.31 s where this took 0.86 s at 900 000 deals; under DuckDB
+        2.0, 1.87 s where this took 1.30 s at 9 M.)"""
         import numpy as np
 
         keyed = pay.minimum is not None
