@@ -1376,7 +1376,7 @@ def _evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRea
         aggregates = native.fact_rows()
         first = next(iter(plan.pays.values()), None)
         if first is not None and employees:
-            if first.running == "attainment" and _constant_plan(ruleset, first) is None:
+            if first.running == "attainment" and not _constant_plan(ruleset, first):
                 native.deal_counts(first)  # asked by `_prepare`, before the sort holds DuckDB
             native.start_sort(first)
         values = native.facts_of(aggregates)  # Python, beside DuckDB's sort
