@@ -370,6 +370,27 @@ def test_a_sort_failing_in_its_thread_sends_the_run_to_the_python_reader(
     assert [d["amount"] for d in paid] == ["600.00", "400.00", "-400.00"]
 
 
+def test_without_a_thread_to_sort_in_the_payment_sorts_its_deals_itself(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine that gives no more threads: DuckDB still reads and pays the export, the
+    sort made by the payment's own query."""
+    import threading
+
+    start = threading.Thread.start
+
+    def refused(self: threading.Thread) -> None:
+        if self.name == "kpidsl-sort":
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    deals, scheme = _reference(tmp_path)
+    runs = _runs(deals, ruleset=scheme)
+    assert runs["native"] == (3,) and runs["duckdb"] == runs["python"]
+    paid = json.loads(runs["duckdb"][0][0])["deals"]  # type: ignore[index]
+    assert [d["amount"] for d in paid] == ["600.00", "400.00", "-400.00"]
+
+
 def test_a_per_deal_minimum_in_duckdb(tmp_path: Path) -> None:
     """DuckDB reads the export and pays the minimum itself: 100 pays 1.00, lifted to 10.00;
     60 000 pays 599.00 + 1.00 (the tier above 80 000 is not reached)."""

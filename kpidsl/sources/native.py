@@ -932,8 +932,11 @@ class Native:
                 sorting.failure = exc
 
         sorting.thread = threading.Thread(target=run, name="kpidsl-sort", daemon=True)
+        try:
+            sorting.thread.start()
+        except RuntimeError:  # no thread to be had: `pay_totals` sorts them itself
+            return
         self._sorting = sorting
-        sorting.thread.start()
 
     def settle(self) -> None:
         """The sort `start_sort` began, finished and dropped: the connection is the caller's."""
