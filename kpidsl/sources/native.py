@@ -831,7 +831,7 @@ class Native:
         r = max((_places(t.rate) for t in pay.tiers), default=0)
         step = self.plan.payout_step.as_tuple().exponent
         assert isinstance(step, int)
-        if k > 12 or r > 12 or (found[1] is not None and found[1] * 10 ** k >= 9 * 10 ** 18):
+        if r > 12 or not _in_units(found, k):
             raise Unusual("credits, bounds or rates too fine for integer units")
         unit = 10 ** k
         where_sql = self._where_paid(pay)
@@ -920,7 +920,7 @@ class Native:
         query is made again."""
         found, order = self._pay_found(pay)
         k = int(found[0] or 0)
-        if k > 12 or (found[1] is not None and found[1] * 10 ** k >= 9 * 10 ** 18):
+        if not _in_units(found, k):
             return  # `pay_totals` refuses it
         query = self._sorted_query(pay, self._where_paid(pay), order, 10 ** k)
         sorting = Sorting(query)
@@ -949,12 +949,11 @@ class Native:
     def _sorted(self, query: str) -> Any:
         """The batches of the sorted deals: those `start_sort` began when it is the same
         query, else a new one."""
-        sorting, self._sorting = self._sorting, None
+        sorting = self._sorting
         if sorting is not None and sorting.query == query:
+            self._sorting = None
             return sorting.take()
-        if sorting is not None:
-            self._sorting = sorting
-            self.settle()
+        self.settle()
         return self.con.sql(query).to_arrow_reader(CHUNK)
 
     def _ordinals(self) -> str:
@@ -1145,6 +1144,12 @@ class Native:
             known = self._counts[pay.payment] = {
                 e: int(n) for e, n in self.con.execute(query).fetchall()}
         return known
+
+
+def _in_units(found: tuple[Any, ...], k: int) -> bool:
+    """Whether a payment's credits (`_pay_stats`) are whole 64-bit numbers of units of
+    10^-k, k at most 12."""
+    return k <= 12 and (found[1] is None or found[1] * 10 ** k < 9 * 10 ** 18)
 
 
 @dataclass
@@ -1379,7 +1384,7 @@ def _evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRea
         aggregates = native.fact_rows()
         first = next(iter(plan.pays.values()), None)
         if first is not None and employees:
-            if first.running == "attainment" and not _constant_plan(ruleset, first):
+            if _plan_by_employee(ruleset, first):
                 native.deal_counts(first)  # asked by `_prepare`, before the sort holds DuckDB
             native.start_sort(first)
         values = native.facts_of(aggregates)  # Python, beside DuckDB's sort
@@ -1422,6 +1427,12 @@ def _constant_plan(ruleset: Ruleset, pay: PayPlan) -> Decimal | None:
     if kpi is None or kpi.plan is None or kpi.plan_by_month:
         return None
     return fold_expr(kpi.plan, variant.constant_values)
+
+
+def _plan_by_employee(ruleset: Ruleset, pay: PayPlan) -> bool:
+    """Whether a running attainment's plan is evaluated for each employee (not one constant
+    for everyone; a constant of zero too, so that each says KPI901)."""
+    return pay.running == "attainment" and not _constant_plan(ruleset, pay)
 
 
 def _prepare(ruleset: Ruleset, native: Native, employees: list[tuple[str, str, int, int]],
@@ -1484,10 +1495,10 @@ def _prepare(ruleset: Ruleset, native: Native, employees: list[tuple[str, str, i
         return value
 
     for pay in plan.pays.values():
-        constant = _constant_plan(ruleset, pay) or None  # a zero plan: each says KPI901
         wanted: dict[str, Decimal] = {}
-        if pay.running != "attainment" or constant is not None:
-            wanted = {name: constant or Decimal(0) for name in rows if name not in failed}
+        if not _plan_by_employee(ruleset, pay):
+            constant = _constant_plan(ruleset, pay) or Decimal(0)
+            wanted = {name: constant for name in rows if name not in failed}
         else:
             for name in native.deal_counts(pay):
                 if name not in failed:
