@@ -16,7 +16,7 @@ import kpidsl
 from kpidsl.numbers import bound_error
 from kpidsl.run import FactsOptions, evaluate_files
 from kpidsl.sources.dates import parse_date
-from kpidsl.sources.evaluate import Stage, mean
+from kpidsl.sources.evaluate import Stage, check_bounds, mean
 from kpidsl.sources.read import _PLAIN, fast_date
 from kpidsl.units import Unit
 from kpidsl.values import FactValueError, Reading, parse_value
@@ -147,3 +147,34 @@ def test_an_average_is_the_exact_quotient_rounded_once(units: list[int], places:
     scaled = exact * 10 ** 20
     if scaled.denominator == 1 and len(str(abs(scaled.numerator)).strip("0")) <= 28:
         assert Fraction(got) == exact  # a quotient that fits is exact
+
+
+@pytest.mark.parametrize(("total", "count", "average"), [
+    ("1E-20", 2, "0"),  # half of the last decimal: half even, down to 0
+    ("3E-20", 2, "2E-20"),  # 1.5 of it: up to the even 2
+    ("-3E-20", 2, "-2E-20"),
+    ("100", 3, "33.33333333333333333333"),  # 20 decimals
+    ("-100", 3, "-33.33333333333333333333"),
+    ("200", 3, "66.66666666666666666667"),
+    ("9999999", 7, "1428571.28571428571428571429"),  # 28 digits would be 21 decimals: 20
+    # a tie at the 21st decimal rounds up to 10^7, past the integers' quick path
+    ("19999999.99999999999999999999", 2, "10000000"),
+    ("123456789012.5", 7, "17636684144.64285714285714286"),  # 28 digits, 17 decimals
+])
+def test_an_average_is_rounded_once_half_even_at_its_last_place(
+        total: str, count: int, average: str) -> None:
+    assert str(mean(Decimal(total), count)) == average
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.one_of(st.integers(-10**32, 10**32).flatmap(
+    lambda units: st.integers(-26, 6).map(lambda exponent: Decimal(units).scaleb(exponent))),
+    st.sampled_from([Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity"),
+                     Decimal("1E+20"), Decimal("99999999999999999999.99999999"),
+                     Decimal("0.00000000000000000001"), Decimal("1E-21")])))
+def test_a_total_is_refused_by_the_quick_test_exactly_when_by_the_bound_rule(
+        value: Decimal) -> None:
+    refused = check_bounds({"revenue": value})
+    assert (refused is None) == (bound_error(value) is None)
+    if refused is not None:
+        assert refused.startswith("'revenue' (")
