@@ -1000,6 +1000,7 @@ class Native:
         tiers = running.Tiers(grid, opens, rates)
         reader = self._sorted(self._sorted_query(pay, where, order, unit))
         found: list[tuple[Any, Any, Any, Any]] = []
+        buffers = running.Buffers()
 
         def paid(arrays: list[Any]) -> None:
             ordinal, credits = arrays[0], arrays[1]
@@ -1010,7 +1011,7 @@ class Native:
                 keys = keys[keep] if keys is not None else None
             found.append(running.payment_totals(
                 ordinal, credits, tiers, shift, self.plan.payout_mode,
-                minimum if pay.minimum is not None else None, keys, lift_shift))
+                minimum if pay.minimum is not None else None, keys, lift_shift, buffers))
 
         # the sorted deals streamed in batches, each paid up to its last employee (whose
         # deals may go on in the next): arrays of a few MB are reused where one array a
@@ -1019,15 +1020,17 @@ class Native:
         held: list[Any] = []
         for batch in reader:
             arrays = [_numbers(np, batch.column(i)) for i in range(batch.num_columns)]
-            if held:
-                arrays = [np.concatenate([a, b]) for a, b in zip(held, arrays, strict=True)]
+            if held:  # into reused arrays (`running.Buffers`), the few deals held first
+                arrays = [np.concatenate([a, b], out=buffers.get(
+                    np, f"column {i}", len(a) + len(b), a.dtype))
+                    for i, (a, b) in enumerate(zip(held, arrays, strict=True))]
             ordinal = arrays[0]
             if not len(ordinal):
                 continue
             last = int(np.searchsorted(ordinal, ordinal[-1]))  # sorted by ordinal
             if last:
                 paid([a[:last] for a in arrays])
-            held = [a[last:] for a in arrays]
+            held = [a[last:].copy() for a in arrays]  # apart from the arrays reused next
         if held and len(held[0]):
             paid(held)
         out: dict[str, tuple[int, int, bool]] = {}
