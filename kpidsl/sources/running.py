@@ -86,11 +86,15 @@ def rounding_units(np: Any, x: Any, shift: int, mode: str, buffers: Buffers | No
         rest = work.get(np, "rest", len(x))
         np.divmod(units, m, out=(units, rest))
         half = m // 2
-        more = {"half even": lambda: (rest > half) | ((rest == half) & (units % 2 == 1)),
-                "up": lambda: rest > 0, "ceiling": lambda: (x > 0) & (rest > 0),
-                "floor": lambda: (x < 0) & (rest > 0)}.get(mode)  # "down": none
-        if more is not None:
-            np.add(units, more(), out=units)
+        if mode == "half even":
+            np.add(units, (rest > half) | ((rest == half) & (units % 2 == 1)), out=units)
+        elif mode == "up":
+            np.add(units, rest > 0, out=units)
+        elif mode == "ceiling":
+            np.add(units, (x > 0) & (rest > 0), out=units)
+        elif mode == "floor":
+            np.add(units, (x < 0) & (rest > 0), out=units)
+        # "down": the quotient as it is
     sign = work.get(np, "sign", len(x))
     np.sign(x, out=sign)
     np.multiply(units, sign, out=units)
