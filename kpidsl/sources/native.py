@@ -834,7 +834,6 @@ class Native:
         if r > 12 or not _in_units(found, k):
             raise Unusual("credits, bounds or rates too fine for integer units")
         unit = 10 ** k
-        where_sql = self._where_paid(pay)
         # in units once a plan, not once an employee (100 000 employees of one plan: 1.5 s)
         by_plan = {id(mine): [None if b is None else int(b * unit) for b in mine]
                    for mine in made.values()}
@@ -852,12 +851,13 @@ class Native:
         if running.fits(int((found[1] or 0) * unit), max_run, max_bound,
                         sum(abs(x) for x in rates), k + r + step,
                         abs(minimum_units), self.most_deals):
-            totals = self._array_totals(pay, where_sql, order, unit, bounds, units,
-                                        rates, k + r + step, lift_shift, minimum_units)
+            totals = self._array_totals(pay, unit, bounds, units, rates, k + r + step,
+                                        lift_shift, minimum_units)
         else:
             self.settle()  # the connection's again
-            totals = self._sql_totals(pay, where_sql, order, unit, credit, bounds, units,
-                                      rates, k + r + step, lift_shift, minimum_units)
+            totals = self._sql_totals(pay, self._where_paid(pay), order, unit, credit,
+                                      bounds, units, rates, k + r + step, lift_shift,
+                                      minimum_units)
         exponent = min(0, step)
         places = Decimal(1).scaleb(exponent)
         places_lifted = places if minimum is None else \
@@ -897,7 +897,7 @@ class Native:
         return (f"{in_period(self.period)} AND {self.where(pay.source, pay.where)} AND "
                 f"{credit} IS NOT NULL{self.clean[pay.source]}")
 
-    def _sorted_query(self, pay: PayPlan, where: str, order: str, unit: int) -> str:
+    def _sorted_query(self, pay: PayPlan, unit: int) -> str:
         """The query of `_array_totals`: the payment's deals (employee ordinal, credit in
         units, and a key number when there is a minimum) in the payment's order, sorted by
         DuckDB. (DuckDB 2.0 sorting by the ordinal alone, the ties then put in order by
@@ -906,9 +906,10 @@ class Native:
         had paid on DuckDB 1's sort, 4.5 s of CPU where the ordinal alone took 2.6 s.)"""
         credit = _q(f"f_{pay.field}")
         keyed = ", dense_rank() OVER (ORDER BY v.key) AS kid" if pay.minimum is not None else ""
+        _found, order = self._pay_found(pay)
         return (f"SELECT o.ordinal, CAST({credit} * {unit} AS BIGINT) AS c{keyed} FROM "
                 f"{self.views[pay.source]} v JOIN {self._ordinals()} o USING (employee) "
-                f"WHERE {where} ORDER BY o.ordinal, {order}")
+                f"WHERE {self._where_paid(pay)} ORDER BY o.ordinal, {order}")
 
     def start_sort(self, pay: PayPlan) -> None:
         """DuckDB sorts the payment's deals in a thread while Python converts the facts and
@@ -918,11 +919,11 @@ class Native:
         Python work beside it 1.0 s on one (measured). The query is the one `pay_totals`
         makes when the tier bounds need no more decimals than the credits; otherwise that
         query is made again."""
-        found, order = self._pay_found(pay)
+        found, _order = self._pay_found(pay)
         k = int(found[0] or 0)
         if not _in_units(found, k):
             return  # `pay_totals` refuses it
-        query = self._sorted_query(pay, self._where_paid(pay), order, 10 ** k)
+        query = self._sorted_query(pay, 10 ** k)
         sorting = Sorting(query)
 
         def run() -> None:
@@ -965,7 +966,7 @@ class Native:
             self._ordinal_table = "native_ordinals"
         return self._ordinal_table
 
-    def _array_totals(self, pay: PayPlan, where: str, order: str, unit: int,
+    def _array_totals(self, pay: PayPlan, unit: int,
                       bounds: dict[str, list[Decimal | None]], units: list[list[int | None]],
                       rates: list[int], shift: int, lift_shift: int, minimum: int,
                       ) -> dict[str, tuple[int, int, bool]]:
@@ -998,7 +999,7 @@ class Native:
                 wanted[at] = True
                 grid[at] = [0 if b is None else b for b in row]
         tiers = running.Tiers(grid, opens, rates)
-        reader = self._sorted(self._sorted_query(pay, where, order, unit))
+        reader = self._sorted(self._sorted_query(pay, unit))
         found: list[tuple[Any, Any, Any, Any]] = []
         buffers = running.Buffers()
 
@@ -1532,24 +1533,22 @@ def _results(native: Native, employees: list[tuple[str, str, int, int]], order: 
     store = DealStore(native, [e for e in order if e in totals], plans, totals)
     by_name = {e: n for e, _f, _r, n in employees}
     facts = {payment: pay.fact for payment, pay in plan.pays.items()}
-    # the lookups bound once, no copy of the plans, a result made once: 100 000 employees
-    # 0.25 → 0.22 s (measured)
+    # the lookups bound once and the plans not copied: 100 000 employees 0.25 → 0.22 s (measured)
     get_failed, get_totals, get_plans, get_rows = failed.get, totals.get, plans.get, by_name.get
     for name in order:
         row = rows[name]
-        mine_failed = get_failed(name)
+        mine_failed = get_failed(name) or {}
+        deals: Sequence[DealLine] = ()
         mine = get_totals(name)
-        if mine is None or mine_failed:
-            yield SourceResult(row, mine_failed or {}, (), get_rows(name, 0),
-                               get_plans(name) or {}, name in deferred)
-            continue
-        values = row.values
-        count = 0
-        for payment, (paid, n) in mine.items():
-            values[facts[payment]] = paid
-            count += n
-        yield SourceResult(row, {}, LazyDeals(store, name, count), get_rows(name, 0),
-                           get_plans(name) or {}, name in deferred)
+        if mine is not None and not mine_failed:
+            values = row.values
+            count = 0
+            for payment, (paid, n) in mine.items():
+                values[facts[payment]] = paid
+                count += n
+            deals = LazyDeals(store, name, count)
+        yield SourceResult(row, mine_failed, deals, get_rows(name, 0), get_plans(name) or {},
+                           name in deferred)
 
 
 __all__ = ["LazyDeals", "NativeStage", "evaluate_sources_native"]
