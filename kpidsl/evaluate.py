@@ -44,6 +44,23 @@ _BATCH = 16  # rows of a list computed within one switch of ODD when no generate
 _SLICE = 64
 
 
+class ReadAhead:
+    """Rows an evaluation may read up to `_BATCH` ahead of the results it has handed over,
+    computed within one switch of ODD as a list's are: reading a row does nothing its
+    caller waits for (the sources' employees, all computed before the first; their
+    failures are still told in the rows' order). An iterable of any other type is read one
+    row per result. (100 000 employees of bench/sources.py: 0.62–0.64 s → 0.57–0.60 s from
+    the first result to the last, measured interleaved.)"""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
 def variant_info(checked: CheckedRuleset, variant: Variant, compiled: Compiled) -> VariantInfo:
     generated = compiled.generated
     layout = generated.layouts[variant.name]
@@ -346,7 +363,7 @@ class Evaluation:
                 if loop is not None:
                     yield from self._slices(rows, loop, grade, month, on_error)
                     return
-        size = _BATCH if type(rows) is list or type(rows) is tuple else 1
+        size = _BATCH if type(rows) in (list, tuple, ReadAhead) else 1
         rows = iter(rows)
         ours = ODD.copy()
         getcontext, setcontext = decimal.getcontext, decimal.setcontext

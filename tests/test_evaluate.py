@@ -3,6 +3,7 @@ Decimal reference on random facts, and run-time failures named by .kpi line and 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -124,7 +125,13 @@ def _events(rows: object) -> list[tuple[str, str]]:
     return events
 
 
-@pytest.mark.parametrize("kind", [list, tuple, iter])
+def _ahead(rows: list[dict[str, object]]) -> object:
+    from kpidsl.evaluate import ReadAhead
+
+    return ReadAhead(iter(rows))
+
+
+@pytest.mark.parametrize("kind", [list, tuple, iter, _ahead])
 def test_each_bad_row_is_reported_between_the_results_around_it(kind: type) -> None:
     """A list is computed in batches; a row that fails or is read by every rule (text, a
     missing fact) ends a batch, so on_error is called after the results of the rows before
@@ -139,6 +146,27 @@ def test_each_bad_row_is_reported_between_the_results_around_it(kind: type) -> N
     codes = {e: text for e, text in one_by_one if text.startswith("KPI")}
     assert codes == {"e3": "KPI501", "e17": "KPI501", "e19": "KPI502", "e25": "KPI502",
                      "e39": "KPI501", "e40": "KPI606"}
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_rows_are_read_ahead_only_when_the_caller_allows_it(ahead: bool) -> None:
+    """A generator's rows are read one per result (its side effects keep pace with the
+    results); wrapped in ReadAhead, up to a batch of them ahead of the results handed over."""
+    from kpidsl.evaluate import _BATCH, ReadAhead
+
+    pulled: list[int] = []
+
+    def rows() -> Iterator[dict[str, object]]:
+        for i in range(40):
+            pulled.append(i)
+            yield {"employee": f"e{i}", **DECIMAL_FACTS}
+
+    ahead_of = []
+    for seen, result in enumerate(B2B.evaluate_many(ReadAhead(rows()) if ahead else rows()),
+                                  start=1):
+        assert result.total == Decimal("119800.00")
+        ahead_of.append(len(pulled) - seen)
+    assert max(ahead_of) == (_BATCH - 1 if ahead else 0) and len(ahead_of) == 40
 
 
 def test_a_batch_gives_the_caller_its_context_between_results() -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, KpiError, Severity, error, warning
+from ..evaluate import ReadAhead
 from ..facts import FactRow
 from ..runtime import CONTEXT
 from . import has_sources
@@ -273,7 +274,7 @@ def run_sources(ruleset: Ruleset, paths: list[Path], facts: FactsOptions, *,
         record(RowFailure(item.row.file if item else "", row, employee, "", "",
                           tuple(diagnostics)), rows)
 
-    for result in ruleset.evaluate_many(pending(), facts.grade, month=month,
+    for result in ruleset.evaluate_many(ReadAhead(pending()), facts.grade, month=month,
                                         on_error=on_error):
         item = good.pop(result.employee, None)  # type: ignore[arg-type]
         if item is not None:
