@@ -391,6 +391,35 @@ def test_without_a_thread_to_sort_in_the_payment_sorts_its_deals_itself(
     assert [d["amount"] for d in paid] == ["600.00", "400.00", "-400.00"]
 
 
+@pytest.mark.parametrize("caller", ["enabled", "disabled", "frozen"])
+def test_the_native_stage_gives_the_collector_back_as_it_found_it(
+        tmp_path: Path, caller: str) -> None:
+    """The cyclic collector is paused while the native stage builds its rows; what it made
+    then goes to the oldest generation by freeze and unfreeze, unless the caller froze
+    objects of its own (they stay frozen) or had paused the collector (it stays paused)."""
+    import gc
+
+    deals, scheme = _reference(tmp_path)
+    was = gc.isenabled()
+    mine = ["the caller's"]
+    if caller == "disabled":
+        gc.disable()
+    if caller == "frozen":
+        gc.freeze()
+    try:
+        run = evaluate_files(scheme, [deals], FactsOptions(), period="2025-07",
+                             engine="duckdb")
+        (result,) = run.results()
+        assert result.total == Decimal("600.00")
+        assert gc.isenabled() == (caller != "disabled")
+        collected = any(any(o is mine for o in gc.get_objects(g)) for g in range(3))
+        assert collected == (caller != "frozen")
+    finally:
+        gc.unfreeze()
+        if was:
+            gc.enable()
+
+
 def test_a_per_deal_minimum_in_duckdb(tmp_path: Path) -> None:
     """DuckDB reads the export and pays the minimum itself: 100 pays 1.00, lifted to 10.00;
     60 000 pays 599.00 + 1.00 (the tier above 80 000 is not reached)."""
