@@ -663,6 +663,39 @@ def test_the_engines_agree_on_a_large_export(tmp_path: Path) -> None:
     assert '"-' in written.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("largest", ["21474836.47", "21474836.48"])
+def test_credits_sorted_in_32_bits_are_summed_in_64(tmp_path: Path, largest: str) -> None:
+    """Credits whose largest fits in 32 bits (2^31 − 1 kopecks) are sorted as 32-bit
+    integers; their running totals (forty deals: 8.6 × 10^10 kopecks) and payments are
+    still exact, as Python computes them, reversals and tiers included."""
+    from kpidsl.sources import native
+
+    lines = ["ID;Manager;Closed;Amount;Stage;Calls"]
+    for i in range(80):
+        amount = largest if i % 7 else f"-{largest}" if i % 2 else "1000000,01"
+        lines.append(f"{i};{'ab'[i % 2]};2025-07-{i % 28 + 1:02d};{amount};won;1")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    queries: list[str] = []
+    made = native.Native._sorted_query
+
+    def spy(self: native.Native, *args: Any) -> str:
+        queries.append(made(self, *args))
+        return queries[-1]
+
+    native.Native._sorted_query = spy  # type: ignore[method-assign]
+    try:
+        runs = _runs(deals)
+    finally:
+        native.Native._sorted_query = made  # type: ignore[method-assign]
+    assert runs["native"] == (80,) and runs["duckdb"] == runs["python"]
+    width = "INTEGER" if largest == "21474836.47" else "BIGINT"
+    assert queries and all(f"AS {width}) AS c" in q for q in queries)
+    revenues = [Decimal(json.loads(r)["facts"]["revenue"])
+                for r in runs["duckdb"][0]]  # type: ignore[index]
+    assert len(revenues) == 2 and min(revenues) > 10 * Decimal(largest)  # past 32 bits
+
+
 BENCH_SCHEME = tiered_deals("one_bad_cell", "One bad cell")
 
 
