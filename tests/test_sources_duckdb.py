@@ -696,6 +696,37 @@ def test_credits_sorted_in_32_bits_are_summed_in_64(tmp_path: Path, largest: str
     assert len(revenues) == 2 and min(revenues) > 10 * Decimal(largest)  # past 32 bits
 
 
+@pytest.mark.parametrize(("amount", "deals", "why"), [
+    ("9999999999999999.99::DECIMAL(18, 2)", 10_001,
+     "is about 10^20; numbers must stay below 10^20"),
+    ("999999999999999.99::DECIMAL(18, 2)", 1_000, None),  # sums of 22 characters
+    ("1.000000001::DECIMAL(18, 9)", 10, None)])  # 9 decimals
+def test_a_total_beyond_a_facts_bounds_fails_its_employee_in_duckdb(
+        tmp_path: Path, amount: str, deals: int, why: str | None) -> None:
+    """A total's column is taken as within the bounds only when each sum is written in at
+    most 20 characters with at most 8 decimals; any other is tested employee by employee,
+    and one beyond them fails that employee (KPI902) in DuckDB as in Python."""
+    import duckdb
+
+    path = tmp_path / "deals.parquet"
+    duckdb.connect().execute(f"""COPY (SELECT i AS "ID", CASE WHEN i = 0 THEN 'b' ELSE 'a'
+        END AS "Manager", TIMESTAMP '2025-07-02' AS "Closed", {amount} AS "Amount",
+        'won' AS "Stage", 1 AS "Calls" FROM range({deals + 1}) t(i)) TO '{path}'
+        (FORMAT parquet)""")
+    facts = [line for line in SCHEME.split("curve rates")[0].split("\n")
+             if not line.startswith(("fact middle", "fact low", "fact high"))]
+    scheme = kpidsl.loads("\n".join(facts))  # totals, counts and averages; no payment
+    runs = _runs(path, ruleset=scheme)
+    assert runs["native"] == (deals + 1,) and runs["duckdb"] == runs["python"]
+    results, failures, _counts = runs["duckdb"]
+    if why is None:
+        assert not failures and len(results) == 2
+        return
+    ((_file, row, _column, (message, *_)),) = failures
+    assert row == 3 and message.startswith("employee 'a': 'revenue' (1.000099e+20) ")
+    assert message.endswith(why) and len(results) == 1
+
+
 BENCH_SCHEME = tiered_deals("one_bad_cell", "One bad cell")
 
 

@@ -775,9 +775,12 @@ class Native:
 
     @staticmethod
     def facts_of(rows: list[tuple[list[FactPlan], list[tuple[Any, ...]]]]
-                 ) -> dict[str, dict[str, Decimal]]:
-        """`fact_rows` with the Python stage's digits, by employee and fact."""
+                 ) -> tuple[dict[str, dict[str, Decimal]], bool]:
+        """`fact_rows` with the Python stage's digits, by employee and fact; and whether every
+        value is known to be within a fact's bounds by its column (`_bounded`), so that no
+        employee's needs `check_bounds`."""
         out: dict[str, dict[str, Decimal]] = {}
+        bounded = True
         for facts, found in rows:
             # a column at a time: each fact's values by one comprehension of its kind, where
             # a call a value (`_fact_value`) took 0.145 s of CPU for 10 000 employees × 3
@@ -785,6 +788,9 @@ class Native:
             if not found:
                 continue
             columns = list(zip(*found, strict=True))
+            bounded = bounded and all(
+                _bounded(fact.kind, columns[1 + 3 * i], columns[3 + 3 * i])
+                for i, fact in enumerate(facts))
             made = [_fact_column(fact.kind, *columns[1 + 3 * i:4 + 3 * i])
                     for i, fact in enumerate(facts)]
             names = [fact.fact for fact in facts]
@@ -793,7 +799,7 @@ class Native:
                 for name, value in zip(names, values, strict=True):
                     if value is not None:
                         mine[name] = value
-        return out
+        return out, bounded
 
     def _pay_stats(self, pay: PayPlan, grouped: bool = False) -> list[str]:
         """The payment's credits' most decimals, largest magnitude, and keys that are not
@@ -1180,6 +1186,20 @@ class Sorting:
 _STEPS = [Decimal(1).scaleb(-d) for d in range(39)]  # `_exact`'s quantum by decimals
 
 
+def _bounded(kind: str, sums: Sequence[Any], decimals: Sequence[Any]) -> bool:
+    """Whether every value of a fact's column is within a fact's bounds (`bound_error`)
+    without a test a value: a count; a total or an average whose sums DuckDB writes in at
+    most 20 characters, with at most 8 decimals as written (the total below 10^20 however
+    it is rounded, with at most 28 digits; an average no larger, rounded by `mean` within
+    the digits). `check_bounds` took 0.12 s of 100 000 employees' three facts (measured)."""
+    if kind in ("count", "count distinct"):
+        return True
+    if kind in ("total", "average"):  # the sums as text, as `_fact_selects` asks for them
+        return max(map(len, filter(None, sums)), default=0) <= 20 and \
+            max(filter(None, decimals), default=0) <= 8
+    return False
+
+
 def _fact_column(kind: str, first: Sequence[Any], second: Sequence[Any],
                  third: Sequence[Any]) -> list[Decimal | None]:
     """`_fact_value` of each employee's three aggregates, a column at a time: the same
@@ -1406,8 +1426,9 @@ def _evaluate_sources_native(ruleset: Ruleset, readers: dict[str, list[SourceRea
             if _plan_by_employee(ruleset, first):
                 native.deal_counts(first)  # asked by `_prepare`, before the sort holds DuckDB
             native.start_sort(first)
-        values = native.facts_of(aggregates)  # Python, beside DuckDB's sort
-        prepared = _prepare(ruleset, native, employees, values, grade, month, extra or {})
+        values, bounded = native.facts_of(aggregates)  # Python, beside DuckDB's sort
+        prepared = _prepare(ruleset, native, employees, values, bounded, grade, month,
+                            extra or {})
         native.settle()
     except duckdb.Error as exc:
         native_failed(native)
@@ -1456,8 +1477,8 @@ def _plan_by_employee(ruleset: Ruleset, pay: PayPlan) -> bool:
 
 
 def _prepare(ruleset: Ruleset, native: Native, employees: list[tuple[str, str, int, int]],
-             values: dict[str, dict[str, Decimal]], grade: str | None, month: int | None,
-             extra: dict[str, FactRow]) -> Prepared:
+             values: dict[str, dict[str, Decimal]], bounded: bool, grade: str | None,
+             month: int | None, extra: dict[str, FactRow]) -> Prepared:
     """Each employee's facts row, failures, plans and per-deal sums, before the first result
     (a query DuckDB cannot run sends the run to the Python reader): the same rules as
     kpidsl/sources/run.py's, on the values DuckDB gives."""
@@ -1474,7 +1495,7 @@ def _prepare(ruleset: Ruleset, native: Native, employees: list[tuple[str, str, i
         facts_row = extra.get(name) if extra else None
         if facts_row is not None:
             mine = {**facts_row.values, **mine}
-        why = check_bounds(mine)
+        why = check_bounds(mine) if facts_row is not None or not bounded else None
         if why is not None or name in failures:
             mine_failed = {f: list(d) for f, d in failures.get(name, {}).items()}
             if why is not None:
