@@ -370,6 +370,10 @@ class Evaluation:
         fixed = self.infos.get(grade or BASE)  # an unknown grade: each row says so
         names = tuple(fixed.facts) if fixed is not None else ()
         take = _getter(names)
+        # the facts a row may leave out, each with its default for the month (`prepare`'s
+        # rule): a row missing one is taken with it here, not by every rule in `_general`
+        # (bench/sources.py's 10 000 employees with no deal: 4.7 → 2.5 µs each, measured)
+        defaults = _defaults(fixed, month) if fixed is not None else {}
         function = fixed.function if fixed is not None else None
         is_finite = Decimal.is_finite  # a TypeError for anything but a Decimal
         new = Result.__new__
@@ -401,7 +405,11 @@ class Evaluation:
                         if kind is dict and function is not None and \
                                 (grade or "grade" not in r or not r["grade"]):
                             facts = r
-                            values = take(r)
+                            try:
+                                values = take(r)
+                            except KeyError:
+                                facts = {**defaults, **r}
+                                values = take(facts)
                             employee = r["employee"] if "employee" in r else ""  # noqa: SIM401 - no call
                             if type(employee) is not str:
                                 employee = str(employee)
@@ -410,7 +418,11 @@ class Evaluation:
                         elif kind is FactRow and function is not None and \
                                 (grade or not r.grade):
                             facts = r.values
-                            values = take(facts)
+                            try:
+                                values = take(facts)
+                            except KeyError:
+                                facts = {**defaults, **facts}
+                                values = take(facts)
                             if type(facts) is not dict:
                                 facts = dict(zip(names, values, strict=True))
                             employee, team, number = r.employee, r.team, r.row
@@ -666,6 +678,16 @@ def _fail(on_error: Any, employee: str, row: int, *diagnostics: Diagnostic) -> N
     if on_error is None:
         raise KpiError(list(diagnostics))
     on_error(employee, row, list(diagnostics))
+
+
+def _defaults(info: VariantInfo, month: int | None) -> dict[str, Decimal]:
+    """Each fact's value when a row leaves it out in `month`, as `prepare` gives it: the
+    month's own default, else the fact's (a fact with neither is required)."""
+    out = dict(info.defaults)
+    for name, seasonal in info.monthly_defaults.items():
+        if month in seasonal:
+            out[name] = seasonal[month]  # type: ignore[index]
+    return out
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:

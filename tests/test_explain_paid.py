@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import kpidsl
 from kpidsl.explain import explain
 from kpidsl.facts import read_facts
@@ -56,3 +59,42 @@ def test_unary_plus_is_the_value_itself_when_paid_and_explained() -> None:
     assert result.components["extra"] == Decimal("10000.00")
     lines = explain(scheme, result)
     assert "  = +1,000,000 × 0.01 = 10,000" in lines, lines  # was "−1,000,000"
+
+
+_MISSING = object()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([_MISSING, None, "", "0.5%", Decimal("0.004")]),
+                          st.sampled_from([_MISSING, Decimal("1000000"), Decimal("-3.5")])),
+                min_size=1, max_size=40),
+       st.sampled_from([None, 1, 5, 9]), st.sampled_from(["list", "iter", "ahead"]))
+def test_a_row_leaving_out_a_defaulted_fact_is_paid_as_one_evaluated_alone(
+        cells: list[tuple[object, object]], month: int | None, kind: str) -> None:
+    """A row without a fact that has a default (the month's, for a seasonal one) is paid on
+    the evaluation's quick path as `evaluate` pays it alone; a row without a required fact
+    is reported (KPI502) between the results around it."""
+    from kpidsl.diagnostics import KpiError
+    from kpidsl.evaluate import ReadAhead
+
+    scheme = kpidsl.loads(SEASONAL)
+    rows = []
+    for i, (rate, revenue) in enumerate(cells):
+        row: dict[str, object] = {"employee": f"e{i}"}
+        if rate is not _MISSING:
+            row["bonus_rate"] = rate
+        if revenue is not _MISSING:
+            row["revenue"] = revenue
+        rows.append(row)
+    alone: list[tuple[str, object]] = []
+    for row in rows:
+        try:
+            alone.append((str(row["employee"]), scheme.evaluate(row, month=month).to_dict()))
+        except KpiError as exc:
+            alone.append((str(row["employee"]), exc.diagnostics[0].code))
+    given_rows: object = {"list": rows, "iter": iter(rows), "ahead": ReadAhead(rows)}[kind]
+    events: list[tuple[str, object]] = []
+    for result in scheme.evaluate_many(given_rows, month=month,  # type: ignore[arg-type]
+                                       on_error=lambda e, _r, d: events.append((e, d[0].code))):
+        events.append((result.employee, result.to_dict()))
+    assert events == alone
