@@ -47,10 +47,10 @@ _SLICE = 64
 class ReadAhead:
     """Rows an evaluation may read up to `_BATCH` ahead of the results it has handed over,
     computed within one switch of ODD as a list's are: reading a row does nothing its
-    caller waits for (the sources' employees, all computed before the first; their
-    failures are still told in the rows' order). An iterable of any other type is read one
-    row per result. (100 000 employees of bench/sources.py: 0.62–0.64 s → 0.57–0.60 s from
-    the first result to the last, measured interleaved.)"""
+    caller waits for (DuckDB's sources' employees, all made before the first; failures are
+    still told in the rows' order). An iterable of any other type is read one row per
+    result. (100 000 employees of bench/sources.py: 0.62–0.64 s → 0.57–0.60 s from the
+    first result to the last, measured interleaved.)"""
 
     __slots__ = ("rows",)
 
