@@ -832,8 +832,7 @@ class Native:
         10^-(K+R), rounded to the step by integer division. DuckDB puts the deals in order;
         the running totals and slices are array operations (kpidsl/sources/running.py) when
         every intermediate fits in 64 bits, else the SQL window query (`_sql_totals`)."""
-        credit = _q(f"f_{pay.field}")
-        found, order = self._pay_found(pay)
+        found, _order = self._pay_found(pay)
         k = int(found[0] or 0)
         bounds: dict[str, list[Decimal | None]] = {}
         made: dict[Decimal, list[Decimal | None]] = {}  # by plan: most share one
@@ -872,9 +871,8 @@ class Native:
                                         lift_shift, minimum_units)
         else:
             self.settle()  # the connection's again
-            totals = self._sql_totals(pay, self._where_paid(pay), order, unit, credit,
-                                      bounds, units, rates, k + r + step, lift_shift,
-                                      minimum_units)
+            totals = self._sql_totals(pay, unit, bounds, units, rates, k + r + step,
+                                      lift_shift, minimum_units)
         exponent = min(0, step)
         places = Decimal(1).scaleb(exponent)
         places_lifted = places if minimum is None else \
@@ -1063,7 +1061,7 @@ class Native:
             zip(map(names.__getitem__, who.tolist()), sums.tolist(), counts.tolist(),
                 lifted.tolist(), strict=True) for who, sums, counts, lifted in found)
 
-    def _sql_totals(self, pay: PayPlan, where: str, order: str, unit: int, credit: str,
+    def _sql_totals(self, pay: PayPlan, unit: int,
                     bounds: dict[str, list[Decimal | None]], units: list[list[int | None]],
                     rates: list[int], shift: int, lift_shift: int = 0, minimum: int = 0,
                     ) -> Iterable[tuple[str, int, int, bool]]:
@@ -1073,6 +1071,8 @@ class Native:
         minimum as the walk pays it: a deal of positive credit paying less is lifted to it;
         a reversal bringing its key's running credit to zero or below (a `reset`) takes back
         the lifts of that key since the previous reset (its group)."""
+        credit, where = _q(f"f_{pay.field}"), self._where_paid(pay)
+        _found, order = self._pay_found(pay)
         columns = len(pay.tiers) * 2
         distinct = _distinct(units)
         if len(distinct) == 1:  # one plan for everyone (a constant): bounds in the query
